@@ -1,0 +1,163 @@
+"""Trading sessions and the day-0 rule, on top of ``exchange_calendars``.
+
+Day 0 of an event in a market is the first session of that market's calendar
+whose close is strictly after the announcement instant: news during a session
+(the Hong Kong lunch break included) belongs to that session; news at or after
+the close, at a weekend or on a holiday belongs to the next session.
+
+When only the date of an announcement is known (a date plus an IANA zone), the
+instant lies somewhere in ``[00:00, 24:00)`` of that local day. Day 0 is then the
+earliest possible session (the rule applied to the start of the day); the latest
+possible session (the rule applied to the instant just before midnight) is
+recorded beside it, and the pair is flagged ``day0_uncertain`` when they differ.
+
+Series without an exchange calendar (FX, a user's own columns) use the dates in
+their own data as sessions; without a closing time their day 0 is the first
+data date on or after the event's date (the local date of a date-only event,
+the UTC date of an instant).
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from dataclasses import dataclass
+from importlib.metadata import version
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+__all__ = [
+    "Sessions",
+    "exchange_sessions",
+    "data_sessions",
+    "day0_bounds",
+    "calendar_version",
+    "EXTRA_CLOSURES",
+]
+
+#: Full-day closures missing from exchange_calendars 4.13 (fixed upstream after
+#: the 4.13.2 release): Typhoon Saola and the black rainstorm of September 2023.
+EXTRA_CLOSURES: dict[str, tuple[str, ...]] = {
+    "XHKG": ("2023-09-01", "2023-09-08"),
+}
+
+_FIRST = pd.Timestamp("1990-01-01")
+_LAST = pd.Timestamp("2049-12-31")
+
+
+@dataclass(frozen=True, eq=False)
+class Sessions:
+    """The trading sessions of one market.
+
+    Parameters
+    ----------
+    code : str or None
+        Exchange calendar code (MIC), or ``None`` when the sessions are the
+        dates of the price data itself.
+    dates : pandas.DatetimeIndex
+        Session dates, tz-naive midnight, ascending, unique, unit ``ns``.
+    closes : pandas.DatetimeIndex or None
+        Closing instant (UTC) of each session, or ``None`` without a calendar.
+    """
+
+    code: str | None
+    dates: pd.DatetimeIndex
+    closes: pd.DatetimeIndex | None
+
+    def between(self, start: pd.Timestamp, end: pd.Timestamp) -> Sessions:
+        """Sessions with ``start <= date <= end``."""
+        lo = int(self.dates.searchsorted(start, side="left"))
+        hi = int(self.dates.searchsorted(end, side="right"))
+        closes = None if self.closes is None else self.closes[lo:hi]
+        return Sessions(self.code, self.dates[lo:hi], closes)
+
+
+def calendar_version() -> str:
+    """Version of the installed ``exchange_calendars`` package."""
+    return version("exchange_calendars")
+
+
+@functools.lru_cache(maxsize=64)
+def _build(code: str, start: pd.Timestamp, end: pd.Timestamp) -> Sessions:
+    import exchange_calendars as xcals
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cal = xcals.get_calendar(code, start=start, end=end)
+            closes_s = cal.closes
+    except xcals.errors.InvalidCalendarName as exc:
+        raise InputError(
+            f"unknown exchange calendar '{code}': use an ISO 10383 MIC known to "
+            "exchange_calendars, e.g. XHKG, XETR, XLON, XPAR, XNYS"
+        ) from exc
+    dates = pd.DatetimeIndex(closes_s.index).tz_localize(None).as_unit("ns")
+    closes = pd.DatetimeIndex(closes_s.to_numpy(), tz="UTC").as_unit("ns")
+    extra = EXTRA_CLOSURES.get(code)
+    if extra:
+        keep = ~dates.isin(pd.DatetimeIndex(extra))
+        dates, closes = dates[keep], closes[keep]
+    return Sessions(code, dates, closes)
+
+
+def exchange_sessions(code: str, start: pd.Timestamp, end: pd.Timestamp) -> Sessions:
+    """Sessions of exchange calendar ``code`` covering ``start`` … ``end``.
+
+    The calendar is built on a range padded to whole years (and cached), so
+    that repeated calls are cheap and results do not depend on today's date.
+    """
+    lo = max(_FIRST, pd.Timestamp(year=pd.Timestamp(start).year - 1, month=1, day=1))
+    hi = min(_LAST, pd.Timestamp(year=pd.Timestamp(end).year + 1, month=12, day=31))
+    return _build(code, lo, hi)
+
+
+def data_sessions(dates: pd.DatetimeIndex) -> Sessions:
+    """Sessions taken from the dates of a price series (no closing times)."""
+    d = pd.DatetimeIndex(dates).normalize().as_unit("ns").unique().sort_values()
+    return Sessions(None, d, None)
+
+
+def day0_bounds(
+    sessions: Sessions,
+    start_utc: pd.DatetimeIndex,
+    end_utc: pd.DatetimeIndex,
+    local_dates: pd.DatetimeIndex,
+    is_date_only: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the earliest and latest possible day 0 in ``sessions``.
+
+    Parameters
+    ----------
+    sessions : Sessions
+        The market's sessions.
+    start_utc : DatetimeIndex (UTC)
+        The announcement instant, or for a date-only event the UTC instant of
+        the start of its local day.
+    end_utc : DatetimeIndex (UTC)
+        The announcement instant, or for a date-only event the UTC instant of
+        the next local midnight (exclusive end of the day).
+    local_dates : DatetimeIndex
+        The event's calendar date (local date if date-only, UTC date of an
+        instant), tz-naive; used when the market has no closing times.
+    is_date_only : ndarray of bool
+        Which events are date-only.
+
+    Returns
+    -------
+    earliest, latest : ndarray of int
+        Positions into ``sessions.dates``; ``len(sessions.dates)`` means there
+        is no session on or after the event.
+    """
+    if sessions.closes is None:
+        pos = np.asarray(sessions.dates.searchsorted(local_dates, side="left"), dtype=np.int64)
+        return pos, pos.copy()
+    closes = sessions.closes
+    # day 0: the first session whose close is strictly after the instant
+    earliest = np.asarray(closes.searchsorted(start_utc, side="right"), dtype=np.int64)
+    # latest over instants in [start, end): the first close at or after end
+    late = np.asarray(closes.searchsorted(end_utc, side="left"), dtype=np.int64)
+    latest = np.where(is_date_only, late, earliest)
+    return earliest, latest

@@ -1,0 +1,290 @@
+"""Command line: a thin layer over the library.
+
+Every :class:`~eventstudy.errors.EventStudyError` becomes one line on stderr
+and exit code 1 (bad input or data); usage errors exit 2; ``--debug`` shows
+the traceback instead.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from .config import load_config_file, parse_window
+from .errors import EventStudyError, InputError
+from .markets import DEFAULT_SYMBOLS, market_name
+
+app = typer.Typer(
+    help="Event studies of how markets react to news (US–China trade events bundled).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+events_app = typer.Typer(help="List, validate and align events.", no_args_is_help=True)
+prices_app = typer.Typer(help="Inspect price data.", no_args_is_help=True)
+app.add_typer(events_app, name="events")
+app.add_typer(prices_app, name="prices")
+
+F = TypeVar("F", bound=Callable[..., Any])
+_DEBUG = {"on": False}
+
+
+def _fail(exc: BaseException) -> None:
+    if _DEBUG["on"]:
+        raise exc
+    typer.secho(f"error: {exc}", err=True, fg="red")
+    raise typer.Exit(code=1)
+
+
+def _window_opt(name: str) -> Callable[[str | None], str | None]:
+    def cb(value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            parse_window(value, name)
+        except InputError as exc:
+            raise typer.BadParameter(str(exc)) from None
+        return value
+
+    return cb
+
+
+def _cars_cb(values: list[str] | None) -> list[str] | None:
+    for v in values or []:
+        try:
+            parse_window(v, "car")
+        except InputError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return values
+
+
+def _model_cb(value: str | None) -> str | None:
+    from .models import MODELS
+
+    if value is not None and value not in MODELS:
+        raise typer.BadParameter(f"'{value}' is not a model; valid: {', '.join(MODELS)}")
+    return value
+
+
+def _split(values: list[str] | None) -> list[str]:
+    out: list[str] = []
+    for v in values or []:
+        out += [s for s in v.replace(",", " ").split() if s]
+    return out
+
+
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")]
+
+
+@app.command()
+def run(
+    events: Annotated[Path | None, typer.Option(help="Events CSV (default: ./events.csv, else the bundled list).")] = None,
+    symbols: Annotated[list[str] | None, typer.Option("--symbols", "-s", help="Markets, comma-separated or repeated (default: ^HSI ^STOXX50E ^GDAXI ^FTSE ^FCHI).")] = None,
+    source: Annotated[str | None, typer.Option(help="Price source: snapshot (bundled, default) or csv.")] = None,
+    prices: Annotated[Path | None, typer.Option(help="Price file, wide (date,SYM1,…) or long (date,symbol,close); implies --source csv.")] = None,
+    benchmark: Annotated[str | None, typer.Option(help="Benchmark symbol for the market and market-adjusted models (e.g. ACWI).")] = None,
+    model: Annotated[str | None, typer.Option(help="constant-mean (default), market-adjusted or market.", callback=_model_cb)] = None,
+    estimation: Annotated[str | None, typer.Option(help="Estimation window, sessions relative to day 0 (default -250:-11).", callback=_window_opt("estimation"))] = None,
+    window: Annotated[str | None, typer.Option(help="Event window (default -10:+10).", callback=_window_opt("window"))] = None,
+    car: Annotated[list[str] | None, typer.Option(help="CAR window, repeatable (default 0:0 0:+1 -1:+1 -5:+5).", callback=_cars_cb)] = None,
+    returns: Annotated[str | None, typer.Option(help="simple (default) or log returns.")] = None,
+    mask: Annotated[str | None, typer.Option(help="Sessions around other events removed from estimation (default -1:+1).", callback=_window_opt("mask"))] = None,
+    min_estimation: Annotated[int | None, typer.Option(help="Minimum estimation observations per pair (default 100).")] = None,
+    category: Annotated[list[str] | None, typer.Option(help="Keep these event categories (repeatable or comma-separated).")] = None,
+    direction: Annotated[list[str] | None, typer.Option(help="Keep these directions: 1 (de-escalation), -1, 0.")] = None,
+    start: Annotated[str | None, typer.Option(help="Keep events on or after this date (YYYY-MM-DD).")] = None,
+    end: Annotated[str | None, typer.Option(help="Keep events on or before this date.")] = None,
+    name: Annotated[str | None, typer.Option(help="Study name (folder under reports/).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder of the study (default reports/<name>).")] = None,
+    config: Annotated[Path | None, typer.Option(help="study.toml with any of these options (command-line values win).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of the resampling tests.")] = None,
+    calendar: Annotated[str | None, typer.Option(help="Exchange calendar (MIC) for symbols the registry does not know.")] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Run an event study and write its folder (tables, study.json, index.html)."""
+    _DEBUG["on"] = debug
+    t0 = time.perf_counter()
+    try:
+        opts = _resolve(locals())
+        res, target = _run_study(opts)
+    except EventStudyError as exc:
+        _fail(exc)
+        return
+    m = res.manifest["counts"]
+    typer.echo(str(res.summary()))
+    typer.echo(
+        f"\nwrote {target}/ ({m['included']} pairs, {m['excluded']} excluded) "
+        f"in {time.perf_counter() - t0:.1f} s; open {target / 'index.html'}"
+    )
+
+
+def _resolve(cli: dict[str, Any]) -> dict[str, Any]:
+    """Merge command-line options over the config file over defaults."""
+    opts: dict[str, Any] = {}
+    if cli.get("config") is not None:
+        opts.update(load_config_file(cli["config"]))
+    for k, v in cli.items():
+        if k in ("config", "debug"):
+            continue
+        if v is not None and v != []:
+            opts[k] = v
+    return opts
+
+
+def _run_study(o: dict[str, Any]) -> tuple[Any, Path]:
+    from .events import read_events
+    from .sources import load_prices
+    from .study import EventStudy
+
+    all_events = read_events(o.get("events"))
+    ev = all_events.filter(
+        categories=_split(_as_list(o.get("category"))) or None,
+        directions=[_direction(d) for d in _split(_as_list(o.get("direction")))] or None,
+        start=o.get("start"),
+        end=o.get("end"),
+    )
+    if len(ev) == 0:
+        raise InputError("no event matches the filters (--category/--direction/--start/--end)")
+    price_path = o.get("prices")
+    source = o.get("source") or ("csv" if price_path else "snapshot")
+    benchmark = o.get("benchmark")
+    syms = _split(_as_list(o.get("symbols")))
+    if source == "csv":
+        if price_path is None:
+            raise InputError("--source csv needs --prices FILE")
+        prices = load_prices(None, source="csv", path=price_path)
+        if not syms:
+            syms = [s for s in prices.symbols if s != benchmark]
+    else:
+        syms = syms or list(DEFAULT_SYMBOLS)
+        prices = load_prices(syms + ([benchmark] if benchmark and benchmark not in syms else []), source=source)  # type: ignore[arg-type]
+    kw: dict[str, Any] = {}
+    for key in ("estimation", "window", "mask"):
+        if o.get(key) is not None:
+            kw[key] = parse_window(o[key], key)
+    if o.get("car"):
+        kw["car_windows"] = [parse_window(c, "car") for c in _as_list(o["car"])]
+    for key in ("model", "returns", "min_estimation", "seed", "name", "calendar"):
+        if o.get(key) is not None:
+            kw[key] = o[key]
+    study = EventStudy(ev, prices, benchmark=benchmark, symbols=syms, mask_events=all_events, **kw)
+    res = study.run()
+    target = Path(o["out"]) if o.get("out") else Path("reports") / study.config.study_name
+    res.save(target)
+    return res, target
+
+
+def _as_list(v: Any) -> list[str]:
+    if v is None:
+        return []
+    if isinstance(v, (list, tuple)):
+        return [str(x) for x in v]
+    return [str(v)]
+
+
+def _direction(d: str) -> int:
+    try:
+        v = int(d)
+    except ValueError:
+        raise InputError(f"direction: '{d}' must be 1, -1 or 0") from None
+    return v
+
+
+# ------------------------------------------------------------------ events
+@events_app.command("list")
+def events_list(
+    events: Annotated[Path | None, typer.Argument(help="Events CSV (default: ./events.csv or the bundled list).")] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """List the events: id, timestamp, category, direction and title."""
+    from .events import read_events
+
+    _DEBUG["on"] = debug
+    try:
+        ev = read_events(events)
+    except EventStudyError as exc:
+        _fail(exc)
+        return
+    t = ev.table
+    for r in t.itertuples():
+        stamp = r.timestamp + (f" ({r.tz})" if r.tz else "")
+        typer.echo(f"{r.event_id:<44} {stamp:<34} {r.category:<20} {r.direction:+d}  {r.title}")
+    typer.echo(f"{len(t)} events from {ev.path}")
+
+
+@events_app.command("validate")
+def events_validate(
+    events: Annotated[Path, typer.Argument(help="Events CSV to check.")],
+    debug: DebugOpt = False,
+) -> None:
+    """Check an events file; errors name the line and the column."""
+    from .events import read_events
+
+    _DEBUG["on"] = debug
+    try:
+        ev = read_events(events)
+    except EventStudyError as exc:
+        _fail(exc)
+        return
+    n_date = int(ev.table["date_only"].sum())
+    typer.echo(f"{events}: OK, {len(ev)} events ({len(ev) - n_date} with a time, {n_date} date only)")
+
+
+@events_app.command("align")
+def events_align(
+    events: Annotated[Path | None, typer.Argument(help="Events CSV (default: ./events.csv or the bundled list).")] = None,
+    symbols: Annotated[list[str] | None, typer.Option("--symbols", "-s", help="Markets (default: the default markets).")] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Print each event's day 0 per market, the latest possible day 0 and the uncertainty flag."""
+    from .align import align_table
+    from .events import read_events
+
+    _DEBUG["on"] = debug
+    try:
+        ev = read_events(events)
+        syms = _split(symbols) or list(DEFAULT_SYMBOLS)
+        tab = align_table(ev, syms)
+    except EventStudyError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"{'event_id':<44} {'symbol':<10} {'day0':<10} {'latest':<10} uncertain")
+    for r in tab.itertuples():
+        typer.echo(
+            f"{r.event_id:<44} {r.symbol:<10} {r.day0:<10} {r.day0_latest:<10} "
+            f"{'yes' if r.day0_uncertain else 'no'}"
+        )
+
+
+# ------------------------------------------------------------------ prices
+@prices_app.command("show")
+def prices_show(
+    symbol: Annotated[str, typer.Argument(help="Symbol, e.g. ^HSI.")],
+    prices: Annotated[Path | None, typer.Option(help="Price file (default: the bundled snapshot).")] = None,
+    rows: Annotated[int, typer.Option(help="Rows to show at each end.")] = 5,
+    debug: DebugOpt = False,
+) -> None:
+    """Show the first and last closes of one symbol and its date range."""
+    from .sources import load_prices
+
+    _DEBUG["on"] = debug
+    try:
+        p = load_prices([symbol], source="csv", path=prices) if prices else load_prices([symbol])
+    except EventStudyError as exc:
+        _fail(exc)
+        return
+    s = p[symbol]
+    typer.echo(f"{symbol} ({market_name(symbol)}): {len(s)} rows, {s.index[0].date()} … {s.index[-1].date()}, from {p.origin}")
+    for d, v in list(s.head(rows).items()) + [(None, None)] + list(s.tail(rows).items()):
+        typer.echo("…" if d is None else f"{d.date()}  {v:,.4f}")
+
+
+def main() -> None:  # pragma: no cover - console script
+    """Console-script entry point."""
+    app()
+
+

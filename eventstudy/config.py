@@ -1,0 +1,200 @@
+"""Study parameters: one immutable :class:`StudyConfig`, checked at the boundary.
+
+Windows are pairs of relative session days ``(start, end)``, inclusive, and
+are written ``-1:+1`` in files, options and tables (:func:`parse_window`,
+:func:`format_window`).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, get_args
+
+from .errors import ConfigError, InputError
+from .returns import ReturnKind
+
+__all__ = [
+    "StudyConfig",
+    "Window",
+    "parse_window",
+    "format_window",
+    "load_config_file",
+    "DEFAULT_CAR_WINDOWS",
+]
+
+Window = tuple[int, int]
+DEFAULT_CAR_WINDOWS: tuple[Window, ...] = ((0, 0), (0, 1), (-1, 1), (-5, 5))
+_WIN_RE = re.compile(r"^\s*([+-]?\d+)\s*[:,]\s*([+-]?\d+)\s*$")
+
+
+def parse_window(text: str | Window | list[int], name: str = "window") -> Window:
+    """Parse ``"-1:+1"`` (or ``"-1,1"``, or a pair) into ``(-1, 1)``.
+
+    Raises
+    ------
+    InputError
+        When the text is not two integers or the start is after the end.
+    """
+    if isinstance(text, (tuple, list)):
+        if len(text) != 2 or not all(isinstance(v, int) for v in text):
+            raise InputError(f"{name}: {list(text)!r} is not a pair of integers like -1:1")
+        a, b = int(text[0]), int(text[1])
+    else:
+        m = _WIN_RE.match(str(text))
+        if not m:
+            raise InputError(f"{name}: '{text}' is not a window; write START:END, e.g. -1:+1")
+        a, b = int(m.group(1)), int(m.group(2))
+    if a > b:
+        raise InputError(f"{name}: '{format_window((a, b))}' starts after it ends; write START:END with START <= END")
+    return (a, b)
+
+
+def format_window(w: Window) -> str:
+    """``(-1, 1)`` → ``"-1:+1"``; ``(0, 0)`` → ``"0:0"``."""
+
+    def one(v: int) -> str:
+        return f"+{v}" if v > 0 else str(v)
+
+    return f"{one(w[0])}:{one(w[1])}"
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """Parameters of an event study.
+
+    Parameters
+    ----------
+    model : str
+        Registered normal-return model: ``constant-mean`` (default),
+        ``market-adjusted`` or ``market``.
+    benchmark : str or None
+        Benchmark symbol for ``market`` and ``market-adjusted``.
+    estimation : (int, int)
+        Estimation window in sessions relative to day 0 (default −250…−11).
+    window : (int, int)
+        Event window (default −10…+10).
+    car_windows : tuple of (int, int)
+        CAR windows, each inside the event window.
+    returns : {"simple", "log"}
+    mask : (int, int)
+        Sessions around every other event of the same market removed from
+        each estimation window (default −1…+1).
+    min_estimation : int
+        Minimum estimation observations; pairs with fewer are excluded.
+    seed : int
+        Seed of the resampling tests.
+    name : str or None
+        Study name (output folder); derived from the parameters when omitted.
+    """
+
+    model: str = "constant-mean"
+    benchmark: str | None = None
+    estimation: Window = (-250, -11)
+    window: Window = (-10, 10)
+    car_windows: tuple[Window, ...] = DEFAULT_CAR_WINDOWS
+    returns: ReturnKind = "simple"
+    mask: Window = (-1, 1)
+    min_estimation: int = 100
+    seed: int = 12345
+    name: str | None = None
+    calendar: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        from .models import get_model
+
+        mdl = get_model(self.model)
+        object.__setattr__(self, "estimation", parse_window(self.estimation, "estimation"))
+        object.__setattr__(self, "window", parse_window(self.window, "window"))
+        object.__setattr__(self, "mask", parse_window(self.mask, "mask"))
+        cws = tuple(parse_window(w, "car") for w in self.car_windows)
+        if not cws:
+            raise InputError("car: give at least one CAR window, e.g. --car 0:0")
+        object.__setattr__(self, "car_windows", tuple(dict.fromkeys(cws)))
+        if self.returns not in get_args(ReturnKind):
+            raise InputError(f"returns: '{self.returns}' is not valid; use simple or log")
+        if mdl.needs_benchmark and not self.benchmark:
+            raise InputError(
+                f"benchmark: model '{self.model}' needs a benchmark; pass --benchmark SYMBOL (e.g. ACWI)"
+            )
+        lo, hi = self.window
+        for w in self.car_windows:
+            if w[0] < lo or w[1] > hi:
+                raise InputError(
+                    f"car: window {format_window(w)} lies outside the event window "
+                    f"{format_window(self.window)}; widen --window or narrow --car"
+                )
+        if self.estimation[1] >= lo:
+            raise InputError(
+                f"estimation: {format_window(self.estimation)} must end before the event window "
+                f"{format_window(self.window)} starts"
+            )
+        if self.min_estimation < self.estimation_length_floor():
+            raise InputError(
+                f"min_estimation: {self.min_estimation} is too small; at least "
+                f"{self.estimation_length_floor()} observations are needed"
+            )
+
+    def estimation_length_floor(self) -> int:
+        """The smallest usable ``min_estimation`` (k + 3, so the t has a variance)."""
+        return 5
+
+    @property
+    def study_name(self) -> str:
+        """Folder name of the study."""
+        if self.name:
+            return self.name
+        bench = f"-{self.benchmark.strip('^').lower()}" if self.benchmark and self.model != "constant-mean" else ""
+        return f"{self.model}{bench}"
+
+    def with_(self, **changes: Any) -> StudyConfig:
+        """A copy with some parameters changed (validated again)."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, JSON-ready parameters (windows written ``-1:+1``)."""
+        return {
+            "name": self.study_name,
+            "model": self.model,
+            "benchmark": self.benchmark,
+            "estimation": format_window(self.estimation),
+            "window": format_window(self.window),
+            "car_windows": [format_window(w) for w in self.car_windows],
+            "returns": self.returns,
+            "mask": format_window(self.mask),
+            "min_estimation": self.min_estimation,
+            "seed": self.seed,
+            "calendar": self.calendar,
+        }
+
+
+_TOML_KEYS = {
+    "name", "events", "symbols", "source", "prices", "benchmark", "model", "estimation",
+    "window", "car", "returns", "mask", "min_estimation", "seed", "category", "direction",
+    "start", "end", "out", "calendar",
+}
+
+
+def load_config_file(path: str | Path) -> dict[str, Any]:
+    """Read a ``study.toml`` (TOML only; nothing is evaluated).
+
+    Keys match the long CLI options (``car`` may be a list). Unknown keys are
+    an error naming the key.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{p}: config file not found")
+    try:
+        data = tomllib.loads(p.read_text("utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{p}: not valid TOML: {exc}") from exc
+    table = data.get("study", data)
+    if not isinstance(table, dict):
+        raise ConfigError(f"{p}: [study] must be a table")
+    unknown = sorted(set(table) - _TOML_KEYS)
+    if unknown:
+        raise ConfigError(f"{p}: unknown key '{unknown[0]}'; valid keys: {', '.join(sorted(_TOML_KEYS))}")
+    return dict(table)

@@ -1,0 +1,162 @@
+"""The vectorized computation: fits, abnormal returns, CARs and their variances.
+
+Given a :class:`~eventstudy.panel.Panel` and a model, every pair's estimation
+window is gathered as a row of a P×T matrix and every event window as a row of
+a P×W matrix; the model is fitted to all rows at once. Per pair:
+
+* AR_τ = R_τ − E[R_τ], SAR_τ = AR_τ / (σ̂ √(1 + h_τ)) (prediction-error
+  corrected; Patell 1976, Campbell, Lo and MacKinlay 1997 §4.4);
+* CAR(τ1, τ2) = Σ_τ AR_τ over the window's available days,
+  Var(CAR) = γ'Vγ (formula sheet §5.2), t = CAR / √Var ~ t(M − k).
+
+Windows that end at or after day 0 are extended by the number of sessions
+between the earliest and the latest possible day 0 of a date-only event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from .config import StudyConfig
+from .models import Fit, Model
+from .panel import Panel
+
+__all__ = ["EngineOutput", "compute"]
+
+
+@dataclass(frozen=True, eq=False)
+class EngineOutput:
+    """Arrays for the P included pairs (row order = ``pairs`` rows kept).
+
+    Attributes
+    ----------
+    keep : ndarray of int
+        Row positions (in ``panel.pairs``) of the included pairs.
+    reason : ndarray of str
+        Exclusion reason of every pair of ``panel.pairs`` ("" if included).
+    fit : Fit
+        Estimation results of the included pairs.
+    est_idx : ndarray (P, T)
+        Long-array index of each estimation-window day.
+    est_used : ndarray (P, T) bool
+    rel : ndarray (W,)
+        Relative days of the gathered event-window columns.
+    evt_idx : ndarray (P, W)
+    ret, normal, ar, sar : ndarray (P, W)
+    in_window : ndarray (P, W) bool
+        Column within the pair's (extended) event window.
+    car, car_se, car_t, car_p, car_days : ndarray (P, C)
+        Per CAR window.
+    """
+
+    keep: np.ndarray
+    reason: np.ndarray
+    fit: Fit
+    est_idx: np.ndarray
+    est_used: np.ndarray
+    rel: np.ndarray
+    evt_idx: np.ndarray
+    ret: np.ndarray
+    normal: np.ndarray
+    ar: np.ndarray
+    sar: np.ndarray
+    in_window: np.ndarray
+    car: np.ndarray
+    car_se: np.ndarray
+    car_t: np.ndarray
+    car_p: np.ndarray
+    car_days: np.ndarray
+    car_ext: np.ndarray
+
+
+def _estimation(
+    panel: Panel, cfg: StudyConfig, model: Model, base: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    e_lo, e_hi = cfg.estimation
+    idx = base[:, None] + np.arange(e_lo, e_hi + 1)[None, :]
+    y = panel.R[idx]
+    used = np.isfinite(y) & ~panel.masked[idx]
+    x = None
+    if model.needs_benchmark:
+        x = panel.B[idx]
+        used &= np.isfinite(x)
+    return idx, used, y, x
+
+
+def compute(panel: Panel, cfg: StudyConfig, model: Model) -> EngineOutput:
+    """Run the model on every pair of ``panel``; see the module docstring."""
+    pairs = panel.pairs
+    reason = pairs["reason"].to_numpy(dtype=object).copy()
+    cand = np.flatnonzero(reason == "")
+    base = pairs["base"].to_numpy()[cand]
+    est_idx, used, y, x = _estimation(panel, cfg, model, base)
+    n_used = used.sum(axis=1)
+    few = n_used < cfg.min_estimation
+    for j in np.flatnonzero(few):
+        reason[cand[j]] = (
+            f"only {int(n_used[j])} estimation observations (minimum {cfg.min_estimation})"
+        )
+    ok = ~few
+    keep = cand[ok]
+    base, est_idx, used, y = base[ok], est_idx[ok], used[ok], y[ok]
+    x = x[ok] if x is not None else None
+    fit = model.fit(y, x, used)
+
+    ext = pairs["ext"].to_numpy()[keep]
+    w_lo, w_hi = cfg.window
+    max_ext = int(ext.max()) if len(ext) else 0
+    rel = np.arange(w_lo, w_hi + max_ext + 1)
+    evt_idx = base[:, None] + rel[None, :]
+    ret = panel.R[evt_idx]
+    xe = panel.B[evt_idx] if model.needs_benchmark else None
+    shape = ret.shape
+    normal = model.normal(fit, xe, shape)
+    ar = ret - normal
+    lev = model.leverage(fit, xe, shape)
+    with np.errstate(invalid="ignore"):
+        sar = ar / np.sqrt(fit.sigma2[:, None] * (1.0 + lev))
+    in_window = rel[None, :] <= (w_hi + ext)[:, None]
+    avail = np.isfinite(ar)
+
+    C = len(cfg.car_windows)
+    P = len(keep)
+    car = np.full((P, C), np.nan)
+    var = np.full((P, C), np.nan)
+    days = np.zeros((P, C), dtype=np.int64)
+    car_ext = np.zeros((P, C), dtype=np.int64)
+    for c, (t1, t2) in enumerate(cfg.car_windows):
+        e = ext if t2 >= 0 else np.zeros_like(ext)
+        sel = (rel[None, :] >= t1) & (rel[None, :] <= (t2 + e)[:, None]) & avail
+        gamma = sel.astype("float64")
+        days[:, c] = sel.sum(axis=1)
+        car_ext[:, c] = e
+        car[:, c] = np.where(days[:, c] > 0, np.where(sel, ar, 0.0).sum(axis=1), np.nan)
+        var[:, c] = model.car_variance(fit, xe, gamma)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = np.sqrt(var)
+        tstat = car / se
+    dof = fit.dof[:, None]
+    pval = 2.0 * stats.t.sf(np.abs(tstat), dof)
+    return EngineOutput(
+        keep=keep,
+        reason=reason,
+        fit=fit,
+        est_idx=est_idx,
+        est_used=used,
+        rel=rel,
+        evt_idx=evt_idx,
+        ret=ret,
+        normal=normal,
+        ar=ar,
+        sar=sar,
+        in_window=in_window,
+        car=car,
+        car_se=se,
+        car_t=tstat,
+        car_p=pval,
+        car_days=days,
+        car_ext=car_ext,
+    )

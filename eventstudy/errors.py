@@ -1,0 +1,73 @@
+"""Exception hierarchy of the toolkit.
+
+Every error the library raises on purpose derives from :class:`EventStudyError`.
+Errors caused by bad input (a file, an option, a price series) also derive from
+:class:`ValueError`, so generic callers can catch them the usual way. Messages
+are one line, name the offending file, line, column or argument, and say how to
+fix the problem; the command line prints them as they are.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "EventStudyError",
+    "InputError",
+    "EventsFileError",
+    "PricesError",
+    "ConfigError",
+    "DataError",
+    "NetworkError",
+]
+
+
+class EventStudyError(Exception):
+    """Base class of every error raised by :mod:`eventstudy`."""
+
+
+class InputError(EventStudyError, ValueError):
+    """An argument or option has a value the toolkit cannot use."""
+
+
+class EventsFileError(InputError):
+    """An events file is missing, unreadable or has an invalid row.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    message : str
+        What is wrong and how to fix it.
+    line : int, optional
+        1-based line number in the file (the header is line 1).
+    column : str, optional
+        The column (field) at fault.
+    """
+
+    def __init__(
+        self, path: str, message: str, line: int | None = None, column: str | None = None
+    ) -> None:
+        self.path = path
+        self.line = line
+        self.column = column
+        where = path
+        if line is not None:
+            where += f", line {line}"
+        if column is not None:
+            where += f", column '{column}'"
+        super().__init__(f"{where}: {message}")
+
+
+class PricesError(InputError):
+    """A price file or series is missing, malformed or unusable."""
+
+
+class ConfigError(InputError):
+    """A study configuration file or option is invalid."""
+
+
+class DataError(EventStudyError, ValueError):
+    """The data cannot support the requested study (e.g. every pair excluded)."""
+
+
+class NetworkError(EventStudyError):
+    """A network price source could not be reached."""

@@ -1,0 +1,65 @@
+"""The study manifest (``study.json``): parameters, versions, hashes."""
+
+from __future__ import annotations
+
+import platform
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from .calendars import EXTRA_CLOSURES, calendar_version
+
+__all__ = ["build_manifest", "package_versions", "DAY0_RULE"]
+
+DAY0_RULE = (
+    "Day 0 is the first session of the market's exchange calendar whose close is strictly "
+    "after the announcement instant. For a date-only announcement, day 0 is the earliest "
+    "possible session (the rule applied to the start of the local day) and the latest possible "
+    "session is recorded; CAR windows ending at or after day 0 are extended to cover it. "
+    "Markets without a calendar use their own data dates: day 0 is the first date on or after "
+    "the event's date."
+)
+
+_DEPS = (
+    "numpy", "pandas", "scipy", "statsmodels", "exchange_calendars", "plotly",
+    "jinja2", "typer", "rich", "pyarrow", "yfinance",
+)
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the package and of its dependencies (``missing`` if absent)."""
+    out = {"python": platform.python_version()}
+    for name in ("eventstudy",) + _DEPS:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "missing"
+    return out
+
+
+def build_manifest(
+    parameters: dict[str, Any],
+    events_info: dict[str, Any],
+    prices_info: dict[str, Any],
+    calendars: dict[str, str],
+    counts: dict[str, int],
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Assemble the manifest dictionary written as ``study.json``."""
+    doc: dict[str, Any] = {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "parameters": parameters,
+        "events": events_info,
+        "prices": prices_info,
+        "alignment": {
+            "rule": DAY0_RULE,
+            "calendars": calendars,
+            "exchange_calendars": calendar_version(),
+            "extra_closures": {k: list(v) for k, v in EXTRA_CLOSURES.items()},
+        },
+        "counts": counts,
+        "versions": package_versions(),
+    }
+    if extra:
+        doc.update(extra)
+    return doc

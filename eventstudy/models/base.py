@@ -1,0 +1,90 @@
+"""Normal-return models: the interface, vectorized over event×market pairs.
+
+Every model works on arrays with one row per pair:
+
+* estimation window: ``y`` (P×T) the asset returns, ``x`` (P×T) the benchmark
+  returns (NaN-free where ``w`` is true), ``w`` (P×T, bool) which rows are used;
+* event window: ``x_evt`` (P×W) benchmark returns.
+
+A model returns a :class:`Fit` with the parameters, the residual variance
+σ² = SSR / (M − k) (``k`` the model's degrees-of-freedom loss), and what is
+needed for the prediction-error-corrected variances of Campbell, Lo and
+MacKinlay (1997, §4.4): Var(AR*) = σ²(I + X*(X'X)⁻¹X*'), so that a single day
+has Var(AR_τ) = σ²(1 + h_τ) with h_τ = x_τ'(X'X)⁻¹x_τ, and a window selector γ
+has Var(CAR) = γ'Vγ = σ²(γ'γ + g'(X'X)⁻¹g) with g = X*'γ.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+__all__ = ["Fit", "Model"]
+
+
+@dataclass(frozen=True, eq=False)
+class Fit:
+    """Estimation results for P pairs (arrays, one row per pair).
+
+    Attributes
+    ----------
+    params : ndarray (P, k_params)
+        Estimated parameters, in the order of ``Model.param_names``.
+    sigma2 : ndarray (P,)
+        Residual variance σ² = SSR / (M − dof_loss).
+    n : ndarray (P,)
+        M, the number of estimation observations used.
+    dof : ndarray (P,)
+        Degrees of freedom M − dof_loss of the t statistics.
+    resid : ndarray (P, T)
+        Estimation-window residuals (abnormal returns), NaN where unused.
+    xtx_inv : ndarray (P, k, k) or None
+        (X'X)⁻¹ of the estimation design; ``None`` when nothing is estimated.
+    """
+
+    params: np.ndarray
+    sigma2: np.ndarray
+    n: np.ndarray
+    dof: np.ndarray
+    resid: np.ndarray
+    xtx_inv: np.ndarray | None
+
+
+class Model(ABC):
+    """A normal-return model.
+
+    Subclasses set ``name`` (the registry key used everywhere: CLI, library,
+    tables), ``needs_benchmark``, ``param_names`` and ``dof_loss`` and
+    implement :meth:`fit`, :meth:`normal`, :meth:`leverage` and
+    :meth:`car_leverage`.
+    """
+
+    name: ClassVar[str]
+    needs_benchmark: ClassVar[bool]
+    param_names: ClassVar[tuple[str, ...]]
+    dof_loss: ClassVar[int]
+    description: ClassVar[str]
+
+    @abstractmethod
+    def fit(self, y: np.ndarray, x: np.ndarray | None, w: np.ndarray) -> Fit:
+        """Estimate the model on the estimation window of every pair."""
+
+    @abstractmethod
+    def normal(self, fit: Fit, x_evt: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
+        """Normal (expected) returns in the event window, shape ``shape`` (P×W)."""
+
+    @abstractmethod
+    def leverage(self, fit: Fit, x_evt: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
+        """h_τ with Var(AR_τ) = σ²(1 + h_τ), P×W."""
+
+    @abstractmethod
+    def car_leverage(self, fit: Fit, x_evt: np.ndarray | None, gamma: np.ndarray) -> np.ndarray:
+        """g'(X'X)⁻¹g with Var(CAR) = σ²(γ'γ + g'(X'X)⁻¹g), for selector γ (P×W)."""
+
+    def car_variance(self, fit: Fit, x_evt: np.ndarray | None, gamma: np.ndarray) -> np.ndarray:
+        """Var(CAR) = γ'Vγ for a 0/1 selector ``gamma`` (P×W) of available days."""
+        g = gamma.astype("float64")
+        return fit.sigma2 * (g.sum(axis=1) + self.car_leverage(fit, x_evt, g))

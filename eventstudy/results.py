@@ -1,0 +1,185 @@
+"""StudyResult: the immutable outcome of a study, its tables and its output folder."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .config import StudyConfig
+from .errors import InputError
+from .events import Events
+from .inference.runner import GROUPINGS
+from .output import atomic_folder
+from .sources.base import Prices
+
+__all__ = ["StudyResult", "stars"]
+
+AR_COLUMNS = ["event_id", "symbol", "rel_day", "date", "return", "normal_return", "ar", "sar", "car"]
+CAR_COLUMNS = [
+    "event_id", "symbol", "window", "car", "se", "t_stat", "p_value", "n_est",
+    "day0", "day0_latest", "day0_uncertain", "overlaps", "days", "extended_by",
+]
+TEST_COLUMNS = ["group_by", "group", "window", "test", "statistic", "p_value", "n", "note"]
+
+
+def stars(p: float) -> str:
+    """Significance stars: *** p < 0.01, ** p < 0.05, * p < 0.10."""
+    if not np.isfinite(p):
+        return ""
+    return "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.10 else ""
+
+
+def _iso(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for c in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[c]):
+            out[c] = out[c].dt.strftime("%Y-%m-%d").astype(object).where(out[c].notna(), "")
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class StudyResult:
+    """Results of :meth:`EventStudy.run`, immutable; tables are returned as copies.
+
+    The tidy tables are the single source of every number: ``summary()``,
+    the saved CSV files and the HTML report all read them.
+    """
+
+    config: StudyConfig
+    events: Events
+    prices: Prices
+    symbols: tuple[str, ...]
+    abnormal_returns_table: pd.DataFrame = field(repr=False)
+    car_table: pd.DataFrame = field(repr=False)
+    tests_table: pd.DataFrame = field(repr=False)
+    caar_table: pd.DataFrame = field(repr=False)
+    fits_table: pd.DataFrame = field(repr=False)
+    manifest: dict[str, Any] = field(repr=False)
+
+    # ----------------------------------------------------------------- access
+    @property
+    def abnormal_returns(self) -> pd.DataFrame:
+        """AR per pair and event-window day (columns of ``abnormal_returns.csv``)."""
+        return self.abnormal_returns_table.loc[:, AR_COLUMNS].copy()
+
+    def car(self, window: str | None = None) -> pd.DataFrame:
+        """CAR per pair and window (columns of ``car.csv``), optionally one window."""
+        t = self.car_table
+        if window is not None:
+            if window not in set(t["window"]):
+                raise InputError(f"window: '{window}' is not one of {sorted(set(t['window']))}")
+            t = t[t["window"] == window]
+        return t.loc[:, CAR_COLUMNS].reset_index(drop=True).copy()
+
+    def tests(self, by: str | None = None) -> pd.DataFrame:
+        """Test table (columns of ``tests.csv``); ``by`` keeps one grouping."""
+        t = self.tests_table
+        if by is not None:
+            if by not in GROUPINGS:
+                raise InputError(f"by: '{by}' is not a grouping; valid: {', '.join(GROUPINGS)}")
+            t = t[t["group_by"] == by]
+        return t.loc[:, TEST_COLUMNS].reset_index(drop=True).copy()
+
+    def caar(self, by: str | None = None) -> pd.DataFrame:
+        """CAAR per grouping, group and window."""
+        t = self.caar_table
+        if by is not None:
+            t = t[t["group_by"] == by]
+        return t.reset_index(drop=True).copy()
+
+    @property
+    def fits(self) -> pd.DataFrame:
+        """Per pair: model parameters, σ, estimation range, exclusion reason."""
+        return self.fits_table.copy()
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        """Excluded pairs with their reasons."""
+        f = self.fits_table
+        return f.loc[f["excluded"], ["event_id", "symbol", "reason"]].reset_index(drop=True)
+
+    # ---------------------------------------------------------------- summary
+    def summary_frame(self) -> pd.DataFrame:
+        """Overall CAAR and tests per window (one row per window and test)."""
+        t = self.tests("all")
+        c = self.caar("all").set_index("window")
+        t["caar"] = t["window"].map(c["caar"])
+        t["stars"] = [stars(p) for p in t["p_value"]]
+        return t.loc[:, ["window", "caar", "test", "statistic", "p_value", "stars", "n", "note"]]
+
+    def summary(self) -> Summary:
+        """A printable summary (renders as HTML in notebooks)."""
+        return Summary(self)
+
+    # ------------------------------------------------------------------- save
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The CSV tables of the output folder, keyed by file name."""
+        return {
+            "abnormal_returns.csv": _iso(self.abnormal_returns),
+            "car.csv": _iso(self.car()),
+            "tests.csv": self.tests(),
+            "caar.csv": self.caar(),
+            "fits.csv": _iso(self.fits),
+        }
+
+    def to_html(self) -> str:
+        """The self-contained HTML report."""
+        from .report import render_report
+
+        return render_report(self)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the output folder atomically (tables, ``study.json``, ``index.html``).
+
+        The folder is written beside the target under a temporary name and
+        renamed into place when complete; an earlier study in the same place
+        is replaced only then.
+        """
+        target = Path(path)
+        html = self.to_html()
+        with atomic_folder(target) as tmp:
+            for name, df in self.tables().items():
+                df.to_csv(tmp / name, index=False, lineterminator="\n", float_format="%.10g")
+            (tmp / "study.json").write_text(
+                json.dumps(self.manifest, indent=2, default=str) + "\n", encoding="utf-8"
+            )
+            (tmp / "index.html").write_text(html, encoding="utf-8")
+        return target
+
+
+class Summary:
+    """Printable summary of a :class:`StudyResult`."""
+
+    def __init__(self, res: StudyResult) -> None:
+        self.res = res
+
+    def _head(self) -> list[str]:
+        r = self.res
+        cfg = r.config
+        m = r.manifest["counts"]
+        return [
+            f"Event study '{cfg.study_name}': model {cfg.model}"
+            + (f" (benchmark {cfg.benchmark})" if cfg.benchmark else ""),
+            f"{len(r.events)} events × {len(r.symbols)} markets: {m['included']} pairs included, "
+            f"{m['excluded']} excluded; estimation {r.manifest['parameters']['estimation']}, "
+            f"{cfg.returns} returns",
+        ]
+
+    def __str__(self) -> str:
+        df = self.res.summary_frame()
+        with pd.option_context("display.width", 120, "display.max_rows", 200):
+            body = df.to_string(index=False, float_format=lambda v: f"{v:.4f}")
+        return "\n".join(self._head() + ["", body])
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        import html
+
+        head = "".join(f"<p>{html.escape(s)}</p>" for s in self._head())
+        return head + self.res.summary_frame().to_html(index=False, float_format=lambda v: f"{v:.4f}")

@@ -1,0 +1,98 @@
+"""Prices → returns on each market's session grid.
+
+Returns are close-to-close, ``simple`` (P_t / P_{t-1} − 1) or ``log``
+(ln P_t − ln P_{t-1}), computed between consecutive price rows and placed on
+the market's session grid. A session without a price row gets no return, and
+the next return then spans two sessions (it is kept and reported, never
+silently treated as one day). Price rows dated on a non-session of the
+market's calendar are set aside (not used) and reported too.
+
+The benchmark return of the market model is measured over exactly the same
+interval as the market's own return: benchmark levels are taken as of each
+market price date (last benchmark close on or before it), so the two returns
+cover identical calendar spans even when the benchmark's exchange has other
+holidays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .calendars import Sessions
+
+__all__ = ["ReturnKind", "MarketReturns", "market_returns", "interval_returns"]
+
+ReturnKind = Literal["simple", "log"]
+
+
+def interval_returns(levels: np.ndarray, kind: ReturnKind) -> np.ndarray:
+    """Returns between consecutive entries of ``levels`` (first is NaN)."""
+    out = np.full(levels.shape, np.nan)
+    if len(levels) > 1:
+        if kind == "log":
+            out[1:] = np.diff(np.log(levels))
+        else:
+            out[1:] = levels[1:] / levels[:-1] - 1.0
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class MarketReturns:
+    """One market's returns on its session grid.
+
+    Attributes
+    ----------
+    symbol : str
+    sessions : Sessions
+        The grid (calendar sessions from the first to the last price row).
+    ret : ndarray
+        Return per session (NaN when no price that session, and on the first).
+    bench : ndarray or None
+        Benchmark return over the same interval, per session.
+    span : ndarray of int
+        Number of sessions each return spans (1 normally, 2+ after a gap).
+    off_session : list of str
+        Dates of price rows that are not sessions of the calendar (set aside).
+    """
+
+    symbol: str
+    sessions: Sessions
+    ret: np.ndarray
+    bench: np.ndarray | None
+    span: np.ndarray
+    off_session: list[str]
+
+
+def market_returns(
+    symbol: str,
+    close: pd.Series,
+    sessions: Sessions,
+    kind: ReturnKind,
+    bench_close: pd.Series | None = None,
+) -> MarketReturns:
+    """Compute ``symbol``'s returns on ``sessions`` (see module docstring)."""
+    first, last = close.index[0], close.index[-1]
+    grid = sessions.between(first, last)
+    on = close.index.isin(grid.dates)
+    off = [str(d.date()) for d in close.index[~on]]
+    c = close[on]
+    r = interval_returns(c.to_numpy(dtype="float64"), kind)
+    pos = grid.dates.get_indexer(c.index)
+    ret = np.full(len(grid.dates), np.nan)
+    ret[pos] = r
+    span = np.zeros(len(grid.dates), dtype=np.int64)
+    if len(pos) > 1:
+        span[pos[1:]] = np.diff(pos)
+    bench = None
+    if bench_close is not None:
+        b = bench_close.to_numpy(dtype="float64")
+        bi = bench_close.index.searchsorted(c.index, side="right") - 1
+        lv = np.where(bi >= 0, b[np.clip(bi, 0, None)], np.nan)
+        lv[c.index > bench_close.index[-1]] = np.nan  # no stale levels past its data
+        bench = np.full(len(grid.dates), np.nan)
+        bench[pos] = interval_returns(lv, kind)
+    return MarketReturns(symbol, grid, ret, bench, span, off)

@@ -1,0 +1,179 @@
+"""Prices from a user's file: CSV (wide or long layout, detected) or parquet.
+
+Layouts
+-------
+wide
+    ``date,SYM1,SYM2,…`` — one column of closes per symbol; an empty cell
+    means the market had no session that day.
+long
+    ``date,symbol,close`` — one row per symbol and date (extra columns such
+    as ``open`` or ``volume`` are ignored).
+
+The layout is detected from the header: a file with ``symbol`` and ``close``
+columns is long, anything else with a ``date`` column is wide. Every cell is
+validated: a bad value is a :class:`~eventstudy.errors.PricesError` naming
+the file, the line and the column.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import PricesError
+from .base import Prices, clip
+
+__all__ = ["CsvSource", "read_price_file"]
+
+
+def _fail(path: str, msg: str, line: int | None = None, col: str | None = None) -> PricesError:
+    where = path + (f", line {line}" if line is not None else "")
+    where += f", column '{col}'" if col is not None else ""
+    return PricesError(f"{where}: {msg}")
+
+
+def _read_frame(path: Path) -> pd.DataFrame:
+    name = str(path)
+    if not path.exists():
+        raise _fail(name, "file not found; check the --prices path")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        try:
+            df = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises many types
+            raise _fail(name, f"cannot read parquet: {exc}".splitlines()[0]) from exc
+        df = df.reset_index() if "date" not in df.columns else df
+        return df.astype({c: "str" for c in df.columns if c != "date"}).assign(
+            date=lambda d: d["date"].astype("str")
+        )
+    raw = path.read_bytes()
+    if b"\x00" in raw[:4096]:
+        raise _fail(name, "looks like a binary file, not CSV text")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _fail(name, "is not UTF-8 text; save it as UTF-8") from exc
+    if not text.strip():
+        raise _fail(name, "the file is empty; it needs a header row and one row per date")
+    head = text.splitlines()[0]
+    sep = ";" if ("," not in head and ";" in head) else ","
+    from io import StringIO
+
+    try:
+        return pd.read_csv(StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise _fail(name, f"malformed CSV: {str(exc).splitlines()[0]}") from exc
+
+
+def _numbers(values: pd.Series, name: str, col: str, lines: np.ndarray) -> np.ndarray:
+    s = values.str.strip()
+    num = pd.to_numeric(s.where(s != "", None), errors="coerce").to_numpy(dtype="float64")
+    bad = np.isnan(num) & (s != "").to_numpy()
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise _fail(name, f"'{s.iloc[i]}' is not a number", int(lines[i]), col)
+    nonpos = num <= 0
+    if nonpos.any():
+        i = int(np.argmax(nonpos))
+        raise _fail(
+            name, f"price {s.iloc[i]} is not positive; prices must be > 0", int(lines[i]), col
+        )
+    return num
+
+
+def _dates(values: pd.Series, name: str, lines: np.ndarray) -> pd.DatetimeIndex:
+    d = pd.to_datetime(values.str.strip(), errors="coerce", format="ISO8601")
+    bad = d.isna().to_numpy()
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise _fail(name, f"'{values.iloc[i]}' is not a date; write YYYY-MM-DD", int(lines[i]), "date")
+    idx = pd.DatetimeIndex(d)
+    if idx.tz is not None:
+        idx = idx.tz_localize(None)
+    return idx.normalize().as_unit("ns")
+
+
+def _series(dates: pd.DatetimeIndex, vals: np.ndarray, lines: np.ndarray, name: str, sym: str) -> pd.Series:
+    keep = ~np.isnan(vals)
+    d, v, ln = dates[keep], vals[keep], lines[keep]
+    order = np.argsort(d.asi8, kind="stable")
+    d, v, ln = d[order], v[order], ln[order]
+    dup = d.duplicated()
+    if dup.any():
+        i = int(np.argmax(dup))
+        raise _fail(
+            name,
+            f"duplicate date {d[i].date()} for {sym}; keep one row per date",
+            int(ln[i]),
+            "date",
+        )
+    s = pd.Series(v, index=d, name=sym)
+    s.index.name = "date"
+    return s
+
+
+def read_price_file(path: str | Path) -> Prices:
+    """Read a wide or long price file (CSV or parquet) into :class:`Prices`."""
+    p = Path(path)
+    name = str(p)
+    df = _read_frame(p)
+    cols = {c.strip().lower(): c for c in df.columns}
+    if "date" not in cols:
+        raise _fail(name, "no 'date' column; the header must start with date", 1)
+    lines = np.arange(len(df)) + 2
+    if len(df) == 0:
+        raise _fail(name, "has a header but no rows of prices")
+    dates = _dates(df[cols["date"]], name, lines)
+    closes: dict[str, pd.Series] = {}
+    if "symbol" in cols and "close" in cols:
+        syms = df[cols["symbol"]].str.strip()
+        if (syms == "").any():
+            i = int(np.argmax((syms == "").to_numpy()))
+            raise _fail(name, "symbol is empty", int(lines[i]), "symbol")
+        vals = _numbers(df[cols["close"]], name, "close", lines)
+        for sym in pd.unique(syms):
+            m = (syms == sym).to_numpy()
+            closes[str(sym)] = _series(dates[m], vals[m], lines[m], name, str(sym))
+        layout = "long"
+    else:
+        others = [c for c in df.columns if c != cols["date"]]
+        if not others:
+            raise _fail(name, "no price columns; add one column per symbol (wide) or symbol,close (long)", 1)
+        for c in others:
+            vals = _numbers(df[c], name, c, lines)
+            closes[c.strip()] = _series(dates, vals, lines, name, c.strip())
+        layout = "wide"
+    empty = [s for s, c in closes.items() if len(c) == 0]
+    if empty:
+        raise _fail(name, f"no prices for {', '.join(empty)}")
+    prov = {"file": name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest(), "layout": layout}
+    return Prices(closes, "csv", name, prov)
+
+
+class CsvSource:
+    """Price source over a user's CSV or parquet file."""
+
+    name = "csv"
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def load(
+        self,
+        symbols: Sequence[str] | None = None,
+        start: pd.Timestamp | None = None,
+        end: pd.Timestamp | None = None,
+    ) -> Prices:
+        prices = read_price_file(self.path)
+        if symbols is not None:
+            missing = [s for s in symbols if s not in prices]
+            if missing:
+                raise PricesError(
+                    f"{self.path}: symbol(s) {', '.join(missing)} not in the file; "
+                    f"columns found: {', '.join(prices.symbols)}"
+                )
+            prices = prices.select(list(symbols))
+        return clip(prices, start, end)

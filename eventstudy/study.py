@@ -1,0 +1,365 @@
+"""EventStudy: a configuration that runs into a :class:`~eventstudy.results.StudyResult`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .config import DEFAULT_CAR_WINDOWS, StudyConfig, Window, format_window
+from .engine import EngineOutput, compute
+from .errors import DataError, InputError
+from .events import Events
+from .inference import TestInput, get_tests
+from .inference.runner import GROUPINGS, caar_table, run_tests
+from .manifest import build_manifest
+from .models import get_model
+from .panel import Panel, build_panel
+from .results import StudyResult
+from .sources.base import Prices
+
+__all__ = ["EventStudy"]
+
+
+class EventStudy:
+    """An event study of ``events`` on the markets in ``prices``.
+
+    Parameters
+    ----------
+    events : Events
+        The events to study (see :func:`~eventstudy.read_events`).
+    prices : Prices
+        Daily closes (see :func:`~eventstudy.load_prices`).
+    model : {"constant-mean", "market-adjusted", "market"}
+        Normal-return model (a name in :data:`eventstudy.models.MODELS`).
+    benchmark : str, optional
+        Benchmark symbol in ``prices`` (required by ``market`` and
+        ``market-adjusted``).
+    estimation, window : (int, int)
+        Estimation window (default −250…−11) and event window (default
+        −10…+10), in the market's own sessions relative to day 0.
+    car_windows : sequence of (int, int)
+        CAR windows (default [0,0], [0,+1], [−1,+1], [−5,+5]).
+    returns : {"simple", "log"}
+    symbols : sequence of str, optional
+        Markets to study; default every symbol in ``prices`` but the benchmark.
+    mask : (int, int)
+        Sessions around other events masked out of estimation (default −1…+1).
+    mask_events : Events, optional
+        Events whose windows are masked (default ``events``; the CLI passes
+        the whole file so that filtered-out events still count as confounders).
+    min_estimation : int
+        Minimum estimation observations per pair (default 100).
+    seed : int
+        Seed of resampling tests.
+    name : str, optional
+        Study name (output folder).
+    calendar : str, optional
+        Exchange calendar for symbols the registry does not know.
+    tests : sequence of str, optional
+        Tests to run (default: every registered test).
+    """
+
+    def __init__(
+        self,
+        events: Events,
+        prices: Prices,
+        model: str = "constant-mean",
+        benchmark: str | None = None,
+        estimation: Window = (-250, -11),
+        window: Window = (-10, 10),
+        car_windows: Sequence[Window] = DEFAULT_CAR_WINDOWS,
+        returns: str = "simple",
+        symbols: Sequence[str] | None = None,
+        mask: Window = (-1, 1),
+        mask_events: Events | None = None,
+        min_estimation: int = 100,
+        seed: int = 12345,
+        name: str | None = None,
+        calendar: str | None = None,
+        tests: Sequence[str] | None = None,
+    ) -> None:
+        if not isinstance(events, Events):
+            raise InputError("events: pass an Events object (see eventstudy.read_events)")
+        if not isinstance(prices, Prices):
+            raise InputError("prices: pass a Prices object (see eventstudy.load_prices)")
+        self.config = StudyConfig(
+            model=model,
+            benchmark=benchmark,
+            estimation=estimation,
+            window=window,
+            car_windows=tuple(car_windows),
+            returns=returns,  # type: ignore[arg-type]
+            mask=mask,
+            min_estimation=min_estimation,
+            seed=seed,
+            name=name,
+            calendar=calendar,
+        )
+        self.model = get_model(self.config.model)
+        if self.config.benchmark is not None and self.config.benchmark not in prices:
+            raise InputError(
+                f"benchmark: '{self.config.benchmark}' is not in the prices; "
+                f"available: {', '.join(prices.symbols)}"
+            )
+        if symbols is None:
+            symbols = [s for s in prices.symbols if s != self.config.benchmark]
+        symbols = list(dict.fromkeys(symbols))
+        if not symbols:
+            raise InputError("symbols: no market to study; pass --symbols")
+        missing = [s for s in symbols if s not in prices]
+        if missing:
+            raise InputError(
+                f"symbols: {', '.join(missing)} not in the prices; available: {', '.join(prices.symbols)}"
+            )
+        if len(events) == 0:
+            raise InputError("events: no events to study (check the filters)")
+        self.events = events
+        self.prices = prices
+        self.symbols = symbols
+        self.mask_events = mask_events if mask_events is not None else events
+        self.test_specs = get_tests(list(tests) if tests is not None else None)
+
+    def run(self, executor: Executor | None = None) -> StudyResult:
+        """Compute the study.
+
+        Parameters
+        ----------
+        executor : concurrent.futures.Executor, optional
+            Where to run the computation (a process pool, a Dask client's
+            ``get_executor()``…); in-process when omitted. Results do not
+            depend on the executor.
+
+        Returns
+        -------
+        StudyResult
+
+        Raises
+        ------
+        DataError
+            When every pair is excluded (the message gives the reasons).
+        """
+        cfg = self.config
+        panel = build_panel(
+            self.events, self.prices, self.symbols, cfg, self.mask_events, self.model.needs_benchmark
+        )
+        if len(panel.pairs) == 0:
+            raise DataError("no event applies to the chosen markets (check the events' symbols column)")
+        if executor is None:
+            out = compute(panel, cfg, self.model)
+        else:
+            out = executor.submit(compute, panel, cfg, self.model).result()
+        if len(out.keep) == 0:
+            reasons = pd.Series(out.reason).value_counts()
+            top = "; ".join(f"{n} × {r}" for r, n in reasons.items())
+            raise DataError(f"every event×market pair was excluded: {top}")
+        return self._assemble(panel, out)
+
+    # ------------------------------------------------------------------ tables
+    def _assemble(self, panel: Panel, out: EngineOutput) -> StudyResult:
+        cfg = self.config
+        pairs = panel.pairs
+        kept = pairs.iloc[out.keep].reset_index(drop=True)
+        ev = self.events.table
+        P, W = out.ar.shape
+        wlabels = [format_window(w) for w in cfg.car_windows]
+
+        # abnormal returns (long), within each pair's extended event window
+        sel = out.in_window
+        pi, wi = np.nonzero(sel)
+        arr = out.ar
+        cum = np.cumsum(np.where(np.isfinite(arr), arr, 0.0), axis=1)
+        ar_tab = pd.DataFrame(
+            {
+                "event_id": kept["event_id"].to_numpy()[pi],
+                "symbol": kept["symbol"].to_numpy()[pi],
+                "rel_day": out.rel[wi],
+                "date": pd.DatetimeIndex(panel.dates[out.evt_idx[pi, wi]]),
+                "return": out.ret[pi, wi],
+                "normal_return": out.normal[pi, wi],
+                "ar": arr[pi, wi],
+                "sar": out.sar[pi, wi],
+                "car": cum[pi, wi],
+            }
+        )
+
+        # CARs per window
+        C = len(wlabels)
+        overlaps = self._overlaps(panel, out, kept)
+        car_tab = pd.DataFrame(
+            {
+                "event_id": np.repeat(kept["event_id"].to_numpy(), C),
+                "symbol": np.repeat(kept["symbol"].to_numpy(), C),
+                "window": np.tile(wlabels, P),
+                "car": out.car.ravel(),
+                "se": out.car_se.ravel(),
+                "t_stat": out.car_t.ravel(),
+                "p_value": out.car_p.ravel(),
+                "n_est": np.repeat(out.fit.n.astype(np.int64), C),
+                "day0": np.repeat(kept["day0"].to_numpy(), C),
+                "day0_latest": np.repeat(kept["day0_latest"].to_numpy(), C),
+                "day0_uncertain": np.repeat(kept["day0_uncertain"].to_numpy(), C),
+                "overlaps": overlaps.ravel(),
+                "days": out.car_days.ravel(),
+                "extended_by": out.car_ext.ravel(),
+            }
+        )
+
+        fits = self._fits(panel, out)
+        inputs, labels = self._test_inputs(panel, out, kept)
+        tests = run_tests(inputs, labels, self.test_specs)
+        caar = caar_table(inputs, labels)
+
+        calendars = {m.symbol: (m.sessions.code or "own data dates") for m in panel.markets}
+        manifest = build_manifest(
+            parameters=cfg.to_dict() | {"symbols": self.symbols, "tests": [s.name for s in self.test_specs]},
+            events_info={
+                "file": self.events.path,
+                "sha256": self.events.sha256,
+                "n_events": len(self.events),
+                "mask_events": len(self.mask_events),
+            },
+            prices_info={
+                "source": self.prices.source,
+                "origin": self.prices.origin,
+                "sha256": self.prices.sha256(self.symbols + ([cfg.benchmark] if cfg.benchmark else [])),
+                "provenance": self.prices.provenance,
+                "ranges": {
+                    m.symbol: [str(m.sessions.dates[0].date()), str(m.sessions.dates[-1].date())]
+                    for m in panel.markets
+                },
+            },
+            calendars=calendars,
+            counts={
+                "pairs": int(len(pairs)),
+                "included": int(len(out.keep)),
+                "excluded": int(len(pairs) - len(out.keep)),
+            },
+            extra={"data_quality": self._data_quality(panel)},
+        )
+        return StudyResult(
+            config=cfg,
+            events=self.events,
+            prices=self.prices.select(self.symbols + ([cfg.benchmark] if cfg.benchmark else [])),
+            symbols=tuple(self.symbols),
+            abnormal_returns_table=ar_tab,
+            car_table=car_tab,
+            tests_table=tests,
+            caar_table=caar,
+            fits_table=fits,
+            manifest=manifest,
+        )
+
+    def _overlaps(self, panel: Panel, out: EngineOutput, kept: pd.DataFrame) -> np.ndarray:
+        """Per pair and window: ids of other events whose day 0 falls inside the window."""
+        cfg = self.config
+        P, C = out.car.shape
+        res = np.full((P, C), "", dtype=object)
+        mids = self.mask_events.table["event_id"].to_numpy()
+        offsets = dict(zip([m.symbol for m in panel.markets], panel.offsets, strict=True))
+        for sym, grp in kept.groupby("symbol", sort=False):
+            rows = grp.index.to_numpy()
+            midx, p0, p1 = panel.day0_pos[sym]
+            d = kept["base"].to_numpy()[rows] - offsets[sym]
+            own = grp["event_id"].to_numpy()
+            for c, (t1, t2) in enumerate(cfg.car_windows):
+                lo = d + t1
+                hi = d + t2 + out.car_ext[rows, c]
+                hit = (p1[None, :] >= lo[:, None]) & (p0[None, :] <= hi[:, None])
+                hit &= mids[midx][None, :] != own[:, None]
+                for r, h in zip(rows, hit, strict=True):
+                    if h.any():
+                        res[r, c] = " ".join(mids[midx][h])
+        return res
+
+    def _fits(self, panel: Panel, out: EngineOutput) -> pd.DataFrame:
+        pairs = panel.pairs
+        fit = out.fit
+        n = len(pairs)
+        tab = pd.DataFrame(
+            {
+                "event_id": pairs["event_id"],
+                "symbol": pairs["symbol"],
+                "model": self.model.name,
+            }
+        )
+        for j, pname in enumerate(self.model.param_names):
+            col = np.full(n, np.nan)
+            col[out.keep] = fit.params[:, j]
+            tab[pname] = col
+        sigma = np.full(n, np.nan)
+        sigma[out.keep] = np.sqrt(fit.sigma2)
+        n_est = np.zeros(n, dtype=np.int64)
+        n_est[out.keep] = fit.n.astype(np.int64)
+        est_dates = np.where(out.est_used, panel.dates[out.est_idx], np.datetime64("NaT", "ns"))
+        start = np.full(n, np.datetime64("NaT", "ns"))
+        end = np.full(n, np.datetime64("NaT", "ns"))
+        if len(out.keep):
+            start[out.keep] = np.nanmin(est_dates, axis=1) if est_dates.size else start[out.keep]
+            end[out.keep] = np.nanmax(est_dates, axis=1) if est_dates.size else end[out.keep]
+        tab["sigma"] = sigma
+        tab["n_est"] = n_est
+        tab["est_start"] = pd.DatetimeIndex(start)
+        tab["est_end"] = pd.DatetimeIndex(end)
+        tab["day0"] = pairs["day0"]
+        tab["day0_latest"] = pairs["day0_latest"]
+        tab["day0_uncertain"] = pairs["day0_uncertain"]
+        tab["excluded"] = out.reason != ""
+        tab["reason"] = out.reason
+        return tab
+
+    def _test_inputs(
+        self, panel: Panel, out: EngineOutput, kept: pd.DataFrame
+    ) -> tuple[dict[str, TestInput], dict[str, np.ndarray]]:
+        cfg = self.config
+        est_days = (panel.dates[out.est_idx].astype("datetime64[D]").astype(np.int64))
+        est_resid = out.fit.resid
+        with np.errstate(invalid="ignore"):
+            est_sar = est_resid / np.sqrt(out.fit.sigma2)[:, None]
+        inputs: dict[str, TestInput] = {}
+        avail = np.isfinite(out.ar)
+        for c, (t1, t2) in enumerate(cfg.car_windows):
+            e = out.car_ext[:, c]
+            sel = (out.rel[None, :] >= t1) & (out.rel[None, :] <= (t2 + e)[:, None]) & avail
+            inputs[format_window((t1, t2))] = TestInput(
+                car=out.car[:, c],
+                se=out.car_se[:, c],
+                days=out.car_days[:, c],
+                dof=out.fit.dof,
+                n_est=out.fit.n,
+                ar=np.where(sel, out.ar, np.nan),
+                sar=np.where(sel, out.sar, np.nan),
+                est_resid=est_resid,
+                est_sar=est_sar,
+                est_day=est_days,
+                seed=cfg.seed,
+            )
+        ev = self.events.table.set_index("event_id")
+        eids = kept["event_id"].to_numpy()
+        dirs = ev.loc[eids, "direction"].to_numpy()
+        labels = {
+            "all": np.full(len(kept), "all", dtype=object),
+            "event": eids.astype(object),
+            "market": kept["symbol"].to_numpy().astype(object),
+            "category": ev.loc[eids, "category"].to_numpy().astype(object),
+            "direction": np.array([{1: "+1", -1: "-1", 0: "0"}[int(d)] for d in dirs], dtype=object),
+        }
+        assert tuple(labels) == GROUPINGS
+        return inputs, labels
+
+    def _data_quality(self, panel: Panel) -> dict[str, Any]:
+        dq: dict[str, Any] = {}
+        for m in panel.markets:
+            gaps = np.flatnonzero(m.span > 1)
+            d = m.sessions.dates
+            dq[m.symbol] = {
+                "multi_session_returns": [
+                    {"date": str(d[i].date()), "from": str(d[i - int(m.span[i])].date()), "sessions": int(m.span[i])}
+                    for i in gaps
+                ],
+                "rows_off_calendar": m.off_session,
+            }
+        return dq
