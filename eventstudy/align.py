@@ -46,8 +46,10 @@ def align_table(events: Events, symbols: Sequence[str], calendar: str | None = N
         )
         n = len(sess.dates)
 
-        def fmt(p: int, n: int = n) -> str:
-            return str(sess.dates[p].date()) if p < n else "—"
+        dates = sess.dates
+
+        def fmt(p: int, n: int = n, dates: pd.DatetimeIndex = dates) -> str:
+            return str(dates[p].date()) if p < n else "—"
 
         frames.append(
             pd.DataFrame(

@@ -30,12 +30,12 @@ import pandas as pd
 from .errors import InputError
 
 __all__ = [
+    "EXTRA_CLOSURES",
     "Sessions",
-    "exchange_sessions",
+    "calendar_version",
     "data_sessions",
     "day0_bounds",
-    "calendar_version",
-    "EXTRA_CLOSURES",
+    "exchange_sessions",
 ]
 
 #: Full-day closures missing from exchange_calendars 4.13 (fixed upstream after

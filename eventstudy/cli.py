@@ -82,27 +82,78 @@ DebugOpt = Annotated[bool, typer.Option("--debug", help="Show a traceback on err
 
 @app.command()
 def run(
-    events: Annotated[Path | None, typer.Option(help="Events CSV (default: ./events.csv, else the bundled list).")] = None,
-    symbols: Annotated[list[str] | None, typer.Option("--symbols", "-s", help="Markets, comma-separated or repeated (default: ^HSI ^STOXX50E ^GDAXI ^FTSE ^FCHI).")] = None,
-    source: Annotated[str | None, typer.Option(help="Price source: snapshot (bundled, default) or csv.")] = None,
-    prices: Annotated[Path | None, typer.Option(help="Price file, wide (date,SYM1,…) or long (date,symbol,close); implies --source csv.")] = None,
-    benchmark: Annotated[str | None, typer.Option(help="Benchmark symbol for the market and market-adjusted models (e.g. ACWI).")] = None,
-    model: Annotated[str | None, typer.Option(help="constant-mean (default), market-adjusted or market.", callback=_model_cb)] = None,
-    estimation: Annotated[str | None, typer.Option(help="Estimation window, sessions relative to day 0 (default -250:-11).", callback=_window_opt("estimation"))] = None,
-    window: Annotated[str | None, typer.Option(help="Event window (default -10:+10).", callback=_window_opt("window"))] = None,
-    car: Annotated[list[str] | None, typer.Option(help="CAR window, repeatable (default 0:0 0:+1 -1:+1 -5:+5).", callback=_cars_cb)] = None,
+    events: Annotated[
+        Path | None, typer.Option(help="Events CSV (default: ./events.csv, else the bundled list).")
+    ] = None,
+    symbols: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--symbols",
+            "-s",
+            help="Markets, comma-separated or repeated (default: ^HSI ^STOXX50E ^GDAXI ^FTSE ^FCHI).",
+        ),
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Price source: snapshot (bundled, default) or csv.")
+    ] = None,
+    prices: Annotated[
+        Path | None,
+        typer.Option(
+            help="Price file, wide (date,SYM1,…) or long (date,symbol,close); implies --source csv."
+        ),
+    ] = None,
+    benchmark: Annotated[
+        str | None,
+        typer.Option(help="Benchmark symbol for the market and market-adjusted models (e.g. ACWI)."),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(help="constant-mean (default), market-adjusted or market.", callback=_model_cb),
+    ] = None,
+    estimation: Annotated[
+        str | None,
+        typer.Option(
+            help="Estimation window, sessions relative to day 0 (default -250:-11).",
+            callback=_window_opt("estimation"),
+        ),
+    ] = None,
+    window: Annotated[
+        str | None, typer.Option(help="Event window (default -10:+10).", callback=_window_opt("window"))
+    ] = None,
+    car: Annotated[
+        list[str] | None,
+        typer.Option(help="CAR window, repeatable (default 0:0 0:+1 -1:+1 -5:+5).", callback=_cars_cb),
+    ] = None,
     returns: Annotated[str | None, typer.Option(help="simple (default) or log returns.")] = None,
-    mask: Annotated[str | None, typer.Option(help="Sessions around other events removed from estimation (default -1:+1).", callback=_window_opt("mask"))] = None,
-    min_estimation: Annotated[int | None, typer.Option(help="Minimum estimation observations per pair (default 100).")] = None,
-    category: Annotated[list[str] | None, typer.Option(help="Keep these event categories (repeatable or comma-separated).")] = None,
-    direction: Annotated[list[str] | None, typer.Option(help="Keep these directions: 1 (de-escalation), -1, 0.")] = None,
+    mask: Annotated[
+        str | None,
+        typer.Option(
+            help="Sessions around other events removed from estimation (default -1:+1).",
+            callback=_window_opt("mask"),
+        ),
+    ] = None,
+    min_estimation: Annotated[
+        int | None, typer.Option(help="Minimum estimation observations per pair (default 100).")
+    ] = None,
+    category: Annotated[
+        list[str] | None, typer.Option(help="Keep these event categories (repeatable or comma-separated).")
+    ] = None,
+    direction: Annotated[
+        list[str] | None, typer.Option(help="Keep these directions: 1 (de-escalation), -1, 0.")
+    ] = None,
     start: Annotated[str | None, typer.Option(help="Keep events on or after this date (YYYY-MM-DD).")] = None,
     end: Annotated[str | None, typer.Option(help="Keep events on or before this date.")] = None,
     name: Annotated[str | None, typer.Option(help="Study name (folder under reports/).")] = None,
-    out: Annotated[Path | None, typer.Option(help="Output folder of the study (default reports/<name>).")] = None,
-    config: Annotated[Path | None, typer.Option(help="study.toml with any of these options (command-line values win).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder of the study (default reports/<name>).")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="study.toml with any of these options (command-line values win).")
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of the resampling tests.")] = None,
-    calendar: Annotated[str | None, typer.Option(help="Exchange calendar (MIC) for symbols the registry does not know.")] = None,
+    calendar: Annotated[
+        str | None, typer.Option(help="Exchange calendar (MIC) for symbols the registry does not know.")
+    ] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Run an event study and write its folder (tables, study.json, index.html)."""
@@ -150,7 +201,7 @@ def _run_study(o: dict[str, Any]) -> tuple[Any, Path]:
     if len(ev) == 0:
         raise InputError("no event matches the filters (--category/--direction/--start/--end)")
     price_path = o.get("prices")
-    source = o.get("source") or ("csv" if price_path else "snapshot")
+    source: Any = o.get("source") or ("csv" if price_path else "snapshot")
     benchmark = o.get("benchmark")
     syms = _split(_as_list(o.get("symbols")))
     if source == "csv":
@@ -161,7 +212,9 @@ def _run_study(o: dict[str, Any]) -> tuple[Any, Path]:
             syms = [s for s in prices.symbols if s != benchmark]
     else:
         syms = syms or list(DEFAULT_SYMBOLS)
-        prices = load_prices(syms + ([benchmark] if benchmark and benchmark not in syms else []), source=source)  # type: ignore[arg-type]
+        prices = load_prices(
+            syms + ([benchmark] if benchmark and benchmark not in syms else []), source=source
+        )
     kw: dict[str, Any] = {}
     for key in ("estimation", "window", "mask"):
         if o.get(key) is not None:
@@ -197,7 +250,9 @@ def _direction(d: str) -> int:
 # ------------------------------------------------------------------ events
 @events_app.command("list")
 def events_list(
-    events: Annotated[Path | None, typer.Argument(help="Events CSV (default: ./events.csv or the bundled list).")] = None,
+    events: Annotated[
+        Path | None, typer.Argument(help="Events CSV (default: ./events.csv or the bundled list).")
+    ] = None,
     debug: DebugOpt = False,
 ) -> None:
     """List the events: id, timestamp, category, direction and title."""
@@ -236,8 +291,12 @@ def events_validate(
 
 @events_app.command("align")
 def events_align(
-    events: Annotated[Path | None, typer.Argument(help="Events CSV (default: ./events.csv or the bundled list).")] = None,
-    symbols: Annotated[list[str] | None, typer.Option("--symbols", "-s", help="Markets (default: the default markets).")] = None,
+    events: Annotated[
+        Path | None, typer.Argument(help="Events CSV (default: ./events.csv or the bundled list).")
+    ] = None,
+    symbols: Annotated[
+        list[str] | None, typer.Option("--symbols", "-s", help="Markets (default: the default markets).")
+    ] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Print each event's day 0 per market, the latest possible day 0 and the uncertainty flag."""
@@ -278,7 +337,10 @@ def prices_show(
         _fail(exc)
         return
     s = p[symbol]
-    typer.echo(f"{symbol} ({market_name(symbol)}): {len(s)} rows, {s.index[0].date()} … {s.index[-1].date()}, from {p.origin}")
+    typer.echo(
+        f"{symbol} ({market_name(symbol)}): {len(s)} rows, "
+        f"{s.index[0].date()} … {s.index[-1].date()}, from {p.origin}"
+    )
     for d, v in list(s.head(rows).items()) + [(None, None)] + list(s.tail(rows).items()):
         typer.echo("…" if d is None else f"{d.date()}  {v:,.4f}")
 
@@ -286,5 +348,3 @@ def prices_show(
 def main() -> None:  # pragma: no cover - console script
     """Console-script entry point."""
     app()
-
-

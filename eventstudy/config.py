@@ -17,12 +17,12 @@ from .errors import ConfigError, InputError
 from .returns import ReturnKind
 
 __all__ = [
+    "DEFAULT_CAR_WINDOWS",
     "StudyConfig",
     "Window",
-    "parse_window",
     "format_window",
     "load_config_file",
-    "DEFAULT_CAR_WINDOWS",
+    "parse_window",
 ]
 
 Window = tuple[int, int]
@@ -48,7 +48,9 @@ def parse_window(text: str | Window | list[int], name: str = "window") -> Window
             raise InputError(f"{name}: '{text}' is not a window; write START:END, e.g. -1:+1")
         a, b = int(m.group(1)), int(m.group(2))
     if a > b:
-        raise InputError(f"{name}: '{format_window((a, b))}' starts after it ends; write START:END with START <= END")
+        raise InputError(
+            f"{name}: '{format_window((a, b))}' starts after it ends; write START:END with START <= END"
+        )
     return (a, b)
 
 
@@ -147,7 +149,11 @@ class StudyConfig:
         """Folder name of the study."""
         if self.name:
             return self.name
-        bench = f"-{self.benchmark.strip('^').lower()}" if self.benchmark and self.model != "constant-mean" else ""
+        bench = (
+            f"-{self.benchmark.strip('^').lower()}"
+            if self.benchmark and self.model != "constant-mean"
+            else ""
+        )
         return f"{self.model}{bench}"
 
     def with_(self, **changes: Any) -> StudyConfig:
@@ -172,9 +178,26 @@ class StudyConfig:
 
 
 _TOML_KEYS = {
-    "name", "events", "symbols", "source", "prices", "benchmark", "model", "estimation",
-    "window", "car", "returns", "mask", "min_estimation", "seed", "category", "direction",
-    "start", "end", "out", "calendar",
+    "name",
+    "events",
+    "symbols",
+    "source",
+    "prices",
+    "benchmark",
+    "model",
+    "estimation",
+    "window",
+    "car",
+    "returns",
+    "mask",
+    "min_estimation",
+    "seed",
+    "category",
+    "direction",
+    "start",
+    "end",
+    "out",
+    "calendar",
 }
 
 

@@ -96,9 +96,7 @@ def compute(panel: Panel, cfg: StudyConfig, model: Model) -> EngineOutput:
     n_used = used.sum(axis=1)
     few = n_used < cfg.min_estimation
     for j in np.flatnonzero(few):
-        reason[cand[j]] = (
-            f"only {int(n_used[j])} estimation observations (minimum {cfg.min_estimation})"
-        )
+        reason[cand[j]] = f"only {int(n_used[j])} estimation observations (minimum {cfg.min_estimation})"
     ok = ~few
     keep = cand[ok]
     base, est_idx, used, y = base[ok], est_idx[ok], used[ok], y[ok]

@@ -10,13 +10,13 @@ fix the problem; the command line prints them as they are.
 from __future__ import annotations
 
 __all__ = [
-    "EventStudyError",
-    "InputError",
-    "EventsFileError",
-    "PricesError",
     "ConfigError",
     "DataError",
+    "EventStudyError",
+    "EventsFileError",
+    "InputError",
     "NetworkError",
+    "PricesError",
 ]
 
 
@@ -43,9 +43,7 @@ class EventsFileError(InputError):
         The column (field) at fault.
     """
 
-    def __init__(
-        self, path: str, message: str, line: int | None = None, column: str | None = None
-    ) -> None:
+    def __init__(self, path: str, message: str, line: int | None = None, column: str | None = None) -> None:
         self.path = path
         self.line = line
         self.column = column

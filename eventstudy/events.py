@@ -30,7 +30,7 @@ import pandas as pd
 
 from .errors import EventsFileError, InputError
 
-__all__ = ["Events", "read_events", "bundled_events_path", "CATEGORIES", "COLUMNS"]
+__all__ = ["CATEGORIES", "COLUMNS", "Events", "bundled_events_path", "read_events"]
 
 CATEGORIES: tuple[str, ...] = (
     "talks",
@@ -120,9 +120,7 @@ class Events:
         if categories:
             bad = sorted(set(categories) - set(CATEGORIES))
             if bad:
-                raise InputError(
-                    f"category: unknown value(s) {bad}; valid: {', '.join(CATEGORIES)}"
-                )
+                raise InputError(f"category: unknown value(s) {bad}; valid: {', '.join(CATEGORIES)}")
             keep &= t["category"].isin(list(categories)).to_numpy()
         if directions:
             bad_d = sorted(set(directions) - {-1, 0, 1})
@@ -278,8 +276,7 @@ def _parse(text: str, name: str, sha: str) -> Events:
     if missing:
         raise EventsFileError(
             name,
-            f"missing required column(s) {', '.join(missing)}; the header must include "
-            f"{', '.join(REQUIRED)}",
+            f"missing required column(s) {', '.join(missing)}; the header must include {', '.join(REQUIRED)}",
             1,
         )
     unknown = [h for h in header if h not in COLUMNS]
@@ -322,9 +319,7 @@ def _parse(text: str, name: str, sha: str) -> Events:
     return Events(table, name, sha)
 
 
-def _validate_row(
-    row: dict[str, str], name: str, line: int, seen: dict[str, int]
-) -> dict[str, object]:
+def _validate_row(row: dict[str, str], name: str, line: int, seen: dict[str, int]) -> dict[str, object]:
     eid = row.get("event_id", "")
     if not eid:
         raise EventsFileError(name, "event_id is empty; give every event a unique id", line, "event_id")
@@ -358,7 +353,9 @@ def _validate_row(
             ) from exc
     raw = row.get("timestamp", "")
     if not raw:
-        raise EventsFileError(name, "timestamp is empty; write 2025-06-10T22:55Z or 2025-06-10", line, "timestamp")
+        raise EventsFileError(
+            name, "timestamp is empty; write 2025-06-10T22:55Z or 2025-06-10", line, "timestamp"
+        )
     start, end, local, date_only = _parse_timestamp(raw, tzname, name, line)
     category = row.get("category", "") or "other"
     if category not in CATEGORIES:

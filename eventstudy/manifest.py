@@ -9,7 +9,7 @@ from typing import Any
 
 from .calendars import EXTRA_CLOSURES, calendar_version
 
-__all__ = ["build_manifest", "package_versions", "DAY0_RULE"]
+__all__ = ["DAY0_RULE", "build_manifest", "package_versions"]
 
 DAY0_RULE = (
     "Day 0 is the first session of the market's exchange calendar whose close is strictly "
@@ -21,8 +21,17 @@ DAY0_RULE = (
 )
 
 _DEPS = (
-    "numpy", "pandas", "scipy", "statsmodels", "exchange_calendars", "plotly",
-    "jinja2", "typer", "rich", "pyarrow", "yfinance",
+    "numpy",
+    "pandas",
+    "scipy",
+    "statsmodels",
+    "exchange_calendars",
+    "plotly",
+    "jinja2",
+    "typer",
+    "rich",
+    "pyarrow",
+    "yfinance",
 )
 
 

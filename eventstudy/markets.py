@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Market", "MARKETS", "DEFAULT_SYMBOLS", "get_market", "market_name"]
+__all__ = ["DEFAULT_SYMBOLS", "MARKETS", "Market", "get_market", "market_name"]
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,20 @@ __all__ = ["StudyResult", "stars"]
 
 AR_COLUMNS = ["event_id", "symbol", "rel_day", "date", "return", "normal_return", "ar", "sar", "car"]
 CAR_COLUMNS = [
-    "event_id", "symbol", "window", "car", "se", "t_stat", "p_value", "n_est",
-    "day0", "day0_latest", "day0_uncertain", "overlaps", "days", "extended_by",
+    "event_id",
+    "symbol",
+    "window",
+    "car",
+    "se",
+    "t_stat",
+    "p_value",
+    "n_est",
+    "day0",
+    "day0_latest",
+    "day0_uncertain",
+    "overlaps",
+    "days",
+    "extended_by",
 ]
 TEST_COLUMNS = ["group_by", "group", "window", "test", "statistic", "p_value", "n", "note"]
 

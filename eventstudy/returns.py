@@ -24,7 +24,7 @@ import pandas as pd
 
 from .calendars import Sessions
 
-__all__ = ["ReturnKind", "MarketReturns", "market_returns", "interval_returns"]
+__all__ = ["MarketReturns", "ReturnKind", "interval_returns", "market_returns"]
 
 ReturnKind = Literal["simple", "log"]
 

@@ -163,8 +163,7 @@ class EventStudy:
         cfg = self.config
         pairs = panel.pairs
         kept = pairs.iloc[out.keep].reset_index(drop=True)
-        ev = self.events.table
-        P, W = out.ar.shape
+        P = out.ar.shape[0]
         wlabels = [format_window(w) for w in cfg.car_windows]
 
         # abnormal returns (long), within each pair's extended event window
@@ -234,8 +233,8 @@ class EventStudy:
             },
             calendars=calendars,
             counts={
-                "pairs": int(len(pairs)),
-                "included": int(len(out.keep)),
+                "pairs": len(pairs),
+                "included": len(out.keep),
                 "excluded": int(len(pairs) - len(out.keep)),
             },
             extra={"data_quality": self._data_quality(panel)},
@@ -315,7 +314,7 @@ class EventStudy:
         self, panel: Panel, out: EngineOutput, kept: pd.DataFrame
     ) -> tuple[dict[str, TestInput], dict[str, np.ndarray]]:
         cfg = self.config
-        est_days = (panel.dates[out.est_idx].astype("datetime64[D]").astype(np.int64))
+        est_days = panel.dates[out.est_idx].astype("datetime64[D]").astype(np.int64)
         est_resid = out.fit.resid
         with np.errstate(invalid="ignore"):
             est_sar = est_resid / np.sqrt(out.fit.sigma2)[:, None]
@@ -357,7 +356,11 @@ class EventStudy:
             d = m.sessions.dates
             dq[m.symbol] = {
                 "multi_session_returns": [
-                    {"date": str(d[i].date()), "from": str(d[i - int(m.span[i])].date()), "sessions": int(m.span[i])}
+                    {
+                        "date": str(d[i].date()),
+                        "from": str(d[i - int(m.span[i])].date()),
+                        "sessions": int(m.span[i]),
+                    }
                     for i in gaps
                 ],
                 "rows_off_calendar": m.off_session,

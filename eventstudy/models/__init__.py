@@ -7,12 +7,12 @@ validates a name at the boundary.
 
 from __future__ import annotations
 
+from ..errors import InputError
 from .base import Fit, Model
 from .linear import ConstantMean, LinearModel, MarketModel
 from .market_adjusted import MarketAdjusted
-from ..errors import InputError
 
-__all__ = ["MODELS", "Fit", "Model", "LinearModel", "get_model", "register_model"]
+__all__ = ["MODELS", "Fit", "LinearModel", "Model", "get_model", "register_model"]
 
 MODELS: dict[str, type[Model]] = {}
 
@@ -38,6 +38,4 @@ def get_model(name: str) -> Model:
     try:
         return MODELS[name]()
     except KeyError:
-        raise InputError(
-            f"model: '{name}' is not a known model; valid: {', '.join(MODELS)}"
-        ) from None
+        raise InputError(f"model: '{name}' is not a known model; valid: {', '.join(MODELS)}") from None

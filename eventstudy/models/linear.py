@@ -12,7 +12,7 @@ import numpy as np
 
 from .base import Fit, Model
 
-__all__ = ["LinearModel", "ConstantMean", "MarketModel"]
+__all__ = ["ConstantMean", "LinearModel", "MarketModel"]
 
 
 class LinearModel(Model):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 
 from ..markets import market_name
@@ -13,7 +12,7 @@ from ..markets import market_name
 if TYPE_CHECKING:
     from ..results import StudyResult
 
-__all__ = ["caar_by_market", "aar_path", "PALETTE"]
+__all__ = ["PALETTE", "aar_path", "caar_by_market"]
 
 #: Okabe–Ito colour-blind-safe palette.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -70,5 +69,3 @@ def aar_path(res: StudyResult) -> go.Figure:
     fig.add_vline(x=0, line_dash="dot", line_color="#666")
     fig.update_xaxes(title="Trading day relative to the announcement (day 0)")
     return _layout(fig, "Cumulative average abnormal return around the events", "CAAR (%)")
-
-

@@ -11,10 +11,10 @@ import pandas as pd
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
+from ..inference import TESTS
 from ..manifest import DAY0_RULE
 from ..markets import market_name
 from ..models import MODELS
-from ..inference import TESTS
 from . import figures
 
 if TYPE_CHECKING:
@@ -113,8 +113,12 @@ def render_report(res: StudyResult) -> str:
                 "caar": _fmt_pct(float(cm.loc[sym, "caar"])),
                 "n": int(cm.loc[sym, "n"]),
                 "tests": [
-                    {"name": k, "stat": _fmt_num(float(t.loc[k, "statistic"])),
-                     "p": _fmt_p(float(t.loc[k, "p_value"])), "stars": stars(float(t.loc[k, "p_value"]))}
+                    {
+                        "name": k,
+                        "stat": _fmt_num(float(t.loc[k, "statistic"])),
+                        "p": _fmt_p(float(t.loc[k, "p_value"])),
+                        "stars": stars(float(t.loc[k, "p_value"])),
+                    }
                     for k in t.index
                 ],
             }

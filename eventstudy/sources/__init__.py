@@ -12,13 +12,13 @@ from .csvfile import CsvSource, read_price_file
 from .snapshot import SnapshotSource
 
 __all__ = [
-    "Prices",
-    "PriceSource",
-    "SnapshotSource",
     "CsvSource",
+    "PriceSource",
+    "Prices",
+    "SnapshotSource",
+    "SourceName",
     "load_prices",
     "read_price_file",
-    "SourceName",
 ]
 
 SourceName = Literal["snapshot", "csv"]
@@ -57,5 +57,3 @@ def load_prices(
             raise InputError("path: source='csv' needs path= (the price file)")
         return CsvSource(path).load(symbols)
     return SnapshotSource().load(symbols)
-
-

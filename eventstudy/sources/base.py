@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..errors import PricesError
 
-__all__ = ["Prices", "PriceSource"]
+__all__ = ["PriceSource", "Prices"]
 
 
 @dataclass(frozen=True, eq=False)

@@ -78,9 +78,7 @@ def _numbers(values: pd.Series, name: str, col: str, lines: np.ndarray) -> np.nd
     nonpos = num <= 0
     if nonpos.any():
         i = int(np.argmax(nonpos))
-        raise _fail(
-            name, f"price {s.iloc[i]} is not positive; prices must be > 0", int(lines[i]), col
-        )
+        raise _fail(name, f"price {s.iloc[i]} is not positive; prices must be > 0", int(lines[i]), col)
     return num
 
 
@@ -149,7 +147,7 @@ def read_price_file(path: str | Path) -> Prices:
     empty = [s for s, c in closes.items() if len(c) == 0]
     if empty:
         raise _fail(name, f"no prices for {', '.join(empty)}")
-    prov = {"file": name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest(), "layout": layout}
+    prov: dict[str, object] = {"file": name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest(), "layout": layout}
     return Prices(closes, "csv", name, prov)
 
 

@@ -40,9 +40,7 @@ def _load_all() -> dict[str, pd.Series]:
     manifest = snapshot_manifest()
     data = resources.files(_PKG).joinpath(f"{_DIR}/{manifest['file']}").read_bytes()
     if hashlib.sha256(data).hexdigest() != manifest["sha256"]:
-        raise PricesError(
-            "the bundled price snapshot fails its checksum; reinstall the package"
-        )
+        raise PricesError("the bundled price snapshot fails its checksum; reinstall the package")
     df = pd.read_csv(
         io.BytesIO(gzip.decompress(data)),
         dtype={"symbol": "str", "close": "float64"},

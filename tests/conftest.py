@@ -1,0 +1,175 @@
+"""Shared fixtures: a seeded synthetic panel builder and a cached snapshot study.
+
+The synthetic builder makes markets whose symbols are not in the registry, so
+their sessions are the dates of their own data (business days here): returns
+follow a market model R = α + β·R_m + σ·ε against a benchmark column, with
+known parameters. Everything is seeded and small, so it is fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from eventstudy import EventStudy, Events, Prices, StudyResult, events_from_records, load_prices, read_events
+from eventstudy.markets import DEFAULT_SYMBOLS
+
+REPO = Path(__file__).resolve().parents[1]
+EVENTS_CSV = REPO / "events.csv"
+
+
+@dataclass(frozen=True)
+class Synthetic:
+    """A synthetic panel.
+
+    Attributes
+    ----------
+    prices : Prices
+        Closes of ``symbols`` and of ``benchmark`` (naive business-day dates).
+    events : Events
+        Built with :func:`eventstudy.events_from_records` from ``records``.
+    records : list of dict
+        The event records (file columns), as passed to ``events_from_records``.
+    params : dict
+        Per symbol the true ``(alpha, beta, sigma)`` of its returns.
+    benchmark : str
+    symbols : tuple of str
+    dates : DatetimeIndex
+        The full business-day range (a symbol may miss some of these dates).
+    """
+
+    prices: Prices
+    events: Events
+    records: list[dict[str, object]]
+    params: dict[str, tuple[float, float, float]]
+    benchmark: str
+    symbols: tuple[str, ...]
+    dates: pd.DatetimeIndex
+    returns: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
+
+
+def random_event_records(
+    rng: np.random.Generator, dates: pd.DatetimeIndex, n_events: int, lo: int = 120, margin: int = 15
+) -> list[dict[str, object]]:
+    """``n_events`` events on random dates of ``dates[lo:-margin]``.
+
+    Alternately date-only (in UTC, Asia/Shanghai or America/New_York) and
+    instants (a random UTC minute of the day); unique ids ``ev00``, ``ev01``….
+    """
+    pos = np.sort(rng.choice(np.arange(lo, len(dates) - margin), size=n_events, replace=False))
+    zones = ["", "Asia/Shanghai", "America/New_York"]
+    out: list[dict[str, object]] = []
+    for i, p in enumerate(pos):
+        d = dates[int(p)]
+        if i % 2 == 0:
+            ts, tz = d.strftime("%Y-%m-%d"), zones[(i // 2) % 3]
+        else:
+            minute = int(rng.integers(0, 24 * 60))
+            ts, tz = (d + pd.Timedelta(minutes=minute)).strftime("%Y-%m-%dT%H:%MZ"), ""
+        out.append(
+            {
+                "event_id": f"ev{i:02d}",
+                "timestamp": ts,
+                "tz": tz,
+                "title": f"synthetic event {i}",
+                "category": "other",
+                "direction": int(rng.choice([-1, 0, 1])),
+            }
+        )
+    return out
+
+
+def build_synthetic(
+    seed: int = 0,
+    symbols: Sequence[str] = ("AAA", "BBB", "CCC"),
+    n_days: int = 600,
+    start: str = "2019-01-01",
+    n_events: int = 10,
+    benchmark: str = "MKT",
+    records: list[dict[str, object]] | None = None,
+    drop: dict[str, int] | None = None,
+    returns: dict[str, np.ndarray] | None = None,
+) -> Synthetic:
+    """Build a seeded synthetic panel (see module docstring).
+
+    Parameters
+    ----------
+    seed : int
+        Seed of every random draw.
+    symbols : sequence of str
+        Market symbols (keep them out of the registry to use data dates as sessions).
+    n_days : int
+        Business days from ``start``.
+    n_events : int
+        Random events when ``records`` is not given.
+    records : list of dict, optional
+        Explicit event records (file columns).
+    drop : dict, optional
+        Per symbol (benchmark included), how many random dates (not the first
+        or last) to remove from its price series.
+    returns : dict, optional
+        Per symbol, returns (length ``n_days``; the first is ignored) that
+        replace the simulated ones.
+    """
+    rng = np.random.default_rng(seed)
+    dates = pd.bdate_range(start, periods=n_days).as_unit("ns")
+    rm = rng.normal(3e-4, 0.01, n_days)
+    params: dict[str, tuple[float, float, float]] = {}
+    rets: dict[str, np.ndarray] = {benchmark: rm}
+    for s in symbols:
+        a = float(rng.normal(0.0, 5e-4))
+        b = float(rng.uniform(0.5, 1.5))
+        sig = float(rng.uniform(0.005, 0.02))
+        params[s] = (a, b, sig)
+        rets[s] = a + b * rm + sig * rng.standard_normal(n_days)
+    if returns:
+        rets.update({k: np.asarray(v, dtype="float64") for k, v in returns.items()})
+    closes: dict[str, pd.Series] = {}
+    for s in (*symbols, benchmark):
+        r = rets[s].copy()
+        r[0] = 0.0
+        level = 100.0 * np.cumprod(1.0 + r)
+        ser = pd.Series(level, index=dates, name=s)
+        k = (drop or {}).get(s, 0)
+        if k:
+            gone = rng.choice(np.arange(1, n_days - 1), size=k, replace=False)
+            ser = ser.drop(dates[gone])
+        closes[s] = ser
+    recs = records if records is not None else random_event_records(rng, dates, n_events)
+    events = events_from_records(recs)
+    prices = Prices(closes, source="synthetic", origin=f"synthetic seed {seed}")
+    return Synthetic(prices, events, list(recs), params, benchmark, tuple(symbols), dates, rets)
+
+
+@pytest.fixture(scope="session")
+def synthetic_panel() -> Callable[..., Synthetic]:
+    """Factory: ``synthetic_panel(seed=..., ...)`` → :class:`Synthetic` (see :func:`build_synthetic`)."""
+    return build_synthetic
+
+
+@pytest.fixture(scope="session")
+def snapshot_events() -> Events:
+    """The curated repository ``events.csv``."""
+    return read_events(EVENTS_CSV)
+
+
+@pytest.fixture(scope="session")
+def snapshot_prices() -> Prices:
+    """The whole bundled price snapshot."""
+    return load_prices(source="snapshot")
+
+
+@pytest.fixture(scope="session")
+def snapshot_study(snapshot_events: Events, snapshot_prices: Prices) -> StudyResult:
+    """The default study (``eventstudy run`` defaults) on the bundled snapshot, computed once.
+
+    Repository events, the default markets, constant-mean model, default
+    windows and masks. Treat it as read-only.
+    """
+    prices = snapshot_prices.select(list(DEFAULT_SYMBOLS))
+    return EventStudy(snapshot_events, prices).run()
