@@ -15,6 +15,8 @@ between the earliest and the latest possible day 0 of a date-only event.
 
 from __future__ import annotations
 
+import itertools
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +26,7 @@ from .config import StudyConfig
 from .models import Fit, Model
 from .panel import Panel
 
-__all__ = ["EngineOutput", "compute"]
+__all__ = ["EngineOutput", "compute", "compute_chunks", "concat_outputs"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,11 +88,17 @@ def _estimation(
     return idx, used, y, x
 
 
-def compute(panel: Panel, cfg: StudyConfig, model: Model) -> EngineOutput:
-    """Run the model on every pair of ``panel``; see the module docstring."""
+def compute(panel: Panel, cfg: StudyConfig, model: Model, rows: np.ndarray | None = None) -> EngineOutput:
+    """Run the model on the pairs ``rows`` of ``panel`` (all by default).
+
+    ``keep`` and ``reason`` of the output refer to positions in
+    ``panel.pairs``; ``reason`` is filled for ``rows`` only.
+    """
     pairs = panel.pairs
-    reason = pairs["reason"].to_numpy(dtype=object).copy()
-    cand = np.flatnonzero(reason == "")
+    reason = np.full(len(pairs), "", dtype=object)
+    rows = np.arange(len(pairs)) if rows is None else np.asarray(rows, dtype=np.int64)
+    reason[rows] = pairs["reason"].to_numpy(dtype=object)[rows]
+    cand = rows[reason[rows] == ""]
     base = pairs["base"].to_numpy()[cand]
     est_idx, used, y, x = _estimation(panel, cfg, model, base)
     n_used = used.sum(axis=1)
@@ -105,8 +113,7 @@ def compute(panel: Panel, cfg: StudyConfig, model: Model) -> EngineOutput:
 
     ext = pairs["ext"].to_numpy()[keep]
     w_lo, w_hi = cfg.window
-    max_ext = int(ext.max()) if len(ext) else 0
-    rel = np.arange(w_lo, w_hi + max_ext + 1)
+    rel = np.arange(w_lo, w_hi + panel.max_ext + 1)
     evt_idx = base[:, None] + rel[None, :]
     ret = panel.R[evt_idx]
     xe = panel.B[evt_idx] if model.needs_benchmark else None
@@ -158,3 +165,67 @@ def compute(panel: Panel, cfg: StudyConfig, model: Model) -> EngineOutput:
         car_days=days,
         car_ext=car_ext,
     )
+
+
+def concat_outputs(parts: list[EngineOutput]) -> EngineOutput:
+    """Join the outputs of disjoint chunks of pairs (in chunk order)."""
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    reason = first.reason.copy()
+    for p in parts[1:]:
+        set_ = p.reason != ""
+        reason[set_] = p.reason[set_]
+
+    def cat(name: str) -> np.ndarray:
+        return np.concatenate([getattr(p, name) for p in parts], axis=0)
+
+    def catfit(name: str) -> np.ndarray | None:
+        vals = [getattr(p.fit, name) for p in parts]
+        return None if vals[0] is None else np.concatenate(vals, axis=0)
+
+    fit = Fit(**{f: catfit(f) for f in ("params", "sigma2", "n", "dof", "resid", "xtx_inv")})
+    arrays = {
+        f: cat(f)
+        for f in (
+            "keep",
+            "est_idx",
+            "est_used",
+            "evt_idx",
+            "ret",
+            "normal",
+            "ar",
+            "sar",
+            "in_window",
+            "car",
+            "car_se",
+            "car_t",
+            "car_p",
+            "car_days",
+            "car_ext",
+        )
+    }
+    return EngineOutput(reason=reason, fit=fit, rel=first.rel, **arrays)
+
+
+def _chunk_job(args: tuple[Panel, StudyConfig, Model, np.ndarray]) -> EngineOutput:
+    return compute(*args)
+
+
+def compute_chunks(
+    panel: Panel,
+    cfg: StudyConfig,
+    model: Model,
+    chunk_size: int,
+    executor: Executor | None = None,
+) -> EngineOutput:
+    """Compute in chunks of ``chunk_size`` pairs, optionally on ``executor``.
+
+    Chunks are disjoint, consecutive sets of pairs and results are joined in
+    order, so the output does not depend on the chunk size or the executor.
+    """
+    n = len(panel.pairs)
+    bounds = list(range(0, n, max(1, chunk_size))) + [n]
+    jobs = [(panel, cfg, model, np.arange(a, b)) for a, b in itertools.pairwise(bounds)]
+    parts = [_chunk_job(j) for j in jobs] if executor is None else list(executor.map(_chunk_job, jobs))
+    return concat_outputs(parts)

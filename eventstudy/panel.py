@@ -60,6 +60,8 @@ class Panel:
         position) of all events used for masking and overlap flags.
     offsets : ndarray of int
         Start of each market's block in the long arrays (after padding).
+    max_ext : int
+        Largest possible extension of a window for an uncertain day 0.
     """
 
     markets: list[MarketReturns]
@@ -71,6 +73,7 @@ class Panel:
     pad: int
     day0_pos: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
     offsets: np.ndarray
+    max_ext: int
 
 
 def _positions(
@@ -114,9 +117,10 @@ def build_panel(
     bench = prices[cfg.benchmark] if (needs_benchmark and cfg.benchmark) else None
     e_lo, e_hi = cfg.estimation
     w_lo, w_hi = cfg.window
-    # a local calendar day contains at most one close of a market, so the
-    # earliest and latest possible day 0 are at most one session apart
-    max_ext = 1
+    # a local calendar day contains one close of a market, two at most around
+    # a daylight-saving change, so the earliest and latest possible day 0 are
+    # at most two sessions apart
+    max_ext = 2
     pad = max(abs(e_lo), abs(w_lo), abs(w_hi) + max_ext, abs(e_hi)) + 1
     markets: list[MarketReturns] = []
     pair_rows: list[pd.DataFrame] = []
@@ -200,4 +204,5 @@ def build_panel(
         pad=pad,
         day0_pos=day0_pos,
         offsets=np.asarray(offsets, dtype=np.int64),
+        max_ext=max_ext,
     )

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .config import DEFAULT_CAR_WINDOWS, StudyConfig, Window, format_window
-from .engine import EngineOutput, compute
+from .engine import EngineOutput, compute_chunks
 from .errors import DataError, InputError
 from .events import Events
 from .inference import TestInput, get_tests
@@ -123,7 +123,7 @@ class EventStudy:
         self.mask_events = mask_events if mask_events is not None else events
         self.test_specs = get_tests(list(tests) if tests is not None else None)
 
-    def run(self, executor: Executor | None = None) -> StudyResult:
+    def run(self, executor: Executor | None = None, chunk_size: int = 20_000) -> StudyResult:
         """Compute the study.
 
         Parameters
@@ -132,6 +132,8 @@ class EventStudy:
             Where to run the computation (a process pool, a Dask client's
             ``get_executor()``…); in-process when omitted. Results do not
             depend on the executor.
+        chunk_size : int
+            Pairs per chunk of work (bounds memory; default 20,000).
 
         Returns
         -------
@@ -148,10 +150,7 @@ class EventStudy:
         )
         if len(panel.pairs) == 0:
             raise DataError("no event applies to the chosen markets (check the events' symbols column)")
-        if executor is None:
-            out = compute(panel, cfg, self.model)
-        else:
-            out = executor.submit(compute, panel, cfg, self.model).result()
+        out = compute_chunks(panel, cfg, self.model, chunk_size, executor)
         if len(out.keep) == 0:
             reasons = pd.Series(out.reason).value_counts()
             top = "; ".join(f"{n} × {r}" for r, n in reasons.items())
