@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import Executor
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -150,12 +151,24 @@ class EventStudy:
         )
         if len(panel.pairs) == 0:
             raise DataError("no event applies to the chosen markets (check the events' symbols column)")
-        out = compute_chunks(panel, cfg, self.model, chunk_size, executor)
+        ecfg = replace(cfg, car_windows=self.engine_windows())
+        out = compute_chunks(panel, ecfg, self.model, chunk_size, executor)
         if len(out.keep) == 0:
             reasons = pd.Series(out.reason).value_counts()
             top = "; ".join(f"{n} × {r}" for r, n in reasons.items())
             raise DataError(f"every event×market pair was excluded: {top}")
         return self._assemble(panel, out)
+
+    def engine_windows(self) -> tuple[Window, ...]:
+        """The CAR windows, then one single-day window per event-window day.
+
+        Single-day windows give the per-day AAR and its tests (``d:d`` in
+        ``tests.csv``); like every window ending at or after day 0 they are
+        extended for pairs whose day 0 is uncertain.
+        """
+        cfg = self.config
+        days = tuple((d, d) for d in range(cfg.window[0], cfg.window[1] + 1))
+        return tuple(dict.fromkeys(cfg.car_windows + days))
 
     # ------------------------------------------------------------------ tables
     def _assemble(self, panel: Panel, out: EngineOutput) -> StudyResult:
@@ -164,6 +177,7 @@ class EventStudy:
         kept = pairs.iloc[out.keep].reset_index(drop=True)
         P = out.ar.shape[0]
         wlabels = [format_window(w) for w in cfg.car_windows]
+        C = len(wlabels)
 
         # abnormal returns (long), within each pair's extended event window
         sel = out.in_window
@@ -184,32 +198,37 @@ class EventStudy:
             }
         )
 
-        # CARs per window
-        C = len(wlabels)
+        # CARs per window (the first C engine windows are the CAR windows)
         overlaps = self._overlaps(panel, out, kept)
         car_tab = pd.DataFrame(
             {
                 "event_id": np.repeat(kept["event_id"].to_numpy(), C),
                 "symbol": np.repeat(kept["symbol"].to_numpy(), C),
                 "window": np.tile(wlabels, P),
-                "car": out.car.ravel(),
-                "se": out.car_se.ravel(),
-                "t_stat": out.car_t.ravel(),
-                "p_value": out.car_p.ravel(),
+                "car": out.car[:, :C].ravel(),
+                "se": out.car_se[:, :C].ravel(),
+                "t_stat": out.car_t[:, :C].ravel(),
+                "p_value": out.car_p[:, :C].ravel(),
                 "n_est": np.repeat(out.fit.n.astype(np.int64), C),
                 "day0": np.repeat(kept["day0"].to_numpy(), C),
                 "day0_latest": np.repeat(kept["day0_latest"].to_numpy(), C),
                 "day0_uncertain": np.repeat(kept["day0_uncertain"].to_numpy(), C),
                 "overlaps": overlaps.ravel(),
-                "days": out.car_days.ravel(),
-                "extended_by": out.car_ext.ravel(),
+                "days": out.car_days[:, :C].ravel(),
+                "extended_by": out.car_ext[:, :C].ravel(),
             }
         )
 
         fits = self._fits(panel, out)
         inputs, labels = self._test_inputs(panel, out, kept)
-        tests = run_tests(inputs, labels, self.test_specs)
-        caar = caar_table(inputs, labels)
+        car_in = {k: inputs[k] for k in wlabels}
+        day_in = {k: v for k, v in inputs.items() if k not in car_in}
+        day_labels = {k: v for k, v in labels.items() if k != "event"}
+        tests = pd.concat(
+            [run_tests(car_in, labels, self.test_specs), run_tests(day_in, day_labels, self.test_specs)],
+            ignore_index=True,
+        )
+        caar = pd.concat([caar_table(car_in, labels), caar_table(day_in, day_labels)], ignore_index=True)
 
         calendars = {m.symbol: (m.sessions.code or "own data dates") for m in panel.markets}
         manifest = build_manifest(
@@ -254,7 +273,7 @@ class EventStudy:
     def _overlaps(self, panel: Panel, out: EngineOutput, kept: pd.DataFrame) -> np.ndarray:
         """Per pair and window: ids of other events whose day 0 falls inside the window."""
         cfg = self.config
-        P, C = out.car.shape
+        P, C = out.car.shape[0], len(cfg.car_windows)
         res = np.full((P, C), "", dtype=object)
         mids = self.mask_events.table["event_id"].to_numpy()
         offsets = dict(zip([m.symbol for m in panel.markets], panel.offsets, strict=True))
@@ -319,7 +338,7 @@ class EventStudy:
             est_sar = est_resid / np.sqrt(out.fit.sigma2)[:, None]
         inputs: dict[str, TestInput] = {}
         avail = np.isfinite(out.ar)
-        for c, (t1, t2) in enumerate(cfg.car_windows):
+        for c, (t1, t2) in enumerate(self.engine_windows()):
             e = out.car_ext[:, c]
             sel = (out.rel[None, :] >= t1) & (out.rel[None, :] <= (t2 + e)[:, None]) & avail
             inputs[format_window((t1, t2))] = TestInput(
