@@ -169,8 +169,13 @@ def _parse_timestamp(
             raise EventsFileError(
                 path, f"'{raw}' is not a valid date; write YYYY-MM-DD", line, "timestamp"
             ) from exc
-        start = day.tz_localize(zone).tz_convert("UTC")
-        end = (day + pd.Timedelta(days=1)).tz_localize(zone).tz_convert("UTC")
+        # midnight can fall in a daylight-saving gap or overlap in a few zones
+        start = day.tz_localize(zone, nonexistent="shift_forward", ambiguous=True).tz_convert("UTC")
+        end = (
+            (day + pd.Timedelta(days=1))
+            .tz_localize(zone, nonexistent="shift_forward", ambiguous=True)
+            .tz_convert("UTC")
+        )
         return start, end, day, True
     if "T" not in raw and " " not in raw:
         raise EventsFileError(
@@ -191,7 +196,7 @@ def _parse_timestamp(
     if ts is pd.NaT:
         raise EventsFileError(path, "timestamp is empty", line, "timestamp")
     if ts.tzinfo is None:
-        ts = ts.tz_localize(zone)
+        ts = ts.tz_localize(zone, nonexistent="shift_forward", ambiguous=True)
     utc = ts.tz_convert("UTC")
     return utc, utc, utc.tz_localize(None).normalize(), False
 

@@ -75,6 +75,10 @@ def _numbers(values: pd.Series, name: str, col: str, lines: np.ndarray) -> np.nd
     if bad.any():
         i = int(np.argmax(bad))
         raise _fail(name, f"'{s.iloc[i]}' is not a number", int(lines[i]), col)
+    inf = np.isinf(num)
+    if inf.any():
+        i = int(np.argmax(inf))
+        raise _fail(name, f"'{s.iloc[i]}' is not a finite number", int(lines[i]), col)
     nonpos = num <= 0
     if nonpos.any():
         i = int(np.argmax(nonpos))
@@ -147,7 +151,11 @@ def read_price_file(path: str | Path) -> Prices:
     empty = [s for s, c in closes.items() if len(c) == 0]
     if empty:
         raise _fail(name, f"no prices for {', '.join(empty)}")
-    prov: dict[str, object] = {"file": name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest(), "layout": layout}
+    prov: dict[str, object] = {
+        "file": name,
+        "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
+        "layout": layout,
+    }
     return Prices(closes, "csv", name, prov)
 
 
