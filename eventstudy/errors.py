@@ -51,7 +51,7 @@ class EventsFileError(InputError):
         if line is not None:
             where += f", line {line}"
         if column is not None:
-            where += f", column '{column}'"
+            where += f", column {show(column)}"
         super().__init__(f"{where}: {message}")
 
 
@@ -69,3 +69,10 @@ class DataError(EventStudyError, ValueError):
 
 class NetworkError(EventStudyError):
     """A network price source could not be reached."""
+
+
+def show(value: object, limit: int = 40) -> str:
+    """A value quoted for a one-line message: control characters escaped, long text cut."""
+    text = str(value)
+    text = text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
+    return "'" + (text if len(text) <= limit else text[: limit - 1] + "…") + "'"

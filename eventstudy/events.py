@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
-from .errors import EventsFileError, InputError
+from .errors import EventsFileError, InputError, show
 
 __all__ = ["CATEGORIES", "COLUMNS", "Events", "bundled_events_path", "read_events"]
 
@@ -149,7 +149,7 @@ def _as_date(value: str | pd.Timestamp, name: str) -> pd.Timestamp:
     try:
         return pd.Timestamp(value).normalize().tz_localize(None)
     except (ValueError, TypeError) as exc:
-        raise InputError(f"{name}: '{value}' is not a date; write YYYY-MM-DD") from exc
+        raise InputError(f"{name}: {show(value)} is not a date; write YYYY-MM-DD") from exc
 
 
 def bundled_events_path() -> Path:
@@ -161,13 +161,20 @@ def _parse_timestamp(
     raw: str, tzname: str, path: str, line: int
 ) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp, bool]:
     """Return (start_utc, end_utc, local_date, date_only) for one row."""
+    if not raw[:4].isdigit() or not 1900 <= int(raw[:4]) <= 2200:
+        raise EventsFileError(
+            path,
+            f"{show(raw)} is not a timestamp between 1900 and 2200; write e.g. 2025-06-10T22:55Z",
+            line,
+            "timestamp",
+        )
     zone = ZoneInfo(tzname or "UTC")
     if _DATE_RE.match(raw):
         try:
             day = pd.Timestamp(raw)
         except ValueError as exc:
             raise EventsFileError(
-                path, f"'{raw}' is not a valid date; write YYYY-MM-DD", line, "timestamp"
+                path, f"{show(raw)} is not a valid date; write YYYY-MM-DD", line, "timestamp"
             ) from exc
         # midnight can fall in a daylight-saving gap or overlap in a few zones
         start = day.tz_localize(zone, nonexistent="shift_forward", ambiguous=True).tz_convert("UTC")
@@ -180,7 +187,7 @@ def _parse_timestamp(
     if "T" not in raw and " " not in raw:
         raise EventsFileError(
             path,
-            f"'{raw}' is not an ISO 8601 timestamp; write 2025-06-10T22:55Z or a date 2025-06-10",
+            f"{show(raw)} is not an ISO 8601 timestamp; write 2025-06-10T22:55Z or a date 2025-06-10",
             line,
             "timestamp",
         )
@@ -189,7 +196,7 @@ def _parse_timestamp(
     except (ValueError, TypeError) as exc:
         raise EventsFileError(
             path,
-            f"'{raw}' is not a valid ISO 8601 timestamp; write e.g. 2025-06-10T22:55Z",
+            f"{show(raw)} is not a valid ISO 8601 timestamp; write e.g. 2025-06-10T22:55Z",
             line,
             "timestamp",
         ) from exc
@@ -288,13 +295,13 @@ def _parse(text: str, name: str, sha: str) -> Events:
     if unknown:
         raise EventsFileError(
             name,
-            f"unknown column '{unknown[0]}'; valid columns: {', '.join(COLUMNS)}",
+            f"unknown column {show(unknown[0])}; valid columns: {', '.join(COLUMNS)}",
             1,
             unknown[0],
         )
     if len(set(header)) != len(header):
         dup = next(h for h in header if header.count(h) > 1)
-        raise EventsFileError(name, f"column '{dup}' appears twice in the header", 1, dup)
+        raise EventsFileError(name, f"column {show(dup)} appears twice in the header", 1, dup)
     rows: list[dict[str, object]] = []
     seen: dict[str, int] = {}
     try:
@@ -331,14 +338,14 @@ def _validate_row(row: dict[str, str], name: str, line: int, seen: dict[str, int
     if not _ID_RE.match(eid):
         raise EventsFileError(
             name,
-            f"event_id '{eid}' may contain only letters, digits and . _ : + -",
+            f"event_id {show(eid)} may contain only letters, digits and . _ : + -",
             line,
             "event_id",
         )
     if eid in seen:
         raise EventsFileError(
             name,
-            f"duplicate event_id '{eid}' (first on line {seen[eid]}); ids must be unique",
+            f"duplicate event_id {show(eid)} (first on line {seen[eid]}); ids must be unique",
             line,
             "event_id",
         )
@@ -352,7 +359,7 @@ def _validate_row(row: dict[str, str], name: str, line: int, seen: dict[str, int
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise EventsFileError(
                 name,
-                f"unknown time zone '{tzname}'; use an IANA name such as Asia/Shanghai",
+                f"unknown time zone {show(tzname)}; use an IANA name such as Asia/Shanghai",
                 line,
                 "tz",
             ) from exc
@@ -366,7 +373,7 @@ def _validate_row(row: dict[str, str], name: str, line: int, seen: dict[str, int
     if category not in CATEGORIES:
         raise EventsFileError(
             name,
-            f"unknown category '{category}'; valid: {', '.join(CATEGORIES)}",
+            f"unknown category {show(category)}; valid: {', '.join(CATEGORIES)}",
             line,
             "category",
         )
@@ -374,7 +381,7 @@ def _validate_row(row: dict[str, str], name: str, line: int, seen: dict[str, int
     if d not in _DIRECTIONS:
         raise EventsFileError(
             name,
-            f"direction '{d}' must be 1 (de-escalation), -1 (escalation) or 0 (unclear)",
+            f"direction {show(d)} must be 1 (de-escalation), -1 (escalation) or 0 (unclear)",
             line,
             "direction",
         )

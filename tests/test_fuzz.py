@@ -82,6 +82,27 @@ def test_events_reader_random_shapes(
 
 
 @SETTINGS
+@given(
+    optional=st.lists(st.sampled_from(COLUMNS[3:]), unique=True, max_size=4),
+    rows=st.lists(st.lists(cells, min_size=3, max_size=7), min_size=1, max_size=5),
+)
+def test_events_reader_valid_header_random_cells(
+    tmp_path: Path, optional: list[str], rows: list[list[str]]
+) -> None:
+    header = ["event_id", "timestamp", "title", *optional]
+    body = [",".join((r + [""] * len(header))[: len(header)]) for r in rows]
+    p = _write(tmp_path, "ev.csv", "\n".join([",".join(header), *body]).encode())
+    try:
+        ev = read_events(p)
+    except EventStudyError as exc:
+        assert "\n" not in str(exc)
+        assert "line" in str(exc) or "no events" in str(exc)
+    else:
+        assert ev.table["start_utc"].notna().all()
+        assert (ev.table["end_utc"] >= ev.table["start_utc"]).all()
+
+
+@SETTINGS
 @given(data=st.binary(max_size=400))
 def test_prices_reader_random_bytes(tmp_path: Path, data: bytes) -> None:
     p = _write(tmp_path, "px.csv", data)

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import PricesError
+from ..errors import PricesError, show
 from .base import Prices, clip
 
 __all__ = ["CsvSource", "read_price_file"]
@@ -32,7 +32,7 @@ __all__ = ["CsvSource", "read_price_file"]
 
 def _fail(path: str, msg: str, line: int | None = None, col: str | None = None) -> PricesError:
     where = path + (f", line {line}" if line is not None else "")
-    where += f", column '{col}'" if col is not None else ""
+    where += f", column {show(col)}" if col is not None else ""
     return PricesError(f"{where}: {msg}")
 
 
@@ -74,11 +74,11 @@ def _numbers(values: pd.Series, name: str, col: str, lines: np.ndarray) -> np.nd
     bad = np.isnan(num) & (s != "").to_numpy()
     if bad.any():
         i = int(np.argmax(bad))
-        raise _fail(name, f"'{s.iloc[i]}' is not a number", int(lines[i]), col)
+        raise _fail(name, f"{show(s.iloc[i])} is not a number", int(lines[i]), col)
     inf = np.isinf(num)
     if inf.any():
         i = int(np.argmax(inf))
-        raise _fail(name, f"'{s.iloc[i]}' is not a finite number", int(lines[i]), col)
+        raise _fail(name, f"{show(s.iloc[i])} is not a finite number", int(lines[i]), col)
     nonpos = num <= 0
     if nonpos.any():
         i = int(np.argmax(nonpos))
@@ -87,15 +87,21 @@ def _numbers(values: pd.Series, name: str, col: str, lines: np.ndarray) -> np.nd
 
 
 def _dates(values: pd.Series, name: str, lines: np.ndarray) -> pd.DatetimeIndex:
-    d = pd.to_datetime(values.str.strip(), errors="coerce", format="ISO8601")
-    bad = d.isna().to_numpy()
+    """Dates from the leading ``YYYY-MM-DD`` of each cell (a time or offset after it is ignored:
+    the written date is the session's local date)."""
+    text = values.str.strip()
+    iso = text.str.match(r"^\d{4}-\d{2}-\d{2}($|[T ])")
+    d = pd.to_datetime(text.str.slice(0, 10).where(iso, ""), format="%Y-%m-%d", errors="coerce")
+    bad = (d.isna() | (d < pd.Timestamp("1900-01-01")) | (d > pd.Timestamp("2200-12-31"))).to_numpy()
     if bad.any():
         i = int(np.argmax(bad))
-        raise _fail(name, f"'{values.iloc[i]}' is not a date; write YYYY-MM-DD", int(lines[i]), "date")
-    idx = pd.DatetimeIndex(d)
-    if idx.tz is not None:
-        idx = idx.tz_localize(None)
-    return idx.normalize().as_unit("ns")
+        raise _fail(
+            name,
+            f"{show(values.iloc[i])} is not a date between 1900 and 2200; write YYYY-MM-DD",
+            int(lines[i]),
+            "date",
+        )
+    return pd.DatetimeIndex(d).as_unit("ns")
 
 
 def _series(dates: pd.DatetimeIndex, vals: np.ndarray, lines: np.ndarray, name: str, sym: str) -> pd.Series:
