@@ -161,7 +161,14 @@ def run(
     t0 = time.perf_counter()
     try:
         opts = _resolve(locals())
-        res, target = _run_study(opts)
+        kw = _study_kwargs(opts)
+    except InputError as exc:
+        if debug:
+            raise
+        typer.secho(f"usage error: {exc}", err=True, fg="red")
+        raise typer.Exit(code=2) from None
+    try:
+        res, target = _run_study(opts, kw)
     except EventStudyError as exc:
         _fail(exc)
         return
@@ -186,7 +193,24 @@ def _resolve(cli: dict[str, Any]) -> dict[str, Any]:
     return opts
 
 
-def _run_study(o: dict[str, Any]) -> tuple[Any, Path]:
+def _study_kwargs(o: dict[str, Any]) -> dict[str, Any]:
+    """Study parameters from the options, validated (an error here is a usage error)."""
+    from .config import StudyConfig
+
+    kw: dict[str, Any] = {}
+    for key in ("estimation", "window", "mask"):
+        if o.get(key) is not None:
+            kw[key] = parse_window(o[key], key)
+    if o.get("car"):
+        kw["car_windows"] = [parse_window(c, "car") for c in _as_list(o["car"])]
+    for key in ("model", "returns", "min_estimation", "seed", "name", "calendar", "benchmark"):
+        if o.get(key) is not None:
+            kw[key] = o[key]
+    StudyConfig(**kw)  # raises InputError on an invalid combination
+    return kw
+
+
+def _run_study(o: dict[str, Any], kw: dict[str, Any]) -> tuple[Any, Path]:
     from .events import read_events
     from .sources import load_prices
     from .study import EventStudy
@@ -202,7 +226,7 @@ def _run_study(o: dict[str, Any]) -> tuple[Any, Path]:
         raise InputError("no event matches the filters (--category/--direction/--start/--end)")
     price_path = o.get("prices")
     source: Any = o.get("source") or ("csv" if price_path else "snapshot")
-    benchmark = o.get("benchmark")
+    benchmark = kw.get("benchmark")
     syms = _split(_as_list(o.get("symbols")))
     if source == "csv":
         if price_path is None:
@@ -215,20 +239,21 @@ def _run_study(o: dict[str, Any]) -> tuple[Any, Path]:
         prices = load_prices(
             syms + ([benchmark] if benchmark and benchmark not in syms else []), source=source
         )
-    kw: dict[str, Any] = {}
-    for key in ("estimation", "window", "mask"):
-        if o.get(key) is not None:
-            kw[key] = parse_window(o[key], key)
-    if o.get("car"):
-        kw["car_windows"] = [parse_window(c, "car") for c in _as_list(o["car"])]
-    for key in ("model", "returns", "min_estimation", "seed", "name", "calendar"):
-        if o.get(key) is not None:
-            kw[key] = o[key]
-    study = EventStudy(ev, prices, benchmark=benchmark, symbols=syms, mask_events=all_events, **kw)
+    study = EventStudy(ev, prices, symbols=syms, mask_events=all_events, **kw)
     res = study.run()
     target = Path(o["out"]) if o.get("out") else Path("reports") / study.config.study_name
     res.save(target)
+    _write_index(target.parent)
     return res, target
+
+
+def _write_index(folder: Path) -> None:
+    """Refresh the listing of studies beside a saved study, when the report offers one."""
+    try:
+        from .report import write_reports_index  # type: ignore[attr-defined]
+    except ImportError:
+        return
+    write_reports_index(folder)
 
 
 def _as_list(v: Any) -> list[str]:
@@ -346,5 +371,9 @@ def prices_show(
 
 
 def main() -> None:  # pragma: no cover - console script
-    """Console-script entry point."""
-    app()
+    """Console-script entry point (Ctrl-C exits 130 and leaves no partial output)."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.secho("interrupted; nothing was written", err=True, fg="red")
+        raise SystemExit(130) from None

@@ -180,11 +180,11 @@ def concat_outputs(parts: list[EngineOutput]) -> EngineOutput:
     def cat(name: str) -> np.ndarray:
         return np.concatenate([getattr(p, name) for p in parts], axis=0)
 
-    def catfit(name: str) -> np.ndarray | None:
-        vals = [getattr(p.fit, name) for p in parts]
-        return None if vals[0] is None else np.concatenate(vals, axis=0)
+    def catfit(name: str) -> np.ndarray:
+        return np.concatenate([getattr(p.fit, name) for p in parts], axis=0)
 
-    fit = Fit(**{f: catfit(f) for f in ("params", "sigma2", "n", "dof", "resid", "xtx_inv")})
+    inv = None if first.fit.xtx_inv is None else catfit("xtx_inv")
+    fit = Fit(*(catfit(f) for f in ("params", "sigma2", "n", "dof", "resid")), xtx_inv=inv)
     arrays = {
         f: cat(f)
         for f in (

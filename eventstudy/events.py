@@ -153,8 +153,16 @@ def _as_date(value: str | pd.Timestamp, name: str) -> pd.Timestamp:
 
 
 def bundled_events_path() -> Path:
-    """Path of the curated ``events.csv`` shipped inside the package."""
-    return Path(str(resources.files("eventstudy").joinpath("data/events.csv")))
+    """Path of the curated ``events.csv`` shipped inside the package.
+
+    The wheel carries the repository's ``events.csv`` as package data (one
+    source, included by the build configuration); in a source checkout the
+    repository file itself is used.
+    """
+    packaged = Path(str(resources.files("eventstudy").joinpath("data/events.csv")))
+    if packaged.is_file():
+        return packaged
+    return Path(__file__).resolve().parents[1] / "events.csv"
 
 
 def _parse_timestamp(
