@@ -184,7 +184,14 @@ def concat_outputs(parts: list[EngineOutput]) -> EngineOutput:
         return np.concatenate([getattr(p.fit, name) for p in parts], axis=0)
 
     inv = None if first.fit.xtx_inv is None else catfit("xtx_inv")
-    fit = Fit(*(catfit(f) for f in ("params", "sigma2", "n", "dof", "resid")), xtx_inv=inv)
+    fit = Fit(
+        params=catfit("params"),
+        sigma2=catfit("sigma2"),
+        n=catfit("n"),
+        dof=catfit("dof"),
+        resid=catfit("resid"),
+        xtx_inv=inv,
+    )
     arrays = {
         f: cat(f)
         for f in (
