@@ -154,6 +154,12 @@ def run(
     calendar: Annotated[
         str | None, typer.Option(help="Exchange calendar (MIC) for symbols the registry does not know.")
     ] = None,
+    gaps: Annotated[
+        str | None,
+        typer.Option(
+            help="Returns spanning several sessions (a session without a price): keep (marked) or drop."
+        ),
+    ] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Run an event study and write its folder (tables, study.json, index.html)."""
@@ -203,7 +209,7 @@ def _study_kwargs(o: dict[str, Any]) -> dict[str, Any]:
             kw[key] = parse_window(o[key], key)
     if o.get("car"):
         kw["car_windows"] = [parse_window(c, "car") for c in _as_list(o["car"])]
-    for key in ("model", "returns", "min_estimation", "seed", "name", "calendar", "benchmark"):
+    for key in ("model", "returns", "min_estimation", "seed", "name", "calendar", "benchmark", "gaps"):
         if o.get(key) is not None:
             kw[key] = o[key]
     StudyConfig(**kw)  # raises InputError on an invalid combination

@@ -11,7 +11,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, Literal, get_args
 
 from .errors import ConfigError, InputError
 from .returns import ReturnKind
@@ -26,6 +26,7 @@ __all__ = [
 ]
 
 Window = tuple[int, int]
+GapPolicy = Literal["keep", "drop"]
 DEFAULT_CAR_WINDOWS: tuple[Window, ...] = ((0, 0), (0, 1), (-1, 1), (-5, 5))
 _WIN_RE = re.compile(r"^\s*([+-]?\d+)\s*[:,]\s*([+-]?\d+)\s*$")
 
@@ -88,6 +89,10 @@ class StudyConfig:
         Minimum estimation observations; pairs with fewer are excluded.
     seed : int
         Seed of the resampling tests.
+    gaps : {"keep", "drop"}
+        Returns that span several sessions because a session has no price:
+        ``keep`` (default; they are listed in the manifest's data quality) or
+        ``drop`` (removed from estimation and event windows).
     name : str or None
         Study name (output folder); derived from the parameters when omitted.
     """
@@ -103,6 +108,7 @@ class StudyConfig:
     seed: int = 12345
     name: str | None = None
     calendar: str | None = None
+    gaps: GapPolicy = "keep"
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -116,6 +122,8 @@ class StudyConfig:
         if not cws:
             raise InputError("car: give at least one CAR window, e.g. --car 0:0")
         object.__setattr__(self, "car_windows", tuple(dict.fromkeys(cws)))
+        if self.gaps not in get_args(GapPolicy):
+            raise InputError(f"gaps: '{self.gaps}' is not valid; use keep or drop")
         if self.returns not in get_args(ReturnKind):
             raise InputError(f"returns: '{self.returns}' is not valid; use simple or log")
         if mdl.needs_benchmark and not self.benchmark:
@@ -174,6 +182,7 @@ class StudyConfig:
             "min_estimation": self.min_estimation,
             "seed": self.seed,
             "calendar": self.calendar,
+            "gaps": self.gaps,
         }
 
 

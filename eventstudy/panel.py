@@ -136,7 +136,7 @@ def build_panel(
     for mk, sym in enumerate(symbols):
         close = prices[sym]
         sess = market_sessions(sym, close, events, cfg.calendar)
-        mr = market_returns(sym, close, sess, cfg.returns, bench)
+        mr = market_returns(sym, close, sess, cfg.returns, bench, drop_gaps=cfg.gaps == "drop")
         markets.append(mr)
         n = len(mr.sessions.dates)
         # confounding mask from every event of this market in the mask set

@@ -73,8 +73,13 @@ def market_returns(
     sessions: Sessions,
     kind: ReturnKind,
     bench_close: pd.Series | None = None,
+    drop_gaps: bool = False,
 ) -> MarketReturns:
-    """Compute ``symbol``'s returns on ``sessions`` (see module docstring)."""
+    """Compute ``symbol``'s returns on ``sessions`` (see module docstring).
+
+    With ``drop_gaps`` a return spanning several sessions is set to NaN (the
+    span is still recorded in ``span`` for the data-quality report).
+    """
     first, last = close.index[0], close.index[-1]
     grid = sessions.between(first, last)
     on = close.index.isin(grid.dates)
@@ -87,6 +92,8 @@ def market_returns(
     span = np.zeros(len(grid.dates), dtype=np.int64)
     if len(pos) > 1:
         span[pos[1:]] = np.diff(pos)
+    if drop_gaps:
+        ret[span > 1] = np.nan
     bench = None
     if bench_close is not None:
         b = bench_close.to_numpy(dtype="float64")

@@ -19,6 +19,7 @@ from .inference.runner import GROUPINGS, caar_table, run_tests
 from .manifest import build_manifest
 from .models import get_model
 from .panel import Panel, build_panel
+from .quality import quality_report
 from .results import StudyResult
 from .sources.base import Prices
 
@@ -62,6 +63,8 @@ class EventStudy:
         Exchange calendar for symbols the registry does not know.
     tests : sequence of str, optional
         Tests to run (default: every registered test).
+    gaps : {"keep", "drop"}
+        Keep (default, and mark) or drop returns spanning several sessions.
     """
 
     def __init__(
@@ -82,6 +85,7 @@ class EventStudy:
         name: str | None = None,
         calendar: str | None = None,
         tests: Sequence[str] | None = None,
+        gaps: str = "keep",
     ) -> None:
         if not isinstance(events, Events):
             raise InputError("events: pass an Events object (see eventstudy.read_events)")
@@ -99,6 +103,7 @@ class EventStudy:
             seed=seed,
             name=name,
             calendar=calendar,
+            gaps=gaps,  # type: ignore[arg-type]
         )
         self.model = get_model(self.config.model)
         if self.config.benchmark is not None and self.config.benchmark not in prices:
@@ -368,19 +373,4 @@ class EventStudy:
         return inputs, labels
 
     def _data_quality(self, panel: Panel) -> dict[str, Any]:
-        dq: dict[str, Any] = {}
-        for m in panel.markets:
-            gaps = np.flatnonzero(m.span > 1)
-            d = m.sessions.dates
-            dq[m.symbol] = {
-                "multi_session_returns": [
-                    {
-                        "date": str(d[i].date()),
-                        "from": str(d[i - int(m.span[i])].date()),
-                        "sessions": int(m.span[i]),
-                    }
-                    for i in gaps
-                ],
-                "rows_off_calendar": m.off_session,
-            }
-        return dq
+        return {m.symbol: quality_report(m, self.prices[m.symbol]) for m in panel.markets}
