@@ -141,7 +141,7 @@ def compute(panel: Panel, cfg: StudyConfig, model: Model, rows: np.ndarray | Non
         car[:, c] = np.where(days[:, c] > 0, np.where(sel, ar, 0.0).sum(axis=1), np.nan)
         var[:, c] = model.car_variance(fit, xe, gamma)
     with np.errstate(invalid="ignore", divide="ignore"):
-        se = np.sqrt(var)
+        se = np.where(days > 0, np.sqrt(var), np.nan)  # no available day: no CAR, no SE
         tstat = car / se
     dof = fit.dof[:, None]
     pval = 2.0 * stats.t.sf(np.abs(tstat), dof)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import platform
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -35,15 +36,20 @@ _DEPS = (
 )
 
 
+@functools.lru_cache(maxsize=1)
+def _versions() -> tuple[tuple[str, str], ...]:
+    out = [("python", platform.python_version())]
+    for name in ("eventstudy", *_DEPS):
+        try:
+            out.append((name, version(name)))
+        except PackageNotFoundError:
+            out.append((name, "missing"))
+    return tuple(out)
+
+
 def package_versions() -> dict[str, str]:
     """Versions of the package and of its dependencies (``missing`` if absent)."""
-    out = {"python": platform.python_version()}
-    for name in ("eventstudy",) + _DEPS:
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = "missing"
-    return out
+    return dict(_versions())
 
 
 def build_manifest(

@@ -8,6 +8,8 @@ known parameters. Everything is seeded and small, so it is fast.
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,10 +18,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventstudy import EventStudy, Events, Prices, StudyResult, events_from_records, load_prices, read_events
-from eventstudy.markets import DEFAULT_SYMBOLS
-
 REPO = Path(__file__).resolve().parents[1]
+if importlib.util.find_spec("eventstudy") is None:  # bare `pytest` from a source checkout
+    sys.path.insert(0, str(REPO))
+
+from eventstudy import (  # noqa: E402
+    Events,
+    EventStudy,
+    Prices,
+    StudyResult,
+    events_from_records,
+    load_prices,
+    read_events,
+)
+from eventstudy.markets import DEFAULT_SYMBOLS  # noqa: E402
+
 EVENTS_CSV = REPO / "events.csv"
 
 
@@ -92,7 +105,7 @@ def build_synthetic(
     n_events: int = 10,
     benchmark: str = "MKT",
     records: list[dict[str, object]] | None = None,
-    drop: dict[str, int] | None = None,
+    drop: dict[str, int | Sequence[int]] | None = None,
     returns: dict[str, np.ndarray] | None = None,
 ) -> Synthetic:
     """Build a seeded synthetic panel (see module docstring).
@@ -110,8 +123,9 @@ def build_synthetic(
     records : list of dict, optional
         Explicit event records (file columns).
     drop : dict, optional
-        Per symbol (benchmark included), how many random dates (not the first
-        or last) to remove from its price series.
+        Per symbol (benchmark included), dates to remove from its price
+        series: a count of random dates (never the first or last), or a list
+        of positions in the business-day range.
     returns : dict, optional
         Per symbol, returns (length ``n_days``; the first is ignored) that
         replace the simulated ones.
@@ -136,8 +150,11 @@ def build_synthetic(
         level = 100.0 * np.cumprod(1.0 + r)
         ser = pd.Series(level, index=dates, name=s)
         k = (drop or {}).get(s, 0)
-        if k:
+        if isinstance(k, int):
             gone = rng.choice(np.arange(1, n_days - 1), size=k, replace=False)
+        else:
+            gone = np.asarray(k, dtype=np.int64)
+        if len(gone):
             ser = ser.drop(dates[gone])
         closes[s] = ser
     recs = records if records is not None else random_event_records(rng, dates, n_events)
