@@ -7,11 +7,13 @@ the traceback instead.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import pandas as pd
 import typer
 
 from .config import load_config_file, parse_window
@@ -27,7 +29,9 @@ app = typer.Typer(
 events_app = typer.Typer(help="List, validate and align events.", no_args_is_help=True)
 prices_app = typer.Typer(help="Inspect price data.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
+cache_app = typer.Typer(help="Inspect or clear the Yahoo price cache.", no_args_is_help=True)
 app.add_typer(prices_app, name="prices")
+app.add_typer(cache_app, name="cache")
 
 F = TypeVar("F", bound=Callable[..., Any])
 _DEBUG = {"on": False}
@@ -94,7 +98,7 @@ def run(
         ),
     ] = None,
     source: Annotated[
-        str | None, typer.Option(help="Price source: snapshot (bundled, default) or csv.")
+        str | None, typer.Option(help="Price source: snapshot (bundled, default), yahoo (cached) or csv.")
     ] = None,
     prices: Annotated[
         Path | None,
@@ -242,9 +246,16 @@ def _run_study(o: dict[str, Any], kw: dict[str, Any]) -> tuple[Any, Path]:
             syms = [s for s in prices.symbols if s != benchmark]
     else:
         syms = syms or list(DEFAULT_SYMBOLS)
-        prices = load_prices(
-            syms + ([benchmark] if benchmark and benchmark not in syms else []), source=source
-        )
+        need = syms + ([benchmark] if benchmark and benchmark not in syms else [])
+        if source == "yahoo":
+            # enough history for the estimation window (sessions, so pad in calendar days)
+            lo = ev.table["local_date"].min() - pd.Timedelta(
+                days=int(abs(kw.get("estimation", (-250, -11))[0]) * 1.6) + 30
+            )
+            hi = ev.table["local_date"].max() + pd.Timedelta(days=45)
+            prices = load_prices(need, source="yahoo", start=lo, end=min(hi, pd.Timestamp.now().normalize()))
+        else:
+            prices = load_prices(need, source=source)
     study = EventStudy(ev, prices, symbols=syms, mask_events=all_events, **kw)
     res = study.run()
     target = Path(o["out"]) if o.get("out") else Path("reports") / study.config.study_name
@@ -376,8 +387,87 @@ def prices_show(
         typer.echo("…" if d is None else f"{d.date()}  {v:,.4f}")
 
 
+@prices_app.command("fetch")
+def prices_fetch(
+    symbols: Annotated[
+        list[str], typer.Option("--symbols", "-s", help="Symbols, comma-separated or repeated.")
+    ],
+    start: Annotated[str, typer.Option(help="First date (YYYY-MM-DD).")],
+    end: Annotated[str | None, typer.Option(help="Last date (default: today).")] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Fetch daily closes from Yahoo Finance into the local cache (only what is missing)."""
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    from .sources import YahooSource
+
+    _DEBUG["on"] = debug
+    syms = _split(symbols)
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), transient=True) as bar:
+            tasks: dict[str, Any] = {}
+
+            def progress(sym: str, stage: str) -> None:
+                if stage == "start":
+                    tasks[sym] = bar.add_task(f"{sym}: fetching", total=1)
+                else:
+                    bar.update(tasks[sym], description=f"{sym}: {stage}", completed=1)
+
+            p = YahooSource().fetch(syms, start, end, progress=progress)
+    except EventStudyError as exc:
+        _fail(exc)
+        return
+    msg = p.provenance.get("message")
+    if msg:
+        typer.echo(str(msg))
+    series = p.provenance.get("series", {})
+    for sym in syms:
+        info = series.get(sym, {}) if isinstance(series, dict) else {}
+        typer.echo(
+            f"{sym}: {info.get('rows', len(p[sym]))} rows, {info.get('first', '')} … {info.get('last', '')}"
+        )
+
+
+@cache_app.command("info")
+def cache_info_cmd(debug: DebugOpt = False) -> None:
+    """Show what the Yahoo price cache holds."""
+    from .sources import cache_info
+
+    _DEBUG["on"] = debug
+    try:
+        info = cache_info()
+    except EventStudyError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"cache folder: {info.directory} ({info.total_bytes / 1e6:.2f} MB)")
+    for e in info.entries:
+        state = "ok" if e.ok else f"PROBLEM: {e.problem}"
+        typer.echo(f"{e.symbol:<12} {e.rows:>6} rows  {e.first} … {e.last}  {state}")
+    if not info.entries:
+        typer.echo("(empty)")
+
+
+@cache_app.command("clear")
+def cache_clear_cmd(
+    symbols: Annotated[list[str] | None, typer.Option("--symbols", "-s", help="Only these symbols.")] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Remove cached prices (all, or some symbols)."""
+    from .sources import cache_clear
+
+    _DEBUG["on"] = debug
+    try:
+        n = cache_clear(symbols=_split(symbols) or None)
+    except EventStudyError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"removed {n} symbol(s) from the cache")
+
+
 def main() -> None:  # pragma: no cover - console script
     """Console-script entry point (Ctrl-C exits 130 and leaves no partial output)."""
+    # yfinance logs its own retries and failures; our one-line errors say what matters
+    logging.getLogger("yfinance").setLevel(logging.CRITICAL)
     try:
         app()
     except KeyboardInterrupt:

@@ -8,6 +8,11 @@ known parameters. Everything is seeded and small, so it is fast.
 
 from __future__ import annotations
 
+import os
+
+# yfinance must use the requests backend so the recorded-response transport applies
+os.environ.setdefault("YF_DISABLE_CURL_CFFI", "1")
+
 import importlib.util
 import sys
 from collections.abc import Callable, Sequence

@@ -4,7 +4,8 @@ Shipped inside the package (``eventstudy/data/snapshot``) and read through
 :mod:`importlib.resources`, so it works from an installed wheel. Its origin,
 transformations and checks are documented in the bundled ``PROVENANCE.md``;
 ``manifest.json`` lists every series with the sha256 of its source file, and
-the packaged file's own sha256 is verified on load.
+the packaged file's own sha256 is verified on load. FX series are moved to
+the business day they close (see :mod:`eventstudy.sources.fx`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pandas as pd
 
 from ..errors import PricesError
 from .base import Prices, clip
+from .fx import fx_correct_dates, is_fx
 
 __all__ = ["SnapshotSource", "snapshot_manifest"]
 
@@ -80,11 +82,19 @@ class SnapshotSource:
         manifest = snapshot_manifest()
         per = manifest["symbols"]
         assert isinstance(per, dict)
+        shifted = [s for s in syms if is_fx(s)]
         prov: dict[str, object] = {
             "file": manifest["file"],
+            "fx_date_shift": (
+                f"{', '.join(shifted)}: Yahoo's FX dates moved back one business day "
+                "(a bar dated d holds the previous business day's close)"
+                if shifted
+                else ""
+            ),
             "file_sha256": manifest["sha256"],
             "series": {s: per[s] for s in syms},
             "provenance": "eventstudy/data/snapshot/PROVENANCE.md",
         }
-        prices = Prices({s: allc[s] for s in syms}, "snapshot", "bundled snapshot", prov)
+        closes = {s: fx_correct_dates(allc[s]) if is_fx(s) else allc[s] for s in syms}
+        prices = Prices(closes, "snapshot", "bundled snapshot", prov)
         return clip(prices, start, end)
