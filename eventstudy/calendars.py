@@ -20,6 +20,7 @@ the UTC date of an instant).
 from __future__ import annotations
 
 import functools
+import re
 import warnings
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -87,7 +88,15 @@ def _build(code: str, start: pd.Timestamp, end: pd.Timestamp) -> Sessions:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            cal = xcals.get_calendar(code, start=start, end=end)
+            try:
+                cal = xcals.get_calendar(code, start=start, end=end)
+            except ValueError as exc:
+                # some calendars record holidays only up to a year (XSHG: 2026)
+                m = re.search(r"to the year (\d{4})", str(exc))
+                if not m or int(m.group(1)) < start.year:
+                    raise InputError(f"calendar {code}: {str(exc).splitlines()[0]}") from exc
+                end = pd.Timestamp(year=int(m.group(1)), month=12, day=31)
+                cal = xcals.get_calendar(code, start=start, end=end)
             closes_s = cal.closes
     except xcals.errors.InvalidCalendarName as exc:
         raise InputError(

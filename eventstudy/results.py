@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .config import StudyConfig
+from .config import StudyConfig, format_window
 from .errors import InputError
 from .events import Events
 from .inference.runner import GROUPINGS
@@ -72,6 +72,7 @@ class StudyResult:
     caar_table: pd.DataFrame = field(repr=False)
     fits_table: pd.DataFrame = field(repr=False)
     manifest: dict[str, Any] = field(repr=False)
+    market_returns: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     # ----------------------------------------------------------------- access
     @property
@@ -115,10 +116,69 @@ class StudyResult:
         f = self.fits_table
         return f.loc[f["excluded"], ["event_id", "symbol", "reason"]].reset_index(drop=True)
 
+    @property
+    def main_window(self) -> str:
+        """The first CAR window (the one reports lead with), e.g. ``"0:0"``."""
+        return format_window(self.config.car_windows[0])
+
+    @property
+    def car_windows(self) -> list[str]:
+        """Labels of the CAR windows, in the configured order."""
+        return [format_window(w) for w in self.config.car_windows]
+
+    def aar(self, by: str = "all") -> pd.DataFrame:
+        """Per event-window day: AAR with its tests (single-day windows), one grouping."""
+        t = self.tests(by)
+        days = {format_window((d, d)): d for d in range(self.config.window[0], self.config.window[1] + 1)}
+        t = t[t["window"].isin(list(days))].copy()
+        t.insert(2, "rel_day", t["window"].map(days))
+        c = self.caar(by).rename(columns={"caar": "aar"})
+        t = t.merge(c[["group", "window", "aar"]], on=["group", "window"], how="left")
+        return t.sort_values(["group", "rel_day", "test"], kind="stable").reset_index(drop=True)
+
+    # ------------------------------------------------------------- analyses
+    def cross_section(self, window: str | None = None, **kwargs: Any) -> Any:
+        """Second-stage regression of the window's CARs on direction, category and market.
+
+        Standard errors clustered by event (see
+        :func:`eventstudy.analysis.cross_section`, whose keywords it accepts).
+        """
+        from .analysis import cross_section
+
+        return cross_section(self.car(), self.events, window=window or self.main_window, **kwargs)
+
+    def event_dummies(self, window: str | None = None, cov_type: str = "hac") -> Any:
+        """Karafiath (1988) event-dummy regressions per market for one CAR window.
+
+        The market model uses the study's benchmark (interval-matched per
+        market); the constant-mean model a constant only; market-adjusted
+        returns are regressed on a constant. See
+        :func:`eventstudy.analysis.event_dummy_regressions`.
+        """
+        from .analysis import event_dummy_regressions
+
+        w = window or self.main_window
+        t1, t2 = (int(v) for v in w.split(":"))
+        ar = self.abnormal_returns_table
+        car = self.car(w)
+        ext = car.set_index(["event_id", "symbol"])["extended_by"]
+        ext_row = ext.reindex(pd.MultiIndex.from_frame(ar[["event_id", "symbol"]])).to_numpy()
+        hi = t2 + np.where(t2 >= 0, np.nan_to_num(ext_row), 0)
+        rows = ar[(ar["rel_day"] >= t1) & (ar["rel_day"] <= hi) & ar["return"].notna()]
+        model = self.config.model
+        rets = {s: df["ret"] for s, df in self.market_returns.items()}
+        bench = None
+        if model == "market":
+            bench = {s: df["bench"] for s, df in self.market_returns.items()}
+        elif model == "market-adjusted":
+            rets = {s: df["ret"] - df["bench"] for s, df in self.market_returns.items()}
+        return event_dummy_regressions(rets, rows[["event_id", "symbol", "date"]], bench, cov_type=cov_type)  # type: ignore[arg-type]
+
     # ---------------------------------------------------------------- summary
     def summary_frame(self) -> pd.DataFrame:
-        """Overall CAAR and tests per window (one row per window and test)."""
+        """Overall CAAR and tests per CAR window (one row per window and test)."""
         t = self.tests("all")
+        t = t[t["window"].isin(self.car_windows)]
         c = self.caar("all").set_index("window")
         t["caar"] = t["window"].map(c["caar"])
         t["stars"] = [stars(p) for p in t["p_value"]]
@@ -131,12 +191,17 @@ class StudyResult:
     # ------------------------------------------------------------------- save
     def tables(self) -> dict[str, pd.DataFrame]:
         """The CSV tables of the output folder, keyed by file name."""
+        from .analysis import cross_section_tables, cross_sections
+
+        coefs, answers = cross_section_tables(cross_sections(self.car(), self.events))
         return {
             "abnormal_returns.csv": _iso(self.abnormal_returns),
             "car.csv": _iso(self.car()),
             "tests.csv": self.tests(),
             "caar.csv": self.caar(),
             "fits.csv": _iso(self.fits),
+            "cross_section.csv": coefs,
+            "direction.csv": answers,
         }
 
     def to_html(self) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .analysis.multitest import adjust_car_table, adjust_tests_table
 from .config import DEFAULT_CAR_WINDOWS, StudyConfig, Window, format_window
 from .engine import EngineOutput, compute_chunks
 from .errors import DataError, InputError
@@ -224,6 +225,7 @@ class EventStudy:
             }
         )
 
+        car_tab = adjust_car_table(car_tab)
         fits = self._fits(panel, out)
         inputs, labels = self._test_inputs(panel, out, kept)
         car_in = {k: inputs[k] for k in wlabels}
@@ -233,6 +235,7 @@ class EventStudy:
             [run_tests(car_in, labels, self.test_specs), run_tests(day_in, day_labels, self.test_specs)],
             ignore_index=True,
         )
+        tests = adjust_tests_table(tests)
         caar = pd.concat([caar_table(car_in, labels), caar_table(day_in, day_labels)], ignore_index=True)
 
         calendars = {m.symbol: (m.sessions.code or "own data dates") for m in panel.markets}
@@ -273,6 +276,13 @@ class EventStudy:
             caar_table=caar,
             fits_table=fits,
             manifest=manifest,
+            market_returns={
+                m.symbol: pd.DataFrame(
+                    {"ret": m.ret, "bench": m.bench if m.bench is not None else np.nan},
+                    index=m.sessions.dates,
+                )
+                for m in panel.markets
+            },
         )
 
     def _overlaps(self, panel: Panel, out: EngineOutput, kept: pd.DataFrame) -> np.ndarray:

@@ -1,0 +1,38 @@
+"""Analyses beyond the single-test battery, as pure functions of a study's tables.
+
+* :mod:`.multitest` — Holm and Benjamini–Hochberg adjusted p-values for the
+  per-pair CAR table and the grouped tests table.
+* :mod:`.crosssection` — second-stage regression of CARs on event attributes
+  (direction, category, market) with standard errors clustered by event.
+* :mod:`.dummies` — Karafiath (1988) event-dummy regression per market with
+  HAC standard errors, a cross-check of the standard approach.
+"""
+
+from __future__ import annotations
+
+from .crosssection import CrossSection, DirectionAnswer, cross_section, cross_section_tables, cross_sections
+from .dummies import (
+    EventDummyPanel,
+    EventDummyResult,
+    event_dummy_regression,
+    event_dummy_regressions,
+    newey_west_maxlags,
+)
+from .multitest import adjust, adjust_car_table, adjust_tests_table, adjust_within
+
+__all__ = [
+    "CrossSection",
+    "DirectionAnswer",
+    "EventDummyPanel",
+    "EventDummyResult",
+    "adjust",
+    "adjust_car_table",
+    "adjust_tests_table",
+    "adjust_within",
+    "cross_section",
+    "cross_section_tables",
+    "cross_sections",
+    "event_dummy_regression",
+    "event_dummy_regressions",
+    "newey_west_maxlags",
+]
