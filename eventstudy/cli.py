@@ -155,6 +155,7 @@ def run(
         Path | None, typer.Option(help="study.toml with any of these options (command-line values win).")
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of the resampling tests.")] = None,
+    draws: Annotated[int | None, typer.Option(help="Draws of the resampling tests (default 999).")] = None,
     calendar: Annotated[
         str | None, typer.Option(help="Exchange calendar (MIC) for symbols the registry does not know.")
     ] = None,
@@ -213,7 +214,17 @@ def _study_kwargs(o: dict[str, Any]) -> dict[str, Any]:
             kw[key] = parse_window(o[key], key)
     if o.get("car"):
         kw["car_windows"] = [parse_window(c, "car") for c in _as_list(o["car"])]
-    for key in ("model", "returns", "min_estimation", "seed", "name", "calendar", "benchmark", "gaps"):
+    for key in (
+        "model",
+        "returns",
+        "min_estimation",
+        "seed",
+        "name",
+        "calendar",
+        "benchmark",
+        "gaps",
+        "draws",
+    ):
         if o.get(key) is not None:
             kw[key] = o[key]
     StudyConfig(**kw)  # raises InputError on an invalid combination
@@ -267,7 +278,7 @@ def _run_study(o: dict[str, Any], kw: dict[str, Any]) -> tuple[Any, Path]:
 def _write_index(folder: Path) -> None:
     """Refresh the listing of studies beside a saved study, when the report offers one."""
     try:
-        from .report import write_reports_index  # type: ignore[attr-defined]
+        from .report import write_reports_index
     except ImportError:
         return
     write_reports_index(folder)

@@ -93,6 +93,8 @@ class StudyConfig:
         Returns that span several sessions because a session has no price:
         ``keep`` (default; they are listed in the manifest's data quality) or
         ``drop`` (removed from estimation and event windows).
+    draws : int
+        Draws of the resampling tests (wild bootstrap).
     name : str or None
         Study name (output folder); derived from the parameters when omitted.
     """
@@ -109,6 +111,7 @@ class StudyConfig:
     name: str | None = None
     calendar: str | None = None
     gaps: GapPolicy = "keep"
+    draws: int = 999
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -122,6 +125,8 @@ class StudyConfig:
         if not cws:
             raise InputError("car: give at least one CAR window, e.g. --car 0:0")
         object.__setattr__(self, "car_windows", tuple(dict.fromkeys(cws)))
+        if not isinstance(self.draws, int) or self.draws < 19:
+            raise InputError(f"draws: {self.draws!r} is too few; use at least 19 (999 is usual)")
         if self.gaps not in get_args(GapPolicy):
             raise InputError(f"gaps: '{self.gaps}' is not valid; use keep or drop")
         if self.returns not in get_args(ReturnKind):
@@ -183,6 +188,7 @@ class StudyConfig:
             "seed": self.seed,
             "calendar": self.calendar,
             "gaps": self.gaps,
+            "draws": self.draws,
         }
 
 

@@ -66,6 +66,8 @@ class EventStudy:
         Tests to run (default: every registered test).
     gaps : {"keep", "drop"}
         Keep (default, and mark) or drop returns spanning several sessions.
+    draws : int
+        Draws of the resampling tests (default 999).
     """
 
     def __init__(
@@ -87,6 +89,7 @@ class EventStudy:
         calendar: str | None = None,
         tests: Sequence[str] | None = None,
         gaps: str = "keep",
+        draws: int = 999,
     ) -> None:
         if not isinstance(events, Events):
             raise InputError("events: pass an Events object (see eventstudy.read_events)")
@@ -105,6 +108,7 @@ class EventStudy:
             name=name,
             calendar=calendar,
             gaps=gaps,  # type: ignore[arg-type]
+            draws=draws,
         )
         self.model = get_model(self.config.model)
         if self.config.benchmark is not None and self.config.benchmark not in prices:
@@ -353,6 +357,8 @@ class EventStudy:
             est_sar = est_resid / np.sqrt(out.fit.sigma2)[:, None]
         inputs: dict[str, TestInput] = {}
         avail = np.isfinite(out.ar)
+        event_ar = np.where(out.in_window, out.ar, np.nan)
+        evt_days = panel.dates[out.evt_idx].astype("datetime64[D]").astype(np.int64)
         for c, (t1, t2) in enumerate(self.engine_windows()):
             e = out.car_ext[:, c]
             sel = (out.rel[None, :] >= t1) & (out.rel[None, :] <= (t2 + e)[:, None]) & avail
@@ -368,6 +374,10 @@ class EventStudy:
                 est_sar=est_sar,
                 est_day=est_days,
                 seed=cfg.seed,
+                draws=cfg.draws,
+                window_len=(t2 - t1 + 1) + e,
+                event_ar=event_ar,
+                window_day=np.where(sel, evt_days, -1),
             )
         ev = self.events.table.set_index("event_id")
         eids = kept["event_id"].to_numpy()

@@ -10,43 +10,150 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
 from ..errors import InputError
-from .base import TestInput, TestResult, TestSpec, not_applicable
-from .parametric import bmp_t, csect_t
+from .base import DEFAULT_DRAWS, TestInput, TestResult, TestSpec, not_applicable
+from .crosscorr import average_correlation, group_rbar
+from .parametric import bmp_t, cda_t, csect_t
+from .ranks import corrado_rank, grank_t
+from .resampling import placebo, wild_bootstrap
+from .signs import gen_sign_z, sign_z, wilcoxon_z
+from .skew import skew_adj_t
+from .standardized import kp_bmp_t, kp_patell_z, patell_z
 
 __all__ = [
+    "DEFAULT_DRAWS",
     "TESTS",
+    "TestFunc",
     "TestInput",
     "TestResult",
     "TestSpec",
-    "register_test",
+    "average_correlation",
     "get_tests",
+    "group_rbar",
     "not_applicable",
+    "register_test",
 ]
 
 TESTS: dict[str, TestSpec] = {}
 
 
+#: Signature of a test: ``func(inp, idx) -> TestResult`` with ``idx`` the pairs of one group.
+TestFunc = Callable[[TestInput, np.ndarray], TestResult]
+
+
 def register_test(
     name: str, distribution: str, citation: str, description: str
-) -> Callable[[Callable[[TestInput, object], TestResult]], Callable[[TestInput, object], TestResult]]:
+) -> Callable[[TestFunc], TestFunc]:
     """Decorator adding a test function to :data:`TESTS` under ``name``."""
 
-    def deco(func):  # type: ignore[no-untyped-def]
+    def deco(func: TestFunc) -> TestFunc:
         TESTS[name] = TestSpec(name, func, distribution, citation, description)
         return func
 
     return deco
 
 
-register_test(
-    "csect_t", "t(N-1)", "Brown and Warner (1985); formula sheet §5.9",
-    "cross-sectional t on CARs",
-)(csect_t)
-register_test(
-    "bmp_t", "t(N-1)", "Boehmer, Musumeci and Poulsen (1991)",
-    "standardized cross-sectional t (robust to event-induced variance)",
-)(bmp_t)
+#: The standard battery (DESIGN.md's ``tests.csv`` vocabulary), in report order:
+#: name, function, null distribution, citation, description.
+_BATTERY: tuple[tuple[str, TestFunc, str, str, str], ...] = (
+    (
+        "csect_t",
+        csect_t,
+        "t(N-1)",
+        "Brown and Warner (1985); formula sheet §5.9",
+        "cross-sectional t on CARs",
+    ),
+    (
+        "patell_z",
+        patell_z,
+        "N(0,1)",
+        "Patell (1976); formula sheet §5.2-5.3",
+        "standardized-residual Z on the exact SCAR",
+    ),
+    (
+        "bmp_t",
+        bmp_t,
+        "t(N-1)",
+        "Boehmer, Musumeci and Poulsen (1991); formula sheet §5.4",
+        "standardized cross-sectional t (robust to event-induced variance)",
+    ),
+    (
+        "kp_bmp_t",
+        kp_bmp_t,
+        "t(N-1)",
+        "Kolari and Pynnönen (2010); formula sheet §5.5",
+        "BMP t adjusted for cross-correlation (r̄ on calendar dates)",
+    ),
+    (
+        "kp_patell_z",
+        kp_patell_z,
+        "N(0,1)",
+        "Kolari and Pynnönen (2010); formula sheet §5.5",
+        "Patell Z adjusted for cross-correlation, Z/√(1+(N−1)r̄)",
+    ),
+    (
+        "cda_t",
+        cda_t,
+        "t(L1-1)",
+        "Brown and Warner (1980, 1985); formula sheet §5.9",
+        "crude dependence adjustment: time-series variance of estimation AARs",
+    ),
+    (
+        "corrado_rank",
+        corrado_rank,
+        "N(0,1)",
+        "Corrado (1989); Cowan (1992); formula sheet §5.6",
+        "rank test over estimation and event days",
+    ),
+    (
+        "grank_t",
+        grank_t,
+        "t(T-2)",
+        "Kolari and Pynnönen (2011); formula sheet §5.8",
+        "generalized rank t (Z in the note)",
+    ),
+    (
+        "gen_sign_z",
+        gen_sign_z,
+        "N(0,1)",
+        "Cowan (1992); formula sheet §5.7",
+        "generalized sign test, p̂ from the estimation window",
+    ),
+    ("sign_z", sign_z, "N(0,1)", "formula sheet §5.7", "sign test on CARs (exact binomial p for small N)"),
+    (
+        "wilcoxon_z",
+        wilcoxon_z,
+        "N(0,1)",
+        "Wilcoxon (1945); formula sheet §5.9",
+        "signed-rank test on CARs (exact p for small N)",
+    ),
+    (
+        "skew_adj_t",
+        skew_adj_t,
+        "t(N-1)",
+        "Hall (1992); Lyon, Barber and Tsai (1999); formula sheet §5.9",
+        "skewness-adjusted t on CARs",
+    ),
+    (
+        "wild_bootstrap",
+        wild_bootstrap,
+        "bootstrap",
+        "formula sheet §5.9 (wild bootstrap)",
+        "Rademacher sign-flip bootstrap of the cross-sectional t",
+    ),
+    (
+        "placebo",
+        placebo,
+        "placebo",
+        "DESIGN.md (placebo)",
+        "observed CAAR ranked among estimation-window placebo CAARs",
+    ),
+)
+
+for _name, _func, _dist, _cite, _desc in _BATTERY:
+    register_test(_name, _dist, _cite, _desc)(_func)
 
 
 def get_tests(names: list[str] | None = None) -> list[TestSpec]:

@@ -1,4 +1,4 @@
-"""Parametric cross-sectional tests on CARs.
+"""Parametric tests on CARs: cross-sectional t, BMP, and Brown–Warner's CDA.
 
 Conventions follow the formula sheet (``formulas.md``) and are stated per test.
 """
@@ -6,40 +6,114 @@ Conventions follow the formula sheet (``formulas.md``) and are stated per test.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
-from .base import TestInput, TestResult, not_applicable
+from .base import TestInput, TestResult, finite_subset, not_applicable, t_p
 
-__all__ = ["csect_t", "bmp_t"]
+__all__ = ["bmp_statistic", "bmp_t", "cda_t", "csect_statistic", "csect_t", "mean_t"]
 
 
-def _t_on(values: np.ndarray) -> TestResult:
+def mean_t(values: np.ndarray) -> tuple[float, str]:
+    """t = mean / (S/√N) of finite ``values`` (S with N − 1), or NaN and why not."""
     n = len(values)
     if n < 2:
-        return not_applicable(n, "needs at least 2 pairs")
+        return float("nan"), "needs at least 2 pairs"
     sd = float(np.std(values, ddof=1))
     if not np.isfinite(sd) or sd == 0.0:
-        return not_applicable(n, "no cross-sectional variation")
-    t = float(np.mean(values) / (sd / np.sqrt(n)))
-    return TestResult(t, float(2.0 * stats.t.sf(abs(t), n - 1)), n)
+        return float("nan"), "no cross-sectional variation"
+    return float(np.mean(values) / (sd / np.sqrt(n))), ""
+
+
+def csect_statistic(inp: TestInput, idx: np.ndarray) -> tuple[float, np.ndarray, str]:
+    """Cross-sectional t on the CARs of ``idx``: ``(t, pairs used, why-not)``."""
+    used = finite_subset(inp.car, idx)
+    t, why = mean_t(inp.car[used])
+    return t, used, why
+
+
+def bmp_statistic(inp: TestInput, idx: np.ndarray) -> tuple[float, np.ndarray, str]:
+    """BMP t on the SCARs of ``idx``: ``(t, pairs used, why-not)``."""
+    used = finite_subset(inp.scar, idx)
+    t, why = mean_t(inp.scar[used])
+    return t, used, why
+
+
+def _result(t: float, n: int, why: str) -> TestResult:
+    if not np.isfinite(t):
+        return not_applicable(n, why)
+    return TestResult(t, t_p(t, n - 1), n)
 
 
 def csect_t(inp: TestInput, idx: np.ndarray) -> TestResult:
-    """Cross-sectional t test on CARs (formula sheet §5.9).
+    """Cross-sectional t test on CARs (Brown and Warner 1985; formula sheet §5.9).
 
-    t = CAAR / (S / √N), S² = (N − 1)⁻¹ Σ(CAR_i − CAAR)², two-sided p from
-    t(N − 1). Robust to event-induced variance, not to cross-correlation.
+    t = CAAR / (S / √N), S² = (N − 1)⁻¹ Σ(CAR_i − CAAR)², CAAR = N⁻¹ Σ CAR_i
+    over the N pairs with a CAR; two-sided p from t(N − 1). Robust to
+    event-induced variance, not to cross-correlation. Needs N ≥ 2 and some
+    cross-sectional variation. A single-day window gives the AAR test.
     """
-    v = inp.car[idx]
-    return _t_on(v[np.isfinite(v)])
+    t, used, why = csect_statistic(inp, idx)
+    return _result(t, len(used), why)
 
 
 def bmp_t(inp: TestInput, idx: np.ndarray) -> TestResult:
     """Boehmer, Musumeci and Poulsen (1991) standardized cross-sectional test.
 
     SCAR_i = CAR_i / √(γ'V_iγ) with the exact prediction-error-corrected
-    variance (formula sheet §5.2, §5.4); t = mean(SCAR) / (S_SCAR / √N),
-    two-sided p from t(N − 1).
+    variance (formula sheet §5.2, §5.4; not the day-wise CSAR_i/√L);
+    t = mean(SCAR) / (S_SCAR / √N), S_SCAR with N − 1; two-sided p from
+    t(N − 1). For a single day this is BMP's daily t on SAR_i0.
     """
-    v = inp.scar[idx]
-    return _t_on(v[np.isfinite(v)])
+    t, used, why = bmp_statistic(inp, idx)
+    return _result(t, len(used), why)
+
+
+def _est_filled(inp: TestInput) -> tuple[np.ndarray, np.ndarray]:
+    """Estimation ARs with 0 where missing and the 0/1 availability (memoized in ``inp.cache``)."""
+    hit = inp.cache.get("est_filled")
+    if isinstance(hit, tuple):
+        return hit
+    ok = np.isfinite(inp.est_resid)
+    out = (np.where(ok, inp.est_resid, 0.0), ok.astype("float64"))
+    inp.cache["est_filled"] = out
+    return out
+
+
+def cda_t(inp: TestInput, idx: np.ndarray) -> TestResult:
+    """Brown and Warner (1980, 1985) crude dependence adjustment (formula sheet §5.9).
+
+    AAR_t = N_t⁻¹ Σ_i AR_it for each estimation day t (the columns of
+    ``est_resid``, aligned by relative day, over the group's pairs that have
+    a CAR); S²(AAR) = (L1 − 1)⁻¹ Σ_t (AAR_t − mean AAR)²;
+    t = CAAR / √(L · S²(AAR)) with CAAR = N⁻¹ Σ_i CAR_i.
+
+    Conventions
+    -----------
+    * L1 = number of estimation days on which at least one pair of the group
+      has an AR; divisor L1 − 1 (Brown and Warner 1985), not eventstudy2's
+      L1 − 2 − df.
+    * L = mean over the pairs of their number of available window days L_i
+      (equals the window length τ2 − τ1 + 1 in a balanced panel without
+      date-only extension).
+    * Two-sided p from Student's t with L1 − 1 degrees of freedom (the degrees
+      of freedom of S²(AAR); Brown and Warner 1985).
+    * The time-series variance captures cross-sectional dependence (hence
+      "dependence adjustment"); it ignores event-induced variance.
+    """
+    used = finite_subset(inp.car, idx)
+    n = len(used)
+    if n == 0:
+        return not_applicable(0, "needs at least 1 pair with a CAR")
+    filled, avail = _est_filled(inp)
+    cnt = avail[used].sum(axis=0)
+    have = cnt > 0
+    l1 = int(have.sum())
+    if l1 < 3:
+        return not_applicable(n, f"needs at least 3 estimation days with an AAR (has {l1})")
+    aar = filled[used].sum(axis=0)[have] / cnt[have]
+    s2 = float(np.sum((aar - aar.mean()) ** 2) / (l1 - 1))
+    if not s2 > 0.0:
+        return not_applicable(n, "estimation AARs have no variation")
+    big_l = float(np.mean(inp.days[used]))
+    caar = float(np.mean(inp.car[used]))
+    t = caar / np.sqrt(big_l * s2)
+    return TestResult(float(t), t_p(t, l1 - 1), n, f"L1={l1}")

@@ -1,0 +1,233 @@
+"""Average cross-correlation r̄ of estimation residuals (Kolari and Pynnönen 2010).
+
+r̄ is the mean of the off-diagonal entries of the N×N sample correlation
+matrix C of the pairs' estimation-window residuals, r̄ = (1'C1 − N)/(N(N − 1))
+(formula sheet §5.5). Residuals are aligned on **calendar dates** (two pairs
+are correlated over the dates on which both have a residual), never on
+relative days: events of different dates observed in the same market share
+calendar days, and that overlap is exactly the clustering KP adjust for.
+
+Conventions
+-----------
+* Pairwise-complete: each correlation uses the dates both pairs have, with
+  means and variances recomputed on those common dates (Pearson, as
+  :meth:`pandas.DataFrame.corr`).
+* A correlation enters the mean only when the two pairs share at least
+  :data:`MIN_OVERLAP` dates and both have non-zero variance there; the others
+  are left out of the average (not counted as zero).
+* The residuals are the estimation residuals ε̂_it; dividing each series by its
+  σ̂_i (the "standardized" residuals of §5.5) leaves every correlation unchanged.
+* **Calendar overlap of the windows.** KP's adjustment is for the correlation
+  of the pairs' *event-window* abnormal returns. Two pairs whose CAR windows
+  share no calendar date are independent under the null whatever their
+  estimation residuals' correlation (a market's events months apart share
+  estimation dates and correlate at 1, yet their CARs are disjoint draws), and
+  pairs whose windows share part of their days are correlated only through the
+  shared days. With the windows' calendar days known (``TestInput.window_day``),
+  the correlation of pair i and j's CARs is therefore taken as
+  ρ_ij · c_ij / √(L_i L_j), with c_ij the number of common window dates and L
+  the window lengths — zero for disjoint windows, ρ_ij for identical ones —
+  and r̄ averages these over all i ≠ j (eventstudy2's ``kolblock`` likewise sets
+  correlations across blocks to zero). Without window days every defined ρ_ij
+  enters unweighted.
+
+Everything is computed with matrix products over a dates×pairs matrix with a
+0/1 availability mask, no Python loop over pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .base import TestInput
+
+__all__ = [
+    "MIN_OVERLAP",
+    "CrossCorrelation",
+    "average_correlation",
+    "group_rbar",
+    "window_overlap",
+    "pairwise_correlation",
+    "study_correlations",
+]
+
+#: Minimum number of common dates for a pairwise correlation to count.
+MIN_OVERLAP = 2
+
+
+@dataclass(frozen=True)
+class CrossCorrelation:
+    """r̄ of a set of series and how many correlations it averages.
+
+    Attributes
+    ----------
+    rbar : float
+        Mean off-diagonal pairwise correlation (NaN when no correlation is
+        defined).
+    n_series : int
+        N, the number of series.
+    n_corr : int
+        Number of unordered pairs of series whose correlation entered the mean
+        (at most N(N − 1)/2).
+    """
+
+    rbar: float
+    n_series: int
+    n_corr: int
+
+
+def pairwise_correlation(values: np.ndarray, days: np.ndarray, min_overlap: int = MIN_OVERLAP) -> np.ndarray:
+    """Pairwise-complete correlations of series observed on calendar days.
+
+    Parameters
+    ----------
+    values : ndarray (N, T)
+        One series per row (NaN = missing).
+    days : ndarray (N, T) of int
+        Calendar day of each entry (any integer date code); meaningless where
+        ``values`` is NaN. A day must appear at most once per row.
+    min_overlap : int
+        Minimum number of common days of two series for their correlation to
+        be defined.
+
+    Returns
+    -------
+    ndarray (N, N)
+        Pearson correlation of rows i and j over their common days (means and
+        variances taken on those days); NaN on the diagonal and where fewer
+        than ``min_overlap`` common days or a zero variance leave it undefined.
+    """
+    values = np.asarray(values, dtype="float64")
+    n_series = values.shape[0]
+    ok = np.isfinite(values)
+    rows, cols = np.nonzero(ok)
+    out = np.full((n_series, n_series), np.nan)
+    if n_series < 2 or rows.size == 0:
+        return out
+    uniq, pos = np.unique(np.asarray(days)[rows, cols], return_inverse=True)
+    X = np.zeros((len(uniq), n_series))
+    M = np.zeros_like(X)
+    X[pos, rows] = values[rows, cols]
+    M[pos, rows] = 1.0
+    # centre each series on its own mean first (correlations are shift-invariant;
+    # this only reduces cancellation in the moment formulas below)
+    cnt = M.sum(axis=0)
+    X -= (X.sum(axis=0) / np.where(cnt > 0, cnt, 1.0))[None, :]
+    X *= M
+    # one product gives the common-day counts n, Σ x_i and Σ x_i² over common days
+    moments = np.concatenate([M, X, X * X], axis=1).T @ M
+    n = moments[:n_series]
+    S = moments[n_series : 2 * n_series]  # S[i, j] = Σ_{common} x_i
+    Q = moments[2 * n_series :]  # Q[i, j] = Σ_{common} x_i²
+    C = X.T @ X  # Σ_{common} x_i x_j
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = C - S * S.T / n
+        vi = Q - S * S / n
+        vj = vi.T
+        r = cov / np.sqrt(vi * vj)
+    tol = 1e-12
+    valid = (n >= min_overlap) & (vi > tol * Q) & (vj > tol * Q.T) & np.isfinite(r)
+    np.fill_diagonal(valid, False)
+    out[valid] = np.clip(r[valid], -1.0, 1.0)
+    return out
+
+
+def _mean_offdiag(r: np.ndarray) -> CrossCorrelation:
+    valid = np.isfinite(r)
+    n_corr = int(valid.sum()) // 2
+    if n_corr == 0:
+        return CrossCorrelation(float("nan"), r.shape[0], 0)
+    return CrossCorrelation(float(r[valid].mean()), r.shape[0], n_corr)
+
+
+def average_correlation(
+    values: np.ndarray, days: np.ndarray, min_overlap: int = MIN_OVERLAP
+) -> CrossCorrelation:
+    """r̄ of the rows of ``values``: mean of the defined off-diagonal correlations.
+
+    See :func:`pairwise_correlation` for the arguments; r̄ = (1'C1 − N)/(N(N − 1))
+    when every correlation is defined (formula sheet §5.5).
+    """
+    return _mean_offdiag(pairwise_correlation(values, days, min_overlap))
+
+
+def study_correlations(inp: TestInput) -> np.ndarray:
+    """The P×P pairwise correlations of all pairs of ``inp`` (memoized in ``inp.cache``).
+
+    A pairwise-complete correlation does not depend on the other pairs, so
+    every group's r̄ is the mean of a sub-matrix of this one.
+    """
+    hit = inp.cache.get(("corr", MIN_OVERLAP))
+    if isinstance(hit, np.ndarray):
+        return hit
+    r = pairwise_correlation(inp.est_resid, inp.est_day, MIN_OVERLAP)
+    inp.cache[("corr", MIN_OVERLAP)] = r
+    return r
+
+
+def window_overlap(window_day: np.ndarray) -> np.ndarray:
+    """c_ij / √(L_i L_j): the calendar overlap of the rows' window days.
+
+    Parameters
+    ----------
+    window_day : ndarray (N, W) of int
+        Calendar day of each window day, −1 where the row has none.
+
+    Returns
+    -------
+    ndarray (N, N)
+        The correlation two unit-variance white-noise sums over the rows'
+        days would have: shared days over the geometric mean of the lengths.
+    """
+    wd = np.asarray(window_day)
+    rows, cols = np.nonzero(wd >= 0)
+    n = wd.shape[0]
+    if rows.size == 0:
+        return np.zeros((n, n))
+    _, pos = np.unique(wd[rows, cols], return_inverse=True)
+    A = np.zeros((n, int(pos.max()) + 1))
+    A[rows, pos] = 1.0
+    common = A @ A.T
+    length = np.sqrt(np.diag(common))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w = common / np.outer(length, length)
+    return np.nan_to_num(w, nan=0.0)
+
+
+def group_rbar(inp: TestInput, idx: np.ndarray) -> CrossCorrelation:
+    """r̄ of the pairs ``idx`` of ``inp`` (see the module's conventions).
+
+    Without ``inp.window_day``: the mean of the defined off-diagonal entries
+    of the ``idx`` × ``idx`` block of :func:`study_correlations`. With it: the
+    mean over all i ≠ j of ρ_ij · c_ij/√(L_i L_j), where pairs with disjoint
+    windows count as 0 and ``n_corr`` counts the pairs with overlapping
+    windows and a defined ρ.
+    """
+    idx = np.asarray(idx, dtype=np.int64)
+    wkey = None if inp.window_day is None else id(inp.window_day)
+    key = ("rbar", MIN_OVERLAP, wkey, idx.tobytes())
+    hit = inp.cache.get(key)
+    if isinstance(hit, CrossCorrelation):
+        return hit
+    r = study_correlations(inp)[np.ix_(idx, idx)]
+    if inp.window_day is None:
+        res = _mean_offdiag(r)
+    else:
+        n = len(idx)
+        full = inp.memo.get("window_overlap")
+        if not isinstance(full, np.ndarray):
+            full = window_overlap(inp.window_day)
+            inp.memo["window_overlap"] = full
+        w = full[np.ix_(idx, idx)].copy()
+        np.fill_diagonal(w, 0.0)
+        linked = w > 0
+        defined = linked & np.isfinite(r)
+        if n < 2:
+            res = CrossCorrelation(float("nan"), n, 0)
+        else:
+            total = float(np.where(defined, r * w, 0.0).sum())
+            res = CrossCorrelation(total / (n * (n - 1)), n, int(defined.sum()) // 2)
+    inp.cache[key] = res
+    return res

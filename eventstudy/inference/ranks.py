@@ -1,0 +1,199 @@
+"""Rank tests: Corrado (1989) / Cowan (1992) and Kolari–Pynnönen (2011) GRANK.
+
+Ranks are taken within each pair over time (average ranks for ties; missing
+days are left out of the ranking), for all pairs at once with
+:func:`row_ranks`; cross-sectional sums over a group are column sums of the
+group's rows, so no pair is looped over.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import TestInput, TestResult, finite_subset, normal_p, not_applicable, t_p
+
+__all__ = ["corrado_rank", "grank_t", "row_ranks"]
+
+
+def row_ranks(a: np.ndarray) -> np.ndarray:
+    """Average ranks 1…T_i along each row of ``a``, NaN where ``a`` is NaN.
+
+    Same values as ``scipy.stats.rankdata(a, axis=1, nan_policy="omit")``:
+    ties share the mean of their ranks; missing entries are not ranked.
+    """
+    a = np.asarray(a, dtype="float64")
+    n, t = a.shape
+    if a.size == 0:
+        return a.copy()
+    order = np.argsort(a, axis=1, kind="stable")  # NaN sort last
+    s = np.take_along_axis(a, order, axis=1)
+    new = np.ones((n, t), dtype=bool)
+    new[:, 1:] = s[:, 1:] != s[:, :-1]
+    last = np.ones((n, t), dtype=bool)
+    last[:, :-1] = new[:, 1:]
+    j = np.broadcast_to(np.arange(t), (n, t))
+    first = np.maximum.accumulate(np.where(new, j, 0), axis=1)
+    end = np.minimum.accumulate(np.where(last, j, t)[:, ::-1], axis=1)[:, ::-1]
+    out = np.empty((n, t))
+    np.put_along_axis(out, order, 0.5 * (first + end) + 1.0, axis=1)
+    out[np.isnan(a)] = np.nan
+    return out
+
+
+def _est_resid_ranks(inp: TestInput) -> np.ndarray:
+    """Ranks of each pair's estimation ARs among themselves (memoized in ``inp.cache``)."""
+    hit = inp.cache.get("est_resid_ranks")
+    if isinstance(hit, np.ndarray):
+        return hit
+    r = row_ranks(inp.est_resid)
+    inp.cache["est_resid_ranks"] = r
+    return r
+
+
+def _corrado_parts(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-input arrays of the Corrado test (memoized).
+
+    Returns ``(D0, F, D0w, Fw)``: D0 = K_it − (T_i + 1)/2 (0 where missing)
+    and F = 1 where available, P × (T + W') over the estimation columns of
+    ``est_resid`` followed by the W' event-window columns that have an AR;
+    D0w and Fw the same restricted to the CAR window's days, P × W'.
+
+    The ranks over the combined days are the (cached) ranks among the
+    estimation days shifted by the event days below or tied, plus for the
+    event days their counts among estimation days and among event days:
+    O(P·T·W') comparisons instead of a sort per window.
+    """
+    hit = inp.memo.get("corrado")
+    if isinstance(hit, tuple):
+        return hit
+    evt = inp.event_ar if inp.event_ar is not None else inp.ar
+    win = np.isfinite(inp.ar)
+    evt = np.where(win, inp.ar, evt)  # the window's days are event days in any case
+    cols = np.isfinite(evt).any(axis=0)
+    v, win = evt[:, cols], win[:, cols]
+    e = inp.est_resid
+    ok_e, ok_v = np.isfinite(e), np.isfinite(v)
+    ev = e[:, :, None]
+    vv = v[:, None, :]
+    k_e = _est_resid_ranks(inp) + (vv < ev).sum(axis=2) + 0.5 * (vv == ev).sum(axis=2)
+    k_v = (ev < vv).sum(axis=1) + 0.5 * (ev == vv).sum(axis=1) + row_ranks(v)
+    t_i = ok_e.sum(axis=1) + ok_v.sum(axis=1)
+    half = (t_i[:, None] + 1.0) / 2.0
+    d_e = np.where(ok_e, k_e - half, 0.0)
+    d_v = np.where(ok_v, k_v - half, 0.0)
+    f = np.concatenate([ok_e, ok_v], axis=1).astype("float64")
+    out = (np.concatenate([d_e, d_v], axis=1), f, np.where(win, d_v, 0.0), win.astype("float64"))
+    inp.memo["corrado"] = out
+    return out
+
+
+def corrado_rank(inp: TestInput, idx: np.ndarray) -> TestResult:
+    """Corrado (1989) rank test; windows as in Cowan (1992) (formula sheet §5.6).
+
+    K_it = rank of AR_it within pair i over its combined estimation and event
+    days (T_i available days); D_it = K_it − (T_i + 1)/2;
+    S_K = √(T⁻¹ Σ_t D̄_t²) with D̄_t = N_t⁻¹ Σ_i D_it over all T combined days;
+    T_CAR = √L · (K̄_{τ1,τ2} − K̄) / S_K ~ N(0, 1), two-sided p.
+
+    Conventions
+    -----------
+    * Combined days = the estimation days (``est_resid``; in-sample residuals)
+      plus the whole event window (``event_ar``; only the CAR window's days
+      when ``event_ar`` is not given), aligned by relative day.
+    * Missing data: each pair's expected rank is its own (T_i + 1)/2 (equal
+      to K̄ = (T + 1)/2 in a balanced panel; estudy2's "own mean rank"), and
+      each day's mean uses the N_t pairs present that day; T counts the days
+      with N_t > 0.
+    * K̄_{τ1,τ2} − K̄ is the pooled mean of D_iτ over all pairs and available
+      days of the CAR window (Cowan 1992; formula sheet §5.6) and L the number
+      of window days with at least one rank. For L = 1 this is Corrado's
+      single-day T = N⁻¹ Σ_i (K_i0 − K̄)/S_K.
+    * Pairs without a CAR are left out. Ties get average ranks.
+    * Invariant to any strictly increasing transformation of the ARs.
+    """
+    used = finite_subset(inp.car, idx)
+    n = len(used)
+    if n == 0:
+        return not_applicable(0, "needs at least 1 pair with a CAR")
+    d0, f, d0w, fw = _corrado_parts(inp)
+    cnt = f[used].sum(axis=0)
+    have = cnt > 0
+    dbar = d0[used].sum(axis=0)[have] / cnt[have]
+    s_k = float(np.sqrt(np.mean(dbar**2)))
+    if not s_k > 0.0:
+        return not_applicable(n, "ranks have no variation")
+    cnt_w = fw[used].sum(axis=0)
+    if not cnt_w.any():
+        return not_applicable(n, "no abnormal return in the window")
+    big_l = int((cnt_w > 0).sum())
+    kbar_dev = float(d0w[used].sum() / cnt_w.sum())
+    stat = float(np.sqrt(big_l) * kbar_dev / s_k)
+    return TestResult(stat, normal_p(stat), n, f"T={int(have.sum())}, L={big_l}")
+
+
+def _est_ranks(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Estimation-window ranks of ``est_sar`` per pair (0 where missing), availability, M_i.
+
+    Memoized in ``inp.cache`` (depends on ``est_sar`` only).
+    """
+    hit = inp.cache.get("est_sar_ranks")
+    if isinstance(hit, tuple):
+        return hit
+    ok = np.isfinite(inp.est_sar)
+    r = np.where(ok, row_ranks(inp.est_sar), 0.0)
+    out = (r, ok.astype("float64"), ok.sum(axis=1).astype("float64"))
+    inp.cache["est_sar_ranks"] = out
+    return out
+
+
+def grank_t(inp: TestInput, idx: np.ndarray) -> TestResult:
+    """Generalized rank test of Kolari and Pynnönen (2011) (formula sheet §5.8).
+
+    1. SCAR_i = CAR_i / √(γ'V_iγ) (exact prediction-error corrected, §5.2);
+    2. SCAR*_i = SCAR_i / S_SCAR, S_SCAR the cross-sectional standard deviation
+       (N − 1) of the group's SCARs (no KP factor, unlike eventstudy2);
+    3. GSAR_it = SAR_it = ε̂_it/σ̂_i on the estimation days and GSAR_i0 = SCAR*_i
+       (the CAR window collapsed into one day 0);
+    4. U_it = rank(GSAR_it)/(T_i + 1) − ½, T_i = M_i + 1 available days of pair i;
+    5. Ū_t = N_t⁻¹ Σ_i U_it, S_Ū = √(T⁻¹ Σ_t (N_t/N) Ū_t²) over the T days
+       (estimation days with N_t > 0, plus day 0), Z = Ū_0 / S_Ū;
+    6. t_grank = Z √((T − 2)/(T − 1 − Z²)), two-sided p from t(T − 2).
+
+    The statistic is t_grank; Z is written in the note (EST reports both).
+    Needs N ≥ 2 (for S_SCAR). The estimation SARs are not re-standardized for
+    prediction error (KP 2011). Invariant to rescaling all returns.
+    """
+    used = finite_subset(inp.scar, idx)
+    n = len(used)
+    if n < 2:
+        return not_applicable(n, "needs at least 2 pairs")
+    scar = inp.scar[used]
+    s_scar = float(np.std(scar, ddof=1))
+    if not s_scar > 0.0:
+        return not_applicable(n, "no cross-sectional variation of SCAR")
+    g0 = scar / s_scar
+    r_est, f_est, m_est = _est_ranks(inp)
+    est = inp.est_sar[used]  # NaN compares false: missing days count nowhere
+    below = est < g0[:, None]
+    tie = est == g0[:, None]
+    above = est > g0[:, None]
+    t_i = m_est[used] + 1.0
+    a = 1.0 / (t_i + 1.0)
+    # rank of day 0 among the pair's T_i values, and Σ_i U_it of the estimation days:
+    # rank_it = rank among estimation days + 1{GSAR_i0 below} (+ ½ on a tie)
+    rank0 = 1.0 + below.sum(axis=1) + 0.5 * tie.sum(axis=1)
+    u0 = rank0 * a - 0.5
+    n_t = f_est[used].sum(axis=0)
+    sum_u = a @ r_est[used] + a @ above + 0.5 * (a @ tie) - 0.5 * n_t
+    have = n_t > 0
+    ubar_t = sum_u[have] / n_t[have]
+    ubar0 = float(u0.mean())
+    big_t = int(have.sum()) + 1
+    s_u = float(np.sqrt((np.sum(n_t[have] / n * ubar_t**2) + ubar0**2) / big_t))
+    if not s_u > 0.0:
+        return not_applicable(n, "ranks have no variation")
+    z = ubar0 / s_u
+    if big_t < 3 or big_t - 1 - z * z <= 0.0:
+        return not_applicable(n, f"t_grank undefined (T={big_t}, Z={z:.4f})")
+    t = float(z * np.sqrt((big_t - 2) / (big_t - 1 - z * z)))
+    return TestResult(t, t_p(t, big_t - 2), n, f"Z={z:.4f}; T={big_t}")

@@ -1,0 +1,174 @@
+"""Resampling tests: wild (sign-flip) bootstrap and the estimation-window placebo.
+
+Both are matrix operations: one (pairs × draws) matrix of sign flips, and a
+pairs × positions matrix of placebo CARs built from cumulative sums; there is
+no Python loop over draws, positions or pairs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import TestInput, TestResult, finite_subset, not_applicable
+from .parametric import mean_t
+
+__all__ = ["placebo", "placebo_caars", "placebo_cars", "rademacher", "wild_bootstrap"]
+
+#: Relative tolerance when counting resampled statistics at least as extreme
+#: as the observed one (the identity draw reproduces it up to rounding).
+_RTOL = 1e-10
+
+
+def rademacher(seed: int, n: int, draws: int) -> np.ndarray:
+    """The n × B matrix of ±1 sign flips used for a group of n pairs.
+
+    Row j is the flips of the j-th smallest CAR. It is
+    ``2 * default_rng(seed).integers(0, 2, size=(n, draws), dtype=np.int8) − 1``;
+    rows are filled in order, so the first n rows of a larger matrix are the
+    same.
+    """
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 2, size=(n, draws), dtype=np.int8).astype("float64") * 2.0 - 1.0
+
+
+def _flips(inp: TestInput, n: int, draws: int) -> np.ndarray:
+    """First ``n`` rows of the study-wide flip matrix (memoized in ``inp.cache``)."""
+    key = ("rademacher", int(inp.seed), draws)
+    hit = inp.cache.get(key)
+    if not isinstance(hit, np.ndarray) or hit.shape[0] < n:
+        hit = rademacher(inp.seed, max(n, len(inp.car)), draws)
+        inp.cache[key] = hit
+    return hit[:n]
+
+
+def wild_bootstrap(inp: TestInput, idx: np.ndarray) -> TestResult:
+    """Wild (Rademacher sign-flip) bootstrap of the cross-sectional t (formula sheet §5.9).
+
+    Each of B = ``inp.draws`` draws multiplies every pair's CAR (equivalently
+    all its ARs) by an independent w ∈ {−1, +1} with probability ½ each and
+    recomputes t_b = mean / (S/√N) (S with N − 1). The statistic is the
+    observed cross-sectional t; the two-sided p-value is
+    p = (1 + #{b : |t_b| ≥ |t_obs|}) / (1 + B).
+
+    Conventions
+    -----------
+    * The flips are the N × B matrix :func:`rademacher` (``inp.seed``), row j
+      applied to the j-th smallest CAR of the group, so the result does not
+      depend on the order of the pairs nor on which groups or windows were
+      tested before.
+    * Draws with zero spread give |t_b| = ∞ and count as extreme.
+    * Needs N ≥ 2 and some cross-sectional variation.
+    """
+    used = finite_subset(inp.car, idx)
+    n = len(used)
+    t_obs, why = mean_t(inp.car[used])
+    if not np.isfinite(t_obs):
+        return not_applicable(n, why)
+    b = int(inp.draws)
+    if b < 1:
+        return not_applicable(n, f"draws must be at least 1 (got {b})")
+    x = np.sort(inp.car[used])
+    mean_b = (x @ _flips(inp, n, b)) / n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var_b = np.maximum(np.sum(x * x) - n * mean_b**2, 0.0) / (n - 1)
+        t_b = np.abs(mean_b / np.sqrt(var_b / n))
+    t_b = np.where(np.isnan(t_b), 0.0, t_b)
+    extreme = int(np.sum(t_b >= abs(t_obs) * (1.0 - _RTOL)))
+    p = (1.0 + extreme) / (1.0 + b)
+    return TestResult(t_obs, float(p), n, f"B={b} Rademacher draws, seed={inp.seed}")
+
+
+def placebo_cars(est_resid: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """Placebo CARs of each pair at each position of the window in the estimation period.
+
+    Parameters
+    ----------
+    est_resid : ndarray (N, T)
+        Estimation-window ARs aligned by relative day (NaN where unused).
+    length : ndarray (N,) of int ≥ 1
+        Window length L_i of each pair.
+
+    Returns
+    -------
+    ndarray (N, K), K = T − min L_i + 1 (0 when no window fits)
+        CAR_ik = Σ_{t=k}^{k+L_i−1} AR_it for start column k: the sum of the
+        available days, NaN when none is available or the window would run
+        past the estimation period.
+    """
+    n, t = est_resid.shape
+    length = np.asarray(length, dtype=np.int64)
+    if n == 0 or t == 0 or length.min() > t:
+        return np.empty((n, 0))
+    ok = np.isfinite(est_resid)
+    zero = np.zeros((n, 1))
+    csum = np.concatenate([zero, np.cumsum(np.where(ok, est_resid, 0.0), axis=1)], axis=1)
+    ccnt = np.concatenate([zero, np.cumsum(ok, axis=1)], axis=1)
+    k = t - int(length.min()) + 1
+    ends = np.arange(k)[None, :] + length[:, None]
+    fits = ends <= t
+    ends = np.minimum(ends, t)
+    s = np.take_along_axis(csum, ends, axis=1) - csum[:, :k]
+    c = np.take_along_axis(ccnt, ends, axis=1) - ccnt[:, :k]
+    return np.where(fits & (c > 0), s, np.nan)
+
+
+def placebo_caars(cars: np.ndarray) -> np.ndarray:
+    """Position-by-position nan-aware mean over pairs of :func:`placebo_cars` (NaN where none)."""
+    have = np.isfinite(cars)
+    cnt = have.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(have, cars, 0.0).sum(axis=0) / np.where(cnt > 0, cnt, np.nan)
+
+
+def _study_placebo_cars(inp: TestInput) -> np.ndarray:
+    """:func:`placebo_cars` of every pair of ``inp`` (memoized per input)."""
+    hit = inp.memo.get("placebo_cars")
+    if isinstance(hit, np.ndarray):
+        return hit
+    lengths = inp.window_len if inp.window_len is not None else inp.days
+    length = np.maximum(np.asarray(lengths, dtype=np.int64), 1)
+    cars = placebo_cars(inp.est_resid, length)
+    inp.memo["placebo_cars"] = cars
+    return cars
+
+
+def placebo(inp: TestInput, idx: np.ndarray) -> TestResult:
+    """Estimation-window placebo test of the CAAR (DESIGN.md).
+
+    For each pair, the same window (length L_i) is placed at every position
+    inside its estimation window and its placebo CAR computed from the pair's
+    estimation-period ARs (no refit); the placebo CAARs average the pairs
+    position by position; with B the number of positions that have a placebo
+    CAAR, the two-sided p-value is
+    p = (1 + #{b : |CAAR_b| ≥ |CAAR_obs|}) / (1 + B).
+
+    Conventions
+    -----------
+    * The statistic is the observed CAAR = N⁻¹ Σ_i CAR_i over the pairs with a
+      CAR (not standardized); the note gives B and the placebo CAARs' standard
+      deviation.
+    * Positions are start days aligned by relative day (the columns of
+      ``est_resid``); L_i = ``inp.window_len`` (nominal length including the
+      date-only extension) when given, else the pair's available window days.
+    * A placebo CAR sums the available ARs of its days, like the CAR itself
+      (masked or missing days are skipped); pairs without any are left out of
+      that position's mean (nan-aware).
+    * Deterministic: every position is used, so ``seed`` and ``draws`` do not
+      apply.
+    * Like the CDA test it keeps the cross-correlation of the pairs (all pairs
+      move to the same relative position together).
+    """
+    used = finite_subset(inp.car, idx)
+    n = len(used)
+    if n == 0:
+        return not_applicable(0, "needs at least 1 pair with a CAR")
+    caars = placebo_caars(_study_placebo_cars(inp)[used])
+    caars = caars[np.isfinite(caars)]
+    b = len(caars)
+    if b == 0:
+        return not_applicable(n, "the window does not fit in the estimation period")
+    obs = float(np.mean(inp.car[used]))
+    extreme = int(np.sum(np.abs(caars) >= abs(obs) * (1.0 - _RTOL)))
+    p = (1.0 + extreme) / (1.0 + b)
+    sd = float(np.std(caars, ddof=1)) if b > 1 else float("nan")
+    return TestResult(obs, float(p), n, f"B={b} positions; placebo sd={sd:.6g}")

@@ -1,0 +1,137 @@
+"""Sign-based tests on CARs: generalized sign (Cowan 1992), sign, Wilcoxon signed-rank."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from math import comb
+
+import numpy as np
+
+from .base import TestInput, TestResult, average_ranks, finite_subset, normal_p, not_applicable
+
+__all__ = ["EXACT_MAX_N", "exact_sign_p", "exact_signed_rank_p", "gen_sign_z", "sign_z", "wilcoxon_z"]
+
+#: Largest N for which ``sign_z`` and ``wilcoxon_z`` report an exact p-value.
+EXACT_MAX_N = 25
+
+
+def exact_sign_p(w: int, n: int) -> float:
+    """Exact two-sided p of ``w`` successes under Bin(n, ½): min(1, 2 min(P(W ≤ w), P(W ≥ w))).
+
+    For p = ½ this equals :func:`scipy.stats.binomtest`'s two-sided p-value;
+    computed in exact integer arithmetic.
+    """
+    lo = sum(comb(n, k) for k in range(w + 1))
+    hi = sum(comb(n, k) for k in range(w, n + 1))
+    return min(1.0, 2.0 * min(lo, hi) / 2.0**n)
+
+
+@lru_cache(maxsize=64)
+def _signed_rank_counts(n: int) -> tuple[int, ...]:
+    """Number of subsets of {1, …, n} with each sum s = 0 … n(n + 1)/2."""
+    counts = [1] + [0] * (n * (n + 1) // 2)
+    for k in range(1, n + 1):
+        for s in range(k * (k + 1) // 2, k - 1, -1):
+            counts[s] += counts[s - k]
+    return tuple(counts)
+
+
+def exact_signed_rank_p(w: int, n: int) -> float:
+    """Exact two-sided p of the signed-rank sum ``w`` (integer) for ``n`` untied non-zero values.
+
+    p = min(1, 2 min(P(W ≤ w), P(W ≥ w))) under the null distribution of W
+    (all 2ⁿ sign patterns equally likely), as :func:`scipy.stats.wilcoxon`
+    with ``method="exact"``.
+    """
+    c = _signed_rank_counts(n)
+    lo = sum(c[: w + 1])
+    hi = sum(c[w:])
+    return min(1.0, 2.0 * min(lo, hi) / 2.0**n)
+
+
+def gen_sign_z(inp: TestInput, idx: np.ndarray) -> TestResult:
+    """Generalized sign test of Cowan (1992) (formula sheet §5.7).
+
+    Z_G = (w − N p̂) / √(N p̂ (1 − p̂)) ~ N(0, 1), two-sided p, with
+    w = #{i : CAR_i > 0} over the N pairs with a CAR.
+
+    Conventions
+    -----------
+    * p̂ is the **pooled** fraction of positive estimation-window ARs over all
+      estimation observations of the N pairs, Σ_i Σ_t 1{AR_it > 0} / Σ_i M_i
+      (as estudy2 and eventstudy2). Cowan's displayed p̂ = N⁻¹ Σ_i M_i⁻¹ Σ_t
+      1{AR_it > 0} averages per-pair fractions instead; the two coincide when
+      every M_i is equal. p̂ is written in the note.
+    * Strict inequalities (a zero AR or CAR counts as not positive); no
+      continuity correction.
+    * Not applicable when p̂ is 0 or 1.
+    """
+    used = finite_subset(inp.car, idx)
+    n = len(used)
+    if n == 0:
+        return not_applicable(0, "needs at least 1 pair with a CAR")
+    est = inp.est_resid[used]
+    m = int(np.isfinite(est).sum())
+    if m == 0:
+        return not_applicable(n, "no estimation-window ARs")
+    p = float(np.sum(est > 0) / m)
+    if not 0.0 < p < 1.0:
+        return not_applicable(n, f"p̂={p:.4f} leaves no variance")
+    w = float(np.sum(inp.car[used] > 0))
+    z = (w - n * p) / np.sqrt(n * p * (1.0 - p))
+    return TestResult(float(z), normal_p(z), n, f"p̂={p:.4f}")
+
+
+def sign_z(inp: TestInput, idx: np.ndarray) -> TestResult:
+    """Simple sign test on CARs (formula sheet §5.7).
+
+    Z = (w − N/2) / (√N / 2), w = #{i : CAR_i > 0} over the N pairs with a CAR
+    (a zero CAR counts as not positive; no continuity correction).
+
+    The statistic is always Z. The p-value is two-sided: from N(0, 1), except
+    for N ≤ :data:`EXACT_MAX_N`, where it is the exact binomial
+    Bin(N, ½) two-sided p (:func:`exact_sign_p`, equal to
+    :func:`scipy.stats.binomtest`'s) and the note says so.
+    """
+    used = finite_subset(inp.car, idx)
+    n = len(used)
+    if n == 0:
+        return not_applicable(0, "needs at least 1 pair with a CAR")
+    w = int(np.sum(inp.car[used] > 0))
+    z = float((w - 0.5 * n) / (0.5 * np.sqrt(n)))
+    if n <= EXACT_MAX_N:
+        p = exact_sign_p(w, n)
+        return TestResult(z, p, n, f"exact binomial p (N ≤ {EXACT_MAX_N})")
+    return TestResult(z, normal_p(z), n)
+
+
+def wilcoxon_z(inp: TestInput, idx: np.ndarray) -> TestResult:
+    """Wilcoxon (1945) signed-rank test on CARs, normal approximation (formula sheet §5.9).
+
+    W = Σ_i rank(|CAR_i|) · 1{CAR_i > 0}, E = N(N + 1)/4,
+    Var = N(N + 1)(2N + 1)/24, Z = (W − E)/√Var over the N pairs with a CAR
+    (average ranks for tied |CAR|; no tie or zero correction, as the formula).
+
+    The statistic is always Z. The p-value is two-sided: from N(0, 1), except
+    for N ≤ :data:`EXACT_MAX_N` without zero or tied |CAR|, where it is the
+    exact signed-rank p-value (:func:`exact_signed_rank_p`, the null
+    distribution of W by enumeration, equal to :func:`scipy.stats.wilcoxon`
+    with ``method="exact"``; estudy2 uses ``qsignrank``); the note says which.
+    """
+    used = finite_subset(inp.car, idx)
+    n = len(used)
+    if n == 0:
+        return not_applicable(0, "needs at least 1 pair with a CAR")
+    v = inp.car[used]
+    a = np.abs(v)
+    r = average_ranks(a)
+    w = float(np.sum(r[v > 0]))
+    e = n * (n + 1) / 4.0
+    var = n * (n + 1) * (2 * n + 1) / 24.0
+    z = float((w - e) / np.sqrt(var))
+    if n <= EXACT_MAX_N:
+        if np.all(a > 0) and len(np.unique(a)) == n:
+            p = exact_signed_rank_p(round(w), n)
+            return TestResult(z, p, n, f"exact p (N ≤ {EXACT_MAX_N})")
+        return TestResult(z, normal_p(z), n, "normal p: zero or tied |CAR| prevent the exact p")
+    return TestResult(z, normal_p(z), n)
