@@ -228,7 +228,26 @@ def _study_kwargs(o: dict[str, Any]) -> dict[str, Any]:
         if o.get(key) is not None:
             kw[key] = o[key]
     StudyConfig(**kw)  # raises InputError on an invalid combination
+    _check_filters(o)
     return kw
+
+
+def _check_filters(o: dict[str, Any]) -> None:
+    """Validate the event filters before any file is read (usage errors)."""
+    from .events import CATEGORIES
+
+    bad = [c for c in _split(_as_list(o.get("category"))) if c not in CATEGORIES]
+    if bad:
+        raise InputError(f"category: unknown value(s) {bad}; valid: {', '.join(CATEGORIES)}")
+    for d in _split(_as_list(o.get("direction"))):
+        if _direction(d) not in (-1, 0, 1):
+            raise InputError(f"direction: '{d}' must be 1, -1 or 0")
+    for key in ("start", "end"):
+        if o.get(key) is not None:
+            try:
+                pd.Timestamp(str(o[key]))
+            except ValueError:
+                raise InputError(f"{key}: '{o[key]}' is not a date; write YYYY-MM-DD") from None
 
 
 def _run_study(o: dict[str, Any], kw: dict[str, Any]) -> tuple[Any, Path]:

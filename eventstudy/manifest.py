@@ -43,7 +43,12 @@ def _versions() -> tuple[tuple[str, str], ...]:
         try:
             out.append((name, version(name)))
         except PackageNotFoundError:
-            out.append((name, "missing"))
+            if name == "eventstudy":  # running from a source checkout
+                from . import __version__
+
+                out.append((name, f"{__version__} (source checkout)"))
+            else:
+                out.append((name, "missing"))
     return tuple(out)
 
 

@@ -1,4 +1,14 @@
-"""Render the study page from Jinja2 templates (autoescaped)."""
+"""Render the study page from Jinja2 templates (autoescaped).
+
+The page is one self-contained HTML file: CSS, a small table-sorting script
+and plotly.js are inlined (plotly.js once, in ``<head>``); every chart is a
+``div.plotly-graph-div`` with a fixed id, so two renders of one result differ
+only in the run timestamp. Text from events and files reaches the page only
+through Jinja2's autoescaping (or :class:`markupsafe.Markup.format`, which
+escapes its arguments) and reaches charts only through
+:func:`~eventstudy.report.fmt.plot_text`; JSON inside ``<script>`` is escaped
+so that it cannot close the element.
+"""
 
 from __future__ import annotations
 
@@ -6,150 +16,336 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import jinja2
-import numpy as np
-import pandas as pd
 import plotly.io as pio
+from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
+from ..config import format_window
 from ..inference import TESTS
 from ..manifest import DAY0_RULE
 from ..markets import market_name
 from ..models import MODELS
-from . import figures
+from . import figures, fmt, views
 
 if TYPE_CHECKING:
     from ..results import StudyResult
 
-__all__ = ["render_report"]
+__all__ = ["ENV", "PLOT_CONFIG", "figure_specs", "plot_div", "render_report", "script_json"]
 
-_ENV = jinja2.Environment(
+ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("eventstudy", "report/templates"),
     autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
     trim_blocks=True,
     lstrip_blocks=True,
+    undefined=jinja2.StrictUndefined,
 )
 
+#: plotly config of every chart: no logo, no LaTeX typesetting (event titles
+#: with two "$" would otherwise be taken for TeX), responsive width.
+PLOT_CONFIG: dict[str, Any] = {"displaylogo": False, "responsive": True, "typesetMath": False}
 
-def _fmt_pct(v: float) -> str:
-    return "" if not np.isfinite(v) else f"{100 * v:+.2f}%"
-
-
-def _fmt_num(v: float, nd: int = 2) -> str:
-    return "" if not np.isfinite(v) else f"{v:.{nd}f}"
-
-
-def _fmt_p(p: float) -> str:
-    if not np.isfinite(p):
-        return ""
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+_MODEL_WORDS = {
+    "constant-mean": "each index's own average daily return over the estimation window",
+    "market-adjusted": "the same day's return of the benchmark {b}",
+    "market": "α + β × the return of the benchmark {b}, fitted by OLS over the estimation window",
+}
 
 
-def _fig_div(fig: Any, div_id: str) -> str:
+def script_json(obj: Any) -> str:
+    """JSON safe inside ``<script>``: ``<``, ``>``, ``&`` and line separators escaped.
+
+    No ``</script>``, ``<!--`` or ``]]>`` can appear in the output, and the
+    result is still valid JSON (the escapes are JSON string escapes).
+    """
+    s = json.dumps(obj, ensure_ascii=False, sort_keys=False, default=str)
+    for a, b in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        s = s.replace(a, b)
+    return s
+
+
+def plot_div(fig: Any, div_id: str) -> Markup:
+    """A chart as a ``div.plotly-graph-div`` with a fixed id, without plotly.js."""
     html: str = pio.to_html(
-        fig,
-        include_plotlyjs=False,
-        full_html=False,
-        div_id=div_id,
-        config={"displaylogo": False, "responsive": True},
+        fig, include_plotlyjs=False, full_html=False, div_id=div_id, config=PLOT_CONFIG, validate=True
     )
-    return html
+    return Markup(html)
 
 
-def _script_json(obj: Any) -> str:
-    """JSON safe to embed inside <script> (no closing tags, no comments)."""
-    return json.dumps(obj).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+def _sessions_words(w: tuple[int, int]) -> str:
+    return f"sessions {w[0]:+d} to {w[1]:+d} ({w[1] - w[0] + 1} sessions)"
+
+
+def _header(res: StudyResult, info: views.EventInfo) -> dict[str, Any]:
+    cfg = res.config
+    man = res.manifest
+    ranges = (man.get("prices") or {}).get("ranges") or {}
+    firsts = sorted(str(v[0]) for v in ranges.values() if v)
+    lasts = sorted(str(v[1]) for v in ranges.values() if v)
+    dates = sorted(info.table["date"].astype(str))
+    markets = [market_name(s) for s in res.symbols]
+    bench = f"{market_name(cfg.benchmark)} ({cfg.benchmark})" if cfg.benchmark else ""
+    model_words = _MODEL_WORDS.get(
+        cfg.model, MODELS[cfg.model].description if cfg.model in MODELS else cfg.model
+    )
+    extra = cfg.extra if isinstance(cfg.extra, dict) else {}
+    question = extra.get("question") or (
+        f"How did {', '.join(markets[:-1]) + ' and ' + markets[-1] if len(markets) > 1 else markets[0]} "
+        f"move, beyond their normal returns, around {len(res.events)} announcements"
+        + (f" made between {dates[0]} and {dates[-1]}" if dates else "")
+        + "?"
+    )
+    return {
+        "title": extra.get("title") or f"Event study: {cfg.study_name}",
+        "name": cfg.study_name,
+        "question": question,
+        "created": str(man.get("created", "")),
+        "data_range": f"{firsts[0]} to {lasts[-1]}" if firsts and lasts else "",
+        "events_range": f"{dates[0]} to {dates[-1]}" if dates else "",
+        "markets": markets,
+        "model": cfg.model,
+        "model_words": model_words.format(b=bench),
+        "estimation": _sessions_words(cfg.estimation),
+        "window": _sessions_words(cfg.window),
+        "car_windows": [{"label": format_window(w), "words": fmt.window_phrase(w)} for w in cfg.car_windows],
+        "returns": cfg.returns,
+        "counts": man.get("counts", {}),
+    }
+
+
+def figure_specs(
+    res: StudyResult,
+    info: views.EventInfo | None = None,
+    look: views.Lookup | None = None,
+    placebo: Any = "auto",
+) -> list[dict[str, Any]]:
+    """The report's charts in page order: ``{"id", "fig", "caption"}`` per chart.
+
+    ``id`` is the fixed element id of the chart (also the PNG file name of
+    :func:`~eventstudy.report.export_png`). The placebo distribution is drawn
+    when ``placebo`` (a table ``window, caar``; by default looked up in the
+    result's tables) provides one.
+    """
+    info = info if info is not None else views.event_info(res)
+    look = look if look is not None else views.Lookup.of(res)
+    if isinstance(placebo, str):
+        placebo = views.placebo_table(views.extra_tables(res))
+    lo, hi = res.config.window
+    mw = format_window(res.config.car_windows[0])
+    out = []
+    if len(views.day_windows(look, res.config.window)) > 1:
+        out.append(
+            {
+                "id": "fig-aar-day",
+                "fig": figures.aar_by_day(res, look),
+                "caption": "Average abnormal return (AAR) of each day of the event window across pairs; "
+                "whiskers: 95% cross-sectional interval; stars: headline test of that single day "
+                "(menu: all pairs, one market, one direction). Day 0 in vermillion.",
+            }
+        )
+    out += [
+        {
+            "id": "fig-caar-market",
+            "fig": figures.caar_by_market(res),
+            "caption": f"Mean of each pair's abnormal return cumulated from day {lo:+d}, per market; "
+            "shaded: 95% cross-sectional interval of that mean (mean ± t·sd/√n over pairs). "
+            "Click a legend entry to hide or show it; “All pairs” is hidden at first.",
+        },
+        {
+            "id": "fig-caar-group",
+            "fig": figures.caar_by_group(res),
+            "caption": "The same path for pairs grouped by the direction of the news (menu: by category). "
+            "Escalation is the −1 direction of the events file, de-escalation +1.",
+        },
+        {
+            "id": "fig-caar-windows",
+            "fig": figures.caar_windows(res),
+            "caption": "Average CAR per market for each CAR window; whiskers: 95% cross-sectional interval.",
+        },
+        {
+            "id": "fig-car-heatmap",
+            "fig": figures.car_heatmap(res, info),
+            "caption": f"CAR of each event (rows, oldest first) in each market (columns), window {mw} "
+            "(menu: other windows). Stars: the pair's own t test (*** p < 0.01, ** p < 0.05, * p < 0.10); "
+            "blank: the pair was not studied or was excluded.",
+        },
+        {
+            "id": "fig-ar-event",
+            "fig": figures.ar_by_event(res, info),
+            "caption": f"Daily abnormal returns of one event in every market over days {lo:+d} to {hi:+d}; "
+            "the menu picks the event (it opens on the event with the largest average absolute CAR).",
+        },
+        {
+            "id": "fig-levels",
+            "fig": figures.index_levels(res, info),
+            "caption": "Closing levels downsampled to weekly (last close of each week) to keep the file "
+            "small; "
+            "markers sit at the daily close of each event's day 0: ▼ escalation, ▲ de-escalation, "
+            "● unclear (events after the end of a market's data are not marked). Hover for title, dates "
+            "and source.",
+        },
+    ]
+    if placebo is not None and len(placebo):
+        out.append(
+            {
+                "id": "fig-placebo",
+                "fig": figures.placebo_histogram(res, placebo),
+                "caption": "CAAR of the same window placed at every position of the estimation period "
+                "(no refit), observed CAAR dashed; the placebo p-value is in the tests table.",
+            }
+        )
+    return out
+
+
+def _tests_info(names: list[str]) -> list[dict[str, str]]:
+    out = []
+    for n in names:
+        spec = TESTS.get(n)
+        out.append(
+            {
+                "name": n,
+                "description": spec.description if spec else "",
+                "distribution": spec.distribution if spec else "",
+                "citation": spec.citation if spec else "",
+            }
+        )
+    return out
+
+
+def _dict(v: Any) -> dict[str, Any]:
+    return v if isinstance(v, dict) else {}
+
+
+def _provenance(res: StudyResult) -> dict[str, Any]:
+    man = _dict(res.manifest)
+    prices = _dict(man.get("prices"))
+    prov = _dict(prices.get("provenance"))
+    series = _dict(prov.get("series"))
+    align = _dict(man.get("alignment"))
+    return {
+        "parameters": [(str(k), _plain(v)) for k, v in _dict(man.get("parameters")).items()],
+        "versions": [(str(k), str(v)) for k, v in _dict(man.get("versions")).items()],
+        "events": _dict(man.get("events")),
+        "prices": {k: _plain(v) for k, v in prices.items() if k not in ("provenance", "ranges")},
+        "ranges": [
+            (market_name(str(k)), str(k), v[0], v[1])
+            for k, v in _dict(prices.get("ranges")).items()
+            if isinstance(v, (list, tuple)) and len(v) == 2
+        ],
+        "provenance": [(str(k), _plain(v)) for k, v in prov.items() if k != "series"],
+        "series": [
+            (str(k), {kk: _plain(vv) for kk, vv in v.items()})
+            for k, v in series.items()
+            if isinstance(v, dict)
+        ],
+        "calendars": [(market_name(str(s)), str(c)) for s, c in _dict(align.get("calendars")).items()],
+        "calendar_version": str(align.get("exchange_calendars", "")),
+        "extra_closures": [
+            (str(k), ", ".join(map(str, v))) for k, v in _dict(align.get("extra_closures")).items()
+        ],
+    }
+
+
+def _plain(v: Any) -> str:
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_plain(x) for x in v)
+    if isinstance(v, dict):
+        return "; ".join(f"{k}: {_plain(x)}" for k, x in v.items())
+    return "none" if v is None else str(v)
 
 
 def render_report(res: StudyResult) -> str:
-    """Return the report of ``res`` as one self-contained HTML document."""
-    from ..results import stars
+    """Return the report of ``res`` as one self-contained HTML document.
 
+    Parameters
+    ----------
+    res : StudyResult
+
+    Returns
+    -------
+    str
+        The page; plotly.js is inlined once, there are no external resources,
+        and the only part that changes between two renders of one result is
+        the run timestamp of the manifest (``res.manifest["created"]``).
+    """
     cfg = res.config
-    summary = res.summary_frame()
-    rows = [
-        {
-            "window": r.window,
-            "caar": _fmt_pct(r.caar),
-            "test": r.test,
-            "statistic": _fmt_num(r.statistic),
-            "p": _fmt_p(r.p_value),
-            "stars": r.stars,
-            "n": int(r.n),
-            "note": r.note,
-        }
-        for r in summary.itertuples()
-    ]
+    info = views.event_info(res)
+    look = views.Lookup.of(res)
+    tests = look.tests
     main = cfg.car_windows[0]
-    from ..config import format_window
-
     mw = format_window(main)
-    car = res.car(mw).merge(
-        res.events.table[["event_id", "title", "category", "direction", "source"]], on="event_id"
-    )
-    pair_rows = [
+    windows = [format_window(w) for w in cfg.car_windows]
+    extras = views.extra_tables(res)
+    placebo = views.placebo_table(extras)
+    overall = views.overall_headline(look, main)
+    notable, chance = views.notable_pairs(res, info, main)
+    market_table = [
         {
-            "event_id": r.event_id,
-            "title": r.title,
-            "market": market_name(r.symbol),
-            "day0": "" if pd.isna(r.day0) else str(pd.Timestamp(r.day0).date()),
-            "car": _fmt_pct(r.car),
-            "t": _fmt_num(r.t_stat),
-            "p": _fmt_p(r.p_value),
-            "stars": stars(r.p_value),
-            "overlaps": r.overlaps,
+            "label": market_name(s),
+            "cells": [views.headline(look, "market", s, w) for w in cfg.car_windows],
         }
-        for r in car.itertuples()
+        for s in res.symbols
+        if s in set(look.groups.get("market", []))
     ]
-    by_market = res.tests("market")
-    by_market = by_market[by_market["window"] == mw]
-    mkt_rows = []
-    cm = res.caar("market")
-    cm = cm[cm["window"] == mw].set_index("group")
-    for sym, g in by_market.groupby("group", sort=False):
-        t = g.set_index("test")
-        mkt_rows.append(
-            {
-                "market": market_name(str(sym)),
-                "caar": _fmt_pct(float(cm.loc[sym, "caar"])),
-                "n": int(cm.loc[sym, "n"]),
-                "tests": [
-                    {
-                        "name": k,
-                        "stat": _fmt_num(float(t.loc[k, "statistic"])),
-                        "p": _fmt_p(float(t.loc[k, "p_value"])),
-                        "stars": stars(float(t.loc[k, "p_value"])),
-                    }
-                    for k in t.index
-                ],
-            }
+    days = [lab for _, lab in views.day_windows(look, cfg.window)]
+    days = days if len(days) > 1 else []  # a day-by-day view needs the single-day windows
+    groupings = [
+        views.tests_matrix(look, by, info, windows, order=res.symbols if by == "market" else ())
+        for by in ("market", "direction", "category", "event")
+        if (tests["group_by"] == by).any()
+    ]
+    day_tests = [
+        views.tests_matrix(
+            look,
+            by,
+            info,
+            days,
+            name=f"day, {'all pairs' if by == 'all' else by}",
+            order=res.symbols if by == "market" else (),
         )
-    excluded = res.excluded.to_dict("records")
-    figs = {
-        "fig-caar-path": _fig_div(figures.aar_path(res), "fig-caar-path"),
-        "fig-caar-market": _fig_div(figures.caar_by_market(res), "fig-caar-market"),
-    }
-    man = res.manifest
-    tpl = _ENV.get_template("report.html.j2")
+        for by in ("all", "market")
+        if days and (tests["group_by"] == by).any()
+    ]
+    analyses = views.analysis_blocks(extras, windows, mw, skip=placebo)
+    tpl = ENV.get_template("report.html.j2")
     return tpl.render(
-        title=f"Event study: {cfg.study_name}",
+        head=_header(res, info),
         cfg=cfg,
-        params=man["parameters"],
-        created=man["created"],
-        counts=man["counts"],
-        model_desc=MODELS[cfg.model].description,
-        markets=[market_name(s) for s in res.symbols],
-        summary=rows,
         main_window=mw,
-        mkt_rows=mkt_rows,
-        pairs=pair_rows,
-        excluded=excluded,
-        figs=figs,
-        plotlyjs=get_plotlyjs(),
-        day0_rule=DAY0_RULE,
-        tests=[TESTS[n] for n in dict.fromkeys(summary["test"])],
-        manifest_json=_script_json(man),
-        versions=man["versions"],
-        prices=man["prices"],
-        events_info=man["events"],
-        calendars=man["alignment"]["calendars"],
+        main_words=fmt.window_phrase(main),
+        windows=windows,
+        overall=overall,
+        group_sentences=views.group_sentences(look, main),
+        answers=views.answer_sentences(extras, mw),
+        markets=views.market_headlines(res, look, main),
+        market_table=market_table,
+        notable=notable,
+        chance=chance,
+        summary=views.summary_table(look, windows),
+        groupings=groupings,
+        day_tests=day_tests,
+        rbar=views.rbar_rows(tests, windows),
+        pairs=views.pair_rows(res, info, windows, mw),
+        pairs_bh=bool(len(res.car_table)) and "p_bh" in res.car_table.columns,
+        excluded=views.excluded_rows(res, info),
+        data_quality=views.data_quality_rows(res.manifest.get("data_quality")),
+        analyses=analyses,
+        figs=[
+            {"id": f["id"], "html": plot_div(f["fig"], f["id"]), "caption": f["caption"]}
+            for f in figure_specs(res, info, look, placebo)
+        ],
+        plotlyjs=Markup(get_plotlyjs()),
+        day0_rule=(res.manifest.get("alignment") or {}).get("rule") or DAY0_RULE,
+        params=res.manifest.get("parameters") or {},
+        models=[{"name": n, "description": m.description, "used": n == cfg.model} for n, m in MODELS.items()],
+        tests_info=_tests_info(views.unique(tests["test"].astype(str))),
+        primary=views.PRIMARY_TESTS,
+        prov=_provenance(res),
+        manifest_json=Markup(script_json(res.manifest)),
+        star_note=views.STAR_NOTE,
     )

@@ -46,9 +46,11 @@ def _read_frame(path: Path) -> pd.DataFrame:
         except Exception as exc:  # pyarrow raises many types
             raise _fail(name, f"cannot read parquet: {exc}".splitlines()[0]) from exc
         df = df.reset_index() if "date" not in df.columns else df
-        return df.astype({c: "str" for c in df.columns if c != "date"}).assign(
+        df = df.astype({c: "str" for c in df.columns if c != "date"}).assign(
             date=lambda d: d["date"].astype("str")
         )
+        df.index = np.arange(len(df)) + 2  # row numbers as if it were a CSV file
+        return df
     raw = path.read_bytes()
     if b"\x00" in raw[:4096]:
         raise _fail(name, "looks like a binary file, not CSV text")
@@ -63,9 +65,14 @@ def _read_frame(path: Path) -> pd.DataFrame:
     from io import StringIO
 
     try:
-        return pd.read_csv(StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+        df = pd.read_csv(StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False)
     except (pd.errors.ParserError, ValueError) as exc:
         raise _fail(name, f"malformed CSV: {str(exc).splitlines()[0]}") from exc
+    # file line of each row (header = line 1); blank lines are kept above so
+    # that the numbering holds, then dropped
+    df.index = np.arange(len(df)) + 2
+    blank = (df.apply(lambda c: c.str.strip()) == "").all(axis=1)
+    return df.loc[~blank.to_numpy()]
 
 
 def _numbers(values: pd.Series, name: str, col: str, lines: np.ndarray) -> np.ndarray:
@@ -131,7 +138,7 @@ def read_price_file(path: str | Path) -> Prices:
     cols = {c.strip().lower(): c for c in df.columns}
     if "date" not in cols:
         raise _fail(name, "no 'date' column; the header must start with date", 1)
-    lines = np.arange(len(df)) + 2
+    lines = np.asarray(df.index, dtype=np.int64)
     if len(df) == 0:
         raise _fail(name, "has a header but no rows of prices")
     dates = _dates(df[cols["date"]], name, lines)
@@ -150,6 +157,12 @@ def read_price_file(path: str | Path) -> Prices:
         others = [c for c in df.columns if c != cols["date"]]
         if not others:
             raise _fail(name, "no price columns; add one column per symbol (wide) or symbol,close (long)", 1)
+        dup = dates.duplicated()
+        if dup.any():
+            i = int(np.argmax(dup))
+            raise _fail(
+                name, f"duplicate date {dates[i].date()}; keep one row per date", int(lines[i]), "date"
+            )
         for c in others:
             vals = _numbers(df[c], name, c, lines)
             closes[c.strip()] = _series(dates, vals, lines, name, c.strip())
