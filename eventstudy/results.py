@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +74,7 @@ class StudyResult:
     fits_table: pd.DataFrame = field(repr=False)
     manifest: dict[str, Any] = field(repr=False)
     market_returns: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    placebo_table: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     # ----------------------------------------------------------------- access
     @property
@@ -189,19 +191,31 @@ class StudyResult:
         return Summary(self)
 
     # ------------------------------------------------------------------- save
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """The CSV tables of the output folder, keyed by file name."""
+    def placebo(self, window: str | None = None) -> pd.DataFrame:
+        """Placebo CAAR distribution per window (all pairs and per market)."""
+        t = self.placebo_table
+        if window is not None and len(t):
+            t = t[t["window"] == window]
+        return t.reset_index(drop=True).copy()
+
+    @functools.cached_property
+    def _second_stage(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         from .analysis import cross_section_tables, cross_sections
 
-        coefs, answers = cross_section_tables(cross_sections(self.car(), self.events))
+        return cross_section_tables(cross_sections(self.car(), self.events))
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The CSV tables of the output folder, keyed by file name."""
+        coefs, answers = self._second_stage
         return {
             "abnormal_returns.csv": _iso(self.abnormal_returns),
             "car.csv": _iso(self.car()),
             "tests.csv": self.tests(),
             "caar.csv": self.caar(),
             "fits.csv": _iso(self.fits),
-            "cross_section.csv": coefs,
-            "direction.csv": answers,
+            "cross_section.csv": coefs.copy(),
+            "direction.csv": answers.copy(),
+            "placebo.csv": self.placebo(),
         }
 
     def to_html(self) -> str:

@@ -240,6 +240,7 @@ class EventStudy:
             ignore_index=True,
         )
         tests = adjust_tests_table(tests)
+        placebo = self._placebo_table(car_in, labels)
         caar = pd.concat([caar_table(car_in, labels), caar_table(day_in, day_labels)], ignore_index=True)
 
         calendars = {m.symbol: (m.sessions.code or "own data dates") for m in panel.markets}
@@ -280,6 +281,7 @@ class EventStudy:
             caar_table=caar,
             fits_table=fits,
             manifest=manifest,
+            placebo_table=placebo,
             market_returns={
                 m.symbol: pd.DataFrame(
                     {"ret": m.ret, "bench": m.bench if m.bench is not None else np.nan},
@@ -391,6 +393,32 @@ class EventStudy:
         }
         assert tuple(labels) == GROUPINGS
         return inputs, labels
+
+    @staticmethod
+    def _placebo_table(inputs: dict[str, TestInput], labels: dict[str, np.ndarray]) -> pd.DataFrame:
+        """Placebo CAAR distributions (all pairs and per market) behind the ``placebo`` test."""
+        from .inference.resampling import _study_placebo_cars, placebo_caars
+
+        frames = []
+        for gb in ("all", "market"):
+            lab = labels[gb]
+            for g in dict.fromkeys(lab):
+                idx = np.flatnonzero(lab == g)
+                for w, inp in inputs.items():
+                    idx_w = idx[np.isfinite(inp.car[idx])]
+                    caars = placebo_caars(_study_placebo_cars(inp)[idx_w])
+                    frames.append(
+                        pd.DataFrame(
+                            {
+                                "group_by": gb,
+                                "group": g,
+                                "window": w,
+                                "position": np.arange(len(caars)),
+                                "caar": caars,
+                            }
+                        )
+                    )
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def _data_quality(self, panel: Panel) -> dict[str, Any]:
         return {m.symbol: quality_report(m, self.prices[m.symbol]) for m in panel.markets}

@@ -35,7 +35,7 @@ HOSTILE_BITS = ("<script>alert", "<img src=x", "onerror=alert(1)>", "</script><i
 HOSTILE_SYMBOL = "<b>ZZ</b>"
 SECTIONS = ("summary", "markets", "charts", "pairs", "tests", "excluded", "method", "provenance")
 CHARTS = ("fig-aar-day", "fig-caar-market", "fig-caar-group", "fig-caar-windows", "fig-car-heatmap")
-CHARTS += ("fig-ar-event", "fig-levels")
+CHARTS += ("fig-ar-event", "fig-levels", "fig-placebo")
 SHOCK_DAY = 300
 
 
@@ -173,7 +173,7 @@ def test_sections_tables_and_charts_present(page: Page) -> None:
         tag, attrs = page.ids[cid]
         assert tag == "div" and "plotly-graph-div" in attrs.get("class", ""), cid
     divs = [a["id"] for t, a in page.tags if t == "div" and "plotly-graph-div" in a.get("class", "")]
-    assert sorted(divs) == sorted(CHARTS)  # no placebo table in this result → no placebo chart
+    assert sorted(divs) == sorted(CHARTS)
 
 
 def test_each_chart_is_drawn_by_one_script_with_its_fixed_id(page: Page) -> None:
@@ -525,3 +525,19 @@ def test_png_export_is_skipped_without_kaleido(res: StudyResult, tmp_path: Path)
         pytest.skip("kaleido and a browser are installed here; export is exercised elsewhere")
     assert export_png(res, tmp_path / "png") == []
     assert not (tmp_path / "png").exists()
+
+
+def test_every_figure_is_valid_plotly(monkeypatch: Any) -> None:
+    """The figures skip plotly's validation at run time; here every one is validated."""
+    import eventstudy as es
+    from eventstudy.report import figures, render
+
+    monkeypatch.setattr(figures, "VALIDATE", True)
+    res = es.EventStudy(
+        es.read_events().filter(start="2025-04-01", end="2025-06-30"),
+        es.load_prices(["^HSI", "^GDAXI"]),
+    ).run()
+    specs = render.figure_specs(res)
+    assert specs
+    for spec in specs:
+        assert spec["fig"].to_dict()["data"]

@@ -235,7 +235,7 @@ def placebo_table(extras: Mapping[str, pd.DataFrame]) -> pd.DataFrame | None:
 def tests_with_adjusted(res: StudyResult) -> pd.DataFrame:
     """The tests table, with adjusted p-value columns when the result carries them."""
     t = res.tests()
-    extra = [c for c in ADJUSTED_P if c in res.tests_table.columns]
+    extra = [c for c in ADJUSTED_P if c in res.tests_table.columns and c not in t.columns]
     if extra:
         t = t.join(res.tests_table.reset_index(drop=True)[extra])
     return t
