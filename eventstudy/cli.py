@@ -417,6 +417,29 @@ def prices_show(
         typer.echo("…" if d is None else f"{d.date()}  {v:,.4f}")
 
 
+@app.command("report")
+def report_cmd(
+    folder: Annotated[Path, typer.Argument(help="A study folder (with study.json) or a folder of studies.")],
+    debug: DebugOpt = False,
+) -> None:
+    """Render a saved study's index.html again, or list the studies of a folder in its index.html."""
+    from .persist import rerender
+    from .report import write_reports_index
+
+    _DEBUG["on"] = debug
+    try:
+        if (folder / "study.json").is_file():
+            out = rerender(folder)
+        elif folder.is_dir():
+            out = write_reports_index(folder)
+        else:
+            raise InputError(f"{folder}: no such folder")
+    except EventStudyError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"wrote {out}")
+
+
 @prices_app.command("fetch")
 def prices_fetch(
     symbols: Annotated[

@@ -36,8 +36,10 @@ CAR_COLUMNS = [
     "overlaps",
     "days",
     "extended_by",
+    "p_holm",
+    "p_bh",
 ]
-TEST_COLUMNS = ["group_by", "group", "window", "test", "statistic", "p_value", "n", "note"]
+TEST_COLUMNS = ["group_by", "group", "window", "test", "statistic", "p_value", "n", "note", "p_holm", "p_bh"]
 
 
 def stars(p: float) -> str:
@@ -239,8 +241,16 @@ class StudyResult:
             (tmp / "study.json").write_text(
                 json.dumps(self.manifest, indent=2, default=str) + "\n", encoding="utf-8"
             )
+            (tmp / "events.csv").write_text(self.events.to_csv(), encoding="utf-8")
             (tmp / "index.html").write_text(html, encoding="utf-8")
         return target
+
+    @classmethod
+    def load(cls, path: str | Path) -> StudyResult:
+        """Read a saved study folder back (see :func:`eventstudy.persist.load_result`)."""
+        from .persist import load_result
+
+        return load_result(path)
 
 
 class Summary:

@@ -42,7 +42,7 @@ CAR_COLUMNS = [
     "day0_latest",
     "day0_uncertain",
 ]
-CAR_EXTRA = {"overlaps", "days", "extended_by"}
+CAR_EXTRA = {"overlaps", "days", "extended_by", "p_holm", "p_bh"}
 TEST_COLUMNS = ["group_by", "group", "window", "test", "statistic", "p_value", "n"]
 OUTPUT_FILES = {"index.html", "abnormal_returns.csv", "car.csv", "tests.csv", "fits.csv", "study.json"}
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -181,7 +181,7 @@ def test_default_run_tests_columns(default_run: Run) -> None:
     tests = default_run.csv("tests.csv")
     cols = list(tests.columns)
     assert cols[: len(TEST_COLUMNS)] == TEST_COLUMNS
-    assert set(cols[len(TEST_COLUMNS) :]) <= {"note"}
+    assert set(cols[len(TEST_COLUMNS) :]) <= {"note", "p_holm", "p_bh"}
     overall = tests[tests["group_by"] == "all"]
     assert len(overall) > 0 and set(overall["group"]) == {"all"}
     assert {"csect_t", "bmp_t"} <= set(tests["test"])
