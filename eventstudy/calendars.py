@@ -68,10 +68,26 @@ class Sessions:
     dates: pd.DatetimeIndex
     closes: pd.DatetimeIndex | None
 
+    @functools.cached_property
+    def dates_ns(self) -> np.ndarray:
+        """Session dates as int64 nanoseconds (for fast searches)."""
+        return np.asarray(self.dates.as_unit("ns").asi8)
+
+    @functools.cached_property
+    def closes_ns(self) -> np.ndarray | None:
+        """Closing instants as int64 nanoseconds since the epoch (UTC)."""
+        return None if self.closes is None else np.asarray(self.closes.as_unit("ns").asi8)
+
+    def bounds(self, start: pd.Timestamp, end: pd.Timestamp) -> tuple[int, int]:
+        """Positions ``[lo, hi)`` of the sessions with ``start <= date <= end``."""
+        d = self.dates_ns
+        lo = int(np.searchsorted(d, pd.Timestamp(start).as_unit("ns").value, side="left"))
+        hi = int(np.searchsorted(d, pd.Timestamp(end).as_unit("ns").value, side="right"))
+        return lo, hi
+
     def between(self, start: pd.Timestamp, end: pd.Timestamp) -> Sessions:
         """Sessions with ``start <= date <= end``."""
-        lo = int(self.dates.searchsorted(start, side="left"))
-        hi = int(self.dates.searchsorted(end, side="right"))
+        lo, hi = self.bounds(start, end)
         closes = None if self.closes is None else self.closes[lo:hi]
         return Sessions(self.code, self.dates[lo:hi], closes)
 
@@ -125,15 +141,19 @@ def exchange_sessions(code: str, start: pd.Timestamp, end: pd.Timestamp) -> Sess
 
 def data_sessions(dates: pd.DatetimeIndex) -> Sessions:
     """Sessions taken from the dates of a price series (no closing times)."""
-    d = pd.DatetimeIndex(dates).normalize().as_unit("ns").unique().sort_values()
+    d = pd.DatetimeIndex(dates).as_unit("ns")
+    v = np.asarray(d.asi8)
+    clean = bool((v % 86_400_000_000_000 == 0).all() and (np.diff(v) > 0).all())
+    if not clean:  # price series are normally sorted midnight dates already
+        d = d.normalize().unique().sort_values()
     return Sessions(None, d, None)
 
 
 def day0_bounds(
     sessions: Sessions,
-    start_utc: pd.DatetimeIndex,
-    end_utc: pd.DatetimeIndex,
-    local_dates: pd.DatetimeIndex,
+    start_utc: np.ndarray,
+    end_utc: np.ndarray,
+    local_dates: np.ndarray,
     is_date_only: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Positions of the earliest and latest possible day 0 in ``sessions``.
@@ -142,15 +162,15 @@ def day0_bounds(
     ----------
     sessions : Sessions
         The market's sessions.
-    start_utc : DatetimeIndex (UTC)
+    start_utc : array of datetime64 (UTC, naive) or int64 ns
         The announcement instant, or for a date-only event the UTC instant of
         the start of its local day.
-    end_utc : DatetimeIndex (UTC)
+    end_utc : array like ``start_utc``
         The announcement instant, or for a date-only event the UTC instant of
         the next local midnight (exclusive end of the day).
-    local_dates : DatetimeIndex
+    local_dates : array of datetime64 or int64 ns
         The event's calendar date (local date if date-only, UTC date of an
-        instant), tz-naive; used when the market has no closing times.
+        instant); used when the market has no closing times.
     is_date_only : ndarray of bool
         Which events are date-only.
 
@@ -160,13 +180,23 @@ def day0_bounds(
         Positions into ``sessions.dates``; ``len(sessions.dates)`` means there
         is no session on or after the event.
     """
-    if sessions.closes is None:
-        pos = np.asarray(sessions.dates.searchsorted(local_dates, side="left"), dtype=np.int64)
+    if sessions.closes_ns is None:
+        pos = np.searchsorted(sessions.dates_ns, _ns(local_dates), side="left").astype(np.int64)
         return pos, pos.copy()
-    closes = sessions.closes
+    closes = sessions.closes_ns
     # day 0: the first session whose close is strictly after the instant
-    earliest = np.asarray(closes.searchsorted(start_utc, side="right"), dtype=np.int64)
+    earliest = np.searchsorted(closes, _ns(start_utc), side="right").astype(np.int64)
     # latest over instants in [start, end): the first close at or after end
-    late = np.asarray(closes.searchsorted(end_utc, side="left"), dtype=np.int64)
-    latest = np.where(is_date_only, late, earliest)
+    late = np.searchsorted(closes, _ns(end_utc), side="left").astype(np.int64)
+    latest = np.where(np.asarray(is_date_only, dtype=bool), late, earliest)
     return earliest, latest
+
+
+def _ns(values: object) -> np.ndarray:
+    """int64 nanoseconds of datetime-like values (tz-aware ones in UTC)."""
+    if isinstance(values, np.ndarray) and values.dtype == np.int64:
+        return values
+    idx = pd.DatetimeIndex(values)
+    if idx.tz is not None:
+        idx = idx.tz_convert("UTC").tz_localize(None)
+    return np.asarray(idx.as_unit("ns").asi8)

@@ -76,33 +76,64 @@ class Panel:
     max_ext: int
 
 
+@dataclass(frozen=True, eq=False)
+class _EventArrays:
+    """Event timing as int64 nanoseconds, computed once per study."""
+
+    ids: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    local: np.ndarray
+    date_only: np.ndarray
+    symbols: np.ndarray
+
+    @classmethod
+    def of(cls, ev: Events) -> _EventArrays:
+        t = ev.table
+        from .calendars import _ns
+
+        return cls(
+            ids=t["event_id"].to_numpy(dtype=object),
+            start=_ns(t["start_utc"]),
+            end=_ns(t["end_utc"]),
+            local=_ns(t["local_date"]),
+            date_only=t["date_only"].to_numpy(dtype=bool),
+            symbols=t["symbols"].to_numpy(dtype=object),
+        )
+
+    def applies_to(self, symbol: str) -> np.ndarray:
+        """Which events apply to ``symbol`` (an empty ``symbols`` field means all)."""
+        restricted = self.symbols != ""
+        out = ~restricted
+        if restricted.any():
+            out = out.copy()
+            out[restricted] = [symbol in str(s).split() for s in self.symbols[restricted]]
+        return out
+
+
+_FAR = 10**9  # a position outside any grid
+
+
 def _positions(
-    sess: Sessions, grid: Sessions, ev: Events
-) -> tuple[np.ndarray, np.ndarray, pd.DatetimeIndex, pd.DatetimeIndex]:
-    t = ev.table
-    e_full, l_full = day0_bounds(
-        sess,
-        pd.DatetimeIndex(t["start_utc"]),
-        pd.DatetimeIndex(t["end_utc"]),
-        pd.DatetimeIndex(t["local_date"]),
-        t["date_only"].to_numpy(),
-    )
-    n = len(sess.dates)
-    nat = np.datetime64("NaT", "ns")
+    sess: Sessions, lo: int, n: int, ev: _EventArrays, sel: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Grid positions and dates of the earliest and latest day 0 of the events ``sel``.
+
+    The grid is ``sess.dates[lo:lo + n]`` (sessions from the first to the last
+    price). Positions before the grid are −_FAR, after it +_FAR (no session).
+    """
+    e_full, l_full = day0_bounds(sess, ev.start[sel], ev.end[sel], ev.local[sel], ev.date_only[sel])
+    total = len(sess.dates)
     d_all = sess.dates.to_numpy()
-    d0 = np.where(e_full < n, d_all[np.clip(e_full, 0, n - 1)], nat)
-    d1 = np.where(l_full < n, d_all[np.clip(l_full, 0, n - 1)], nat)
-    # map to the data grid (sessions between the first and last price)
-    g = grid.dates
-    p0 = np.asarray(g.searchsorted(d0), dtype=np.int64)
-    p1 = np.asarray(g.searchsorted(d1), dtype=np.int64)
-    big = len(g) + 10**6
-    p0 = np.where(pd.isna(d0), big, p0)
-    p1 = np.where(pd.isna(d1), big, p1)
-    before = ~pd.isna(d0) & (d0 < g[0].to_datetime64())
-    p0 = np.where(before, -(10**6), p0)
-    p1 = np.where(~pd.isna(d1) & (d1 < g[0].to_datetime64()), -(10**6), p1)
-    return p0, p1, pd.DatetimeIndex(d0), pd.DatetimeIndex(d1)
+    nat = np.datetime64("NaT", "ns")
+    d0 = np.where(e_full < total, d_all[np.minimum(e_full, total - 1)], nat)
+    d1 = np.where(l_full < total, d_all[np.minimum(l_full, total - 1)], nat)
+
+    def grid_pos(full: np.ndarray) -> np.ndarray:
+        p = full - lo
+        return np.where(full >= total, _FAR, np.where(p < 0, -_FAR, p))
+
+    return grid_pos(e_full), grid_pos(l_full), d0, d1
 
 
 def build_panel(
@@ -122,8 +153,10 @@ def build_panel(
     # at most two sessions apart
     max_ext = 2
     pad = max(abs(e_lo), abs(w_lo), abs(w_hi) + max_ext, abs(e_hi)) + 1
+    study_ev = _EventArrays.of(events)
+    mask_ev = _EventArrays.of(mask_events)
     markets: list[MarketReturns] = []
-    pair_rows: list[pd.DataFrame] = []
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("ev", "mk", "d0", "d1", "base", "ext", "reason")}
     blocks_r: list[np.ndarray] = []
     blocks_b: list[np.ndarray] = []
     blocks_m: list[np.ndarray] = []
@@ -131,69 +164,75 @@ def build_panel(
     offsets: list[int] = []
     day0_pos: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     cursor = 0
-    ids = events.table["event_id"].to_numpy()
-    mid_index = {e: i for i, e in enumerate(mask_events.table["event_id"])}
+    nanpad = np.full(pad, np.nan)
+    falsepad = np.zeros(pad, bool)
+    natpad = np.full(pad, np.datetime64("NaT", "ns"))
+    a, b = cfg.mask
     for mk, sym in enumerate(symbols):
         close = prices[sym]
         sess = market_sessions(sym, close, events, cfg.calendar)
         mr = market_returns(sym, close, sess, cfg.returns, bench, drop_gaps=cfg.gaps == "drop")
         markets.append(mr)
         n = len(mr.sessions.dates)
+        lo = sess.bounds(close.index[0], close.index[-1])[0]
         # confounding mask from every event of this market in the mask set
-        applies_m = mask_events.applies_to(sym)
-        mev = Events(mask_events.table.loc[applies_m].reset_index(drop=True))
-        mp0, mp1, _, _ = _positions(sess, mr.sessions, mev)
+        msel = mask_ev.applies_to(sym)
+        mp0, mp1, _, _ = _positions(sess, lo, n, mask_ev, msel)
         diff = np.zeros(n + 1, dtype=np.int64)
-        a, b = cfg.mask
-        lo = np.clip(mp0 + a, 0, n)
-        hi = np.clip(mp1 + b + 1, 0, n)
-        ok = lo < hi
-        np.add.at(diff, lo[ok], 1)
-        np.add.at(diff, hi[ok], -1)
+        mlo = np.clip(mp0 + a, 0, n)
+        mhi = np.clip(mp1 + b + 1, 0, n)
+        ok = mlo < mhi
+        np.add.at(diff, mlo[ok], 1)
+        np.add.at(diff, mhi[ok], -1)
         masked = np.cumsum(diff[:n]) > 0
-        midx = np.array([mid_index[e] for e in mev.table["event_id"]], dtype=np.int64)
-        day0_pos[sym] = (midx, mp0, mp1)
+        day0_pos[sym] = (np.flatnonzero(msel), mp0, mp1)
         # pairs: events of the study that apply to this market
-        applies = events.applies_to(sym)
-        sub = Events(events.table.loc[applies].reset_index(drop=True))
-        p0, p1, d0, d1 = _positions(sess, mr.sessions, sub)
+        sel = study_ev.applies_to(sym)
+        p0, p1, d0, d1 = _positions(sess, lo, n, study_ev, sel)
         inside = (p0 >= 0) & (p0 < n)
+        first, last = mr.sessions.dates[0].date(), mr.sessions.dates[-1].date()
         reason = np.where(
             inside,
             "",
             np.where(
                 p0 < 0,
-                f"day 0 is before the first price of {sym} ({mr.sessions.dates[0].date()})",
-                f"day 0 is after the last price of {sym} ({mr.sessions.dates[-1].date()})",
+                f"day 0 is before the first price of {sym} ({first})",
+                f"day 0 is after the last price of {sym} ({last})",
             ),
-        )
-        ext = np.where(inside, np.clip(np.minimum(p1, n - 1) - p0, 0, max_ext), 0)
-        base = np.where(inside, cursor + pad + p0, -1)
-        pair_rows.append(
-            pd.DataFrame(
-                {
-                    "event_id": ids[applies],
-                    "symbol": sym,
-                    "ev": np.flatnonzero(applies),
-                    "mk": mk,
-                    "day0": d0,
-                    "day0_latest": d1,
-                    "day0_uncertain": (d0 != d1) & ~pd.isna(d1),
-                    "base": base,
-                    "ext": ext.astype(np.int64),
-                    "reason": reason,
-                }
-            )
-        )
-        nanpad = np.full(pad, np.nan)
+        ).astype(object)
+        cols["ev"].append(np.flatnonzero(sel))
+        cols["mk"].append(np.full(int(sel.sum()), mk))
+        cols["d0"].append(d0)
+        cols["d1"].append(d1)
+        cols["base"].append(np.where(inside, cursor + pad + p0, -1))
+        cols["ext"].append(np.where(inside, np.clip(np.minimum(p1, n - 1) - p0, 0, max_ext), 0))
+        cols["reason"].append(reason)
         blocks_r += [nanpad, mr.ret, nanpad]
         blocks_b += [nanpad, mr.bench if mr.bench is not None else np.full(n, np.nan), nanpad]
-        blocks_m += [np.zeros(pad, bool), masked, np.zeros(pad, bool)]
-        natpad = np.full(pad, np.datetime64("NaT", "ns"))
+        blocks_m += [falsepad, masked, falsepad]
         blocks_d += [natpad, mr.sessions.dates.to_numpy(), natpad]
         offsets.append(cursor + pad)
         cursor += n + 2 * pad
-    pairs = pd.concat(pair_rows, ignore_index=True) if pair_rows else pd.DataFrame()
+    cat = {k: (np.concatenate(v) if v else np.empty(0)) for k, v in cols.items()}
+    ev_idx = cat["ev"].astype(np.int64)
+    d0 = pd.DatetimeIndex(cat["d0"].astype("datetime64[ns]"))
+    d1 = pd.DatetimeIndex(cat["d1"].astype("datetime64[ns]"))
+    pairs = pd.DataFrame(
+        {
+            "event_id": study_ev.ids[ev_idx],
+            "symbol": np.asarray(symbols, dtype=object)[cat["mk"].astype(np.int64)]
+            if len(ev_idx)
+            else np.empty(0, dtype=object),
+            "ev": ev_idx,
+            "mk": cat["mk"].astype(np.int64),
+            "day0": d0,
+            "day0_latest": d1,
+            "day0_uncertain": np.asarray((d0 != d1) & ~d1.isna()),
+            "base": cat["base"].astype(np.int64),
+            "ext": cat["ext"].astype(np.int64),
+            "reason": cat["reason"].astype(object),
+        }
+    )
     return Panel(
         markets=markets,
         pairs=pairs,

@@ -80,16 +80,24 @@ def market_returns(
     With ``drop_gaps`` a return spanning several sessions is set to NaN (the
     span is still recorded in ``span`` for the data-quality report).
     """
-    first, last = close.index[0], close.index[-1]
-    grid = sessions.between(first, last)
-    on = close.index.isin(grid.dates)
-    off = [str(d.date()) for d in close.index[~on]]
-    c = close[on]
-    r = interval_returns(c.to_numpy(dtype="float64"), kind)
-    pos = grid.dates.get_indexer(c.index)
-    ret = np.full(len(grid.dates), np.nan)
-    ret[pos] = r
-    span = np.zeros(len(grid.dates), dtype=np.int64)
+    cidx = close.index.as_unit("ns")
+    cns = np.asarray(cidx.asi8)
+    lo, hi = sessions.bounds(cidx[0], cidx[-1])
+    grid = Sessions(
+        sessions.code,
+        sessions.dates[lo:hi],
+        None if sessions.closes is None else sessions.closes[lo:hi],
+    )
+    gns = sessions.dates_ns[lo:hi]
+    n = len(gns)
+    where = np.searchsorted(gns, cns)
+    on = (where < n) & (gns[np.minimum(where, n - 1)] == cns)
+    off = [str(d.date()) for d in cidx[~on]]
+    pos = where[on]
+    levels = close.to_numpy(dtype="float64")[on]
+    ret = np.full(n, np.nan)
+    ret[pos] = interval_returns(levels, kind)
+    span = np.zeros(n, dtype=np.int64)
     if len(pos) > 1:
         span[pos[1:]] = np.diff(pos)
     if drop_gaps:
@@ -97,9 +105,10 @@ def market_returns(
     bench = None
     if bench_close is not None:
         b = bench_close.to_numpy(dtype="float64")
-        bi = bench_close.index.searchsorted(c.index, side="right") - 1
+        bns = np.asarray(bench_close.index.as_unit("ns").asi8)
+        bi = np.searchsorted(bns, cns[on], side="right") - 1
         lv = np.where(bi >= 0, b[np.clip(bi, 0, None)], np.nan)
-        lv[c.index > bench_close.index[-1]] = np.nan  # no stale levels past its data
-        bench = np.full(len(grid.dates), np.nan)
+        lv[cns[on] > bns[-1]] = np.nan  # no stale levels past its data
+        bench = np.full(n, np.nan)
         bench[pos] = interval_returns(lv, kind)
     return MarketReturns(symbol, grid, ret, bench, span, off)

@@ -394,31 +394,41 @@ class EventStudy:
         assert tuple(labels) == GROUPINGS
         return inputs, labels
 
-    @staticmethod
-    def _placebo_table(inputs: dict[str, TestInput], labels: dict[str, np.ndarray]) -> pd.DataFrame:
-        """Placebo CAAR distributions (all pairs and per market) behind the ``placebo`` test."""
-        from .inference.resampling import _study_placebo_cars, placebo_caars
+    def _placebo_table(self, inputs: dict[str, TestInput], labels: dict[str, np.ndarray]) -> pd.DataFrame:
+        """Placebo CAAR distributions (all pairs and per market) behind the ``placebo`` test.
 
+        Group means of every pair's placebo CARs, position by position, as one
+        matrix product per window (no loop over groups).
+        """
+        from .inference.resampling import _study_placebo_cars
+
+        if "placebo" not in {s.name for s in self.test_specs}:
+            return pd.DataFrame(columns=["group_by", "group", "window", "position", "caar"])
         frames = []
         for gb in ("all", "market"):
-            lab = labels[gb]
-            for g in dict.fromkeys(lab):
-                idx = np.flatnonzero(lab == g)
-                for w, inp in inputs.items():
-                    idx_w = idx[np.isfinite(inp.car[idx])]
-                    caars = placebo_caars(_study_placebo_cars(inp)[idx_w])
-                    frames.append(
-                        pd.DataFrame(
-                            {
-                                "group_by": gb,
-                                "group": g,
-                                "window": w,
-                                "position": np.arange(len(caars)),
-                                "caar": caars,
-                            }
-                        )
+            codes, groups = pd.factorize(pd.Series(labels[gb]), sort=False)
+            for w, inp in inputs.items():
+                cars = _study_placebo_cars(inp)
+                ok = np.isfinite(cars) & np.isfinite(inp.car)[:, None]
+                onehot = np.zeros((len(groups), len(codes)))
+                onehot[codes, np.arange(len(codes))] = 1.0
+                total = onehot @ np.where(ok, cars, 0.0)
+                count = onehot @ ok.astype("float64")
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    caar = total / np.where(count > 0, count, np.nan)
+                g, k = caar.shape
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "group_by": gb,
+                            "group": np.repeat(np.asarray(groups, dtype=object), k),
+                            "window": w,
+                            "position": np.tile(np.arange(k), g),
+                            "caar": caar.ravel(),
+                        }
                     )
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+                )
+        return pd.concat(frames, ignore_index=True)
 
     def _data_quality(self, panel: Panel) -> dict[str, Any]:
         return {m.symbol: quality_report(m, self.prices[m.symbol]) for m in panel.markets}
