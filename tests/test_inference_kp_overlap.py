@@ -90,3 +90,18 @@ def test_identical_windows_give_plain_mean_correlation() -> None:
     assert group_rbar(inp, np.arange(5)).rbar == pytest.approx(
         group_rbar(plain, np.arange(5)).rbar, abs=1e-12
     )
+
+
+def test_blockwise_path_equals_dense_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above the dense limit r̄ is computed block by block: same number."""
+    from eventstudy.inference import crosscorr
+
+    rng = np.random.default_rng(11)
+    starts = [0, 0, 0, 1, 1, 5, 5, 5, 9, 20, 20, 3]
+    inp = _input(rng, len(starts), starts, win=3, common=1.2)
+    idx = np.arange(len(starts))
+    dense = group_rbar(inp, idx).rbar
+    monkeypatch.setattr(crosscorr, "DENSE_LIMIT", 4)
+    blocky = group_rbar(dataclasses.replace(inp, window_day=inp.window_day.copy()), idx).rbar
+    assert blocky == pytest.approx(dense, abs=1e-12)
+    assert blocky == pytest.approx(_reference_rbar(inp), abs=1e-12)

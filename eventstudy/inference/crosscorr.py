@@ -196,6 +196,60 @@ def window_overlap(window_day: np.ndarray) -> np.ndarray:
     return np.nan_to_num(w, nan=0.0)
 
 
+#: Up to this many pairs in a study the full pair-by-pair correlation matrix is
+#: computed once and sliced per group; above it, correlations are computed only
+#: for the blocks of pairs whose windows overlap (memory stays bounded).
+DENSE_LIMIT = 3000
+
+
+def _rho(inp: TestInput, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Pairwise-complete correlations between the pairs ``rows`` and ``cols``."""
+    if len(inp.car) <= DENSE_LIMIT:
+        return study_correlations(inp)[np.ix_(rows, cols)]
+    both = np.unique(np.concatenate([rows, cols]))
+    r = pairwise_correlation(inp.est_resid[both], inp.est_day[both], MIN_OVERLAP)
+    pos = {int(k): n for n, k in enumerate(both)}
+    ri = np.array([pos[int(k)] for k in rows], dtype=np.int64)
+    ci = np.array([pos[int(k)] for k in cols], dtype=np.int64)
+    out = r[np.ix_(ri, ci)]
+    out[rows[:, None] == cols[None, :]] = np.nan  # a pair with itself is not a correlation
+    return out
+
+
+def _weighted_sum(inp: TestInput, idx: np.ndarray) -> tuple[float, int]:
+    """Σ_{i≠j} ρ_ij c_ij/√(L_i L_j) and the number of linked pairs with a defined ρ.
+
+    Pairs with the same set of window days form a block; only blocks whose
+    windows share days are correlated, block by block.
+    """
+    assert inp.window_day is not None
+    wd = inp.window_day[idx]
+    keys = [tuple(int(d) for d in row[row >= 0]) for row in wd]
+    blocks: dict[tuple[int, ...], list[int]] = {}
+    for k, key in enumerate(keys):
+        blocks.setdefault(key, []).append(k)
+    sigs = list(blocks)
+    total, linked = 0.0, 0
+    day_sets = [set(k) for k in sigs]
+    for a, ka in enumerate(sigs):
+        if not ka:
+            continue
+        ra = idx[np.asarray(blocks[ka])]
+        for b in range(a, len(sigs)):
+            kb = sigs[b]
+            common = len(day_sets[a] & day_sets[b])
+            if common == 0:
+                continue
+            rb = idx[np.asarray(blocks[kb])]
+            w = common / np.sqrt(len(ka) * len(kb))
+            r = _rho(inp, ra, rb)
+            ok = np.isfinite(r)
+            factor = 1.0 if a == b else 2.0  # ordered pairs (i, j) and (j, i)
+            total += factor * w * float(r[ok].sum())
+            linked += int(ok.sum()) // (2 if a == b else 1)
+    return total, linked
+
+
 def group_rbar(inp: TestInput, idx: np.ndarray) -> CrossCorrelation:
     """r̄ of the pairs ``idx`` of ``inp`` (see the module's conventions).
 
@@ -203,7 +257,9 @@ def group_rbar(inp: TestInput, idx: np.ndarray) -> CrossCorrelation:
     of the ``idx`` × ``idx`` block of :func:`study_correlations`. With it: the
     mean over all i ≠ j of ρ_ij · c_ij/√(L_i L_j), where pairs with disjoint
     windows count as 0 and ``n_corr`` counts the pairs with overlapping
-    windows and a defined ρ.
+    windows and a defined ρ. Studies with more than :data:`DENSE_LIMIT` pairs
+    compute correlations only within overlapping blocks (same numbers, bounded
+    memory).
     """
     idx = np.asarray(idx, dtype=np.int64)
     wkey = None if inp.window_day is None else id(inp.window_day)
@@ -211,23 +267,24 @@ def group_rbar(inp: TestInput, idx: np.ndarray) -> CrossCorrelation:
     hit = inp.cache.get(key)
     if isinstance(hit, CrossCorrelation):
         return hit
-    r = study_correlations(inp)[np.ix_(idx, idx)]
+    n = len(idx)
     if inp.window_day is None:
-        res = _mean_offdiag(r)
-    else:
-        n = len(idx)
+        res = _mean_offdiag(study_correlations(inp)[np.ix_(idx, idx)])
+    elif n < 2:
+        res = CrossCorrelation(float("nan"), n, 0)
+    elif len(inp.car) <= DENSE_LIMIT:
+        r = study_correlations(inp)[np.ix_(idx, idx)]
         full = inp.memo.get("window_overlap")
         if not isinstance(full, np.ndarray):
             full = window_overlap(inp.window_day)
             inp.memo["window_overlap"] = full
         w = full[np.ix_(idx, idx)].copy()
         np.fill_diagonal(w, 0.0)
-        linked = w > 0
-        defined = linked & np.isfinite(r)
-        if n < 2:
-            res = CrossCorrelation(float("nan"), n, 0)
-        else:
-            total = float(np.where(defined, r * w, 0.0).sum())
-            res = CrossCorrelation(total / (n * (n - 1)), n, int(defined.sum()) // 2)
+        defined = (w > 0) & np.isfinite(r)
+        total = float(np.where(defined, r * w, 0.0).sum())
+        res = CrossCorrelation(total / (n * (n - 1)), n, int(defined.sum()) // 2)
+    else:
+        total, linked = _weighted_sum(inp, idx)
+        res = CrossCorrelation(total / (n * (n - 1)), n, linked)
     inp.cache[key] = res
     return res
