@@ -206,6 +206,11 @@ def _rho(inp: TestInput, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Pairwise-complete correlations between the pairs ``rows`` and ``cols``."""
     if len(inp.car) <= DENSE_LIMIT:
         return study_correlations(inp)[np.ix_(rows, cols)]
+    # correlations do not depend on the window: blocks are shared by all windows
+    key = ("rho", rows.tobytes(), cols.tobytes())
+    hit = inp.cache.get(key)
+    if isinstance(hit, np.ndarray):
+        return hit
     both = np.unique(np.concatenate([rows, cols]))
     r = pairwise_correlation(inp.est_resid[both], inp.est_day[both], MIN_OVERLAP)
     pos = {int(k): n for n, k in enumerate(both)}
@@ -213,6 +218,7 @@ def _rho(inp: TestInput, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     ci = np.array([pos[int(k)] for k in cols], dtype=np.int64)
     out = r[np.ix_(ri, ci)]
     out[rows[:, None] == cols[None, :]] = np.nan  # a pair with itself is not a correlation
+    inp.cache[key] = out
     return out
 
 

@@ -40,16 +40,20 @@ def run_tests(
     DataFrame with columns ``group_by, group, window, test, statistic,
     p_value, n, note``.
     """
-    rows: list[tuple[str, str, str, str, float, float, int, str]] = []
-    for gb, lab in labels.items():
-        groups = _groups(lab)
-        for wlabel, inp in inputs.items():
-            for g, idx in groups:
+    rows: list[tuple[int, int, int, str, str, str, str, float, float, int, str]] = []
+    grouped = [(k, gb, _groups(lab)) for k, (gb, lab) in enumerate(labels.items())]
+    # window by window, so that each window's memo (ranks, placebo CARs…) is
+    # built once for all groupings and freed before the next window
+    for w, (wlabel, inp) in enumerate(inputs.items()):
+        for k, gb, groups in grouped:
+            for gi, (g, idx) in enumerate(groups):
                 for spec in specs:
                     r = spec.func(inp, idx)
-                    rows.append((gb, g, wlabel, spec.name, r.statistic, r.p_value, r.n, r.note))
+                    rows.append((k, w, gi, gb, g, wlabel, spec.name, r.statistic, r.p_value, r.n, r.note))
+        inp.memo.clear()
+    rows.sort(key=lambda r: (r[0], r[1], r[2]))  # grouping, window, group (stable for tests)
     return pd.DataFrame(
-        rows,
+        [r[3:] for r in rows],
         columns=["group_by", "group", "window", "test", "statistic", "p_value", "n", "note"],
     )
 
