@@ -129,9 +129,15 @@ def _positions(
     d0 = np.where(e_full < total, d_all[np.minimum(e_full, total - 1)], nat)
     d1 = np.where(l_full < total, d_all[np.minimum(l_full, total - 1)], nat)
 
+    # without closing times the sessions are the data's own dates, so an event
+    # dated before the first price must not be moved onto it
+    early = (
+        (ev.local[sel] < sess.dates_ns[lo]) if sess.closes is None and total else np.zeros(len(e_full), bool)
+    )
+
     def grid_pos(full: np.ndarray) -> np.ndarray:
         p = full - lo
-        return np.where(full >= total, _FAR, np.where(p < 0, -_FAR, p))
+        return np.where(full >= total, _FAR, np.where((p < 0) | early, -_FAR, p))
 
     return grid_pos(e_full), grid_pos(l_full), d0, d1
 
