@@ -24,7 +24,11 @@ from .quality import quality_report
 from .results import StudyResult
 from .sources.base import Prices
 
-__all__ = ["EventStudy"]
+__all__ = ["EventStudy", "DAILY_MARKETS"]
+
+#: Largest number of markets for which the per-day (single-day window) tests
+#: are also reported market by market.
+DAILY_MARKETS = 50
 
 
 class EventStudy:
@@ -234,7 +238,10 @@ class EventStudy:
         inputs, labels = self._test_inputs(panel, out, kept)
         car_in = {k: inputs[k] for k in wlabels}
         day_in = {k: v for k, v in inputs.items() if k not in car_in}
-        day_labels = {k: v for k, v in labels.items() if k != "event"}
+        # per-day tests: every grouping but single events (a handful of pairs),
+        # and by market only for studies of up to DAILY_MARKETS markets
+        skip = {"event"} | ({"market"} if len(self.symbols) > DAILY_MARKETS else set())
+        day_labels = {k: v for k, v in labels.items() if k not in skip}
         tests = pd.concat(
             [run_tests(car_in, labels, self.test_specs), run_tests(day_in, day_labels, self.test_specs)],
             ignore_index=True,
