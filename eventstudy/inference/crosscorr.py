@@ -229,11 +229,12 @@ def _weighted_sum(inp: TestInput, idx: np.ndarray) -> tuple[float, int]:
     windows share days are correlated, block by block.
     """
     assert inp.window_day is not None
-    wd = inp.window_day[idx]
-    keys = [tuple(int(d) for d in row[row >= 0]) for row in wd]
+    wd = np.sort(np.where(inp.window_day[idx] >= 0, inp.window_day[idx], -1), axis=1)
+    uniq, inverse = np.unique(wd, axis=0, return_inverse=True)
+    inverse = np.asarray(inverse).ravel()
     blocks: dict[tuple[int, ...], list[int]] = {}
-    for k, key in enumerate(keys):
-        blocks.setdefault(key, []).append(k)
+    for u, row in enumerate(uniq):
+        blocks[tuple(int(d) for d in row[row >= 0])] = list(np.flatnonzero(inverse == u))
     sigs = list(blocks)
     total, linked = 0.0, 0
     day_sets = [set(k) for k in sigs]

@@ -58,10 +58,8 @@ def _corrado_parts(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     ``est_resid`` followed by the W' event-window columns that have an AR;
     D0w and Fw the same restricted to the CAR window's days, P × W'.
 
-    The ranks over the combined days are the (cached) ranks among the
-    estimation days shifted by the event days below or tied, plus for the
-    event days their counts among estimation days and among event days:
-    O(P·T·W') comparisons instead of a sort per window.
+    The ranks over the combined days come from one row-wise sort of the
+    estimation and event days together.
     """
     hit = inp.memo.get("corrado")
     if isinstance(hit, tuple):
@@ -73,10 +71,9 @@ def _corrado_parts(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     v, win = evt[:, cols], win[:, cols]
     e = inp.est_resid
     ok_e, ok_v = np.isfinite(e), np.isfinite(v)
-    ev = e[:, :, None]
-    vv = v[:, None, :]
-    k_e = _est_resid_ranks(inp) + (vv < ev).sum(axis=2) + 0.5 * (vv == ev).sum(axis=2)
-    k_v = (ev < vv).sum(axis=1) + 0.5 * (ev == vv).sum(axis=1) + row_ranks(v)
+    # one row-wise sort of the combined estimation and event days
+    k = row_ranks(np.concatenate([e, v], axis=1))
+    k_e, k_v = k[:, : e.shape[1]], k[:, e.shape[1] :]
     t_i = ok_e.sum(axis=1) + ok_v.sum(axis=1)
     half = (t_i[:, None] + 1.0) / 2.0
     d_e = np.where(ok_e, k_e - half, 0.0)
