@@ -7,9 +7,10 @@ the traceback instead.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -159,6 +160,13 @@ def run(
     calendar: Annotated[
         str | None, typer.Option(help="Exchange calendar (MIC) for symbols the registry does not know.")
     ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Run the computation on a pool of N worker processes.")
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Run on a Dask cluster at this scheduler address (pip install '.[dask]')."),
+    ] = None,
     gaps: Annotated[
         str | None,
         typer.Option(
@@ -287,11 +295,35 @@ def _run_study(o: dict[str, Any], kw: dict[str, Any]) -> tuple[Any, Path]:
         else:
             prices = load_prices(need, source=source)
     study = EventStudy(ev, prices, symbols=syms, mask_events=all_events, **kw)
-    res = study.run()
+    with _executor(o.get("workers"), o.get("scheduler")) as ex:
+        res = study.run(executor=ex) if ex is not None else study.run()
     target = Path(o["out"]) if o.get("out") else Path("reports") / study.config.study_name
     res.save(target)
     _write_index(target.parent)
     return res, target
+
+
+@contextlib.contextmanager
+def _executor(workers: int | None, scheduler: str | None) -> Iterator[Any]:
+    """A process pool (``--workers``), a Dask cluster's executor (``--scheduler``) or nothing."""
+    if scheduler:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise InputError("--scheduler needs Dask: pip install 'eventstudy[dask]'") from None
+        try:
+            client = Client(scheduler, timeout=10)
+        except OSError as exc:
+            raise InputError(f"--scheduler: cannot reach the Dask scheduler at {scheduler} ({exc})") from None
+        with client:
+            yield client.get_executor()
+    elif workers and workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            yield pool
+    else:
+        yield None
 
 
 def _write_index(folder: Path) -> None:
