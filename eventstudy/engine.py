@@ -20,6 +20,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from .config import StudyConfig
@@ -37,13 +38,16 @@ class EngineOutput:
     ----------
     keep : ndarray of int
         Row positions (in ``panel.pairs``) of the included pairs.
-    reason : ndarray of str
-        Exclusion reason of every pair of ``panel.pairs`` ("" if included).
+    excluded : dict
+        Row position → reason, for pairs the engine excluded (too few
+        estimation observations); see :meth:`reasons`.
     fit : Fit
         Estimation results of the included pairs.
-    est_idx : ndarray (P, T)
-        Long-array index of each estimation-window day.
-    est_used : ndarray (P, T) bool
+    est_day : ndarray (P, T) of int32
+        Calendar day number (days since 1970-01-01) of each estimation-window
+        row (meaningful where the residual is not NaN).
+    est_start, est_end : ndarray (P,) of datetime64
+        First and last estimation observation used.
     rel : ndarray (W,)
         Relative days of the gathered event-window columns.
     evt_idx : ndarray (P, W)
@@ -55,10 +59,11 @@ class EngineOutput:
     """
 
     keep: np.ndarray
-    reason: np.ndarray
+    excluded: dict[int, str]
     fit: Fit
-    est_idx: np.ndarray
-    est_used: np.ndarray
+    est_day: np.ndarray
+    est_start: np.ndarray
+    est_end: np.ndarray
     rel: np.ndarray
     evt_idx: np.ndarray
     ret: np.ndarray
@@ -72,6 +77,13 @@ class EngineOutput:
     car_p: np.ndarray
     car_days: np.ndarray
     car_ext: np.ndarray
+
+    def reasons(self, pairs: pd.DataFrame) -> np.ndarray:
+        """Exclusion reason of every pair of ``pairs`` ("" when included)."""
+        out = pairs["reason"].to_numpy(dtype=object).copy()
+        for row, why in self.excluded.items():
+            out[row] = why
+        return out
 
 
 def _estimation(
@@ -95,16 +107,17 @@ def compute(panel: Panel, cfg: StudyConfig, model: Model, rows: np.ndarray | Non
     ``panel.pairs``; ``reason`` is filled for ``rows`` only.
     """
     pairs = panel.pairs
-    reason = np.full(len(pairs), "", dtype=object)
     rows = np.arange(len(pairs)) if rows is None else np.asarray(rows, dtype=np.int64)
-    reason[rows] = pairs["reason"].to_numpy(dtype=object)[rows]
-    cand = rows[reason[rows] == ""]
-    base = pairs["base"].to_numpy()[cand]
+    base_all = panel.base_all
+    cand = rows[base_all[rows] >= 0]
+    base = base_all[cand]
     est_idx, used, y, x = _estimation(panel, cfg, model, base)
     n_used = used.sum(axis=1)
     few = n_used < cfg.min_estimation
-    for j in np.flatnonzero(few):
-        reason[cand[j]] = f"only {int(n_used[j])} estimation observations (minimum {cfg.min_estimation})"
+    excluded = {
+        int(cand[j]): f"only {int(n_used[j])} estimation observations (minimum {cfg.min_estimation})"
+        for j in np.flatnonzero(few)
+    }
     ok = ~few
     keep = cand[ok]
     base, est_idx, used, y = base[ok], est_idx[ok], used[ok], y[ok]
@@ -145,12 +158,23 @@ def compute(panel: Panel, cfg: StudyConfig, model: Model, rows: np.ndarray | Non
         tstat = car / se
     dof = fit.dof[:, None]
     pval = 2.0 * stats.t.sf(np.abs(tstat), dof)
+    est_dates = panel.dates[est_idx]
+    est_day = est_dates.astype("datetime64[D]").astype(np.int32)
+    nat = np.datetime64("NaT", "ns")
+    used_dates = np.where(used, est_dates, nat)
+    has = used.any(axis=1)
+    est_start = np.full(len(keep), nat)
+    est_end = np.full(len(keep), nat)
+    if has.any():
+        est_start[has] = np.nanmin(used_dates[has], axis=1)
+        est_end[has] = np.nanmax(used_dates[has], axis=1)
     return EngineOutput(
         keep=keep,
-        reason=reason,
+        excluded=excluded,
         fit=fit,
-        est_idx=est_idx,
-        est_used=used,
+        est_day=est_day,
+        est_start=est_start,
+        est_end=est_end,
         rel=rel,
         evt_idx=evt_idx,
         ret=ret,
@@ -172,10 +196,9 @@ def concat_outputs(parts: list[EngineOutput]) -> EngineOutput:
     if len(parts) == 1:
         return parts[0]
     first = parts[0]
-    reason = first.reason.copy()
-    for p in parts[1:]:
-        set_ = p.reason != ""
-        reason[set_] = p.reason[set_]
+    excluded: dict[int, str] = {}
+    for p in parts:
+        excluded.update(p.excluded)
 
     def cat(name: str) -> np.ndarray:
         return np.concatenate([getattr(p, name) for p in parts], axis=0)
@@ -196,8 +219,9 @@ def concat_outputs(parts: list[EngineOutput]) -> EngineOutput:
         f: cat(f)
         for f in (
             "keep",
-            "est_idx",
-            "est_used",
+            "est_day",
+            "est_start",
+            "est_end",
             "evt_idx",
             "ret",
             "normal",
@@ -212,7 +236,7 @@ def concat_outputs(parts: list[EngineOutput]) -> EngineOutput:
             "car_ext",
         )
     }
-    return EngineOutput(reason=reason, fit=fit, rel=first.rel, **arrays)
+    return EngineOutput(excluded=excluded, fit=fit, rel=first.rel, **arrays)
 
 
 def _chunk_job(args: tuple[Panel, StudyConfig, Model, np.ndarray]) -> EngineOutput:

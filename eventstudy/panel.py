@@ -8,6 +8,7 @@ with one fancy-indexing operation per array, without a loop over pairs.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,6 +75,11 @@ class Panel:
     day0_pos: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
     offsets: np.ndarray
     max_ext: int
+
+    @functools.cached_property
+    def base_all(self) -> np.ndarray:
+        """``pairs["base"]`` as an int64 array (−1 for pairs outside the data)."""
+        return self.pairs["base"].to_numpy(dtype=np.int64)
 
 
 @dataclass(frozen=True, eq=False)

@@ -168,7 +168,7 @@ class EventStudy:
         ecfg = replace(cfg, car_windows=self.engine_windows())
         out = compute_chunks(panel, ecfg, self.model, chunk_size, executor)
         if len(out.keep) == 0:
-            reasons = pd.Series(out.reason).value_counts()
+            reasons = pd.Series(out.reasons(panel.pairs)).value_counts()
             top = "; ".join(f"{n} × {r}" for r, n in reasons.items())
             raise DataError(f"every event×market pair was excluded: {top}")
         return self._assemble(panel, out)
@@ -339,12 +339,10 @@ class EventStudy:
         sigma[out.keep] = np.sqrt(fit.sigma2)
         n_est = np.zeros(n, dtype=np.int64)
         n_est[out.keep] = fit.n.astype(np.int64)
-        est_dates = np.where(out.est_used, panel.dates[out.est_idx], np.datetime64("NaT", "ns"))
         start = np.full(n, np.datetime64("NaT", "ns"))
         end = np.full(n, np.datetime64("NaT", "ns"))
-        if len(out.keep):
-            start[out.keep] = np.nanmin(est_dates, axis=1) if est_dates.size else start[out.keep]
-            end[out.keep] = np.nanmax(est_dates, axis=1) if est_dates.size else end[out.keep]
+        start[out.keep] = out.est_start
+        end[out.keep] = out.est_end
         tab["sigma"] = sigma
         tab["n_est"] = n_est
         tab["est_start"] = pd.DatetimeIndex(start)
@@ -352,15 +350,16 @@ class EventStudy:
         tab["day0"] = pairs["day0"]
         tab["day0_latest"] = pairs["day0_latest"]
         tab["day0_uncertain"] = pairs["day0_uncertain"]
-        tab["excluded"] = out.reason != ""
-        tab["reason"] = out.reason
+        reason = out.reasons(pairs)
+        tab["excluded"] = reason != ""
+        tab["reason"] = reason
         return tab
 
     def _test_inputs(
         self, panel: Panel, out: EngineOutput, kept: pd.DataFrame
     ) -> tuple[dict[str, TestInput], dict[str, np.ndarray]]:
         cfg = self.config
-        est_days = panel.dates[out.est_idx].astype("datetime64[D]").astype(np.int64)
+        est_days = out.est_day
         est_resid = out.fit.resid
         with np.errstate(invalid="ignore"):
             est_sar = est_resid / np.sqrt(out.fit.sigma2)[:, None]
