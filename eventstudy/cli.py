@@ -167,6 +167,15 @@ def run(
         str | None,
         typer.Option(help="Run on a Dask cluster at this scheduler address (pip install '.[dask]')."),
     ] = None,
+    png: Annotated[
+        bool, typer.Option("--png", help="Also export every chart as PNG (needs kaleido and chromium).")
+    ] = False,
+    lenient: Annotated[
+        bool,
+        typer.Option(
+            "--lenient", help="Drop structurally bad price rows (listed in study.json) instead of failing."
+        ),
+    ] = False,
     gaps: Annotated[
         str | None,
         typer.Option(
@@ -279,7 +288,7 @@ def _run_study(o: dict[str, Any], kw: dict[str, Any]) -> tuple[Any, Path]:
     if source == "csv":
         if price_path is None:
             raise InputError("--source csv needs --prices FILE")
-        prices = load_prices(None, source="csv", path=price_path)
+        prices = load_prices(None, source="csv", path=price_path, lenient=bool(o.get("lenient")))
         if not syms:
             syms = [s for s in prices.symbols if s != benchmark]
     else:
@@ -298,7 +307,7 @@ def _run_study(o: dict[str, Any], kw: dict[str, Any]) -> tuple[Any, Path]:
     with _executor(o.get("workers"), o.get("scheduler")) as ex:
         res = study.run(executor=ex) if ex is not None else study.run()
     target = Path(o["out"]) if o.get("out") else Path("reports") / study.config.study_name
-    res.save(target)
+    res.save(target, png=bool(o.get("png")))
     _write_index(target.parent)
     return res, target
 

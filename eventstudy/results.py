@@ -206,6 +206,16 @@ class StudyResult:
 
         return cross_section_tables(cross_sections(self.car(), self.events))
 
+    @functools.cached_property
+    def _dummies(self) -> pd.DataFrame:
+        """Event-dummy CARs of the main window (empty when returns are not at hand)."""
+        if not self.market_returns:
+            return pd.DataFrame()
+        d = self.event_dummies()
+        cars = d.cars.copy()
+        cars.insert(2, "window", self.main_window)
+        return cars
+
     def tables(self) -> dict[str, pd.DataFrame]:
         """The CSV tables of the output folder, keyed by file name."""
         coefs, answers = self._second_stage
@@ -218,6 +228,7 @@ class StudyResult:
             "cross_section.csv": coefs.copy(),
             "direction.csv": answers.copy(),
             "placebo.csv": self.placebo(),
+            "event_dummies.csv": self._dummies,
         }
 
     def to_html(self) -> str:
@@ -226,16 +237,28 @@ class StudyResult:
 
         return render_report(self)
 
-    def save(self, path: str | Path) -> Path:
+    def save(self, path: str | Path, png: bool = False) -> Path:
         """Write the output folder atomically (tables, ``study.json``, ``index.html``).
 
         The folder is written beside the target under a temporary name and
         renamed into place when complete; an earlier study in the same place
-        is replaced only then.
+        is replaced only then. With ``png`` every chart is also exported as a
+        PNG into ``png/`` (needs kaleido and a Chromium; see
+        :func:`eventstudy.report.export_png`).
         """
         target = Path(path)
         html = self.to_html()
+        if png:
+            from .report import png_unavailable_reason
+
+            why = png_unavailable_reason()
+            if why:
+                raise InputError(f"png: cannot export charts: {why}")
         with atomic_folder(target) as tmp:
+            if png:
+                from .report import export_png
+
+                export_png(self, tmp / "png")
             for name, df in self.tables().items():
                 df.to_csv(tmp / name, index=False, lineterminator="\n", float_format="%.10g")
             (tmp / "study.json").write_text(

@@ -437,4 +437,8 @@ class EventStudy:
         return pd.concat(frames, ignore_index=True)
 
     def _data_quality(self, panel: Panel) -> dict[str, Any]:
-        return {m.symbol: quality_report(m, self.prices[m.symbol]) for m in panel.markets}
+        dq: dict[str, Any] = {m.symbol: quality_report(m, self.prices[m.symbol]) for m in panel.markets}
+        dropped = self.prices.provenance.get("dropped_rows")
+        if dropped:
+            dq["dropped_rows"] = dropped
+        return dq

@@ -145,3 +145,40 @@ def test_yahoo_source_offline_is_one_line(tmp_path: Path, monkeypatch: pytest.Mo
     assert r.exit_code == 1
     assert r.stderr.count("\n") == 1 and "cannot reach Yahoo Finance" in r.stderr
     assert not (tmp_path / "reports").exists()
+
+
+def test_lenient_drops_bad_rows_and_lists_them(tmp_path: Path) -> None:
+    px = _wide_prices(tmp_path / "px.csv")
+    lines = px.read_text().splitlines()
+    lines[5] = lines[5].split(",")[0] + ",abc," + lines[5].split(",")[2]  # text in AAA, line 6
+    lines[9] = lines[9].split(",")[0] + ",0," + lines[9].split(",")[2]  # zero in AAA, line 10
+    lines.insert(20, lines[19])  # duplicate date, new line 21
+    px.write_text("\n".join(lines) + "\n")
+    (tmp_path / "ev.csv").write_text(EVENTS)
+    strict = runner.invoke(
+        app, ["run", "--events", str(tmp_path / "ev.csv"), "--prices", str(px), "--out", str(tmp_path / "s")]
+    )
+    assert strict.exit_code == 1 and "line 21" in strict.stderr
+    r = runner.invoke(
+        app,
+        [
+            "run",
+            "--events",
+            str(tmp_path / "ev.csv"),
+            "--prices",
+            str(px),
+            "--out",
+            str(tmp_path / "o"),
+            "--lenient",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    import json
+
+    dq = json.loads((tmp_path / "o" / "study.json").read_text())["data_quality"]["dropped_rows"]
+    got = {(d["line"], d["column"], d["problem"]) for d in dq}
+    assert (6, "AAA", "not a number") in got
+    assert (10, "AAA", "not positive") in got
+    assert any(d["line"] == 21 and d["problem"] == "duplicate date" for d in dq)
+    lib = es.load_prices(source="csv", path=px, lenient=True)
+    assert lib["AAA"].index.is_unique and (lib["AAA"] > 0).all()

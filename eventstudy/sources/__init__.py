@@ -37,6 +37,7 @@ def load_prices(
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
     cache_dir: str | Path | None = None,
+    lenient: bool = False,
 ) -> Prices:
     """Load daily closes.
 
@@ -56,6 +57,9 @@ def load_prices(
         Date range; required ``start`` for ``yahoo`` (``end`` defaults to today).
     cache_dir : str or Path, optional
         Cache folder of the ``yahoo`` source.
+    lenient : bool
+        For ``csv``: drop structurally bad rows (listed in the provenance)
+        instead of raising.
 
     Returns
     -------
@@ -72,7 +76,7 @@ def load_prices(
     if source == "csv":
         if path is None:
             raise InputError("path: source='csv' needs path= (the price file)")
-        return CsvSource(path).load(symbols, lo, hi)
+        return CsvSource(path, lenient=lenient).load(symbols, lo, hi)
     if source == "yahoo":
         if not symbols:
             raise InputError("symbols: source='yahoo' needs the symbols to fetch")

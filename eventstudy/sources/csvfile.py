@@ -75,10 +75,22 @@ def _read_frame(path: Path) -> pd.DataFrame:
     return df.loc[~blank.to_numpy()]
 
 
-def _numbers(values: pd.Series, name: str, col: str, lines: np.ndarray) -> np.ndarray:
+def _drop(dropped: list[dict[str, object]], mask: np.ndarray, lines: np.ndarray, col: str, why: str) -> None:
+    for ln in lines[mask]:
+        dropped.append({"line": int(ln), "column": col, "problem": why})
+
+
+def _numbers(
+    values: pd.Series, name: str, col: str, lines: np.ndarray, dropped: list[dict[str, object]] | None = None
+) -> np.ndarray:
     s = values.str.strip()
     num = pd.to_numeric(s.where(s != "", None), errors="coerce").to_numpy(dtype="float64")
     bad = np.isnan(num) & (s != "").to_numpy()
+    if dropped is not None:  # lenient: set bad cells aside instead of failing
+        _drop(dropped, bad, lines, col, "not a number")
+        _drop(dropped, np.isinf(num), lines, col, "not finite")
+        _drop(dropped, num <= 0, lines, col, "not positive")
+        return np.where(np.isfinite(num) & (num > 0), num, np.nan)
     if bad.any():
         i = int(np.argmax(bad))
         raise _fail(name, f"{show(s.iloc[i])} is not a number", int(lines[i]), col)
@@ -93,13 +105,18 @@ def _numbers(values: pd.Series, name: str, col: str, lines: np.ndarray) -> np.nd
     return num
 
 
-def _dates(values: pd.Series, name: str, lines: np.ndarray) -> pd.DatetimeIndex:
+def _dates(
+    values: pd.Series, name: str, lines: np.ndarray, dropped: list[dict[str, object]] | None = None
+) -> pd.DatetimeIndex:
     """Dates from the leading ``YYYY-MM-DD`` of each cell (a time or offset after it is ignored:
     the written date is the session's local date)."""
     text = values.str.strip()
     iso = text.str.match(r"^\d{4}-\d{2}-\d{2}($|[T ])")
     d = pd.to_datetime(text.str.slice(0, 10).where(iso, ""), format="%Y-%m-%d", errors="coerce")
     bad = (d.isna() | (d < pd.Timestamp("1900-01-01")) | (d > pd.Timestamp("2200-12-31"))).to_numpy()
+    if dropped is not None:
+        _drop(dropped, bad, lines, "date", "not a date")
+        return pd.DatetimeIndex(d.where(~bad)).as_unit("ns")
     if bad.any():
         i = int(np.argmax(bad))
         raise _fail(
@@ -111,12 +128,23 @@ def _dates(values: pd.Series, name: str, lines: np.ndarray) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(d).as_unit("ns")
 
 
-def _series(dates: pd.DatetimeIndex, vals: np.ndarray, lines: np.ndarray, name: str, sym: str) -> pd.Series:
-    keep = ~np.isnan(vals)
+def _series(
+    dates: pd.DatetimeIndex,
+    vals: np.ndarray,
+    lines: np.ndarray,
+    name: str,
+    sym: str,
+    dropped: list[dict[str, object]] | None = None,
+) -> pd.Series:
+    keep = ~np.isnan(vals) & ~dates.isna()
     d, v, ln = dates[keep], vals[keep], lines[keep]
     order = np.argsort(d.asi8, kind="stable")
     d, v, ln = d[order], v[order], ln[order]
     dup = d.duplicated()
+    if dropped is not None and dup.any():  # lenient: keep the first row of a date
+        _drop(dropped, np.asarray(dup), ln, sym, "duplicate date")
+        d, v, ln = d[~dup], v[~dup], ln[~dup]
+        dup = d.duplicated()
     if dup.any():
         i = int(np.argmax(dup))
         raise _fail(
@@ -130,9 +158,16 @@ def _series(dates: pd.DatetimeIndex, vals: np.ndarray, lines: np.ndarray, name: 
     return s
 
 
-def read_price_file(path: str | Path) -> Prices:
-    """Read a wide or long price file (CSV or parquet) into :class:`Prices`."""
+def read_price_file(path: str | Path, lenient: bool = False) -> Prices:
+    """Read a wide or long price file (CSV or parquet) into :class:`Prices`.
+
+    Structurally bad cells (text, zero, negative or infinite prices, bad
+    dates, duplicate dates) are errors naming the line and column; with
+    ``lenient`` they are dropped instead and listed under ``dropped_rows`` in
+    the provenance (and so in the study's data-quality report).
+    """
     p = Path(path)
+    dropped: list[dict[str, object]] | None = [] if lenient else None
     name = str(p)
     df = _read_frame(p)
     cols = {c.strip().lower(): c for c in df.columns}
@@ -141,31 +176,36 @@ def read_price_file(path: str | Path) -> Prices:
     lines = np.asarray(df.index, dtype=np.int64)
     if len(df) == 0:
         raise _fail(name, "has a header but no rows of prices")
-    dates = _dates(df[cols["date"]], name, lines)
+    dates = _dates(df[cols["date"]], name, lines, dropped)
     closes: dict[str, pd.Series] = {}
     if "symbol" in cols and "close" in cols:
         syms = df[cols["symbol"]].str.strip()
         if (syms == "").any():
             i = int(np.argmax((syms == "").to_numpy()))
             raise _fail(name, "symbol is empty", int(lines[i]), "symbol")
-        vals = _numbers(df[cols["close"]], name, "close", lines)
+        vals = _numbers(df[cols["close"]], name, "close", lines, dropped)
         for sym in pd.unique(syms):
             m = (syms == sym).to_numpy()
-            closes[str(sym)] = _series(dates[m], vals[m], lines[m], name, str(sym))
+            closes[str(sym)] = _series(dates[m], vals[m], lines[m], name, str(sym), dropped)
         layout = "long"
     else:
         others = [c for c in df.columns if c != cols["date"]]
         if not others:
             raise _fail(name, "no price columns; add one column per symbol (wide) or symbol,close (long)", 1)
-        dup = dates.duplicated()
+        dup = dates.duplicated() & ~dates.isna()
+        if dropped is not None and dup.any():
+            _drop(dropped, np.asarray(dup), lines, "date", "duplicate date")
+            keep_rows = ~np.asarray(dup)
+            df, dates, lines = df.loc[df.index[keep_rows]], dates[keep_rows], lines[keep_rows]
+            dup = dates.duplicated() & ~dates.isna()
         if dup.any():
             i = int(np.argmax(dup))
             raise _fail(
                 name, f"duplicate date {dates[i].date()}; keep one row per date", int(lines[i]), "date"
             )
         for c in others:
-            vals = _numbers(df[c], name, c, lines)
-            closes[c.strip()] = _series(dates, vals, lines, name, c.strip())
+            vals = _numbers(df[c], name, c, lines, dropped)
+            closes[c.strip()] = _series(dates, vals, lines, name, c.strip(), dropped)
         layout = "wide"
     empty = [s for s, c in closes.items() if len(c) == 0]
     if empty:
@@ -175,6 +215,8 @@ def read_price_file(path: str | Path) -> Prices:
         "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
         "layout": layout,
     }
+    if dropped is not None:
+        prov["dropped_rows"] = dropped
     return Prices(closes, "csv", name, prov)
 
 
@@ -183,8 +225,9 @@ class CsvSource:
 
     name = "csv"
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, lenient: bool = False) -> None:
         self.path = Path(path)
+        self.lenient = lenient
 
     def load(
         self,
@@ -192,7 +235,7 @@ class CsvSource:
         start: pd.Timestamp | None = None,
         end: pd.Timestamp | None = None,
     ) -> Prices:
-        prices = read_price_file(self.path)
+        prices = read_price_file(self.path, self.lenient)
         if symbols is not None:
             missing = [s for s in symbols if s not in prices]
             if missing:
