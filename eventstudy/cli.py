@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import pandas as pd
 import typer
@@ -38,11 +38,23 @@ F = TypeVar("F", bound=Callable[..., Any])
 _DEBUG = {"on": False}
 
 
-def _fail(exc: BaseException) -> None:
+def _fail(exc: BaseException) -> NoReturn:
     if _DEBUG["on"]:
         raise exc
     typer.secho(f"error: {exc}", err=True, fg="red")
     raise typer.Exit(code=1)
+
+
+T = TypeVar("T")
+
+
+def _guarded(debug: bool, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Call ``fn``; an EventStudyError becomes one line on stderr and exit code 1."""
+    _DEBUG["on"] = debug
+    try:
+        return fn(*args, **kwargs)
+    except EventStudyError as exc:
+        _fail(exc)
 
 
 def _window_opt(name: str) -> Callable[[str | None], str | None]:
@@ -371,12 +383,7 @@ def events_list(
     """List the events: id, timestamp, category, direction and title."""
     from .events import read_events
 
-    _DEBUG["on"] = debug
-    try:
-        ev = read_events(events)
-    except EventStudyError as exc:
-        _fail(exc)
-        return
+    ev = _guarded(debug, read_events, events)
     t = ev.table
     for r in t.itertuples():
         stamp = r.timestamp + (f" ({r.tz})" if r.tz else "")
@@ -392,12 +399,7 @@ def events_validate(
     """Check an events file; errors name the line and the column."""
     from .events import read_events
 
-    _DEBUG["on"] = debug
-    try:
-        ev = read_events(events)
-    except EventStudyError as exc:
-        _fail(exc)
-        return
+    ev = _guarded(debug, read_events, events)
     n_date = int(ev.table["date_only"].sum())
     typer.echo(f"{events}: OK, {len(ev)} events ({len(ev) - n_date} with a time, {n_date} date only)")
 
@@ -443,12 +445,8 @@ def prices_show(
     """Show the first and last closes of one symbol and its date range."""
     from .sources import load_prices
 
-    _DEBUG["on"] = debug
-    try:
-        p = load_prices([symbol], source="csv", path=prices) if prices else load_prices([symbol])
-    except EventStudyError as exc:
-        _fail(exc)
-        return
+    kw: dict[str, Any] = {"source": "csv", "path": prices} if prices else {}
+    p = _guarded(debug, load_prices, [symbol], **kw)
     s = p[symbol]
     typer.echo(
         f"{symbol} ({market_name(symbol)}): {len(s)} rows, "
@@ -527,12 +525,7 @@ def cache_info_cmd(debug: DebugOpt = False) -> None:
     """Show what the Yahoo price cache holds."""
     from .sources import cache_info
 
-    _DEBUG["on"] = debug
-    try:
-        info = cache_info()
-    except EventStudyError as exc:
-        _fail(exc)
-        return
+    info = _guarded(debug, cache_info)
     typer.echo(f"cache folder: {info.directory} ({info.total_bytes / 1e6:.2f} MB)")
     for e in info.entries:
         state = "ok" if e.ok else f"PROBLEM: {e.problem}"
@@ -549,12 +542,7 @@ def cache_clear_cmd(
     """Remove cached prices (all, or some symbols)."""
     from .sources import cache_clear
 
-    _DEBUG["on"] = debug
-    try:
-        n = cache_clear(symbols=_split(symbols) or None)
-    except EventStudyError as exc:
-        _fail(exc)
-        return
+    n = _guarded(debug, cache_clear, symbols=_split(symbols) or None)
     typer.echo(f"removed {n} symbol(s) from the cache")
 
 
