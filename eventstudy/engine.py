@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import itertools
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from .config import StudyConfig
-from .models import Fit, Model
+from .models import Fit, LinearModel, Model
 from .panel import Panel
 
 __all__ = ["EngineOutput", "compute", "compute_chunks", "concat_outputs"]
@@ -100,29 +100,58 @@ def _estimation(
     return idx, used, y, x
 
 
-def compute(panel: Panel, cfg: StudyConfig, model: Model, rows: np.ndarray | None = None) -> EngineOutput:
+def compute(
+    panel: Panel,
+    cfg: StudyConfig,
+    model: Model,
+    rows: np.ndarray | None = None,
+    need_resid: bool = True,
+) -> EngineOutput:
     """Run the model on the pairs ``rows`` of ``panel`` (all by default).
 
-    ``keep`` and ``reason`` of the output refer to positions in
-    ``panel.pairs``; ``reason`` is filled for ``rows`` only.
+    ``keep`` and ``excluded`` of the output refer to positions in
+    ``panel.pairs``. Linear models are fitted from prefix sums
+    (:mod:`eventstudy.moments`); the estimation-window residuals and day
+    numbers (P×T, for the tests that use them) are built only with
+    ``need_resid``.
     """
     pairs = panel.pairs
     rows = np.arange(len(pairs)) if rows is None else np.asarray(rows, dtype=np.int64)
     base_all = panel.base_all
     cand = rows[base_all[rows] >= 0]
     base = base_all[cand]
-    est_idx, used, y, x = _estimation(panel, cfg, model, base)
-    n_used = used.sum(axis=1)
+    e_lo, e_hi = cfg.estimation
+    ps = panel.prefix_sums(model.needs_benchmark)
+    a, b = base + e_lo, base + e_hi + 1
+    n_used = ps.count[b] - ps.count[a]
     few = n_used < cfg.min_estimation
     excluded = {
         int(cand[j]): f"only {int(n_used[j])} estimation observations (minimum {cfg.min_estimation})"
         for j in np.flatnonzero(few)
     }
     ok = ~few
-    keep = cand[ok]
-    base, est_idx, used, y = base[ok], est_idx[ok], used[ok], y[ok]
-    x = x[ok] if x is not None else None
-    fit = model.fit(y, x, used)
+    keep, base, a, b = cand[ok], base[ok], a[ok], b[ok]
+    # first and last estimation observation used: positions of the used days
+    upos = panel.used_positions(model.needs_benchmark)
+    c_a, c_b = ps.count[a], ps.count[b]
+    has = c_b > c_a
+    nat = np.datetime64("NaT", "ns")
+    est_start = np.where(has, panel.dates[upos[np.minimum(c_a, len(upos) - 1)]], nat)
+    est_end = np.where(has, panel.dates[upos[np.maximum(c_b - 1, 0)]], nat)
+    if isinstance(model, LinearModel):
+        fit = model.fit_sums(ps.window(a, b))
+        if need_resid:
+            est_idx, used, y, x = _estimation(panel, cfg, model, base)
+            fitted = model.normal(fit, x, y.shape)
+            fit = replace(fit, resid=np.where(used, y - fitted, np.nan))
+    else:
+        est_idx, used, y, x = _estimation(panel, cfg, model, base)
+        fit = model.fit(y, x, used)
+    if need_resid:
+        est_idx = base[:, None] + np.arange(e_lo, e_hi + 1)[None, :]
+        est_day = panel.dates[est_idx].astype("datetime64[D]").astype(np.int32)
+    else:
+        est_day = np.empty((len(keep), 0), dtype=np.int32)
 
     ext = pairs["ext"].to_numpy()[keep]
     w_lo, w_hi = cfg.window
@@ -158,16 +187,6 @@ def compute(panel: Panel, cfg: StudyConfig, model: Model, rows: np.ndarray | Non
         tstat = car / se
     dof = fit.dof[:, None]
     pval = 2.0 * stats.t.sf(np.abs(tstat), dof)
-    est_dates = panel.dates[est_idx]
-    est_day = est_dates.astype("datetime64[D]").astype(np.int32)
-    nat = np.datetime64("NaT", "ns")
-    used_dates = np.where(used, est_dates, nat)
-    has = used.any(axis=1)
-    est_start = np.full(len(keep), nat)
-    est_end = np.full(len(keep), nat)
-    if has.any():
-        est_start[has] = np.nanmin(used_dates[has], axis=1)
-        est_end[has] = np.nanmax(used_dates[has], axis=1)
     return EngineOutput(
         keep=keep,
         excluded=excluded,
@@ -239,7 +258,7 @@ def concat_outputs(parts: list[EngineOutput]) -> EngineOutput:
     return EngineOutput(excluded=excluded, fit=fit, rel=first.rel, **arrays)
 
 
-def _chunk_job(args: tuple[Panel, StudyConfig, Model, np.ndarray]) -> EngineOutput:
+def _chunk_job(args: tuple[Panel, StudyConfig, Model, np.ndarray, bool]) -> EngineOutput:
     return compute(*args)
 
 
@@ -249,6 +268,7 @@ def compute_chunks(
     model: Model,
     chunk_size: int,
     executor: Executor | None = None,
+    need_resid: bool = True,
 ) -> EngineOutput:
     """Compute in chunks of ``chunk_size`` pairs, optionally on ``executor``.
 
@@ -257,6 +277,8 @@ def compute_chunks(
     """
     n = len(panel.pairs)
     bounds = list(range(0, n, max(1, chunk_size))) + [n]
-    jobs = [(panel, cfg, model, np.arange(a, b)) for a, b in itertools.pairwise(bounds)]
+    panel.prefix_sums(model.needs_benchmark)  # once, before the chunks are shipped
+    panel.used_positions(model.needs_benchmark)
+    jobs = [(panel, cfg, model, np.arange(a, b), need_resid) for a, b in itertools.pairwise(bounds)]
     parts = [_chunk_job(j) for j in jobs] if executor is None else list(executor.map(_chunk_job, jobs))
     return concat_outputs(parts)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -75,6 +76,26 @@ class Panel:
     day0_pos: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
     offsets: np.ndarray
     max_ext: int
+
+    def prefix_sums(self, with_benchmark: bool) -> Any:
+        """Prefix sums of the used estimation data (computed once per panel)."""
+        from .moments import prefix_sums
+
+        key = f"_prefix_{with_benchmark}"
+        hit = self.__dict__.get(key)
+        if hit is None:
+            hit = prefix_sums(self, with_benchmark)
+            self.__dict__[key] = hit
+        return hit
+
+    def used_positions(self, with_benchmark: bool) -> np.ndarray:
+        """Long-array positions usable for estimation, ascending."""
+        key = f"_upos_{with_benchmark}"
+        hit = self.__dict__.get(key)
+        if hit is None:
+            hit = np.flatnonzero(self.prefix_sums(with_benchmark).used)
+            self.__dict__[key] = hit
+        return hit
 
     @functools.cached_property
     def base_all(self) -> np.ndarray:

@@ -166,7 +166,8 @@ class EventStudy:
         if len(panel.pairs) == 0:
             raise DataError("no event applies to the chosen markets (check the events' symbols column)")
         ecfg = replace(cfg, car_windows=self.engine_windows())
-        out = compute_chunks(panel, ecfg, self.model, chunk_size, executor)
+        need_resid = any(spec.uses_estimation for spec in self.test_specs)
+        out = compute_chunks(panel, ecfg, self.model, chunk_size, executor, need_resid)
         if len(out.keep) == 0:
             reasons = pd.Series(out.reasons(panel.pairs)).value_counts()
             top = "; ".join(f"{n} × {r}" for r, n in reasons.items())

@@ -44,12 +44,18 @@ TestFunc = Callable[[TestInput, np.ndarray], TestResult]
 
 
 def register_test(
-    name: str, distribution: str, citation: str, description: str
+    name: str, distribution: str, citation: str, description: str, uses_estimation: bool = True
 ) -> Callable[[TestFunc], TestFunc]:
-    """Decorator adding a test function to :data:`TESTS` under ``name``."""
+    """Decorator adding a test function to :data:`TESTS` under ``name``.
+
+    ``uses_estimation=False`` declares that the test needs only per-pair
+    quantities (CARs, their standard errors, degrees of freedom, window ARs),
+    so a study running only such tests does not build the P×T
+    estimation-window arrays.
+    """
 
     def deco(func: TestFunc) -> TestFunc:
-        TESTS[name] = TestSpec(name, func, distribution, citation, description)
+        TESTS[name] = TestSpec(name, func, distribution, citation, description, uses_estimation)
         return func
 
     return deco
@@ -152,8 +158,11 @@ _BATTERY: tuple[tuple[str, TestFunc, str, str, str], ...] = (
     ),
 )
 
+#: Tests that read only per-pair quantities (no estimation-window arrays).
+_PER_PAIR = {"csect_t", "patell_z", "bmp_t", "sign_z", "wilcoxon_z", "skew_adj_t", "wild_bootstrap"}
+
 for _name, _func, _dist, _cite, _desc in _BATTERY:
-    register_test(_name, _dist, _cite, _desc)(_func)
+    register_test(_name, _dist, _cite, _desc, uses_estimation=_name not in _PER_PAIR)(_func)
 
 
 def get_tests(names: list[str] | None = None) -> list[TestSpec]:

@@ -188,6 +188,9 @@ class TestSpec:
     distribution: str
     citation: str
     description: str
+    #: Whether the test reads the estimation-window arrays (``est_resid``,
+    #: ``est_sar``, ``est_day``); studies whose tests do not skip building them.
+    uses_estimation: bool = True
 
 
 def not_applicable(n: int, why: str) -> TestResult:

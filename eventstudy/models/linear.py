@@ -10,6 +10,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from ..moments import WindowSums
 from .base import Fit, Model
 
 __all__ = ["ConstantMean", "LinearModel", "MarketModel"]
@@ -55,21 +56,70 @@ class LinearModel(Model):
         theta[~ok] = np.nan
         return Fit(theta, sigma2, n, dof, resid, inv)
 
+    # The designs here are [1] and [1, x]: the products below are written out
+    # term by term instead of through (P, W, k) design arrays.
     def normal(self, fit: Fit, x_evt: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
-        X = self.design(x_evt, shape)
-        return np.einsum("pwk,pk->pw", X, fit.params)
+        p = fit.params
+        if not self.needs_benchmark:
+            return np.broadcast_to(p[:, :1], shape).copy()
+        assert x_evt is not None
+        return p[:, :1] + p[:, 1:2] * x_evt
 
     def leverage(self, fit: Fit, x_evt: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
-        X = self.design(x_evt, shape)
-        assert fit.xtx_inv is not None
-        return np.einsum("pwk,pkl,pwl->pw", X, fit.xtx_inv, X)
+        """h = x'(X'X)⁻¹x for x = [1] or [1, x_τ]."""
+        inv = fit.xtx_inv
+        assert inv is not None
+        if not self.needs_benchmark:
+            return np.broadcast_to(inv[:, 0, :1], shape).copy()
+        assert x_evt is not None
+        return inv[:, 0, 0][:, None] + 2.0 * inv[:, 0, 1][:, None] * x_evt + inv[:, 1, 1][:, None] * x_evt**2
 
     def car_leverage(self, fit: Fit, x_evt: np.ndarray | None, gamma: np.ndarray) -> np.ndarray:
-        X = self.design(x_evt, gamma.shape)
-        X = np.where(gamma[..., None] > 0, X, 0.0)  # NaN-safe selection
-        g = np.einsum("pwk,pw->pk", X, gamma)
-        assert fit.xtx_inv is not None
-        return np.einsum("pk,pkl,pl->p", g, fit.xtx_inv, g)
+        """g'(X'X)⁻¹g with g = X*'γ = [Σγ, Σγx]."""
+        inv = fit.xtx_inv
+        assert inv is not None
+        g0 = gamma.sum(axis=1)
+        if not self.needs_benchmark:
+            return inv[:, 0, 0] * g0**2
+        assert x_evt is not None
+        g1 = np.where(gamma > 0, gamma * np.nan_to_num(x_evt), 0.0).sum(axis=1)
+        return inv[:, 0, 0] * g0**2 + 2.0 * inv[:, 0, 1] * g0 * g1 + inv[:, 1, 1] * g1**2
+
+    def fit_sums(self, w: WindowSums) -> Fit:
+        """The OLS fit from window sums (no pass over the window; see :mod:`eventstudy.moments`).
+
+        Same estimates as :meth:`fit`: for the market model β = S_xy/S_xx,
+        α = ȳ − βx̄, SSR = S_yy − βS_xy (centred sums), (X'X)⁻¹ =
+        [[1/M + x̄²/S_xx, −x̄/S_xx], [−x̄/S_xx, 1/S_xx]]; for the constant mean
+        μ = ȳ, SSR = S_yy, (X'X)⁻¹ = 1/M. ``resid`` is left empty (P×0).
+        """
+        n = w.n
+        k = 2 if self.needs_benchmark else 1
+        ok = n > k
+        with np.errstate(invalid="ignore", divide="ignore"):
+            nn = np.where(ok, n, np.nan)
+            ybar = w.sy / nn
+            syy = w.syy - nn * ybar**2
+            if self.needs_benchmark:
+                xbar = w.sx / nn
+                sxx = w.sxx - nn * xbar**2
+                sxy = w.sxy - nn * xbar * ybar
+                beta = sxy / sxx
+                xo = xbar + w.cx
+                alpha = ybar + w.cy - beta * xo
+                ssr = syy - beta * sxy
+                params = np.stack([alpha, beta], axis=1)
+                inv = np.empty((len(n), 2, 2))
+                inv[:, 0, 0] = 1.0 / nn + xo**2 / sxx
+                inv[:, 0, 1] = inv[:, 1, 0] = -xo / sxx
+                inv[:, 1, 1] = 1.0 / sxx
+            else:
+                params = (ybar + w.cy)[:, None]
+                ssr = syy
+                inv = (1.0 / nn)[:, None, None]
+            dof = n - self.dof_loss
+            sigma2 = np.where(ok & (dof > 0), np.maximum(ssr, 0.0) / dof, np.nan)
+        return Fit(params, sigma2, n, dof, np.empty((len(n), 0)), inv)
 
 
 class ConstantMean(LinearModel):
