@@ -53,3 +53,23 @@ def test_dask_local_cluster(study: es.EventStudy, serial: es.StudyResult) -> Non
         distributed.Client(cluster) as client,
     ):
         _same(serial, study.run(executor=client.get_executor(), chunk_size=30))
+
+
+def test_per_pair_tests_skip_the_estimation_arrays(study: es.EventStudy, serial: es.StudyResult) -> None:
+    """With only per-pair tests the P×T estimation arrays are not built; the numbers do not change."""
+    light = es.EventStudy(
+        study.events,
+        study.prices,
+        model="market",
+        benchmark="ACWI",
+        symbols=study.symbols,
+        tests=["csect_t", "patell_z", "bmp_t", "sign_z"],
+    ).run()
+    pd.testing.assert_frame_equal(serial.car(), light.car())
+    pd.testing.assert_frame_equal(serial.abnormal_returns, light.abnormal_returns)
+    full = serial.tests()
+    full = full[full["test"].isin(["csect_t", "bmp_t", "patell_z", "sign_z"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        full[["group_by", "group", "window", "test", "statistic", "p_value"]],
+        light.tests()[["group_by", "group", "window", "test", "statistic", "p_value"]],
+    )
