@@ -230,3 +230,36 @@ def test_single_event_study_runs(model: str) -> None:
     syn = build_synthetic(seed=3, n_days=N_DAYS, n_events=1)
     res = run(syn, model)
     assert len(res.car()) == 4 * len(syn.symbols)
+
+
+def test_batched_and_prefix_sum_fits_agree() -> None:
+    """LinearModel.fit (normal equations over the window) and fit_sums (prefix sums) agree."""
+    import numpy as np
+
+    from eventstudy.models import get_model
+    from eventstudy.moments import WindowSums
+
+    rng = np.random.default_rng(3)
+    p, t = 40, 120
+    x = rng.normal(0.0003, 0.01, (p, t))
+    y = 0.0002 + 0.9 * x + rng.normal(0, 0.015, (p, t))
+    w = rng.random((p, t)) > 0.1
+    for name in ("constant-mean", "market"):
+        model = get_model(name)
+        a = model.fit(y, x if model.needs_benchmark else None, w)
+        xs = np.where(w, x, 0.0) if model.needs_benchmark else np.zeros((p, t))
+        ys = np.where(w, y, 0.0)
+        sums = WindowSums(
+            n=w.sum(axis=1).astype(float),
+            sx=xs.sum(1),
+            sy=ys.sum(1),
+            sxx=(xs * xs).sum(1),
+            sxy=(xs * ys).sum(1),
+            syy=(ys * ys).sum(1),
+            cx=np.zeros(p),
+            cy=np.zeros(p),
+        )
+        b = model.fit_sums(sums)  # type: ignore[attr-defined]
+        np.testing.assert_allclose(a.params, b.params, rtol=1e-9, atol=1e-13)
+        np.testing.assert_allclose(a.sigma2, b.sigma2, rtol=1e-9)
+        np.testing.assert_allclose(a.xtx_inv, b.xtx_inv, rtol=1e-9, atol=1e-9)

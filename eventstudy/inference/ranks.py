@@ -40,16 +40,6 @@ def row_ranks(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def _est_resid_ranks(inp: TestInput) -> np.ndarray:
-    """Ranks of each pair's estimation ARs among themselves (memoized in ``inp.cache``)."""
-    hit = inp.cache.get("est_resid_ranks")
-    if isinstance(hit, np.ndarray):
-        return hit
-    r = row_ranks(inp.est_resid)
-    inp.cache["est_resid_ranks"] = r
-    return r
-
-
 def _corrado_parts(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per-input arrays of the Corrado test (memoized).
 
