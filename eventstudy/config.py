@@ -173,6 +173,27 @@ class StudyConfig:
         """A copy with some parameters changed (validated again)."""
         return replace(self, **changes)
 
+    @classmethod
+    def from_dict(cls, params: dict[str, Any]) -> StudyConfig:
+        """The inverse of :meth:`to_dict` (e.g. the ``parameters`` of a saved ``study.json``)."""
+        cfg = cls(
+            model=params["model"],
+            benchmark=params.get("benchmark"),
+            estimation=parse_window(params["estimation"], "estimation"),
+            window=parse_window(params["window"], "window"),
+            car_windows=tuple(parse_window(w, "car") for w in params["car_windows"]),
+            returns=params.get("returns", "simple"),
+            mask=parse_window(params.get("mask", "-1:+1"), "mask"),
+            min_estimation=int(params.get("min_estimation", 100)),
+            seed=int(params.get("seed", 12345)),
+            calendar=params.get("calendar"),
+            gaps=params.get("gaps", "keep"),
+            draws=int(params.get("draws", 999)),
+        )
+        # to_dict writes the derived study name; keep only a name that was chosen
+        name = params.get("name")
+        return cfg if not name or name == cfg.study_name else cfg.with_(name=name)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain, JSON-ready parameters (windows written ``-1:+1``)."""
         return {

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from .config import StudyConfig, parse_window
+from .config import StudyConfig
 from .errors import EventStudyError, InputError
 from .events import read_events
 from .sources.base import Prices
@@ -43,29 +43,6 @@ def _read(folder: Path, name: str) -> pd.DataFrame:
         if c in df.columns:
             df[c] = df[c].astype(object).where(df[c].notna(), "").astype(str)
     return df
-
-
-def _config(params: dict[str, Any]) -> StudyConfig:
-    cfg = _config_unnamed(params)
-    name = params.get("name")
-    return cfg if not name or name == cfg.study_name else cfg.with_(name=name)
-
-
-def _config_unnamed(params: dict[str, Any]) -> StudyConfig:
-    return StudyConfig(
-        model=params["model"],
-        benchmark=params.get("benchmark"),
-        estimation=parse_window(params["estimation"], "estimation"),
-        window=parse_window(params["window"], "window"),
-        car_windows=tuple(parse_window(w, "car") for w in params["car_windows"]),
-        returns=params.get("returns", "simple"),
-        mask=parse_window(params.get("mask", "-1:+1"), "mask"),
-        min_estimation=int(params.get("min_estimation", 100)),
-        seed=int(params.get("seed", 12345)),
-        calendar=params.get("calendar"),
-        gaps=params.get("gaps", "keep"),
-        draws=int(params.get("draws", 999)),
-    )
 
 
 def _prices(manifest: dict[str, Any], symbols: list[str]) -> Prices:
@@ -98,7 +75,7 @@ def load_result(path: str | Path) -> Any:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{man_path}: not valid JSON ({exc})") from exc
     params = manifest.get("parameters", {})
-    cfg = _config(params)
+    cfg = StudyConfig.from_dict(params)
     symbols = list(params.get("symbols", []))
     events = read_events(folder / "events.csv")
     need = symbols + ([cfg.benchmark] if cfg.benchmark else [])
