@@ -15,15 +15,18 @@ import numpy as np
 from ..errors import InputError
 from .base import DEFAULT_DRAWS, TestInput, TestResult, TestSpec, not_applicable
 from .crosscorr import average_correlation, group_rbar
-from .parametric import bmp_t, cda_t, csect_t
-from .ranks import corrado_rank, grank_t
-from .resampling import placebo, wild_bootstrap
-from .signs import gen_sign_z, sign_z, wilcoxon_z
-from .skew import skew_adj_t
-from .standardized import kp_bmp_t, kp_patell_z, patell_z
+from .grouped import BatchResult, Groups
+from .parametric import bmp_batch, bmp_t, cda_batch, cda_t, csect_batch, csect_t
+from .ranks import corrado_batch, corrado_rank, grank_batch, grank_t
+from .resampling import placebo, placebo_batch, wild_bootstrap, wild_bootstrap_batch
+from .signs import gen_sign_batch, gen_sign_z, sign_batch, sign_z, wilcoxon_batch, wilcoxon_z
+from .skew import skew_adj_batch, skew_adj_t
+from .standardized import kp_bmp_batch, kp_bmp_t, kp_patell_batch, kp_patell_z, patell_batch, patell_z
 
 __all__ = [
+    "BatchResult",
     "DEFAULT_DRAWS",
+    "Groups",
     "TESTS",
     "TestFunc",
     "TestInput",
@@ -41,21 +44,30 @@ TESTS: dict[str, TestSpec] = {}
 
 #: Signature of a test: ``func(inp, idx) -> TestResult`` with ``idx`` the pairs of one group.
 TestFunc = Callable[[TestInput, np.ndarray], TestResult]
+#: Signature of a test's batch form: ``batch(inp, groups) -> BatchResult``.
+BatchFunc = Callable[[TestInput, Groups], BatchResult]
 
 
 def register_test(
-    name: str, distribution: str, citation: str, description: str, uses_estimation: bool = True
+    name: str,
+    distribution: str,
+    citation: str,
+    description: str,
+    uses_estimation: bool = True,
+    batch: BatchFunc | None = None,
 ) -> Callable[[TestFunc], TestFunc]:
     """Decorator adding a test function to :data:`TESTS` under ``name``.
 
     ``uses_estimation=False`` declares that the test needs only per-pair
     quantities (CARs, their standard errors, degrees of freedom, window ARs),
     so a study running only such tests does not build the P×T
-    estimation-window arrays.
+    estimation-window arrays. ``batch`` is the optional group-vectorized form,
+    ``batch(inp, groups) -> BatchResult``, giving the same numbers as ``func``
+    on every group at once.
     """
 
     def deco(func: TestFunc) -> TestFunc:
-        TESTS[name] = TestSpec(name, func, distribution, citation, description, uses_estimation)
+        TESTS[name] = TestSpec(name, func, distribution, citation, description, uses_estimation, batch)
         return func
 
     return deco
@@ -161,8 +173,28 @@ _BATTERY: tuple[tuple[str, TestFunc, str, str, str], ...] = (
 #: Tests that read only per-pair quantities (no estimation-window arrays).
 _PER_PAIR = {"csect_t", "patell_z", "bmp_t", "sign_z", "wilcoxon_z", "skew_adj_t", "wild_bootstrap"}
 
+#: Group-vectorized forms of the battery's tests.
+_BATCH: dict[str, BatchFunc] = {
+    "csect_t": csect_batch,
+    "patell_z": patell_batch,
+    "bmp_t": bmp_batch,
+    "kp_bmp_t": kp_bmp_batch,
+    "kp_patell_z": kp_patell_batch,
+    "cda_t": cda_batch,
+    "corrado_rank": corrado_batch,
+    "grank_t": grank_batch,
+    "gen_sign_z": gen_sign_batch,
+    "sign_z": sign_batch,
+    "wilcoxon_z": wilcoxon_batch,
+    "skew_adj_t": skew_adj_batch,
+    "wild_bootstrap": wild_bootstrap_batch,
+    "placebo": placebo_batch,
+}
+
 for _name, _func, _dist, _cite, _desc in _BATTERY:
-    register_test(_name, _dist, _cite, _desc, uses_estimation=_name not in _PER_PAIR)(_func)
+    register_test(_name, _dist, _cite, _desc, uses_estimation=_name not in _PER_PAIR, batch=_BATCH[_name])(
+        _func
+    )
 
 
 def get_tests(names: list[str] | None = None) -> list[TestSpec]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import special
@@ -191,6 +192,10 @@ class TestSpec:
     #: Whether the test reads the estimation-window arrays (``est_resid``,
     #: ``est_sar``, ``est_day``); studies whose tests do not skip building them.
     uses_estimation: bool = True
+    #: The same test on every group of a grouping at once:
+    #: ``batch(inp, groups) -> BatchResult`` (see :mod:`~eventstudy.inference.grouped`);
+    #: when absent, the runner calls ``func`` group by group.
+    batch: Callable[..., Any] | None = None
 
 
 def not_applicable(n: int, why: str) -> TestResult:

@@ -8,8 +8,19 @@ from __future__ import annotations
 import numpy as np
 
 from .base import TestInput, TestResult, finite_subset, not_applicable, t_p
+from .grouped import BatchResult, Groups, digest, mean_t_batch, t_p_array
 
-__all__ = ["bmp_statistic", "bmp_t", "cda_t", "csect_statistic", "csect_t", "mean_t"]
+__all__ = [
+    "bmp_batch",
+    "bmp_statistic",
+    "bmp_t",
+    "cda_batch",
+    "cda_t",
+    "csect_batch",
+    "csect_statistic",
+    "csect_t",
+    "mean_t",
+]
 
 
 def mean_t(values: np.ndarray) -> tuple[float, str]:
@@ -18,7 +29,7 @@ def mean_t(values: np.ndarray) -> tuple[float, str]:
     if n < 2:
         return float("nan"), "needs at least 2 pairs"
     sd = float(np.std(values, ddof=1))
-    if not np.isfinite(sd) or sd == 0.0:
+    if not np.isfinite(sd) or sd == 0.0 or not np.max(values) > np.min(values):
         return float("nan"), "no cross-sectional variation"
     return float(np.mean(values) / (sd / np.sqrt(n))), ""
 
@@ -117,3 +128,59 @@ def cda_t(inp: TestInput, idx: np.ndarray) -> TestResult:
     caar = float(np.mean(inp.car[used]))
     t = caar / np.sqrt(big_l * s2)
     return TestResult(float(t), t_p(t, l1 - 1), n, f"L1={l1}")
+
+
+def _t_batch(groups: Groups, values: np.ndarray) -> BatchResult:
+    mask = np.isfinite(values)
+    t, n, reasons = mean_t_batch(groups, values, mask)
+    return BatchResult.build(t, t_p_array(t, n - 1), n, reasons=reasons)
+
+
+def csect_batch(inp: TestInput, groups: Groups) -> BatchResult:
+    """:func:`csect_t` for every group of ``groups`` at once."""
+    return _t_batch(groups, inp.car)
+
+
+def bmp_batch(inp: TestInput, groups: Groups) -> BatchResult:
+    """:func:`bmp_t` for every group of ``groups`` at once."""
+    return _t_batch(groups, inp.scar)
+
+
+def group_day_sums(inp: TestInput, groups: Groups, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per group and estimation day: Σ AR over the pairs with ``mask`` and their count.
+
+    Returns ``(sums, counts)``, both G × T; memoized in ``inp.cache`` (they
+    depend on the estimation arrays, the groups and the mask only).
+    """
+    key = ("est_day_sums", groups.uid, digest(mask))
+    hit = inp.cache.get(key)
+    if isinstance(hit, tuple):
+        return hit
+    filled, avail = _est_filled(inp)
+    onehot = groups.matrix(mask)
+    out = (np.asarray(onehot @ filled), np.asarray(onehot @ avail))
+    inp.cache[key] = out
+    return out
+
+
+def cda_batch(inp: TestInput, groups: Groups) -> BatchResult:
+    """:func:`cda_t` for every group of ``groups`` at once."""
+    mask = np.isfinite(inp.car)
+    n = groups.count(mask)
+    sums, cnt = group_day_sums(inp, groups, mask)
+    have = cnt > 0
+    l1 = have.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        aar = np.where(have, sums / np.where(have, cnt, 1.0), 0.0)
+        mean_aar = aar.sum(axis=1) / l1
+        s2 = (np.where(have, aar - mean_aar[:, None], 0.0) ** 2).sum(axis=1) / (l1 - 1)
+        big_l = groups.total(inp.days.astype("float64"), mask) / n
+        caar = groups.total(inp.car, mask) / n
+        t = caar / np.sqrt(big_l * s2)
+    notes = [f"L1={v}" for v in l1]
+    reasons = [
+        (n == 0, "needs at least 1 pair with a CAR"),
+        (l1 < 3, [f"needs at least 3 estimation days with an AAR (has {v})" for v in l1]),
+        (~(s2 > 0.0), "estimation AARs have no variation"),
+    ]
+    return BatchResult.build(t, t_p_array(t, l1 - 1), n, notes, reasons)

@@ -9,10 +9,12 @@ group's rows, so no pair is looped over.
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 
 from .base import TestInput, TestResult, finite_subset, normal_p, not_applicable, t_p
+from .grouped import BatchResult, Groups, digest, moments, normal_p_array, t_p_array
 
-__all__ = ["corrado_rank", "grank_t", "row_ranks"]
+__all__ = ["corrado_batch", "corrado_rank", "grank_batch", "grank_t", "row_ranks"]
 
 
 def row_ranks(a: np.ndarray) -> np.ndarray:
@@ -40,28 +42,35 @@ def row_ranks(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def _corrado_parts(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per-input arrays of the Corrado test (memoized).
+def _corrado_base(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Window-independent arrays of the Corrado test.
 
-    Returns ``(D0, F, D0w, Fw)``: D0 = K_it − (T_i + 1)/2 (0 where missing)
+    Returns ``(D0, F, cols, D_v)``: D0 = K_it − (T_i + 1)/2 (0 where missing)
     and F = 1 where available, P × (T + W') over the estimation columns of
-    ``est_resid`` followed by the W' event-window columns that have an AR;
-    D0w and Fw the same restricted to the CAR window's days, P × W'.
+    ``est_resid`` followed by the W' event-window columns ``cols`` that have
+    an AR; ``D_v`` the event-window part of D0. The ranks over the combined
+    days come from one row-wise sort of the estimation and event days
+    together.
 
-    The ranks over the combined days come from one row-wise sort of the
-    estimation and event days together.
+    With ``event_ar`` (the whole event window) these do not depend on the
+    CAR window, so they are computed once per study (``inp.cache``);
+    otherwise the window's own days are the event days (``inp.memo``).
     """
-    hit = inp.memo.get("corrado")
-    if isinstance(hit, tuple):
-        return hit
-    evt = inp.event_ar if inp.event_ar is not None else inp.ar
+    evt = inp.event_ar
     win = np.isfinite(inp.ar)
-    evt = np.where(win, inp.ar, evt)  # the window's days are event days in any case
-    cols = np.isfinite(evt).any(axis=0)
-    v, win = evt[:, cols], win[:, cols]
+    shared = evt is not None and bool(np.array_equal(inp.ar[win], evt[win]))
+    memo = inp.cache if shared else inp.memo
+    hit = memo.get("corrado_base")
+    if isinstance(hit, tuple) and (not shared or hit[0] is evt):
+        return hit[1]
+    if evt is None:
+        evt = inp.ar
+    elif not shared:
+        evt = np.where(win, inp.ar, evt)  # the window's days are event days in any case
+    cols = np.flatnonzero(np.isfinite(evt).any(axis=0))
+    v = evt[:, cols]
     e = inp.est_resid
     ok_e, ok_v = np.isfinite(e), np.isfinite(v)
-    # one row-wise sort of the combined estimation and event days
     k = row_ranks(np.concatenate([e, v], axis=1))
     k_e, k_v = k[:, : e.shape[1]], k[:, e.shape[1] :]
     t_i = ok_e.sum(axis=1) + ok_v.sum(axis=1)
@@ -69,7 +78,23 @@ def _corrado_parts(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     d_e = np.where(ok_e, k_e - half, 0.0)
     d_v = np.where(ok_v, k_v - half, 0.0)
     f = np.concatenate([ok_e, ok_v], axis=1).astype("float64")
-    out = (np.concatenate([d_e, d_v], axis=1), f, np.where(win, d_v, 0.0), win.astype("float64"))
+    out = (np.concatenate([d_e, d_v], axis=1), f, cols, d_v)
+    memo["corrado_base"] = (inp.event_ar, out)
+    return out
+
+
+def _corrado_parts(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Arrays of the Corrado test for the input's window (memoized).
+
+    Returns ``(D0, F, D0w, Fw)``: D0 and F of :func:`_corrado_base`; D0w and
+    Fw the same restricted to the CAR window's days, P × W'.
+    """
+    hit = inp.memo.get("corrado")
+    if isinstance(hit, tuple):
+        return hit
+    d0, f, cols, d_v = _corrado_base(inp)
+    win = np.isfinite(inp.ar)[:, cols]
+    out = (d0, f, np.where(win, d_v, 0.0), win.astype("float64"))
     inp.memo["corrado"] = out
     return out
 
@@ -156,7 +181,7 @@ def grank_t(inp: TestInput, idx: np.ndarray) -> TestResult:
         return not_applicable(n, "needs at least 2 pairs")
     scar = inp.scar[used]
     s_scar = float(np.std(scar, ddof=1))
-    if not s_scar > 0.0:
+    if not s_scar > 0.0 or not np.max(scar) > np.min(scar):
         return not_applicable(n, "no cross-sectional variation of SCAR")
     g0 = scar / s_scar
     r_est, f_est, m_est = _est_ranks(inp)
@@ -184,3 +209,101 @@ def grank_t(inp: TestInput, idx: np.ndarray) -> TestResult:
         return not_applicable(n, f"t_grank undefined (T={big_t}, Z={z:.4f})")
     t = float(z * np.sqrt((big_t - 2) / (big_t - 1 - z * z)))
     return TestResult(t, t_p(t, big_t - 2), n, f"Z={z:.4f}; T={big_t}")
+
+
+def _group_products(
+    inp: TestInput,
+    groups: Groups,
+    mask: np.ndarray,
+    name: str,
+    arrays: tuple[np.ndarray, ...],
+    weights: np.ndarray | None = None,
+) -> tuple[np.ndarray, ...]:
+    """``onehot(mask) @ a`` for each of ``arrays``, memoized in ``inp.cache`` under ``name``.
+
+    Only for arrays that depend on the estimation arrays (shared by the
+    windows of a study).
+    """
+    key = (name, groups.uid, digest(mask))
+    hit = inp.cache.get(key)
+    if isinstance(hit, tuple):
+        return hit
+    onehot = groups.matrix(mask, weights)
+    out = tuple(np.asarray(onehot @ a) for a in arrays)
+    inp.cache[key] = out
+    return out
+
+
+def corrado_batch(inp: TestInput, groups: Groups) -> BatchResult:
+    """:func:`corrado_rank` for every group of ``groups`` at once."""
+    mask = np.isfinite(inp.car)
+    n = groups.count(mask)
+    d0, f, d0w, fw = _corrado_parts(inp)
+    onehot = groups.matrix(mask)
+    shared = inp.cache.get("corrado_base")
+    if isinstance(shared, tuple) and shared[1][0] is d0:  # window-independent: shared by the windows
+        sums, cnt = _group_products(inp, groups, mask, "corrado", (d0, f))
+    else:
+        sums, cnt = np.asarray(onehot @ d0), np.asarray(onehot @ f)
+    sum_w, cnt_w = np.asarray(onehot @ d0w), np.asarray(onehot @ fw)
+    have = cnt > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dbar = np.where(have, sums / np.where(have, cnt, 1.0), 0.0)
+        s_k = np.sqrt((dbar**2).sum(axis=1) / have.sum(axis=1))
+        big_l = (cnt_w > 0).sum(axis=1)
+        kbar_dev = sum_w.sum(axis=1) / cnt_w.sum(axis=1)
+        stat = np.sqrt(big_l) * kbar_dev / s_k
+    notes = [f"T={a}, L={b}" for a, b in zip(have.sum(axis=1), big_l, strict=True)]
+    reasons = [
+        (n == 0, "needs at least 1 pair with a CAR"),
+        (~(s_k > 0.0), "ranks have no variation"),
+        (~(cnt_w.sum(axis=1) > 0), "no abnormal return in the window"),
+    ]
+    return BatchResult.build(stat, normal_p_array(stat), n, notes, reasons)
+
+
+def grank_batch(inp: TestInput, groups: Groups) -> BatchResult:
+    """:func:`grank_t` for every group of ``groups`` at once."""
+    mask = np.isfinite(inp.scar)
+    m = moments(groups, inp.scar, mask)
+    n = m.n
+    rows = np.flatnonzero(mask)
+    codes = groups.codes[rows]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g0 = inp.scar[rows] / m.sd[codes]
+    r_est, f_est, m_est = _est_ranks(inp)
+    a = 1.0 / (m_est + 2.0)  # 1/(T_i + 1), T_i = M_i + 1
+    (n_t,) = _group_products(inp, groups, mask, "grank_n", (f_est,))
+    (rank_sum,) = _group_products(inp, groups, mask, "grank_a", (r_est,), a)
+    est = inp.est_sar if len(rows) == len(mask) else inp.est_sar[rows]
+    with np.errstate(invalid="ignore"):
+        above = est > g0[:, None]
+        tie = est == g0[:, None]
+    n_above = above.sum(axis=1)
+    n_tie = tie.sum(axis=1)
+    h = above.astype("float64")
+    if n_tie.any():
+        h += 0.5 * tie
+    onehot_a = sparse.csr_matrix((a[rows], (codes, np.arange(len(rows)))), shape=(groups.size, len(rows)))
+    sum_u = rank_sum + np.asarray(onehot_a @ h) - 0.5 * n_t
+    below = m_est[rows] - n_above - n_tie
+    u0 = (1.0 + below + 0.5 * n_tie) * a[rows] - 0.5
+    have = n_t > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ubar_t = np.where(have, sum_u / np.where(have, n_t, 1.0), 0.0)
+        ubar0 = np.bincount(codes, weights=u0, minlength=groups.size) / n
+        big_t = have.sum(axis=1) + 1
+        s_u = np.sqrt(((n_t / n[:, None]) * ubar_t**2 * have).sum(axis=1) + ubar0**2) / np.sqrt(big_t)
+        z = ubar0 / s_u
+        t = z * np.sqrt((big_t - 2) / (big_t - 1 - z * z))
+    notes = [f"Z={zz:.4f}; T={tt}" for zz, tt in zip(z, big_t, strict=True)]
+    reasons = [
+        (n < 2, "needs at least 2 pairs"),
+        (m.constant | ~(m.sd > 0.0), "no cross-sectional variation of SCAR"),
+        (~(s_u > 0.0), "ranks have no variation"),
+        (
+            (big_t < 3) | ~(big_t - 1 - z * z > 0.0),
+            [f"t_grank undefined (T={tt}, Z={zz:.4f})" for zz, tt in zip(z, big_t, strict=True)],
+        ),
+    ]
+    return BatchResult.build(t, t_p_array(t, big_t - 2), n, notes, reasons)

@@ -8,11 +8,21 @@ no Python loop over draws, positions or pairs.
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 
 from .base import TestInput, TestResult, finite_subset, not_applicable
+from .grouped import BatchResult, Groups, digest, mean_t_batch
 from .parametric import mean_t
 
-__all__ = ["placebo", "placebo_caars", "placebo_cars", "rademacher", "wild_bootstrap"]
+__all__ = [
+    "placebo",
+    "placebo_batch",
+    "placebo_caars",
+    "placebo_cars",
+    "rademacher",
+    "wild_bootstrap",
+    "wild_bootstrap_batch",
+]
 
 #: Relative tolerance when counting resampled statistics at least as extreme
 #: as the observed one (the identity draw reproduces it up to rounding).
@@ -120,15 +130,24 @@ def placebo_caars(cars: np.ndarray) -> np.ndarray:
         return np.where(have, cars, 0.0).sum(axis=0) / np.where(cnt > 0, cnt, np.nan)
 
 
+def _placebo_length(inp: TestInput) -> np.ndarray:
+    lengths = inp.window_len if inp.window_len is not None else inp.days
+    return np.maximum(np.asarray(lengths, dtype=np.int64), 1)
+
+
 def _study_placebo_cars(inp: TestInput) -> np.ndarray:
-    """:func:`placebo_cars` of every pair of ``inp`` (memoized per input)."""
-    hit = inp.memo.get("placebo_cars")
+    """:func:`placebo_cars` of every pair of ``inp``.
+
+    Memoized in ``inp.cache`` by the pairs' window lengths, so windows of the
+    same lengths (the single days) share them.
+    """
+    length = _placebo_length(inp)
+    key = ("placebo_cars", digest(length))
+    hit = inp.cache.get(key)
     if isinstance(hit, np.ndarray):
         return hit
-    lengths = inp.window_len if inp.window_len is not None else inp.days
-    length = np.maximum(np.asarray(lengths, dtype=np.int64), 1)
     cars = placebo_cars(inp.est_resid, length)
-    inp.memo["placebo_cars"] = cars
+    inp.cache[key] = cars
     return cars
 
 
@@ -172,3 +191,70 @@ def placebo(inp: TestInput, idx: np.ndarray) -> TestResult:
     p = (1.0 + extreme) / (1.0 + b)
     sd = float(np.std(caars, ddof=1)) if b > 1 else float("nan")
     return TestResult(obs, float(p), n, f"B={b} positions; placebo sd={sd:.6g}")
+
+
+def wild_bootstrap_batch(inp: TestInput, groups: Groups) -> BatchResult:
+    """:func:`wild_bootstrap` for every group of ``groups`` at once.
+
+    The draws of all groups are one sparse product: the groups' sorted CARs
+    (G × max N) times the first max N rows of the flip matrix.
+    """
+    mask = np.isfinite(inp.car)
+    t_obs, n, reasons = mean_t_batch(groups, inp.car, mask)
+    b = int(inp.draws)
+    note = f"B={b} Rademacher draws, seed={inp.seed}"
+    if b < 1:
+        return BatchResult.build(
+            t_obs, t_obs, n, reasons=[*reasons, (n >= 0, f"draws must be at least 1 (got {b})")]
+        )
+    order, starts = groups.sorted_within(inp.car, mask)
+    codes = groups.codes[order]
+    j = np.arange(len(order)) - starts[codes]
+    nmax = int(n.max()) if len(n) else 0
+    x = inp.car[order]
+    X = sparse.csr_matrix((x, (codes, j)), shape=(groups.size, max(nmax, 1)))
+    flips = _flips(inp, max(nmax, 1), b)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_b = np.asarray(X @ flips) / n[:, None]
+        ssq = np.bincount(codes, weights=x * x, minlength=groups.size)
+        var_b = np.maximum(ssq[:, None] - n[:, None] * mean_b**2, 0.0) / (n[:, None] - 1)
+        t_b = np.abs(mean_b / np.sqrt(var_b / n[:, None]))
+        t_b = np.where(np.isnan(t_b), 0.0, t_b)
+        extreme = (t_b >= (np.abs(t_obs) * (1.0 - _RTOL))[:, None]).sum(axis=1)
+    p = (1.0 + extreme) / (1.0 + b)
+    return BatchResult.build(t_obs, p, n, [note] * len(n), reasons)
+
+
+def placebo_batch(inp: TestInput, groups: Groups) -> BatchResult:
+    """:func:`placebo` for every group of ``groups`` at once (one sparse product per window)."""
+    mask = np.isfinite(inp.car)
+    n = groups.count(mask)
+    key = ("placebo_groups", groups.uid, digest(mask), digest(_placebo_length(inp)))
+    hit = inp.cache.get(key)
+    if isinstance(hit, np.ndarray):
+        caars = hit
+    else:
+        cars = _study_placebo_cars(inp)
+        ok = np.isfinite(cars)
+        onehot = groups.matrix(mask)
+        total = np.asarray(onehot @ np.where(ok, cars, 0.0))
+        count = np.asarray(onehot @ ok.astype("float64"))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            caars = total / np.where(count > 0, count, np.nan)
+        inp.cache[key] = caars
+    have = np.isfinite(caars)
+    b = have.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        obs = groups.total(inp.car, mask) / n
+        a = np.where(have, np.abs(caars), -np.inf)
+        extreme = (a >= (np.abs(obs) * (1.0 - _RTOL))[:, None]).sum(axis=1)
+        mean_c = np.where(have, caars, 0.0).sum(axis=1) / b
+        sd = np.sqrt((np.where(have, caars - mean_c[:, None], 0.0) ** 2).sum(axis=1) / (b - 1))
+    sd = np.where(b > 1, sd, np.nan)
+    p = (1.0 + extreme) / (1.0 + b)
+    notes = [f"B={bb} positions; placebo sd={ss:.6g}" for bb, ss in zip(b, sd, strict=True)]
+    reasons = [
+        (n == 0, "needs at least 1 pair with a CAR"),
+        (b == 0, "the window does not fit in the estimation period"),
+    ]
+    return BatchResult.build(obs, p, n, notes, reasons)

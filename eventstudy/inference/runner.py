@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .base import TestInput, TestSpec
+from .grouped import BatchResult, Groups
 
 __all__ = ["run_tests", "caar_table", "GROUPINGS"]
 
@@ -16,16 +17,27 @@ GROUPINGS: tuple[str, ...] = ("all", "event", "market", "category", "direction")
 
 
 def _groups(labels: np.ndarray) -> list[tuple[str, np.ndarray]]:
-    codes, uniq = pd.factorize(pd.Series(labels), sort=True)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(uniq) + 1))
-    return [(str(u), order[bounds[i] : bounds[i + 1]]) for i, u in enumerate(uniq)]
+    g = Groups.from_labels(labels)
+    members = g.members(np.ones(len(g.codes), dtype=bool))
+    return list(zip(g.names, members, strict=True))
+
+
+def _per_group(spec: TestSpec, inp: TestInput, groups: Groups) -> BatchResult:
+    """A test without a batch form, called group by group."""
+    res = [spec.func(inp, idx) for idx in groups.members(np.ones(len(groups.codes), dtype=bool))]
+    return BatchResult(
+        np.array([r.statistic for r in res], dtype="float64"),
+        np.array([r.p_value for r in res], dtype="float64"),
+        np.array([r.n for r in res], dtype=np.int64),
+        [r.note for r in res],
+    )
 
 
 def run_tests(
     inputs: Mapping[str, TestInput],
     labels: Mapping[str, np.ndarray],
     specs: Sequence[TestSpec],
+    batched: bool = True,
 ) -> pd.DataFrame:
     """Apply each test to each group of each grouping, for each window.
 
@@ -34,28 +46,46 @@ def run_tests(
     inputs : mapping window label → TestInput
     labels : mapping grouping name → array of group labels (one per pair)
     specs : the tests to run
+    batched : bool
+        Use the tests' group-vectorized forms (default). ``False`` calls every
+        test group by group (the reference the batch forms are tested against).
 
     Returns
     -------
     DataFrame with columns ``group_by, group, window, test, statistic,
-    p_value, n, note``.
+    p_value, n, note``, ordered by grouping, window, group, then test.
     """
-    rows: list[tuple[int, int, int, str, str, str, str, float, float, int, str]] = []
-    grouped = [(k, gb, _groups(lab)) for k, (gb, lab) in enumerate(labels.items())]
-    # window by window, so that each window's memo (ranks, placebo CARs…) is
-    # built once for all groupings and freed before the next window
+    grouped = [(gb, Groups.from_labels(lab)) for gb, lab in labels.items()]
+    names = np.array([spec.name for spec in specs], dtype=object)
+    frames: dict[tuple[int, int], pd.DataFrame] = {}
+    # window by window, so that each window's memo is built once for all
+    # groupings and freed before the next window
     for w, (wlabel, inp) in enumerate(inputs.items()):
-        for k, gb, groups in grouped:
-            for gi, (g, idx) in enumerate(groups):
-                for spec in specs:
-                    r = spec.func(inp, idx)
-                    rows.append((k, w, gi, gb, g, wlabel, spec.name, r.statistic, r.p_value, r.n, r.note))
+        for k, (gb, groups) in enumerate(grouped):
+            res = [
+                spec.batch(inp, groups)
+                if batched and spec.batch is not None
+                else _per_group(spec, inp, groups)
+                for spec in specs
+            ]
+            n_groups, n_tests = groups.size, len(specs)
+            frames[(k, w)] = pd.DataFrame(
+                {
+                    "group_by": gb,
+                    "group": np.repeat(np.array(groups.names, dtype=object), n_tests),
+                    "window": wlabel,
+                    "test": np.tile(names, n_groups),
+                    "statistic": np.column_stack([r.statistic for r in res]).ravel() if res else [],
+                    "p_value": np.column_stack([r.p_value for r in res]).ravel() if res else [],
+                    "n": np.column_stack([r.n for r in res]).ravel() if res else np.array([], dtype=np.int64),
+                    "note": [r.note[g] for g in range(n_groups) for r in res],
+                }
+            )
         inp.memo.clear()
-    rows.sort(key=lambda r: (r[0], r[1], r[2]))  # grouping, window, group (stable for tests)
-    return pd.DataFrame(
-        [r[3:] for r in rows],
-        columns=["group_by", "group", "window", "test", "statistic", "p_value", "n", "note"],
-    )
+    columns = ["group_by", "group", "window", "test", "statistic", "p_value", "n", "note"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat([frames[key] for key in sorted(frames)], ignore_index=True)[columns]
 
 
 def caar_table(inputs: Mapping[str, TestInput], labels: Mapping[str, np.ndarray]) -> pd.DataFrame:

@@ -8,8 +8,19 @@ from math import comb
 import numpy as np
 
 from .base import TestInput, TestResult, average_ranks, finite_subset, normal_p, not_applicable
+from .grouped import BatchResult, Groups, normal_p_array
 
-__all__ = ["EXACT_MAX_N", "exact_sign_p", "exact_signed_rank_p", "gen_sign_z", "sign_z", "wilcoxon_z"]
+__all__ = [
+    "EXACT_MAX_N",
+    "exact_sign_p",
+    "exact_signed_rank_p",
+    "gen_sign_batch",
+    "gen_sign_z",
+    "sign_batch",
+    "sign_z",
+    "wilcoxon_batch",
+    "wilcoxon_z",
+]
 
 #: Largest N for which ``sign_z`` and ``wilcoxon_z`` report an exact p-value.
 EXACT_MAX_N = 25
@@ -135,3 +146,82 @@ def wilcoxon_z(inp: TestInput, idx: np.ndarray) -> TestResult:
             return TestResult(z, p, n, f"exact p (N ≤ {EXACT_MAX_N})")
         return TestResult(z, normal_p(z), n, "normal p: zero or tied |CAR| prevent the exact p")
     return TestResult(z, normal_p(z), n)
+
+
+def _est_signs(inp: TestInput) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair: number of positive estimation ARs and of estimation ARs (memoized in ``inp.cache``)."""
+    hit = inp.cache.get("est_signs")
+    if isinstance(hit, tuple):
+        return hit
+    with np.errstate(invalid="ignore"):
+        out = (
+            (inp.est_resid > 0).sum(axis=1).astype("float64"),
+            np.isfinite(inp.est_resid).sum(axis=1).astype("float64"),
+        )
+    inp.cache["est_signs"] = out
+    return out
+
+
+def gen_sign_batch(inp: TestInput, groups: Groups) -> BatchResult:
+    """:func:`gen_sign_z` for every group of ``groups`` at once."""
+    mask = np.isfinite(inp.car)
+    n = groups.count(mask)
+    pos, m_i = _est_signs(inp)
+    m = groups.total(m_i, mask)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = groups.total(pos, mask) / m
+        w = groups.count(mask & (inp.car > 0))
+        z = (w - n * p) / np.sqrt(n * p * (1.0 - p))
+    reasons = [
+        (n == 0, "needs at least 1 pair with a CAR"),
+        (m == 0, "no estimation-window ARs"),
+        (~((p > 0.0) & (p < 1.0)), [f"p̂={v:.4f} leaves no variance" for v in p]),
+    ]
+    return BatchResult.build(z, normal_p_array(z), n, [f"p̂={v:.4f}" for v in p], reasons)
+
+
+def sign_batch(inp: TestInput, groups: Groups) -> BatchResult:
+    """:func:`sign_z` for every group of ``groups`` at once."""
+    mask = np.isfinite(inp.car)
+    n = groups.count(mask)
+    with np.errstate(invalid="ignore"):
+        w = groups.count(mask & (inp.car > 0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (w - 0.5 * n) / (0.5 * np.sqrt(n))
+    p = normal_p_array(z)
+    notes = [""] * len(n)
+    for g in np.flatnonzero((n > 0) & (n <= EXACT_MAX_N)):
+        p[g] = exact_sign_p(int(w[g]), int(n[g]))
+        notes[g] = f"exact binomial p (N ≤ {EXACT_MAX_N})"
+    return BatchResult.build(z, p, n, notes, [(n == 0, "needs at least 1 pair with a CAR")])
+
+
+def wilcoxon_batch(inp: TestInput, groups: Groups) -> BatchResult:
+    """:func:`wilcoxon_z` for every group of ``groups`` at once (one sort of all groups' |CAR|)."""
+    mask = np.isfinite(inp.car)
+    n = groups.count(mask)
+    a = np.abs(inp.car)
+    order, starts = groups.sorted_within(a, mask)
+    codes, s = groups.codes[order], a[order]
+    # average ranks within each group: ties are equal |CAR| in the same group
+    new = np.r_[True, (s[1:] != s[:-1]) | (codes[1:] != codes[:-1])]
+    run = np.cumsum(new) - 1
+    first = np.flatnonzero(new)
+    last = np.r_[first[1:], len(s)] - 1
+    rank = 0.5 * (first[run] + last[run]) + 1.0 - starts[codes]
+    positive = inp.car[order] > 0
+    w = np.bincount(codes[positive], weights=rank[positive], minlength=groups.size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        e = n * (n + 1) / 4.0
+        var = n * (n + 1) * (2 * n + 1) / 24.0
+        z = (w - e) / np.sqrt(var)
+    p = normal_p_array(z)
+    notes = [""] * len(n)
+    tied_or_zero = np.bincount(codes, weights=~new | np.r_[~new[1:], False] | (s == 0), minlength=groups.size)
+    for g in np.flatnonzero((n > 0) & (n <= EXACT_MAX_N)):
+        if tied_or_zero[g] == 0:
+            p[g] = exact_signed_rank_p(round(float(w[g])), int(n[g]))
+            notes[g] = f"exact p (N ≤ {EXACT_MAX_N})"
+        else:
+            notes[g] = "normal p: zero or tied |CAR| prevent the exact p"
+    return BatchResult.build(z, p, n, notes, [(n == 0, "needs at least 1 pair with a CAR")])

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from .base import TestInput, TestResult, finite_subset, not_applicable, t_p
+from .grouped import BatchResult, Groups, moments, t_p_array
 
-__all__ = ["skew_adj_t"]
+__all__ = ["skew_adj_batch", "skew_adj_t"]
 
 
 def skew_adj_t(inp: TestInput, idx: np.ndarray) -> TestResult:
@@ -33,9 +34,25 @@ def skew_adj_t(inp: TestInput, idx: np.ndarray) -> TestResult:
     v = inp.car[used]
     m = float(v.mean())
     s = float(v.std(ddof=1))
-    if not s > 0.0:
+    if not s > 0.0 or not np.max(v) > np.min(v):
         return not_applicable(n, "no cross-sectional variation")
     g = float(np.sum((v - m) ** 3) / (n * s**3))
     S = m / s
     t = float(np.sqrt(n) * (S + g * S * S / 3.0 + g / (6.0 * n)))
     return TestResult(t, t_p(t, n - 1), n, f"γ̂={g:.4f}")
+
+
+def skew_adj_batch(inp: TestInput, groups: Groups) -> BatchResult:
+    """:func:`skew_adj_t` for every group of ``groups`` at once."""
+    mask = np.isfinite(inp.car)
+    m = moments(groups, inp.car, mask)
+    n = m.n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g = np.bincount(groups.codes[mask], weights=m.dev**3, minlength=groups.size) / (n * m.sd**3)
+        S = m.mean / m.sd
+        t = np.sqrt(n) * (S + g * S * S / 3.0 + g / (6.0 * n))
+    reasons = [
+        (n < 3, "needs at least 3 pairs"),
+        (m.constant | ~(m.sd > 0.0), "no cross-sectional variation"),
+    ]
+    return BatchResult.build(t, t_p_array(t, n - 1), n, [f"γ̂={v:.4f}" for v in g], reasons)

@@ -10,10 +10,19 @@ from __future__ import annotations
 import numpy as np
 
 from .base import TestInput, TestResult, finite_subset, normal_p, not_applicable, t_p
-from .crosscorr import group_rbar
+from .crosscorr import group_rbar, group_rbar_batch
+from .grouped import BatchResult, Groups, Reason, mean_t_batch, normal_p_array, t_p_array
 from .parametric import bmp_statistic
 
-__all__ = ["kp_bmp_t", "kp_patell_z", "patell_statistic", "patell_z"]
+__all__ = [
+    "kp_bmp_batch",
+    "kp_bmp_t",
+    "kp_patell_batch",
+    "kp_patell_z",
+    "patell_batch",
+    "patell_statistic",
+    "patell_z",
+]
 
 #: 1 − r̄ below this counts as perfect correlation (KP BMP factor 0).
 _PERFECT = 1e-9
@@ -133,3 +142,69 @@ def kp_patell_z(inp: TestInput, idx: np.ndarray) -> TestResult:
     za = float(z / np.sqrt(denom))
     note = f"r̄={r:.4f}" + (f"; {why}" if why else "")
     return TestResult(za, normal_p(za), n, note)
+
+
+def _patell_parts(inp: TestInput, groups: Groups) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Group-wise Patell Z: ``(z, n, dropped, mask of the pairs used)``."""
+    finite = np.isfinite(inp.scar)
+    dof = inp.dof.astype("float64")
+    mask = finite & (dof > 2)
+    dropped = groups.count(finite & ~(dof > 2))
+    n = groups.count(mask)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = groups.total(inp.scar, mask) / np.sqrt(groups.total(dof / (dof - 2.0), mask))
+    return z, n, dropped, mask
+
+
+def _dropped_notes(dropped: np.ndarray) -> list[str]:
+    return [f"{d} pair(s) with M − k ≤ 2 left out" if d else "" for d in dropped]
+
+
+def patell_batch(inp: TestInput, groups: Groups) -> BatchResult:
+    """:func:`patell_z` for every group of ``groups`` at once."""
+    z, n, dropped, _ = _patell_parts(inp, groups)
+    reasons = [(n == 0, "needs at least 1 pair with a SCAR and M − k > 2")]
+    return BatchResult.build(z, normal_p_array(z), n, _dropped_notes(dropped), reasons)
+
+
+def _rbar_reasons(r: np.ndarray) -> list[Reason]:
+    return [(~np.isfinite(r), "r̄ undefined: no two pairs share at least 2 estimation dates")]
+
+
+def kp_bmp_batch(inp: TestInput, groups: Groups) -> BatchResult:
+    """:func:`kp_bmp_t` for every group of ``groups`` at once."""
+    mask = np.isfinite(inp.scar)
+    t, n, reasons = mean_t_batch(groups, inp.scar, mask)
+    r, _ = group_rbar_batch(inp, groups, mask)
+    denom = 1.0 + (n - 1) * r
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ta = t * np.sqrt((1.0 - r) / denom)
+    perfect = [
+        f"r̄={v:.4f}: the pairs' estimation residuals are perfectly correlated "
+        "(one market's events on common dates), the KP factor is 0"
+        for v in r
+    ]
+    reasons = reasons + [
+        *_rbar_reasons(r),
+        (1.0 - r < _PERFECT, perfect),
+        (~(denom > 0.0), [f"KP factor undefined for r̄={v:.4f}" for v in r]),
+    ]
+    notes = [f"r̄={v:.4f}" for v in r]
+    return BatchResult.build(ta, t_p_array(ta, n - 1), n, notes, reasons)
+
+
+def kp_patell_batch(inp: TestInput, groups: Groups) -> BatchResult:
+    """:func:`kp_patell_z` for every group of ``groups`` at once."""
+    z, n, dropped, mask = _patell_parts(inp, groups)
+    r, _ = group_rbar_batch(inp, groups, mask)
+    denom = 1.0 + (n - 1) * r
+    with np.errstate(invalid="ignore", divide="ignore"):
+        za = z / np.sqrt(denom)
+    notes = [f"r̄={v:.4f}" + (f"; {w}" if w else "") for v, w in zip(r, _dropped_notes(dropped), strict=True)]
+    reasons = [
+        (n == 0, "needs at least 1 pair with a SCAR and M − k > 2"),
+        (n < 2, "needs at least 2 pairs for r̄"),
+        *_rbar_reasons(r),
+        (~(denom > 0.0), [f"KP factor undefined for r̄={v:.4f}" for v in r]),
+    ]
+    return BatchResult.build(za, normal_p_array(za), n, notes, reasons)

@@ -1,0 +1,201 @@
+"""Groups of pairs and the group-vectorized form of the tests.
+
+A test applied to every group of a grouping (every market, every event…) is
+one pass over the pairs, not one call per group: group sums are
+``np.bincount`` over the pairs' group codes, and group sums of per-pair rows
+(estimation days, placebo positions…) are one sparse one-hot product. Every
+registered test has such a *batch* form beside its per-group form; the two
+give the same numbers (tested), and the runner uses the batch form.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+__all__ = ["BatchResult", "Groups", "Reason", "digest"]
+
+#: Why a test cannot apply to some groups: (groups hit, one text or one per group).
+Reason = tuple[np.ndarray, "str | Sequence[str]"]
+
+_UID = itertools.count()
+
+
+def digest(a: np.ndarray) -> bytes:
+    """A short fingerprint of an array's bytes (cache keys of masks and index sets)."""
+    return hashlib.blake2b(np.ascontiguousarray(a).tobytes(), digest_size=16).digest()
+
+
+@dataclass(frozen=True, eq=False)
+class Groups:
+    """A partition of the P pairs into G labelled groups.
+
+    Attributes
+    ----------
+    codes : ndarray (P,) of int64
+        Group of each pair, 0 … G − 1 (groups sorted by label).
+    names : tuple of str
+        Label of each group.
+    uid : int
+        Identity used in cache keys (unique per instance).
+    """
+
+    codes: np.ndarray
+    names: tuple[str, ...]
+    uid: int = field(default_factory=lambda: next(_UID))
+
+    @classmethod
+    def from_labels(cls, labels: np.ndarray) -> Groups:
+        """Groups of ``labels`` (one per pair), sorted by label."""
+        codes, uniq = pd.factorize(pd.Series(np.asarray(labels, dtype=object)), sort=True)
+        return cls(np.asarray(codes, dtype=np.int64), tuple(str(u) for u in uniq))
+
+    @property
+    def size(self) -> int:
+        """G, the number of groups."""
+        return len(self.names)
+
+    def count(self, mask: np.ndarray) -> np.ndarray:
+        """Number of pairs with ``mask`` in each group (int64, G)."""
+        return np.bincount(self.codes[mask], minlength=self.size)
+
+    def total(self, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Σ ``values`` over the pairs with ``mask`` in each group (float, G)."""
+        return np.bincount(self.codes[mask], weights=values[mask], minlength=self.size)
+
+    def spread(self, values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Group minimum and maximum of ``values`` over ``mask`` (NaN for empty groups)."""
+        lo = np.full(self.size, np.inf)
+        hi = np.full(self.size, -np.inf)
+        np.minimum.at(lo, self.codes[mask], values[mask])
+        np.maximum.at(hi, self.codes[mask], values[mask])
+        empty = ~np.isfinite(lo)
+        lo[empty] = np.nan
+        hi[empty] = np.nan
+        return lo, hi
+
+    def matrix(self, mask: np.ndarray, weights: np.ndarray | None = None) -> sparse.csr_matrix:
+        """The G × P one-hot matrix of the pairs with ``mask`` (entries ``weights`` or 1)."""
+        rows = np.flatnonzero(mask)
+        vals = np.ones(len(rows)) if weights is None else np.asarray(weights, dtype="float64")[rows]
+        return sparse.csr_matrix((vals, (self.codes[rows], rows)), shape=(self.size, len(mask)))
+
+    def sorted_within(self, values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs with ``mask`` ordered by group, then by ``values``, and each group's start.
+
+        Returns ``(order, starts)``: ``order`` lists pair indices; group g
+        occupies ``order[starts[g]:starts[g + 1]]`` (``starts`` has G + 1 entries).
+        """
+        rows = np.flatnonzero(mask)
+        order = rows[np.lexsort((values[rows], self.codes[rows]))]
+        starts = np.searchsorted(self.codes[order], np.arange(self.size + 1))
+        return order, starts
+
+    def members(self, mask: np.ndarray) -> list[np.ndarray]:
+        """The pair indices of each group with ``mask`` (in pair order)."""
+        rows = np.flatnonzero(mask)
+        order = rows[np.argsort(self.codes[rows], kind="stable")]
+        bounds = np.searchsorted(self.codes[order], np.arange(self.size + 1))
+        return [order[bounds[g] : bounds[g + 1]] for g in range(self.size)]
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """One test on every group of a grouping: arrays of length G.
+
+    ``statistic`` and ``p_value`` are NaN exactly where the test cannot
+    apply, and ``note`` then says why (as :class:`~eventstudy.inference.base.TestResult`).
+    """
+
+    __test__ = False
+
+    statistic: np.ndarray
+    p_value: np.ndarray
+    n: np.ndarray
+    note: list[str]
+
+    @classmethod
+    def build(
+        cls,
+        statistic: np.ndarray,
+        p_value: np.ndarray,
+        n: np.ndarray,
+        notes: Sequence[str] | None = None,
+        reasons: Sequence[Reason] | None = None,
+    ) -> BatchResult:
+        """Assemble a result; ``reasons`` are (mask, why) applied in order, the first wins.
+
+        Groups hit by a reason get NaN statistic and p-value and that note
+        (``why`` is one text for all groups or a list with one per group).
+        """
+        g = len(n)
+        stat = np.asarray(statistic, dtype="float64").copy()
+        p = np.asarray(p_value, dtype="float64").copy()
+        note = list(notes) if notes is not None else [""] * g
+        taken = np.zeros(g, dtype=bool)
+        for bad, why in reasons or []:
+            hit = np.asarray(bad, dtype=bool) & ~taken
+            for i in np.flatnonzero(hit):
+                note[i] = why if isinstance(why, str) else why[int(i)]
+            taken |= hit
+        stat[taken] = np.nan
+        p[taken] = np.nan
+        return cls(stat, p, np.asarray(n, dtype=np.int64), note)
+
+
+def normal_p_array(z: np.ndarray) -> np.ndarray:
+    """Two-sided N(0, 1) p-values of ``z`` (element-wise)."""
+    from scipy import special
+
+    return np.asarray(2.0 * special.ndtr(-np.abs(z)))
+
+
+def t_p_array(t: np.ndarray, df: np.ndarray) -> np.ndarray:
+    """Two-sided Student-t p-values of ``t`` with ``df`` degrees of freedom (element-wise)."""
+    from scipy import special
+
+    with np.errstate(invalid="ignore"):
+        return np.asarray(2.0 * special.stdtr(np.asarray(df, dtype="float64"), -np.abs(t)))
+
+
+@dataclass(frozen=True)
+class GroupMoments:
+    """Per-group count, mean, N − 1 standard deviation and constancy of a variable."""
+
+    n: np.ndarray
+    mean: np.ndarray
+    sd: np.ndarray
+    constant: np.ndarray
+    dev: np.ndarray  # value − group mean, for the masked pairs (in mask order)
+
+
+def moments(groups: Groups, values: np.ndarray, mask: np.ndarray) -> GroupMoments:
+    """Two-pass group moments of ``values`` over the pairs with ``mask``."""
+    n = groups.count(mask)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = groups.total(values, mask) / n
+        dev = values[mask] - mean[groups.codes[mask]]
+        ss = np.bincount(groups.codes[mask], weights=dev * dev, minlength=groups.size)
+        sd = np.sqrt(ss / (n - 1))
+    lo, hi = groups.spread(values, mask)
+    return GroupMoments(n, mean, sd, ~(hi > lo), dev)
+
+
+def mean_t_batch(
+    groups: Groups, values: np.ndarray, mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[Reason]]:
+    """Group-wise :func:`~eventstudy.inference.parametric.mean_t`: ``(t, n, reasons)``."""
+    m = moments(groups, values, mask)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = m.mean / (m.sd / np.sqrt(m.n))
+    reasons: list[Reason] = [
+        (m.n < 2, "needs at least 2 pairs"),
+        (m.constant | ~np.isfinite(m.sd) | (m.sd == 0.0), "no cross-sectional variation"),
+    ]
+    return t, m.n, reasons

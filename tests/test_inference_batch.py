@@ -1,0 +1,126 @@
+"""Every test's group-vectorized form against the same test called group by group.
+
+The per-group forms are themselves checked against independent references
+(plain loops, scipy, hand-worked cases) in the other ``test_inference_*``
+files; here the batch forms must reproduce them on every group of a
+grouping: the default study on the bundled snapshot, and random inputs with
+missing values, ties, tiny groups and overlapping windows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace as dc_replace
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_inference_synth import make_input, replace
+
+from eventstudy import EventStudy
+from eventstudy.engine import compute_chunks
+from eventstudy.inference import TESTS, Groups, TestInput
+from eventstudy.inference.runner import run_tests
+from eventstudy.markets import DEFAULT_SYMBOLS
+from eventstudy.panel import build_panel
+
+_NUM = re.compile(r"-?\d+\.\d+(e[-+]?\d+)?")
+
+
+def _assert_same(batched: pd.DataFrame, looped: pd.DataFrame, rtol: float = 1e-9) -> None:
+    assert list(batched.columns) == list(looped.columns)
+    assert len(batched) == len(looped)
+    for col in ("group_by", "group", "window", "test"):
+        assert (batched[col].to_numpy() == looped[col].to_numpy()).all(), col
+    assert (batched["n"].to_numpy() == looped["n"].to_numpy()).all()
+    for col in ("statistic", "p_value"):
+        a, b = batched[col].to_numpy(float), looped[col].to_numpy(float)
+        bad = ~np.isclose(a, b, rtol=rtol, atol=1e-12, equal_nan=True)
+        assert not bad.any(), batched.loc[bad].assign(looped=b[bad]).to_string()
+    na = np.array([_NUM.sub("#", s) for s in batched["note"]])
+    nb = np.array([_NUM.sub("#", s) for s in looped["note"]])
+    assert (na == nb).all(), batched.loc[na != nb, "note"].to_string()
+
+
+def _study_inputs(events, prices):  # type: ignore[no-untyped-def]
+    study = EventStudy(events, prices)
+    cfg = study.config
+    panel = build_panel(study.events, study.prices, study.symbols, cfg, study.mask_events, False)
+    out = compute_chunks(
+        panel, dc_replace(cfg, car_windows=study.engine_windows()), study.model, 20_000, None, True
+    )
+    kept = panel.pairs.iloc[out.keep].reset_index(drop=True)
+    return study._test_inputs(panel, out, kept)
+
+
+def test_batch_equals_per_group_on_the_default_study(snapshot_events, snapshot_prices) -> None:  # type: ignore[no-untyped-def]
+    inputs, labels = _study_inputs(snapshot_events, snapshot_prices.select(list(DEFAULT_SYMBOLS)))
+    specs = list(TESTS.values())
+    windows = {k: inputs[k] for k in ("0:0", "-1:+1", "-5:+5", "+3:+3") if k in inputs}
+    assert len(windows) == 4
+    batched = run_tests(windows, labels, specs)
+    looped = run_tests(windows, labels, specs, batched=False)
+    _assert_same(batched, looped)
+    # the whole battery ran: every test has a finite statistic somewhere, per grouping
+    ok = batched.dropna(subset=["statistic"])
+    assert set(ok["test"]) == set(TESTS)
+    assert set(ok["group_by"]) == set(labels)
+
+
+def _kp_input(rng: np.random.Generator, n: int, win: int) -> TestInput:
+    """make_input plus calendar window days: a few event dates shared by several pairs."""
+    base = make_input(n=n, seed=int(rng.integers(1 << 30)), missing=0.1, common=0.3)
+    starts = rng.choice([0, 1, 3, 40], size=n)
+    window_day = 500 + starts[:, None] + np.arange(win)[None, :]
+    window_day = np.where(rng.random((n, win)) < 0.1, -1, window_day)
+    return replace(base, window_day=window_day.astype(np.int64))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    n=st.integers(1, 40),
+    n_groups=st.integers(1, 6),
+    ties=st.booleans(),
+    no_event_ar=st.booleans(),
+    kp=st.booleans(),
+)
+def test_batch_equals_per_group_on_random_inputs(
+    seed: int, n: int, n_groups: int, ties: bool, no_event_ar: bool, kp: bool
+) -> None:
+    rng = np.random.default_rng(seed)
+    inp = _kp_input(rng, n, 3) if kp else make_input(n=n, seed=seed % 10_000, missing=0.1)
+    if ties:  # rounded CARs: ties, zeros and constant groups
+        inp = replace(inp, car=np.round(inp.car, 0))
+    if no_event_ar:
+        inp = replace(inp, event_ar=None)
+    nan = rng.random(n) < 0.1
+    car = inp.car.copy()
+    car[nan] = np.nan
+    inp = replace(inp, car=car)
+    labels = {
+        "all": np.full(n, "all", dtype=object),
+        "g": np.array([f"g{k}" for k in rng.integers(0, n_groups, n)], dtype=object),
+    }
+    specs = list(TESTS.values())
+    _assert_same(run_tests({"w": inp}, labels, specs), run_tests({"w": inp}, labels, specs, batched=False))
+
+
+def test_groups_helpers() -> None:
+    g = Groups.from_labels(np.array(["b", "a", "b", "c", "a"], dtype=object))
+    assert g.names == ("a", "b", "c")
+    mask = np.array([True, True, False, True, True])
+    assert g.count(mask).tolist() == [2, 1, 1]
+    v = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert g.total(v, mask).tolist() == [7.0, 1.0, 4.0]
+    assert [m.tolist() for m in g.members(mask)] == [[1, 4], [0], [3]]
+    assert np.asarray(g.matrix(mask) @ v).tolist() == [7.0, 1.0, 4.0]
+    order, starts = g.sorted_within(-v, mask)
+    assert order.tolist() == [4, 1, 0, 3] and starts.tolist() == [0, 2, 3, 4]
+
+
+@pytest.mark.parametrize("name", sorted(TESTS))
+def test_every_registered_test_has_a_batch_form(name: str) -> None:
+    assert TESTS[name].batch is not None
