@@ -170,7 +170,9 @@ class StageTimer:
                 setattr(study.EventStudy, name, self._wrap(name.lstrip("_"), orig))
         for name, spec in list(inf.TESTS.items()):
             self._undo.append((inf.TESTS, name, spec))
-            inf.TESTS[name] = dataclasses.replace(spec, func=self._wrap("test " + name, spec.func))
+            batch = spec.batch and self._wrap("test " + name, spec.batch)
+            func = self._wrap("test " + name, spec.func)
+            inf.TESTS[name] = dataclasses.replace(spec, func=func, batch=batch)
         return self
 
     def __exit__(self, *exc: object) -> None:

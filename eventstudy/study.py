@@ -407,20 +407,20 @@ class EventStudy:
         Group means of every pair's placebo CARs, position by position, as one
         matrix product per window (no loop over groups).
         """
-        from .inference.resampling import _study_placebo_cars
+        from .inference.grouped import Groups
+        from .inference.resampling import _placebo_filled
 
         if "placebo" not in {s.name for s in self.test_specs}:
             return pd.DataFrame(columns=["group_by", "group", "window", "position", "caar"])
         frames = []
         for gb in ("all", "market"):
-            codes, groups = pd.factorize(pd.Series(labels[gb]), sort=False)
+            grouping = Groups.from_labels(labels[gb])
+            groups = grouping.names
             for w, inp in inputs.items():
-                cars = _study_placebo_cars(inp)
-                ok = np.isfinite(cars) & np.isfinite(inp.car)[:, None]
-                onehot = np.zeros((len(groups), len(codes)))
-                onehot[codes, np.arange(len(codes))] = 1.0
-                total = onehot @ np.where(ok, cars, 0.0)
-                count = onehot @ ok.astype("float64")
+                filled, ok = _placebo_filled(inp)
+                onehot = grouping.matrix(np.isfinite(inp.car))
+                total = np.asarray(onehot @ filled)
+                count = np.asarray(onehot @ ok)
                 with np.errstate(invalid="ignore", divide="ignore"):
                     caar = total / np.where(count > 0, count, np.nan)
                 g, k = caar.shape

@@ -42,14 +42,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from .base import TestInput
-from .grouped import Groups
 
 __all__ = [
     "MIN_OVERLAP",
     "CrossCorrelation",
     "average_correlation",
     "group_rbar",
-    "group_rbar_batch",
     "window_overlap",
     "pairwise_correlation",
     "study_correlations",
@@ -297,10 +295,3 @@ def group_rbar(inp: TestInput, idx: np.ndarray) -> CrossCorrelation:
         res = CrossCorrelation(total / (n * (n - 1)), n, linked)
     inp.cache[key] = res
     return res
-
-
-def group_rbar_batch(inp: TestInput, groups: Groups, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`group_rbar` of the pairs with ``mask`` in every group: ``(rbar, n_corr)`` arrays."""
-    members = groups.members(mask)
-    res = [group_rbar(inp, idx) for idx in members]
-    return np.array([r.rbar for r in res]), np.array([r.n_corr for r in res], dtype=np.int64)

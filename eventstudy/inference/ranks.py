@@ -27,7 +27,7 @@ def row_ranks(a: np.ndarray) -> np.ndarray:
     n, t = a.shape
     if a.size == 0:
         return a.copy()
-    order = np.argsort(a, axis=1, kind="stable")  # NaN sort last
+    order = np.argsort(a, axis=1)  # NaN sort last; average ranks do not need a stable sort
     s = np.take_along_axis(a, order, axis=1)
     new = np.ones((n, t), dtype=bool)
     new[:, 1:] = s[:, 1:] != s[:, :-1]
@@ -262,6 +262,35 @@ def corrado_batch(inp: TestInput, groups: Groups) -> BatchResult:
     return BatchResult.build(stat, normal_p_array(stat), n, notes, reasons)
 
 
+def _row_count(inp: TestInput, rows: np.ndarray, x: np.ndarray, side: str) -> np.ndarray:
+    """Per row of ``est_sar[rows]``: how many values are < ``x`` (``"left"``) or ≤ ``x`` (``"right"``).
+
+    A binary search of all rows at once in the row-sorted ``est_sar``
+    (sorted once per study, memoized in ``inp.cache``).
+    """
+    srt = inp.cache.get("est_sar_sorted")
+    if not isinstance(srt, np.ndarray):
+        srt = np.sort(inp.est_sar, axis=1)  # NaN last
+        inp.cache["est_sar_sorted"] = srt
+    _, _, m = _est_ranks(inp)
+    if len(rows) != len(srt):
+        srt = srt[rows]
+    lo = np.zeros(len(rows), dtype=np.int64)
+    hi = m[rows].astype(np.int64)
+    at = np.arange(len(rows))
+    last = max(srt.shape[1] - 1, 0)
+    while True:
+        active = lo < hi
+        if not active.any():
+            return lo.astype("float64")
+        mid = (lo + hi) // 2
+        v = srt[at, np.minimum(mid, last)]
+        right = (v < x) if side == "left" else (v <= x)
+        right &= active
+        lo = np.where(right, mid + 1, lo)
+        hi = np.where(active & ~right, mid, hi)
+
+
 def grank_batch(inp: TestInput, groups: Groups) -> BatchResult:
     """:func:`grank_t` for every group of ``groups`` at once."""
     mask = np.isfinite(inp.scar)
@@ -276,18 +305,25 @@ def grank_batch(inp: TestInput, groups: Groups) -> BatchResult:
     (n_t,) = _group_products(inp, groups, mask, "grank_n", (f_est,))
     (rank_sum,) = _group_products(inp, groups, mask, "grank_a", (r_est,), a)
     est = inp.est_sar if len(rows) == len(mask) else inp.est_sar[rows]
+    buf = inp.memo.get("grank_buf")
+    if not isinstance(buf, np.ndarray) or buf.shape != est.shape:
+        buf = np.empty(est.shape)
+        inp.memo["grank_buf"] = buf
     with np.errstate(invalid="ignore"):
-        above = est > g0[:, None]
-        tie = est == g0[:, None]
-    n_above = above.sum(axis=1)
-    n_tie = tie.sum(axis=1)
-    h = above.astype("float64")
+        h = np.greater(est, g0[:, None], out=buf, casting="unsafe")  # 1.0 above day 0; NaN counts 0
+    n_below = _row_count(inp, rows, g0, "left")
+    n_tie = np.zeros(len(rows))
+    srt = inp.cache["est_sar_sorted"]
+    assert isinstance(srt, np.ndarray)
+    at = np.minimum(n_below.astype(np.int64), max(srt.shape[1] - 1, 0))
+    if (srt[rows, at] == g0).any():  # some day-0 value equals an estimation value
+        n_tie = _row_count(inp, rows, g0, "right") - n_below
     if n_tie.any():
-        h += 0.5 * tie
+        with np.errstate(invalid="ignore"):
+            h += 0.5 * (est == g0[:, None])
     onehot_a = sparse.csr_matrix((a[rows], (codes, np.arange(len(rows)))), shape=(groups.size, len(rows)))
     sum_u = rank_sum + np.asarray(onehot_a @ h) - 0.5 * n_t
-    below = m_est[rows] - n_above - n_tie
-    u0 = (1.0 + below + 0.5 * n_tie) * a[rows] - 0.5
+    u0 = (1.0 + n_below + 0.5 * n_tie) * a[rows] - 0.5
     have = n_t > 0
     with np.errstate(invalid="ignore", divide="ignore"):
         ubar_t = np.where(have, sum_u / np.where(have, n_t, 1.0), 0.0)

@@ -88,7 +88,20 @@ def wild_bootstrap(inp: TestInput, idx: np.ndarray) -> TestResult:
     return TestResult(t_obs, float(p), n, f"B={b} Rademacher draws, seed={inp.seed}")
 
 
-def placebo_cars(est_resid: np.ndarray, length: np.ndarray) -> np.ndarray:
+def _running_sums(est_resid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative sums of the available ARs and of their count along each row, with a leading 0."""
+    ok = np.isfinite(est_resid)
+    n = est_resid.shape[0]
+    csum = np.zeros((n, est_resid.shape[1] + 1))
+    ccnt = np.zeros((n, est_resid.shape[1] + 1), dtype=np.int32)
+    np.cumsum(np.where(ok, est_resid, 0.0), axis=1, out=csum[:, 1:])
+    np.cumsum(ok, axis=1, out=ccnt[:, 1:])
+    return csum, ccnt
+
+
+def placebo_cars(
+    est_resid: np.ndarray, length: np.ndarray, sums: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
     """Placebo CARs of each pair at each position of the window in the estimation period.
 
     Parameters
@@ -97,6 +110,9 @@ def placebo_cars(est_resid: np.ndarray, length: np.ndarray) -> np.ndarray:
         Estimation-window ARs aligned by relative day (NaN where unused).
     length : ndarray (N,) of int ≥ 1
         Window length L_i of each pair.
+    sums : (ndarray, ndarray), optional
+        The rows' running sums of ARs and of available days (computed when
+        not given; pass them to share them between lengths).
 
     Returns
     -------
@@ -109,11 +125,13 @@ def placebo_cars(est_resid: np.ndarray, length: np.ndarray) -> np.ndarray:
     length = np.asarray(length, dtype=np.int64)
     if n == 0 or t == 0 or length.min() > t:
         return np.empty((n, 0))
-    ok = np.isfinite(est_resid)
-    zero = np.zeros((n, 1))
-    csum = np.concatenate([zero, np.cumsum(np.where(ok, est_resid, 0.0), axis=1)], axis=1)
-    ccnt = np.concatenate([zero, np.cumsum(ok, axis=1)], axis=1)
+    csum, ccnt = sums if sums is not None else _running_sums(est_resid)
     k = t - int(length.min()) + 1
+    if length.max() == length.min():  # one length: every window fits, plain column shifts
+        span = int(length[0])
+        s = csum[:, span : span + k] - csum[:, :k]
+        c = ccnt[:, span : span + k] - ccnt[:, :k]
+        return np.where(c > 0, s, np.nan)
     ends = np.arange(k)[None, :] + length[:, None]
     fits = ends <= t
     ends = np.minimum(ends, t)
@@ -146,9 +164,26 @@ def _study_placebo_cars(inp: TestInput) -> np.ndarray:
     hit = inp.cache.get(key)
     if isinstance(hit, np.ndarray):
         return hit
-    cars = placebo_cars(inp.est_resid, length)
+    sums = inp.cache.get("running_sums")
+    if not isinstance(sums, tuple):
+        sums = _running_sums(inp.est_resid)
+        inp.cache["running_sums"] = sums
+    cars = placebo_cars(inp.est_resid, length, sums)
     inp.cache[key] = cars
     return cars
+
+
+def _placebo_filled(inp: TestInput) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_study_placebo_cars` with 0 where missing, and the 0/1 availability (memoized)."""
+    key = ("placebo_filled", digest(_placebo_length(inp)))
+    hit = inp.cache.get(key)
+    if isinstance(hit, tuple):
+        return hit
+    cars = _study_placebo_cars(inp)
+    ok = np.isfinite(cars)
+    out = (np.where(ok, cars, 0.0), ok.astype("float64"))
+    inp.cache[key] = out
+    return out
 
 
 def placebo(inp: TestInput, idx: np.ndarray) -> TestResult:
@@ -234,11 +269,10 @@ def placebo_batch(inp: TestInput, groups: Groups) -> BatchResult:
     if isinstance(hit, np.ndarray):
         caars = hit
     else:
-        cars = _study_placebo_cars(inp)
-        ok = np.isfinite(cars)
+        filled, ok = _placebo_filled(inp)
         onehot = groups.matrix(mask)
-        total = np.asarray(onehot @ np.where(ok, cars, 0.0))
-        count = np.asarray(onehot @ ok.astype("float64"))
+        total = np.asarray(onehot @ filled)
+        count = np.asarray(onehot @ ok)
         with np.errstate(invalid="ignore", divide="ignore"):
             caars = total / np.where(count > 0, count, np.nan)
         inp.cache[key] = caars

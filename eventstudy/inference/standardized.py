@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from .base import TestInput, TestResult, finite_subset, normal_p, not_applicable, t_p
-from .crosscorr import group_rbar, group_rbar_batch
+from .crosscorr import group_rbar
+from .crossgroups import group_rbar_batch
 from .grouped import BatchResult, Groups, Reason, mean_t_batch, normal_p_array, t_p_array
 from .parametric import bmp_statistic
 
