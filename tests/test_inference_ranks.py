@@ -147,3 +147,32 @@ def test_grank_needs_two_pairs() -> None:
 def test_row_ranks_match_scipy(a: np.ndarray) -> None:
     ref = np.vstack([stats.rankdata(row, nan_policy="omit") for row in a])
     np.testing.assert_allclose(row_ranks(a), ref, rtol=0, atol=0, equal_nan=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    n=st.integers(1, 6),
+    t=st.integers(1, 12),
+    w=st.integers(0, 5),
+    ties=st.booleans(),
+)
+def test_one_sort_gives_the_combined_and_the_estimation_only_ranks(
+    seed: int, n: int, t: int, w: int, ties: bool
+) -> None:
+    """The ranks of the first columns among themselves, from the combined sort, equal scipy's."""
+    from scipy.stats import rankdata
+
+    from eventstudy.inference.ranks import _ranks
+
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((n, t + w))
+    if ties:
+        a = np.round(a)
+    a[rng.random(a.shape) < 0.2] = np.nan
+    full, first, order = _ranks(a, t)
+    assert first is not None and order is not None
+    np.testing.assert_allclose(full, rankdata(a, axis=1, nan_policy="omit"), equal_nan=True)
+    np.testing.assert_allclose(first, rankdata(a[:, :t], axis=1, nan_policy="omit"), equal_nan=True)
+    srt = np.take_along_axis(a[:, :t], order, axis=1)
+    np.testing.assert_array_equal(srt, np.sort(a[:, :t], axis=1))

@@ -23,10 +23,26 @@ def row_ranks(a: np.ndarray) -> np.ndarray:
     Same values as ``scipy.stats.rankdata(a, axis=1, nan_policy="omit")``:
     ties share the mean of their ranks; missing entries are not ranked.
     """
-    a = np.asarray(a, dtype="float64")
+    return _ranks(np.asarray(a, dtype="float64"), None)[0]
+
+
+def _ranks(a: np.ndarray, split: int | None) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """:func:`row_ranks` of ``a`` and, with ``split``, of its first ``split`` columns alone.
+
+    One row-wise sort serves both: within the sorted row, the first columns'
+    ordinal among themselves is a running count, and a run of ties gets the
+    mean of its members' ordinals. Returns ``(ranks, first_ranks, first_order)``,
+    ``first_order`` the column order that sorts each row's first ``split``
+    columns (NaN last); the last two are ``None`` without ``split``.
+    """
     n, t = a.shape
     if a.size == 0:
-        return a.copy()
+        empty = np.empty((n, split or 0))
+        return (
+            a.copy(),
+            (empty if split is not None else None),
+            (empty.astype(np.intp) if split is not None else None),
+        )
     order = np.argsort(a, axis=1)  # NaN sort last; average ranks do not need a stable sort
     s = np.take_along_axis(a, order, axis=1)
     new = np.ones((n, t), dtype=bool)
@@ -38,8 +54,19 @@ def row_ranks(a: np.ndarray) -> np.ndarray:
     end = np.minimum.accumulate(np.where(last, j, t)[:, ::-1], axis=1)[:, ::-1]
     out = np.empty((n, t))
     np.put_along_axis(out, order, 0.5 * (first + end) + 1.0, axis=1)
-    out[np.isnan(a)] = np.nan
-    return out
+    missing = np.isnan(a)
+    out[missing] = np.nan
+    if split is None:
+        return out, None, None
+    mine = order < split
+    count = np.cumsum(mine, axis=1)  # ordinal among the first columns, at and before each position
+    before = np.where(first > 0, np.take_along_axis(count, np.maximum(first - 1, 0), axis=1), 0)
+    at_end = np.take_along_axis(count, end, axis=1)
+    sub_order = order[mine].reshape(n, split)
+    sub = np.empty((n, split))
+    np.put_along_axis(sub, sub_order, (0.5 * (before + 1 + at_end))[mine].reshape(n, split), axis=1)
+    sub[missing[:, :split]] = np.nan
+    return out, sub, sub_order
 
 
 def _corrado_base(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -71,8 +98,10 @@ def _corrado_base(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     v = evt[:, cols]
     e = inp.est_resid
     ok_e, ok_v = np.isfinite(e), np.isfinite(v)
-    k = row_ranks(np.concatenate([e, v], axis=1))
+    k, k_own, own_order = _ranks(np.concatenate([e, v], axis=1), e.shape[1])
     k_e, k_v = k[:, : e.shape[1]], k[:, e.shape[1] :]
+    # the estimation days' ranks among themselves come with the same sort (see _est_ranks)
+    inp.cache["est_resid_ranks"] = (e, k_own, own_order)
     t_i = ok_e.sum(axis=1) + ok_v.sum(axis=1)
     half = (t_i[:, None] + 1.0) / 2.0
     d_e = np.where(ok_e, k_e - half, 0.0)
@@ -152,10 +181,36 @@ def _est_ranks(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if isinstance(hit, tuple):
         return hit
     ok = np.isfinite(inp.est_sar)
-    r = np.where(ok, row_ranks(inp.est_sar), 0.0)
+    ranks = _same_order_ranks(inp)
+    r = np.where(ok, ranks if ranks is not None else row_ranks(inp.est_sar), 0.0)
     out = (r, ok.astype("float64"), ok.sum(axis=1).astype("float64"))
     inp.cache["est_sar_ranks"] = out
     return out
+
+
+def _same_order_ranks(inp: TestInput) -> np.ndarray | None:
+    """Ranks of ``est_resid`` among its own days, when they are also the ranks of ``est_sar``.
+
+    The Corrado test's sort gives them; ``est_sar`` = ``est_resid``/σ̂_i has
+    the same order in each row, which is checked (same missing days, sorted
+    by the same column order, ties at the same places) before they are used.
+    """
+    hit = inp.cache.get("est_resid_ranks")
+    if not isinstance(hit, tuple) or hit[0] is not inp.est_resid or hit[1] is None:
+        return None
+    _, ranks, order = hit
+    e, sar = inp.est_resid, inp.est_sar
+    if e.shape != sar.shape or not np.array_equal(np.isnan(e), np.isnan(sar)):
+        return None
+    se = np.take_along_axis(e, order, axis=1)
+    ss = np.take_along_axis(sar, order, axis=1)
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(se[:, 1:])
+        same_ties = (se[:, 1:] == se[:, :-1]) == (ss[:, 1:] == ss[:, :-1])
+        ascending = ss[:, 1:] >= ss[:, :-1]
+    if not (same_ties | ~ok).all() or not (ascending | ~ok).all():
+        return None
+    return np.asarray(ranks)
 
 
 def grank_t(inp: TestInput, idx: np.ndarray) -> TestResult:
