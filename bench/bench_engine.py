@@ -409,7 +409,7 @@ def measure(S: int, E: int, a: argparse.Namespace, nb: int, log: Any = print) ->
     r.setdefault("errors", {})
     if "failed" in r:
         r["errors"]["parts"] = r.pop("failed")
-    modes = ["run", "run_notests"] + (["run_pergroup"] if S * E <= a.pergroup_max else [])
+    modes = ["run", "run_notests"] + (["run_pergroup"] if a.pergroup_max >= S * E else [])
     for mode in modes:
         if a.no_run:
             break
