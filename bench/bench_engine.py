@@ -639,7 +639,8 @@ def report(results: list[dict[str, Any]], target: dict[str, Any] | None, cli_s: 
                 base = target["baseline_s"] + target["pergroup_tests_s"]
                 L.append(
                     "      vs the loop doing the same work (per-pair statsmodels fits "
-                    f"{target['baseline_s']:.1f}s + every test group by group {target['pergroup_tests_s']:.1f}s = {base:.1f}s): "
+                    f"{target['baseline_s']:.1f}s + every test group by group "
+                    f"{target['pergroup_tests_s']:.1f}s = {base:.1f}s): "
                     f"{_x(base / target['run_all_s'])} (target ≥ 20×)"
                 )
         else:
