@@ -127,3 +127,32 @@ def test_groups_helpers() -> None:
 @pytest.mark.parametrize("name", sorted(TESTS))
 def test_every_registered_test_has_a_batch_form(name: str) -> None:
     assert TESTS[name].batch is not None
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_kp_atom_sums_equal_the_pair_by_pair_blocks(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large-study paths: r̄ from the atoms' group sums vs the block-wise pairwise correlations."""
+    import eventstudy.inference.crosscorr as cc
+    import eventstudy.inference.crossgroups as cg
+
+    rng = np.random.default_rng(seed)
+    n = 60
+    inp = _kp_input(rng, n, 4)
+    # atoms with several members: pairs sharing estimation dates and window days
+    base = replace(inp, est_day=np.repeat(inp.est_day[:6], 10, axis=0))
+    base = replace(base, window_day=np.repeat(inp.window_day[:6], 10, axis=0))
+    labels = {
+        "all": np.full(n, "all", dtype=object),
+        "g": np.array([f"g{k}" for k in rng.integers(0, 4, n)], dtype=object),
+    }
+    specs = [TESTS["kp_bmp_t"], TESTS["kp_patell_z"]]
+    for case in (inp, base):
+        dense = run_tests({"w": replace(case)}, labels, specs)
+        monkeypatch.setattr(cc, "DENSE_LIMIT", 0)
+        monkeypatch.setattr(cg, "DENSE_LIMIT", 0)
+        atoms = run_tests({"w": replace(case)}, labels, specs)
+        blocks = run_tests({"w": replace(case)}, labels, specs, batched=False)
+        monkeypatch.undo()
+        _assert_same(atoms, blocks)
+        _assert_same(atoms, dense)
+        assert atoms["statistic"].notna().any()

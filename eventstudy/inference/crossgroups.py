@@ -34,7 +34,7 @@ import pandas as pd
 from scipy import sparse
 
 from .base import TestInput
-from .crosscorr import MIN_OVERLAP, group_rbar
+from .crosscorr import DENSE_LIMIT, MIN_OVERLAP, group_rbar, study_correlations, window_overlap
 from .grouped import Groups, digest
 
 __all__ = ["group_rbar_batch"]
@@ -190,17 +190,57 @@ def _common_columns(inp: TestInput, a: int, b: int) -> tuple[np.ndarray, np.ndar
     return out
 
 
+def _dense_terms(inp: TestInput) -> tuple[np.ndarray, np.ndarray]:
+    """P × P matrices ρ_ij c_ij/√(L_i L_j) and 1{linked, ρ defined}, zero diagonal (memoized per input)."""
+    hit = inp.memo.get("kp_dense")
+    if isinstance(hit, tuple):
+        return hit
+    assert inp.window_day is not None
+    r = study_correlations(inp)
+    w = window_overlap(inp.window_day)
+    np.fill_diagonal(w, 0.0)
+    defined = (w > 0) & np.isfinite(r)
+    out = (np.where(defined, r * w, 0.0), defined.astype("float64"))
+    inp.memo["kp_dense"] = out
+    return out
+
+
+def _dense_rbar(inp: TestInput, groups: Groups, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Group sums of the dense terms: Σ_{i,j ∈ g} as one sparse × dense product."""
+    weighted, linked = _dense_terms(inp)
+    rows = np.flatnonzero(mask)
+    codes = groups.codes[rows]
+    onehot = groups.matrix(mask)  # G × P
+    total = np.bincount(codes, weights=np.asarray(onehot @ weighted)[codes, rows], minlength=groups.size)
+    count = np.bincount(codes, weights=np.asarray(onehot @ linked)[codes, rows], minlength=groups.size)
+    return total, count
+
+
 def group_rbar_batch(inp: TestInput, groups: Groups, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`~eventstudy.inference.crosscorr.group_rbar` of the pairs with ``mask``, every group.
 
-    Returns ``(rbar, n_corr)``, arrays of length G. With ``inp.window_day``
-    the atoms' group sums are used (see the module docstring); without it
-    every group is computed pair by pair.
+    Returns ``(rbar, n_corr)``, arrays of length G. With ``inp.window_day``:
+    up to :data:`~eventstudy.inference.crosscorr.DENSE_LIMIT` pairs, group
+    sums of the P × P weighted correlations (one product for all groups);
+    above it, the atoms' group sums (see the module docstring). Without
+    window days every group is computed pair by pair.
     """
     n = groups.count(mask)
     if inp.window_day is None:
         res = [group_rbar(inp, idx) for idx in groups.members(mask)]
         return np.array([r.rbar for r in res]), np.array([r.n_corr for r in res], dtype=np.int64)
+    if len(inp.car) <= DENSE_LIMIT:
+        total, count = _dense_rbar(inp, groups, mask)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rbar = np.where(n >= 2, total / (n * (n - 1.0)), np.nan)
+        return rbar, (np.rint(count).astype(np.int64) // 2)
+    return _atom_rbar(inp, groups, mask, n)
+
+
+def _atom_rbar(
+    inp: TestInput, groups: Groups, mask: np.ndarray, n: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """r̄ and n_corr of every group from the atoms' group sums."""
     atoms = _window_atoms(inp, mask)
     total = np.zeros(groups.size)
     linked = np.zeros(groups.size)
