@@ -156,3 +156,20 @@ def test_kp_atom_sums_equal_the_pair_by_pair_blocks(seed: int, monkeypatch: pyte
         _assert_same(atoms, blocks)
         _assert_same(atoms, dense)
         assert atoms["statistic"].notna().any()
+
+
+def test_grank_batch_handles_day0_ties_with_estimation_values() -> None:
+    """GRANK's day-0 rank with ties: an estimation SAR equal to the standardized SCAR."""
+    inp = make_input(n=12, seed=5)
+    scar = inp.scar
+    g0 = scar / np.std(scar[np.isfinite(scar)], ddof=1)
+    est_sar = inp.est_sar.copy()
+    est_sar[:, 5] = g0
+    est_sar[:3, 9] = g0[:3]
+    tied = replace(inp, est_sar=est_sar)
+    labels = {"all": np.full(12, "all", dtype=object)}
+    specs = [TESTS["grank_t"]]
+    batched = run_tests({"w": tied}, labels, specs)
+    _assert_same(batched, run_tests({"w": replace(tied)}, labels, specs, batched=False))
+    untied = run_tests({"w": replace(inp)}, labels, specs)
+    assert batched["statistic"].iloc[0] != untied["statistic"].iloc[0]

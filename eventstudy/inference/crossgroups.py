@@ -118,7 +118,7 @@ def _group_sums(
         z, valid = _standardized(inp, rows, cols)
         inp.cache[zkey] = (z, valid)
     present, local = np.unique(groups.codes[rows], return_inverse=True)
-    onehot = sparse.csr_matrix(
+    onehot = sparse.csc_matrix(
         (valid.astype("float64"), (local, np.arange(len(rows)))), shape=(len(present), len(rows))
     )
     out = (present, np.asarray(onehot @ z), np.asarray(onehot.sum(axis=1)).ravel())

@@ -317,16 +317,22 @@ def corrado_batch(inp: TestInput, groups: Groups) -> BatchResult:
     return BatchResult.build(stat, normal_p_array(stat), n, notes, reasons)
 
 
+def _sorted_est(inp: TestInput) -> np.ndarray:
+    """``est_sar`` sorted within each row, NaN last (memoized in ``inp.cache``)."""
+    srt = inp.cache.get("est_sar_sorted")
+    if not isinstance(srt, np.ndarray):
+        srt = np.sort(inp.est_sar, axis=1)
+        inp.cache["est_sar_sorted"] = srt
+    return srt
+
+
 def _row_count(inp: TestInput, rows: np.ndarray, x: np.ndarray, side: str) -> np.ndarray:
     """Per row of ``est_sar[rows]``: how many values are < ``x`` (``"left"``) or ≤ ``x`` (``"right"``).
 
     A binary search of all rows at once in the row-sorted ``est_sar``
     (sorted once per study, memoized in ``inp.cache``).
     """
-    srt = inp.cache.get("est_sar_sorted")
-    if not isinstance(srt, np.ndarray):
-        srt = np.sort(inp.est_sar, axis=1)  # NaN last
-        inp.cache["est_sar_sorted"] = srt
+    srt = _sorted_est(inp)
     _, _, m = _est_ranks(inp)
     if len(rows) != len(srt):
         srt = srt[rows]
@@ -366,17 +372,18 @@ def grank_batch(inp: TestInput, groups: Groups) -> BatchResult:
         inp.memo["grank_buf"] = buf
     with np.errstate(invalid="ignore"):
         h = np.greater(est, g0[:, None], out=buf, casting="unsafe")  # 1.0 above day 0; NaN counts 0
-    n_below = _row_count(inp, rows, g0, "left")
-    n_tie = np.zeros(len(rows))
-    srt = inp.cache["est_sar_sorted"]
-    assert isinstance(srt, np.ndarray)
-    at = np.minimum(n_below.astype(np.int64), max(srt.shape[1] - 1, 0))
-    if (srt[rows, at] == g0).any():  # some day-0 value equals an estimation value
-        n_tie = _row_count(inp, rows, g0, "right") - n_below
+    # m_i − #above values are ≤ day 0; a tie shows as the largest of them equal to day 0
+    n_le = m_est[rows] - h.sum(axis=1)
+    srt = _sorted_est(inp)
+    at = np.clip(n_le.astype(np.int64) - 1, 0, max(srt.shape[1] - 1, 0))
+    n_below, n_tie = n_le, np.zeros(len(rows))
+    if ((n_le > 0) & (srt[rows, at] == g0)).any():
+        n_below = _row_count(inp, rows, g0, "left")
+        n_tie = n_le - n_below
     if n_tie.any():
         with np.errstate(invalid="ignore"):
             h += 0.5 * (est == g0[:, None])
-    onehot_a = sparse.csr_matrix((a[rows], (codes, np.arange(len(rows)))), shape=(groups.size, len(rows)))
+    onehot_a = sparse.csc_matrix((a[rows], (codes, np.arange(len(rows)))), shape=(groups.size, len(rows)))
     sum_u = rank_sum + np.asarray(onehot_a @ h) - 0.5 * n_t
     u0 = (1.0 + n_below + 0.5 * n_tie) * a[rows] - 0.5
     have = n_t > 0
