@@ -45,26 +45,35 @@ def _ranks(a: np.ndarray, split: int | None) -> tuple[np.ndarray, np.ndarray | N
         )
     order = np.argsort(a, axis=1)  # NaN sort last; average ranks do not need a stable sort
     s = np.take_along_axis(a, order, axis=1)
-    new = np.ones((n, t), dtype=bool)
-    new[:, 1:] = s[:, 1:] != s[:, :-1]
-    last = np.ones((n, t), dtype=bool)
-    last[:, :-1] = new[:, 1:]
-    j = np.broadcast_to(np.arange(t), (n, t))
-    first = np.maximum.accumulate(np.where(new, j, 0), axis=1)
-    end = np.minimum.accumulate(np.where(last, j, t)[:, ::-1], axis=1)[:, ::-1]
-    out = np.empty((n, t))
-    np.put_along_axis(out, order, 0.5 * (first + end) + 1.0, axis=1)
     missing = np.isnan(a)
+    tied = s[:, 1:] == s[:, :-1]  # NaN never equals NaN
+    ties = bool(tied.any())
+    j = np.broadcast_to(np.arange(t, dtype=np.int32), (n, t))
+    if ties:  # a run of equal values spans positions first … end
+        new = np.ones((n, t), dtype=bool)
+        new[:, 1:] = ~tied
+        last = np.ones((n, t), dtype=bool)
+        last[:, :-1] = ~tied
+        first = np.maximum.accumulate(np.where(new, j, 0), axis=1)
+        end = np.minimum.accumulate(np.where(last, j, t)[:, ::-1], axis=1)[:, ::-1]
+        pos: np.ndarray = 0.5 * (first + end) + 1.0
+    else:
+        pos = j + 1.0
+    out = np.empty((n, t))
+    np.put_along_axis(out, order, pos, axis=1)
     out[missing] = np.nan
     if split is None:
         return out, None, None
     mine = order < split
-    count = np.cumsum(mine, axis=1)  # ordinal among the first columns, at and before each position
-    before = np.where(first > 0, np.take_along_axis(count, np.maximum(first - 1, 0), axis=1), 0)
-    at_end = np.take_along_axis(count, end, axis=1)
+    count = np.cumsum(mine, axis=1, dtype=np.int32)  # ordinal among the first columns
+    if ties:  # the mean of the run's members' ordinals
+        before = np.where(first > 0, np.take_along_axis(count, np.maximum(first - 1, 0), axis=1), 0)
+        own = 0.5 * (before + 1 + np.take_along_axis(count, end, axis=1))
+    else:
+        own = count.astype("float64")
     sub_order = order[mine].reshape(n, split)
     sub = np.empty((n, split))
-    np.put_along_axis(sub, sub_order, (0.5 * (before + 1 + at_end))[mine].reshape(n, split), axis=1)
+    np.put_along_axis(sub, sub_order, own[mine].reshape(n, split), axis=1)
     sub[missing[:, :split]] = np.nan
     return out, sub, sub_order
 
