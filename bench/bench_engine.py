@@ -172,7 +172,8 @@ class StageTimer:
             self._undo.append((inf.TESTS, name, spec))
             batch = spec.batch and self._wrap("test " + name, spec.batch)
             func = self._wrap("test " + name, spec.func)
-            inf.TESTS[name] = dataclasses.replace(spec, func=func, batch=batch)
+            several = spec.batch_windows and self._wrap("test " + name, spec.batch_windows)
+            inf.TESTS[name] = dataclasses.replace(spec, func=func, batch=batch, batch_windows=several)
         return self
 
     def __exit__(self, *exc: object) -> None:

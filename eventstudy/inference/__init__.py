@@ -9,6 +9,7 @@ pairs) and an index array (the pairs of one group) and returns a
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -18,7 +19,7 @@ from .crosscorr import average_correlation, group_rbar
 from .grouped import BatchResult, Groups
 from .parametric import bmp_batch, bmp_t, cda_batch, cda_t, csect_batch, csect_t
 from .ranks import corrado_batch, corrado_rank, grank_batch, grank_t
-from .resampling import placebo, placebo_batch, wild_bootstrap, wild_bootstrap_batch
+from .resampling import placebo, placebo_batch, wild_bootstrap, wild_bootstrap_batch, wild_bootstrap_windows
 from .signs import gen_sign_batch, gen_sign_z, sign_batch, sign_z, wilcoxon_batch, wilcoxon_z
 from .skew import skew_adj_batch, skew_adj_t
 from .standardized import kp_bmp_batch, kp_bmp_t, kp_patell_batch, kp_patell_z, patell_batch, patell_z
@@ -55,6 +56,7 @@ def register_test(
     description: str,
     uses_estimation: bool = True,
     batch: BatchFunc | None = None,
+    batch_windows: Callable[..., Any] | None = None,
 ) -> Callable[[TestFunc], TestFunc]:
     """Decorator adding a test function to :data:`TESTS` under ``name``.
 
@@ -63,11 +65,14 @@ def register_test(
     so a study running only such tests does not build the P×T
     estimation-window arrays. ``batch`` is the optional group-vectorized form,
     ``batch(inp, groups) -> BatchResult``, giving the same numbers as ``func``
-    on every group at once.
+    on every group at once; ``batch_windows(inputs, groups) -> list[BatchResult]``
+    does the same for several windows at once.
     """
 
     def deco(func: TestFunc) -> TestFunc:
-        TESTS[name] = TestSpec(name, func, distribution, citation, description, uses_estimation, batch)
+        TESTS[name] = TestSpec(
+            name, func, distribution, citation, description, uses_estimation, batch, batch_windows
+        )
         return func
 
     return deco
@@ -192,9 +197,15 @@ _BATCH: dict[str, BatchFunc] = {
 }
 
 for _name, _func, _dist, _cite, _desc in _BATTERY:
-    register_test(_name, _dist, _cite, _desc, uses_estimation=_name not in _PER_PAIR, batch=_BATCH[_name])(
-        _func
-    )
+    register_test(
+        _name,
+        _dist,
+        _cite,
+        _desc,
+        uses_estimation=_name not in _PER_PAIR,
+        batch=_BATCH[_name],
+        batch_windows=wild_bootstrap_windows if _name == "wild_bootstrap" else None,
+    )(_func)
 
 
 def get_tests(names: list[str] | None = None) -> list[TestSpec]:

@@ -196,6 +196,10 @@ class TestSpec:
     #: ``batch(inp, groups) -> BatchResult`` (see :mod:`~eventstudy.inference.grouped`);
     #: when absent, the runner calls ``func`` group by group.
     batch: Callable[..., Any] | None = None
+    #: The same test on every group in several windows at once:
+    #: ``batch_windows(inputs, groups) -> list[BatchResult]``, for tests whose
+    #: windows share expensive work (the bootstrap's flip matrix).
+    batch_windows: Callable[..., Any] | None = None
 
 
 def not_applicable(n: int, why: str) -> TestResult:

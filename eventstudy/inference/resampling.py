@@ -7,8 +7,9 @@ no Python loop over draws, positions or pairs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
-from scipy import sparse
 
 from .base import TestInput, TestResult, finite_subset, not_applicable
 from .grouped import BatchResult, Groups, digest, mean_t_batch
@@ -22,6 +23,7 @@ __all__ = [
     "rademacher",
     "wild_bootstrap",
     "wild_bootstrap_batch",
+    "wild_bootstrap_windows",
 ]
 
 #: Relative tolerance when counting resampled statistics at least as extreme
@@ -229,35 +231,77 @@ def placebo(inp: TestInput, idx: np.ndarray) -> TestResult:
 
 
 def wild_bootstrap_batch(inp: TestInput, groups: Groups) -> BatchResult:
-    """:func:`wild_bootstrap` for every group of ``groups`` at once.
+    """:func:`wild_bootstrap` for every group of ``groups`` at once."""
+    return wild_bootstrap_windows([inp], groups)[0]
 
-    The draws of all groups are one sparse product: the groups' sorted CARs
-    (G × max N) times the first max N rows of the flip matrix.
+
+#: Rows (window × group) of resampled means computed per block (bounds memory).
+_ROW_BLOCK = 2048
+
+
+def wild_bootstrap_windows(inputs: Sequence[TestInput], groups: Groups) -> list[BatchResult]:
+    """:func:`wild_bootstrap` for every group of ``groups`` in every window of ``inputs``.
+
+    The resampled means of all windows and groups are dense matrix products
+    with the flip matrix, which is read once for all of them: each group's
+    sorted CARs form a row (padded to the next power of two of its size, so
+    that rows of similar size share one product and the padding is at most
+    half), and each product is the rows of one size class times the first
+    rows of the flip matrix. Inputs must share their seed, draws and cache
+    (the windows of one study); others are computed one at a time.
     """
-    mask = np.isfinite(inp.car)
-    t_obs, n, reasons = mean_t_batch(groups, inp.car, mask)
-    b = int(inp.draws)
-    note = f"B={b} Rademacher draws, seed={inp.seed}"
+    if not inputs:
+        return []
+    first = inputs[0]
+    if any(i.seed != first.seed or i.draws != first.draws or i.cache is not first.cache for i in inputs):
+        return [wild_bootstrap_windows([i], groups)[0] for i in inputs]
+    b = int(first.draws)
+    g = groups.size
+    parts = []
+    for inp in inputs:
+        mask = np.isfinite(inp.car)
+        t_obs, n, reasons = mean_t_batch(groups, inp.car, mask)
+        order, starts = groups.sorted_within(inp.car, mask)
+        codes = groups.codes[order]
+        parts.append((t_obs, n, reasons, inp.car[order], codes, np.arange(len(order)) - starts[codes]))
     if b < 1:
-        return BatchResult.build(
-            t_obs, t_obs, n, reasons=[*reasons, (n >= 0, f"draws must be at least 1 (got {b})")]
-        )
-    order, starts = groups.sorted_within(inp.car, mask)
-    codes = groups.codes[order]
-    j = np.arange(len(order)) - starts[codes]
-    nmax = int(n.max()) if len(n) else 0
-    x = inp.car[order]
-    X = sparse.csr_matrix((x, (codes, j)), shape=(groups.size, max(nmax, 1)))
-    flips = _flips(inp, max(nmax, 1), b)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_b = np.asarray(X @ flips) / n[:, None]
-        ssq = np.bincount(codes, weights=x * x, minlength=groups.size)
-        var_b = np.maximum(ssq[:, None] - n[:, None] * mean_b**2, 0.0) / (n[:, None] - 1)
-        t_b = np.abs(mean_b / np.sqrt(var_b / n[:, None]))
-        t_b = np.where(np.isnan(t_b), 0.0, t_b)
-        extreme = (t_b >= (np.abs(t_obs) * (1.0 - _RTOL))[:, None]).sum(axis=1)
-    p = (1.0 + extreme) / (1.0 + b)
-    return BatchResult.build(t_obs, p, n, [note] * len(n), reasons)
+        why = f"draws must be at least 1 (got {b})"
+        return [BatchResult.build(t, t, n, reasons=[*r, (n >= 0, why)]) for t, n, r, *_ in parts]
+    # one row per (window, group)
+    size = np.concatenate([p[1] for p in parts]).astype(np.int64)
+    t_abs = np.abs(np.concatenate([p[0] for p in parts]))
+    row = np.concatenate([w * g + p[4] for w, p in enumerate(parts)])
+    col = np.concatenate([p[5] for p in parts])
+    x = np.concatenate([p[3] for p in parts])
+    ssq = np.bincount(row, weights=x * x, minlength=len(size))
+    width = np.where(size > 0, 1 << np.ceil(np.log2(np.maximum(size, 1))).astype(np.int64), 0)
+    extreme = np.zeros(len(size))
+    flips = _flips(first, int(size.max()) if len(size) else 1, b)
+    for wd in np.unique(width[width > 0]):
+        rows = np.flatnonzero(width == wd)
+        span = min(int(wd), flips.shape[0])
+        local = np.full(len(size), -1)
+        local[rows] = np.arange(len(rows))
+        take = local[row] >= 0
+        for lo in range(0, len(rows), _ROW_BLOCK):
+            hi = min(lo + _ROW_BLOCK, len(rows))
+            blk = take & (local[row] >= lo) & (local[row] < hi)
+            dense = np.zeros((hi - lo, span))
+            dense[local[row[blk]] - lo, col[blk]] = x[blk]
+            r = rows[lo:hi]
+            nn = size[r][:, None].astype("float64")
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean_b = (dense @ flips[:span]) / nn
+                var_b = np.maximum(ssq[r][:, None] - nn * mean_b**2, 0.0) / (nn - 1)
+                t_b = np.abs(mean_b / np.sqrt(var_b / nn))
+                t_b = np.where(np.isnan(t_b), 0.0, t_b)
+                extreme[r] = (t_b >= (t_abs[r] * (1.0 - _RTOL))[:, None]).sum(axis=1)
+    note = f"B={b} Rademacher draws, seed={first.seed}"
+    out = []
+    for w, (t_obs, n, reasons, *_) in enumerate(parts):
+        p = (1.0 + extreme[w * g : (w + 1) * g]) / (1.0 + b)
+        out.append(BatchResult.build(t_obs, p, n, [note] * g, reasons))
+    return out
 
 
 def placebo_batch(inp: TestInput, groups: Groups) -> BatchResult:

@@ -57,23 +57,42 @@ def run_tests(
     """
     grouped = [(gb, Groups.from_labels(lab)) for gb, lab in labels.items()]
     names = np.array([spec.name for spec in specs], dtype=object)
-    frames: dict[tuple[int, int], pd.DataFrame] = {}
-    # window by window, so that each window's memo is built once for all
-    # groupings and freed before the next window
-    for w, (wlabel, inp) in enumerate(inputs.items()):
-        for k, (gb, groups) in enumerate(grouped):
-            res = [
-                spec.batch(inp, groups)
-                if batched and spec.batch is not None
-                else _per_group(spec, inp, groups)
-                for spec in specs
-            ]
-            n_groups, n_tests = groups.size, len(specs)
-            frames[(k, w)] = pd.DataFrame(
+    windows = list(inputs.items())
+    results: dict[tuple[int, int], list[BatchResult | None]] = {
+        (k, w): [None] * len(specs) for k in range(len(grouped)) for w in range(len(windows))
+    }
+    multi = [s for s, spec in enumerate(specs) if batched and spec.batch_windows is not None]
+    # tests whose windows share work: all windows of a grouping at once
+    for k, (_, groups) in enumerate(grouped):
+        for s in multi:
+            several = specs[s].batch_windows
+            assert several is not None
+            for w, res in enumerate(several([inp for _, inp in windows], groups)):
+                results[(k, w)][s] = res
+    # the others window by window, so that each window's memo is built once
+    # for all groupings and freed before the next window
+    for w, (_, inp) in enumerate(windows):
+        for k, (_, groups) in enumerate(grouped):
+            for s, spec in enumerate(specs):
+                if s in multi:
+                    continue
+                results[(k, w)][s] = (
+                    spec.batch(inp, groups)
+                    if batched and spec.batch is not None
+                    else _per_group(spec, inp, groups)
+                )
+        inp.memo.clear()
+    frames = []
+    for (k, w), found in sorted(results.items()):
+        res = [r for r in found if r is not None]
+        gb, groups = grouped[k]
+        n_groups, n_tests = groups.size, len(specs)
+        frames.append(
+            pd.DataFrame(
                 {
                     "group_by": gb,
                     "group": np.repeat(np.array(groups.names, dtype=object), n_tests),
-                    "window": wlabel,
+                    "window": windows[w][0],
                     "test": np.tile(names, n_groups),
                     "statistic": np.column_stack([r.statistic for r in res]).ravel() if res else [],
                     "p_value": np.column_stack([r.p_value for r in res]).ravel() if res else [],
@@ -81,11 +100,11 @@ def run_tests(
                     "note": [r.note[g] for g in range(n_groups) for r in res],
                 }
             )
-        inp.memo.clear()
+        )
     columns = ["group_by", "group", "window", "test", "statistic", "p_value", "n", "note"]
     if not frames:
         return pd.DataFrame(columns=columns)
-    return pd.concat([frames[key] for key in sorted(frames)], ignore_index=True)[columns]
+    return pd.concat(frames, ignore_index=True)[columns]
 
 
 def caar_table(inputs: Mapping[str, TestInput], labels: Mapping[str, np.ndarray]) -> pd.DataFrame:
