@@ -316,9 +316,13 @@ class EventStudy:
                 hi = d + t2 + out.car_ext[rows, c]
                 hit = (p1[None, :] >= lo[:, None]) & (p0[None, :] <= hi[:, None])
                 hit &= mids[midx][None, :] != own[:, None]
-                for r, h in zip(rows, hit, strict=True):
-                    if h.any():
-                        res[r, c] = " ".join(mids[midx][h])
+                some = hit.any(axis=1)
+                if not some.any():
+                    continue
+                # one text per distinct pattern of overlapping events
+                patterns, which = np.unique(hit[some], axis=0, return_inverse=True)
+                texts = np.array([" ".join(mids[midx][p]) for p in patterns], dtype=object)
+                res[rows[some], c] = texts[np.asarray(which).ravel()]
         return res
 
     def _fits(self, panel: Panel, out: EngineOutput) -> pd.DataFrame:

@@ -398,3 +398,23 @@ def test_study_hk_half_day(small_study_car: tuple[pd.DataFrame, pd.DataFrame]) -
     c = car[(car["event_id"] == "xmas") & (car["symbol"] == "^HSI")]
     for r in c.itertuples():
         assert _date_str(r.day0) == "2025-12-29"
+
+
+def test_overlaps_column_lists_other_events_with_day0_inside_the_window(snapshot_study) -> None:  # type: ignore[no-untyped-def]
+    """`overlaps` against a plain loop over calendar dates of the abnormal-returns table."""
+    car = snapshot_study.car_table
+    ar = snapshot_study.abnormal_returns_table
+    fits = snapshot_study.fits_table.dropna(subset=["day0"])
+    windows = {"0:0": (0, 0), "0:+1": (0, 1), "-1:+1": (-1, 1), "-5:+5": (-5, 5)}
+    dates = {k: g for k, g in ar.groupby(["event_id", "symbol"])}
+    checked = 0
+    for row in car.itertuples():
+        t1, t2 = windows[row.window]
+        days = dates[(row.event_id, row.symbol)]
+        inside = days[(days["rel_day"] >= t1) & (days["rel_day"] <= t2 + row.extended_by)]["date"]
+        lo, hi = inside.min(), inside.max()
+        others = fits[(fits["symbol"] == row.symbol) & (fits["event_id"] != row.event_id)]
+        hit = others[(others["day0_latest"] >= lo) & (others["day0"] <= hi)]["event_id"]
+        assert sorted(row.overlaps.split()) == sorted(hit), (row.event_id, row.symbol, row.window)
+        checked += bool(len(hit))
+    assert checked > 20
