@@ -27,9 +27,20 @@ measured in three fresh subprocesses, so every peak memory is that size's own:
     the wall and CPU time of each stage and of each test function.
 ``run_notests`` process
     the same with ``tests=[]``.
+``run_pergroup`` process (sizes up to ``--pergroup-max`` pairs, default 20,000)
+    the ``run`` study with every test called group by group through its
+    per-group form (``run_tests(..., batched=False)``): the battery baseline.
 
 Ratios are ours ÷ loop in pairs per second, by wall clock and by CPU time
-(the CPU ratio is less sensitive to other load on the machine).
+(the CPU ratio is less sensitive to other load on the machine). The whole
+battery is compared twice: with the loop doing AR+CAR+t only (a bar the
+battery, which does far more work, is not expected to clear), and with the
+loop doing the same work, i.e. the per-pair statsmodels fits plus every test
+computed group by group (``run_pergroup``'s test time). That baseline is
+generous: its per-group tests are vectorized within each group and share
+study-wide work (one sort for the rank tests, one correlation block per pair
+of overlapping windows) across groups and windows, which a per-group loop in
+a peer package would redo.
 """
 
 from __future__ import annotations
