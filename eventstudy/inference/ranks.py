@@ -361,6 +361,37 @@ def _row_count(inp: TestInput, rows: np.ndarray, x: np.ndarray, side: str) -> np
         hi = np.where(active & ~right, mid, hi)
 
 
+def _weight_runs(
+    inp: TestInput, groups: Groups, mask: np.ndarray, a: np.ndarray
+) -> tuple[sparse.csc_matrix, sparse.csc_matrix]:
+    """Runs of pairs with ``mask`` sharing a group and a weight ``a``: membership and weights.
+
+    Returns ``(runs, weight)``: ``runs`` is the 0/1 runs × pairs matrix
+    (float32, columns = the pairs with ``mask`` in order) and ``weight`` the
+    G × runs matrix of the runs' weights, so that ``weight @ (runs @ X)`` is
+    the a-weighted group sum of the rows of a 0/1 matrix X, counted exactly in
+    float32 (memoized in ``inp.cache``).
+    """
+    key = ("weight_runs", groups.uid, digest(mask))
+    hit = inp.cache.get(key)
+    if isinstance(hit, tuple):
+        return hit
+    rows = np.flatnonzero(mask)
+    codes, w = groups.codes[rows], a[rows]
+    run_codes, run_of = np.unique(np.stack([codes.astype("float64"), w]), axis=1, return_inverse=True)
+    run_of = np.asarray(run_of).ravel()
+    n_runs = run_codes.shape[1]
+    runs = sparse.csc_matrix(
+        (np.ones(len(rows), dtype=np.float32), (run_of, np.arange(len(rows)))), shape=(n_runs, len(rows))
+    )
+    weight = sparse.csc_matrix(
+        (run_codes[1], (run_codes[0].astype(np.int64), np.arange(n_runs))), shape=(groups.size, n_runs)
+    )
+    out = (runs, weight)
+    inp.cache[key] = out
+    return out
+
+
 def grank_batch(inp: TestInput, groups: Groups) -> BatchResult:
     """:func:`grank_t` for every group of ``groups`` at once."""
     mask = np.isfinite(inp.scar)
@@ -374,26 +405,30 @@ def grank_batch(inp: TestInput, groups: Groups) -> BatchResult:
     a = 1.0 / (m_est + 2.0)  # 1/(T_i + 1), T_i = M_i + 1
     (n_t,) = _group_products(inp, groups, mask, "grank_n", (f_est,))
     (rank_sum,) = _group_products(inp, groups, mask, "grank_a", (r_est,), a)
+    # estimation days above day 0: one compare of the panel, then per-day counts
+    # of each run of pairs with the same group and the same weight a_i
     est = inp.est_sar if len(rows) == len(mask) else inp.est_sar[rows]
     buf = inp.memo.get("grank_buf")
     if not isinstance(buf, np.ndarray) or buf.shape != est.shape:
-        buf = np.empty(est.shape)
+        buf = np.empty(est.shape, dtype=np.float32)
         inp.memo["grank_buf"] = buf
     with np.errstate(invalid="ignore"):
-        h = np.greater(est, g0[:, None], out=buf, casting="unsafe")  # 1.0 above day 0; NaN counts 0
-    # m_i − #above values are ≤ day 0; a tie shows as the largest of them equal to day 0
-    n_le = m_est[rows] - h.sum(axis=1)
+        above = np.greater(est, g0[:, None], out=buf, casting="unsafe")  # 0/1 exactly; NaN counts 0
+    n_le = m_est[rows] - above.sum(axis=1, dtype=np.float64)
     srt = _sorted_est(inp)
     at = np.clip(n_le.astype(np.int64) - 1, 0, max(srt.shape[1] - 1, 0))
     n_below, n_tie = n_le, np.zeros(len(rows))
-    if ((n_le > 0) & (srt[rows, at] == g0)).any():
+    tied = bool(((n_le > 0) & (srt[rows, at] == g0)).any())
+    if tied:  # a day-0 value equal to estimation values: they count half
         n_below = _row_count(inp, rows, g0, "left")
         n_tie = n_le - n_below
-    if n_tie.any():
+    runs, weight = _weight_runs(inp, groups, mask, a)
+    # counts of 0/1 values are exact in float32 (runs are far below 2**24 pairs)
+    sum_u = rank_sum - 0.5 * n_t + np.asarray(weight @ np.asarray(runs @ above, dtype=np.float64))
+    if tied:
         with np.errstate(invalid="ignore"):
-            h += 0.5 * (est == g0[:, None])
-    onehot_a = sparse.csc_matrix((a[rows], (codes, np.arange(len(rows)))), shape=(groups.size, len(rows)))
-    sum_u = rank_sum + np.asarray(onehot_a @ h) - 0.5 * n_t
+            same = (est == g0[:, None]).astype(np.float32)
+        sum_u = sum_u + 0.5 * np.asarray(weight @ np.asarray(runs @ same, dtype=np.float64))
     u0 = (1.0 + n_below + 0.5 * n_tie) * a[rows] - 0.5
     have = n_t > 0
     with np.errstate(invalid="ignore", divide="ignore"):
