@@ -3,7 +3,10 @@
 ``TESTS`` maps a test's name (the ``test`` column of ``tests.csv``) to its
 :class:`TestSpec`. Every test takes a :class:`TestInput` (one CAR window, all
 pairs) and an index array (the pairs of one group) and returns a
-:class:`TestResult`.
+:class:`TestResult`. Every registered test also has a batch form
+(``TestSpec.batch``) that computes it for all groups of a grouping at once
+(:mod:`~eventstudy.inference.grouped`); the runner uses the batch forms, and
+the tests check that both forms give the same numbers.
 """
 
 from __future__ import annotations
