@@ -173,3 +173,26 @@ def test_grank_batch_handles_day0_ties_with_estimation_values() -> None:
     _assert_same(batched, run_tests({"w": replace(tied)}, labels, specs, batched=False))
     untied = run_tests({"w": replace(inp)}, labels, specs)
     assert batched["statistic"].iloc[0] != untied["statistic"].iloc[0]
+
+
+@pytest.mark.parametrize("row_block", [1, 3, 2048])
+def test_bootstrap_of_several_windows_equals_one_group_at_a_time(
+    row_block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows sharing a cache are stacked into one product per size class, in row blocks."""
+    from eventstudy.inference import resampling as rs
+
+    monkeypatch.setattr(rs, "_ROW_BLOCK", row_block)
+    rng = np.random.default_rng(4)
+    base = make_input(n=40, seed=4)
+    shared: dict[object, object] = {}
+    windows = [
+        replace(base, car=base.car * rng.uniform(0.5, 2.0, 40) + k * 0.1, cache=shared) for k in range(3)
+    ]
+    groups = Groups.from_labels(np.array([f"g{k}" for k in rng.integers(0, 5, 40)], dtype=object))
+    stacked = rs.wild_bootstrap_windows(windows, groups)
+    for inp, res in zip(windows, stacked, strict=True):
+        for g, idx in enumerate(groups.members(np.ones(40, dtype=bool))):
+            one = TESTS["wild_bootstrap"].func(replace(inp), idx)
+            assert res.p_value[g] == pytest.approx(one.p_value, abs=1e-12)
+            assert res.statistic[g] == pytest.approx(one.statistic, rel=1e-9)

@@ -20,7 +20,8 @@ def ref_wild(inp: TestInput, idx: np.ndarray) -> tuple[float, float]:
     """One draw at a time, with the documented flip stream (rows ↔ sorted CARs)."""
     x = sorted(float(inp.car[i]) for i in idx if math.isfinite(inp.car[i]))
     n, b = len(x), inp.draws
-    flips = 2 * np.random.default_rng(inp.seed).integers(0, 2, size=(n, b), dtype=np.int8) - 1
+    # blocks of 4096 rows, block k from default_rng([seed, k]); one block covers these groups
+    flips = 2 * np.random.default_rng([inp.seed, 0]).integers(0, 2, size=(4096, b), dtype=np.int8)[:n] - 1
     t_obs = statistics.mean(x) / (statistics.stdev(x) / math.sqrt(n))
     extreme = 0
     for d in range(b):
@@ -121,3 +122,20 @@ def test_placebo_window_longer_than_estimation_gives_reason() -> None:
     inp = make_input(seed=2)
     r = TESTS["placebo"].func(replace(inp, window_len=np.full(12, 500)), ALL)
     assert np.isnan(r.statistic) and "does not fit" in r.note
+
+
+def test_flip_matrix_blocks_and_bounded_products(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows come in blocks of FLIP_BLOCK from their own generators; products drawn block by block agree."""
+    from eventstudy.inference import resampling as rs
+
+    monkeypatch.setattr(rs, "FLIP_BLOCK", 8)
+    full = rs.rademacher(3, 21, 5)
+    for k in range(3):
+        block = 2 * np.random.default_rng([3, k]).integers(0, 2, size=(8, 5), dtype=np.int8) - 1
+        np.testing.assert_array_equal(full[8 * k : 8 * k + 8], block[: min(8, 21 - 8 * k)])
+    np.testing.assert_array_equal(rs.rademacher(3, 13, 5), full[:13])
+    inp = make_input(n=21, seed=1)
+    x = np.random.default_rng(0).standard_normal((4, 21))
+    monkeypatch.setattr(rs, "_FLIP_CACHE_BYTES", 0)  # no cached matrix: blocks drawn per product
+    expected = x @ rs.rademacher(inp.seed, 21, 5)
+    np.testing.assert_allclose(rs._flip_products(replace(inp), x, 5), expected, rtol=1e-12)

@@ -7,7 +7,7 @@ no Python loop over draws, positions or pairs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -31,26 +31,57 @@ __all__ = [
 _RTOL = 1e-10
 
 
+#: Rows of the flip matrix drawn from one generator (see :func:`rademacher`).
+FLIP_BLOCK = 4096
+
+#: Largest flip matrix (bytes, float64) kept for the windows of a study; above
+#: it, blocks of rows are drawn again when needed and memory stays bounded.
+_FLIP_CACHE_BYTES = 256 * 2**20
+
+
 def rademacher(seed: int, n: int, draws: int) -> np.ndarray:
     """The n × B matrix of ±1 sign flips used for a group of n pairs.
 
-    Row j is the flips of the j-th smallest CAR. It is
-    ``2 * default_rng(seed).integers(0, 2, size=(n, draws), dtype=np.int8) − 1``;
-    rows are filled in order, so the first n rows of a larger matrix are the
-    same.
+    Row j is the flips of the j-th smallest CAR. Rows come in blocks of
+    :data:`FLIP_BLOCK`: block k (rows k·FLIP_BLOCK …) is
+    ``2 * default_rng([seed, k]).integers(0, 2, size=(FLIP_BLOCK, draws), dtype=np.int8) − 1``,
+    so the first n rows of a larger matrix are the same, and any block can be
+    drawn on its own.
     """
-    rng = np.random.default_rng(seed)
-    return rng.integers(0, 2, size=(n, draws), dtype=np.int8).astype("float64") * 2.0 - 1.0
+    out = np.empty((n, draws))
+    for start, block in _flip_blocks(seed, n, draws):
+        out[start : start + len(block)] = block
+    return out
 
 
-def _flips(inp: TestInput, n: int, draws: int) -> np.ndarray:
-    """First ``n`` rows of the study-wide flip matrix (memoized in ``inp.cache``)."""
+def _flip_blocks(seed: int, n: int, draws: int, first: int = 0) -> Iterator[tuple[int, np.ndarray]]:
+    """Blocks ``(start, rows)`` of :func:`rademacher` covering rows ``first`` … n − 1."""
+    for k in range(first // FLIP_BLOCK, -(-n // FLIP_BLOCK)):
+        rng = np.random.default_rng([int(seed), k])
+        rows = rng.integers(0, 2, size=(FLIP_BLOCK, draws), dtype=np.int8).astype("float64") * 2.0 - 1.0
+        lo = k * FLIP_BLOCK
+        yield lo, rows[: min(FLIP_BLOCK, n - lo)]
+
+
+def _flip_products(inp: TestInput, x: np.ndarray, draws: int) -> np.ndarray:
+    """``x @ rademacher(seed, n, draws)`` for ``x`` of shape (R, n), in bounded memory.
+
+    The flip matrix is memoized in ``inp.cache`` when it is small (the windows
+    of a study share it), else drawn block by block for each product.
+    """
+    n = x.shape[1]
     key = ("rademacher", int(inp.seed), draws)
     hit = inp.cache.get(key)
-    if not isinstance(hit, np.ndarray) or hit.shape[0] < n:
-        hit = rademacher(inp.seed, max(n, len(inp.car)), draws)
-        inp.cache[key] = hit
-    return hit[:n]
+    if isinstance(hit, np.ndarray) and hit.shape[0] >= n:
+        return np.asarray(x @ hit[:n])
+    if max(n, len(inp.car)) * draws * 8 <= _FLIP_CACHE_BYTES:
+        full = rademacher(inp.seed, max(n, len(inp.car)), draws)
+        inp.cache[key] = full
+        return np.asarray(x @ full[:n])
+    out = np.zeros((x.shape[0], draws))
+    for start, block in _flip_blocks(inp.seed, n, draws):
+        out += x[:, start : start + len(block)] @ block
+    return out
 
 
 def wild_bootstrap(inp: TestInput, idx: np.ndarray) -> TestResult:
@@ -80,7 +111,7 @@ def wild_bootstrap(inp: TestInput, idx: np.ndarray) -> TestResult:
     if b < 1:
         return not_applicable(n, f"draws must be at least 1 (got {b})")
     x = np.sort(inp.car[used])
-    mean_b = (x @ _flips(inp, n, b)) / n
+    mean_b = _flip_products(inp, x[None, :], b)[0] / n
     with np.errstate(invalid="ignore", divide="ignore"):
         var_b = np.maximum(np.sum(x * x) - n * mean_b**2, 0.0) / (n - 1)
         t_b = np.abs(mean_b / np.sqrt(var_b / n))
@@ -276,22 +307,24 @@ def wild_bootstrap_windows(inputs: Sequence[TestInput], groups: Groups) -> list[
     ssq = np.bincount(row, weights=x * x, minlength=len(size))
     width = np.where(size > 0, 1 << np.ceil(np.log2(np.maximum(size, 1))).astype(np.int64), 0)
     extreme = np.zeros(len(size))
-    flips = _flips(first, int(size.max()) if len(size) else 1, b)
     for wd in np.unique(width[width > 0]):
         rows = np.flatnonzero(width == wd)
-        span = min(int(wd), flips.shape[0])
+        span = int(min(wd, size.max()))
         local = np.full(len(size), -1)
         local[rows] = np.arange(len(rows))
-        take = local[row] >= 0
+        ent = np.flatnonzero(local[row] >= 0)  # the class's entries, by local row
+        ent = ent[np.argsort(local[row[ent]], kind="stable")]
+        ent_row = local[row[ent]]
         for lo in range(0, len(rows), _ROW_BLOCK):
             hi = min(lo + _ROW_BLOCK, len(rows))
-            blk = take & (local[row] >= lo) & (local[row] < hi)
+            a, z = np.searchsorted(ent_row, [lo, hi])
+            blk = ent[a:z]
             dense = np.zeros((hi - lo, span))
-            dense[local[row[blk]] - lo, col[blk]] = x[blk]
+            dense[ent_row[a:z] - lo, col[blk]] = x[blk]
             r = rows[lo:hi]
             nn = size[r][:, None].astype("float64")
             with np.errstate(invalid="ignore", divide="ignore"):
-                mean_b = (dense @ flips[:span]) / nn
+                mean_b = _flip_products(first, dense, b) / nn
                 var_b = np.maximum(ssq[r][:, None] - nn * mean_b**2, 0.0) / (nn - 1)
                 t_b = np.abs(mean_b / np.sqrt(var_b / nn))
                 t_b = np.where(np.isnan(t_b), 0.0, t_b)
