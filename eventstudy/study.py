@@ -412,7 +412,7 @@ class EventStudy:
         matrix product per window (no loop over groups).
         """
         from .inference.grouped import Groups
-        from .inference.resampling import _placebo_filled
+        from .inference.resampling import placebo_caar_groups
 
         if "placebo" not in {s.name for s in self.test_specs}:
             return pd.DataFrame(columns=["group_by", "group", "window", "position", "caar"])
@@ -421,12 +421,7 @@ class EventStudy:
             grouping = Groups.from_labels(labels[gb])
             groups = grouping.names
             for w, inp in inputs.items():
-                filled, ok = _placebo_filled(inp)
-                onehot = grouping.matrix(np.isfinite(inp.car))
-                total = np.asarray(onehot @ filled)
-                count = np.asarray(onehot @ ok)
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    caar = total / np.where(count > 0, count, np.nan)
+                caar = placebo_caar_groups(inp, grouping, np.isfinite(inp.car))
                 g, k = caar.shape
                 frames.append(
                     pd.DataFrame(

@@ -18,6 +18,7 @@ from .parametric import mean_t
 __all__ = [
     "placebo",
     "placebo_batch",
+    "placebo_caar_groups",
     "placebo_caars",
     "placebo_cars",
     "rademacher",
@@ -197,11 +198,7 @@ def _study_placebo_cars(inp: TestInput) -> np.ndarray:
     hit = inp.cache.get(key)
     if isinstance(hit, np.ndarray):
         return hit
-    sums = inp.cache.get("running_sums")
-    if not isinstance(sums, tuple):
-        sums = _running_sums(inp.est_resid)
-        inp.cache["running_sums"] = sums
-    cars = placebo_cars(inp.est_resid, length, sums)
+    cars = placebo_cars(inp.est_resid, length, _running(inp))
     inp.cache[key] = cars
     return cars
 
@@ -217,6 +214,56 @@ def _placebo_filled(inp: TestInput) -> tuple[np.ndarray, np.ndarray]:
     out = (np.where(ok, cars, 0.0), ok.astype("float64"))
     inp.cache[key] = out
     return out
+
+
+def _running(inp: TestInput) -> tuple[np.ndarray, np.ndarray]:
+    sums = inp.cache.get("running_sums")
+    if not isinstance(sums, tuple):
+        sums = _running_sums(inp.est_resid)
+        inp.cache["running_sums"] = sums
+    return sums
+
+
+def placebo_caar_groups(inp: TestInput, groups: Groups, mask: np.ndarray) -> np.ndarray:
+    """Placebo CAARs of every group (G × positions): the mean of the pairs' placebo CARs.
+
+    When every pair has the same window length L (no date-only extension),
+    the group sum of the placebo CARs at position k is the difference of the
+    group sums of the running sums at k + L and k (a pair with no available
+    day there adds exactly 0), so one product per grouping serves every
+    window length; the counts subtract the few pairs with no available day.
+    Otherwise the pairs' placebo CARs are summed directly. Memoized in
+    ``inp.cache``.
+    """
+    length = _placebo_length(inp)
+    key = ("placebo_groups", groups.uid, digest(mask), digest(length))
+    hit = inp.cache.get(key)
+    if isinstance(hit, np.ndarray):
+        return hit
+    n, t = inp.est_resid.shape
+    if n and t and length.min() == length.max() and length[0] <= t:
+        span = int(length[0])
+        k = t - span + 1
+        csum, ccnt = _running(inp)
+        ckey = ("running_group_sums", groups.uid, digest(mask))
+        cs = inp.cache.get(ckey)
+        if not isinstance(cs, np.ndarray):
+            cs = np.asarray(groups.matrix(mask) @ csum)
+            inp.cache[ckey] = cs
+        total = cs[:, span : span + k] - cs[:, :k]
+        rows = np.flatnonzero(mask)
+        empty_i, empty_k = np.nonzero(ccnt[rows, span : span + k] == ccnt[rows, :k])
+        empty = np.bincount(groups.codes[rows[empty_i]] * k + empty_k, minlength=groups.size * k)
+        count = groups.count(mask)[:, None] - empty.reshape(groups.size, k)
+    else:
+        filled, ok = _placebo_filled(inp)
+        onehot = groups.matrix(mask)
+        total = np.asarray(onehot @ filled)
+        count = np.asarray(onehot @ ok)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        caars = total / np.where(count > 0, count, np.nan)
+    inp.cache[key] = caars
+    return np.asarray(caars)
 
 
 def placebo(inp: TestInput, idx: np.ndarray) -> TestResult:
@@ -341,18 +388,7 @@ def placebo_batch(inp: TestInput, groups: Groups) -> BatchResult:
     """:func:`placebo` for every group of ``groups`` at once (one sparse product per window)."""
     mask = np.isfinite(inp.car)
     n = groups.count(mask)
-    key = ("placebo_groups", groups.uid, digest(mask), digest(_placebo_length(inp)))
-    hit = inp.cache.get(key)
-    if isinstance(hit, np.ndarray):
-        caars = hit
-    else:
-        filled, ok = _placebo_filled(inp)
-        onehot = groups.matrix(mask)
-        total = np.asarray(onehot @ filled)
-        count = np.asarray(onehot @ ok)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            caars = total / np.where(count > 0, count, np.nan)
-        inp.cache[key] = caars
+    caars = placebo_caar_groups(inp, groups, mask)
     have = np.isfinite(caars)
     b = have.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
