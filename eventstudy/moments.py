@@ -40,7 +40,11 @@ class WindowSums:
 
 @dataclass(frozen=True, eq=False)
 class PrefixSums:
-    """Cumulative sums (with a leading 0) over the long arrays."""
+    """Cumulative sums (with a leading 0) over the long arrays.
+
+    ``cx``/``cy`` are the centring constants per market block, and
+    ``starts`` the blocks' first positions (``Panel.starts``).
+    """
 
     used: np.ndarray
     count: np.ndarray
@@ -51,6 +55,7 @@ class PrefixSums:
     syy: np.ndarray
     cx: np.ndarray
     cy: np.ndarray
+    starts: np.ndarray
 
     def window(self, a: np.ndarray, b: np.ndarray) -> WindowSums:
         """Sums over the half-open long-array ranges ``[a, b)``."""
@@ -58,6 +63,7 @@ class PrefixSums:
         def d(c: np.ndarray) -> np.ndarray:
             return c[b] - c[a]
 
+        block = np.searchsorted(self.starts, a, side="right") - 1
         return WindowSums(
             n=d(self.count).astype("float64"),
             sx=d(self.sx),
@@ -65,8 +71,8 @@ class PrefixSums:
             sxx=d(self.sxx),
             sxy=d(self.sxy),
             syy=d(self.syy),
-            cx=self.cx[a],
-            cy=self.cy[a],
+            cx=self.cx[block],
+            cy=self.cy[block],
         )
 
 
@@ -77,32 +83,37 @@ def _block_means(values: np.ndarray, used: np.ndarray, block: np.ndarray, n_bloc
     return np.where(cnt > 0, tot / np.where(cnt > 0, cnt, 1.0), 0.0)
 
 
+def _cumsum(v: np.ndarray, dtype: type = np.float64) -> np.ndarray:
+    """Cumulative sum of ``v`` with a leading 0 (one allocation)."""
+    out: np.ndarray = np.empty(len(v) + 1, dtype=dtype)
+    out[0] = 0
+    np.cumsum(v, out=out[1:])
+    return out
+
+
 def prefix_sums(panel: Panel, with_benchmark: bool) -> PrefixSums:
     """Prefix sums of the used estimation data of ``panel`` (see the module docstring)."""
     used = np.isfinite(panel.R) & ~panel.masked
     if with_benchmark:
         used &= np.isfinite(panel.B)
     # market block of every long-array position (padding belongs to its market)
-    starts = panel.offsets - panel.pad
-    block = np.searchsorted(starts, np.arange(len(panel.R)), side="right") - 1
+    starts = panel.starts
     n_blocks = len(starts)
+    block = np.repeat(np.arange(n_blocks), np.diff(np.append(starts, len(panel.R))))
     cy_b = _block_means(panel.R, used, block, n_blocks)
     cx_b = _block_means(panel.B, used, block, n_blocks) if with_benchmark else np.zeros(n_blocks)
-    cy, cx = cy_b[block], cx_b[block]
-    y = np.where(used, panel.R - cy, 0.0)
-    x = np.where(used, panel.B - cx, 0.0) if with_benchmark else np.zeros_like(y)
-
-    def cum(v: np.ndarray) -> np.ndarray:
-        return np.concatenate([[0.0], np.cumsum(v)])
-
+    y = np.where(used, panel.R - cy_b[block], 0.0)
+    x = np.where(used, panel.B - cx_b[block], 0.0) if with_benchmark else np.zeros_like(y)
+    del block
     return PrefixSums(
         used=used,
-        count=np.concatenate([[0], np.cumsum(used, dtype=np.int64)]),
-        sx=cum(x),
-        sy=cum(y),
-        sxx=cum(x * x),
-        sxy=cum(x * y),
-        syy=cum(y * y),
-        cx=np.concatenate([cx, [0.0]]),
-        cy=np.concatenate([cy, [0.0]]),
+        count=_cumsum(used, np.int64),
+        sx=_cumsum(x),
+        sy=_cumsum(y),
+        sxx=_cumsum(x * x),
+        sxy=_cumsum(x * y),
+        syy=_cumsum(y * y),
+        cx=cx_b,
+        cy=cy_b,
+        starts=starts,
     )
