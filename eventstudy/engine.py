@@ -16,8 +16,11 @@ between the earliest and the latest possible day 0 of a date-only event.
 from __future__ import annotations
 
 import itertools
-from concurrent.futures import Executor
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, replace
+from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -27,7 +30,28 @@ from .config import StudyConfig
 from .models import Fit, LinearModel, Model
 from .panel import Panel
 
-__all__ = ["EngineOutput", "compute", "compute_chunks", "concat_outputs"]
+__all__ = [
+    "DETAILS",
+    "Detail",
+    "EngineOutput",
+    "check_detail",
+    "compute",
+    "compute_chunks",
+    "concat_outputs",
+    "iter_chunks",
+]
+
+#: How much of each pair an :class:`EngineOutput` keeps: ``"full"`` (every
+#: array) or ``"pairs"`` (per-pair quantities only; see :func:`compute`).
+Detail = Literal["full", "pairs"]
+DETAILS: tuple[str, ...] = get_args(Detail)
+
+
+def check_detail(detail: object) -> Detail:
+    """``detail`` if it is one of :data:`DETAILS`, else a ``ValueError`` naming them."""
+    if detail not in DETAILS:
+        raise ValueError(f"detail: expected one of {', '.join(map(repr, DETAILS))}, got {detail!r}")
+    return detail  # type: ignore[return-value]
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,8 +78,12 @@ class EngineOutput:
     ret, normal, ar, sar : ndarray (P, W)
     in_window : ndarray (P, W) bool
         Column within the pair's (extended) event window.
-    car, car_se, car_t, car_p, car_days : ndarray (P, C)
+    car, car_se, car_t, car_p, car_days, car_ext : ndarray (P, C)
         Per CAR window.
+    detail : {"full", "pairs"}
+        With ``"pairs"`` only the per-pair arrays are kept: ``rel`` is empty,
+        and ``est_day``, ``fit.resid``, ``evt_idx``, ``ret``, ``normal``,
+        ``ar``, ``sar`` and ``in_window`` have zero columns (P×0).
     """
 
     keep: np.ndarray
@@ -77,6 +105,7 @@ class EngineOutput:
     car_p: np.ndarray
     car_days: np.ndarray
     car_ext: np.ndarray
+    detail: Detail = "full"
 
     def reasons(self, pairs: pd.DataFrame) -> np.ndarray:
         """Exclusion reason of every pair of ``pairs`` ("" when included)."""
@@ -106,6 +135,7 @@ def compute(
     model: Model,
     rows: np.ndarray | None = None,
     need_resid: bool = True,
+    detail: Detail = "full",
 ) -> EngineOutput:
     """Run the model on the pairs ``rows`` of ``panel`` (all by default).
 
@@ -113,8 +143,15 @@ def compute(
     ``panel.pairs``. Linear models are fitted from prefix sums
     (:mod:`eventstudy.moments`); the estimation-window residuals and day
     numbers (P×T, for the tests that use them) are built only with
-    ``need_resid``.
+    ``need_resid``. With ``detail="pairs"`` the output keeps only the
+    per-pair arrays (fit parameters, σ², n, degrees of freedom, estimation
+    range, and CAR, se, t, p, days and extension per window), with the same
+    numbers as ``"full"``; the P×W event-window and P×T estimation arrays are
+    dropped (``need_resid`` is then ignored).
     """
+    detail = check_detail(detail)
+    if detail == "pairs":
+        need_resid = False
     pairs = panel.pairs
     rows = np.arange(len(pairs)) if rows is None else np.asarray(rows, dtype=np.int64)
     base_all = panel.base_all
@@ -187,6 +224,12 @@ def compute(
         tstat = car / se
     dof = fit.dof[:, None]
     pval = 2.0 * stats.t.sf(np.abs(tstat), dof)
+    if detail == "pairs":
+        none = np.empty((P, 0))
+        fit = replace(fit, resid=none)
+        est_day = np.empty((P, 0), dtype=np.int32)
+        rel, evt_idx, ret, normal, ar, sar = rel[:0], np.empty((P, 0), np.int64), none, none, none, none
+        in_window = np.empty((P, 0), dtype=bool)
     return EngineOutput(
         keep=keep,
         excluded=excluded,
@@ -207,6 +250,7 @@ def compute(
         car_p=pval,
         car_days=days,
         car_ext=car_ext,
+        detail=detail,
     )
 
 
@@ -255,11 +299,65 @@ def concat_outputs(parts: list[EngineOutput]) -> EngineOutput:
             "car_ext",
         )
     }
-    return EngineOutput(excluded=excluded, fit=fit, rel=first.rel, **arrays)
+    return EngineOutput(excluded=excluded, fit=fit, rel=first.rel, detail=first.detail, **arrays)
 
 
-def _chunk_job(args: tuple[Panel, StudyConfig, Model, np.ndarray, bool]) -> EngineOutput:
+def _chunk_job(args: tuple[Panel, StudyConfig, Model, np.ndarray, bool, Detail]) -> EngineOutput:
     return compute(*args)
+
+
+def iter_chunks(
+    panel: Panel,
+    cfg: StudyConfig,
+    model: Model,
+    chunk_size: int,
+    executor: Executor | None = None,
+    need_resid: bool = True,
+    detail: Detail = "full",
+    in_flight: int | None = None,
+) -> Iterator[EngineOutput]:
+    """Compute chunks of ``chunk_size`` consecutive pairs, yielding each output in order.
+
+    Parameters
+    ----------
+    panel, cfg, model
+        As for :func:`compute`.
+    chunk_size : int
+        Pairs per chunk.
+    executor : concurrent.futures.Executor, optional
+        Where to compute the chunks (in this process, one at a time, when
+        omitted).
+    need_resid, detail
+        As for :func:`compute`. With ``detail="pairs"`` memory stays bounded:
+        a chunk's P×W and P×T arrays are dropped before the next one.
+    in_flight : int, optional
+        Most chunks submitted to ``executor`` and not yet yielded (default:
+        twice the worker count when the executor says, else 4), so that the
+        jobs and their results do not pile up.
+
+    Yields
+    ------
+    EngineOutput
+        One per chunk; ``keep`` and ``excluded`` refer to ``panel.pairs``.
+    """
+    detail = check_detail(detail)
+    n = len(panel.pairs)
+    bounds = list(range(0, n, max(1, chunk_size))) + [n]
+    panel.prefix_sums(model.needs_benchmark)  # once, before the chunks are shipped
+    panel.used_positions(model.needs_benchmark)
+    jobs = ((panel, cfg, model, np.arange(a, b), need_resid, detail) for a, b in itertools.pairwise(bounds))
+    if executor is None:
+        for job in jobs:
+            yield _chunk_job(job)
+        return
+    limit = in_flight or 2 * int(getattr(executor, "_max_workers", 2) or 2)
+    pending: deque[Future[EngineOutput]] = deque()
+    for job in jobs:
+        pending.append(executor.submit(_chunk_job, job))
+        if len(pending) >= limit:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def compute_chunks(
@@ -269,16 +367,15 @@ def compute_chunks(
     chunk_size: int,
     executor: Executor | None = None,
     need_resid: bool = True,
+    detail: Detail = "full",
 ) -> EngineOutput:
     """Compute in chunks of ``chunk_size`` pairs, optionally on ``executor``.
 
     Chunks are disjoint, consecutive sets of pairs and results are joined in
     order, so the output does not depend on the chunk size or the executor.
+    With ``detail="pairs"`` only the per-pair arrays of each chunk are kept
+    (see :func:`compute`), so memory is bounded by the panel, one chunk's
+    work and the per-pair results.
     """
-    n = len(panel.pairs)
-    bounds = list(range(0, n, max(1, chunk_size))) + [n]
-    panel.prefix_sums(model.needs_benchmark)  # once, before the chunks are shipped
-    panel.used_positions(model.needs_benchmark)
-    jobs = [(panel, cfg, model, np.arange(a, b), need_resid) for a, b in itertools.pairwise(bounds)]
-    parts = [_chunk_job(j) for j in jobs] if executor is None else list(executor.map(_chunk_job, jobs))
+    parts = list(iter_chunks(panel, cfg, model, chunk_size, executor, need_resid, detail))
     return concat_outputs(parts)
