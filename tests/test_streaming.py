@@ -5,13 +5,16 @@
   and the executor, and drop the P×W / P×T arrays;
 * ``build_panel`` on many series (some sharing dates, some not, some starting
   after events, events restricted to some symbols) gives every series the same
-  returns, pairs and engine results as a panel of that series alone.
+  returns, pairs and engine results as a panel of that series alone;
+* ``EventStudy.run(detail="pairs")`` gives the full run's CARs, fits, CAAR and
+  per-pair tests, no abnormal-returns table, and saves, loads and renders.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,10 +22,14 @@ import pytest
 from conftest import build_synthetic, random_event_records
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
-from eventstudy import EventStudy, events_from_records
+from eventstudy import TESTS, EventStudy, StudyResult, events_from_records, load_prices, read_events
+from eventstudy.cli import app
 from eventstudy.engine import EngineOutput, compute, compute_chunks, iter_chunks
+from eventstudy.errors import InputError
 from eventstudy.panel import Panel, build_panel
+from eventstudy.persist import rerender
 
 PER_PAIR = ("keep", "est_start", "est_end", "car", "car_se", "car_t", "car_p", "car_days", "car_ext")
 FIT = ("params", "sigma2", "n", "dof")
@@ -190,3 +197,78 @@ def test_restricted_events_are_not_shared() -> None:
     bstart = panel.offsets[1]
     assert not panel.masked[bstart + 299 : bstart + 302].any()
     assert panel.masked[bstart + 309 : bstart + 312].all()
+
+
+# ----------------------------------------------------------------- study level
+@pytest.fixture(scope="module")
+def snapshot() -> tuple[EventStudy, StudyResult, StudyResult]:
+    study = EventStudy(
+        read_events().filter(start="2024-01-01"),
+        load_prices(["^HSI", "^GDAXI", "^FTSE", "ACWI"]),
+        model="market",
+        benchmark="ACWI",
+    )
+    return study, study.run(), study.run(detail="pairs")
+
+
+def test_run_pairs_detail(snapshot: tuple[EventStudy, StudyResult, StudyResult]) -> None:
+    """CARs, fits and CAAR are those of the full run; only per-pair tests, with the same numbers."""
+    _, full, light = snapshot
+    pd.testing.assert_frame_equal(full.car(), light.car())
+    pd.testing.assert_frame_equal(full.fits, light.fits)
+    pd.testing.assert_frame_equal(full.caar(), light.caar())
+    assert len(light.abnormal_returns) == 0
+    assert list(light.abnormal_returns.columns) == list(full.abnormal_returns.columns)
+    per_pair = {name for name, spec in TESTS.items() if not spec.uses_estimation}
+    assert set(light.tests()["test"]) == per_pair
+    cols = ["group_by", "group", "window", "test", "statistic", "p_value", "n", "note"]
+    ft = full.tests()
+    ft = ft[ft["test"].isin(per_pair)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(ft[cols], light.tests()[cols])
+    assert light.manifest["parameters"]["detail"] == "pairs"
+    assert sorted(light.manifest["parameters"]["tests"]) == sorted(per_pair)
+    assert "detail" not in full.manifest["parameters"]
+    assert light.market_returns == {}
+
+
+def test_run_pairs_detail_any_executor(snapshot: tuple[EventStudy, StudyResult, StudyResult]) -> None:
+    study, _, light = snapshot
+    with ThreadPoolExecutor(2) as ex:
+        other = study.run(executor=ex, chunk_size=7, detail="pairs")
+    pd.testing.assert_frame_equal(light.car(), other.car())
+    pd.testing.assert_frame_equal(light.tests(), other.tests())
+
+
+def test_run_rejects_unknown_detail(snapshot: tuple[EventStudy, StudyResult, StudyResult]) -> None:
+    with pytest.raises(InputError, match="detail"):
+        snapshot[0].run(detail="ar")  # type: ignore[arg-type]
+
+
+def test_pairs_result_save_load_report(
+    snapshot: tuple[EventStudy, StudyResult, StudyResult], tmp_path: Path
+) -> None:
+    _, _, light = snapshot
+    light.save(tmp_path / "s")
+    html = (tmp_path / "s" / "index.html").read_text("utf-8")
+    assert 'id="per-pair-only"' in html
+    assert 'id="fig-ar-event"' not in html
+    back = StudyResult.load(tmp_path / "s")
+    assert back.manifest["parameters"]["detail"] == "pairs"
+    assert len(back.abnormal_returns) == 0
+    assert len(back.car()) == len(light.car())
+    np.testing.assert_allclose(back.car()["t_stat"], light.car()["t_stat"], rtol=1e-9)
+    assert set(back.tests()["test"]) == set(light.tests()["test"])
+    rerender(tmp_path / "s")
+    assert 'id="per-pair-only"' in (tmp_path / "s" / "index.html").read_text("utf-8")
+
+
+def test_cli_detail_pairs(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "study"
+    r = runner.invoke(app, ["run", "--start", "2025-01-01", "--detail", "pairs", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert len(pd.read_csv(out / "abnormal_returns.csv")) == 0
+    assert len(pd.read_csv(out / "car.csv")) > 0
+    bad = runner.invoke(app, ["run", "--detail", "everything", "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 2
+    assert "detail" in bad.output
