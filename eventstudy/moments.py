@@ -12,6 +12,7 @@ running totals small and the differences accurate (about 1e-13 relative).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -83,7 +84,7 @@ def _block_means(values: np.ndarray, used: np.ndarray, block: np.ndarray, n_bloc
     return np.where(cnt > 0, tot / np.where(cnt > 0, cnt, 1.0), 0.0)
 
 
-def _cumsum(v: np.ndarray, dtype: type = np.float64) -> np.ndarray:
+def _cumsum(v: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
     """Cumulative sum of ``v`` with a leading 0 (one allocation)."""
     out: np.ndarray = np.empty(len(v) + 1, dtype=dtype)
     out[0] = 0
@@ -91,29 +92,46 @@ def _cumsum(v: np.ndarray, dtype: type = np.float64) -> np.ndarray:
     return out
 
 
+def _centred(values: np.ndarray, used: np.ndarray, means: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``values`` minus its block's mean where used, 0 elsewhere (one allocation)."""
+    out = np.repeat(means, lengths)
+    np.subtract(values, out, out=out)
+    out[~used] = 0.0
+    return out
+
+
 def prefix_sums(panel: Panel, with_benchmark: bool) -> PrefixSums:
-    """Prefix sums of the used estimation data of ``panel`` (see the module docstring)."""
+    """Prefix sums of the used estimation data of ``panel`` (see the module docstring).
+
+    Counts are int32 when the long arrays allow it; the sums are float64.
+    Temporaries are released as soon as possible (a universe-scale panel
+    has tens of millions of positions).
+    """
     used = np.isfinite(panel.R) & ~panel.masked
     if with_benchmark:
         used &= np.isfinite(panel.B)
     # market block of every long-array position (padding belongs to its market)
     starts = panel.starts
     n_blocks = len(starts)
-    block = np.repeat(np.arange(n_blocks), np.diff(np.append(starts, len(panel.R))))
+    lengths = np.diff(np.append(starts, len(panel.R)))
+    block = np.repeat(np.arange(n_blocks, dtype=np.int32 if n_blocks < 2**31 else np.int64), lengths)
     cy_b = _block_means(panel.R, used, block, n_blocks)
     cx_b = _block_means(panel.B, used, block, n_blocks) if with_benchmark else np.zeros(n_blocks)
-    y = np.where(used, panel.R - cy_b[block], 0.0)
-    x = np.where(used, panel.B - cx_b[block], 0.0) if with_benchmark else np.zeros_like(y)
     del block
+    count = _cumsum(used, np.int32 if len(used) < 2**31 - 1 else np.int64)
+    y = _centred(panel.R, used, cy_b, lengths)
+    x = _centred(panel.B, used, cx_b, lengths) if with_benchmark else np.zeros_like(y)
+    tmp = np.multiply(x, x)
+    sxx = _cumsum(tmp)
+    np.multiply(x, y, out=tmp)
+    sxy = _cumsum(tmp)
+    sx = _cumsum(x)
+    del x
+    np.multiply(y, y, out=tmp)
+    syy = _cumsum(tmp)
+    del tmp
+    sy = _cumsum(y)
+    del y
     return PrefixSums(
-        used=used,
-        count=_cumsum(used, np.int64),
-        sx=_cumsum(x),
-        sy=_cumsum(y),
-        sxx=_cumsum(x * x),
-        sxy=_cumsum(x * y),
-        syy=_cumsum(y * y),
-        cx=cx_b,
-        cy=cy_b,
-        starts=starts,
+        used=used, count=count, sx=sx, sy=sy, sxx=sxx, sxy=sxy, syy=syy, cx=cx_b, cy=cy_b, starts=starts
     )

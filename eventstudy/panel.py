@@ -103,6 +103,8 @@ class Panel:
         hit = self.__dict__.get(key)
         if hit is None:
             hit = np.flatnonzero(self.prefix_sums(with_benchmark).used)
+            if len(self.R) < 2**31 - 1:
+                hit = hit.astype(np.int32)
             self.__dict__[key] = hit
         return hit
 
