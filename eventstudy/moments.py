@@ -12,7 +12,6 @@ running totals small and the differences accurate (about 1e-13 relative).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -77,26 +76,35 @@ class PrefixSums:
         )
 
 
-def _block_means(values: np.ndarray, used: np.ndarray, block: np.ndarray, n_blocks: int) -> np.ndarray:
-    v = np.where(used, values, 0.0)
-    tot = np.bincount(block, weights=v, minlength=n_blocks)
-    cnt = np.bincount(block, weights=used.astype("float64"), minlength=n_blocks)
+def _block_means(
+    values: np.ndarray, unused: np.ndarray, block: np.ndarray, cnt: np.ndarray, buf: np.ndarray
+) -> np.ndarray:
+    """Mean of ``values`` over the used positions of each block (0 for a block with none).
+
+    ``buf`` (as long as ``values``) receives the values with the unused ones
+    zeroed.
+    """
+    np.copyto(buf, values)
+    buf[unused] = 0.0
+    tot = np.bincount(block, weights=buf, minlength=len(cnt))
     return np.where(cnt > 0, tot / np.where(cnt > 0, cnt, 1.0), 0.0)
 
 
-def _cumsum(v: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
-    """Cumulative sum of ``v`` with a leading 0 (one allocation)."""
-    out: np.ndarray = np.empty(len(v) + 1, dtype=dtype)
-    out[0] = 0
-    np.cumsum(v, out=out[1:])
-    return out
+def _centre(
+    values: np.ndarray, unused: np.ndarray, block: np.ndarray, means: np.ndarray, buf: np.ndarray
+) -> None:
+    """Write ``values`` minus its block's mean into ``buf``, 0 where unused."""
+    np.take(means, block, out=buf, mode="clip")  # "raise" would buffer a copy
+    np.subtract(values, buf, out=buf)
+    buf[unused] = 0.0
 
 
-def _centred(values: np.ndarray, used: np.ndarray, means: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """``values`` minus its block's mean where used, 0 elsewhere (one allocation)."""
-    out = np.repeat(means, lengths)
-    np.subtract(values, out, out=out)
-    out[~used] = 0.0
+def _products_cumsum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cumulative sum of ``a * b`` with a leading 0 (one allocation)."""
+    out: np.ndarray = np.empty(len(a) + 1)
+    out[0] = 0.0
+    np.multiply(a, b, out=out[1:])
+    np.cumsum(out[1:], out=out[1:])
     return out
 
 
@@ -104,34 +112,47 @@ def prefix_sums(panel: Panel, with_benchmark: bool) -> PrefixSums:
     """Prefix sums of the used estimation data of ``panel`` (see the module docstring).
 
     Counts are int32 when the long arrays allow it; the sums are float64.
-    Temporaries are released as soon as possible (a universe-scale panel
-    has tens of millions of positions).
+    Every cumulative sum is taken in place in its own output array and the
+    centred values are built in the buffers that become ``sx``/``sy``, so a
+    universe-scale panel (tens of millions of positions) allocates little
+    beyond the outputs.
     """
+    N = len(panel.R)
     used = np.isfinite(panel.R) & ~panel.masked
     if with_benchmark:
         used &= np.isfinite(panel.B)
+    unused = ~used
+    count: np.ndarray = np.empty(N + 1, dtype=np.int32 if N < 2**31 - 1 else np.int64)
+    count[0] = 0
+    np.cumsum(used, out=count[1:])
     # market block of every long-array position (padding belongs to its market)
     starts = panel.starts
-    n_blocks = len(starts)
-    lengths = np.diff(np.append(starts, len(panel.R)))
-    block = np.repeat(np.arange(n_blocks, dtype=np.int32 if n_blocks < 2**31 else np.int64), lengths)
-    cy_b = _block_means(panel.R, used, block, n_blocks)
-    cx_b = _block_means(panel.B, used, block, n_blocks) if with_benchmark else np.zeros(n_blocks)
-    del block
-    count = _cumsum(used, np.int32 if len(used) < 2**31 - 1 else np.int64)
-    y = _centred(panel.R, used, cy_b, lengths)
-    x = _centred(panel.B, used, cx_b, lengths) if with_benchmark else np.zeros_like(y)
-    tmp = np.multiply(x, x)
-    sxx = _cumsum(tmp)
-    np.multiply(x, y, out=tmp)
-    sxy = _cumsum(tmp)
-    sx = _cumsum(x)
-    del x
-    np.multiply(y, y, out=tmp)
-    syy = _cumsum(tmp)
-    del tmp
-    sy = _cumsum(y)
-    del y
+    ends = np.append(starts[1:], N).astype(np.int64)
+    block = np.repeat(np.arange(len(starts), dtype=np.int64), ends - starts)
+    cnt = (count[ends] - count[starts]).astype("float64")
+    sy: np.ndarray = np.empty(N + 1)
+    sy[0] = 0.0
+    y = sy[1:]
+    cy_b = _block_means(panel.R, unused, block, cnt, y)
+    _centre(panel.R, unused, block, cy_b, y)
+    if with_benchmark:
+        sx: np.ndarray = np.empty(N + 1)
+        sx[0] = 0.0
+        x = sx[1:]
+        cx_b = _block_means(panel.B, unused, block, cnt, x)
+        _centre(panel.B, unused, block, cx_b, x)
+        del block
+        sxx = _products_cumsum(x, x)
+        sxy = _products_cumsum(x, y)
+        np.cumsum(x, out=x)
+    else:
+        del block
+        cx_b = np.zeros(len(starts))
+        sx = np.zeros(N + 1)
+        sxx = np.zeros(N + 1)
+        sxy = np.zeros(N + 1)
+    syy = _products_cumsum(y, y)
+    np.cumsum(y, out=y)
     return PrefixSums(
         used=used, count=count, sx=sx, sy=sy, sxx=sxx, sxy=sxy, syy=syy, cx=cx_b, cy=cy_b, starts=starts
     )
