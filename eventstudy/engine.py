@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, replace
 from typing import Literal, get_args
@@ -254,51 +254,69 @@ def compute(
     )
 
 
-def concat_outputs(parts: list[EngineOutput]) -> EngineOutput:
-    """Join the outputs of disjoint chunks of pairs (in chunk order)."""
-    if len(parts) == 1:
-        return parts[0]
-    first = parts[0]
+_FIT_FIELDS = ("params", "sigma2", "n", "dof", "resid", "xtx_inv")
+_ARRAY_FIELDS = (
+    "keep",
+    "est_day",
+    "est_start",
+    "est_end",
+    "evt_idx",
+    "ret",
+    "normal",
+    "ar",
+    "sar",
+    "in_window",
+    "car",
+    "car_se",
+    "car_t",
+    "car_p",
+    "car_days",
+    "car_ext",
+)
+
+
+def concat_outputs(parts: Iterable[EngineOutput]) -> EngineOutput:
+    """Join the outputs of disjoint chunks of pairs (in chunk order).
+
+    ``parts`` may be any iterable (e.g. :func:`iter_chunks`); its outputs are
+    taken apart as they come and each field's chunks are released once that
+    field is joined, so the peak is the joined output plus one field's chunks
+    (not twice the output) when the caller keeps no reference to the parts.
+    """
+    first: EngineOutput | None = None
     excluded: dict[int, str] = {}
+    cols: dict[str, list[np.ndarray]] = {f: [] for f in _ARRAY_FIELDS + _FIT_FIELDS}
+    count = 0
     for p in parts:
+        count += 1
+        if first is None:
+            first = p
         excluded.update(p.excluded)
+        for f in _ARRAY_FIELDS:
+            cols[f].append(getattr(p, f))
+        for f in _FIT_FIELDS:
+            cols[f].append(getattr(p.fit, f))
+    if first is None:
+        raise ValueError("concat_outputs: no outputs to join")
+    if count == 1:
+        return first
 
     def cat(name: str) -> np.ndarray:
-        return np.concatenate([getattr(p, name) for p in parts], axis=0)
+        chunks = cols.pop(name)
+        out = np.concatenate(chunks, axis=0)
+        chunks.clear()
+        return out
 
-    def catfit(name: str) -> np.ndarray:
-        return np.concatenate([getattr(p.fit, name) for p in parts], axis=0)
-
-    inv = None if first.fit.xtx_inv is None else catfit("xtx_inv")
+    inv = cat("xtx_inv") if first.fit.xtx_inv is not None else None
     fit = Fit(
-        params=catfit("params"),
-        sigma2=catfit("sigma2"),
-        n=catfit("n"),
-        dof=catfit("dof"),
-        resid=catfit("resid"),
+        params=cat("params"),
+        sigma2=cat("sigma2"),
+        n=cat("n"),
+        dof=cat("dof"),
+        resid=cat("resid"),
         xtx_inv=inv,
     )
-    arrays = {
-        f: cat(f)
-        for f in (
-            "keep",
-            "est_day",
-            "est_start",
-            "est_end",
-            "evt_idx",
-            "ret",
-            "normal",
-            "ar",
-            "sar",
-            "in_window",
-            "car",
-            "car_se",
-            "car_t",
-            "car_p",
-            "car_days",
-            "car_ext",
-        )
-    }
+    arrays = {f: cat(f) for f in _ARRAY_FIELDS}
     return EngineOutput(excluded=excluded, fit=fit, rel=first.rel, detail=first.detail, **arrays)
 
 
@@ -377,5 +395,4 @@ def compute_chunks(
     (see :func:`compute`), so memory is bounded by the panel, one chunk's
     work and the per-pair results.
     """
-    parts = list(iter_chunks(panel, cfg, model, chunk_size, executor, need_resid, detail))
-    return concat_outputs(parts)
+    return concat_outputs(iter_chunks(panel, cfg, model, chunk_size, executor, need_resid, detail))
