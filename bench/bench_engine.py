@@ -4,6 +4,10 @@ Usage (from the repository root)::
 
     python bench/bench_engine.py [--quick | --full] [--json PATH] [--profile SxE ...] [--stream SxE ...]
 
+``--full`` (or ``--stream SxE ...``) also runs ``bench/bench_stream.py``:
+AR+CAR+t from prices streamed with ``detail="pairs"`` at 1,000,000 pairs, in
+a fresh address-space-capped process, with its peak RSS.
+
 Sizes are S securities × E events (pairs = S × E); the curve is 1k, 10k and
 100k pairs (``--quick``: 1k and 10k; ``--full`` adds 1M), and the issue's
 target point, 20,000 pairs (1,000 × 20), is always measured. Each size is
@@ -30,10 +34,6 @@ measured in three fresh subprocesses, so every peak memory is that size's own:
 
 Ratios are ours ÷ loop in pairs per second, by wall clock and by CPU time
 (the CPU ratio is less sensitive to other load on the machine).
-
-``--full`` (or ``--stream SxE ...``) also runs ``bench/bench_stream.py``:
-AR+CAR+t from prices streamed with ``detail="pairs"`` at 1,000,000 pairs, in
-a fresh address-space-capped process, with its peak RSS.
 """
 
 from __future__ import annotations
