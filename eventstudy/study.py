@@ -164,9 +164,10 @@ class EventStudy:
             ``bmp_t``, ``sign_z``, ``wilcoxon_z``, ``skew_adj_t``,
             ``wild_bootstrap``) are run, with the same numbers, and the
             manifest lists only those; per-market return series are not
-            kept (``event_dummies()`` needs a ``"full"`` run) and the report
-            says that the per-day charts are unavailable. The manifest's
-            parameters record ``"detail": "pairs"``.
+            kept (``event_dummies()`` needs a ``"full"`` run), and the report
+            leaves out the charts drawn from abnormal returns (CAAR paths,
+            daily ARs of an event) and says so. The manifest's parameters
+            record ``"detail": "pairs"``.
 
         Returns
         -------
