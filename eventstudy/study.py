@@ -201,7 +201,7 @@ class EventStudy:
         res = study._assemble(panel, out)
         manifest = dict(res.manifest)
         manifest["parameters"] = dict(manifest["parameters"]) | {"detail": detail}
-        return replace(res, manifest=manifest, market_returns={})
+        return replace(res, manifest=manifest)
 
     def _per_pair_only(self) -> EventStudy:
         """A shallow copy of this study that runs only the tests needing no estimation data."""
@@ -331,6 +331,7 @@ class EventStudy:
                     index=m.sessions.dates,
                 )
                 for m in panel.markets
+                if out.detail == "full"  # per-pair results only: no per-day series either
             },
         )
 
