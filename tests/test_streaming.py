@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -104,9 +104,9 @@ def test_setup_has_exclusions_and_padding(setup: tuple[EventStudy, Panel, Engine
 
 
 @pytest.mark.parametrize("chunk", [1, 7, 50, 100_000])
-@pytest.mark.parametrize("pool", [False, True])
+@pytest.mark.parametrize("pool", [None, "thread"])
 def test_pairs_detail_equals_compute(
-    setup: tuple[EventStudy, Panel, EngineOutput], chunk: int, pool: bool
+    setup: tuple[EventStudy, Panel, EngineOutput], chunk: int, pool: str | None
 ) -> None:
     study, panel, full = setup
     cfg = replace(study.config, car_windows=study.engine_windows())
@@ -119,6 +119,15 @@ def test_pairs_detail_equals_compute(
     _is_light(light)
     # the full chunked output is unchanged too
     _same_pairs(full, compute_chunks(panel, cfg, study.model, chunk))
+
+
+def test_pairs_detail_on_a_process_pool(setup: tuple[EventStudy, Panel, EngineOutput]) -> None:
+    study, panel, full = setup
+    cfg = replace(study.config, car_windows=study.engine_windows())
+    with ProcessPoolExecutor(2) as ex:
+        light = compute_chunks(panel, cfg, study.model, 40, ex, detail="pairs")
+    _same_pairs(full, light)
+    _is_light(light)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
