@@ -28,6 +28,7 @@ from scipy import stats
 
 from .config import StudyConfig
 from .models import Fit, LinearModel, Model
+from .moments import slice_sums
 from .panel import Panel
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "Detail",
     "EngineOutput",
     "check_detail",
+    "chunk_panel",
     "compute",
     "compute_chunks",
     "concat_outputs",
@@ -324,6 +326,67 @@ def _chunk_job(args: tuple[Panel, StudyConfig, Model, np.ndarray, bool, Detail])
     return compute(*args)
 
 
+def _sub_job(args: tuple[Panel, int, StudyConfig, Model, np.ndarray, bool, Detail]) -> EngineOutput:
+    """Compute every pair of a chunk panel cut at ``lo`` (see :func:`chunk_panel`).
+
+    Rows and long-array positions of the output are those of the whole panel.
+    """
+    sub, lo, cfg, model, rows, need_resid, detail = args
+    out = compute(sub, cfg, model, None, need_resid, detail)
+    return replace(
+        out,
+        keep=rows[out.keep],
+        excluded={int(rows[k]): why for k, why in out.excluded.items()},
+        evt_idx=out.evt_idx + lo,
+    )
+
+
+def chunk_panel(panel: Panel, cfg: StudyConfig, rows: np.ndarray, with_benchmark: bool) -> tuple[Panel, int]:
+    """The part of ``panel`` that the pairs ``rows`` read, for shipping one chunk to a worker.
+
+    Returns the chunk panel and ``lo``, the long-array position where it was
+    cut. Its long arrays, prefix sums and used positions are cut to the range
+    the pairs' estimation and event windows reach (re-indexed from ``lo``), and
+    ``pairs`` to those pairs (``base`` rebased; only the columns the engine
+    reads). :func:`compute` on it gives the very numbers it gives on
+    ``panel`` for those pairs, with ``keep``/``excluded`` positions among
+    ``rows`` and long-array positions (``evt_idx``) counted from ``lo``.
+    ``markets`` and ``day0_pos`` are left empty.
+    """
+    ps = panel.prefix_sums(with_benchmark)
+    upos = panel.used_positions(with_benchmark)
+    base = panel.base_all[rows]
+    inside = base >= 0
+    (e_lo, e_hi), (w_lo, w_hi) = cfg.estimation, cfg.window
+    if inside.any():
+        lo = int(base[inside].min()) + min(e_lo, w_lo, 0)  # day 0 itself stays inside
+        hi = int(base[inside].max()) + max(e_hi, w_hi + panel.max_ext, 0) + 1
+    else:
+        lo = hi = 0
+    starts = panel.starts
+    k0 = max(int(np.searchsorted(starts, lo, side="right")) - 1, 0)
+    k1 = max(int(np.searchsorted(starts, max(hi - 1, lo), side="right")), k0)
+    sub_starts = np.maximum(starts[k0:k1] - lo, 0)
+    pairs = panel.pairs.iloc[rows][["base", "ext", "reason"]].reset_index(drop=True)
+    pairs["base"] = np.where(inside, base - lo, -1)
+    sub = Panel(
+        markets=[],
+        pairs=pairs,
+        R=panel.R[lo:hi],
+        B=panel.B[lo:hi],
+        masked=panel.masked[lo:hi],
+        dates=panel.dates[lo:hi],
+        starts=sub_starts,
+        day0_pos={},
+        offsets=panel.offsets[k0:k1] - lo,
+        max_ext=panel.max_ext,
+    )
+    c_lo, c_hi = int(ps.count[lo]), int(ps.count[hi])
+    sub.__dict__[f"_prefix_{with_benchmark}"] = slice_sums(ps, lo, hi, k0, k1, sub_starts)
+    sub.__dict__[f"_upos_{with_benchmark}"] = upos[c_lo:c_hi] - np.asarray(lo, dtype=upos.dtype)
+    return sub, lo
+
+
 def iter_chunks(
     panel: Panel,
     cfg: StudyConfig,
@@ -344,7 +407,8 @@ def iter_chunks(
         Pairs per chunk.
     executor : concurrent.futures.Executor, optional
         Where to compute the chunks (in this process, one at a time, when
-        omitted).
+        omitted). Each submitted job carries only the part of the panel its
+        chunk reads (:func:`chunk_panel`), not the whole panel.
     need_resid, detail
         As for :func:`compute`. With ``detail="pairs"`` memory stays bounded:
         a chunk's P×W and P×T arrays are dropped before the next one.
@@ -363,15 +427,17 @@ def iter_chunks(
     bounds = list(range(0, n, max(1, chunk_size))) + [n]
     panel.prefix_sums(model.needs_benchmark)  # once, before the chunks are shipped
     panel.used_positions(model.needs_benchmark)
-    jobs = ((panel, cfg, model, np.arange(a, b), need_resid, detail) for a, b in itertools.pairwise(bounds))
+    chunks = (np.arange(a, b) for a, b in itertools.pairwise(bounds))
     if executor is None:
-        for job in jobs:
-            yield _chunk_job(job)
+        for rows in chunks:
+            yield _chunk_job((panel, cfg, model, rows, need_resid, detail))
         return
     limit = in_flight or 2 * int(getattr(executor, "_max_workers", 2) or 2)
     pending: deque[Future[EngineOutput]] = deque()
-    for job in jobs:
-        pending.append(executor.submit(_chunk_job, job))
+    for rows in chunks:
+        # each worker gets only the part of the panel its chunk reads
+        sub, lo = chunk_panel(panel, cfg, rows, model.needs_benchmark)
+        pending.append(executor.submit(_sub_job, (sub, lo, cfg, model, rows, need_resid, detail)))
         if len(pending) >= limit:
             yield pending.popleft().result()
     while pending:

@@ -17,7 +17,7 @@ import numpy as np
 
 from .panel import Panel
 
-__all__ = ["PrefixSums", "prefix_sums", "WindowSums"]
+__all__ = ["PrefixSums", "WindowSums", "prefix_sums", "slice_sums"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,6 +74,27 @@ class PrefixSums:
             cx=self.cx[block],
             cy=self.cy[block],
         )
+
+
+def slice_sums(ps: PrefixSums, lo: int, hi: int, k0: int, k1: int, starts: np.ndarray) -> PrefixSums:
+    """The sums of long-array positions ``[lo, hi)``, re-indexed from 0.
+
+    Blocks ``k0 … k1 − 1`` cover the range and ``starts`` are their rebased
+    starts. Window differences are unchanged: the cumulative sums keep their
+    values (counts are shifted by an integer).
+    """
+    return PrefixSums(
+        used=ps.used[lo:hi],
+        count=ps.count[lo : hi + 1] - ps.count[lo],
+        sx=ps.sx[lo : hi + 1],
+        sy=ps.sy[lo : hi + 1],
+        sxx=ps.sxx[lo : hi + 1],
+        sxy=ps.sxy[lo : hi + 1],
+        syy=ps.syy[lo : hi + 1],
+        cx=ps.cx[k0:k1],
+        cy=ps.cy[k0:k1],
+        starts=starts,
+    )
 
 
 def _block_means(

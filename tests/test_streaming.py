@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 
 from eventstudy import TESTS, EventStudy, StudyResult, events_from_records, load_prices, read_events
 from eventstudy.cli import app
-from eventstudy.engine import EngineOutput, compute, compute_chunks, iter_chunks
+from eventstudy.engine import EngineOutput, chunk_panel, compute, compute_chunks, iter_chunks
 from eventstudy.errors import InputError
 from eventstudy.panel import Panel, build_panel
 from eventstudy.persist import rerender
@@ -281,3 +281,28 @@ def test_cli_detail_pairs(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["run", "--detail", "everything", "--out", str(tmp_path / "x")])
     assert bad.exit_code == 2
     assert "detail" in bad.output
+
+
+@pytest.mark.parametrize("chunk", [1, 9, 64])
+def test_chunk_panels_give_every_array(setup: tuple[EventStudy, Panel, EngineOutput], chunk: int) -> None:
+    """On an executor each chunk ships only its part of the panel; every array is unchanged."""
+    study, panel, full = setup
+    cfg = replace(study.config, car_windows=study.engine_windows())
+    with ThreadPoolExecutor(2) as ex:
+        out = compute_chunks(panel, cfg, study.model, chunk, ex)
+    _same_pairs(full, out)
+    for name in WIDE:
+        a, b = getattr(full, name), getattr(out, name)
+        assert a.dtype == b.dtype and a.shape == b.shape, name
+        np.testing.assert_array_equal(a, b, err_msg=name)
+    np.testing.assert_array_equal(full.fit.resid, out.fit.resid)
+    np.testing.assert_array_equal(full.fit.xtx_inv, out.fit.xtx_inv)
+
+
+def test_chunk_panel_is_small(setup: tuple[EventStudy, Panel, EngineOutput]) -> None:
+    study, panel, _ = setup
+    rows = np.arange(10, 20)
+    sub, lo = chunk_panel(panel, study.config, rows, True)
+    assert len(sub.pairs) == 10
+    assert len(sub.R) < len(panel.R) / 2
+    np.testing.assert_array_equal(sub.R, panel.R[lo : lo + len(sub.R)])
