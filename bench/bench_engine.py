@@ -2,7 +2,11 @@
 
 Usage (from the repository root)::
 
-    python bench/bench_engine.py [--quick | --full] [--json PATH] [--profile SxE ...]
+    python bench/bench_engine.py [--quick | --full] [--json PATH] [--profile SxE ...] [--stream SxE ...]
+
+``--full`` (or ``--stream SxE ...``) also runs ``bench/bench_stream.py``:
+AR+CAR+t from prices streamed with ``detail="pairs"`` at 1,000,000 pairs, in
+a fresh address-space-capped process, with its peak RSS.
 
 Sizes are S securities × E events (pairs = S × E); the curve is 1k, 10k and
 100k pairs (``--quick``: 1k and 10k; ``--full`` adds 1M), and the issue's
@@ -723,6 +727,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="also write every measurement to this file")
     ap.add_argument("--profile", nargs="*", metavar="SxE", help="pyinstrument reports to bench/results/")
     ap.add_argument("--no-cli", action="store_true", help="skip timing the default CLI run")
+    ap.add_argument(
+        "--stream",
+        nargs="+",
+        metavar="SxE",
+        help="streamed AR+CAR+t from prices (bench/bench_stream.py) at these sizes; --full: 50000x20",
+    )
+    ap.add_argument("--stream-mem-limit-gib", type=float, default=6.0, help="address-space cap of --stream")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--profile-child", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
@@ -768,12 +779,32 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run(cmd, cwd=ROOT, timeout=a.timeout + (a.run_timeout if whole else 0), check=False)
         print(f"  profile of {S}×{E} written to {path.relative_to(ROOT)}", flush=True)
     cli_s = None if a.no_cli else time_cli()
+    stream = _stream(a)
     print(f"# load average at the end: {os.getloadavg()[0]:.1f}")
     print()
     print(report(results, target, cli_s))
+    if stream:
+        from bench import bench_stream
+
+        print()
+        print(bench_stream.report(stream))
     if a.json:
-        a.json.write_text(json.dumps({"results": results, "target": target, "cli_s": cli_s}, indent=1))
+        a.json.write_text(
+            json.dumps({"results": results, "target": target, "cli_s": cli_s, "stream": stream}, indent=1)
+        )
     return 0
+
+
+def _stream(a: argparse.Namespace) -> list[dict[str, Any]]:
+    """The streamed 1M-pair measurements of ``bench/bench_stream.py`` (``--stream``, or ``--full``)."""
+    from bench import bench_stream
+
+    sizes = [_parse_size(s) for s in a.stream] if a.stream else ([(50_000, 20)] if a.full else [])
+    out = []
+    for S, E in sizes:
+        print(f"  {S * E:>9,} pairs ({S:,} × {E}): AR+CAR+t from prices, streamed ...", flush=True)
+        out.append(bench_stream.measure(S, E, a.seed, a.chunk_size, 400, a.timeout, a.stream_mem_limit_gib))
+    return out
 
 
 if __name__ == "__main__":

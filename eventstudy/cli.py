@@ -194,6 +194,13 @@ def run(
             help="Returns spanning several sessions (a session without a price): keep (marked) or drop."
         ),
     ] = None,
+    detail: Annotated[
+        str | None,
+        typer.Option(
+            help="full (default) or pairs: per-pair results only, for very many pairs (no "
+            "abnormal_returns table; only the tests that need no estimation-window data)."
+        ),
+    ] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Run an event study and write its folder (tables, study.json, index.html)."""
@@ -258,7 +265,16 @@ def _study_kwargs(o: dict[str, Any]) -> dict[str, Any]:
             kw[key] = o[key]
     StudyConfig(**kw)  # raises InputError on an invalid combination
     _check_filters(o)
+    _check_detail(o.get("detail"))
     return kw
+
+
+def _check_detail(detail: object) -> None:
+    """``--detail`` is ``full`` or ``pairs`` (a usage error otherwise)."""
+    from .engine import DETAILS
+
+    if detail is not None and detail not in DETAILS:
+        raise InputError(f"detail: '{detail}' is not one of {', '.join(DETAILS)}")
 
 
 def _check_filters(o: dict[str, Any]) -> None:
@@ -317,7 +333,7 @@ def _run_study(o: dict[str, Any], kw: dict[str, Any]) -> tuple[Any, Path]:
             prices = load_prices(need, source=source)
     study = EventStudy(ev, prices, symbols=syms, mask_events=all_events, **kw)
     with _executor(o.get("workers"), o.get("scheduler")) as ex:
-        res = study.run(executor=ex) if ex is not None else study.run()
+        res = study.run(executor=ex, detail=o.get("detail") or "full")
     target = Path(o["out"]) if o.get("out") else Path("reports") / study.config.study_name
     res.save(target, png=bool(o.get("png")))
     _write_index(target.parent)

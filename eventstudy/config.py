@@ -214,6 +214,7 @@ class StudyConfig:
 
 
 _TOML_KEYS = {
+    "detail",
     "name",
     "events",
     "symbols",

@@ -17,7 +17,7 @@ import numpy as np
 
 from .panel import Panel
 
-__all__ = ["PrefixSums", "prefix_sums", "WindowSums"]
+__all__ = ["PrefixSums", "WindowSums", "prefix_sums", "slice_sums"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,7 +40,11 @@ class WindowSums:
 
 @dataclass(frozen=True, eq=False)
 class PrefixSums:
-    """Cumulative sums (with a leading 0) over the long arrays."""
+    """Cumulative sums (with a leading 0) over the long arrays.
+
+    ``cx``/``cy`` are the centring constants per market block, and
+    ``starts`` the blocks' first positions (``Panel.starts``).
+    """
 
     used: np.ndarray
     count: np.ndarray
@@ -51,6 +55,7 @@ class PrefixSums:
     syy: np.ndarray
     cx: np.ndarray
     cy: np.ndarray
+    starts: np.ndarray
 
     def window(self, a: np.ndarray, b: np.ndarray) -> WindowSums:
         """Sums over the half-open long-array ranges ``[a, b)``."""
@@ -58,6 +63,7 @@ class PrefixSums:
         def d(c: np.ndarray) -> np.ndarray:
             return c[b] - c[a]
 
+        block = np.searchsorted(self.starts, a, side="right") - 1
         return WindowSums(
             n=d(self.count).astype("float64"),
             sx=d(self.sx),
@@ -65,44 +71,109 @@ class PrefixSums:
             sxx=d(self.sxx),
             sxy=d(self.sxy),
             syy=d(self.syy),
-            cx=self.cx[a],
-            cy=self.cy[a],
+            cx=self.cx[block],
+            cy=self.cy[block],
         )
 
 
-def _block_means(values: np.ndarray, used: np.ndarray, block: np.ndarray, n_blocks: int) -> np.ndarray:
-    v = np.where(used, values, 0.0)
-    tot = np.bincount(block, weights=v, minlength=n_blocks)
-    cnt = np.bincount(block, weights=used.astype("float64"), minlength=n_blocks)
+def slice_sums(ps: PrefixSums, lo: int, hi: int, k0: int, k1: int, starts: np.ndarray) -> PrefixSums:
+    """The sums of long-array positions ``[lo, hi)``, re-indexed from 0.
+
+    Blocks ``k0 … k1 − 1`` cover the range and ``starts`` are their rebased
+    starts. Window differences are unchanged: the cumulative sums keep their
+    values (counts are shifted by an integer).
+    """
+    return PrefixSums(
+        used=ps.used[lo:hi],
+        count=ps.count[lo : hi + 1] - ps.count[lo],
+        sx=ps.sx[lo : hi + 1],
+        sy=ps.sy[lo : hi + 1],
+        sxx=ps.sxx[lo : hi + 1],
+        sxy=ps.sxy[lo : hi + 1],
+        syy=ps.syy[lo : hi + 1],
+        cx=ps.cx[k0:k1],
+        cy=ps.cy[k0:k1],
+        starts=starts,
+    )
+
+
+def _block_means(
+    values: np.ndarray, unused: np.ndarray, block: np.ndarray, cnt: np.ndarray, buf: np.ndarray
+) -> np.ndarray:
+    """Mean of ``values`` over the used positions of each block (0 for a block with none).
+
+    ``buf`` (as long as ``values``) receives the values with the unused ones
+    zeroed.
+    """
+    np.copyto(buf, values)
+    buf[unused] = 0.0
+    tot = np.bincount(block, weights=buf, minlength=len(cnt))
     return np.where(cnt > 0, tot / np.where(cnt > 0, cnt, 1.0), 0.0)
 
 
+def _centre(
+    values: np.ndarray, unused: np.ndarray, block: np.ndarray, means: np.ndarray, buf: np.ndarray
+) -> None:
+    """Write ``values`` minus its block's mean into ``buf``, 0 where unused."""
+    np.take(means, block, out=buf, mode="clip")  # "raise" would buffer a copy
+    np.subtract(values, buf, out=buf)
+    buf[unused] = 0.0
+
+
+def _products_cumsum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cumulative sum of ``a * b`` with a leading 0 (one allocation)."""
+    out: np.ndarray = np.empty(len(a) + 1)
+    out[0] = 0.0
+    np.multiply(a, b, out=out[1:])
+    np.cumsum(out[1:], out=out[1:])
+    return out
+
+
 def prefix_sums(panel: Panel, with_benchmark: bool) -> PrefixSums:
-    """Prefix sums of the used estimation data of ``panel`` (see the module docstring)."""
+    """Prefix sums of the used estimation data of ``panel`` (see the module docstring).
+
+    Counts are int32 when the long arrays allow it; the sums are float64.
+    Every cumulative sum is taken in place in its own output array and the
+    centred values are built in the buffers that become ``sx``/``sy``, so a
+    universe-scale panel (tens of millions of positions) allocates little
+    beyond the outputs.
+    """
+    N = len(panel.R)
     used = np.isfinite(panel.R) & ~panel.masked
     if with_benchmark:
         used &= np.isfinite(panel.B)
+    unused = ~used
+    count: np.ndarray = np.empty(N + 1, dtype=np.int32 if N < 2**31 - 1 else np.int64)
+    count[0] = 0
+    np.cumsum(used, out=count[1:])
     # market block of every long-array position (padding belongs to its market)
-    starts = panel.offsets - panel.pad
-    block = np.searchsorted(starts, np.arange(len(panel.R)), side="right") - 1
-    n_blocks = len(starts)
-    cy_b = _block_means(panel.R, used, block, n_blocks)
-    cx_b = _block_means(panel.B, used, block, n_blocks) if with_benchmark else np.zeros(n_blocks)
-    cy, cx = cy_b[block], cx_b[block]
-    y = np.where(used, panel.R - cy, 0.0)
-    x = np.where(used, panel.B - cx, 0.0) if with_benchmark else np.zeros_like(y)
-
-    def cum(v: np.ndarray) -> np.ndarray:
-        return np.concatenate([[0.0], np.cumsum(v)])
-
+    starts = panel.starts
+    ends = np.append(starts[1:], N).astype(np.int64)
+    block = np.repeat(np.arange(len(starts), dtype=np.int64), ends - starts)
+    cnt = (count[ends] - count[starts]).astype("float64")
+    sy: np.ndarray = np.empty(N + 1)
+    sy[0] = 0.0
+    y = sy[1:]
+    cy_b = _block_means(panel.R, unused, block, cnt, y)
+    _centre(panel.R, unused, block, cy_b, y)
+    if with_benchmark:
+        sx: np.ndarray = np.empty(N + 1)
+        sx[0] = 0.0
+        x = sx[1:]
+        cx_b = _block_means(panel.B, unused, block, cnt, x)
+        _centre(panel.B, unused, block, cx_b, x)
+        del block
+        sxx = _products_cumsum(x, x)
+        sxy = _products_cumsum(x, y)
+        np.cumsum(x, out=x)
+    else:
+        del block
+        cx_b = np.zeros(len(starts))
+        sx = np.zeros(N + 1)
+        sxx = np.zeros(N + 1)
+        sxy = np.zeros(N + 1)
+    syy = _products_cumsum(y, y)
+    np.cumsum(y, out=y)
     return PrefixSums(
-        used=used,
-        count=np.concatenate([[0], np.cumsum(used, dtype=np.int64)]),
-        sx=cum(x),
-        sy=cum(y),
-        sxx=cum(x * x),
-        sxy=cum(x * y),
-        syy=cum(y * y),
-        cx=np.concatenate([cx, [0.0]]),
-        cy=np.concatenate([cy, [0.0]]),
+        used=used, count=count, sx=sx, sy=sy, sxx=sxx, sxy=sxy, syy=syy, cx=cx_b, cy=cy_b, starts=starts
     )

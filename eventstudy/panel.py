@@ -1,9 +1,16 @@
 """Event×market panel: returns on session grids, day 0 per pair, masks, windows.
 
 All markets' returns are laid end to end in one long array (each market padded
-with NaN on both sides), so that every pair's estimation and event windows are
-plain integer index matrices ``base + offsets`` — the whole study is gathered
-with one fancy-indexing operation per array, without a loop over pairs.
+with NaN on the sides its windows reach past its data), so that every pair's
+estimation and event windows are plain integer index matrices
+``base + offsets`` — the whole study is gathered with one fancy-indexing
+operation per array, without a loop over pairs.
+
+Everything that depends only on a price series' dates (its session grid, where
+its rows fall on it, the benchmark returns, day 0 of every event, the
+confounding mask) is computed once per distinct set of dates and shared by
+the series that have them, so a universe of securities on one calendar costs
+a few numpy operations per security.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from .calendars import Sessions, data_sessions, day0_bounds, exchange_sessions
 from .config import StudyConfig
 from .events import Events
 from .markets import get_market
-from .returns import MarketReturns, market_returns
+from .returns import Alignment, MarketReturns, align_dates, aligned_returns
 from .sources.base import Prices
 
 __all__ = ["Panel", "build_panel", "market_sessions"]
@@ -55,8 +62,10 @@ class Panel:
         Long array: session within the mask of some event of that market.
     dates : ndarray of datetime64[ns]
         Long array of session dates (NaT in padding).
-    pad : int
-        Padding on each side of each market's block.
+    starts : ndarray of int
+        Start of each market's block in the long arrays (its left padding
+        first); a block ends where the next one starts. Padding is as wide
+        as the market's windows reach past its data (often none).
     day0_pos : dict
         Per market: (event index array, earliest grid position, latest grid
         position) of all events used for masking and overlap flags.
@@ -72,7 +81,7 @@ class Panel:
     B: np.ndarray
     masked: np.ndarray
     dates: np.ndarray
-    pad: int
+    starts: np.ndarray
     day0_pos: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
     offsets: np.ndarray
     max_ext: int
@@ -94,6 +103,8 @@ class Panel:
         hit = self.__dict__.get(key)
         if hit is None:
             hit = np.flatnonzero(self.prefix_sums(with_benchmark).used)
+            if len(self.R) < 2**31 - 1:
+                hit = hit.astype(np.int32)
             self.__dict__[key] = hit
         return hit
 
@@ -128,13 +139,26 @@ class _EventArrays:
             symbols=t["symbols"].to_numpy(dtype=object),
         )
 
+    @functools.cached_property
+    def _restricted(self) -> np.ndarray:
+        return np.flatnonzero(self.symbols != "")
+
+    @functools.cached_property
+    def _open(self) -> np.ndarray:
+        out = np.ones(len(self.symbols), dtype=bool)
+        out[self._restricted] = False
+        return out
+
     def applies_to(self, symbol: str) -> np.ndarray:
-        """Which events apply to ``symbol`` (an empty ``symbols`` field means all)."""
-        restricted = self.symbols != ""
-        out = ~restricted
-        if restricted.any():
-            out = out.copy()
-            out[restricted] = [symbol in str(s).split() for s in self.symbols[restricted]]
+        """Which events apply to ``symbol`` (an empty ``symbols`` field means all).
+
+        The returned array may be shared between calls: do not modify it.
+        """
+        r = self._restricted
+        if len(r) == 0:
+            return self._open
+        out = self._open.copy()
+        out[r] = [symbol in str(s).split() for s in self.symbols[r]]
         return out
 
 
@@ -169,6 +193,98 @@ def _positions(
     return grid_pos(e_full), grid_pos(l_full), d0, d1
 
 
+@dataclass(frozen=True, eq=False)
+class _Grid:
+    """What a price series' dates determine (shared by series with equal dates)."""
+
+    sessions: Sessions
+    al: Alignment
+    lo: int
+    n: int
+    dates: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class _Timing:
+    """Day 0s and the confounding mask of one grid for one selection of events.
+
+    ``p0`` is the earliest day 0's grid position, ``inside`` whether it is in
+    the data; ``left``/``right`` the padding the pairs' windows need.
+    """
+
+    mask_ev: np.ndarray
+    mp0: np.ndarray
+    mp1: np.ndarray
+    masked: np.ndarray
+    ev: np.ndarray
+    p0: np.ndarray
+    d0: np.ndarray
+    d1: np.ndarray
+    inside: np.ndarray
+    ext: np.ndarray
+    left: int
+    right: int
+
+
+def _date_key(index: pd.DatetimeIndex) -> tuple[Any, bytes]:
+    return index.dtype, np.asarray(index.asi8).tobytes()
+
+
+def _grid(sym: str, close: pd.Series, events: Events, cfg: StudyConfig, bench: pd.Series | None) -> _Grid:
+    sess = market_sessions(sym, close, events, cfg.calendar)
+    al = align_dates(close.index, sess, cfg.returns, bench)
+    lo = sess.bounds(close.index[0], close.index[-1])[0]
+    return _Grid(sess, al, lo, len(al.span), al.grid.dates.to_numpy())
+
+
+def _timing(
+    g: _Grid,
+    study_ev: _EventArrays,
+    mask_ev: _EventArrays,
+    msel: np.ndarray,
+    sel: np.ndarray,
+    cfg: StudyConfig,
+    max_ext: int,
+) -> _Timing:
+    n = g.n
+    a, b = cfg.mask
+    # confounding mask from every event of this market in the mask set
+    mp0, mp1, _, _ = _positions(g.sessions, g.lo, n, mask_ev, msel)
+    diff = np.zeros(n + 1, dtype=np.int64)
+    mlo = np.clip(mp0 + a, 0, n)
+    mhi = np.clip(mp1 + b + 1, 0, n)
+    ok = mlo < mhi
+    np.add.at(diff, mlo[ok], 1)
+    np.add.at(diff, mhi[ok], -1)
+    masked = np.cumsum(diff[:n]) > 0
+    # pairs: events of the study that apply to this market
+    p0, p1, d0, d1 = _positions(g.sessions, g.lo, n, study_ev, sel)
+    inside = (p0 >= 0) & (p0 < n)
+    ext = np.where(inside, np.clip(np.minimum(p1, n - 1) - p0, 0, max_ext), 0)
+    # padding: how far the windows of the pairs reach before and after the data
+    (e_lo, e_hi), (w_lo, w_hi) = cfg.estimation, cfg.window
+    left = right = 0
+    if inside.any():
+        q = p0[inside]
+        left = max(0, -(int(q.min()) + min(e_lo, w_lo)))
+        right = max(0, int(q.max()) + max(e_hi, w_hi + max_ext) - (n - 1))
+    return _Timing(
+        np.flatnonzero(msel), mp0, mp1, masked, np.flatnonzero(sel), p0, d0, d1, inside, ext, left, right
+    )
+
+
+def _reasons(sym: str, g: _Grid, t: _Timing, out: np.ndarray, at: int) -> None:
+    """Write the exclusion reasons of the pairs of ``sym`` whose day 0 is outside its data."""
+    first = pd.Timestamp(g.dates[0]).date()
+    last = pd.Timestamp(g.dates[-1]).date()
+    for j in np.flatnonzero(~t.inside):
+        out[at + j] = (
+            f"day 0 is before the first price of {sym} ({first})"
+            if t.p0[j] < 0
+            else f"day 0 is after the last price of {sym} ({last})"
+        )
+
+
 def build_panel(
     events: Events,
     prices: Prices,
@@ -177,104 +293,94 @@ def build_panel(
     mask_events: Events,
     needs_benchmark: bool,
 ) -> Panel:
-    """Assemble returns, day-0 alignment, confounding masks and pairs."""
+    """Assemble returns, day-0 alignment, confounding masks and pairs.
+
+    Series with equal dates (and calendar, and events that apply) share
+    their session grid, day-0 positions and masks, computed once.
+    """
     bench = prices[cfg.benchmark] if (needs_benchmark and cfg.benchmark) else None
-    e_lo, e_hi = cfg.estimation
-    w_lo, w_hi = cfg.window
     # a local calendar day contains one close of a market, two at most around
     # a daylight-saving change, so the earliest and latest possible day 0 are
     # at most two sessions apart
     max_ext = 2
-    pad = max(abs(e_lo), abs(w_lo), abs(w_hi) + max_ext, abs(e_hi)) + 1
     study_ev = _EventArrays.of(events)
     mask_ev = _EventArrays.of(mask_events)
-    markets: list[MarketReturns] = []
-    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("ev", "mk", "d0", "d1", "base", "ext", "reason")}
-    blocks_r: list[np.ndarray] = []
-    blocks_b: list[np.ndarray] = []
-    blocks_m: list[np.ndarray] = []
-    blocks_d: list[np.ndarray] = []
-    offsets: list[int] = []
-    day0_pos: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-    cursor = 0
-    nanpad = np.full(pad, np.nan)
-    falsepad = np.zeros(pad, bool)
-    natpad = np.full(pad, np.datetime64("NaT", "ns"))
-    a, b = cfg.mask
-    for mk, sym in enumerate(symbols):
+    grids: dict[tuple[str | None, tuple[Any, bytes]], _Grid] = {}
+    timings: dict[tuple[int, bytes, bytes], _Timing] = {}
+    layout: list[tuple[_Grid, _Timing]] = []
+    for sym in symbols:
         close = prices[sym]
-        sess = market_sessions(sym, close, events, cfg.calendar)
-        mr = market_returns(sym, close, sess, cfg.returns, bench, drop_gaps=cfg.gaps == "drop")
-        markets.append(mr)
-        n = len(mr.sessions.dates)
-        lo = sess.bounds(close.index[0], close.index[-1])[0]
-        # confounding mask from every event of this market in the mask set
-        msel = mask_ev.applies_to(sym)
-        mp0, mp1, _, _ = _positions(sess, lo, n, mask_ev, msel)
-        diff = np.zeros(n + 1, dtype=np.int64)
-        mlo = np.clip(mp0 + a, 0, n)
-        mhi = np.clip(mp1 + b + 1, 0, n)
-        ok = mlo < mhi
-        np.add.at(diff, mlo[ok], 1)
-        np.add.at(diff, mhi[ok], -1)
-        masked = np.cumsum(diff[:n]) > 0
-        day0_pos[sym] = (np.flatnonzero(msel), mp0, mp1)
-        # pairs: events of the study that apply to this market
-        sel = study_ev.applies_to(sym)
-        p0, p1, d0, d1 = _positions(sess, lo, n, study_ev, sel)
-        inside = (p0 >= 0) & (p0 < n)
-        first, last = mr.sessions.dates[0].date(), mr.sessions.dates[-1].date()
-        reason = np.where(
-            inside,
-            "",
-            np.where(
-                p0 < 0,
-                f"day 0 is before the first price of {sym} ({first})",
-                f"day 0 is after the last price of {sym} ({last})",
-            ),
-        ).astype(object)
-        cols["ev"].append(np.flatnonzero(sel))
-        cols["mk"].append(np.full(int(sel.sum()), mk))
-        cols["d0"].append(d0)
-        cols["d1"].append(d1)
-        cols["base"].append(np.where(inside, cursor + pad + p0, -1))
-        cols["ext"].append(np.where(inside, np.clip(np.minimum(p1, n - 1) - p0, 0, max_ext), 0))
-        cols["reason"].append(reason)
-        blocks_r += [nanpad, mr.ret, nanpad]
-        blocks_b += [nanpad, mr.bench if mr.bench is not None else np.full(n, np.nan), nanpad]
-        blocks_m += [falsepad, masked, falsepad]
-        blocks_d += [natpad, mr.sessions.dates.to_numpy(), natpad]
-        offsets.append(cursor + pad)
-        cursor += n + 2 * pad
-    cat = {k: (np.concatenate(v) if v else np.empty(0)) for k, v in cols.items()}
-    ev_idx = cat["ev"].astype(np.int64)
-    d0 = pd.DatetimeIndex(cat["d0"].astype("datetime64[ns]"))
-    d1 = pd.DatetimeIndex(cat["d1"].astype("datetime64[ns]"))
+        mkt = get_market(sym)
+        gkey = (cfg.calendar or (mkt.calendar if mkt else None), _date_key(close.index))
+        g = grids.get(gkey)
+        if g is None:
+            g = grids[gkey] = _grid(sym, close, events, cfg, bench)
+        msel, sel = mask_ev.applies_to(sym), study_ev.applies_to(sym)
+        tkey = (id(g), msel.tobytes(), sel.tobytes())
+        t = timings.get(tkey)
+        if t is None:
+            t = timings[tkey] = _timing(g, study_ev, mask_ev, msel, sel, cfg, max_ext)
+        layout.append((g, t))
+    # block k = [left padding, data, right padding], laid end to end
+    widths = np.asarray([t.left + g.n + t.right for g, t in layout], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64) if len(widths) else widths
+    offsets = starts + np.asarray([t.left for _, t in layout], dtype=np.int64)
+    total = int(widths.sum())
+    R = np.full(total, np.nan)
+    B = np.full(total, np.nan)
+    masked = np.zeros(total, dtype=bool)
+    dates = np.full(total, np.datetime64("NaT", "ns"))
+    counts = np.asarray([len(t.ev) for _, t in layout], dtype=np.int64)
+    reason = np.full(int(counts.sum()), "", dtype=object)
+    markets: list[MarketReturns] = []
+    day0_pos: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    drop = cfg.gaps == "drop"
+    at = 0
+    for sym, (g, t), o in zip(symbols, layout, offsets.tolist(), strict=True):
+        sl = slice(o, o + g.n)
+        markets.append(aligned_returns(sym, prices[sym], g.al, cfg.returns, drop, out=R[sl]))
+        if g.al.bench is not None:
+            B[sl] = g.al.bench
+        masked[sl] = t.masked
+        dates[sl] = g.dates
+        day0_pos[sym] = (t.mask_ev, t.mp0, t.mp1)
+        if not t.inside.all():
+            _reasons(sym, g, t, reason, at)
+        at += len(t.ev)
+
+    def cat(name: str, dtype: Any) -> np.ndarray:
+        parts = [getattr(t, name) for _, t in layout]
+        return np.concatenate(parts).astype(dtype) if parts else np.empty(0, dtype)
+
+    ev_idx = cat("ev", np.int64)
+    mk = np.repeat(np.arange(len(layout), dtype=np.int64), counts)
+    inside = cat("inside", bool)
+    base = np.where(inside, np.repeat(offsets, counts) + cat("p0", np.int64), -1)
+    d0 = pd.DatetimeIndex(cat("d0", "datetime64[ns]"))
+    d1 = pd.DatetimeIndex(cat("d1", "datetime64[ns]"))
     pairs = pd.DataFrame(
         {
             "event_id": study_ev.ids[ev_idx],
-            "symbol": np.asarray(symbols, dtype=object)[cat["mk"].astype(np.int64)]
-            if len(ev_idx)
-            else np.empty(0, dtype=object),
+            "symbol": np.asarray(symbols, dtype=object)[mk] if len(ev_idx) else np.empty(0, dtype=object),
             "ev": ev_idx,
-            "mk": cat["mk"].astype(np.int64),
+            "mk": mk,
             "day0": d0,
             "day0_latest": d1,
             "day0_uncertain": np.asarray((d0 != d1) & ~d1.isna()),
-            "base": cat["base"].astype(np.int64),
-            "ext": cat["ext"].astype(np.int64),
-            "reason": cat["reason"].astype(object),
+            "base": base.astype(np.int64),
+            "ext": cat("ext", np.int64),
+            "reason": reason,
         }
     )
     return Panel(
         markets=markets,
         pairs=pairs,
-        R=np.concatenate(blocks_r) if blocks_r else np.empty(0),
-        B=np.concatenate(blocks_b) if blocks_b else np.empty(0),
-        masked=np.concatenate(blocks_m) if blocks_m else np.empty(0, bool),
-        dates=np.concatenate(blocks_d) if blocks_d else np.empty(0, "datetime64[ns]"),
-        pad=pad,
+        R=R,
+        B=B,
+        masked=masked,
+        dates=dates,
+        starts=starts,
         day0_pos=day0_pos,
-        offsets=np.asarray(offsets, dtype=np.int64),
+        offsets=offsets,
         max_ext=max_ext,
     )

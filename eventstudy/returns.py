@@ -24,7 +24,15 @@ import pandas as pd
 
 from .calendars import Sessions
 
-__all__ = ["MarketReturns", "ReturnKind", "interval_returns", "market_returns"]
+__all__ = [
+    "Alignment",
+    "MarketReturns",
+    "ReturnKind",
+    "align_dates",
+    "aligned_returns",
+    "interval_returns",
+    "market_returns",
+]
 
 ReturnKind = Literal["simple", "log"]
 
@@ -67,20 +75,50 @@ class MarketReturns:
     off_session: list[str]
 
 
-def market_returns(
-    symbol: str,
-    close: pd.Series,
+@dataclass(frozen=True, eq=False)
+class Alignment:
+    """Where a price series' rows fall on its market's session grid.
+
+    Depends only on the series' dates, the sessions and the benchmark, so
+    series with equal dates share one alignment (see
+    :func:`eventstudy.panel.build_panel`). Arrays are shared and must not be
+    modified.
+
+    Attributes
+    ----------
+    grid : Sessions
+        Sessions from the first to the last price row.
+    on : ndarray of bool
+        Price rows dated on a session.
+    pos : ndarray of int
+        Grid position of each such row.
+    all_on : bool
+        Every price row is on a session (``on`` selects everything).
+    span : ndarray of int
+        Sessions spanned by the return ending at each grid position.
+    off_session : list of str
+        Dates of the rows that are not sessions.
+    bench : ndarray or None
+        Benchmark return over the same intervals, per session.
+    """
+
+    grid: Sessions
+    on: np.ndarray
+    pos: np.ndarray
+    all_on: bool
+    span: np.ndarray
+    off_session: list[str]
+    bench: np.ndarray | None
+
+
+def align_dates(
+    index: pd.DatetimeIndex,
     sessions: Sessions,
     kind: ReturnKind,
     bench_close: pd.Series | None = None,
-    drop_gaps: bool = False,
-) -> MarketReturns:
-    """Compute ``symbol``'s returns on ``sessions`` (see module docstring).
-
-    With ``drop_gaps`` a return spanning several sessions is set to NaN (the
-    span is still recorded in ``span`` for the data-quality report).
-    """
-    cidx = close.index.as_unit("ns")
+) -> Alignment:
+    """Place the price dates ``index`` on ``sessions`` (see :class:`Alignment`)."""
+    cidx = index.as_unit("ns")
     cns = np.asarray(cidx.asi8)
     lo, hi = sessions.bounds(cidx[0], cidx[-1])
     grid = Sessions(
@@ -94,14 +132,9 @@ def market_returns(
     on = (where < n) & (gns[np.minimum(where, n - 1)] == cns)
     off = [str(d.date()) for d in cidx[~on]]
     pos = where[on]
-    levels = close.to_numpy(dtype="float64")[on]
-    ret = np.full(n, np.nan)
-    ret[pos] = interval_returns(levels, kind)
     span = np.zeros(n, dtype=np.int64)
     if len(pos) > 1:
         span[pos[1:]] = np.diff(pos)
-    if drop_gaps:
-        ret[span > 1] = np.nan
     bench = None
     if bench_close is not None:
         b = bench_close.to_numpy(dtype="float64")
@@ -111,4 +144,51 @@ def market_returns(
         lv[cns[on] > bns[-1]] = np.nan  # no stale levels past its data
         bench = np.full(n, np.nan)
         bench[pos] = interval_returns(lv, kind)
-    return MarketReturns(symbol, grid, ret, bench, span, off)
+    return Alignment(grid, on, pos, bool(on.all()), span, off, bench)
+
+
+def aligned_returns(
+    symbol: str,
+    close: pd.Series,
+    al: Alignment,
+    kind: ReturnKind,
+    drop_gaps: bool = False,
+    out: np.ndarray | None = None,
+) -> MarketReturns:
+    """``symbol``'s returns on the grid of ``al`` (the alignment of ``close``'s dates).
+
+    ``out``, when given, is a float64 array as long as the grid (e.g. a slice
+    of a larger array) that receives the returns and becomes ``ret``.
+    """
+    levels = close.to_numpy(dtype="float64")
+    if not al.all_on:
+        levels = levels[al.on]
+    n = len(al.span)
+    if out is None:
+        ret = np.full(n, np.nan)
+    else:
+        if out.shape != (n,):
+            raise ValueError(f"out: expected shape ({n},), got {out.shape}")
+        ret = out
+        ret.fill(np.nan)
+    ret[al.pos] = interval_returns(levels, kind)
+    if drop_gaps:
+        ret[al.span > 1] = np.nan
+    return MarketReturns(symbol, al.grid, ret, al.bench, al.span, list(al.off_session))
+
+
+def market_returns(
+    symbol: str,
+    close: pd.Series,
+    sessions: Sessions,
+    kind: ReturnKind,
+    bench_close: pd.Series | None = None,
+    drop_gaps: bool = False,
+) -> MarketReturns:
+    """Compute ``symbol``'s returns on ``sessions`` (see module docstring).
+
+    With ``drop_gaps`` a return spanning several sessions is set to NaN (the
+    span is still recorded in ``span`` for the data-quality report).
+    """
+    al = align_dates(close.index, sessions, kind, bench_close)
+    return aligned_returns(symbol, close, al, kind, drop_gaps)

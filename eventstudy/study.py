@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import replace
@@ -12,7 +13,7 @@ import pandas as pd
 
 from .analysis.multitest import adjust_car_table, adjust_tests_table
 from .config import DEFAULT_CAR_WINDOWS, StudyConfig, Window, format_window
-from .engine import EngineOutput, compute_chunks
+from .engine import DETAILS, Detail, EngineOutput, compute_chunks
 from .errors import DataError, InputError
 from .events import Events
 from .inference import TestInput, get_tests
@@ -138,7 +139,9 @@ class EventStudy:
         self.mask_events = mask_events if mask_events is not None else events
         self.test_specs = get_tests(list(tests) if tests is not None else None)
 
-    def run(self, executor: Executor | None = None, chunk_size: int = 20_000) -> StudyResult:
+    def run(
+        self, executor: Executor | None = None, chunk_size: int = 20_000, detail: Detail = "full"
+    ) -> StudyResult:
         """Compute the study.
 
         Parameters
@@ -149,6 +152,22 @@ class EventStudy:
             depend on the executor.
         chunk_size : int
             Pairs per chunk of work (bounds memory; default 20,000).
+        detail : {"full", "pairs"}
+            ``"full"`` (default) builds every table. ``"pairs"`` is for
+            universe-scale studies (a million pairs): the engine keeps only
+            per-pair results, chunk by chunk, so neither the long
+            abnormal-returns table nor any pairs × days array is built.
+            ``car()``, ``fits`` and the CAAR table are complete and
+            identical to ``"full"``; ``abnormal_returns`` is empty; only the
+            requested tests that need no estimation-window data
+            (``TestSpec.uses_estimation`` false: ``csect_t``, ``patell_z``,
+            ``bmp_t``, ``sign_z``, ``wilcoxon_z``, ``skew_adj_t``,
+            ``wild_bootstrap``) are run, with the same numbers, and the
+            manifest lists only those; per-market return series are not
+            kept (``event_dummies()`` needs a ``"full"`` run), and the report
+            leaves out the charts drawn from abnormal returns (CAAR paths,
+            daily ARs of an event) and says so. The manifest's parameters
+            record ``"detail": "pairs"``.
 
         Returns
         -------
@@ -156,23 +175,39 @@ class EventStudy:
 
         Raises
         ------
+        InputError
+            When ``detail`` is not one of ``"full"``, ``"pairs"``.
         DataError
             When every pair is excluded (the message gives the reasons).
         """
+        if detail not in DETAILS:
+            raise InputError(f"detail: expected one of {', '.join(map(repr, DETAILS))}, got {detail!r}")
         cfg = self.config
         panel = build_panel(
             self.events, self.prices, self.symbols, cfg, self.mask_events, self.model.needs_benchmark
         )
         if len(panel.pairs) == 0:
             raise DataError("no event applies to the chosen markets (check the events' symbols column)")
+        study = self if detail == "full" else self._per_pair_only()
         ecfg = replace(cfg, car_windows=self.engine_windows())
-        need_resid = any(spec.uses_estimation for spec in self.test_specs)
-        out = compute_chunks(panel, ecfg, self.model, chunk_size, executor, need_resid)
+        need_resid = any(spec.uses_estimation for spec in study.test_specs)
+        out = compute_chunks(panel, ecfg, self.model, chunk_size, executor, need_resid, detail)
         if len(out.keep) == 0:
             reasons = pd.Series(out.reasons(panel.pairs)).value_counts()
             top = "; ".join(f"{n} × {r}" for r, n in reasons.items())
             raise DataError(f"every event×market pair was excluded: {top}")
-        return self._assemble(panel, out)
+        if detail == "full":
+            return self._assemble(panel, out)
+        res = study._assemble(panel, out)
+        manifest = dict(res.manifest)
+        manifest["parameters"] = dict(manifest["parameters"]) | {"detail": detail}
+        return replace(res, manifest=manifest)
+
+    def _per_pair_only(self) -> EventStudy:
+        """A shallow copy of this study that runs only the tests needing no estimation data."""
+        light = copy.copy(self)
+        light.test_specs = [spec for spec in self.test_specs if not spec.uses_estimation]
+        return light
 
     def engine_windows(self) -> tuple[Window, ...]:
         """The CAR windows, then one single-day window per event-window day.
@@ -296,6 +331,7 @@ class EventStudy:
                     index=m.sessions.dates,
                 )
                 for m in panel.markets
+                if out.detail == "full"  # per-pair results only: no per-day series either
             },
         )
 

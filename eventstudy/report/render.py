@@ -118,6 +118,16 @@ def _header(res: StudyResult, info: views.EventInfo) -> dict[str, Any]:
     }
 
 
+#: Charts drawn from the abnormal-returns table (absent with ``detail="pairs"``).
+_AR_FIGURES = frozenset({"fig-caar-market", "fig-caar-group", "fig-ar-event"})
+
+
+def per_pair_only(res: StudyResult) -> bool:
+    """Whether ``res`` was run with ``detail="pairs"`` (no abnormal-returns table)."""
+    params = res.manifest.get("parameters") or {}
+    return params.get("detail") == "pairs"
+
+
 def figure_specs(
     res: StudyResult,
     info: views.EventInfo | None = None,
@@ -190,6 +200,8 @@ def figure_specs(
             "and source.",
         },
     ]
+    if per_pair_only(res):  # no abnormal-returns table: no paths, no daily ARs
+        out = [f for f in out if f["id"] not in _AR_FIGURES]
     if placebo is not None and len(placebo):
         out.append(
             {
@@ -348,4 +360,5 @@ def render_report(res: StudyResult) -> str:
         prov=_provenance(res),
         manifest_json=Markup(script_json(res.manifest)),
         star_note=views.STAR_NOTE,
+        per_pair_only=per_pair_only(res),
     )
