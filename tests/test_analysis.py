@@ -771,3 +771,28 @@ def test_cross_section_overlap_clusters():
     np.testing.assert_allclose(res.coefficients["se"], np.sqrt(np.diag(V)), rtol=1e-10)
     with pytest.raises(InputError, match="cluster"):
         cross_section(car, ev, window="0:0", cluster="date")  # type: ignore[arg-type]
+
+
+def test_collinear_columns_found_in_one_pass_match_the_rank_after_each_column() -> None:
+    """_independent keeps exactly the columns that raise the rank, in order (plain loop reference)."""
+    from eventstudy.analysis.crosssection import _independent
+
+    rng = np.random.default_rng(3)
+    n = 60
+    a = rng.integers(0, 4, n)
+    b = rng.integers(0, 3, n)
+    cols = (
+        [np.ones(n)] + [(a == k).astype(float) for k in range(4)] + [(b == k).astype(float) for k in range(3)]
+    )
+    cols.append(cols[1] + 2 * cols[5])  # a combination of earlier columns
+    cols.append(rng.standard_normal(n))
+    X = np.column_stack(cols)
+    expected = []
+    kept: list[int] = []
+    for j in range(X.shape[1]):
+        ok = np.linalg.matrix_rank(X[:, [*kept, j]]) == len(kept) + 1
+        expected.append(ok)
+        if ok:
+            kept.append(j)
+    assert _independent(X).tolist() == expected
+    assert not all(expected)

@@ -212,25 +212,51 @@ def _columns(
     return [f"{term}[{lv}]" for lv in others], [(v == lv).to_numpy(dtype=float) for lv in others], str(ref)
 
 
+def _independent(X: np.ndarray) -> np.ndarray:
+    """Which columns of ``X`` are not linear combinations of the columns before them.
+
+    One Householder QR in the given column order: column j adds a direction
+    exactly when |R_jj| is not negligible next to the column's own norm (the
+    same answer as checking the rank after each column, in O(n k²) once).
+    """
+    if X.shape[1] == 0:
+        return np.zeros(0, dtype=bool)
+    r = np.linalg.qr(X, mode="r")
+    diag = np.abs(np.diag(r))
+    scale = np.linalg.norm(X, axis=0)
+    tol = max(X.shape) * np.finfo(float).eps * max(float(scale.max()), 1.0)
+    out = np.zeros(X.shape[1], dtype=bool)
+    out[: len(diag)] = (diag > tol) & (diag > 1e-10 * scale[: len(diag)])
+    # check the answer: kept columns of full rank, dropped ones inside their span
+    q, r2 = np.linalg.qr(X[:, out])
+    rest = X[:, ~out]
+    inside = np.linalg.norm(rest - q @ (q.T @ rest), axis=0) <= 1e-8 * np.maximum(scale[~out], 1.0)
+    if inside.all() and np.abs(np.diag(r2)).min(initial=np.inf) > tol:
+        return out
+    keep = np.zeros(X.shape[1], dtype=bool)  # rank after each column, in order
+    for j in range(X.shape[1]):
+        trial = np.append(np.flatnonzero(keep), j)
+        keep[j] = np.linalg.matrix_rank(X[:, trial]) == len(trial)
+    return keep
+
+
 def _design(
     data: pd.DataFrame, terms: Sequence[str], coding: DirectionCoding, notes: list[str]
 ) -> tuple[np.ndarray, list[str], dict[str, str], list[str]]:
     """Design matrix with collinear columns dropped (constant first, then terms in order)."""
-    names = ["const"]
-    cols = [np.ones(len(data))]
+    cand_names = ["const"]
+    cand_cols = [np.ones(len(data))]
     reference: dict[str, str] = {}
-    dropped: list[str] = []
     for term in terms:
-        cand_names, cand_cols, ref = _columns(data, term, coding, notes)
+        nms, cs, ref = _columns(data, term, coding, notes)
         if ref is not None:
             reference[term] = ref
-        for nm, c in zip(cand_names, cand_cols, strict=True):
-            trial = np.column_stack([*cols, c])
-            if np.linalg.matrix_rank(trial) > len(cols):
-                cols.append(c)
-                names.append(nm)
-            else:
-                dropped.append(nm)
+        cand_names += nms
+        cand_cols += cs
+    keep = _independent(np.column_stack(cand_cols))
+    cols = [c for c, k in zip(cand_cols, keep, strict=True) if k]
+    names = [nm for nm, k in zip(cand_names, keep, strict=True) if k]
+    dropped = [nm for nm, k in zip(cand_names, keep, strict=True) if not k]
     if dropped:
         notes.append(f"dropped as collinear with earlier terms: {', '.join(dropped)}")
     return np.column_stack(cols), names, reference, dropped
