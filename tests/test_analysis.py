@@ -796,3 +796,16 @@ def test_collinear_columns_found_in_one_pass_match_the_rank_after_each_column() 
             kept.append(j)
     assert _independent(X).tolist() == expected
     assert not all(expected)
+
+
+def test_cross_section_leaves_market_dummies_out_above_the_limit():
+    """More markets than max_market_dummies: the market term is dropped and the note says so."""
+    car, ev = _panel()
+    n_markets = car["symbol"].nunique()
+    capped = cross_section(car, ev, window="0:0", max_market_dummies=n_markets - 1)
+    assert "market dummies left out" in capped.note
+    assert not capped.coefficients["term"].str.startswith("market[").any()
+    plain = cross_section(car, ev, window="0:0", terms=("direction", "category"))
+    np.testing.assert_allclose(capped.coefficients["coef"], plain.coefficients["coef"])
+    full = cross_section(car, ev, window="0:0", max_market_dummies=None)
+    assert full.coefficients["term"].str.startswith("market[").any()

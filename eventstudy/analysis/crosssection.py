@@ -70,6 +70,11 @@ __all__ = [
 
 #: Attributes a model may contain, in the order their columns are added.
 TERMS: tuple[str, ...] = ("direction", "category", "market")
+
+#: Most markets for which the ``market`` term adds one dummy per market; a
+#: universe of more markets leaves the term out (said in the note) rather than
+#: fit thousands of dummies.
+MAX_MARKET_DUMMIES = 50
 #: Columns of :attr:`CrossSection.coefficients`.
 COEF_COLUMNS = ["term", "coef", "se", "t", "p", "ci_low", "ci_high"]
 #: Columns of the answers table of :func:`cross_section_tables`.
@@ -461,6 +466,7 @@ def cross_section(
     direction: DirectionCoding = "categorical",
     alpha: float = 0.05,
     cluster: ClusterBy = "event",
+    max_market_dummies: int | None = MAX_MARKET_DUMMIES,
 ) -> CrossSection:
     """Regress one window's CARs on event attributes, SEs clustered by event.
 
@@ -486,6 +492,9 @@ def cross_section(
         ``overlaps`` column of ``car`` (another event's day 0 inside the
         pair's window) — since such events share abnormal returns and are
         not independent clusters.
+    max_market_dummies : int, optional
+        With more markets than this, the ``market`` term is left out and the
+        note says so (default :data:`MAX_MARKET_DUMMIES`; ``None``: no limit).
 
     Returns
     -------
@@ -526,6 +535,13 @@ def cross_section(
         raise InputError(f"events: no attributes for event(s) {', '.join(map(str, unknown[:5]))}")
     data = rows.merge(ev, on="event_id", how="left", validate="many_to_one")
     notes: list[str] = []
+    n_markets = data["symbol"].nunique()
+    if "market" in terms and max_market_dummies is not None and n_markets > max_market_dummies:
+        terms = tuple(t for t in terms if t != "market")
+        notes.append(
+            f"market dummies left out: {n_markets} markets, more than {max_market_dummies} "
+            "(pass max_market_dummies=None to fit them)"
+        )
     finite = np.isfinite(data["car"].to_numpy(dtype=float))
     if not finite.all():
         notes.append(f"{int((~finite).sum())} pair(s) without a CAR left out")
