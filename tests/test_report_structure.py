@@ -541,3 +541,28 @@ def test_every_figure_is_valid_plotly(monkeypatch: Any) -> None:
     assert specs
     for spec in specs:
         assert spec["fig"].to_dict()["data"]
+
+
+def test_universe_scale_report_caps_markets_and_pair_rows(snapshot_study: StudyResult, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Many markets or pairs: per-market charts draw the first markets, the pair table the smallest p."""
+    from eventstudy.report import figures, views
+    from eventstudy.report.render import figure_specs
+
+    monkeypatch.setattr(figures, "MAX_MARKETS", 2)
+    monkeypatch.setattr(views, "MAX_PAIR_ROWS", 50)
+    specs = {f["id"]: f for f in figure_specs(snapshot_study)}
+    heat = specs["fig-car-heatmap"]["fig"]
+    assert len(heat.data[0].x) == 2
+    assert "Only the first 2 of the 5 markets are drawn" in specs["fig-car-heatmap"]["caption"]
+    assert "Only the first 2" not in specs["fig-aar-day"]["caption"]
+    main = "0:0"
+    info = event_info(snapshot_study)
+    rows = views.pair_rows(snapshot_study, info, [main], main)
+    assert len(rows) == 50
+    m = snapshot_study.car_table
+    m = m[m["window"] == main]
+    cutoff = np.sort(m["p_value"].to_numpy(dtype=float))[49]
+    shown = np.array([float(r["p_v"]) for r in rows])
+    assert (shown <= float(f"{cutoff:.6g}")).all()
+    html = render_report(snapshot_study)
+    assert 'id="pairs-capped"' in html and "every pair is in <code>car.csv</code>" in html

@@ -186,6 +186,17 @@ def _band(
     ]
 
 
+#: Most markets drawn one by one in the per-market charts (the study's first
+#: ones); a universe of more markets is summarised in the tables and CSVs.
+MAX_MARKETS = 40
+
+
+def shown_markets(res: StudyResult, present: Any = None) -> list[str]:
+    """The study's markets drawn market by market: the first :data:`MAX_MARKETS` in ``present``."""
+    have = set(res.symbols if present is None else present)
+    return [s for s in res.symbols if s in have][:MAX_MARKETS]
+
+
 def caar_by_market(res: StudyResult) -> go.Figure:
     """CAAR path over the event window per market (and all pairs), with 95% bands.
 
@@ -195,6 +206,8 @@ def caar_by_market(res: StudyResult) -> go.Figure:
     """
     data: list[dict[str, Any]] = []
     path = caar_path(res, "market")
+    keep = set(shown_markets(res, path["group"].astype(str).unique())) | {"all"}
+    path = path[path["group"].astype(str).isin(keep)]
     for i, (g, sub) in enumerate(path.groupby("group", sort=False)):
         colour, dash = _style(i)
         data += _band(sub, fmt.plot_text(market_name(str(g))), colour, dash)
@@ -353,6 +366,7 @@ def caar_windows(res: StudyResult) -> go.Figure:
     """CAAR per market and CAR window with 95% cross-sectional intervals."""
     c = res.caar("market")
     c = c[c["window"].isin([format_window(w) for w in res.config.car_windows])]
+    c = c[c["group"].astype(str).isin(shown_markets(res, c["group"].astype(str).unique()))]
     data: list[dict[str, Any]] = []
     for i, (win, g) in enumerate(c.groupby("window", sort=False)):
         ci = [ci95(a, s, n) for a, s, n in zip(g["caar"], g["sd"], g["n"], strict=True)]
@@ -396,7 +410,7 @@ def ar_by_event(res: StudyResult, info: EventInfo) -> go.Figure:
     ar = res.abnormal_returns
     ar = ar[(ar["rel_day"] >= lo) & (ar["rel_day"] <= hi)]
     days = np.arange(lo, hi + 1)
-    syms = [s for s in res.symbols if s in set(ar["symbol"])]
+    syms = shown_markets(res, ar["symbol"].unique())
     events = _event_order(info, list(dict.fromkeys(ar["event_id"].astype(str))))
     main = format_window(res.config.car_windows[0])
     car = res.car_table
@@ -483,7 +497,7 @@ def car_heatmap(res: StudyResult, info: EventInfo) -> go.Figure:
     every other cell (hover shows the exact value).
     """
     car = res.car_table
-    syms = [s for s in res.symbols if s in set(car["symbol"])]
+    syms = shown_markets(res, car["symbol"].unique())
     events = _event_order(info, list(dict.fromkeys(car["event_id"].astype(str))))
     windows = list(dict.fromkeys(car["window"].astype(str)))
     idx = pd.MultiIndex.from_product([events, syms])
@@ -605,7 +619,7 @@ def index_levels(res: StudyResult, info: EventInfo, rule: str = "W-FRI") -> go.F
     slightly off the weekly line); hover gives title, dates, direction and
     source. Pairs that were excluded are marked too, with their reason.
     """
-    syms = [s for s in res.symbols if s in res.prices.closes]
+    syms = shown_markets(res, [s for s in res.symbols if s in res.prices.closes])
     n = max(len(syms), 1)
     gap = min(0.05, 0.25 / n)
     h = (1 - gap * (n - 1)) / n

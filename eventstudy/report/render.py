@@ -128,6 +128,10 @@ def per_pair_only(res: StudyResult) -> bool:
     return params.get("detail") == "pairs"
 
 
+#: Charts drawn market by market (at most figures.MAX_MARKETS markets).
+_MARKET_FIGURES = {"fig-caar-market", "fig-caar-windows", "fig-car-heatmap", "fig-ar-event", "fig-levels"}
+
+
 def figure_specs(
     res: StudyResult,
     info: views.EventInfo | None = None,
@@ -143,6 +147,13 @@ def figure_specs(
     """
     info = info if info is not None else views.event_info(res)
     look = look if look is not None else views.Lookup.of(res)
+    n_markets = len(res.symbols)
+    capped = (
+        f" Only the first {figures.MAX_MARKETS} of the {n_markets} markets are drawn; every pair is in "
+        "car.csv."
+        if n_markets > figures.MAX_MARKETS
+        else ""
+    )
     if isinstance(placebo, str):
         placebo = views.placebo_table(views.extra_tables(res))
     lo, hi = res.config.window
@@ -202,6 +213,9 @@ def figure_specs(
     ]
     if per_pair_only(res):  # no abnormal-returns table: no paths, no daily ARs
         out = [f for f in out if f["id"] not in _AR_FIGURES]
+    for f in out:
+        if f["id"] in _MARKET_FIGURES:
+            f["caption"] += capped
     if placebo is not None and len(placebo):
         out.append(
             {
@@ -296,13 +310,14 @@ def render_report(res: StudyResult) -> str:
     placebo = views.placebo_table(extras)
     overall = views.overall_headline(look, main)
     notable, chance = views.notable_pairs(res, info, main)
+    studied = set(look.groups.get("market", []))
     market_table = [
         {
             "label": market_name(s),
             "cells": [views.headline(look, "market", s, w) for w in cfg.car_windows],
         }
         for s in res.symbols
-        if s in set(look.groups.get("market", []))
+        if s in studied
     ]
     days = [lab for _, lab in views.day_windows(look, cfg.window)]
     days = days if len(days) > 1 else []  # a day-by-day view needs the single-day windows
@@ -343,6 +358,7 @@ def render_report(res: StudyResult) -> str:
         day_tests=day_tests,
         rbar=views.rbar_rows(tests, windows),
         pairs=views.pair_rows(res, info, windows, mw),
+        pairs_total=int((res.car_table["window"] == mw).sum()),
         pairs_bh=bool(len(res.car_table)) and "p_bh" in res.car_table.columns,
         excluded=views.excluded_rows(res, info),
         data_quality=views.data_quality_rows(res.manifest.get("data_quality")),

@@ -397,8 +397,11 @@ def notable_pairs(
     sentences: list[Markup] = []
     sig = car[pv < alpha]
     has_bh = "p_bh" in sig.columns
+    by_market = dict(tuple(sig.groupby("symbol", sort=False)))
     for s in res.symbols:
-        g = sig[sig["symbol"] == s].sort_values(["p_value", "event_id"], kind="stable").head(per_market)
+        if s not in by_market:
+            continue
+        g = by_market[s].sort_values(["p_value", "event_id"], kind="stable").head(per_market)
         for r in g.to_dict("records"):
             carv = float(r["car"])
             verb = "rose" if carv > 0 else "fell"
@@ -574,9 +577,23 @@ def rbar_rows(tests: pd.DataFrame, windows: Sequence[str]) -> list[dict[str, Any
     return rows
 
 
+#: Most rows of the report's pair table; a larger study lists the pairs with
+#: the smallest main-window p (every pair is in ``car.csv``).
+MAX_PAIR_ROWS = 5000
+
+
 def pair_rows(res: StudyResult, info: EventInfo, windows: Sequence[str], main: str) -> list[dict[str, Any]]:
-    """One row per included pair: event, market, CAR per window, main-window t, p (``table-pairs``)."""
+    """One row per included pair: event, market, CAR per window, main-window t, p (``table-pairs``).
+
+    At most :data:`MAX_PAIR_ROWS` rows: beyond it, the pairs with the smallest
+    p of the main window (ties in the table's order).
+    """
     car = res.car_table
+    m = car[car["window"] == main]
+    if len(m) > MAX_PAIR_ROWS:
+        order = np.argsort(m["p_value"].to_numpy(dtype=float), kind="stable")[:MAX_PAIR_ROWS]
+        keep = m.iloc[np.sort(order)][["event_id", "symbol"]]
+        car = car.merge(keep, on=["event_id", "symbol"], how="inner")
     cars: dict[tuple[str, str], dict[str, float]] = {}
     for eid, sym, w, v in zip(car["event_id"], car["symbol"], car["window"], car["car"], strict=True):
         cars.setdefault((str(eid), str(sym)), {})[str(w)] = v
