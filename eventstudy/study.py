@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import replace
@@ -26,6 +27,10 @@ from .results import StudyResult
 from .sources.base import Prices
 
 __all__ = ["EventStudy", "DAILY_MARKETS"]
+
+#: Threads running the tests of different windows at once (results do not
+#: depend on it; the array work releases the GIL).
+TEST_THREADS = min(2, os.cpu_count() or 1)
 
 #: Largest number of markets for which the per-day (single-day window) tests
 #: are also reported market by market.
@@ -278,8 +283,12 @@ class EventStudy:
         # and by market only for studies of up to DAILY_MARKETS markets
         skip = {"event"} | ({"market"} if len(self.symbols) > DAILY_MARKETS else set())
         day_labels = {k: v for k, v in labels.items() if k not in skip}
+        threads = TEST_THREADS
         tests = pd.concat(
-            [run_tests(car_in, labels, self.test_specs), run_tests(day_in, day_labels, self.test_specs)],
+            [
+                run_tests(car_in, labels, self.test_specs, threads=threads),
+                run_tests(day_in, day_labels, self.test_specs, threads=threads),
+            ],
             ignore_index=True,
         )
         tests = adjust_tests_table(tests)

@@ -196,3 +196,15 @@ def test_bootstrap_of_several_windows_equals_one_group_at_a_time(
             one = TESTS["wild_bootstrap"].func(replace(inp), idx)
             assert res.p_value[g] == pytest.approx(one.p_value, abs=1e-12)
             assert res.statistic[g] == pytest.approx(one.statistic, rel=1e-9)
+
+
+def test_threads_give_the_same_tests_table(snapshot_events, snapshot_prices) -> None:  # type: ignore[no-untyped-def]
+    """Windows run in threads produce exactly the table of one window after the other."""
+    inputs, labels = _study_inputs(snapshot_events, snapshot_prices.select(list(DEFAULT_SYMBOLS)))
+    specs = list(TESTS.values())
+    windows = {k: inputs[k] for k in list(inputs)[:8]}
+    first: dict[object, object] = {}
+    one = run_tests({k: replace(v, cache=first) for k, v in windows.items()}, labels, specs, threads=1)
+    second: dict[object, object] = {}
+    two = run_tests({k: replace(v, cache=second) for k, v in windows.items()}, labels, specs, threads=2)
+    pd.testing.assert_frame_equal(one, two, check_exact=True)

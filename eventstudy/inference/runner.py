@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,7 @@ def run_tests(
     labels: Mapping[str, np.ndarray],
     specs: Sequence[TestSpec],
     batched: bool = True,
+    threads: int = 1,
 ) -> pd.DataFrame:
     """Apply each test to each group of each grouping, for each window.
 
@@ -49,6 +51,9 @@ def run_tests(
     batched : bool
         Use the tests' group-vectorized forms (default). ``False`` calls every
         test group by group (the reference the batch forms are tested against).
+    threads : int
+        Windows computed at the same time, in threads (after the first, which
+        fills the caches the windows share). Results do not depend on it.
 
     Returns
     -------
@@ -69,9 +74,10 @@ def run_tests(
             assert several is not None
             for w, res in enumerate(several([inp for _, inp in windows], groups)):
                 results[(k, w)][s] = res
+
     # the others window by window, so that each window's memo is built once
     # for all groupings and freed before the next window
-    for w, (_, inp) in enumerate(windows):
+    def window(w: int, inp: TestInput) -> None:
         for k, (_, groups) in enumerate(grouped):
             for s, spec in enumerate(specs):
                 if s in multi:
@@ -82,6 +88,17 @@ def run_tests(
                     else _per_group(spec, inp, groups)
                 )
         inp.memo.clear()
+
+    items = [(w, inp) for w, (_, inp) in enumerate(windows)]
+    if items:  # the first window alone builds the study-wide caches the others read
+        window(*items[0])
+    if threads > 1 and len(items) > 2:
+        # the array work releases the GIL; each window writes only its own results
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(lambda item: window(*item), items[1:]))
+    else:
+        for item in items[1:]:
+            window(*item)
     frames = []
     for (k, w), found in sorted(results.items()):
         res = [r for r in found if r is not None]
