@@ -129,11 +129,17 @@ def test_every_registered_test_has_a_batch_form(name: str) -> None:
     assert TESTS[name].batch is not None
 
 
+@pytest.mark.parametrize("atom_links", [0, 64])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_kp_atom_sums_equal_the_pair_by_pair_blocks(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Large-study paths: r̄ from the atoms' group sums vs the block-wise pairwise correlations."""
+def test_kp_atom_sums_equal_the_pair_by_pair_blocks(
+    seed: int, atom_links: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large-study paths: r̄ from the atoms' group sums (or block matrices) vs the per-group blocks."""
     import eventstudy.inference.crosscorr as cc
     import eventstudy.inference.crossgroups as cg
+
+    monkeypatch.setattr(cg, "ATOM_LINKS", atom_links)
+    monkeypatch.setattr(cg, "_BLOCK_ENTRIES", 200)  # several row chunks
 
     rng = np.random.default_rng(seed)
     n = 60
@@ -146,13 +152,15 @@ def test_kp_atom_sums_equal_the_pair_by_pair_blocks(seed: int, monkeypatch: pyte
         "g": np.array([f"g{k}" for k in rng.integers(0, 4, n)], dtype=object),
     }
     specs = [TESTS["kp_bmp_t"], TESTS["kp_patell_z"]]
+    cc_limit, cg_limit = cc.DENSE_LIMIT, cg.DENSE_LIMIT
     for case in (inp, base):
         dense = run_tests({"w": replace(case)}, labels, specs)
         monkeypatch.setattr(cc, "DENSE_LIMIT", 0)
         monkeypatch.setattr(cg, "DENSE_LIMIT", 0)
         atoms = run_tests({"w": replace(case)}, labels, specs)
         blocks = run_tests({"w": replace(case)}, labels, specs, batched=False)
-        monkeypatch.undo()
+        monkeypatch.setattr(cc, "DENSE_LIMIT", cc_limit)
+        monkeypatch.setattr(cg, "DENSE_LIMIT", cg_limit)
         _assert_same(atoms, blocks)
         _assert_same(atoms, dense)
         assert atoms["statistic"].notna().any()

@@ -47,6 +47,7 @@ __all__ = [
     "MIN_OVERLAP",
     "CrossCorrelation",
     "average_correlation",
+    "cross_correlation",
     "group_rbar",
     "window_overlap",
     "pairwise_correlation",
@@ -99,37 +100,64 @@ def pairwise_correlation(values: np.ndarray, days: np.ndarray, min_overlap: int 
         variances taken on those days); NaN on the diagonal and where fewer
         than ``min_overlap`` common days or a zero variance leave it undefined.
     """
-    values = np.asarray(values, dtype="float64")
-    n_series = values.shape[0]
+    out = cross_correlation(values, days, values, days, min_overlap)
+    np.fill_diagonal(out, np.nan)
+    return out
+
+
+def _on_days(values: np.ndarray, days: np.ndarray, uniq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Days × series matrices of the rows (centred on each row's own mean) and their availability."""
     ok = np.isfinite(values)
     rows, cols = np.nonzero(ok)
-    out = np.full((n_series, n_series), np.nan)
-    if n_series < 2 or rows.size == 0:
-        return out
-    uniq, pos = np.unique(np.asarray(days)[rows, cols], return_inverse=True)
-    X = np.zeros((len(uniq), n_series))
+    pos = np.searchsorted(uniq, np.asarray(days)[rows, cols])
+    X = np.zeros((len(uniq), values.shape[0]))
     M = np.zeros_like(X)
     X[pos, rows] = values[rows, cols]
     M[pos, rows] = 1.0
     # centre each series on its own mean first (correlations are shift-invariant;
-    # this only reduces cancellation in the moment formulas below)
+    # this only reduces cancellation in the moment formulas)
     cnt = M.sum(axis=0)
     X -= (X.sum(axis=0) / np.where(cnt > 0, cnt, 1.0))[None, :]
     X *= M
-    # one product gives the common-day counts n, Σ x_i and Σ x_i² over common days
-    moments = np.concatenate([M, X, X * X], axis=1).T @ M
-    n = moments[:n_series]
-    S = moments[n_series : 2 * n_series]  # S[i, j] = Σ_{common} x_i
-    Q = moments[2 * n_series :]  # Q[i, j] = Σ_{common} x_i²
-    C = X.T @ X  # Σ_{common} x_i x_j
+    return X, M
+
+
+def cross_correlation(
+    values_a: np.ndarray,
+    days_a: np.ndarray,
+    values_b: np.ndarray,
+    days_b: np.ndarray,
+    min_overlap: int = MIN_OVERLAP,
+) -> np.ndarray:
+    """Pairwise-complete correlations of the rows of ``values_a`` with those of ``values_b``.
+
+    As :func:`pairwise_correlation` (arguments alike), for two sets of series:
+    entry (i, j) is the Pearson correlation of row i of a and row j of b over
+    their common days, NaN where undefined (a row with itself included).
+    """
+    values_a = np.asarray(values_a, dtype="float64")
+    values_b = np.asarray(values_b, dtype="float64")
+    na, nb = values_a.shape[0], values_b.shape[0]
+    out = np.full((na, nb), np.nan)
+    ok_a, ok_b = np.isfinite(values_a), np.isfinite(values_b)
+    if not ok_a.any() or not ok_b.any():
+        return out
+    uniq = np.unique(np.concatenate([np.asarray(days_a)[ok_a], np.asarray(days_b)[ok_b]]))
+    Xa, Ma = _on_days(values_a, days_a, uniq)
+    Xb, Mb = _on_days(values_b, days_b, uniq)
+    n = Ma.T @ Mb  # common days
+    Sa = Xa.T @ Mb  # Σ_{common} x_i
+    Sb = Ma.T @ Xb  # Σ_{common} x_j
+    Qa = (Xa * Xa).T @ Mb  # Σ_{common} x_i²
+    Qb = Ma.T @ (Xb * Xb)  # Σ_{common} x_j²
+    C = Xa.T @ Xb  # Σ_{common} x_i x_j
     with np.errstate(invalid="ignore", divide="ignore"):
-        cov = C - S * S.T / n
-        vi = Q - S * S / n
-        vj = vi.T
-        r = cov / np.sqrt(vi * vj)
+        cov = C - Sa * Sb / n
+        va = Qa - Sa * Sa / n
+        vb = Qb - Sb * Sb / n
+        r = cov / np.sqrt(va * vb)
     tol = 1e-12
-    valid = (n >= min_overlap) & (vi > tol * Q) & (vj > tol * Q.T) & np.isfinite(r)
-    np.fill_diagonal(valid, False)
+    valid = (n >= min_overlap) & (va > tol * Qa) & (vb > tol * Qb) & np.isfinite(r)
     out[valid] = np.clip(r[valid], -1.0, 1.0)
     return out
 

@@ -28,13 +28,21 @@ pair-by-pair form.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
 from .base import TestInput
-from .crosscorr import DENSE_LIMIT, MIN_OVERLAP, group_rbar, study_correlations, window_overlap
+from .crosscorr import (
+    DENSE_LIMIT,
+    MIN_OVERLAP,
+    cross_correlation,
+    group_rbar,
+    study_correlations,
+    window_overlap,
+)
 from .grouped import Groups, digest
 
 __all__ = ["group_rbar_batch"]
@@ -128,16 +136,21 @@ def _group_sums(
 
 @dataclass(frozen=True)
 class _WindowAtoms:
-    """Pairs with the same estimation atom and the same window days, and how atoms overlap."""
+    """Atoms (same estimation dates and window days) within blocks (same window days).
+
+    Every pair of one block has the same window days, so the overlap weight
+    c/√(L L) is one number per pair of blocks.
+    """
 
     members: list[np.ndarray]  # pair indices of each atom
     est: np.ndarray  # estimation atom of each atom
-    links: tuple[np.ndarray, np.ndarray, np.ndarray]  # (α, β, c_αβ) of every overlapping ordered pair
-    length: np.ndarray  # L_α, window days of each atom
+    block_atoms: list[np.ndarray]  # atoms of each block
+    links: tuple[np.ndarray, np.ndarray, np.ndarray]  # (A, B, c_AB) of every overlapping ordered block pair
+    length: np.ndarray  # L_A, window days of each block
 
 
 def _window_atoms(inp: TestInput, mask: np.ndarray) -> _WindowAtoms:
-    """Atoms of the pairs with ``mask`` and a window day (memoized per input and mask)."""
+    """Atoms and blocks of the pairs with ``mask`` and a window day (memoized per input and mask)."""
     assert inp.window_day is not None
     key = ("kp_atoms", digest(mask))
     hit = inp.memo.get(key)
@@ -146,30 +159,39 @@ def _window_atoms(inp: TestInput, mask: np.ndarray) -> _WindowAtoms:
     est = _est_atoms(inp)
     wd = np.asarray(inp.window_day, dtype=np.int64)
     rows = np.flatnonzero(mask & (wd >= 0).any(axis=1))
+    empty = np.zeros(0, dtype=np.int64)
     if len(rows) == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        out = _WindowAtoms([], empty, (empty, empty, np.zeros(0)), np.zeros(0))
+        out = _WindowAtoms([], empty, [], (empty, empty, np.zeros(0)), np.zeros(0))
         inp.memo[key] = out
         return out
-    wd = wd[rows]
-    keys = np.concatenate([est.codes[rows, None], np.sort(np.where(wd >= 0, wd, -1), axis=1)], axis=1)
-    acodes = _row_codes(keys)
+    signature = np.sort(np.where(wd[rows] >= 0, wd[rows], -1), axis=1)
+    bcodes = _row_codes(signature)
+    acodes = _row_codes(np.concatenate([est.codes[rows, None], bcodes[:, None]], axis=1))
     n_atoms = int(acodes.max()) + 1
     order = np.argsort(acodes, kind="stable")
     bounds = np.searchsorted(acodes[order], np.arange(n_atoms + 1))
     members = [rows[order[bounds[a] : bounds[a + 1]]] for a in range(n_atoms)]
     first = order[bounds[:-1]]
-    # atom × calendar-day incidence of the window days → common days c_αβ and L_α
-    day_rows, day_cols = np.nonzero(wd[first] >= 0)
-    _, day_idx = np.unique(wd[first][day_rows, day_cols], return_inverse=True)
+    atom_block = bcodes[first]
+    n_blocks = int(bcodes.max()) + 1
+    b_order = np.argsort(atom_block, kind="stable")
+    b_bounds = np.searchsorted(atom_block[b_order], np.arange(n_blocks + 1))
+    block_atoms = [b_order[b_bounds[k] : b_bounds[k + 1]] for k in range(n_blocks)]
+    # block × calendar-day incidence of the window days → common days c_AB and L_A
+    b_first = np.zeros(n_blocks, dtype=np.int64)
+    b_first[bcodes[::-1]] = np.arange(len(bcodes))[::-1]
+    sig = signature[b_first]
+    day_rows, day_cols = np.nonzero(sig >= 0)
+    _, day_idx = np.unique(sig[day_rows, day_cols], return_inverse=True)
     day_idx = np.asarray(day_idx).ravel()
     inc = sparse.csr_matrix(
-        (np.ones(len(day_rows)), (day_rows, day_idx)), shape=(n_atoms, int(day_idx.max()) + 1)
+        (np.ones(len(day_rows)), (day_rows, day_idx)), shape=(n_blocks, int(day_idx.max()) + 1)
     )
     common = (inc @ inc.T).tocoo()
     out = _WindowAtoms(
         members,
         est.codes[rows[first]],
+        block_atoms,
         (common.row, common.col, common.data),
         np.asarray(inc.sum(axis=1)).ravel(),
     )
@@ -237,36 +259,143 @@ def group_rbar_batch(inp: TestInput, groups: Groups, mask: np.ndarray) -> tuple[
     return _atom_rbar(inp, groups, mask, n)
 
 
+#: Above this many atom pairs between two linked blocks (pairs with the same
+#: window days), the blocks' correlations are computed as one matrix (rows in
+#: chunks) instead of atom pair by atom pair: ragged data where nearly every
+#: pair is its own atom.
+ATOM_LINKS = 64
+
+#: Entries of one chunk of a block's correlation matrix (bounds memory).
+_BLOCK_ENTRIES = 4_000_000
+
+
 def _atom_rbar(
     inp: TestInput, groups: Groups, mask: np.ndarray, n: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """r̄ and n_corr of every group from the atoms' group sums."""
+    """r̄ and n_corr of every group from the atoms' group sums (or block matrices)."""
     atoms = _window_atoms(inp, mask)
     total = np.zeros(groups.size)
     linked = np.zeros(groups.size)
-    digests = [digest(m) for m in atoms.members]
-    for a, b, c in zip(*atoms.links, strict=True):
-        A, B = int(atoms.est[a]), int(atoms.est[b])
-        cols_a, cols_b = _common_columns(inp, A, B)
-        if len(cols_a) < MIN_OVERLAP:
+    digests: dict[int, bytes] = {}
+
+    def dig(a: int) -> bytes:
+        if a not in digests:
+            digests[a] = digest(atoms.members[a])
+        return digests[a]
+
+    for A, B, c in zip(*atoms.links, strict=True):
+        A, B = int(A), int(B)
+        w = float(c) / np.sqrt(atoms.length[A] * atoms.length[B])
+        in_a, in_b = atoms.block_atoms[A], atoms.block_atoms[B]
+        if len(in_a) * len(in_b) > ATOM_LINKS:  # ragged data: one matrix for the two blocks
+            _block_sums(inp, groups, atoms, A, B, w, total, linked)
             continue
-        ga, ya, na = _group_sums(
-            inp, groups, atoms.members[a], cols_a, ("kp_sums", groups.uid, digests[a], B)
-        )
-        gb, yb, nb = _group_sums(
-            inp, groups, atoms.members[b], cols_b, ("kp_sums", groups.uid, digests[b], A)
-        )
-        both, pa, pb = np.intersect1d(ga, gb, assume_unique=True, return_indices=True)
-        if not len(both):
-            continue
-        w = c / np.sqrt(atoms.length[a] * atoms.length[b])
-        dot = (ya[pa] * yb[pb]).sum(axis=1)
-        pairs = na[pa] * nb[pb]
-        if a == b:  # the i = j terms: z_i·z_i = 1 for every defined z
-            dot = dot - na[pa]
-            pairs = pairs - na[pa]
-        total[both] += w * dot
-        linked[both] += pairs
+        for a in in_a:
+            for b in in_b:
+                _atom_pair(inp, groups, atoms, int(a), int(b), w, dig, total, linked)
     with np.errstate(invalid="ignore", divide="ignore"):
         rbar = np.where(n >= 2, total / (n * (n - 1.0)), np.nan)
     return rbar, (linked // 2).astype(np.int64)
+
+
+def _atom_pair(
+    inp: TestInput,
+    groups: Groups,
+    atoms: _WindowAtoms,
+    a: int,
+    b: int,
+    w: float,
+    dig: Any,
+    total: np.ndarray,
+    linked: np.ndarray,
+) -> None:
+    """Add the group sums of ρ_ij w over i in atom ``a``, j in atom ``b`` (same group, i ≠ j)."""
+    A, B = int(atoms.est[a]), int(atoms.est[b])
+    cols_a, cols_b = _common_columns(inp, A, B)
+    if len(cols_a) < MIN_OVERLAP:
+        return
+    ga, ya, na = _group_sums(inp, groups, atoms.members[a], cols_a, ("kp_sums", groups.uid, dig(a), B))
+    gb, yb, nb = _group_sums(inp, groups, atoms.members[b], cols_b, ("kp_sums", groups.uid, dig(b), A))
+    both, pa, pb = np.intersect1d(ga, gb, assume_unique=True, return_indices=True)
+    if not len(both):
+        return
+    dot = (ya[pa] * yb[pb]).sum(axis=1)
+    pairs = na[pa] * nb[pb]
+    if a == b:  # the i = j terms: z_i·z_i = 1 for every defined z
+        dot = dot - na[pa]
+        pairs = pairs - na[pa]
+    total[both] += w * dot
+    linked[both] += pairs
+
+
+def _block_sums(
+    inp: TestInput,
+    groups: Groups,
+    atoms: _WindowAtoms,
+    A: int,
+    B: int,
+    w: float,
+    total: np.ndarray,
+    linked: np.ndarray,
+) -> None:
+    """Add Σ ρ_ij w and the count of defined ρ_ij over i, j of one group, for blocks A and B.
+
+    The pairs of the two blocks are correlated pairwise-complete as one
+    matrix, rows in chunks. The unweighted group sums do not depend on the
+    window and are memoized in ``inp.cache``; so is the matrix itself while
+    the memoized matrices stay under :data:`_BLOCK_CACHE_BYTES`.
+    """
+    rows_a = np.concatenate([atoms.members[a] for a in atoms.block_atoms[A]])
+    rows_b = np.concatenate([atoms.members[b] for b in atoms.block_atoms[B]])
+    da, db = digest(rows_a), digest(rows_b)
+    key = ("kp_block_sums", groups.uid, da, db)
+    hit = inp.cache.get(key)
+    if not isinstance(hit, tuple):
+        hit = _block_group_sums(inp, groups, rows_a, rows_b, ("kp_block", da, db))
+        inp.cache[key] = hit
+    total += w * hit[0]
+    linked += hit[1]
+
+
+#: Bytes of block correlation matrices kept for the other groupings.
+_BLOCK_CACHE_BYTES = 512 * 2**20
+
+
+def _block_group_sums(
+    inp: TestInput, groups: Groups, rows_a: np.ndarray, rows_b: np.ndarray, key: tuple[object, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Σ_{i∈a, j∈b, same group, i≠j} ρ_ij and the count of defined ρ_ij, per group."""
+    codes_b = groups.codes[rows_b]
+    onehot_b = sparse.csc_matrix(
+        (np.ones(len(rows_b)), (codes_b, np.arange(len(rows_b)))), shape=(groups.size, len(rows_b))
+    )
+    total = np.zeros(groups.size)
+    count = np.zeros(groups.size)
+    step = max(1, _BLOCK_ENTRIES // max(len(rows_b), 1))
+    stored = inp.cache.get(key)
+    chunks: list[tuple[np.ndarray, np.ndarray]] = stored if isinstance(stored, list) else []
+    for n_chunk, lo in enumerate(range(0, len(rows_a), step)):
+        ra = rows_a[lo : lo + step]
+        if n_chunk < len(chunks):
+            filled, ok = chunks[n_chunk]
+        else:
+            r = cross_correlation(
+                inp.est_resid[ra], inp.est_day[ra], inp.est_resid[rows_b], inp.est_day[rows_b]
+            )
+            r[ra[:, None] == rows_b[None, :]] = np.nan  # a pair with itself is not a correlation
+            ok = np.isfinite(r).astype("float64")
+            filled = np.where(ok > 0, r, 0.0)
+            used = inp.cache.get("kp_block_bytes", 0)
+            used = used if isinstance(used, int) else 0
+            if len(chunks) == n_chunk and used + 2 * filled.nbytes <= _BLOCK_CACHE_BYTES:
+                chunks.append((filled, ok))
+                inp.cache["kp_block_bytes"] = used + 2 * filled.nbytes
+        codes_a = groups.codes[ra]
+        at = np.arange(len(ra))
+        s = np.asarray(onehot_b @ filled.T).T  # Σ over j of each group, per i
+        cnt = np.asarray(onehot_b @ ok.T).T
+        np.add.at(total, codes_a, s[at, codes_a])
+        np.add.at(count, codes_a, cnt[at, codes_a])
+    if chunks and len(chunks) == -(-len(rows_a) // step):
+        inp.cache[key] = chunks
+    return total, count
