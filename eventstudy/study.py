@@ -457,7 +457,7 @@ class EventStudy:
         matrix product per window (no loop over groups).
         """
         from .inference.grouped import Groups
-        from .inference.resampling import placebo_caar_groups
+        from .inference.placebo import placebo_caar_groups
 
         if "placebo" not in {s.name for s in self.test_specs}:
             return pd.DataFrame(columns=["group_by", "group", "window", "position", "caar"])

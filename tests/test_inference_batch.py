@@ -188,7 +188,7 @@ def test_bootstrap_of_several_windows_equals_one_group_at_a_time(
     row_block: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Windows sharing a cache are stacked into one product per size class, in row blocks."""
-    from eventstudy.inference import resampling as rs
+    from eventstudy.inference import bootstrap as rs
 
     monkeypatch.setattr(rs, "_ROW_BLOCK", row_block)
     rng = np.random.default_rng(4)

@@ -126,7 +126,7 @@ def test_placebo_window_longer_than_estimation_gives_reason() -> None:
 
 def test_flip_matrix_blocks_and_bounded_products(monkeypatch: pytest.MonkeyPatch) -> None:
     """Rows come in blocks of FLIP_BLOCK from their own generators; products drawn block by block agree."""
-    from eventstudy.inference import resampling as rs
+    from eventstudy.inference import bootstrap as rs
 
     monkeypatch.setattr(rs, "FLIP_BLOCK", 8)
     full = rs.rademacher(3, 21, 5)

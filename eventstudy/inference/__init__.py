@@ -18,11 +18,12 @@ import numpy as np
 
 from ..errors import InputError
 from .base import DEFAULT_DRAWS, TestInput, TestResult, TestSpec, not_applicable
+from .bootstrap import wild_bootstrap, wild_bootstrap_batch, wild_bootstrap_windows
 from .crosscorr import average_correlation, group_rbar
 from .grouped import BatchResult, Groups
 from .parametric import bmp_batch, bmp_t, cda_batch, cda_t, csect_batch, csect_t
+from .placebo import placebo, placebo_batch
 from .ranks import corrado_batch, corrado_rank, grank_batch, grank_t
-from .resampling import placebo, placebo_batch, wild_bootstrap, wild_bootstrap_batch, wild_bootstrap_windows
 from .signs import gen_sign_batch, gen_sign_z, sign_batch, sign_z, wilcoxon_batch, wilcoxon_z
 from .skew import skew_adj_batch, skew_adj_t
 from .standardized import kp_bmp_batch, kp_bmp_t, kp_patell_batch, kp_patell_z, patell_batch, patell_z

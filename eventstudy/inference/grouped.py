@@ -17,9 +17,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
+from scipy import sparse, special
 
-__all__ = ["BatchResult", "Groups", "Reason", "digest"]
+__all__ = [
+    "BatchResult",
+    "GroupMoments",
+    "Groups",
+    "Reason",
+    "digest",
+    "mean_t_batch",
+    "moments",
+    "normal_p_array",
+    "t_p_array",
+]
 
 #: Why a test cannot apply to some groups: (groups hit, one text or one per group).
 Reason = tuple[np.ndarray, "str | Sequence[str]"]
@@ -155,15 +165,11 @@ class BatchResult:
 
 def normal_p_array(z: np.ndarray) -> np.ndarray:
     """Two-sided N(0, 1) p-values of ``z`` (element-wise)."""
-    from scipy import special
-
     return np.asarray(2.0 * special.ndtr(-np.abs(z)))
 
 
 def t_p_array(t: np.ndarray, df: np.ndarray) -> np.ndarray:
     """Two-sided Student-t p-values of ``t`` with ``df`` degrees of freedom (element-wise)."""
-    from scipy import special
-
     with np.errstate(invalid="ignore"):
         return np.asarray(2.0 * special.stdtr(np.asarray(df, dtype="float64"), -np.abs(t)))
 
