@@ -216,3 +216,22 @@ def test_threads_give_the_same_tests_table(snapshot_events, snapshot_prices) -> 
     second: dict[object, object] = {}
     two = run_tests({k: replace(v, cache=second) for k, v in windows.items()}, labels, specs, threads=2)
     pd.testing.assert_frame_equal(one, two, check_exact=True)
+
+
+def test_kp_without_memo_room_gives_the_same_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no room to keep standardized residuals, KP recomputes them: same table."""
+    import eventstudy.inference.crosscorr as cc
+    import eventstudy.inference.crossgroups as cg
+
+    rng = np.random.default_rng(9)
+    inp = _kp_input(rng, 50, 4)
+    base = replace(inp, est_day=np.repeat(inp.est_day[:5], 10, axis=0))
+    base = replace(base, window_day=np.repeat(inp.window_day[:5], 10, axis=0))
+    labels = {"g": np.array([f"g{k}" for k in rng.integers(0, 3, 50)], dtype=object)}
+    specs = [TESTS["kp_bmp_t"]]
+    monkeypatch.setattr(cc, "DENSE_LIMIT", 0)
+    monkeypatch.setattr(cg, "DENSE_LIMIT", 0)
+    kept = run_tests({"w": replace(base), "v": replace(base)}, labels, specs)
+    monkeypatch.setattr(cg, "_KP_CACHE_BYTES", 0)
+    bare = run_tests({"w": replace(base), "v": replace(base)}, labels, specs)
+    pd.testing.assert_frame_equal(kept, bare, check_exact=True)

@@ -124,14 +124,29 @@ def _group_sums(
         z, valid = zhit
     else:
         z, valid = _standardized(inp, rows, cols)
-        inp.cache[zkey] = (z, valid)
+        _keep(inp, zkey, (z, valid), z.nbytes)
     present, local = np.unique(groups.codes[rows], return_inverse=True)
     onehot = sparse.csc_matrix(
         (valid.astype("float64"), (local, np.arange(len(rows)))), shape=(len(present), len(rows))
     )
     out = (present, np.asarray(onehot @ z), np.asarray(onehot.sum(axis=1)).ravel())
-    inp.cache[key] = out
+    _keep(inp, key, out, out[1].nbytes)
     return out
+
+
+#: Bytes of standardized residuals and their group sums that KP keeps for
+#: other windows and groupings; beyond it they are computed again (memory
+#: stays bounded on large studies).
+_KP_CACHE_BYTES = 768 * 2**20
+
+
+def _keep(inp: TestInput, key: tuple[object, ...], value: object, nbytes: int) -> None:
+    """Memoize ``value`` in ``inp.cache`` while the KP memo stays under :data:`_KP_CACHE_BYTES`."""
+    used = inp.cache.get("kp_cache_bytes", 0)
+    used = used if isinstance(used, int) else 0
+    if used + nbytes <= _KP_CACHE_BYTES:
+        inp.cache[key] = value
+        inp.cache["kp_cache_bytes"] = used + nbytes
 
 
 @dataclass(frozen=True)
