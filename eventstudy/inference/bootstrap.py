@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from .base import TestInput, TestResult, finite_subset, not_applicable
-from .grouped import BatchResult, Groups, mean_t_batch
+from .grouped import BatchResult, Groups, mean_t_batch, value_order
 from .parametric import mean_t
 
 __all__ = [
@@ -147,7 +147,7 @@ def wild_bootstrap_windows(inputs: Sequence[TestInput], groups: Groups) -> list[
     for inp in inputs:
         mask = np.isfinite(inp.car)
         t_obs, n, reasons = mean_t_batch(groups, inp.car, mask)
-        order, starts = groups.sorted_within(inp.car, mask)
+        order, starts = groups.sorted_within(inp.car, mask, value_order(inp.memo, "car", inp.car, mask))
         codes = groups.codes[order]
         parts.append((t_obs, n, reasons, inp.car[order], codes, np.arange(len(order)) - starts[codes]))
     if b < 1:

@@ -29,6 +29,7 @@ __all__ = [
     "moments",
     "normal_p_array",
     "t_p_array",
+    "value_order",
 ]
 
 #: Why a test cannot apply to some groups: (groups hit, one text or one per group).
@@ -100,14 +101,23 @@ class Groups:
         vals = np.ones(len(rows)) if weights is None else np.asarray(weights, dtype="float64")[rows]
         return sparse.csc_matrix((vals, (self.codes[rows], rows)), shape=(self.size, len(mask)))
 
-    def sorted_within(self, values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def sorted_within(
+        self, values: np.ndarray, mask: np.ndarray, by_value: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Pairs with ``mask`` ordered by group, then by ``values``, and each group's start.
 
         Returns ``(order, starts)``: ``order`` lists pair indices; group g
         occupies ``order[starts[g]:starts[g + 1]]`` (``starts`` has G + 1 entries).
+        ``by_value``, the pairs with ``mask`` already in stable ``values``
+        order, lets groupings share one sort of the values: a stable sort of
+        the group codes then keeps that order within each group (the same
+        order as ``np.lexsort((values, codes))``).
         """
-        rows = np.flatnonzero(mask)
-        order = rows[np.lexsort((values[rows], self.codes[rows]))]
+        if by_value is None:
+            rows = np.flatnonzero(mask)
+            order = rows[np.lexsort((values[rows], self.codes[rows]))]
+        else:
+            order = by_value[np.argsort(self.codes[by_value], kind="stable")]
         starts = np.searchsorted(self.codes[order], np.arange(self.size + 1))
         return order, starts
 
@@ -209,3 +219,15 @@ def mean_t_batch(
         (m.constant | ~np.isfinite(m.sd) | (m.sd == 0.0), "no cross-sectional variation"),
     ]
     return t, m.n, reasons
+
+
+def value_order(memo: dict[object, object], name: str, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The pairs with ``mask`` in stable order of ``values``, memoized in ``memo`` under ``name``."""
+    key = ("value_order", name)
+    hit = memo.get(key)
+    if isinstance(hit, np.ndarray):
+        return hit
+    rows = np.flatnonzero(mask)
+    out = rows[np.argsort(values[rows], kind="stable")]
+    memo[key] = out
+    return out
