@@ -136,6 +136,10 @@ def test_flip_matrix_blocks_and_bounded_products(monkeypatch: pytest.MonkeyPatch
     np.testing.assert_array_equal(rs.rademacher(3, 13, 5), full[:13])
     inp = make_input(n=21, seed=1)
     x = np.random.default_rng(0).standard_normal((4, 21))
-    monkeypatch.setattr(rs, "_FLIP_CACHE_BYTES", 0)  # no cached matrix: blocks drawn per product
+    monkeypatch.setattr(rs, "_FLIP_CACHE_BYTES", 0)  # no float matrix: packed bits kept
     expected = x @ rs.rademacher(inp.seed, 21, 5)
+    packed = replace(inp)
+    np.testing.assert_allclose(rs._flip_products(packed, x, 5), expected, rtol=1e-12)
+    assert any(isinstance(k, tuple) and k[0] == "rademacher_bits" for k in packed.cache)
+    monkeypatch.setattr(rs, "_PACKED_CACHE_BYTES", 0)  # nothing kept: blocks drawn per product
     np.testing.assert_allclose(rs._flip_products(replace(inp), x, 5), expected, rtol=1e-12)

@@ -62,7 +62,8 @@ def _flip_products(inp: TestInput, x: np.ndarray, draws: int) -> np.ndarray:
     """``x @ rademacher(seed, n, draws)`` for ``x`` of shape (R, n), in bounded memory.
 
     The flip matrix is memoized in ``inp.cache`` when it is small (the windows
-    of a study share it), else drawn block by block for each product.
+    of a study share it), else kept packed one bit a flip, or, beyond that,
+    drawn block by block for each product.
     """
     n = x.shape[1]
     key = ("rademacher", int(inp.seed), draws)
@@ -74,9 +75,37 @@ def _flip_products(inp: TestInput, x: np.ndarray, draws: int) -> np.ndarray:
         inp.cache[key] = full
         return np.asarray(x @ full[:n])
     out = np.zeros((x.shape[0], draws))
-    for start, block in _flip_blocks(inp.seed, n, draws):
+    for start, block in _packed_blocks(inp, n, draws):
         out += x[:, start : start + len(block)] @ block
     return out
+
+
+#: Largest flip matrix kept packed 8 flips a byte (an eighth of the int8
+#: draws); above it, blocks are drawn again for each product.
+_PACKED_CACHE_BYTES = 256 * 2**20
+
+
+def _packed_blocks(inp: TestInput, n: int, draws: int) -> Iterator[tuple[int, np.ndarray]]:
+    """Blocks of :func:`rademacher` rows 0 … n − 1, unpacked from a memo of packed bits.
+
+    The packed matrix (one bit a flip) is drawn once and memoized in
+    ``inp.cache`` when it fits :data:`_PACKED_CACHE_BYTES`; else the blocks are
+    drawn again (same values either way).
+    """
+    rows = max(n, len(inp.car))
+    key = ("rademacher_bits", int(inp.seed), draws)
+    packed = inp.cache.get(key)
+    if not isinstance(packed, np.ndarray) or packed.shape[0] < n:
+        if rows * -(-draws // 8) > _PACKED_CACHE_BYTES:
+            yield from _flip_blocks(inp.seed, n, draws)
+            return
+        packed = np.empty((rows, -(-draws // 8)), dtype=np.uint8)
+        for start, block in _flip_blocks(inp.seed, rows, draws):
+            packed[start : start + len(block)] = np.packbits(block > 0, axis=1)
+        inp.cache[key] = packed
+    for start in range(0, n, FLIP_BLOCK):
+        bits = np.unpackbits(packed[start : min(start + FLIP_BLOCK, n)], axis=1, count=draws)
+        yield start, bits.astype("float64") * 2.0 - 1.0
 
 
 def wild_bootstrap(inp: TestInput, idx: np.ndarray) -> TestResult:
