@@ -235,3 +235,16 @@ def test_kp_without_memo_room_gives_the_same_numbers(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(cg, "_KP_CACHE_BYTES", 0)
     bare = run_tests({"w": replace(base), "v": replace(base)}, labels, specs)
     pd.testing.assert_frame_equal(kept, bare, check_exact=True)
+
+
+def test_caar_table_matches_a_groupby_of_the_car_table(snapshot_study) -> None:  # type: ignore[no-untyped-def]
+    """CAAR, sd (N − 1) and n per market and window against pandas on car.csv."""
+    car = snapshot_study.car_table.dropna(subset=["car"])
+    ref = car.groupby(["symbol", "window"])["car"].agg(["mean", "std", "count"])
+    got = snapshot_study.caar("market").set_index(["group", "window"])
+    got = got.loc[got.index.isin(ref.index)]
+    assert len(got) == len(ref)
+    ref = ref.loc[got.index]
+    np.testing.assert_allclose(got["caar"], ref["mean"], rtol=1e-12)
+    np.testing.assert_allclose(got["sd"], ref["std"], rtol=1e-10)
+    assert (got["n"].to_numpy() == ref["count"].to_numpy()).all()

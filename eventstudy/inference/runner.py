@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .base import TestInput, TestSpec
-from .grouped import BatchResult, Groups
+from .grouped import BatchResult, Groups, moments
 
 __all__ = ["run_tests", "caar_table", "GROUPINGS"]
 
@@ -125,16 +125,27 @@ def run_tests(
 
 
 def caar_table(inputs: Mapping[str, TestInput], labels: Mapping[str, np.ndarray]) -> pd.DataFrame:
-    """CAAR (mean CAR over pairs with a CAR) and its cross-sectional spread per group."""
-    rows: list[tuple[str, str, str, float, float, int]] = []
+    """CAAR (mean CAR over pairs with a CAR) and its cross-sectional spread per group.
+
+    Every group of a grouping at once (two-pass group moments); the spread is
+    the N − 1 standard deviation, NaN below 2 pairs.
+    """
+    frames = []
     for gb, lab in labels.items():
-        groups = _groups(lab)
+        groups = Groups.from_labels(lab)
         for wlabel, inp in inputs.items():
-            for g, idx in groups:
-                v = inp.car[idx]
-                v = v[np.isfinite(v)]
-                n = len(v)
-                caar = float(v.mean()) if n else float("nan")
-                sd = float(v.std(ddof=1)) if n > 1 else float("nan")
-                rows.append((gb, g, wlabel, caar, sd, n))
-    return pd.DataFrame(rows, columns=["group_by", "group", "window", "caar", "sd", "n"])
+            m = moments(groups, inp.car, np.isfinite(inp.car))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "group_by": gb,
+                        "group": np.array(groups.names, dtype=object),
+                        "window": wlabel,
+                        "caar": m.mean,
+                        "sd": np.where(m.n > 1, m.sd, np.nan),
+                        "n": m.n.astype(np.int64),
+                    }
+                )
+            )
+    columns = ["group_by", "group", "window", "caar", "sd", "n"]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
