@@ -33,7 +33,6 @@ import subprocess
 import sys
 import time
 import traceback
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -49,38 +48,6 @@ GIB = 2**30
 
 def _maxrss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / GIB  # Linux: KiB
-
-
-def _baseline(syn: Any, cfg: Any, n_sub: int, seed: int) -> tuple[np.ndarray, np.ndarray, float, float]:
-    """Loop on ``n_sub`` random pairs: (pair codes, loop CAR/se/t, seconds/pair wall, cpu)."""
-    from bench.bench_engine import baseline_loop
-
-    S, E = len(syn.symbols), len(syn.day0)
-    rng = np.random.default_rng(seed + 1)
-    pick = np.sort(rng.choice(S * E, size=min(n_sub, S * E), replace=False))
-    sec, ev = pick // E, pick % E
-    closes = syn.closes[sec]  # only the sampled securities' rows
-    ret = np.full(closes.shape, np.nan)
-    ret[:, 1:] = closes[:, 1:] / closes[:, :-1] - 1.0
-    mret = np.full(len(syn.dates), np.nan)
-    mret[1:] = syn.market_close[1:] / syn.market_close[:-1] - 1.0
-    masked = np.zeros(len(syn.dates), dtype=bool)
-    m_lo, m_hi = cfg.mask
-    for d in syn.day0:
-        masked[max(d + m_lo, 0) : d + m_hi + 1] = True
-    row = np.arange(len(pick))
-    args = (cfg.estimation, cfg.window, list(cfg.car_windows))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        baseline_loop(ret, mret, masked, row[:3], syn.day0[ev[:3]], *args)  # warm-up
-        parts, walls, cpus = [], [], []
-        for sl in np.array_split(row, 3 if len(row) >= 3 else 1):
-            gc.collect()
-            t, c = time.perf_counter(), time.process_time()
-            parts.append(baseline_loop(ret, mret, masked, sl, syn.day0[ev[sl]], *args))
-            walls.append((time.perf_counter() - t) / len(sl))
-            cpus.append((time.process_time() - c) / len(sl))
-    return pick, np.concatenate(parts), min(walls), min(cpus)
 
 
 def child(spec: dict[str, Any]) -> dict[str, Any]:
@@ -117,7 +84,10 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
         included=len(out.keep),
     )
     # the loop on a subsample, checked against ours
-    pick, base, wall, cpu = _baseline(syn, cfg, spec["baseline_pairs"], spec["seed"])
+    from bench.bench_engine import timed_baseline
+
+    pick, base, walls, cpus = timed_baseline(syn, cfg, spec["baseline_pairs"], spec["seed"])
+    wall, cpu = min(walls), min(cpus)
     res.update(baseline_pairs=len(pick), baseline_s_per_pair=wall, baseline_cpu_s_per_pair=cpu)
     rowpos = np.full(len(panel.pairs), -1)
     rowpos[out.keep] = np.arange(len(out.keep))
