@@ -53,6 +53,20 @@ _TOL = 1e-12
 _HASH = np.random.default_rng(20101).integers(1, 2**63, size=4096, dtype=np.uint64) | np.uint64(1)
 
 
+def _first_of(codes: np.ndarray) -> np.ndarray:
+    """Index of the first occurrence of each code 0 … max(codes)."""
+    first = np.zeros(int(codes.max()) + 1 if len(codes) else 0, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]
+    return first
+
+
+def _split(codes: np.ndarray) -> list[np.ndarray]:
+    """Positions holding each code 0 … max(codes), in order."""
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(int(codes.max()) + 2 if len(codes) else 1))
+    return [order[bounds[k] : bounds[k + 1]] for k in range(len(bounds) - 1)]
+
+
 def _row_codes(keys: np.ndarray) -> np.ndarray:
     """Codes 0… of identical rows of the int64 matrix ``keys`` (hash, then verified)."""
     n, t = keys.shape
@@ -62,8 +76,7 @@ def _row_codes(keys: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore"):
         h = (keys.astype(np.uint64) * mult[None, :]).sum(axis=1)
     codes, _ = pd.factorize(h)
-    first = np.zeros(codes.max() + 1, dtype=np.int64)
-    first[codes[::-1]] = np.arange(n)[::-1]
+    first = _first_of(codes)
     if not (keys == keys[first[codes]]).all():  # a hash collision: exact grouping instead
         _, codes = np.unique(keys, axis=0, return_inverse=True)
     return np.asarray(codes, dtype=np.int64).ravel()
@@ -85,8 +98,7 @@ def _est_atoms(inp: TestInput) -> _EstAtoms:
     ok = np.isfinite(inp.est_resid)
     keys = np.where(ok, np.asarray(inp.est_day, dtype=np.int64), -1)
     codes = _row_codes(keys)
-    first = np.zeros(int(codes.max()) + 1 if len(codes) else 0, dtype=np.int64)
-    first[codes[::-1]] = np.arange(len(codes))[::-1]
+    first = _first_of(codes)
     cols = [np.flatnonzero(ok[r]) for r in first]
     dates = [keys[r, c] for r, c in zip(first, cols, strict=True)]
     out = _EstAtoms(codes, cols, dates)
@@ -182,20 +194,12 @@ def _window_atoms(inp: TestInput, mask: np.ndarray) -> _WindowAtoms:
     signature = np.sort(np.where(wd[rows] >= 0, wd[rows], -1), axis=1)
     bcodes = _row_codes(signature)
     acodes = _row_codes(np.concatenate([est.codes[rows, None], bcodes[:, None]], axis=1))
-    n_atoms = int(acodes.max()) + 1
-    order = np.argsort(acodes, kind="stable")
-    bounds = np.searchsorted(acodes[order], np.arange(n_atoms + 1))
-    members = [rows[order[bounds[a] : bounds[a + 1]]] for a in range(n_atoms)]
-    first = order[bounds[:-1]]
-    atom_block = bcodes[first]
-    n_blocks = int(bcodes.max()) + 1
-    b_order = np.argsort(atom_block, kind="stable")
-    b_bounds = np.searchsorted(atom_block[b_order], np.arange(n_blocks + 1))
-    block_atoms = [b_order[b_bounds[k] : b_bounds[k + 1]] for k in range(n_blocks)]
+    members = [rows[at] for at in _split(acodes)]
+    first = _first_of(acodes)
+    block_atoms = _split(bcodes[first])
+    n_blocks = len(block_atoms)
     # block × calendar-day incidence of the window days → common days c_AB and L_A
-    b_first = np.zeros(n_blocks, dtype=np.int64)
-    b_first[bcodes[::-1]] = np.arange(len(bcodes))[::-1]
-    sig = signature[b_first]
+    sig = signature[_first_of(bcodes)]
     day_rows, day_cols = np.nonzero(sig >= 0)
     _, day_idx = np.unique(sig[day_rows, day_cols], return_inverse=True)
     day_idx = np.asarray(day_idx).ravel()

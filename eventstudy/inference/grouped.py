@@ -14,6 +14,7 @@ import hashlib
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,7 @@ __all__ = [
     "Groups",
     "Reason",
     "digest",
+    "group_products",
     "mean_t_batch",
     "moments",
     "normal_p_array",
@@ -230,4 +232,28 @@ def value_order(memo: dict[object, object], name: str, values: np.ndarray, mask:
     rows = np.flatnonzero(mask)
     out = rows[np.argsort(values[rows], kind="stable")]
     memo[key] = out
+    return out
+
+
+def group_products(
+    inp: Any,
+    groups: Groups,
+    mask: np.ndarray,
+    name: str,
+    arrays: tuple[np.ndarray, ...],
+    weights: np.ndarray | None = None,
+) -> tuple[np.ndarray, ...]:
+    """``groups.matrix(mask, weights) @ a`` for each of ``arrays``, memoized in ``inp.cache``.
+
+    Group sums of per-pair rows (G × columns). Only for arrays that depend on
+    the estimation arrays alone (the windows of a study share them); ``name``
+    says which arrays they are.
+    """
+    key = (name, groups.uid, digest(mask))
+    hit = inp.cache.get(key)
+    if isinstance(hit, tuple):
+        return hit
+    onehot = groups.matrix(mask, weights)
+    out = tuple(np.asarray(onehot @ a) for a in arrays)
+    inp.cache[key] = out
     return out

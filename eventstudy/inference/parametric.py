@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import TestInput, TestResult, finite_subset, not_applicable, t_p
-from .grouped import BatchResult, Groups, digest, mean_t_batch, t_p_array
+from .grouped import BatchResult, Groups, group_products, mean_t_batch, t_p_array
 
 __all__ = [
     "bmp_batch",
@@ -146,28 +146,11 @@ def bmp_batch(inp: TestInput, groups: Groups) -> BatchResult:
     return _t_batch(groups, inp.scar)
 
 
-def group_day_sums(inp: TestInput, groups: Groups, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per group and estimation day: Σ AR over the pairs with ``mask`` and their count.
-
-    Returns ``(sums, counts)``, both G × T; memoized in ``inp.cache`` (they
-    depend on the estimation arrays, the groups and the mask only).
-    """
-    key = ("est_day_sums", groups.uid, digest(mask))
-    hit = inp.cache.get(key)
-    if isinstance(hit, tuple):
-        return hit
-    filled, avail = _est_filled(inp)
-    onehot = groups.matrix(mask)
-    out = (np.asarray(onehot @ filled), np.asarray(onehot @ avail))
-    inp.cache[key] = out
-    return out
-
-
 def cda_batch(inp: TestInput, groups: Groups) -> BatchResult:
     """:func:`cda_t` for every group of ``groups`` at once."""
     mask = np.isfinite(inp.car)
     n = groups.count(mask)
-    sums, cnt = group_day_sums(inp, groups, mask)
+    sums, cnt = group_products(inp, groups, mask, "est_day_sums", _est_filled(inp))
     have = cnt > 0
     l1 = have.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):

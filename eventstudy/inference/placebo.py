@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import TestInput, TestResult, finite_subset, not_applicable
-from .grouped import BatchResult, Groups, digest
+from .grouped import BatchResult, Groups, digest, group_products
 
 __all__ = ["placebo", "placebo_batch", "placebo_caar_groups", "placebo_caars", "placebo_cars"]
 
@@ -142,11 +142,7 @@ def placebo_caar_groups(inp: TestInput, groups: Groups, mask: np.ndarray) -> np.
         span = int(length[0])
         k = t - span + 1
         csum, ccnt = _running(inp)
-        ckey = ("running_group_sums", groups.uid, digest(mask))
-        cs = inp.cache.get(ckey)
-        if not isinstance(cs, np.ndarray):
-            cs = np.asarray(groups.matrix(mask) @ csum)
-            inp.cache[ckey] = cs
+        (cs,) = group_products(inp, groups, mask, "running_group_sums", (csum,))
         total = cs[:, span : span + k] - cs[:, :k]
         rows = np.flatnonzero(mask)
         empty_i, empty_k = np.nonzero(ccnt[rows, span : span + k] == ccnt[rows, :k])

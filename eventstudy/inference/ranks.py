@@ -12,7 +12,7 @@ import numpy as np
 from scipy import sparse
 
 from .base import TestInput, TestResult, finite_subset, normal_p, not_applicable, t_p
-from .grouped import BatchResult, Groups, digest, moments, normal_p_array, t_p_array
+from .grouped import BatchResult, Groups, digest, group_products, moments, normal_p_array, t_p_array
 
 __all__ = ["corrado_batch", "corrado_rank", "grank_batch", "grank_t", "row_ranks"]
 
@@ -275,29 +275,6 @@ def grank_t(inp: TestInput, idx: np.ndarray) -> TestResult:
     return TestResult(t, t_p(t, big_t - 2), n, f"Z={z:.4f}; T={big_t}")
 
 
-def _group_products(
-    inp: TestInput,
-    groups: Groups,
-    mask: np.ndarray,
-    name: str,
-    arrays: tuple[np.ndarray, ...],
-    weights: np.ndarray | None = None,
-) -> tuple[np.ndarray, ...]:
-    """``onehot(mask) @ a`` for each of ``arrays``, memoized in ``inp.cache`` under ``name``.
-
-    Only for arrays that depend on the estimation arrays (shared by the
-    windows of a study).
-    """
-    key = (name, groups.uid, digest(mask))
-    hit = inp.cache.get(key)
-    if isinstance(hit, tuple):
-        return hit
-    onehot = groups.matrix(mask, weights)
-    out = tuple(np.asarray(onehot @ a) for a in arrays)
-    inp.cache[key] = out
-    return out
-
-
 def corrado_batch(inp: TestInput, groups: Groups) -> BatchResult:
     """:func:`corrado_rank` for every group of ``groups`` at once."""
     mask = np.isfinite(inp.car)
@@ -306,7 +283,7 @@ def corrado_batch(inp: TestInput, groups: Groups) -> BatchResult:
     onehot = groups.matrix(mask)
     shared = inp.cache.get("corrado_base")
     if isinstance(shared, tuple) and shared[1][0] is d0:  # window-independent: shared by the windows
-        sums, cnt = _group_products(inp, groups, mask, "corrado", (d0, f))
+        sums, cnt = group_products(inp, groups, mask, "corrado", (d0, f))
     else:
         sums, cnt = np.asarray(onehot @ d0), np.asarray(onehot @ f)
     sum_w, cnt_w = np.asarray(onehot @ d0w), np.asarray(onehot @ fw)
@@ -403,8 +380,8 @@ def grank_batch(inp: TestInput, groups: Groups) -> BatchResult:
         g0 = inp.scar[rows] / m.sd[codes]
     r_est, f_est, m_est = _est_ranks(inp)
     a = 1.0 / (m_est + 2.0)  # 1/(T_i + 1), T_i = M_i + 1
-    (n_t,) = _group_products(inp, groups, mask, "grank_n", (f_est,))
-    (rank_sum,) = _group_products(inp, groups, mask, "grank_a", (r_est,), a)
+    (n_t,) = group_products(inp, groups, mask, "grank_n", (f_est,))
+    (rank_sum,) = group_products(inp, groups, mask, "grank_a", (r_est,), a)
     # estimation days above day 0: one compare of the panel, then per-day counts
     # of each run of pairs with the same group and the same weight a_i
     est = inp.est_sar if len(rows) == len(mask) else inp.est_sar[rows]
