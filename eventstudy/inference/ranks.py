@@ -312,8 +312,8 @@ def _sorted_est(inp: TestInput) -> np.ndarray:
     return srt
 
 
-def _row_count(inp: TestInput, rows: np.ndarray, x: np.ndarray, side: str) -> np.ndarray:
-    """Per row of ``est_sar[rows]``: how many values are < ``x`` (``"left"``) or ≤ ``x`` (``"right"``).
+def _count_below(inp: TestInput, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Per row of ``est_sar[rows]``: how many values are < ``x``.
 
     A binary search of all rows at once in the row-sorted ``est_sar``
     (sorted once per study, memoized in ``inp.cache``).
@@ -332,8 +332,7 @@ def _row_count(inp: TestInput, rows: np.ndarray, x: np.ndarray, side: str) -> np
             return lo.astype("float64")
         mid = (lo + hi) // 2
         v = srt[at, np.minimum(mid, last)]
-        right = (v < x) if side == "left" else (v <= x)
-        right &= active
+        right = (v < x) & active
         lo = np.where(right, mid + 1, lo)
         hi = np.where(active & ~right, mid, hi)
 
@@ -397,7 +396,7 @@ def grank_batch(inp: TestInput, groups: Groups) -> BatchResult:
     n_below, n_tie = n_le, np.zeros(len(rows))
     tied = bool(((n_le > 0) & (srt[rows, at] == g0)).any())
     if tied:  # a day-0 value equal to estimation values: they count half
-        n_below = _row_count(inp, rows, g0, "left")
+        n_below = _count_below(inp, rows, g0)
         n_tie = n_le - n_below
     runs, weight = _weight_runs(inp, groups, mask, a)
     # counts of 0/1 values are exact in float32 (runs are far below 2**24 pairs)

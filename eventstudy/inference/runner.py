@@ -17,12 +17,6 @@ __all__ = ["run_tests", "caar_table", "GROUPINGS"]
 GROUPINGS: tuple[str, ...] = ("all", "event", "market", "category", "direction")
 
 
-def _groups(labels: np.ndarray) -> list[tuple[str, np.ndarray]]:
-    g = Groups.from_labels(labels)
-    members = g.members(np.ones(len(g.codes), dtype=bool))
-    return list(zip(g.names, members, strict=True))
-
-
 def _per_group(spec: TestSpec, inp: TestInput, groups: Groups) -> BatchResult:
     """A test without a batch form, called group by group."""
     res = [spec.func(inp, idx) for idx in groups.members(np.ones(len(groups.codes), dtype=bool))]
