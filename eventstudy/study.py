@@ -18,6 +18,7 @@ from .engine import DETAILS, Detail, EngineOutput, compute_chunks
 from .errors import DataError, InputError
 from .events import Events
 from .inference import TestInput, get_tests
+from .inference.clusters import cluster_labels, duplicate_keys
 from .inference.runner import GROUPINGS, caar_table, run_tests
 from .manifest import build_manifest
 from .models import get_model
@@ -255,6 +256,7 @@ class EventStudy:
 
         # CARs per window (the first C engine windows are the CAR windows)
         overlaps = self._overlaps(panel, out, kept)
+        clusters, dups = self._clusters(panel, out, kept)
         car_tab = pd.DataFrame(
             {
                 "event_id": np.repeat(kept["event_id"].to_numpy(), C),
@@ -267,6 +269,7 @@ class EventStudy:
                 "n_est": np.repeat(out.fit.n.astype(np.int64), C),
                 "day0": np.repeat(kept["day0"].to_numpy(), C),
                 "day0_latest": np.repeat(kept["day0_latest"].to_numpy(), C),
+                "cluster": clusters[:, :C].ravel(),
                 "day0_uncertain": np.repeat(kept["day0_uncertain"].to_numpy(), C),
                 "overlaps": overlaps.ravel(),
                 "days": out.car_days[:, :C].ravel(),
@@ -276,7 +279,7 @@ class EventStudy:
 
         car_tab = adjust_car_table(car_tab)
         fits = self._fits(panel, out)
-        inputs, labels = self._test_inputs(panel, out, kept)
+        inputs, labels = self._test_inputs(panel, out, kept, clusters, dups)
         car_in = {k: inputs[k] for k in wlabels}
         day_in = {k: v for k, v in inputs.items() if k not in car_in}
         # per-day tests: every grouping but single events (a handful of pairs),
@@ -405,8 +408,39 @@ class EventStudy:
         tab["reason"] = reason
         return tab
 
+    def _clusters(self, panel: Panel, out: EngineOutput, kept: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Per pair and engine window: cluster id and exact-duplicate key (formula sheet §7.1).
+
+        A window's calendar span runs from the date of its first session to
+        that of its last (extended) session; pairs of one event, and pairs
+        whose spans overlap, are connected (:func:`~eventstudy.inference.clusters.cluster_labels`).
+        Pairs without a CAR get cluster −1.
+        """
+        wins = self.engine_windows()
+        days = _filled_days(panel)
+        base = kept["base"].to_numpy(dtype=np.int64)
+        t1 = np.array([w[0] for w in wins], dtype=np.int64)
+        t2 = np.array([w[1] for w in wins], dtype=np.int64)
+        top = len(days) - 1
+        first = days[np.clip(base[:, None] + t1[None, :], 0, top)]
+        last = days[np.clip(base[:, None] + t2[None, :] + out.car_ext, 0, top)]
+        first = np.where(np.isfinite(out.car), first, -1)
+        eids = kept["event_id"].to_numpy()
+        syms = kept["symbol"].to_numpy()
+        clusters = np.empty(first.shape, dtype=np.int64)
+        dups = np.empty(first.shape, dtype=np.int64)
+        for c in range(len(wins)):
+            clusters[:, c] = cluster_labels(eids, first[:, c], last[:, c])
+            dups[:, c] = duplicate_keys(syms, first[:, c], last[:, c])
+        return clusters, dups
+
     def _test_inputs(
-        self, panel: Panel, out: EngineOutput, kept: pd.DataFrame
+        self,
+        panel: Panel,
+        out: EngineOutput,
+        kept: pd.DataFrame,
+        clusters: np.ndarray,
+        dups: np.ndarray,
     ) -> tuple[dict[str, TestInput], dict[str, np.ndarray]]:
         cfg = self.config
         est_days = out.est_day
@@ -436,6 +470,8 @@ class EventStudy:
                 window_len=(t2 - t1 + 1) + e,
                 event_ar=event_ar,
                 window_day=np.where(sel, evt_days, -1),
+                cluster=clusters[:, c],
+                dup=dups[:, c],
             )
         ev = self.events.table.set_index("event_id")
         eids = kept["event_id"].to_numpy()
@@ -487,3 +523,26 @@ class EventStudy:
         if dropped:
             dq["dropped_rows"] = dropped
         return dq
+
+
+def _filled_days(panel: Panel) -> np.ndarray:
+    """Calendar day number (days since 1970-01-01) of every long-array position.
+
+    Padding takes the nearest date of its own market's data: left padding the
+    first date, right padding the last, so a window reaching past the data
+    spans the dates it actually covers.
+    """
+    dates = panel.dates
+    valid = ~np.isnat(dates)
+    days = np.zeros(len(dates), dtype=np.int64)
+    days[valid] = dates[valid].astype("datetime64[D]").astype(np.int64)
+    pos = np.arange(len(dates))
+    if len(dates) == 0:
+        return days
+    last_valid = np.maximum.accumulate(np.where(valid, pos, -1))
+    next_valid = np.minimum.accumulate(np.where(valid, pos, len(dates))[::-1])[::-1]
+    block = np.searchsorted(panel.starts, pos, side="right") - 1
+    left = pos < np.asarray(panel.offsets)[block]
+    src = np.where(left, next_valid, last_valid)
+    src = np.clip(src, 0, len(dates) - 1)
+    return days[src]

@@ -19,6 +19,14 @@ import numpy as np
 from ..errors import InputError
 from .base import DEFAULT_DRAWS, TestInput, TestResult, TestSpec, not_applicable
 from .bootstrap import wild_bootstrap, wild_bootstrap_batch, wild_bootstrap_windows
+from .clustered import (
+    cluster_bootstrap,
+    cluster_bootstrap_batch,
+    cluster_cr2_batch,
+    cluster_cr2_t,
+    cluster_t,
+    cluster_t_batch,
+)
 from .crosscorr import average_correlation, group_rbar
 from .grouped import BatchResult, Groups
 from .parametric import bmp_batch, bmp_t, cda_batch, cda_t, csect_batch, csect_t
@@ -30,6 +38,7 @@ from .standardized import kp_bmp_batch, kp_bmp_t, kp_patell_batch, kp_patell_z, 
 
 __all__ = [
     "BatchResult",
+    "CLUSTER_TESTS",
     "DEFAULT_DRAWS",
     "Groups",
     "TESTS",
@@ -177,10 +186,45 @@ _BATTERY: tuple[tuple[str, TestFunc, str, str, str], ...] = (
         "DESIGN.md (placebo)",
         "observed CAAR ranked among estimation-window placebo CAARs",
     ),
+    (
+        "cluster_t",
+        cluster_t,
+        "t(G-1)",
+        "Ibragimov and Müller (2010); formula sheet §7.2",
+        "t on cluster mean CARs (clusters of dependent pairs; n = clusters)",
+    ),
+    (
+        "cluster_cr2_t",
+        cluster_cr2_t,
+        "t(BM df)",
+        "Bell and McCaffrey (2002); Imbens and Kolesár (2016); formula sheet §7.3",
+        "CAAR t with CR2 cluster-robust SE, Bell–McCaffrey df (n = clusters)",
+    ),
+    (
+        "cluster_bootstrap",
+        cluster_bootstrap,
+        "bootstrap",
+        "Cameron, Gelbach and Miller (2008); Webb (2023); formula sheet §7.3",
+        "wild cluster bootstrap of the CAAR t, null imposed (n = clusters)",
+    ),
 )
 
+#: Tests valid when pairs are dependent within clusters (formula sheet §7); the
+#: others assume independent pairs (``kp_*`` and ``cda_t`` adjust for an
+#: average correlation only).
+CLUSTER_TESTS: tuple[str, ...] = ("cluster_t", "cluster_cr2_t", "cluster_bootstrap")
+
 #: Tests that read only per-pair quantities (no estimation-window arrays).
-_PER_PAIR = {"csect_t", "patell_z", "bmp_t", "sign_z", "wilcoxon_z", "skew_adj_t", "wild_bootstrap"}
+_PER_PAIR = {
+    *CLUSTER_TESTS,
+    "csect_t",
+    "patell_z",
+    "bmp_t",
+    "sign_z",
+    "wilcoxon_z",
+    "skew_adj_t",
+    "wild_bootstrap",
+}
 
 #: Group-vectorized forms of the battery's tests.
 _BATCH: dict[str, BatchFunc] = {
@@ -198,6 +242,9 @@ _BATCH: dict[str, BatchFunc] = {
     "skew_adj_t": skew_adj_batch,
     "wild_bootstrap": wild_bootstrap_batch,
     "placebo": placebo_batch,
+    "cluster_t": cluster_t_batch,
+    "cluster_cr2_t": cluster_cr2_batch,
+    "cluster_bootstrap": cluster_bootstrap_batch,
 }
 
 for _name, _func, _dist, _cite, _desc in _BATTERY:

@@ -109,6 +109,12 @@ class TestInput:
         Calendar day number of each day of the pair's CAR window (−1 outside
         it); with it, the Kolari–Pynnönen r̄ weights each correlation by the
         calendar overlap of the two pairs' windows.
+    cluster : ndarray (P,) of int, optional
+        Cluster of each pair for this window (:func:`~eventstudy.inference.clusters.cluster_labels`;
+        −1 without a window); the cluster tests need it.
+    dup : ndarray (P,) of int, optional
+        Exact-duplicate key of each pair for this window (same market, same
+        window sessions); the cluster tests count each key once per group.
     cache : dict
         Memo of quantities that depend only on the estimation-window arrays,
         the seed and the number of draws (the P×P residual correlations, r̄
@@ -138,6 +144,8 @@ class TestInput:
     window_len: np.ndarray | None = None
     event_ar: np.ndarray | None = None
     window_day: np.ndarray | None = None
+    cluster: np.ndarray | None = None
+    dup: np.ndarray | None = None
     cache: dict[object, object] = field(default_factory=_AutoCache, repr=False)
     memo: dict[object, object] = field(default_factory=dict, repr=False, init=False)
 

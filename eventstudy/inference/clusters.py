@@ -1,0 +1,122 @@
+"""Clusters of dependent event×market pairs: the unit of inference (formula sheet §7.1).
+
+Pairs that share calendar days are not independent observations: one piece of
+news moves every market on the same day, and windows that overlap reuse the
+same market-days. Per CAR window, two pairs are *connected* when
+
+* they belong to the same event (the same news moves every market), or
+* their windows overlap in calendar time (the first to the last calendar date
+  of the window, in any market: markets correlate on the same days, and two
+  windows of one market that share a session overlap by construction).
+
+The connected components are the clusters. Tests that treat clusters, not
+pairs, as independent (:mod:`~eventstudy.inference.clustered`) are valid under
+any dependence within a cluster (Ibragimov and Müller 2010; Cameron, Gelbach
+and Miller 2008).
+
+Exact duplicates — pairs of the same market whose windows span the same
+sessions (two events with the same day 0 window) — have identical CARs; they
+fall in one cluster by construction, and the cluster tests count them once
+(:func:`first_of_duplicates`).
+
+Everything is vectorized: the calendar-overlap components are one sort and a
+running maximum (interval merging), and the event links are joined with one
+sparse connected-components pass (no loop over pairs).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.sparse import csgraph
+
+__all__ = ["cluster_labels", "duplicate_keys", "first_of_duplicates"]
+
+
+def _interval_components(first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Components of the overlap graph of closed intervals ``[first, last]`` (int64 codes)."""
+    n = len(first)
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    order = np.lexsort((last, first))
+    f, la = first[order], last[order]
+    reach = np.maximum.accumulate(la)
+    new = np.r_[True, f[1:] > reach[:-1]]
+    comp = np.empty(n, dtype=np.int64)
+    comp[order] = np.cumsum(new) - 1
+    return comp
+
+
+def cluster_labels(event: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Cluster of every pair for one CAR window (formula sheet §7.1).
+
+    Parameters
+    ----------
+    event : ndarray (P,)
+        Event of each pair (any hashable labels).
+    first, last : ndarray (P,) of int
+        First and last calendar day (e.g. days since 1970-01-01) of each
+        pair's window; pairs without a window (no CAR) have ``first < 0``.
+
+    Returns
+    -------
+    ndarray (P,) of int64
+        Cluster ids 0 … G − 1 numbered by the cluster's earliest calendar day
+        (so the numbering does not depend on the order of events or markets),
+        −1 for pairs without a window.
+    """
+    event = np.asarray(event)
+    first = np.asarray(first, dtype=np.int64)
+    last = np.asarray(last, dtype=np.int64)
+    out = np.full(len(first), -1, dtype=np.int64)
+    ok = np.flatnonzero(first >= 0)
+    if len(ok) == 0:
+        return out
+    f, la = first[ok], np.maximum(last[ok], first[ok])
+    comp = _interval_components(f, la)
+    ev_codes, _ = pd.factorize(pd.Series(event[ok], dtype=object))
+    n_int, n_ev, n = int(comp.max()) + 1, int(ev_codes.max()) + 1, len(ok)
+    # bipartite graph: pair — its interval component, pair — its event
+    rows = np.r_[np.arange(n), np.arange(n)]
+    cols = np.r_[n + comp, n + n_int + ev_codes]
+    size = n + n_int + n_ev
+    graph = sparse.coo_matrix((np.ones(2 * n, dtype=np.int8), (rows, cols)), shape=(size, size))
+    _, lab = csgraph.connected_components(graph, directed=False)
+    lab = lab[:n]
+    # canonical numbering: by the earliest first day of each cluster
+    start = np.full(int(lab.max()) + 1, np.iinfo(np.int64).max)
+    np.minimum.at(start, lab, f)
+    rank = np.empty_like(start)
+    rank[np.argsort(start, kind="stable")] = np.arange(len(start))
+    out[ok] = rank[lab]
+    return out
+
+
+def duplicate_keys(symbol: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """One int64 code per distinct (market, first day, last day) of a window.
+
+    Pairs with equal codes are exact duplicates: the same market over the same
+    sessions, hence the same CAR.
+    """
+    frame = pd.DataFrame(
+        {"s": pd.Series(np.asarray(symbol), dtype=object), "f": np.asarray(first), "l": np.asarray(last)}
+    )
+    codes = frame.groupby(["s", "f", "l"], sort=True, dropna=False).ngroup().to_numpy()
+    return np.asarray(codes, dtype=np.int64)
+
+
+def first_of_duplicates(keys: np.ndarray, group: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``mask`` restricted to the first pair of each (group, duplicate key).
+
+    Within one group an exact duplicate counts once; the same window in two
+    different groups (events of opposite direction on one day) counts in each.
+    """
+    rows = np.flatnonzero(mask)
+    keep = np.zeros(len(mask), dtype=bool)
+    if len(rows) == 0:
+        return keep
+    pair = np.asarray(group, dtype=np.int64)[rows] * (int(keys.max()) + 1) + keys[rows]
+    _, first = np.unique(pair, return_index=True)
+    keep[rows[first]] = True
+    return keep
