@@ -91,6 +91,7 @@ def load_result(path: str | Path) -> Any:
         fits_table=_read(folder, "fits.csv"),
         manifest=manifest,
         placebo_table=_read(folder, "placebo.csv"),
+        headline_table=_read(folder, "headlines.csv"),
     )
 
 

@@ -32,6 +32,7 @@ CAR_COLUMNS = [
     "n_est",
     "day0",
     "day0_latest",
+    "cluster",
     "day0_uncertain",
     "overlaps",
     "days",
@@ -77,6 +78,7 @@ class StudyResult:
     manifest: dict[str, Any] = field(repr=False)
     market_returns: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     placebo_table: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    headline_table: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     # ----------------------------------------------------------------- access
     @property
@@ -106,6 +108,31 @@ class StudyResult:
         """CAAR per grouping, group and window."""
         t = self.caar_table
         if by is not None:
+            t = t[t["group_by"] == by]
+        return t.reset_index(drop=True).copy()
+
+    @property
+    def headline(self) -> dict[str, Any]:
+        """The dependence-robust headline of the study (also ``study.json``'s ``headline``).
+
+        Keys ``test, window, statistic, p_value, n_clusters, n_pairs, mde``
+        (and ``estimate, se, df, ci_low, ci_high``): the headline test
+        (:data:`~eventstudy.inference.headline.HEADLINE_TEST`) over all pairs in
+        the first CAR window; ``mde`` is the minimum detectable CAAR (two-sided
+        5 %, 80 % power). Empty when the study has no CAR window.
+        """
+        return dict(self.manifest.get("headline") or {})
+
+    def headlines(self, by: str | None = None) -> pd.DataFrame:
+        """The headline test for every group and window (columns of ``headlines.csv``).
+
+        Estimate (CAAR, exact duplicates once), cluster-robust SE, df, 95 %
+        interval, t, p, clusters, pairs and minimum detectable CAAR.
+        """
+        t = self.headline_table
+        if by is not None:
+            if by not in GROUPINGS:
+                raise InputError(f"by: '{by}' is not a grouping; valid: {', '.join(GROUPINGS)}")
             t = t[t["group_by"] == by]
         return t.reset_index(drop=True).copy()
 
@@ -224,6 +251,7 @@ class StudyResult:
             "car.csv": _iso(self.car()),
             "tests.csv": self.tests(),
             "caar.csv": self.caar(),
+            "headlines.csv": self.headlines(),
             "fits.csv": _iso(self.fits),
             "cross_section.csv": coefs.copy(),
             "direction.csv": answers.copy(),
@@ -294,16 +322,38 @@ class Summary:
             f"{cfg.returns} returns",
         ]
 
+    def headline_text(self) -> str:
+        """The study's headline in one sentence (the dependence-robust test; see ``headline``)."""
+        h = self.res.headline
+        if not h:
+            return "Headline: no CAR window."
+        where = f"{h['n_pairs']} pairs in {h['n_clusters']} independent clusters"
+        est = h.get("estimate")
+        if h.get("p_value") is None or est is None:
+            return f"Headline ({h['test']}, window {h['window']}): not available ({where}; needs 2 clusters)."
+        ci = ""
+        if h.get("ci_low") is not None and h.get("ci_high") is not None:
+            ci = f", 95% interval {100 * h['ci_low']:+.2f}% to {100 * h['ci_high']:+.2f}%"
+        mde = f"; detectable CAAR at 80% power: {100 * h['mde']:.2f}%" if h.get("mde") is not None else ""
+        return (
+            f"Headline ({h['test']}, window {h['window']}): CAAR {100 * est:+.2f}%{ci}, "
+            f"t = {h['statistic']:.2f}, p = {h['p_value']:.4f}{stars(h['p_value'])}; {where}{mde}."
+        )
+
     def __str__(self) -> str:
         df = self.res.summary_frame()
         with pd.option_context("display.width", 120, "display.max_rows", 200):
             body = df.to_string(index=False, float_format=lambda v: f"{v:.4f}")
-        return "\n".join(self._head() + ["", body])
+        foot = (
+            "Pairs are dependent (one piece of news moves every market; windows overlap): only the "
+            "cluster_* tests (n = independent clusters) are valid; the others assume independent pairs."
+        )
+        return "\n".join([*self._head(), self.headline_text(), "", body, "", foot])
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
         import html
 
-        head = "".join(f"<p>{html.escape(s)}</p>" for s in self._head())
+        head = "".join(f"<p>{html.escape(s)}</p>" for s in [*self._head(), self.headline_text()])
         return head + self.res.summary_frame().to_html(index=False, float_format=lambda v: f"{v:.4f}")

@@ -19,6 +19,7 @@ from .errors import DataError, InputError
 from .events import Events
 from .inference import TestInput, get_tests
 from .inference.clusters import cluster_labels, duplicate_keys
+from .inference.headline import headline_record, robust_table
 from .inference.runner import GROUPINGS, caar_table, run_tests
 from .manifest import build_manifest
 from .models import get_model
@@ -297,6 +298,9 @@ class EventStudy:
         tests = adjust_tests_table(tests)
         placebo = self._placebo_table(car_in, labels)
         caar = pd.concat([caar_table(car_in, labels), caar_table(day_in, day_labels)], ignore_index=True)
+        robust = pd.concat(
+            [robust_table(car_in, labels), robust_table(day_in, day_labels)], ignore_index=True
+        )
 
         calendars = {m.symbol: (m.sessions.code or "own data dates") for m in panel.markets}
         manifest = build_manifest(
@@ -323,7 +327,10 @@ class EventStudy:
                 "included": len(out.keep),
                 "excluded": int(len(pairs) - len(out.keep)),
             },
-            extra={"data_quality": self._data_quality(panel)},
+            extra={
+                "headline": headline_record(robust, wlabels[0]) if wlabels else {},
+                "data_quality": self._data_quality(panel),
+            },
         )
         return StudyResult(
             config=cfg,
@@ -337,6 +344,7 @@ class EventStudy:
             fits_table=fits,
             manifest=manifest,
             placebo_table=placebo,
+            headline_table=robust,
             market_returns={
                 m.symbol: pd.DataFrame(
                     {"ret": m.ret, "bench": m.bench if m.bench is not None else np.nan},
@@ -439,10 +447,12 @@ class EventStudy:
         panel: Panel,
         out: EngineOutput,
         kept: pd.DataFrame,
-        clusters: np.ndarray,
-        dups: np.ndarray,
+        clusters: np.ndarray | None = None,
+        dups: np.ndarray | None = None,
     ) -> tuple[dict[str, TestInput], dict[str, np.ndarray]]:
         cfg = self.config
+        if clusters is None or dups is None:
+            clusters, dups = self._clusters(panel, out, kept)
         est_days = out.est_day
         est_resid = out.fit.resid
         with np.errstate(invalid="ignore"):

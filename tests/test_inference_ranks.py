@@ -39,12 +39,13 @@ def ref_corrado(inp: TestInput, idx: np.ndarray) -> tuple[float, int]:
         if vals:
             day_means.append(sum(vals) / len(vals))
     s_k = math.sqrt(sum(m * m for m in day_means) / len(day_means))
-    pool, win_days = [], 0
-    for w in range(inp.ar.shape[1]):
-        vals = [dev[i][t_est + w] for i in used if math.isfinite(inp.ar[i, w])]
-        pool += vals
-        win_days += bool(vals)
-    return math.sqrt(win_days) * (sum(pool) / len(pool)) / s_k, len(used)
+    # formula sheet §7.5: U_i = Σ_{τ ∈ window_i} D_iτ / √L_i, T = mean(U_i) / S_K
+    u = []
+    for i in used:
+        days = [dev[i][t_est + w] for w in range(inp.ar.shape[1]) if math.isfinite(inp.ar[i, w])]
+        if days:
+            u.append(sum(days) / math.sqrt(len(days)))
+    return (sum(u) / len(u)) / s_k, len(used)
 
 
 def ref_grank(inp: TestInput, idx: np.ndarray) -> tuple[float, float, int]:

@@ -270,11 +270,15 @@ def test_summary_caar_and_interval_match_the_caar_table(res: StudyResult, page: 
     rows = page.tables["table-summary"]
     head = [c for c, _ in rows[0]]
     caar_row = next(r for r in rows if r[0][0] == "CAAR")
-    c = res.caar("all").set_index("window")
+    # the dependence-robust estimate and interval of the headline test (headlines.csv)
+    h = res.headlines("all").set_index("window")
     for w, (text, _) in zip(head[1:], caar_row[1:], strict=True):
-        caar, sd, n = (float(c.at[w, k]) for k in ("caar", "sd", "n"))
-        half = stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n)
-        assert text == f"{_pct(caar)} {_pct(caar - half)} to {_pct(caar + half)}", w
+        est, lo, hi = (float(h.at[w, k]) for k in ("estimate", "ci_low", "ci_high"))
+        half = stats.t.ppf(0.975, h.at[w, "df"]) * h.at[w, "se"]
+        assert lo == pytest.approx(est - half) and hi == pytest.approx(est + half)
+        assert text == f"{_pct(est)} {_pct(lo)} to {_pct(hi)}", w
+    g_row = next(r for r in rows if r[0][0] == "Independent clusters (G)")
+    assert [int(v) for v, _ in g_row[1:]] == [int(h.at[w, "n_clusters"]) for w in head[1:]]
     # every test row of the overall group and the first window is on the page
     tests = res.tests("all")
     first = tests[tests["window"] == head[1]]
@@ -355,11 +359,13 @@ def test_a_study_with_one_test_renders(synthetic_panel: Callable[..., Any]) -> N
     p = Page(render_report(one))
     assert "table-rbar" not in p.ids  # no kp_* test: r̄ not available
     assert "Not available" in p.body_text()
-    tests_in_summary = {r[0][0] for r in p.tables["table-summary"][3:]}  # after head, CAAR, N
+    tests_in_summary = {r[0][0] for r in p.tables["table-summary"][4:]}  # after head, CAAR, N, G
     assert tests_in_summary == {"csect_t"}
     cards = [t for t, a in p.tags if t == "div" and a.get("class") == "card"]
     assert len(cards) == len(one.symbols)
-    assert "csect_t, n =" in p.body_text()  # the headline falls back to csect_t
+    # the headline stays the dependence-robust test, never the naive csect_t
+    assert "csect_t, n =" not in p.body_text()
+    assert "cluster_cr2_t" in p.body_text() or "no dependence-robust test" in p.body_text()
 
 
 def test_analysis_tables_of_the_result_are_shown(res: StudyResult, page: Page) -> None:

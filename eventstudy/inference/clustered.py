@@ -313,7 +313,7 @@ def _one(batch: BatchResult) -> TestResult:
 def _single(inp: TestInput, idx: np.ndarray, kind: str) -> TestResult:
     c = _group_cells(inp, idx)
     if c is None:
-        return not_applicable(len(idx), "no clusters given")
+        return not_applicable(int(np.isfinite(inp.car[idx]).sum()), "no clusters given")
     if kind == "im":
         theta = c.s / c.n
         g = len(theta)
@@ -375,7 +375,7 @@ def cluster_bootstrap(inp: TestInput, idx: np.ndarray) -> TestResult:
     """
     c = _group_cells(inp, idx)
     if c is None:
-        return not_applicable(len(idx), "no clusters given")
+        return not_applicable(int(np.isfinite(inp.car[idx]).sum()), "no clusters given")
     return _one(_bootstrap_loop(inp, c))
 
 

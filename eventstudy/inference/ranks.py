@@ -154,10 +154,15 @@ def corrado_rank(inp: TestInput, idx: np.ndarray) -> TestResult:
       to K̄ = (T + 1)/2 in a balanced panel; estudy2's "own mean rank"), and
       each day's mean uses the N_t pairs present that day; T counts the days
       with N_t > 0.
-    * K̄_{τ1,τ2} − K̄ is the pooled mean of D_iτ over all pairs and available
-      days of the CAR window (Cowan 1992; formula sheet §5.6) and L the number
-      of window days with at least one rank. For L = 1 this is Corrado's
-      single-day T = N⁻¹ Σ_i (K_i0 − K̄)/S_K.
+    * Windows of unequal length (date-only events extend some pairs' windows,
+      missing days shorten others) are standardized pair by pair (formula
+      sheet §7.5): U_i = Σ_{τ∈window_i} D_iτ / √L_i with L_i the pair's
+      available window days, and T_CAR = Ū / S_K over the pairs with L_i ≥ 1.
+      With one common L this is Cowan's (1992) √L · (K̄_{τ1,τ2} − K̄) / S_K;
+      for L = 1 it is Corrado's single-day T = N⁻¹ Σ_i (K_i0 − K̄)/S_K. (Scaling
+      a pooled mean by the longest window instead gave a statistic with sd
+      1.12 and 7.8 % rejections at 5 % on the default design.) The note's L
+      is the longest L_i.
     * Pairs without a CAR are left out. Ties get average ranks.
     * Invariant to any strictly increasing transformation of the ARs.
     """
@@ -172,12 +177,13 @@ def corrado_rank(inp: TestInput, idx: np.ndarray) -> TestResult:
     s_k = float(np.sqrt(np.mean(dbar**2)))
     if not s_k > 0.0:
         return not_applicable(n, "ranks have no variation")
-    cnt_w = fw[used].sum(axis=0)
-    if not cnt_w.any():
+    l_i = fw[used].sum(axis=1)
+    if not l_i.any():
         return not_applicable(n, "no abnormal return in the window")
-    big_l = int((cnt_w > 0).sum())
-    kbar_dev = float(d0w[used].sum() / cnt_w.sum())
-    stat = float(np.sqrt(big_l) * kbar_dev / s_k)
+    has = l_i > 0
+    u = d0w[used][has].sum(axis=1) / np.sqrt(l_i[has])
+    big_l = int(l_i.max())
+    stat = float(np.mean(u) / s_k)
     return TestResult(stat, normal_p(stat), n, f"T={int(have.sum())}, L={big_l}")
 
 
@@ -286,19 +292,23 @@ def corrado_batch(inp: TestInput, groups: Groups) -> BatchResult:
         sums, cnt = group_products(inp, groups, mask, "corrado", (d0, f))
     else:
         sums, cnt = np.asarray(onehot @ d0), np.asarray(onehot @ f)
-    sum_w, cnt_w = np.asarray(onehot @ d0w), np.asarray(onehot @ fw)
+    l_i = fw.sum(axis=1)
+    has = mask & (l_i > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        u = d0w.sum(axis=1) / np.sqrt(l_i)
+    n_u = groups.count(has)
     have = cnt > 0
     with np.errstate(invalid="ignore", divide="ignore"):
         dbar = np.where(have, sums / np.where(have, cnt, 1.0), 0.0)
         s_k = np.sqrt((dbar**2).sum(axis=1) / have.sum(axis=1))
-        big_l = (cnt_w > 0).sum(axis=1)
-        kbar_dev = sum_w.sum(axis=1) / cnt_w.sum(axis=1)
-        stat = np.sqrt(big_l) * kbar_dev / s_k
+        _, big_l = groups.spread(l_i.astype("float64"), mask)
+        big_l = np.nan_to_num(big_l).astype(np.int64)
+        stat = groups.total(u, has) / n_u / s_k
     notes = [f"T={a}, L={b}" for a, b in zip(have.sum(axis=1), big_l, strict=True)]
     reasons = [
         (n == 0, "needs at least 1 pair with a CAR"),
         (~(s_k > 0.0), "ranks have no variation"),
-        (~(cnt_w.sum(axis=1) > 0), "no abnormal return in the window"),
+        (~(n_u > 0), "no abnormal return in the window"),
     ]
     return BatchResult.build(stat, normal_p_array(stat), n, notes, reasons)
 

@@ -4,8 +4,11 @@ The report computes no statistics. Everything here selects, joins, orders and
 formats values of the result's tables; the only arithmetic is presentation of
 existing values, each named where it happens:
 
-* the 95% interval of a CAAR, ``caar ± t(0.975, n − 1) · sd / √n`` from the
-  ``caar`` table's own ``sd`` and ``n`` (the interval that ``csect_t`` inverts);
+* headlines, their 95% interval and minimum detectable CAAR are read from
+  ``headlines.csv`` (the dependence-robust ``cluster_cr2_t``; see
+  :mod:`eventstudy.inference.headline`); where a result has no such table the
+  cross-sectional interval ``caar ± t(0.975, n − 1) · sd / √n`` is shown
+  instead;
 * the CAAR path over the event window: per relative day, the mean across pairs
   of the ``car`` column of ``abnormal_returns`` (each pair's AR cumulated from
   the first day of the event window) with the same cross-sectional interval;
@@ -27,6 +30,8 @@ from markupsafe import Markup
 from scipy import stats
 
 from ..config import format_window
+from ..inference import CLUSTER_TESTS
+from ..inference.headline import HEADLINE_TEST
 from ..markets import market_name
 from . import fmt
 
@@ -47,14 +52,14 @@ __all__ = [
     "tests_with_adjusted",
 ]
 
-#: Test whose p-value a headline quotes: the first of these with a finite p.
-#: ``bmp_t`` (Boehmer, Musumeci and Poulsen 1991) is robust to the rise in
-#: variance that news brings; ``csect_t`` is the fallback. The
-#: cross-correlation-adjusted ``kp_*`` tests are shown beside it, not used as the
-#: headline: their r̄ comes from estimation residuals on common calendar dates,
-#: which for events on different days overstates the correlation of the
-#: event-window returns.
-PRIMARY_TESTS: tuple[str, ...] = ("bmp_t", "csect_t")
+#: Test whose p-value a headline quotes: the dependence-robust
+#: ``cluster_cr2_t`` (see :mod:`eventstudy.inference.headline` for the rule).
+#: Tests that assume independent pairs (``bmp_t``, ``csect_t``, ``patell_z`` …)
+#: stay in the tables with a note, never in a headline, a sentence or a star.
+PRIMARY_TESTS: tuple[str, ...] = (HEADLINE_TEST,)
+
+#: Tests that assume independent pairs (marked so in the tables).
+INDEPENDENT_PAIRS_NOTE = "assumes independent pairs"
 
 #: Tables of :meth:`StudyResult.tables` that the report reads by name.
 STANDARD_TABLES = frozenset({"abnormal_returns.csv", "car.csv", "tests.csv", "caar.csv", "fits.csv"})
@@ -249,6 +254,7 @@ class Lookup:
     caar: dict[tuple[str, str, str], tuple[float, float, int]]
     rows: dict[tuple[str, str, str], list[dict[str, Any]]]
     groups: dict[str, list[str]]
+    robust: dict[tuple[str, str, str], dict[str, Any]]
 
     @classmethod
     def of(cls, res: StudyResult) -> Lookup:
@@ -264,36 +270,54 @@ class Lookup:
         rows: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
         for r in tests.to_dict("records"):
             rows.setdefault((str(r["group_by"]), str(r["group"]), str(r["window"])), []).append(r)
-        return cls(tests, caar, rows, groups)
+        robust = {
+            (str(r["group_by"]), str(r["group"]), str(r["window"])): r
+            for r in res.headlines().to_dict("records")
+        }
+        return cls(tests, caar, rows, groups, robust)
 
 
 def pick_primary(rows: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    """The headline test row among ``rows`` (one group and window), see :data:`PRIMARY_TESTS`."""
+    """The headline test row among ``rows`` (one group and window), see :data:`PRIMARY_TESTS`.
+
+    None when no dependence-robust test applies: a naive test is never quoted instead.
+    """
     by: dict[str, Mapping[str, Any]] = {}
     for r in rows:
         by.setdefault(str(r["test"]), r)
     for name in PRIMARY_TESTS:
         if name in by and fmt.is_finite(by[name]["p_value"]):
             return by[name]
-    for r in rows:
-        if fmt.is_finite(r["p_value"]):
-            return r
     return None
 
 
-def _sentence_group(subject: str, caar: float, phrase: str, p: Any, test: str, n: int) -> Markup:
+def _clusters_text(n_clusters: int, n_pairs: int) -> str:
+    unit = "cluster" if n_clusters == 1 else "clusters"
+    return f"{n_pairs} pairs in {n_clusters} independent {unit}"
+
+
+def _sentence_group(
+    subject: str, caar: float, phrase: str, p: Any, test: str, n: str, mde: Any = float("nan")
+) -> Markup:
     if not fmt.is_finite(caar):
         return Markup("{s}: no CAR available.").format(s=subject)
     verb = "rose" if caar > 0 else "fell"
-    sig = "" if fmt.is_finite(p) and float(p) < 0.05 else "; not distinguishable from zero at the 5% level"
-    return Markup(
-        "{s} {verb} on average {x} more than normal {ph} ({pc}, {test}, n = {n} pairs{sig})."
-    ).format(
+    if not fmt.is_finite(p):
+        tail = "; no test valid for dependent pairs applies (fewer than 2 independent clusters)"
+        return Markup("{s} {verb} on average {x} more than normal {ph} ({n}{tail}).").format(
+            s=subject, verb=verb, x=fmt.fmt_pct_abs(caar), ph=phrase, n=n, tail=tail
+        )
+    sig = ""
+    if float(p) >= 0.05:
+        sig = "; not distinguishable from zero at the 5% level"
+        if fmt.is_finite(mde):
+            sig += f"; the design could have detected a move of {fmt.fmt_pct_abs(mde)} or more"
+    return Markup("{s} {verb} on average {x} more than normal {ph} ({pc}, {test}, {n}{sig}).").format(
         s=subject,
         verb=verb,
         x=fmt.fmt_pct_abs(caar),
         ph=phrase,
-        pc=fmt.p_clause(p) if fmt.is_finite(p) else "p not available",
+        pc=fmt.p_clause(p),
         test=test,
         n=n,
         sig=sig,
@@ -316,23 +340,42 @@ class Headline:
     others: list[dict[str, str]]
     caar_value: float
     p_value: float
+    n_clusters: int = 0
+    mde: str = ""
 
 
 def headline(look: Lookup, by: str, group: str, window: tuple[int, int], subject: str = "") -> Headline:
-    """CAAR of ``window`` for one group with its 95% interval and headline test."""
+    """CAAR of ``window`` for one group with its 95% interval and headline test.
+
+    Estimate, interval, p-value and minimum detectable CAAR come from the
+    dependence-robust row of ``headlines.csv``; without one (an older saved
+    study) the CAAR and its cross-sectional interval are shown with no p-value.
+    """
     key = (by, group, format_window(window))
     caar, sd, n = look.caar.get(key, (float("nan"), float("nan"), 0))
-    lo, hi = ci95(caar, sd, n)
+    rob = look.robust.get(key)
     rows = look.rows.get(key, [])
-    prim = pick_primary(rows)
-    p = float(prim["p_value"]) if prim is not None else float("nan")
-    tname = str(prim["test"]) if prim is not None else ""
+    if rob is not None:
+        caar = float(rob["estimate"])
+        lo, hi = float(rob["ci_low"]), float(rob["ci_high"])
+        p = float(rob["p_value"])
+        tname = str(rob["test"]) if fmt.is_finite(p) else ""
+        n_cl, n_pairs = int(rob["n_clusters"]), int(rob["n_pairs"])
+        mde = float(rob["mde"])
+        n_text = _clusters_text(n_cl, n_pairs)
+    else:
+        lo, hi = ci95(caar, sd, n)
+        prim = pick_primary(rows)
+        p = float(prim["p_value"]) if prim is not None else float("nan")
+        tname = str(prim["test"]) if prim is not None else ""
+        n_cl, n_pairs, mde = 0, n, float("nan")
+        n_text = f"n = {n} pairs"
     others = [
         {
             "test": str(r["test"]),
             "p": fmt.fmt_p(r["p_value"]),
             "stars": stars(r["p_value"]),
-            "note": r["note"] if isinstance(r.get("note"), str) else "",
+            "note": _test_note(r),
         }
         for r in rows
     ]
@@ -344,18 +387,27 @@ def headline(look: Lookup, by: str, group: str, window: tuple[int, int], subject
         p=fmt.fmt_p(p),
         test=tname,
         stars=stars(p),
-        n=n,
-        sentence=_sentence_group(subject, caar, fmt.window_phrase(window), p, tname, n),
+        n=n_pairs,
+        sentence=_sentence_group(subject, caar, fmt.window_phrase(window), p, tname, n_text, mde),
         others=others,
         caar_value=caar,
         p_value=p,
+        n_clusters=n_cl,
+        mde=fmt.fmt_pct_abs(mde) if fmt.is_finite(mde) else "",
     )
+
+
+def _test_note(r: Mapping[str, Any]) -> str:
+    """A test row's note, marking the tests that assume independent pairs."""
+    note = r.get("note") if isinstance(r.get("note"), str) else ""
+    if str(r["test"]) in CLUSTER_TESTS:
+        return str(note)
+    return f"{INDEPENDENT_PAIRS_NOTE}; {note}" if note else INDEPENDENT_PAIRS_NOTE
 
 
 def overall_headline(look: Lookup, window: tuple[int, int]) -> Headline:
     """Headline of the whole sample (grouping ``all``)."""
-    n = look.caar.get(("all", "all", format_window(window)), (0.0, 0.0, 0))[2]
-    return headline(look, "all", "all", window, f"Across all {n} event×market pairs, markets")
+    return headline(look, "all", "all", window, "Across all event×market pairs, markets")
 
 
 def market_headlines(res: StudyResult, look: Lookup, window: tuple[int, int]) -> list[Headline]:
@@ -384,9 +436,14 @@ def notable_pairs(
 ) -> tuple[list[Markup], dict[str, Any]]:
     """Sentences for the strongest single reactions, and how many chance alone explains.
 
-    Per market, the pairs whose own CAR t-test (``car.csv``) has p < ``alpha``,
-    smallest p first, at most ``per_market`` each. When the CAR table carries
-    Benjamini–Hochberg adjusted p-values (``p_bh``) they are quoted as well.
+    Per market, the pairs whose own CAR t-test (``car.csv``; one pair's
+    time-series test, unaffected by dependence across pairs) stays below
+    ``alpha`` after the Benjamini–Hochberg adjustment over all pairs of the
+    window (``p_bh``; it controls the false discovery rate under the positive
+    dependence of markets that react together, Benjamini and Yekutieli 2001),
+    smallest p first, at most ``per_market`` each. Exact duplicates (events
+    sharing one market and window, hence one CAR) are listed once with every
+    title. Without ``p_bh`` (an older saved study) the raw p is used.
     """
     wl = format_window(window)
     car = res.car_table
@@ -395,8 +452,12 @@ def notable_pairs(
     n_pairs = int(np.isfinite(pv).sum())
     n_sig = int((pv < alpha).sum())
     sentences: list[Markup] = []
-    sig = car[pv < alpha]
-    has_bh = "p_bh" in sig.columns
+    has_bh = "p_bh" in car.columns
+    sig = car[car["p_bh"].to_numpy(dtype=float) < alpha] if has_bh else car[pv < alpha]
+    # one line per distinct CAR of a market (exact duplicates share it)
+    dup_key = ["symbol", "day0", "car"]
+    titles = sig.groupby(dup_key, sort=False)["event_id"].agg(list)
+    sig = sig.drop_duplicates(dup_key)
     by_market = dict(tuple(sig.groupby("symbol", sort=False)))
     for s in res.symbols:
         if s not in by_market:
@@ -422,7 +483,7 @@ def notable_pairs(
                     verb=verb,
                     x=fmt.fmt_pct_abs(carv),
                     ph=phrase,
-                    title=info.title(str(r["event_id"])),
+                    title=" / ".join(info.title(str(e)) for e in titles[(r["symbol"], r["day0"], r["car"])]),
                     date=info.get(str(r["event_id"]), "date"),
                     pc=fmt.p_clause(r["p_value"]),
                     bh=bh,
@@ -446,10 +507,14 @@ def summary_table(look: Lookup, windows: Sequence[str]) -> dict[str, Any]:
     Returns ``{"windows": [...], "caar": [...], "n": [...], "tests": [{"test", "cells"}]}``,
     one cell per window.
     """
-    caar, ns = [], []
+    caar, ns, clusters = [], [], []
     for w in windows:
         c, sd, n = look.caar.get(("all", "all", w), (float("nan"), float("nan"), 0))
         lo, hi = ci95(c, sd, n)
+        rob = look.robust.get(("all", "all", w))
+        if rob is not None:  # the dependence-robust estimate and interval
+            c, lo, hi = float(rob["estimate"]), float(rob["ci_low"]), float(rob["ci_high"])
+            clusters.append(int(rob["n_clusters"]))
         caar.append(
             {
                 "caar": fmt.fmt_pct(c),
@@ -464,16 +529,18 @@ def summary_table(look: Lookup, windows: Sequence[str]) -> dict[str, Any]:
             name = str(r["test"])
             if name not in names:
                 names.append(name)
-            note = r.get("note")
             cells[(name, w)] = {
                 "stat": stat_text(name, r["statistic"]),
                 "p": fmt.fmt_p(r["p_value"]),
                 "stars": stars(r["p_value"]),
                 "n": int(r["n"]) if fmt.is_finite(r["n"]) else "",
-                "note": note if isinstance(note, str) else "",
+                "note": _test_note(r),
             }
     tests = [{"test": nm, "cells": [cells.get((nm, w)) for w in windows]} for nm in names]
-    return {"windows": list(windows), "caar": caar, "n": ns, "tests": tests}
+    # the headline test first, then the other cluster tests, then those assuming independence
+    rank = {t: i for i, t in enumerate((*PRIMARY_TESTS, *CLUSTER_TESTS))}
+    tests.sort(key=lambda t: rank.get(str(t["test"]), len(rank)))
+    return {"windows": list(windows), "caar": caar, "n": ns, "clusters": clusters, "tests": tests}
 
 
 def tests_matrix(
