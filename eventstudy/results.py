@@ -171,8 +171,8 @@ class StudyResult:
     def cross_section(self, window: str | None = None, **kwargs: Any) -> Any:
         """Second-stage regression of the window's CARs on direction, category and market.
 
-        Standard errors clustered by event (see
-        :func:`eventstudy.analysis.cross_section`, whose keywords it accepts).
+        Standard errors clustered by the clusters of dependent pairs (``car.csv``'s
+        ``cluster``; see :func:`eventstudy.analysis.cross_section`, whose keywords it accepts).
         """
         from .analysis import cross_section
 

@@ -444,6 +444,7 @@ def test_cross_sections_and_tables():
         "df",
         "n_escalation",
         "n_deescalation",
+        "n_clusters",
         "mean_escalation",
         "mean_deescalation",
         "terms",
@@ -809,3 +810,27 @@ def test_cross_section_leaves_market_dummies_out_above_the_limit():
     np.testing.assert_allclose(capped.coefficients["coef"], plain.coefficients["coef"])
     full = cross_section(car, ev, window="0:0", max_market_dummies=None)
     assert full.coefficients["term"].str.startswith("market[").any()
+
+
+def test_second_stage_clusters_by_dependent_pairs_by_default(snapshot_study) -> None:  # type: ignore[no-untyped-def]
+    """direction.csv clusters by car.csv's clusters (§7.1), not by event, and says how many."""
+    import statsmodels.api as sm
+
+    res = snapshot_study
+    car = res.car("0:0")
+    ok = car[np.isfinite(car["car"])]
+    g = ok["cluster"].nunique()
+    dep = cross_section(car, res.events, window="0:0", terms=("direction",))
+    by_event = cross_section(car, res.events, window="0:0", terms=("direction",), cluster="event")
+    assert dep.cluster == "dependence" and dep.n_clusters == g
+    assert by_event.n_clusters == ok["event_id"].nunique() > g
+    assert dep.answer.df == g - 1
+    assert f"G = {g}" in dep.answer.text
+    # the same regression in plain statsmodels with the clusters as groups
+    d = ok.merge(res.events.table[["event_id", "direction"]], on="event_id")
+    x = np.column_stack([np.ones(len(d)), d["direction"] == -1, d["direction"] == 0]).astype(float)
+    fit = sm.OLS(d["car"].to_numpy(), x).fit(
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(d["cluster"])[0]}, use_t=True
+    )
+    assert dep.answer.difference == pytest.approx(fit.params[1], rel=1e-10)
+    assert dep.answer.se == pytest.approx(fit.bse[1], rel=1e-8)

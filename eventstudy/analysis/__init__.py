@@ -3,7 +3,8 @@
 * :mod:`.multitest` — Holm and Benjamini–Hochberg adjusted p-values for the
   per-pair CAR table and the grouped tests table.
 * :mod:`.crosssection` — second-stage regression of CARs on event attributes
-  (direction, category, market) with standard errors clustered by event.
+  (direction, category, market) with standard errors clustered by the clusters
+  of dependent pairs (formula sheet §7.1).
 * :mod:`.dummies` — Karafiath (1988) event-dummy regression per market with
   HAC standard errors, a cross-check of the standard approach.
 """

@@ -6,13 +6,14 @@ observation::
     CAR_em = α + Σ_d δ_d 1{direction_e = d} + Σ_c κ_c 1{category_e = c}
                + Σ_j μ_j 1{m = j} + u_em
 
-estimated by OLS (statsmodels) with standard errors clustered by event
-(``cov_type="cluster"``), because the markets' CARs of one event share the
-same news and are correlated (a cross-section of markets on one day), while
-different events are treated as independent. Events whose windows overlap
-share abnormal returns; ``cluster="overlap"`` makes each group of events
-linked through the CAR table's ``overlaps`` column one cluster (the note
-says how many events are linked when clustering by event).
+estimated by OLS (statsmodels) with standard errors clustered
+(``cov_type="cluster"``) by default by the clusters of dependent pairs of
+formula sheet §7.1 (``car.csv``'s ``cluster`` column): the markets' CARs of
+one event share the same news, and events whose windows overlap in calendar
+time share market-days, so only such clusters are independent.
+``cluster="event"`` clusters by event alone (the note then says how many
+events share a window), ``cluster="overlap"`` by groups of events linked
+through the ``overlaps`` column.
 
 Conventions (each written down because a reference implementation may differ)
 -----------------------------------------------------------------------------
@@ -87,6 +88,7 @@ ANSWER_COLUMNS = [
     "df",
     "n_escalation",
     "n_deescalation",
+    "n_clusters",
     "mean_escalation",
     "mean_deescalation",
     "terms",
@@ -94,7 +96,13 @@ ANSWER_COLUMNS = [
 ]
 
 DirectionCoding = Literal["categorical", "numeric"]
-ClusterBy = Literal["event", "overlap"]
+ClusterBy = Literal["dependence", "event", "overlap"]
+#: Words for each kind of cluster in the answer's text.
+_CLUSTER_WORDS = {
+    "dependence": "independent cluster of pairs",
+    "event": "event",
+    "overlap": "group of overlapping events",
+}
 
 
 @dataclass(frozen=True)
@@ -405,8 +413,9 @@ def _answer(
     if not np.isfinite(p):
         text = head + " (no standard error: too few event clusters)."
     else:
-        by = "event" if cluster == "event" else "group of overlapping events"
-        stats = f" (SE {100 * se:.2f} pp clustered by {by}, t({df:.0f}) = {t:.2f}, p = {p:.3g})"
+        by = _CLUSTER_WORDS.get(cluster, cluster)
+        g = int(data["cluster"].nunique())
+        stats = f" (SE {100 * se:.2f} pp clustered by {by}, G = {g}, t({df:.0f}) = {t:.2f}, p = {p:.3g})"
         level = f"{100 * alpha:g}%"
         if p < alpha:
             way = "lower" if diff < 0 else "higher"
@@ -465,7 +474,7 @@ def cross_section(
     terms: Sequence[str] = TERMS,
     direction: DirectionCoding = "categorical",
     alpha: float = 0.05,
-    cluster: ClusterBy = "event",
+    cluster: ClusterBy | None = None,
     max_market_dummies: int | None = MAX_MARKET_DUMMIES,
 ) -> CrossSection:
     """Regress one window's CARs on event attributes, SEs clustered by event.
@@ -486,12 +495,14 @@ def cross_section(
         Coding of the direction (module docstring).
     alpha : float
         Level of the confidence intervals and of the verdict in the answer.
-    cluster : {"event", "overlap"}
-        Clusters of the covariance: each event (default), or each group of
-        events linked by overlapping windows — connected components of the
-        ``overlaps`` column of ``car`` (another event's day 0 inside the
-        pair's window) — since such events share abnormal returns and are
-        not independent clusters.
+    cluster : {"dependence", "event", "overlap"}, optional
+        Clusters of the covariance. ``"dependence"`` (the default when ``car``
+        has a ``cluster`` column, as ``car.csv`` does): the clusters of
+        dependent pairs of formula sheet §7.1 — pairs of one event, and pairs
+        whose windows overlap in calendar time, in one cluster
+        (:mod:`eventstudy.inference.clusters`). ``"event"`` (the default
+        otherwise): each event. ``"overlap"``: each group of events linked by
+        the ``overlaps`` column (another event's day 0 inside the window).
     max_market_dummies : int, optional
         With more markets than this, the ``market`` term is left out and the
         note says so (default :data:`MAX_MARKET_DUMMIES`; ``None``: no limit).
@@ -514,8 +525,12 @@ def cross_section(
         raise InputError(f"terms: unknown term(s) {', '.join(bad)}; valid: {', '.join(TERMS)}")
     if direction not in ("categorical", "numeric"):
         raise InputError(f"direction: '{direction}' is not 'categorical' or 'numeric'")
-    if cluster not in ("event", "overlap"):
-        raise InputError(f"cluster: '{cluster}' is not 'event' or 'overlap'")
+    if cluster is None:
+        cluster = "dependence" if "cluster" in car.columns else "event"
+    if cluster not in ("dependence", "event", "overlap"):
+        raise InputError(f"cluster: '{cluster}' is not 'dependence', 'event' or 'overlap'")
+    if cluster == "dependence" and "cluster" not in car.columns:
+        raise InputError("cluster: 'dependence' needs the CAR table's 'cluster' column (car.csv has it)")
     if not 0 < alpha < 1:
         raise InputError("alpha: must lie strictly between 0 and 1")
     missing = [c for c in ("event_id", "symbol", "window", "car") if c not in car.columns]
@@ -529,7 +544,10 @@ def cross_section(
     if window not in windows:
         raise InputError(f"window: '{window}' is not one of {', '.join(windows)}")
     ev = _events_frame(events)
-    rows = car.loc[car["window"].astype(str) == window, ["event_id", "symbol", "car"]]
+    cols = ["event_id", "symbol", "car"] + (["cluster"] if cluster == "dependence" else [])
+    rows = car.loc[car["window"].astype(str) == window, cols]
+    if cluster == "dependence":
+        rows = rows.rename(columns={"cluster": "dep_cluster"})
     unknown = sorted(set(rows["event_id"]) - set(ev["event_id"]))
     if unknown:
         raise InputError(f"events: no attributes for event(s) {', '.join(map(str, unknown[:5]))}")
@@ -572,6 +590,8 @@ def cross_section(
     n_linked = int((linked.map(linked.value_counts()) > 1).sum()) if len(linked) else 0
     if cluster == "overlap":
         data["cluster"] = data["event_id"].map(linked).astype(str)
+    elif cluster == "dependence":
+        data["cluster"] = data["dep_cluster"].astype(str)
     elif n_linked:
         notes.append(
             f"{n_linked} event(s) share a window with another event (overlaps column); clustering by "
@@ -657,6 +677,7 @@ def cross_section_tables(results: Mapping[str, CrossSection]) -> tuple[pd.DataFr
                 "df": a.df,
                 "n_escalation": a.n_escalation,
                 "n_deescalation": a.n_deescalation,
+                "n_clusters": r.n_clusters,
                 "mean_escalation": a.mean_escalation,
                 "mean_deescalation": a.mean_deescalation,
                 "terms": " + ".join(a.terms),
