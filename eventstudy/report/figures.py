@@ -276,9 +276,10 @@ def caar_by_group(res: StudyResult) -> go.Figure:
 def aar_by_day(res: StudyResult, look: Lookup) -> go.Figure:
     """Average abnormal return of each event-window day with its 95% interval; a menu picks the group.
 
-    Reads the single-day windows ``d:d`` of the CAAR and tests tables: bars
-    are the AAR, whiskers its cross-sectional 95% interval, the label the
-    stars of the headline test (see :data:`~eventstudy.report.views.PRIMARY_TESTS`).
+    Reads the single-day windows ``d:d`` of the headlines table: bars are the
+    AAR (exact duplicates once), whiskers the 95% interval and the label the
+    stars of the dependence-robust headline test (see
+    :data:`~eventstudy.report.views.PRIMARY_TESTS`).
     """
     days = day_windows(look, res.config.window)
     groups = [("all", "all")]
@@ -287,11 +288,8 @@ def aar_by_day(res: StudyResult, look: Lookup) -> go.Figure:
     series: list[dict[str, Any]] = []
     for by, g in groups:
         hs = [headline(look, by, g, (d, d)) for d, _ in days]
-        keys = [(by, g, lab) for _, lab in days]
-        vals = [look.caar.get(k, (np.nan, np.nan, 0)) for k in keys]
-        ci = [ci95(*v) for v in vals]
-        y = np.array([v[0] for v in vals], dtype=float)
-        up = np.array([c[1] for c in ci], dtype=float) - y
+        y = np.array([h.caar_value for h in hs], dtype=float)
+        up = np.array([h.ci_high for h in hs], dtype=float) - y
         series.append(
             {
                 "label": fmt.plot_text(group_label(by, g)),
@@ -316,7 +314,7 @@ def aar_by_day(res: StudyResult, look: Lookup) -> go.Figure:
             "marker": {"color": [PALETTE[0] if d != 0 else PALETTE[3] for d in x]},
             "name": "AAR",
             "hovertemplate": "day %{x}: AAR %{y:.3f}% ± %{error_y.array:.3f}<br>p %{customdata[0]} "
-            "(%{customdata[1]}), n = %{customdata[2]}<extra></extra>",
+            "(%{customdata[1]}), %{customdata[2]} pairs<extra></extra>",
         }
     ]
 
@@ -363,14 +361,25 @@ def aar_by_day(res: StudyResult, look: Lookup) -> go.Figure:
 
 
 def caar_windows(res: StudyResult) -> go.Figure:
-    """CAAR per market and CAR window with 95% cross-sectional intervals."""
-    c = res.caar("market")
-    c = c[c["window"].isin([format_window(w) for w in res.config.car_windows])]
+    """CAAR per market and CAR window with 95% intervals.
+
+    Estimates and intervals of the dependence-robust headline test
+    (``headlines.csv``: exact duplicates once, clusters of dependent pairs);
+    a result without that table shows the cross-sectional interval.
+    """
+    wins = [format_window(w) for w in res.config.car_windows]
+    rob = res.headlines("market")
+    if len(rob):
+        c = rob.rename(columns={"estimate": "caar", "n_pairs": "n"})
+        c["hi"] = c["ci_high"]
+    else:
+        c = res.caar("market")
+        c["hi"] = [ci95(a, s, n)[1] for a, s, n in zip(c["caar"], c["sd"], c["n"], strict=True)]
+    c = c[c["window"].isin(wins)]
     c = c[c["group"].astype(str).isin(shown_markets(res, c["group"].astype(str).unique()))]
     data: list[dict[str, Any]] = []
     for i, (win, g) in enumerate(c.groupby("window", sort=False)):
-        ci = [ci95(a, s, n) for a, s, n in zip(g["caar"], g["sd"], g["n"], strict=True)]
-        up = [h - a if np.isfinite(h) else np.nan for (_, h), a in zip(ci, g["caar"], strict=True)]
+        up = [h - a if np.isfinite(h) else np.nan for h, a in zip(g["hi"], g["caar"], strict=True)]
         data.append(
             {
                 "type": "bar",

@@ -165,7 +165,8 @@ def figure_specs(
                 "id": "fig-aar-day",
                 "fig": figures.aar_by_day(res, look),
                 "caption": "Average abnormal return (AAR) of each day of the event window across pairs; "
-                "whiskers: 95% cross-sectional interval; stars: headline test of that single day "
+                "whiskers: 95% interval and stars: the headline test of that single day (cluster_cr2_t, "
+                "valid when markets and overlapping windows are dependent) "
                 "(menu: all pairs, one market, one direction). Day 0 in vermillion.",
             }
         )
@@ -174,7 +175,9 @@ def figure_specs(
             "id": "fig-caar-market",
             "fig": figures.caar_by_market(res),
             "caption": f"Mean of each pair's abnormal return cumulated from day {lo:+d}, per market; "
-            "shaded: 95% cross-sectional interval of that mean (mean ± t·sd/√n over pairs). "
+            "shaded: 95% cross-sectional interval of that mean (mean ± t·sd/√n over pairs; it treats "
+            "pairs as independent, so it is too narrow where events overlap in time: the headline "
+            "intervals under Summary account for that). "
             "Click a legend entry to hide or show it; “All pairs” is hidden at first.",
         },
         {
@@ -186,7 +189,8 @@ def figure_specs(
         {
             "id": "fig-caar-windows",
             "fig": figures.caar_windows(res),
-            "caption": "Average CAR per market for each CAR window; whiskers: 95% cross-sectional interval.",
+            "caption": "Average CAR per market for each CAR window; whiskers: 95% interval of the headline "
+            "test (cluster_cr2_t: a market's events that overlap in time are not independent).",
         },
         {
             "id": "fig-car-heatmap",

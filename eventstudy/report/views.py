@@ -342,6 +342,8 @@ class Headline:
     p_value: float
     n_clusters: int = 0
     mde: str = ""
+    ci_low: float = float("nan")
+    ci_high: float = float("nan")
 
 
 def headline(look: Lookup, by: str, group: str, window: tuple[int, int], subject: str = "") -> Headline:
@@ -394,6 +396,8 @@ def headline(look: Lookup, by: str, group: str, window: tuple[int, int], subject
         p_value=p,
         n_clusters=n_cl,
         mde=fmt.fmt_pct_abs(mde) if fmt.is_finite(mde) else "",
+        ci_low=float(lo),
+        ci_high=float(hi),
     )
 
 
@@ -538,7 +542,7 @@ def summary_table(look: Lookup, windows: Sequence[str]) -> dict[str, Any]:
             }
     tests = [{"test": nm, "cells": [cells.get((nm, w)) for w in windows]} for nm in names]
     # the headline test first, then the other cluster tests, then those assuming independence
-    rank = {t: i for i, t in enumerate((*PRIMARY_TESTS, *CLUSTER_TESTS))}
+    rank = {t: i for i, t in enumerate(dict.fromkeys((*PRIMARY_TESTS, *CLUSTER_TESTS)))}
     tests.sort(key=lambda t: rank.get(str(t["test"]), len(rank)))
     return {"windows": list(windows), "caar": caar, "n": ns, "clusters": clusters, "tests": tests}
 
