@@ -251,3 +251,45 @@ def test_adding_exact_duplicates_leaves_cluster_tests_unchanged(seed: int) -> No
         b = TESTS[name].func(doubled, np.arange(len(doubled.car)))
         assert a.statistic == pytest.approx(b.statistic, rel=1e-12, nan_ok=True)
         assert a.p_value == pytest.approx(b.p_value, rel=1e-12, nan_ok=True)
+
+
+# ------------------------------------------------------ whole-study properties
+def _records(snapshot_events) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+    path = snapshot_events.path
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return raw[raw["timestamp"].str[:4].isin(["2025"])].to_dict("records")[:24]
+
+
+def _robust(res) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    t = res.tests("all")
+    t = t[t["test"].isin(_NAMES)].set_index(["window", "test"])
+    return t[["statistic", "p_value", "n"]].sort_index()
+
+
+@pytest.mark.parametrize("change", ["duplicate_events", "permute_events_and_markets"])
+def test_study_cluster_statistics_and_headline_are_invariant(
+    snapshot_events,
+    snapshot_prices,
+    change: str,  # type: ignore[no-untyped-def]
+) -> None:
+    from eventstudy import EventStudy, events_from_records
+
+    recs = _records(snapshot_events)
+    symbols = ["^HSI", "^GDAXI", "^FTSE"]
+    prices = snapshot_prices.select(symbols)
+    kw = {"tests": list(_NAMES), "draws": 199, "car_windows": [(0, 0), (-1, 1)], "window": (-3, 3)}
+    base = EventStudy(events_from_records(recs), prices, **kw).run()
+    if change == "duplicate_events":
+        dup = [dict(r, event_id=f"{r['event_id']}-copy") for r in recs]
+        other = EventStudy(events_from_records(recs + dup), prices, **kw).run()
+        assert len(other.car()) == 2 * len(base.car())
+    else:
+        order = np.random.default_rng(7).permutation(len(recs))
+        other = EventStudy(
+            events_from_records([recs[i] for i in order]), prices, symbols=symbols[::-1], **kw
+        ).run()
+    a, b = _robust(base), _robust(other)
+    assert a.notna().any().all()  # the tests applied
+    pd.testing.assert_frame_equal(a, b, rtol=1e-10)
+    for k in ("test", "statistic", "p_value", "n_clusters", "n_pairs", "mde"):
+        assert base.headline[k] == pytest.approx(other.headline[k], rel=1e-10), k
