@@ -433,8 +433,8 @@ class EventStudy:
         first = days[np.clip(base[:, None] + t1[None, :], 0, top)]
         last = days[np.clip(base[:, None] + t2[None, :] + out.car_ext, 0, top)]
         first = np.where(np.isfinite(out.car), first, -1)
-        eids = kept["event_id"].to_numpy()
-        syms = kept["symbol"].to_numpy()
+        eids = kept["ev"].to_numpy(dtype=np.int64)
+        syms = kept["mk"].to_numpy(dtype=np.int64)
         clusters = np.empty(first.shape, dtype=np.int64)
         dups = np.empty(first.shape, dtype=np.int64)
         for c in range(len(wins)):

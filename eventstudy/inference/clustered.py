@@ -27,11 +27,11 @@ definitions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, special
+from scipy import special
 
 from .base import TestInput, TestResult, not_applicable
 from .clusters import first_of_duplicates
@@ -55,8 +55,11 @@ __all__ = [
 #: Groups with fewer clusters than this use Webb's six-point bootstrap weights.
 WEBB_BELOW = 12
 
-#: Draws of the cluster bootstrap generated per block (the weights do not depend on it).
-_DRAW_BLOCK = 32
+#: Largest draws × cells array of the bootstrap computed at once (bounds memory).
+_CELL_BLOCK = 1 << 21
+
+#: Largest pair of weight matrices (bytes) kept for the windows of a study.
+_WEIGHTS_CACHE_BYTES = 64 * 2**20
 
 #: Relative tolerance when counting resampled statistics as extreme as the observed one.
 _RTOL = 1e-10
@@ -217,25 +220,39 @@ def webb_weights(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
     return _WEBB[rng.integers(0, 6, size=size)]
 
 
-def _weights(seed: int, block: int, draws: int, clusters: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rademacher and Webb weights of draws ``block·32 …`` (draws × clusters), seeded per block."""
-    rng = np.random.default_rng([int(seed), 0xC1, block])
-    rad = rng.integers(0, 2, size=(draws, clusters)).astype("float64") * 2.0 - 1.0
-    return rad, webb_weights(rng, (draws, clusters))
+def _weights(inp: TestInput, clusters: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rademacher and Webb weights, draws × clusters, from one generator seeded by ``inp.seed``.
+
+    Weight (b, k) depends only on the seed, the number of draws and clusters,
+    b and the cluster id k (numbered by calendar date), so results do not
+    depend on the order of events, markets or groups. Memoized in
+    ``inp.cache`` (the windows and groupings of a study share them).
+    """
+    b = int(inp.draws)
+    key = ("cluster_weights", int(inp.seed), b, clusters)
+    hit = inp.cache.get(key)
+    if isinstance(hit, tuple):
+        return hit
+    rng = np.random.default_rng([int(inp.seed), 0xC1, clusters])
+    rad = rng.integers(0, 2, size=(b, clusters), dtype=np.int8).astype("float64") * 2.0 - 1.0
+    out = (rad, webb_weights(rng, (b, clusters)))
+    if b * clusters * 16 <= _WEIGHTS_CACHE_BYTES:
+        inp.cache[key] = out
+    return out
 
 
 def cluster_bootstrap_batch(inp: TestInput, groups: Groups) -> BatchResult:
     """:func:`cluster_bootstrap` for every group of ``groups`` at once.
 
-    The B draws are generated in blocks of 32 (each block from its own seeded
-    generator, one weight per cluster), and the resampled t of every group is
-    three products of the weighted cluster sums with the cell-to-group one-hot
-    matrix (no loop over groups or draws within a block).
+    The resampled t of every group and draw comes from three row sums of the
+    weighted cluster sums over each group's cells (cells are sorted by group,
+    so a group's cells are one contiguous run: ``np.add.reduceat``), for as
+    many draws at a time as fit :data:`_CELL_BLOCK` values (no loop over
+    groups or draws within a block).
     """
     c = cells(inp, groups)
     if c is None:
         return _no_clusters(groups, inp)
-    k = groups.size
     est, se, _ = estimates("cr1", c)
     with np.errstate(invalid="ignore", divide="ignore"):
         t_obs = est / se
@@ -247,33 +264,37 @@ def cluster_bootstrap_batch(inp: TestInput, groups: Groups) -> BatchResult:
     if b < 1:
         reasons.append((c.g >= 0, f"draws must be at least 1 (got {b})"))
         return BatchResult.build(t_obs, t_obs, c.g, notes, reasons)
-    n_clusters = int(c.cluster.max()) + 1 if len(c.cluster) else 1
-    onehot = sparse.csr_matrix(
-        (np.ones(len(c.group)), (np.arange(len(c.group)), c.group)), shape=(len(c.group), k)
-    )
-    big_n = c.pairs.astype("float64")
-    g = c.g.astype("float64")
-    sum_n2 = _per_group(c.n * c.n, c.group, k)
-    sn = c.s * c.n
-    extreme = np.zeros(k)
-    for blk, lo in enumerate(range(0, b, _DRAW_BLOCK)):
-        m = min(_DRAW_BLOCK, b - lo)
-        rad, wb = _weights(inp.seed, blk, _DRAW_BLOCK, n_clusters)
-        for w_all, use in ((rad[:m], ~webb), (wb[:m], webb)):
-            if not use.any():
-                continue
-            w = w_all[:, c.cluster]  # draws × cells
-            num = np.asarray((onehot.T @ (w * c.s).T).T)
-            q2 = np.asarray((onehot.T @ (w * w * (c.s * c.s)).T).T)
-            qx = np.asarray((onehot.T @ (w * sn).T).T)
+    p = np.full(groups.size, np.nan)
+    live = (c.g >= 2) & (se > 0.0)
+    cell_live = live[c.group]
+    if cell_live.any():
+        rad, wb = _weights(inp, int(c.cluster.max()) + 1)
+        grp = c.group[cell_live]
+        cl, s_c, n_c = c.cluster[cell_live], c.s[cell_live], c.n[cell_live]
+        first = np.flatnonzero(np.r_[True, grp[1:] != grp[:-1]])
+        gid = grp[first]
+        big_n = c.pairs[gid].astype("float64")
+        g = c.g[gid].astype("float64")
+        sum_n2 = np.add.reduceat(n_c * n_c, first)
+        use_webb = webb[gid]
+        # per cell: the weights of its group's kind (Webb for few clusters)
+        cell_webb = use_webb[np.repeat(np.arange(len(gid)), np.diff(np.r_[first, len(grp)]))]
+        extreme = np.zeros(len(gid))
+        step = max(1, _CELL_BLOCK // max(len(grp), 1))
+        for lo in range(0, b, step):
+            hi = min(b, lo + step)
+            w = np.where(cell_webb[None, :], wb[lo:hi][:, cl], rad[lo:hi][:, cl])  # draws × cells
+            ws = w * s_c
+            num = np.add.reduceat(ws, first, axis=1)
+            q2 = np.add.reduceat(ws * ws, first, axis=1)
+            qx = np.add.reduceat(ws * n_c, first, axis=1)
             with np.errstate(invalid="ignore", divide="ignore"):
                 mean_b = num / big_n
                 q = np.maximum(q2 - 2.0 * mean_b * qx + mean_b**2 * sum_n2, 0.0)
                 t_b = np.abs(mean_b / (np.sqrt(g / (g - 1.0) * q) / big_n))
             t_b = np.where(np.isnan(t_b), 0.0, t_b)
-            hit = (t_b >= (np.abs(t_obs) * (1.0 - _RTOL))[None, :]).sum(axis=0)
-            extreme += np.where(use, hit, 0.0)
-    p = (1.0 + extreme) / (1.0 + b)
+            extreme += (t_b >= (np.abs(t_obs[gid]) * (1.0 - _RTOL))[None, :]).sum(axis=0)
+        p[gid] = (1.0 + extreme) / (1.0 + b)
     return BatchResult.build(t_obs, p, c.g, notes, reasons)
 
 
@@ -391,13 +412,12 @@ def _bootstrap_loop(inp: TestInput, c: Cells) -> BatchResult:
     if g < 2 or not se[0] > 0 or b < 1:
         return BatchResult.build(t_obs, t_obs, c.g, [note], reasons)
     n_clusters = int(inp.cluster.max()) + 1  # type: ignore[union-attr]
+    rad, wb = _weights(replace(inp, cache={}), n_clusters)
+    weights = wb if kind == "Webb" else rad
     extreme = 0
-    for blk, lo in enumerate(range(0, b, _DRAW_BLOCK)):
-        rad, wb = _weights(inp.seed, blk, _DRAW_BLOCK, n_clusters)
-        weights = wb if kind == "Webb" else rad
-        for j in range(min(_DRAW_BLOCK, b - lo)):
-            star = Cells(c.group, c.cluster, c.n, weights[j, c.cluster] * c.s, c.g, c.pairs, c.dups)
-            e, s, _ = estimates("cr1", star)
-            tb = abs(e[0] / s[0]) if s[0] > 0 else 0.0
-            extreme += int(tb >= abs(t_obs[0]) * (1.0 - _RTOL))
+    for j in range(b):
+        star = Cells(c.group, c.cluster, c.n, weights[j, c.cluster] * c.s, c.g, c.pairs, c.dups)
+        e, s, _ = estimates("cr1", star)
+        tb = abs(e[0] / s[0]) if s[0] > 0 else 0.0
+        extreme += int(tb >= abs(t_obs[0]) * (1.0 - _RTOL))
     return BatchResult.build(t_obs, np.array([(1.0 + extreme) / (1.0 + b)]), c.g, [note], reasons)

@@ -75,7 +75,10 @@ def cluster_labels(event: np.ndarray, first: np.ndarray, last: np.ndarray) -> np
         return out
     f, la = first[ok], np.maximum(last[ok], first[ok])
     comp = _interval_components(f, la)
-    ev_codes, _ = pd.factorize(pd.Series(event[ok], dtype=object))
+    if event.dtype.kind in "iu":
+        ev_codes = np.unique(event[ok], return_inverse=True)[1].ravel()
+    else:
+        ev_codes, _ = pd.factorize(pd.Series(event[ok], dtype=object))
     n_int, n_ev, n = int(comp.max()) + 1, int(ev_codes.max()) + 1, len(ok)
     # bipartite graph: pair — its interval component, pair — its event
     rows = np.r_[np.arange(n), np.arange(n)]
@@ -97,13 +100,16 @@ def duplicate_keys(symbol: np.ndarray, first: np.ndarray, last: np.ndarray) -> n
     """One int64 code per distinct (market, first day, last day) of a window.
 
     Pairs with equal codes are exact duplicates: the same market over the same
-    sessions, hence the same CAR.
+    sessions, hence the same CAR. ``symbol`` may be labels or integer codes.
     """
-    frame = pd.DataFrame(
-        {"s": pd.Series(np.asarray(symbol), dtype=object), "f": np.asarray(first), "l": np.asarray(last)}
-    )
-    codes = frame.groupby(["s", "f", "l"], sort=True, dropna=False).ngroup().to_numpy()
-    return np.asarray(codes, dtype=np.int64)
+    sym = np.asarray(symbol)
+    if sym.dtype.kind not in "iu":
+        sym = pd.factorize(pd.Series(sym, dtype=object))[0]
+    table = np.column_stack([sym.astype(np.int64), np.asarray(first, np.int64), np.asarray(last, np.int64)])
+    if len(table) == 0:
+        return np.empty(0, dtype=np.int64)
+    _, codes = np.unique(table, axis=0, return_inverse=True)
+    return np.asarray(codes, dtype=np.int64).ravel()
 
 
 def first_of_duplicates(keys: np.ndarray, group: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -69,9 +69,10 @@ def robust_table(inputs: Mapping[str, TestInput], labels: Mapping[str, np.ndarra
     MDE are NaN where the group has fewer than 2 clusters or no variation.
     The statistic and p-value equal those of ``cluster_cr2_t`` in ``tests.csv``.
     """
-    frames = []
+    cols: dict[str, list[np.ndarray]] = {c: [] for c in HEADLINE_COLUMNS}
     for gb, lab in labels.items():
         groups = Groups.from_labels(lab)
+        names = np.array(groups.names, dtype=object)
         for w, inp in inputs.items():
             c = cells(inp, groups)
             if c is None:
@@ -81,29 +82,27 @@ def robust_table(inputs: Mapping[str, TestInput], labels: Mapping[str, np.ndarra
             with np.errstate(invalid="ignore", divide="ignore"):
                 t = np.where(ok, est / se, np.nan)
                 half = special.stdtrit(np.where(ok, df, np.nan), 0.975) * se
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "group_by": gb,
-                        "group": np.array(groups.names, dtype=object),
-                        "window": w,
-                        "test": HEADLINE_TEST,
-                        "estimate": est,
-                        "se": np.where(ok, se, np.nan),
-                        "df": np.where(ok, df, np.nan),
-                        "ci_low": est - half,
-                        "ci_high": est + half,
-                        "statistic": t,
-                        "p_value": np.where(ok, t_p_array(t, df), np.nan),
-                        "n_clusters": c.g.astype(np.int64),
-                        "n_pairs": c.pairs.astype(np.int64),
-                        "mde": np.where(ok, mde(se, df), np.nan),
-                    }
-                )
-            )
-    if not frames:
+            k = groups.size
+            for name, v in (
+                ("group_by", np.full(k, gb, dtype=object)),
+                ("group", names),
+                ("window", np.full(k, w, dtype=object)),
+                ("test", np.full(k, HEADLINE_TEST, dtype=object)),
+                ("estimate", est),
+                ("se", np.where(ok, se, np.nan)),
+                ("df", np.where(ok, df, np.nan)),
+                ("ci_low", est - half),
+                ("ci_high", est + half),
+                ("statistic", t),
+                ("p_value", np.where(ok, t_p_array(t, df), np.nan)),
+                ("n_clusters", c.g.astype(np.int64)),
+                ("n_pairs", c.pairs.astype(np.int64)),
+                ("mde", np.where(ok, mde(se, df), np.nan)),
+            ):
+                cols[name].append(v)
+    if not cols["group"]:
         return pd.DataFrame(columns=HEADLINE_COLUMNS)
-    return pd.concat(frames, ignore_index=True)[HEADLINE_COLUMNS]
+    return pd.DataFrame({c: np.concatenate(v) for c, v in cols.items()})[HEADLINE_COLUMNS]
 
 
 def headline_record(table: pd.DataFrame, window: str) -> dict[str, Any]:
