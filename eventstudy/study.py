@@ -19,7 +19,7 @@ from .errors import DataError, InputError
 from .events import Events
 from .inference import TestInput, get_tests
 from .inference.clusters import cluster_labels, duplicate_keys
-from .inference.headline import headline_record, robust_table
+from .inference.headline import headline_record, mark_independence, robust_table
 from .inference.runner import GROUPINGS, caar_table, run_tests
 from .manifest import build_manifest
 from .models import get_model
@@ -295,7 +295,7 @@ class EventStudy:
             ],
             ignore_index=True,
         )
-        tests = adjust_tests_table(tests)
+        tests = adjust_tests_table(mark_independence(tests))
         placebo = self._placebo_table(car_in, labels)
         caar = pd.concat([caar_table(car_in, labels), caar_table(day_in, day_labels)], ignore_index=True)
         robust = pd.concat(

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from scipy import stats
 from typer.testing import CliRunner
 
 from eventstudy.cli import app
@@ -40,6 +41,7 @@ CAR_COLUMNS = [
     "n_est",
     "day0",
     "day0_latest",
+    "cluster",
     "day0_uncertain",
 ]
 CAR_EXTRA = {"overlaps", "days", "extended_by", "p_holm", "p_bh"}
@@ -155,6 +157,32 @@ def test_default_run_writes_the_study_folder(default_run: Run) -> None:
     assert [p.name for p in default_run.folder.parent.iterdir() if p.name.startswith(".")] == []
 
 
+def test_default_run_headline_is_dependence_robust(default_run: Run) -> None:
+    """study.json's headline is the cluster_cr2_t row of all pairs in the first window of
+    headlines.csv, it equals that test's row in tests.csv, and the CLI summary quotes it."""
+    h = default_run.manifest()["headline"]
+    assert set(h) >= {"test", "window", "statistic", "p_value", "n_clusters", "n_pairs", "mde"}
+    assert h["test"] == "cluster_cr2_t" and h["window"] == "0:0"
+    rob = default_run.csv("headlines.csv")
+    row = rob[(rob["group_by"] == "all") & (rob["window"] == "0:0")].iloc[0]
+    assert float(row["p_value"]) == pytest.approx(h["p_value"], rel=1e-9)
+    assert int(row["n_clusters"]) == h["n_clusters"] < h["n_pairs"]
+    tests = default_run.csv("tests.csv")
+    t = tests[(tests["group_by"] == "all") & (tests["window"] == "0:0") & (tests["test"] == "cluster_cr2_t")]
+    assert float(t["statistic"].iloc[0]) == pytest.approx(h["statistic"], rel=1e-9)
+    assert int(t["n"].iloc[0]) == h["n_clusters"]
+    # the naive tests say what they assume; the cluster tests give their pairs
+    naive = tests[tests["test"].isin(["bmp_t", "csect_t", "patell_z"])]
+    assert naive["note"].str.startswith("assumes independent pairs").all()
+    overall = tests[(tests["test"] == "cluster_t") & (tests["group_by"] == "all")]
+    assert overall["note"].str.startswith("pairs=").all()
+    assert "Headline (cluster_cr2_t, window 0:0)" in default_run.stdout
+    assert f"{h['n_pairs']} pairs in {h['n_clusters']} independent clusters" in default_run.stdout
+    # the MDE is (t_.975 + t_.80) · se with the headline's df
+    crit = stats.t.ppf(0.975, h["df"]) + stats.t.ppf(0.8, h["df"])
+    assert h["mde"] == pytest.approx(crit * h["se"], rel=1e-9)
+
+
 def test_default_run_abnormal_returns_columns(default_run: Run) -> None:
     ar = default_run.csv("abnormal_returns.csv")
     assert list(ar.columns) == AR_COLUMNS
@@ -170,6 +198,10 @@ def test_default_run_car_columns(default_run: Run) -> None:
     assert cols[: len(CAR_COLUMNS)] == CAR_COLUMNS
     assert set(cols[len(CAR_COLUMNS) :]) <= CAR_EXTRA
     assert list(dict.fromkeys(car["window"])) == ["0:0", "0:+1", "-1:+1", "-5:+5"]
+    # every pair with a CAR has a cluster; one event's pairs share it in each window
+    has = car["car"] != ""
+    assert (car.loc[has, "cluster"].astype(int) >= 0).all()
+    assert (car[has].groupby(["window", "event_id"])["cluster"].nunique() == 1).all()
     assert car["day0"].str.match(ISO_DATE).all()
     assert car["day0_latest"].str.match(ISO_DATE).all()
     assert set(car["day0_uncertain"]) <= {"True", "False"}

@@ -25,6 +25,9 @@ BATTERY = (
     "skew_adj_t",
     "wild_bootstrap",
     "placebo",
+    "cluster_t",
+    "cluster_cr2_t",
+    "cluster_bootstrap",
 )
 RANK_TESTS = ("corrado_rank",)
 SIGN_TESTS = ("gen_sign_z", "sign_z")

@@ -79,6 +79,9 @@ def make_input(
         draws=199,
         window_len=np.full(n, hi - lo + 1),
         event_ar=evt,
+        # each synthetic pair its own cluster (the cluster tests then equal pair-level ones)
+        cluster=np.arange(n, dtype=np.int64),
+        dup=np.arange(n, dtype=np.int64),
     )
 
 

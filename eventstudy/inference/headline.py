@@ -31,7 +31,14 @@ from .base import TestInput
 from .clustered import cells, estimates, mde
 from .grouped import Groups, t_p_array
 
-__all__ = ["HEADLINE_COLUMNS", "HEADLINE_TEST", "headline_record", "robust_table"]
+__all__ = [
+    "HEADLINE_COLUMNS",
+    "HEADLINE_TEST",
+    "INDEPENDENCE_NOTES",
+    "headline_record",
+    "mark_independence",
+    "robust_table",
+]
 
 #: The test every headline quotes (see the module docstring for the rule).
 HEADLINE_TEST = "cluster_cr2_t"
@@ -53,6 +60,36 @@ HEADLINE_COLUMNS = [
     "n_pairs",
     "mde",
 ]
+
+
+#: What the tests that are not cluster-robust assume, written into their ``note`` in ``tests.csv``.
+INDEPENDENCE_NOTES: dict[str, str] = {
+    "kp_bmp_t": "adjusts for an average correlation only",
+    "kp_patell_z": "adjusts for an average correlation only",
+    "cda_t": "portfolio time-series variance; ignores overlapping windows",
+    "placebo": "estimation-period placebo; ignores overlapping windows",
+}
+
+_DEFAULT_NOTE = "assumes independent pairs"
+
+
+def mark_independence(tests: pd.DataFrame) -> pd.DataFrame:
+    """``tests`` with the note of every test that is not cluster-robust saying what it assumes.
+
+    The cluster tests (``cluster_*``) keep their notes; the others get
+    "assumes independent pairs" (or :data:`INDEPENDENCE_NOTES`) in front.
+    """
+    from . import CLUSTER_TESTS
+
+    out = tests.copy()
+    if out.empty:
+        return out
+    names = out["test"].astype(str)
+    naive = ~names.isin(CLUSTER_TESTS)
+    what = names[naive].map(lambda t: INDEPENDENCE_NOTES.get(t, _DEFAULT_NOTE))
+    old = out.loc[naive, "note"].fillna("").astype(str)
+    out.loc[naive, "note"] = [f"{w}; {o}" if o else w for w, o in zip(what, old, strict=True)]
+    return out
 
 
 def robust_table(inputs: Mapping[str, TestInput], labels: Mapping[str, np.ndarray]) -> pd.DataFrame:

@@ -58,9 +58,6 @@ __all__ = [
 #: stay in the tables with a note, never in a headline, a sentence or a star.
 PRIMARY_TESTS: tuple[str, ...] = (HEADLINE_TEST,)
 
-#: Tests that assume independent pairs (marked so in the tables).
-INDEPENDENT_PAIRS_NOTE = "assumes independent pairs"
-
 #: Tables of :meth:`StudyResult.tables` that the report reads by name.
 STANDARD_TABLES = frozenset({"abnormal_returns.csv", "car.csv", "tests.csv", "caar.csv", "fits.csv"})
 
@@ -402,11 +399,9 @@ def headline(look: Lookup, by: str, group: str, window: tuple[int, int], subject
 
 
 def _test_note(r: Mapping[str, Any]) -> str:
-    """A test row's note, marking the tests that assume independent pairs."""
-    note = r.get("note") if isinstance(r.get("note"), str) else ""
-    if str(r["test"]) in CLUSTER_TESTS:
-        return str(note)
-    return f"{INDEPENDENT_PAIRS_NOTE}; {note}" if note else INDEPENDENT_PAIRS_NOTE
+    """A test row's note (``tests.csv`` says there what a test that is not cluster-robust assumes)."""
+    note = r.get("note")
+    return note if isinstance(note, str) else ""
 
 
 def overall_headline(look: Lookup, window: tuple[int, int]) -> Headline:
