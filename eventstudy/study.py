@@ -18,11 +18,11 @@ from .engine import DETAILS, Detail, EngineOutput, compute_chunks
 from .errors import DataError, InputError
 from .events import Events
 from .inference import TestInput, get_tests
-from .inference.clusters import cluster_labels, duplicate_keys
 from .inference.headline import headline_record, mark_independence, robust_table
 from .inference.runner import GROUPINGS, caar_table, run_tests
 from .manifest import build_manifest
 from .models import get_model
+from .pairclusters import pair_clusters
 from .panel import Panel, build_panel
 from .quality import quality_report
 from .results import StudyResult
@@ -417,30 +417,8 @@ class EventStudy:
         return tab
 
     def _clusters(self, panel: Panel, out: EngineOutput, kept: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """Per pair and engine window: cluster id and exact-duplicate key (formula sheet §7.1).
-
-        A window's calendar span runs from the date of its first session to
-        that of its last (extended) session; pairs of one event, and pairs
-        whose spans overlap, are connected (:func:`~eventstudy.inference.clusters.cluster_labels`).
-        Pairs without a CAR get cluster −1.
-        """
-        wins = self.engine_windows()
-        days = _filled_days(panel)
-        base = kept["base"].to_numpy(dtype=np.int64)
-        t1 = np.array([w[0] for w in wins], dtype=np.int64)
-        t2 = np.array([w[1] for w in wins], dtype=np.int64)
-        top = len(days) - 1
-        first = days[np.clip(base[:, None] + t1[None, :], 0, top)]
-        last = days[np.clip(base[:, None] + t2[None, :] + out.car_ext, 0, top)]
-        first = np.where(np.isfinite(out.car), first, -1)
-        eids = kept["ev"].to_numpy(dtype=np.int64)
-        syms = kept["mk"].to_numpy(dtype=np.int64)
-        clusters = np.empty(first.shape, dtype=np.int64)
-        dups = np.empty(first.shape, dtype=np.int64)
-        for c in range(len(wins)):
-            clusters[:, c] = cluster_labels(eids, first[:, c], last[:, c])
-            dups[:, c] = duplicate_keys(syms, first[:, c], last[:, c])
-        return clusters, dups
+        """Per pair and engine window: cluster id and exact-duplicate key (see :func:`pair_clusters`)."""
+        return pair_clusters(panel, out.car, out.car_ext, kept, self.engine_windows())
 
     def _test_inputs(
         self,
@@ -533,26 +511,3 @@ class EventStudy:
         if dropped:
             dq["dropped_rows"] = dropped
         return dq
-
-
-def _filled_days(panel: Panel) -> np.ndarray:
-    """Calendar day number (days since 1970-01-01) of every long-array position.
-
-    Padding takes the nearest date of its own market's data: left padding the
-    first date, right padding the last, so a window reaching past the data
-    spans the dates it actually covers.
-    """
-    dates = panel.dates
-    valid = ~np.isnat(dates)
-    days = np.zeros(len(dates), dtype=np.int64)
-    days[valid] = dates[valid].astype("datetime64[D]").astype(np.int64)
-    pos = np.arange(len(dates))
-    if len(dates) == 0:
-        return days
-    last_valid = np.maximum.accumulate(np.where(valid, pos, -1))
-    next_valid = np.minimum.accumulate(np.where(valid, pos, len(dates))[::-1])[::-1]
-    block = np.searchsorted(panel.starts, pos, side="right") - 1
-    left = pos < np.asarray(panel.offsets)[block]
-    src = np.where(left, next_valid, last_valid)
-    src = np.clip(src, 0, len(dates) - 1)
-    return days[src]

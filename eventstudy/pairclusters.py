@@ -1,0 +1,82 @@
+"""Clusters of dependent event×market pairs from the panel (formula sheet §7.1).
+
+Each pair's window is mapped to its calendar span (the dates of its first and
+last session, extension for an uncertain day 0 included); pairs of one event
+and pairs whose spans overlap are connected
+(:func:`~eventstudy.inference.clusters.cluster_labels`), and pairs of one market
+over the same sessions are exact duplicates
+(:func:`~eventstudy.inference.clusters.duplicate_keys`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .config import Window
+from .inference.clusters import cluster_labels, duplicate_keys
+from .panel import Panel
+
+__all__ = ["pair_clusters"]
+
+
+def pair_clusters(
+    panel: Panel, car: np.ndarray, ext: np.ndarray, kept: pd.DataFrame, windows: Sequence[Window]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cluster id and exact-duplicate key of every pair (rows of ``kept``) in every window.
+
+    Parameters
+    ----------
+    panel : Panel
+    car, ext : ndarray (P, C)
+        CAR (NaN: no window, cluster −1) and extension of each pair's window.
+    kept : DataFrame
+        The included pairs (``base``, ``ev``, ``mk`` columns of ``panel.pairs``).
+    windows : sequence of (int, int)
+        The C windows, relative to day 0.
+
+    Returns
+    -------
+    clusters, dups : ndarray (P, C) of int64
+    """
+    days = _filled_days(panel)
+    base = kept["base"].to_numpy(dtype=np.int64)
+    t1 = np.array([w[0] for w in windows], dtype=np.int64)
+    t2 = np.array([w[1] for w in windows], dtype=np.int64)
+    top = len(days) - 1
+    first = days[np.clip(base[:, None] + t1[None, :], 0, top)]
+    last = days[np.clip(base[:, None] + t2[None, :] + ext, 0, top)]
+    first = np.where(np.isfinite(car), first, -1)
+    eids = kept["ev"].to_numpy(dtype=np.int64)
+    syms = kept["mk"].to_numpy(dtype=np.int64)
+    clusters = np.empty(first.shape, dtype=np.int64)
+    dups = np.empty(first.shape, dtype=np.int64)
+    for c in range(len(windows)):
+        clusters[:, c] = cluster_labels(eids, first[:, c], last[:, c])
+        dups[:, c] = duplicate_keys(syms, first[:, c], last[:, c])
+    return clusters, dups
+
+
+def _filled_days(panel: Panel) -> np.ndarray:
+    """Calendar day number (days since 1970-01-01) of every long-array position.
+
+    Padding takes the nearest date of its own market's data: left padding the
+    first date, right padding the last, so a window reaching past the data
+    spans the dates it actually covers.
+    """
+    dates = panel.dates
+    valid = ~np.isnat(dates)
+    days = np.zeros(len(dates), dtype=np.int64)
+    days[valid] = dates[valid].astype("datetime64[D]").astype(np.int64)
+    pos = np.arange(len(dates))
+    if len(dates) == 0:
+        return days
+    last_valid = np.maximum.accumulate(np.where(valid, pos, -1))
+    next_valid = np.minimum.accumulate(np.where(valid, pos, len(dates))[::-1])[::-1]
+    block = np.searchsorted(panel.starts, pos, side="right") - 1
+    left = pos < np.asarray(panel.offsets)[block]
+    src = np.where(left, next_valid, last_valid)
+    src = np.clip(src, 0, len(dates) - 1)
+    return days[src]
