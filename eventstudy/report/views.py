@@ -78,6 +78,15 @@ def stars(p: Any) -> str:
 CAAR_STATISTIC = frozenset({"placebo"})
 
 
+def test_stars(test: str, p: Any) -> str:
+    """Stars for a test row: only tests valid for dependent pairs (``cluster_*``) get them.
+
+    Tests that assume independent pairs are shown for comparison, without
+    stars, so that no star in the report rests on that assumption.
+    """
+    return stars(p) if test in CLUSTER_TESTS else ""
+
+
 def stat_text(test: str, v: Any) -> str:
     """A test's statistic for display (a CAAR statistic as a percentage)."""
     return fmt.fmt_pct(v, 3) if test in CAAR_STATISTIC else fmt.fmt_stat(v)
@@ -373,7 +382,7 @@ def headline(look: Lookup, by: str, group: str, window: tuple[int, int], subject
         {
             "test": str(r["test"]),
             "p": fmt.fmt_p(r["p_value"]),
-            "stars": stars(r["p_value"]),
+            "stars": test_stars(str(r["test"]), r["p_value"]),
             "note": _test_note(r),
         }
         for r in rows
@@ -531,7 +540,7 @@ def summary_table(look: Lookup, windows: Sequence[str]) -> dict[str, Any]:
             cells[(name, w)] = {
                 "stat": stat_text(name, r["statistic"]),
                 "p": fmt.fmt_p(r["p_value"]),
-                "stars": stars(r["p_value"]),
+                "stars": test_stars(name, r["p_value"]),
                 "n": int(r["n"]) if fmt.is_finite(r["n"]) else "",
                 "note": _test_note(r),
             }
@@ -557,6 +566,8 @@ def tests_matrix(
     """
     t = look.tests[(look.tests["group_by"] == by) & look.tests["window"].isin(list(windows))]
     names = unique(t["test"].astype(str))
+    rank = {nm: i for i, nm in enumerate(dict.fromkeys((*PRIMARY_TESTS, *CLUSTER_TESTS)))}
+    names.sort(key=lambda nm: rank.get(nm, len(rank)))
     col = {nm: k for k, nm in enumerate(names)}
     caar = {(k[1], k[2]): (v[0], v[2]) for k, v in look.caar.items() if k[0] == by}
     adj = [k for k in ADJUSTED_P if k in t.columns]
@@ -590,7 +601,7 @@ def tests_matrix(
         row["cells"][col[str(r["test"])]] = {
             "stat": stat_text(str(r["test"]), r["statistic"]),
             "p": fmt.fmt_p(r["p_value"]),
-            "stars": stars(r["p_value"]),
+            "stars": test_stars(str(r["test"]), r["p_value"]),
             "title": "; ".join(tip),
             "pv": _num(r["p_value"]),
         }
