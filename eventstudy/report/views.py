@@ -482,7 +482,7 @@ def notable_pairs(
                 if ext > 0 and window[1] >= 0
                 else ""
             )
-            bh = f", BH-adjusted p = {fmt.fmt_p(r['p_bh'])}" if has_bh and fmt.is_finite(r["p_bh"]) else ""
+            bh = f", BH-adjusted {fmt.p_clause(r['p_bh'])}" if has_bh and fmt.is_finite(r["p_bh"]) else ""
             sentences.append(
                 Markup(
                     "The {m} {verb} {x} more than normal {ph} “{title}” ({date}; {pc}{bh}{extra})."
