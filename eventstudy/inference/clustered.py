@@ -268,7 +268,7 @@ def cluster_bootstrap_batch(inp: TestInput, groups: Groups) -> BatchResult:
     live = (c.g >= 2) & (se > 0.0)
     cell_live = live[c.group]
     if cell_live.any():
-        rad, wb = _weights(inp, int(c.cluster.max()) + 1)
+        rad, wb = _weights(inp, int(inp.cluster.max()) + 1)  # type: ignore[union-attr]
         grp = c.group[cell_live]
         cl, s_c, n_c = c.cluster[cell_live], c.s[cell_live], c.n[cell_live]
         first = np.flatnonzero(np.r_[True, grp[1:] != grp[:-1]])
