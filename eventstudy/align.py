@@ -30,7 +30,7 @@ def align_table(events: Events, symbols: Sequence[str], calendar: str | None = N
         mkt = get_market(sym)
         code = calendar or (mkt.calendar if mkt else None)
         if code is not None:
-            sess = exchange_sessions(code, t["local_date"].min(), t["local_date"].max())
+            sess = exchange_sessions(code, t["local_date"].min(), t["local_end"].max())
         else:
             from .sources import load_prices
 
@@ -43,6 +43,8 @@ def align_table(events: Events, symbols: Sequence[str], calendar: str | None = N
             pd.DatetimeIndex(sub["end_utc"]),
             pd.DatetimeIndex(sub["local_date"]),
             sub["date_only"].to_numpy(),
+            (sub["timing"] == "interval").to_numpy(),
+            pd.DatetimeIndex(sub["local_end"]),
         )
         n = len(sess.dates)
 

@@ -6,15 +6,18 @@ whose close is strictly after the announcement instant: news during a session
 the close, at a weekend or on a holiday belongs to the next session.
 
 When only the date of an announcement is known (a date plus an IANA zone), the
-instant lies somewhere in ``[00:00, 24:00)`` of that local day. Day 0 is then the
-earliest possible session (the rule applied to the start of the day); the latest
-possible session (the rule applied to the instant just before midnight) is
-recorded beside it, and the pair is flagged ``day0_uncertain`` when they differ.
+instant lies somewhere in ``[00:00, 24:00)`` of that local day; when it is known
+to lie in an interval ``START/END``, somewhere in ``[START, END]``. Day 0 is then
+the earliest possible session (the rule applied to the start); the latest
+possible session (the rule applied to the last possible instant) is recorded
+beside it, and the pair is flagged ``day0_uncertain`` when they differ.
 
 Series without an exchange calendar (FX, a user's own columns) use the dates in
 their own data as sessions; without a closing time their day 0 is the first
 data date on or after the event's date (the local date of a date-only event,
-the UTC date of an instant).
+the UTC date of an instant); for an interval the earliest is the first data
+date on or after the date of its start and the latest the first on or after
+the date of its end (both in the event's ``tz``).
 """
 
 from __future__ import annotations
@@ -208,6 +211,8 @@ def day0_bounds(
     end_utc: np.ndarray,
     local_dates: np.ndarray,
     is_date_only: np.ndarray,
+    is_interval: np.ndarray | None = None,
+    local_end: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Positions of the earliest and latest possible day 0 in ``sessions``.
 
@@ -216,32 +221,54 @@ def day0_bounds(
     sessions : Sessions
         The market's sessions.
     start_utc : array of datetime64 (UTC, naive) or int64 ns
-        The announcement instant, or for a date-only event the UTC instant of
-        the start of its local day.
+        The announcement instant, the start of an interval, or for a
+        date-only event the UTC instant of the start of its local day.
     end_utc : array like ``start_utc``
-        The announcement instant, or for a date-only event the UTC instant of
-        the next local midnight (exclusive end of the day).
+        The announcement instant, the end of an interval (included), or for
+        a date-only event the UTC instant of the next local midnight
+        (excluded).
     local_dates : array of datetime64 or int64 ns
         The event's calendar date (local date if date-only, UTC date of an
-        instant); used when the market has no closing times.
+        instant, date of the interval's start); used when the market has no
+        closing times.
     is_date_only : ndarray of bool
         Which events are date-only.
+    is_interval : ndarray of bool, optional
+        Which events are intervals (none when omitted).
+    local_end : array like ``local_dates``, optional
+        Calendar date of each interval's end (used without closing times).
 
     Returns
     -------
     earliest, latest : ndarray of int
         Positions into ``sessions.dates``; ``len(sessions.dates)`` means there
-        is no session on or after the event.
+        is no session on or after the event. Earliest: the first session
+        closing strictly after the start. Latest: for an interval the first
+        session closing strictly after its end; for a date the first session
+        closing at or after the next midnight (the last instant of the day
+        is just before it).
     """
+    interval = (
+        np.zeros(len(np.asarray(is_date_only)), dtype=bool)
+        if is_interval is None
+        else np.asarray(is_interval, dtype=bool)
+    )
     if sessions.closes_ns is None:
-        pos = np.searchsorted(sessions.dates_ns, _ns(local_dates), side="left").astype(np.int64)
-        return pos, pos.copy()
+        dates = sessions.dates_ns
+        pos = np.searchsorted(dates, _ns(local_dates), side="left").astype(np.int64)
+        if local_end is None or not interval.any():
+            return pos, pos.copy()
+        late = np.searchsorted(dates, _ns(local_end), side="left").astype(np.int64)
+        return pos, np.where(interval, late, pos)
     closes = sessions.closes_ns
     # day 0: the first session whose close is strictly after the instant
     earliest = np.searchsorted(closes, _ns(start_utc), side="right").astype(np.int64)
-    # latest over instants in [start, end): the first close at or after end
-    late = np.searchsorted(closes, _ns(end_utc), side="left").astype(np.int64)
-    latest = np.where(np.asarray(is_date_only, dtype=bool), late, earliest)
+    end = _ns(end_utc)
+    # a date's end is excluded (next midnight): the first close at or after it;
+    # an interval's end is included: the first close strictly after it
+    late_day = np.searchsorted(closes, end, side="left").astype(np.int64)
+    late_iv = np.searchsorted(closes, end, side="right").astype(np.int64)
+    latest = np.where(np.asarray(is_date_only, dtype=bool), late_day, np.where(interval, late_iv, earliest))
     return earliest, latest
 
 

@@ -416,8 +416,11 @@ def events_validate(
     from .events import read_events
 
     ev = _guarded(debug, read_events, events)
-    n_date = int(ev.table["date_only"].sum())
-    typer.echo(f"{events}: OK, {len(ev)} events ({len(ev) - n_date} with a time, {n_date} date only)")
+    kinds = ev.table["timing"].value_counts()
+    typer.echo(
+        f"{events}: OK, {len(ev)} events ({int(kinds.get('instant', 0))} with a time, "
+        f"{int(kinds.get('interval', 0))} within an interval, {int(kinds.get('date', 0))} date only)"
+    )
 
 
 @events_app.command("align")

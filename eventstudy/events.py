@@ -2,11 +2,13 @@
 
 The format (see README): one row per event; required columns ``event_id``,
 ``timestamp``, ``title``; optional ``category``, ``direction``, ``source``,
-``confidence``, ``tz``, ``symbols``, ``notes``. ``timestamp`` is either an ISO
-8601 instant with an offset (``2025-06-10T22:55Z``), or a date only
-(``2025-06-11``) whose calendar day belongs to ``tz`` (an IANA zone, default
-UTC). A date and time without an offset is read as local time in ``tz``
-(default UTC) — stated here because it is an assumption.
+``confidence``, ``tz``, ``symbols``, ``notes``. ``timestamp`` is strict ISO
+8601 (:mod:`eventstudy.timestamps`): an instant with an offset
+(``2025-06-10T22:55Z``); an interval ``START/END`` or ``START/PT8H`` within
+which the news came out; or a date only (``2025-06-11``) whose calendar day
+belongs to ``tz`` (an IANA zone, default UTC). A date and time without an
+offset is read as local time in ``tz`` (default UTC) — stated here because it
+is an assumption.
 
 Every problem is an :class:`~eventstudy.errors.EventsFileError` naming the
 file, the line and the column.
@@ -29,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import EventsFileError, InputError, show
+from .timestamps import parse_timestamp
 
 __all__ = ["CATEGORIES", "COLUMNS", "Events", "bundled_events_path", "read_events"]
 
@@ -55,7 +58,6 @@ OPTIONAL: tuple[str, ...] = (
 )
 COLUMNS: tuple[str, ...] = REQUIRED + OPTIONAL
 
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:+-]*$")
 _DIRECTIONS = {"1": 1, "+1": 1, "-1": -1, "0": 0, "": 0}
 
@@ -68,9 +70,12 @@ class Events:
     ----------
     table : pandas.DataFrame
         One row per event with the columns of :data:`COLUMNS` (strings;
-        ``direction`` as int) plus the derived columns ``start_utc`` and
-        ``end_utc`` (the instant, or the UTC bounds of a date-only event's local
-        day), ``local_date`` and ``date_only``.
+        ``direction`` as int) plus the derived columns ``timing``
+        (``instant``, ``interval`` or ``date``), ``start_utc`` and ``end_utc``
+        (the instant; the interval's ends, both included; or the UTC bounds
+        ``[start, end)`` of a date-only event's local day), ``local_date`` and
+        ``local_end`` (calendar dates of the earliest and latest possible
+        instant, see :class:`~eventstudy.timestamps.Timing`) and ``date_only``.
     path : str
         Where the events came from (``"<memory>"`` when built in code).
     sha256 : str
@@ -163,57 +168,6 @@ def bundled_events_path() -> Path:
     if packaged.is_file():
         return packaged
     return Path(__file__).resolve().parents[1] / "events.csv"
-
-
-def _parse_timestamp(
-    raw: str, tzname: str, path: str, line: int
-) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp, bool]:
-    """Return (start_utc, end_utc, local_date, date_only) for one row."""
-    if not raw[:4].isdigit() or not 1900 <= int(raw[:4]) <= 2200:
-        raise EventsFileError(
-            path,
-            f"{show(raw)} is not a timestamp between 1900 and 2200; write e.g. 2025-06-10T22:55Z",
-            line,
-            "timestamp",
-        )
-    zone = ZoneInfo(tzname or "UTC")
-    if _DATE_RE.match(raw):
-        try:
-            day = pd.Timestamp(raw)
-        except ValueError as exc:
-            raise EventsFileError(
-                path, f"{show(raw)} is not a valid date; write YYYY-MM-DD", line, "timestamp"
-            ) from exc
-        # midnight can fall in a daylight-saving gap or overlap in a few zones
-        start = day.tz_localize(zone, nonexistent="shift_forward", ambiguous=True).tz_convert("UTC")
-        end = (
-            (day + pd.Timedelta(days=1))
-            .tz_localize(zone, nonexistent="shift_forward", ambiguous=True)
-            .tz_convert("UTC")
-        )
-        return start, end, day, True
-    if "T" not in raw and " " not in raw:
-        raise EventsFileError(
-            path,
-            f"{show(raw)} is not an ISO 8601 timestamp; write 2025-06-10T22:55Z or a date 2025-06-10",
-            line,
-            "timestamp",
-        )
-    try:
-        ts = pd.Timestamp(raw)
-    except (ValueError, TypeError) as exc:
-        raise EventsFileError(
-            path,
-            f"{show(raw)} is not a valid ISO 8601 timestamp; write e.g. 2025-06-10T22:55Z",
-            line,
-            "timestamp",
-        ) from exc
-    if ts is pd.NaT:
-        raise EventsFileError(path, "timestamp is empty", line, "timestamp")
-    if ts.tzinfo is None:
-        ts = ts.tz_localize(zone, nonexistent="shift_forward", ambiguous=True)
-    utc = ts.tz_convert("UTC")
-    return utc, utc, utc.tz_localize(None).normalize(), False
 
 
 def _read_text(path: Path) -> tuple[str, bytes]:
@@ -333,7 +287,8 @@ def _parse(text: str, name: str, sha: str) -> Events:
     table = pd.DataFrame(rows)
     for col in ("start_utc", "end_utc"):
         table[col] = pd.DatetimeIndex(table[col]).as_unit("ns")
-    table["local_date"] = pd.DatetimeIndex(table["local_date"]).as_unit("ns")
+    for col in ("local_date", "local_end"):
+        table[col] = pd.DatetimeIndex(table[col]).as_unit("ns")
     table["direction"] = table["direction"].astype("int64")
     table["date_only"] = table["date_only"].astype(bool)
     return Events(table, name, sha)
@@ -376,7 +331,10 @@ def _validate_row(row: dict[str, str], name: str, line: int, seen: dict[str, int
         raise EventsFileError(
             name, "timestamp is empty; write 2025-06-10T22:55Z or 2025-06-10", line, "timestamp"
         )
-    start, end, local, date_only = _parse_timestamp(raw, tzname, name, line)
+    try:
+        timing = parse_timestamp(raw, tzname)
+    except InputError as exc:
+        raise EventsFileError(name, str(exc), line, "timestamp") from exc
     category = row.get("category", "") or "other"
     if category not in CATEGORIES:
         raise EventsFileError(
@@ -397,7 +355,14 @@ def _validate_row(row: dict[str, str], name: str, line: int, seen: dict[str, int
     out["category"] = category
     out["direction"] = _DIRECTIONS[d]
     out["symbols"] = " ".join(row.get("symbols", "").replace(",", " ").split())
-    out.update(start_utc=start, end_utc=end, local_date=local, date_only=date_only)
+    out.update(
+        start_utc=timing.start,
+        end_utc=timing.end,
+        local_date=timing.local_date,
+        local_end=timing.local_end,
+        timing=timing.kind,
+        date_only=timing.kind == "date",
+    )
     return out
 
 

@@ -39,7 +39,7 @@ def market_sessions(symbol: str, close: pd.Series, events: Events, calendar: str
     if code is None:
         return data_sessions(close.index)
     lo = min(close.index[0], events.table["local_date"].min())
-    hi = max(close.index[-1], events.table["local_date"].max())
+    hi = max(close.index[-1], events.table["local_end"].max())
     return exchange_sessions(code, lo, hi)
 
 
@@ -123,6 +123,8 @@ class _EventArrays:
     end: np.ndarray
     local: np.ndarray
     date_only: np.ndarray
+    interval: np.ndarray
+    local_end: np.ndarray
     symbols: np.ndarray
 
     @classmethod
@@ -136,6 +138,8 @@ class _EventArrays:
             end=_ns(t["end_utc"]),
             local=_ns(t["local_date"]),
             date_only=t["date_only"].to_numpy(dtype=bool),
+            interval=(t["timing"] == "interval").to_numpy(dtype=bool),
+            local_end=_ns(t["local_end"]),
             symbols=t["symbols"].to_numpy(dtype=object),
         )
 
@@ -173,7 +177,15 @@ def _positions(
     The grid is ``sess.dates[lo:lo + n]`` (sessions from the first to the last
     price). Positions before the grid are −_FAR, after it +_FAR (no session).
     """
-    e_full, l_full = day0_bounds(sess, ev.start[sel], ev.end[sel], ev.local[sel], ev.date_only[sel])
+    e_full, l_full = day0_bounds(
+        sess,
+        ev.start[sel],
+        ev.end[sel],
+        ev.local[sel],
+        ev.date_only[sel],
+        ev.interval[sel],
+        ev.local_end[sel],
+    )
     total = len(sess.dates)
     d_all = sess.dates.to_numpy()
     nat = np.datetime64("NaT", "ns")
@@ -285,6 +297,21 @@ def _reasons(sym: str, g: _Grid, t: _Timing, out: np.ndarray, at: int) -> None:
         )
 
 
+def _max_extension(ev: _EventArrays) -> int:
+    """Most sessions by which the latest possible day 0 can follow the earliest.
+
+    A local calendar day contains one close of a market, two at most around a
+    daylight-saving change, so a date-only event's day 0s are at most two
+    sessions apart; an interval of ``d`` days holds at most ``ceil(d) + 1``
+    closes (and ``ceil(d) + 1`` data dates).
+    """
+    if not ev.interval.any():
+        return 2
+    day = 86_400 * 10**9
+    span = int((ev.end[ev.interval] - ev.start[ev.interval]).max())
+    return max(2, -(-span // day) + 1)
+
+
 def build_panel(
     events: Events,
     prices: Prices,
@@ -299,11 +326,8 @@ def build_panel(
     their session grid, day-0 positions and masks, computed once.
     """
     bench = prices[cfg.benchmark] if (needs_benchmark and cfg.benchmark) else None
-    # a local calendar day contains one close of a market, two at most around
-    # a daylight-saving change, so the earliest and latest possible day 0 are
-    # at most two sessions apart
-    max_ext = 2
     study_ev = _EventArrays.of(events)
+    max_ext = _max_extension(study_ev)
     mask_ev = _EventArrays.of(mask_events)
     grids: dict[tuple[str | None, tuple[Any, bytes]], _Grid] = {}
     timings: dict[tuple[int, bytes, bytes], _Timing] = {}

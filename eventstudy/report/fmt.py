@@ -11,6 +11,8 @@ import math
 import re
 from typing import Any
 
+import pandas as pd
+
 __all__ = [
     "DIRECTION_WORDS",
     "category_words",
@@ -89,6 +91,16 @@ def p_clause(p: Any) -> str:
 
 def _sessions(k: int) -> str:
     return "1 session" if k == 1 else f"{k} sessions"
+
+
+def interval_phrase(start: Any, end: Any) -> str:
+    """An announcement interval in words (UTC): "between 2025-06-10 20:00 and 23:59 UTC"."""
+    a, b = pd.Timestamp(start), pd.Timestamp(end)
+    if a.tzinfo is None:
+        a, b = a.tz_localize("UTC"), b.tz_localize("UTC")
+    a, b = a.tz_convert("UTC"), b.tz_convert("UTC")
+    tail = f"{b:%H:%M}" if a.date() == b.date() else f"{b:%Y-%m-%d %H:%M}"
+    return f"between {a:%Y-%m-%d %H:%M} and {tail} UTC (exact time unknown)"
 
 
 def window_phrase(w: tuple[int, int]) -> str:

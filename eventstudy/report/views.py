@@ -123,6 +123,8 @@ class EventInfo:
 
 def _announced(row: Mapping[str, Any]) -> str:
     ts = str(row.get("timestamp", "") or "")
+    if row.get("timing") == "interval":
+        return fmt.interval_phrase(row.get("start_utc"), row.get("end_utc"))
     if bool(row.get("date_only", False)):
         tz = str(row.get("tz", "") or "") or "UTC"
         return f"{ts} ({tz} date, hour unknown)"
