@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from importlib.metadata import version
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -61,6 +62,8 @@ def _raw_events() -> list[dict[str, str]]:
 
 def _local_date(r: dict[str, str]) -> date:
     ts = r["timestamp"]
+    if "/" in ts:  # an interval: the date of its start in the event's zone
+        return datetime.fromisoformat(ts.split("/")[0]).astimezone(ZoneInfo(r["tz"] or "UTC")).date()
     if "T" not in ts:
         return date.fromisoformat(ts)
     return datetime.fromisoformat(ts.replace("Z", "+00:00")).astimezone(UTC).date()
@@ -472,7 +475,7 @@ def test_events_validate_ok(workdir: Path) -> None:
     assert r.exit_code == 0, r.stderr
     out = r.stdout
     assert "OK" in out and "80 events" in out
-    assert "23 with a time" in out and "57 date only" in out
+    assert "23 with a time" in out and "46 within an interval" in out and "11 date only" in out
 
 
 def test_events_align(workdir: Path) -> None:
@@ -485,7 +488,15 @@ def test_events_align(workdir: Path) -> None:
     assert got[("2025-04-02-liberation-day", "^HSI")] == ("2025-04-03", "2025-04-03", "no")
     assert got[("2025-04-02-liberation-day", "^GDAXI")] == ("2025-04-03", "2025-04-03", "no")
     assert got[("2025-04-04-china-34pct-and-rare-earths", "^HSI")] == ("2025-04-07", "2025-04-07", "no")
-    assert got[("2025-04-04-china-34pct-and-rare-earths", "^GDAXI")] == ("2025-04-04", "2025-04-07", "yes")
+    # Friday in Beijing to noon CEST: inside Xetra's Friday session
+    assert got[("2025-04-04-china-34pct-and-rare-earths", "^GDAXI")] == ("2025-04-04", "2025-04-04", "no")
+    # after the US close on Monday: Tuesday everywhere (not the yuan-break Monday)
+    assert got[("2019-08-05-currency-manipulator", "^HSI")] == ("2019-08-06", "2019-08-06", "no")
+    assert got[("2019-08-05-currency-manipulator", "^GDAXI")] == ("2019-08-06", "2019-08-06", "no")
+    # Friday in Beijing up to 16:59 Beijing: the Hong Kong close (16:00) lies inside
+    assert got[("2025-04-11-china-125pct", "^HSI")] == ("2025-04-11", "2025-04-14", "yes")
+    # a date only: the whole Washington Tuesday
+    assert got[("2025-06-10-world-bank-forecast-cut", "^GDAXI")] == ("2025-06-10", "2025-06-11", "yes")
     assert got[("2025-06-10-london-framework", "^HSI")][0] == "2025-06-11"  # 23:00Z = 07:00 HKT
 
 

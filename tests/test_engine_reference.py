@@ -78,9 +78,11 @@ class RefEvent:
     event_id: str
     start_utc: pd.Timestamp
     end_utc: pd.Timestamp
-    date: pd.Timestamp  # local date (date-only) or UTC date (instant)
+    date: pd.Timestamp  # local date (date-only), UTC date (instant), start's local date (interval)
     date_only: bool
     symbols: frozenset[str]
+    interval: bool = False
+    date_end: pd.Timestamp | None = None  # an interval's end date in its zone
 
     def applies(self, sym: str) -> bool:
         return not self.symbols or sym in self.symbols
@@ -90,6 +92,11 @@ def ref_event(rec: dict[str, object]) -> RefEvent:
     """Parse one record's timestamp (date-only in its tz, or an instant)."""
     ts, tz = str(rec["timestamp"]), str(rec.get("tz") or "") or "UTC"
     syms = frozenset(str(rec.get("symbols") or "").replace(",", " ").split())
+    if "/" in ts:  # START/END, both with offsets; END included
+        a, b = (pd.Timestamp(x).tz_convert("UTC") for x in ts.split("/"))
+        day = a.tz_convert(tz).tz_localize(None).normalize()
+        end_day = b.tz_convert(tz).tz_localize(None).normalize()
+        return RefEvent(str(rec["event_id"]), a, b, day, False, syms, interval=True, date_end=end_day)
     if len(ts) == 10:
         day = pd.Timestamp(ts)
         start = day.tz_localize(tz).tz_convert("UTC")
@@ -106,10 +113,16 @@ def ref_day0(
     if code is None:
         later = data_dates[data_dates >= ev.date]
         d = later[0] if len(later) else pd.NaT
+        if ev.interval and ev.date_end is not None:
+            late = data_dates[data_dates >= ev.date_end]
+            return d, (late[0] if len(late) else pd.NaT)
         return d, d
     dates, closes = calendar_sessions(code)
     after = dates[closes > ev.start_utc]
     d0 = after[0] if len(after) else pd.NaT
+    if ev.interval:
+        late = dates[closes > ev.end_utc]
+        return d0, (late[0] if len(late) else pd.NaT)
     if not ev.date_only:
         return d0, d0
     late = dates[closes >= ev.end_utc]
@@ -332,7 +345,7 @@ def ref_study(
                 continue
             p0 = gpos[d0]
             p1 = gpos.get(d1, n) if not pd.isna(d1) else n
-            ext = int(np.clip(min(p1, n - 1) - p0, 0, 1))
+            ext = int(np.clip(min(p1, n - 1) - p0, 0, None))
             masked = np.zeros(n, dtype=bool)
             for other in mine:
                 if other.event_id != ev.event_id:
@@ -528,7 +541,9 @@ REAL_EVENT_IDS = [
     "2018-03-22-section301-memo",  # instant during the US session
     "2018-03-23-china-128-product-list",  # date-only, Shanghai; next to the previous one
     "2018-07-06-first-tariffs-in-force",  # instant in the Hong Kong lunch break
-    "2018-09-17-us-200bn-final",  # date-only, New York (day 0 uncertain in Asia/Europe)
+    "2018-09-17-us-200bn-final",  # interval after the US close
+    "2018-04-03-ustr-50bn-proposed-list",  # date-only, New York (day 0 uncertain in Asia/Europe)
+    "2025-04-11-china-125pct",  # interval across the Hong Kong close
     "2018-12-01-buenos-aires-truce",  # Saturday
     "2019-05-05-trump-tweets-25pct",  # Sunday instant
     "2019-05-10-25pct-hike-in-force",  # 4 sessions after the previous one: overlapping windows

@@ -43,8 +43,12 @@ def _raw_rows() -> list[dict[str, str]]:
 
 
 def _raw_local_date(r: dict[str, str]) -> date:
-    """Calendar date of an event: the date of a date-only row, else the UTC date of the instant."""
+    """Calendar date of an event: the date of a date-only row, the date of an interval's
+    start in the event's zone, else the UTC date of the instant."""
     ts = r["timestamp"]
+    if "/" in ts:
+        start = datetime.fromisoformat(ts.split("/")[0])
+        return start.astimezone(ZoneInfo(r["tz"] or "UTC")).date()
     if "T" not in ts:
         return date.fromisoformat(ts)
     return datetime.fromisoformat(ts.replace("Z", "+00:00")).astimezone(UTC).date()
@@ -67,12 +71,14 @@ def test_curated_file_has_80_unique_events(curated: Events) -> None:
 
 def test_curated_file_counts_of_date_only_and_instants(curated: Events) -> None:
     raw = _raw_rows()
-    n_instants = sum("T" in r["timestamp"] for r in raw)
+    n_intervals = sum("/" in r["timestamp"] for r in raw)
+    n_instants = sum("T" in r["timestamp"] and "/" not in r["timestamp"] for r in raw)
     n_dates = sum(re.fullmatch(r"\d{4}-\d{2}-\d{2}", r["timestamp"]) is not None for r in raw)
-    assert (n_instants, n_dates) == (23, 57)
+    assert (n_instants, n_intervals, n_dates) == (23, 46, 11)
     t = curated.table
     assert int(t["date_only"].sum()) == n_dates
-    assert int((~t["date_only"]).sum()) == n_instants
+    assert int((t["timing"] == "interval").sum()) == n_intervals
+    assert int((t["timing"] == "instant").sum()) == n_instants
 
 
 def test_curated_file_values(curated: Events) -> None:
@@ -93,7 +99,12 @@ def test_curated_file_instants_and_local_days(curated: Events) -> None:
     for r in _raw_rows():
         row = t.loc[r["event_id"]]
         ts = r["timestamp"]
-        if "T" in ts:
+        if "/" in ts:
+            a, b = ts.split("/")
+            lo = datetime.fromisoformat(a).astimezone(UTC)
+            hi = datetime.fromisoformat(b).astimezone(UTC)
+            assert lo < hi, r["event_id"]
+        elif "T" in ts:
             inst = datetime.fromisoformat(ts.replace("Z", "+00:00")).astimezone(UTC)
             lo = hi = inst
         else:
@@ -112,10 +123,16 @@ def test_specific_curated_events(curated: Events) -> None:
     assert not lib["date_only"]
     assert pd.Timestamp(lib["start_utc"]) == pd.Timestamp("2025-04-02 20:35", tz="UTC")
     bj = t.loc["2025-04-04-china-34pct-and-rare-earths"]
-    assert bj["date_only"]
+    assert not bj["date_only"] and bj["timing"] == "interval"
     assert bj["tz"] == "Asia/Shanghai"
+    # from the start of Friday in Beijing to noon CEST
     assert pd.Timestamp(bj["start_utc"]) == pd.Timestamp("2025-04-03 16:00", tz="UTC")
-    assert pd.Timestamp(bj["end_utc"]) == pd.Timestamp("2025-04-04 16:00", tz="UTC")
+    assert pd.Timestamp(bj["end_utc"]) == pd.Timestamp("2025-04-04 10:00", tz="UTC")
+    assert pd.Timestamp(bj["local_date"]) == pd.Timestamp("2025-04-04")
+    wb = t.loc["2025-06-10-world-bank-forecast-cut"]
+    assert wb["date_only"] and wb["timing"] == "date"
+    assert pd.Timestamp(wb["start_utc"]) == pd.Timestamp("2025-06-10 04:00", tz="UTC")
+    assert pd.Timestamp(wb["end_utc"]) == pd.Timestamp("2025-06-11 04:00", tz="UTC")
 
 
 def test_events_are_immutable(curated: Events) -> None:
