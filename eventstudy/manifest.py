@@ -14,11 +14,13 @@ __all__ = ["DAY0_RULE", "build_manifest", "package_versions"]
 
 DAY0_RULE = (
     "Day 0 is the first session of the market's exchange calendar whose close is strictly "
-    "after the announcement instant. For a date-only announcement, day 0 is the earliest "
-    "possible session (the rule applied to the start of the local day) and the latest possible "
-    "session is recorded; CAR windows ending at or after day 0 are extended to cover it. "
-    "Markets without a calendar use their own data dates: day 0 is the first date on or after "
-    "the event's date."
+    "after the announcement instant. When the instant is uncertain (a date only: anywhere in "
+    "the local day; an interval START/END: anywhere in it), day 0 is the earliest possible "
+    "session (the rule applied to the start) and the latest possible session is recorded "
+    "(the first close strictly after END, or at or after the next local midnight of a date); "
+    "CAR windows ending at or after day 0 are extended to cover it, so a 0:0 window is day 0, "
+    "and day +1 where the hour is uncertain. Markets without a calendar use their own data "
+    "dates: day 0 is the first date on or after the event's date."
 )
 
 _DEPS = (

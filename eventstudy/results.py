@@ -304,6 +304,21 @@ class StudyResult:
         return load_result(path)
 
 
+def _extension_lines(res: StudyResult) -> list[str]:
+    """The summary's line on windows extended where the hour of the news is uncertain."""
+    car = res.car()
+    if car.empty or "extended_by" not in car.columns:
+        return []
+    per_pair = car.groupby(["event_id", "symbol"], sort=False)["extended_by"].max()
+    n = int((per_pair > 0).sum())
+    if n == 0:
+        return []
+    return [
+        f"hour uncertain for {n} of {len(per_pair)} pairs: their windows ending on or after day 0 "
+        "are extended (0:0 is day 0, and day +1 where the hour is uncertain)"
+    ]
+
+
 class Summary:
     """Printable summary of a :class:`StudyResult`."""
 
@@ -320,7 +335,7 @@ class Summary:
             f"{len(r.events)} events × {len(r.symbols)} markets: {m['included']} pairs included, "
             f"{m['excluded']} excluded; estimation {r.manifest['parameters']['estimation']}, "
             f"{cfg.returns} returns",
-        ]
+        ] + _extension_lines(r)
 
     def headline_text(self) -> str:
         """The study's headline in one sentence (the dependence-robust test; see ``headline``)."""

@@ -54,7 +54,9 @@ _DIRECTION_STYLE: dict[int, tuple[str, str, str]] = {
 }
 #: Diverging scale, vermillion (negative) – white – blue (positive).
 _DIVERGING = [[0.0, "#D55E00"], [0.5, "#F7F7F7"], [1.0, "#0072B2"]]
-_DAY_AXIS = "Trading day relative to the announcement (day 0 = first session closing after it)"
+_DAY_AXIS = (
+    "Trading day relative to day 0 (first session closing after the earliest possible time of the news)"
+)
 _GRID = "#E6EAF0"
 _AXIS = {"gridcolor": _GRID, "linecolor": "#BBBBBB", "zeroline": False, "automargin": True}
 

@@ -24,6 +24,7 @@ __all__ = [
     "fmt_stat",
     "is_finite",
     "p_clause",
+    "extension_clause",
     "pair_phrase",
     "parse_rbar",
     "plot_text",
@@ -103,29 +104,49 @@ def interval_phrase(start: Any, end: Any) -> str:
     return f"between {a:%Y-%m-%d %H:%M} and {tail} UTC (exact time unknown)"
 
 
-def window_phrase(w: tuple[int, int]) -> str:
-    """A CAR window in words, relative to the announcement.
+def _days(a: int, b: int) -> str:
+    if a == b:
+        return f"day {a:+d}" if a else "day 0"
+    lo = f"{a:+d}" if a else "0"
+    return f"days {lo} to {b:+d}" if b else f"days {lo} to 0"
 
-    ``(0, 0)`` → "in the first session after the announcement" (day 0 is the
-    first session that closes after it); ``(0, 1)`` → "in the first 2 sessions
-    after the announcement"; ``(-1, 1)`` → "from 1 session before to 1 session
-    after day 0".
+
+def extension_clause(w: tuple[int, int], ext: int = 1) -> str:
+    """How a window ending at or after day 0 is extended where the hour is uncertain.
+
+    ``(0, 0)`` → ", and day +1 where the hour is uncertain"; empty for a
+    window that ends before day 0 (never extended) or when ``ext`` is 0.
+    """
+    b = w[1]
+    if b < 0 or ext <= 0:
+        return ""
+    return f", and {_days(b + 1, b + ext)} where the hour is uncertain"
+
+
+def window_phrase(w: tuple[int, int]) -> str:
+    """A CAR window in words, with its extension where the hour of the news is uncertain.
+
+    Day 0 is the first session closing after the earliest possible time of
+    the news; where the hour is uncertain (a date only, or an interval across
+    a close) windows ending at or after day 0 also cover the sessions up to
+    the latest possible day 0. So ``(0, 0)`` → "on day 0, and day +1 where the
+    hour is uncertain", ``(-1, 1)`` → "on days -1 to +1, and day +2 where the
+    hour is uncertain", ``(-5, -1)`` → "on days -5 to -1".
     """
     a, b = w
-    if a == 0 and b == 0:
-        return "in the first session after the announcement"
-    if a == 0:
-        return f"in the first {b + 1} sessions after the announcement"
-    if a < 0 and b == -a:
-        return f"from {_sessions(-a)} before to {_sessions(b)} after day 0"
-    if a < 0 and b == 0:
-        return f"from {_sessions(-a)} before the announcement to day 0"
-    return f"over sessions {a:+d} to {b:+d} around day 0"
+    return f"on {_days(a, b)}{extension_clause(w)}"
 
 
-def pair_phrase(w: tuple[int, int]) -> str:
-    """A CAR window as a prefix to an event's title: ``(0, 0)`` → "in the first session after"."""
+def pair_phrase(w: tuple[int, int], ext: int = 0) -> str:
+    """A pair's CAR window as a prefix to an event's title.
+
+    ``(0, 0)`` → "in the first session after" when the pair's window is not
+    extended; ``(0, 0)`` with ``ext=1`` → "on day 0 and day +1 (the hour is
+    uncertain) of" — an extended window is never called "the first session".
+    """
     a, b = w
+    if ext > 0 and b >= 0:
+        return f"on {_days(a, b)} and {_days(b + 1, b + ext)} (the hour is uncertain) of"
     if a == 0 and b == 0:
         return "in the first session after"
     if a == 0:

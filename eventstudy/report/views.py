@@ -477,13 +477,8 @@ def notable_pairs(
             carv = float(r["car"])
             verb = "rose" if carv > 0 else "fell"
             ext = int(r.get("extended_by", 0) or 0)
-            phrase = fmt.pair_phrase(window)
-            extra = (
-                "; the hour is unknown, so the window also covers the next "
-                + ("session" if ext == 1 else f"{ext} sessions")
-                if ext > 0 and window[1] >= 0
-                else ""
-            )
+            phrase = fmt.pair_phrase(window, ext)
+            extra = ""
             bh = f", BH-adjusted {fmt.p_clause(r['p_bh'])}" if has_bh and fmt.is_finite(r["p_bh"]) else ""
             sentences.append(
                 Markup(
@@ -687,9 +682,9 @@ def pair_rows(res: StudyResult, info: EventInfo, windows: Sequence[str], main: s
         if bool(r.get("day0_uncertain", False)):
             latest = r.get("day0_latest")
             flags.append(
-                "hour unknown: day 0 may be "
+                "hour uncertain: day 0 may be as late as "
                 + ("" if pd.isna(latest) else str(pd.Timestamp(latest).date()))
-                + (f"; window extended by {ext}" if ext else "")
+                + (f"; windows extended by {ext} session{'s' if ext > 1 else ''}" if ext else "")
             )
         ov = r.get("overlaps", "")
         vals = cars.get((eid, sym), {})
