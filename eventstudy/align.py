@@ -2,33 +2,69 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
 from .calendars import data_sessions, day0_bounds, exchange_sessions
 from .events import Events
-from .markets import get_market
+from .markets import CalendarSpec, calendar_for, parse_calendars
 
-__all__ = ["align_table"]
+__all__ = ["align_table", "calendar_notes"]
 
 
-def align_table(events: Events, symbols: Sequence[str], calendar: str | None = None) -> pd.DataFrame:
+def calendar_notes(
+    events: Events, symbols: Sequence[str], calendar: CalendarSpec | None
+) -> tuple[list[str], list[str]]:
+    """Notes and warnings on the calendars chosen for ``symbols``.
+
+    Returns
+    -------
+    notes : list of str
+        One per symbol whose calendar comes from an alias of a registry index.
+    warnings : list of str
+        One per symbol without a calendar that has events with a time (an
+        instant or an interval): without closing times their hour is ignored.
+    """
+    notes: list[str] = []
+    warnings: list[str] = []
+    timed = (events.table["timing"] != "date").to_numpy()
+    for sym in symbols:
+        choice = calendar_for(sym, calendar)
+        if choice.note:
+            notes.append(choice.note)
+        if choice.code is None:
+            n = int((events.applies_to(sym) & timed).sum())
+            if n:
+                warnings.append(
+                    f"{sym} has no exchange calendar, so the hour of its {n} event(s) with a time is "
+                    "ignored: day 0 is the first date of its own data on or after the event's date; "
+                    f"pass --calendar {sym}=MIC (e.g. XHKG, XETR, XNYS) to align it on closing times"
+                )
+    return notes, warnings
+
+
+def align_table(
+    events: Events,
+    symbols: Sequence[str],
+    calendar: str | Sequence[str] | Mapping[str, str] | CalendarSpec | None = None,
+) -> pd.DataFrame:
     """Earliest and latest possible day 0 of each event in each market.
 
-    Markets are aligned on their exchange calendar; a symbol without one
-    (and without ``calendar``) is aligned on the bundled snapshot's dates when
-    available.
+    Markets are aligned on their exchange calendar, chosen by
+    :func:`~eventstudy.markets.calendar_for` under ``calendar`` (parsed as
+    ``--calendar``); a symbol without one is aligned on the bundled
+    snapshot's dates when available.
 
     Returns
     -------
     DataFrame with ``event_id, symbol, calendar, day0, day0_latest, day0_uncertain``.
     """
     t = events.table
+    spec = parse_calendars(calendar)
     frames = []
     for sym in symbols:
-        mkt = get_market(sym)
-        code = calendar or (mkt.calendar if mkt else None)
+        code = calendar_for(sym, spec).code
         if code is not None:
             sess = exchange_sessions(code, t["local_date"].min(), t["local_end"].max())
         else:

@@ -37,9 +37,11 @@ import pandas as pd
 from .errors import InputError
 
 __all__ = [
+    "CUSTOM_CALENDARS",
     "EXTRA_CLOSURES",
     "Sessions",
     "calendar_version",
+    "known_calendar",
     "data_sessions",
     "day0_bounds",
     "exchange_sessions",
@@ -49,6 +51,18 @@ __all__ = [
 #: the 4.13.2 release): Typhoon Saola and the black rainstorm of September 2023.
 EXTRA_CLOSURES: dict[str, tuple[str, ...]] = {
     "XHKG": ("2023-09-01", "2023-09-08"),
+}
+
+#: Calendars defined by the toolkit on top of exchange_calendars: code →
+#: (calendar whose sessions are used, local closing time, its time zone).
+#: ``STOXX``: the days on which STOXX calculates its indices (EURO STOXX 50,
+#: STOXX Europe 600) are the Eurex trading days (XEUR: closed 1 Jan, Good Friday,
+#: Easter Monday, 1 May, 24-26 and 31 Dec), not Xetra's, which also closes on
+#: German holidays (3 Oct, 31 Oct 2017) when the indices are calculated. Eurex
+#: trades derivatives until 22:00, so the closing time is the index's close,
+#: 17:30 Frankfurt/Paris time, when the euro-area cash markets close.
+CUSTOM_CALENDARS: dict[str, tuple[str, str, str]] = {
+    "STOXX": ("XEUR", "17:30", "Europe/Berlin"),
 }
 
 _FIRST = pd.Timestamp("1990-01-01")
@@ -112,7 +126,7 @@ def _cache_file(code: str, start: pd.Timestamp, end: pd.Timestamp) -> Path | Non
         except ImportError:  # pragma: no cover - platformdirs comes with yfinance
             return None
         root = platformdirs.user_cache_dir("eventstudy")
-    extra = ",".join(EXTRA_CLOSURES.get(code, ()))
+    extra = ",".join(EXTRA_CLOSURES.get(code, ())) + "|" + "/".join(CUSTOM_CALENDARS.get(code, ()))
     key = f"{code}|{start.date()}|{end.date()}|{calendar_version()}|{extra}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return Path(root) / "calendars" / f"{code}-{digest}.npz"
@@ -154,9 +168,20 @@ def _build(code: str, start: pd.Timestamp, end: pd.Timestamp) -> Sessions:
     return sess
 
 
+def _build_custom(code: str, start: pd.Timestamp, end: pd.Timestamp) -> Sessions:
+    """A calendar of :data:`CUSTOM_CALENDARS`: another calendar's sessions, its own close."""
+    base, close, zone = CUSTOM_CALENDARS[code]
+    dates = _build_fresh(base, start, end).dates
+    local = dates + pd.Timedelta(close + ":00")
+    closes = pd.DatetimeIndex(local.tz_localize(zone).tz_convert("UTC")).as_unit("ns")
+    return Sessions(code, dates, closes)
+
+
 def _build_fresh(code: str, start: pd.Timestamp, end: pd.Timestamp) -> Sessions:
     import exchange_calendars as xcals
 
+    if code in CUSTOM_CALENDARS:
+        return _build_custom(code, start, end)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -182,6 +207,16 @@ def _build_fresh(code: str, start: pd.Timestamp, end: pd.Timestamp) -> Sessions:
         keep = ~dates.isin(pd.DatetimeIndex(extra))
         dates, closes = dates[keep], closes[keep]
     return Sessions(code, dates, closes)
+
+
+@functools.lru_cache(maxsize=256)
+def known_calendar(code: str) -> bool:
+    """Whether ``code`` names a calendar of exchange_calendars or :data:`CUSTOM_CALENDARS`."""
+    if code in CUSTOM_CALENDARS:
+        return True
+    import exchange_calendars as xcals
+
+    return code in xcals.get_calendar_names(include_aliases=True)
 
 
 def exchange_sessions(code: str, start: pd.Timestamp, end: pd.Timestamp) -> Sessions:

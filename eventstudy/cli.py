@@ -170,7 +170,11 @@ def run(
     seed: Annotated[int | None, typer.Option(help="Seed of the resampling tests.")] = None,
     draws: Annotated[int | None, typer.Option(help="Draws of the resampling tests (default 999).")] = None,
     calendar: Annotated[
-        str | None, typer.Option(help="Exchange calendar (MIC) for symbols the registry does not know.")
+        list[str] | None,
+        typer.Option(
+            help="Exchange calendar of symbols the registry does not know: SYMBOL=MIC for one "
+            "(repeatable), a bare MIC for every other unknown symbol."
+        ),
     ] = None,
     workers: Annotated[
         int | None, typer.Option(help="Run the computation on a pool of N worker processes.")
@@ -220,6 +224,10 @@ def run(
         _fail(exc)
         return
     m = res.manifest["counts"]
+    for note in res.notes:
+        typer.secho(f"note: {note}", err=True)
+    for warning in res.warnings:
+        typer.secho(f"warning: {warning}", err=True, fg="yellow")
     typer.echo(str(res.summary()))
     typer.echo(
         f"\nwrote {target}/ ({m['included']} pairs, {m['excluded']} excluded) "
@@ -431,20 +439,31 @@ def events_align(
     symbols: Annotated[
         list[str] | None, typer.Option("--symbols", "-s", help="Markets (default: the default markets).")
     ] = None,
+    calendar: Annotated[
+        list[str] | None,
+        typer.Option(help="SYMBOL=MIC (repeatable) or a bare MIC for symbols the registry does not know."),
+    ] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Print each event's day 0 per market, the latest possible day 0 and the uncertainty flag."""
-    from .align import align_table
+    from .align import align_table, calendar_notes
     from .events import read_events
+    from .markets import parse_calendars
 
     _DEBUG["on"] = debug
     try:
         ev = read_events(events)
         syms = _split(symbols) or list(DEFAULT_SYMBOLS)
-        tab = align_table(ev, syms)
+        spec = parse_calendars(calendar)
+        tab = align_table(ev, syms, spec)
     except EventStudyError as exc:
         _fail(exc)
         return
+    notes, warnings = calendar_notes(ev, syms, spec)
+    for note in notes:
+        typer.secho(f"note: {note}", err=True)
+    for warning in warnings:
+        typer.secho(f"warning: {warning}", err=True, fg="yellow")
     typer.echo(f"{'event_id':<44} {'symbol':<10} {'day0':<10} {'latest':<10} uncertain")
     for r in tab.itertuples():
         typer.echo(

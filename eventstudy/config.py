@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from .errors import ConfigError, InputError
+from .markets import CalendarSpec, parse_calendars
 from .returns import ReturnKind
 
 __all__ = [
@@ -95,6 +96,12 @@ class StudyConfig:
         ``drop`` (removed from estimation and event windows).
     draws : int
         Draws of the resampling tests (wild bootstrap).
+    calendar : str, sequence of str, mapping or CalendarSpec, optional
+        Exchange calendars of symbols the registry does not know:
+        ``"XHKG"`` (every unknown symbol), ``"HSI=XHKG"`` or
+        ``{"HSI": "XHKG"}`` (one symbol), or a list of both; stored as a
+        :class:`~eventstudy.markets.CalendarSpec` (see
+        :func:`~eventstudy.markets.calendar_for`).
     name : str or None
         Study name (output folder); derived from the parameters when omitted.
     """
@@ -109,7 +116,7 @@ class StudyConfig:
     min_estimation: int = 100
     seed: int = 12345
     name: str | None = None
-    calendar: str | None = None
+    calendar: Any = None
     gaps: GapPolicy = "keep"
     draws: int = 999
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -118,6 +125,7 @@ class StudyConfig:
         from .models import get_model
 
         mdl = get_model(self.model)
+        object.__setattr__(self, "calendar", parse_calendars(self.calendar))
         object.__setattr__(self, "estimation", parse_window(self.estimation, "estimation"))
         object.__setattr__(self, "window", parse_window(self.window, "window"))
         object.__setattr__(self, "mask", parse_window(self.mask, "mask"))
@@ -186,7 +194,7 @@ class StudyConfig:
             mask=parse_window(params.get("mask", "-1:+1"), "mask"),
             min_estimation=int(params.get("min_estimation", 100)),
             seed=int(params.get("seed", 12345)),
-            calendar=params.get("calendar"),
+            calendar=_calendar_param(params),
             gaps=params.get("gaps", "keep"),
             draws=int(params.get("draws", 999)),
         )
@@ -207,10 +215,17 @@ class StudyConfig:
             "mask": format_window(self.mask),
             "min_estimation": self.min_estimation,
             "seed": self.seed,
-            "calendar": self.calendar,
+            "calendar": self.calendar.default,
             "gaps": self.gaps,
             "draws": self.draws,
-        }
+        } | ({"calendars": dict(self.calendar.per_symbol)} if self.calendar.per_symbol else {})
+
+
+def _calendar_param(params: dict[str, Any]) -> CalendarSpec:
+    """The calendar spec of saved parameters (``calendar`` and ``calendars``)."""
+    per = params.get("calendars") or {}
+    default = params.get("calendar")
+    return parse_calendars(([default] if default else []) + [f"{k}={v}" for k, v in per.items()])
 
 
 _TOML_KEYS = {

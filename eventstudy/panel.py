@@ -25,17 +25,16 @@ import pandas as pd
 from .calendars import Sessions, data_sessions, day0_bounds, exchange_sessions
 from .config import StudyConfig
 from .events import Events
-from .markets import get_market
+from .markets import CalendarSpec, calendar_for
 from .returns import Alignment, MarketReturns, align_dates, aligned_returns
 from .sources.base import Prices
 
 __all__ = ["Panel", "build_panel", "market_sessions"]
 
 
-def market_sessions(symbol: str, close: pd.Series, events: Events, calendar: str | None) -> Sessions:
-    """The sessions of ``symbol``: its exchange calendar, else its own data dates."""
-    mkt = get_market(symbol)
-    code = calendar or (mkt.calendar if mkt else None)
+def market_sessions(symbol: str, close: pd.Series, events: Events, calendar: CalendarSpec | None) -> Sessions:
+    """The sessions of ``symbol``: its exchange calendar (:func:`calendar_for`), else its own data dates."""
+    code = calendar_for(symbol, calendar).code
     if code is None:
         return data_sessions(close.index)
     lo = min(close.index[0], events.table["local_date"].min())
@@ -334,8 +333,7 @@ def build_panel(
     layout: list[tuple[_Grid, _Timing]] = []
     for sym in symbols:
         close = prices[sym]
-        mkt = get_market(sym)
-        gkey = (cfg.calendar or (mkt.calendar if mkt else None), _date_key(close.index))
+        gkey = (calendar_for(sym, cfg.calendar).code, _date_key(close.index))
         g = grids.get(gkey)
         if g is None:
             g = grids[gkey] = _grid(sym, close, events, cfg, bench)

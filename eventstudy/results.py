@@ -215,6 +215,17 @@ class StudyResult:
         t["stars"] = [stars(p) for p in t["p_value"]]
         return t.loc[:, ["window", "caar", "test", "statistic", "p_value", "stars", "n", "note"]]
 
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Warnings of the study (``warnings`` in ``study.json``), e.g. a symbol
+        without an exchange calendar whose events carry a time."""
+        return tuple(str(w) for w in self.manifest.get("warnings") or ())
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Notes on the alignment, e.g. a symbol read as an alias of a registry index."""
+        return tuple(str(n) for n in (self.manifest.get("alignment") or {}).get("notes") or ())
+
     def summary(self) -> Summary:
         """A printable summary (renders as HTML in notebooks)."""
         return Summary(self)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import replace
 from typing import Any
@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .align import calendar_notes
 from .analysis.multitest import adjust_car_table, adjust_tests_table
 from .config import DEFAULT_CAR_WINDOWS, StudyConfig, Window, format_window
 from .engine import DETAILS, Detail, EngineOutput, compute_chunks
@@ -72,8 +73,13 @@ class EventStudy:
         Seed of resampling tests.
     name : str, optional
         Study name (output folder).
-    calendar : str, optional
-        Exchange calendar for symbols the registry does not know.
+    calendar : str, sequence of str or mapping, optional
+        Exchange calendars of symbols the registry does not know: ``"XHKG"``
+        for all of them, ``"HSI=XHKG"`` or ``{"HSI": "XHKG"}`` per symbol, or
+        a list of both (see :func:`eventstudy.markets.calendar_for`). Usual
+        aliases of registry indices (``HSI``, ``SX5E``, ``DAX``, …) take their
+        calendar with a note in the manifest; a symbol left without one, when
+        events carry a time, gets a warning (``StudyResult.warnings``).
     tests : sequence of str, optional
         Tests to run (default: every registered test).
     gaps : {"keep", "drop"}
@@ -98,7 +104,7 @@ class EventStudy:
         min_estimation: int = 100,
         seed: int = 12345,
         name: str | None = None,
-        calendar: str | None = None,
+        calendar: str | Sequence[str] | Mapping[str, str] | None = None,
         tests: Sequence[str] | None = None,
         gaps: str = "keep",
         draws: int = 999,
@@ -303,6 +309,7 @@ class EventStudy:
         )
 
         calendars = {m.symbol: (m.sessions.code or "own data dates") for m in panel.markets}
+        cal_notes, cal_warnings = calendar_notes(self.events, self.symbols, cfg.calendar)
         manifest = build_manifest(
             parameters=cfg.to_dict() | {"symbols": self.symbols, "tests": [s.name for s in self.test_specs]},
             events_info={
@@ -330,8 +337,10 @@ class EventStudy:
             extra={
                 "headline": headline_record(robust, wlabels[0]) if wlabels else {},
                 "data_quality": self._data_quality(panel),
+                "warnings": cal_warnings,
             },
         )
+        manifest["alignment"]["notes"] = cal_notes
         return StudyResult(
             config=cfg,
             events=self.events,

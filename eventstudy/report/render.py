@@ -381,4 +381,6 @@ def render_report(res: StudyResult) -> str:
         manifest_json=Markup(script_json(res.manifest)),
         star_note=views.STAR_NOTE,
         per_pair_only=per_pair_only(res),
+        study_warnings=list(res.warnings),
+        alignment_notes=list(res.notes),
     )
