@@ -51,7 +51,8 @@ DEFAULT_CARS = [(0, 0), (0, 1), (-1, 1), (-5, 5)]
 K = {"constant-mean": 1, "market": 2, "market-adjusted": 1}
 
 #: Calendars of the real markets (DESIGN.md), written here independently of the registry.
-REAL_CALENDARS = {"^HSI": "XHKG", "^STOXX50E": "XETR", "^GDAXI": "XETR", "^FTSE": "XLON", "^FCHI": "XPAR"}
+#: EURO STOXX 50: the index's calculation days (Eurex, XEUR), closing at 17:30 Frankfurt time.
+REAL_CALENDARS = {"^HSI": "XHKG", "^STOXX50E": "STOXX", "^GDAXI": "XETR", "^FTSE": "XLON", "^FCHI": "XPAR"}
 #: Full-day closures of HKEX (Typhoon Saola, black rainstorm) absent from exchange_calendars 4.13.
 KNOWN_CLOSURES = {"XHKG": pd.DatetimeIndex(["2023-09-01", "2023-09-08"])}
 
@@ -66,9 +67,12 @@ def calendar_sessions(code: str) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
     """(session dates, UTC closes) of ``code`` for 2016–2027, known closures removed."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cal = xcals.get_calendar(code, start="2016-01-01", end="2027-12-31")
+        cal = xcals.get_calendar("XEUR" if code == "STOXX" else code, start="2016-01-01", end="2027-12-31")
     closes = cal.closes
     dates = pd.DatetimeIndex(closes.index).tz_localize(None)
+    if code == "STOXX":  # Eurex days; the close of the euro-area cash markets
+        local = pd.DatetimeIndex([pd.Timestamp(f"{d.date()} 17:30", tz="Europe/Berlin") for d in dates])
+        closes = pd.Series(local.tz_convert("UTC"), index=closes.index)
     keep = ~dates.isin(KNOWN_CLOSURES.get(code, pd.DatetimeIndex([])))
     return dates[keep], pd.DatetimeIndex(closes.to_numpy()[keep]).tz_convert("UTC")
 
