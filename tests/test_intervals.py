@@ -206,3 +206,20 @@ def test_interval_extends_car_windows_in_a_study() -> None:
     # the instant at the interval's start has the same day 0 and no extension
     inst = car.loc[("at", "^HSI", "0:0")]
     assert str(pd.Timestamp(inst["day0"]).date()) == "2024-05-14" and int(inst["extended_by"]) == 0
+
+
+def test_interval_on_a_series_without_calendar(tmp_path: Path) -> None:
+    """Own data dates: earliest = first date on or after START's date, latest = END's date."""
+    hsi = load_prices(["^HSI"], source="snapshot")["^HSI"]
+    hsi = hsi[hsi.index >= "2024-06-01"]
+    p = tmp_path / "p.csv"
+    pd.DataFrame({"date": hsi.index.strftime("%Y-%m-%d"), "MINE": hsi.to_numpy()}).to_csv(p, index=False)
+    ev = events_from_records(
+        [{"event_id": "iv", "timestamp": "2025-06-13T20:00Z/2025-06-16T02:00Z", "title": "over a weekend"}]
+    )
+    res = EventStudy(ev, load_prices(source="csv", path=p), car_windows=[(0, 0)]).run()
+    row = res.car().iloc[0]
+    assert str(pd.Timestamp(row["day0"]).date()) == "2025-06-13"  # Friday is in the data
+    assert str(pd.Timestamp(row["day0_latest"]).date()) == "2025-06-16"
+    assert bool(row["day0_uncertain"]) and int(row["extended_by"]) == 1
+    assert res.warnings and res.warnings[0].startswith("MINE has no exchange calendar")
