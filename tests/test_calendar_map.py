@@ -180,3 +180,18 @@ def test_cli_warns_on_stderr_and_in_the_report(wide_csv: Path, tmp_path: Path) -
     assert car.loc["MYHK", "day0"] == car.loc["HSI", "day0"] == "2025-06-11"
     r = runner.invoke(app, [*args, "--calendar", "MYHK=NOPE"])
     assert r.exit_code == 2 and "calendar: unknown exchange calendar 'NOPE'" in r.stderr
+
+
+def test_calendar_from_study_toml(wide_csv: Path, tmp_path: Path) -> None:
+    ev = tmp_path / "ev.csv"
+    ev.write_text("event_id,timestamp,title\nlondon,2025-06-10T23:00Z,London framework\n")
+    toml = tmp_path / "study.toml"
+    toml.write_text('[study]\ncar = ["0:0"]\n[study.calendar]\nMYHK = "XHKG"\n')
+    out = tmp_path / "reports" / "t"
+    r = CliRunner().invoke(
+        app, ["run", "--events", str(ev), "--prices", str(wide_csv), "--config", str(toml), "--out", str(out)]
+    )
+    assert r.exit_code == 0, r.output
+    assert "warning:" not in r.stderr
+    assert json.loads((out / "study.json").read_text())["parameters"]["calendars"] == {"MYHK": "XHKG"}
+    assert pd.read_csv(out / "car.csv").set_index("symbol").loc["MYHK", "day0"] == "2025-06-11"

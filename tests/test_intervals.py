@@ -223,3 +223,25 @@ def test_interval_on_a_series_without_calendar(tmp_path: Path) -> None:
     assert str(pd.Timestamp(row["day0_latest"]).date()) == "2025-06-16"
     assert bool(row["day0_uncertain"]) and int(row["extended_by"]) == 1
     assert res.warnings and res.warnings[0].startswith("MINE has no exchange calendar")
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    start=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1)),
+    minutes=st.integers(min_value=1, max_value=30 * 24 * 60),
+    off_a=st.integers(min_value=-12 * 4, max_value=14 * 4),
+    off_b=st.integers(min_value=-12 * 4, max_value=14 * 4),
+)
+def test_interval_text_round_trip(start: datetime, minutes: int, off_a: int, off_b: int) -> None:
+    """Any two instants written with any offsets parse back to the same UTC instants."""
+    from datetime import timezone
+
+    a = start.replace(second=0, microsecond=0, tzinfo=UTC)
+    b = a + timedelta(minutes=minutes)
+    za, zb = timezone(timedelta(minutes=15 * off_a)), timezone(timedelta(minutes=15 * off_b))
+    text = "/".join(x.isoformat(timespec="minutes") for x in (a.astimezone(za), b.astimezone(zb)))
+    t = parse_timestamp(text)
+    assert (t.kind, t.start, t.end) == ("interval", pd.Timestamp(a), pd.Timestamp(b))
+    assert t.local_date <= t.local_end
+    d = parse_timestamp(f"{a:%Y-%m-%dT%H:%MZ}/PT{minutes}M")
+    assert (d.start, d.end) == (t.start, t.end)
