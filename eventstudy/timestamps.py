@@ -104,7 +104,7 @@ def _instant(text: str, zone: ZoneInfo, raw: str) -> pd.Timestamp:
 def _duration(text: str, raw: str) -> pd.Timedelta:
     m = _DURATION_RE.match(text)
     if not m or text in ("P", "PT") or text.endswith("T"):
-        if re.match(r"^P(\d+Y)?(\d+M)?", text) and re.search(r"\d+[YM]", text.split("T")[0]):
+        if re.search(r"\d[YM]", text.split("T")[0]):  # years or months before any T
             raise InputError(
                 f"{show(raw)}: durations in years or months have no fixed length; "
                 "write days or hours, e.g. P2D or PT8H"
