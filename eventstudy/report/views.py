@@ -478,12 +478,9 @@ def notable_pairs(
             verb = "rose" if carv > 0 else "fell"
             ext = int(r.get("extended_by", 0) or 0)
             phrase = fmt.pair_phrase(window, ext)
-            extra = ""
             bh = f", BH-adjusted {fmt.p_clause(r['p_bh'])}" if has_bh and fmt.is_finite(r["p_bh"]) else ""
             sentences.append(
-                Markup(
-                    "The {m} {verb} {x} more than normal {ph} “{title}” ({date}; {pc}{bh}{extra})."
-                ).format(
+                Markup("The {m} {verb} {x} more than normal {ph} “{title}” ({date}; {pc}{bh}).").format(
                     m=market_name(s),
                     verb=verb,
                     x=fmt.fmt_pct_abs(carv),
@@ -492,7 +489,6 @@ def notable_pairs(
                     date=info.get(str(r["event_id"]), "date"),
                     pc=fmt.p_clause(r["p_value"]),
                     bh=bh,
-                    extra=extra,
                 )
             )
     facts = {
