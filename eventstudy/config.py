@@ -28,6 +28,11 @@ __all__ = [
 
 Window = tuple[int, int]
 GapPolicy = Literal["keep", "drop"]
+#: Betas of the market model: plain OLS on the same date, Dimson (1979) sum of
+#: betas over lags (and leads), Scholes and Williams (1977).
+BetaMethod = Literal["ols", "dimson", "scholes-williams"]
+BETAS: tuple[str, ...] = get_args(BetaMethod)
+MAX_LAGS = 10
 DEFAULT_CAR_WINDOWS: tuple[Window, ...] = ((0, 0), (0, 1), (-1, 1), (-5, 5))
 _WIN_RE = re.compile(r"^\s*([+-]?\d+)\s*[:,]\s*([+-]?\d+)\s*$")
 
@@ -102,6 +107,14 @@ class StudyConfig:
         ``{"HSI": "XHKG"}`` (one symbol), or a list of both; stored as a
         :class:`~eventstudy.markets.CalendarSpec` (see
         :func:`~eventstudy.markets.calendar_for`).
+    beta : {"ols", "dimson", "scholes-williams"} or None
+        Betas of the ``market`` model. ``None`` (default): Dimson with one lag
+        for the markets that the benchmark closes after (compared by the
+        calendars' closing times), plain OLS for the others (see
+        :mod:`eventstudy.sync`).
+    lags, leads : int or None
+        Benchmark lags (default 1) and leads (default 0) of the Dimson betas;
+        lags without ``beta`` mean Dimson for every market.
     name : str or None
         Study name (output folder); derived from the parameters when omitted.
     """
@@ -119,6 +132,9 @@ class StudyConfig:
     calendar: Any = None
     gaps: GapPolicy = "keep"
     draws: int = 999
+    beta: BetaMethod | None = None
+    lags: int | None = None
+    leads: int | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -139,6 +155,7 @@ class StudyConfig:
             raise InputError(f"gaps: '{self.gaps}' is not valid; use keep or drop")
         if self.returns not in get_args(ReturnKind):
             raise InputError(f"returns: '{self.returns}' is not valid; use simple or log")
+        self._check_betas()
         if mdl.needs_benchmark and not self.benchmark:
             raise InputError(
                 f"benchmark: model '{self.model}' needs a benchmark; pass --benchmark SYMBOL (e.g. ACWI)"
@@ -160,6 +177,26 @@ class StudyConfig:
                 f"min_estimation: {self.min_estimation} is too small; at least "
                 f"{self.estimation_length_floor()} observations are needed"
             )
+
+    def _check_betas(self) -> None:
+        if self.beta is not None and self.beta not in BETAS:
+            raise InputError(f"beta: '{self.beta}' is not valid; use {', '.join(BETAS)}")
+        if self.beta is not None and self.model != "market":
+            raise InputError(f"beta: only the market model estimates betas (model is '{self.model}')")
+        for key in ("lags", "leads"):
+            v = getattr(self, key)
+            if v is None:
+                continue
+            if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_LAGS:
+                raise InputError(f"{key}: {v!r} is not valid; use an integer from 0 to {MAX_LAGS}")
+            if self.model != "market":
+                raise InputError(
+                    f"{key}: only the market model has benchmark {key} (model is '{self.model}')"
+                )
+            if self.beta in ("ols", "scholes-williams"):
+                raise InputError(
+                    f"{key}: only Dimson betas take {key} (beta is '{self.beta}'); use --beta dimson"
+                )
 
     def estimation_length_floor(self) -> int:
         """The smallest usable ``min_estimation`` (k + 3, so the t has a variance)."""
@@ -197,6 +234,9 @@ class StudyConfig:
             calendar=_calendar_param(params),
             gaps=params.get("gaps", "keep"),
             draws=int(params.get("draws", 999)),
+            beta=params.get("beta"),
+            lags=params.get("lags"),
+            leads=params.get("leads"),
         )
         # to_dict writes the derived study name; keep only a name that was chosen
         name = params.get("name")
@@ -218,6 +258,9 @@ class StudyConfig:
             "calendar": self.calendar.default,
             "gaps": self.gaps,
             "draws": self.draws,
+            "beta": self.beta,
+            "lags": self.lags,
+            "leads": self.leads,
         } | ({"calendars": dict(self.calendar.per_symbol)} if self.calendar.per_symbol else {})
 
 
@@ -250,6 +293,9 @@ _TOML_KEYS = {
     "end",
     "out",
     "calendar",
+    "beta",
+    "lags",
+    "leads",
 }
 
 

@@ -20,14 +20,14 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, replace
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
 from scipy import special
 
 from .config import StudyConfig
-from .models import Fit, LinearModel, Model
+from .models import Fit, Model
 from .moments import slice_sums
 from .panel import Panel
 
@@ -80,6 +80,9 @@ class EngineOutput:
     ret, normal, ar, sar : ndarray (P, W)
     in_window : ndarray (P, W) bool
         Column within the pair's (extended) event window.
+    est_span : ndarray (P, T) or None
+        Sessions spanned by each estimation-window return (a k-session
+        residual has variance kσ²); ``None`` when every return spans one.
     car, car_se, car_t, car_p, car_days, car_ext : ndarray (P, C)
         Per CAR window.
     detail : {"full", "pairs"}
@@ -108,6 +111,7 @@ class EngineOutput:
     car_days: np.ndarray
     car_ext: np.ndarray
     detail: Detail = "full"
+    est_span: np.ndarray | None = None
 
     def reasons(self, pairs: pd.DataFrame) -> np.ndarray:
         """Exclusion reason of every pair of ``pairs`` ("" when included)."""
@@ -118,17 +122,26 @@ class EngineOutput:
 
 
 def _estimation(
-    panel: Panel, cfg: StudyConfig, model: Model, base: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    panel: Panel, cfg: StudyConfig, model: Model, base: np.ndarray, used_all: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
     e_lo, e_hi = cfg.estimation
     idx = base[:, None] + np.arange(e_lo, e_hi + 1)[None, :]
     y = panel.R[idx]
-    used = np.isfinite(y) & ~panel.masked[idx]
-    x = None
-    if model.needs_benchmark:
-        x = panel.B[idx]
-        used &= np.isfinite(x)
-    return idx, used, y, x
+    used = used_all[idx]
+    x = model.regressors(panel, idx, base)
+    span = None if panel.span is None else panel.span[idx]
+    return idx, used, y, x, span
+
+
+def _used_positions(panel: Panel, model: Model, ps: Any) -> np.ndarray:
+    """Long-array positions usable for estimation by ``model``, ascending (cached on the panel)."""
+    if ps is panel.__dict__.get(f"_prefix_{model.needs_benchmark}"):
+        return panel.used_positions(model.needs_benchmark)
+    key = f"_upos_{id(ps)}"
+    hit = panel.__dict__.get(key)
+    if hit is None:
+        hit = panel.__dict__[key] = np.flatnonzero(ps.used)
+    return hit
 
 
 def compute(
@@ -160,7 +173,7 @@ def compute(
     cand = rows[base_all[rows] >= 0]
     base = base_all[cand]
     e_lo, e_hi = cfg.estimation
-    ps = panel.prefix_sums(model.needs_benchmark)
+    ps = model.window_sums(panel)
     a, b = base + e_lo, base + e_hi + 1
     n_used = ps.count[b] - ps.count[a]
     few = n_used < cfg.min_estimation
@@ -171,21 +184,26 @@ def compute(
     ok = ~few
     keep, base, a, b = cand[ok], base[ok], a[ok], b[ok]
     # first and last estimation observation used: positions of the used days
-    upos = panel.used_positions(model.needs_benchmark)
+    upos = _used_positions(panel, model, ps)
     c_a, c_b = ps.count[a], ps.count[b]
     has = c_b > c_a
     nat = np.datetime64("NaT", "ns")
     est_start = np.where(has, panel.dates[upos[np.minimum(c_a, len(upos) - 1)]], nat)
     est_end = np.where(has, panel.dates[upos[np.maximum(c_b - 1, 0)]], nat)
-    if isinstance(model, LinearModel):
+    est_span = np.empty((len(keep), 0))
+    if model.from_sums:
         fit = model.fit_sums(ps.window(a, b))
         if need_resid:
-            est_idx, used, y, x = _estimation(panel, cfg, model, base)
-            fitted = model.normal(fit, x, y.shape)
+            est_idx, used, y, x, sp = _estimation(panel, cfg, model, base, ps.used)
+            fitted = model.normal(fit, x, y.shape, sp)
             fit = replace(fit, resid=np.where(used, y - fitted, np.nan))
+            if sp is not None:
+                est_span = sp
     else:
-        est_idx, used, y, x = _estimation(panel, cfg, model, base)
-        fit = model.fit(y, x, used)
+        est_idx, used, y, x, sp = _estimation(panel, cfg, model, base, ps.used)
+        fit = model.fit(y, x, used, sp)
+        if sp is not None and need_resid:
+            est_span = sp
     if need_resid:
         est_idx = base[:, None] + np.arange(e_lo, e_hi + 1)[None, :]
         est_day = panel.dates[est_idx].astype("datetime64[D]").astype(np.int32)
@@ -197,13 +215,14 @@ def compute(
     rel = np.arange(w_lo, w_hi + panel.max_ext + 1)
     evt_idx = base[:, None] + rel[None, :]
     ret = panel.R[evt_idx]
-    xe = panel.B[evt_idx] if model.needs_benchmark else None
+    xe = model.regressors(panel, evt_idx, base)
+    span = None if panel.span is None else panel.span[evt_idx]
     shape = ret.shape
-    normal = model.normal(fit, xe, shape)
+    normal = model.normal(fit, xe, shape, span)
     ar = ret - normal
-    lev = model.leverage(fit, xe, shape)
+    lev = model.leverage(fit, xe, shape, span)
     with np.errstate(invalid="ignore"):
-        sar = ar / np.sqrt(fit.sigma2[:, None] * (1.0 + lev))
+        sar = ar / np.sqrt(fit.sigma2[:, None] * ((1.0 if span is None else span) + lev))
     in_window = rel[None, :] <= (w_hi + ext)[:, None]
     avail = np.isfinite(ar)
 
@@ -220,7 +239,7 @@ def compute(
         days[:, c] = sel.sum(axis=1)
         car_ext[:, c] = e
         car[:, c] = np.where(days[:, c] > 0, np.where(sel, ar, 0.0).sum(axis=1), np.nan)
-        var[:, c] = model.car_variance(fit, xe, gamma)
+        var[:, c] = model.car_variance(fit, xe, gamma, span)
     with np.errstate(invalid="ignore", divide="ignore"):
         se = np.where(days > 0, np.sqrt(var), np.nan)  # no available day: no CAR, no SE
         tstat = car / se
@@ -230,6 +249,7 @@ def compute(
         none = np.empty((P, 0))
         fit = replace(fit, resid=none)
         est_day = np.empty((P, 0), dtype=np.int32)
+        est_span = np.empty((P, 0))
         rel, evt_idx, ret, normal, ar, sar = rel[:0], np.empty((P, 0), np.int64), none, none, none, none
         in_window = np.empty((P, 0), dtype=bool)
     return EngineOutput(
@@ -253,6 +273,7 @@ def compute(
         car_days=days,
         car_ext=car_ext,
         detail=detail,
+        est_span=est_span if est_span.shape[1] else None,
     )
 
 
@@ -288,12 +309,16 @@ def concat_outputs(parts: Iterable[EngineOutput]) -> EngineOutput:
     first: EngineOutput | None = None
     excluded: dict[int, str] = {}
     cols: dict[str, list[np.ndarray]] = {f: [] for f in _ARRAY_FIELDS + _FIT_FIELDS}
+    spans: list[np.ndarray | None] = []
+    shapes: list[tuple[int, ...]] = []
     count = 0
     for p in parts:
         count += 1
         if first is None:
             first = p
         excluded.update(p.excluded)
+        spans.append(p.est_span)
+        shapes.append(p.est_day.shape)
         for f in _ARRAY_FIELDS:
             cols[f].append(getattr(p, f))
         for f in _FIT_FIELDS:
@@ -319,7 +344,14 @@ def concat_outputs(parts: Iterable[EngineOutput]) -> EngineOutput:
         xtx_inv=inv,
     )
     arrays = {f: cat(f) for f in _ARRAY_FIELDS}
-    return EngineOutput(excluded=excluded, fit=fit, rel=first.rel, detail=first.detail, **arrays)
+    est_span = None
+    if any(sp is not None for sp in spans):
+        est_span = np.concatenate(
+            [np.ones(shape) if sp is None else sp for sp, shape in zip(spans, shapes, strict=True)]
+        )
+    return EngineOutput(
+        excluded=excluded, fit=fit, rel=first.rel, detail=first.detail, est_span=est_span, **arrays
+    )
 
 
 def _chunk_job(args: tuple[Panel, StudyConfig, Model, np.ndarray, bool, Detail]) -> EngineOutput:
@@ -341,7 +373,9 @@ def _sub_job(args: tuple[Panel, int, StudyConfig, Model, np.ndarray, bool, Detai
     )
 
 
-def chunk_panel(panel: Panel, cfg: StudyConfig, rows: np.ndarray, with_benchmark: bool) -> tuple[Panel, int]:
+def chunk_panel(
+    panel: Panel, cfg: StudyConfig, rows: np.ndarray, with_benchmark: bool, model: Model | None = None
+) -> tuple[Panel, int]:
     """The part of ``panel`` that the pairs ``rows`` read, for shipping one chunk to a worker.
 
     Returns the chunk panel and ``lo``, the long-array position where it was
@@ -351,7 +385,8 @@ def chunk_panel(panel: Panel, cfg: StudyConfig, rows: np.ndarray, with_benchmark
     reads). :func:`compute` on it gives the very numbers it gives on
     ``panel`` for those pairs, with ``keep``/``excluded`` positions among
     ``rows`` and long-array positions (``evt_idx``) counted from ``lo``.
-    ``markets`` and ``day0_pos`` are left empty.
+    ``markets`` and ``day0_pos`` are left empty. With ``model``, its own
+    window sums (when not the panel's prefix sums) are cut the same way.
     """
     ps = panel.prefix_sums(with_benchmark)
     upos = panel.used_positions(with_benchmark)
@@ -380,10 +415,18 @@ def chunk_panel(panel: Panel, cfg: StudyConfig, rows: np.ndarray, with_benchmark
         day0_pos={},
         offsets=panel.offsets[k0:k1] - lo,
         max_ext=panel.max_ext,
+        span=None if panel.span is None else panel.span[lo:hi],
+        BX=None if panel.BX is None else panel.BX[:, lo:hi],
+        shifts=panel.shifts,
+        later=panel.later[k0:k1] if len(panel.later) else panel.later,
     )
     c_lo, c_hi = int(ps.count[lo]), int(ps.count[hi])
     sub.__dict__[f"_prefix_{with_benchmark}"] = slice_sums(ps, lo, hi, k0, k1, sub_starts)
     sub.__dict__[f"_upos_{with_benchmark}"] = upos[c_lo:c_hi] - np.asarray(lo, dtype=upos.dtype)
+    if model is not None:
+        for key, val in list(panel.__dict__.items()):
+            if key.startswith("_gram_"):
+                sub.__dict__[key] = val.sliced(lo, hi, k0, k1, sub_starts)
     return sub, lo
 
 
@@ -427,6 +470,7 @@ def iter_chunks(
     bounds = list(range(0, n, max(1, chunk_size))) + [n]
     panel.prefix_sums(model.needs_benchmark)  # once, before the chunks are shipped
     panel.used_positions(model.needs_benchmark)
+    model.window_sums(panel)
     chunks = (np.arange(a, b) for a, b in itertools.pairwise(bounds))
     if executor is None:
         for rows in chunks:
@@ -436,7 +480,7 @@ def iter_chunks(
     pending: deque[Future[EngineOutput]] = deque()
     for rows in chunks:
         # each worker gets only the part of the panel its chunk reads
-        sub, lo = chunk_panel(panel, cfg, rows, model.needs_benchmark)
+        sub, lo = chunk_panel(panel, cfg, rows, model.needs_benchmark, model)
         pending.append(executor.submit(_sub_job, (sub, lo, cfg, model, rows, need_resid, detail)))
         if len(pending) >= limit:
             yield pending.popleft().result()

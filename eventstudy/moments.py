@@ -7,6 +7,13 @@ window needs — n, Σx, Σy, Σx², Σxy, Σy² over the used days — are diff
 of six cumulative sums, one subtraction per pair instead of a pass over its
 whole window. Values are centred per market before summing, which keeps the
 running totals small and the differences accurate (about 1e-13 relative).
+
+A return that spans k sessions (a session missing from the data) has k times
+the normal return and the variance of a one-session return (trade-to-trade,
+Maynes and Rumsey 1993; formula sheet §6.3): its row is weighted by 1/k and
+its intercept regressor is k. The sums are then Σk (``sk``, in place of n for
+the intercept), Σx, Σy, Σx²/k, Σxy/k and Σy²/k, and centring subtracts k
+times the market constant. Without such returns nothing changes.
 """
 
 from __future__ import annotations
@@ -25,7 +32,8 @@ class WindowSums:
     """Per pair: n and the centred sums over the used days of its window.
 
     ``x``/``y`` are centred by the market constants ``cx``/``cy``; the fit
-    adds them back.
+    adds them back. ``sk`` is Σk, the sessions spanned (``None`` when every
+    return spans one session, i.e. ``sk == n``).
     """
 
     n: np.ndarray
@@ -36,6 +44,7 @@ class WindowSums:
     syy: np.ndarray
     cx: np.ndarray
     cy: np.ndarray
+    sk: np.ndarray | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,6 +65,7 @@ class PrefixSums:
     cx: np.ndarray
     cy: np.ndarray
     starts: np.ndarray
+    sk: np.ndarray | None = None
 
     def window(self, a: np.ndarray, b: np.ndarray) -> WindowSums:
         """Sums over the half-open long-array ranges ``[a, b)``."""
@@ -73,6 +83,7 @@ class PrefixSums:
             syy=d(self.syy),
             cx=self.cx[block],
             cy=self.cy[block],
+            sk=None if self.sk is None else d(self.sk),
         )
 
 
@@ -94,6 +105,7 @@ def slice_sums(ps: PrefixSums, lo: int, hi: int, k0: int, k1: int, starts: np.nd
         cx=ps.cx[k0:k1],
         cy=ps.cy[k0:k1],
         starts=starts,
+        sk=None if ps.sk is None else ps.sk[lo : hi + 1],
     )
 
 
@@ -112,19 +124,28 @@ def _block_means(
 
 
 def _centre(
-    values: np.ndarray, unused: np.ndarray, block: np.ndarray, means: np.ndarray, buf: np.ndarray
+    values: np.ndarray,
+    unused: np.ndarray,
+    block: np.ndarray,
+    means: np.ndarray,
+    buf: np.ndarray,
+    span: np.ndarray | None = None,
 ) -> None:
-    """Write ``values`` minus its block's mean into ``buf``, 0 where unused."""
+    """Write ``values`` minus its block's mean (times the span) into ``buf``, 0 where unused."""
     np.take(means, block, out=buf, mode="clip")  # "raise" would buffer a copy
+    if span is not None:
+        buf *= span
     np.subtract(values, buf, out=buf)
     buf[unused] = 0.0
 
 
-def _products_cumsum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Cumulative sum of ``a * b`` with a leading 0 (one allocation)."""
+def _products_cumsum(a: np.ndarray, b: np.ndarray, span: np.ndarray | None = None) -> np.ndarray:
+    """Cumulative sum of ``a * b`` (divided by ``span``) with a leading 0 (one allocation)."""
     out: np.ndarray = np.empty(len(a) + 1)
     out[0] = 0.0
     np.multiply(a, b, out=out[1:])
+    if span is not None:
+        np.divide(out[1:], span, out=out[1:])
     np.cumsum(out[1:], out=out[1:])
     return out
 
@@ -151,20 +172,26 @@ def prefix_sums(panel: Panel, with_benchmark: bool) -> PrefixSums:
     ends = np.append(starts[1:], N).astype(np.int64)
     block = np.repeat(np.arange(len(starts), dtype=np.int64), ends - starts)
     cnt = (count[ends] - count[starts]).astype("float64")
+    span = panel.span
+    sk = None
+    if span is not None:
+        sk = np.empty(N + 1)
+        sk[0] = 0.0
+        np.cumsum(np.where(used, span, 0.0), out=sk[1:])
     sy: np.ndarray = np.empty(N + 1)
     sy[0] = 0.0
     y = sy[1:]
     cy_b = _block_means(panel.R, unused, block, cnt, y)
-    _centre(panel.R, unused, block, cy_b, y)
+    _centre(panel.R, unused, block, cy_b, y, span)
     if with_benchmark:
         sx: np.ndarray = np.empty(N + 1)
         sx[0] = 0.0
         x = sx[1:]
         cx_b = _block_means(panel.B, unused, block, cnt, x)
-        _centre(panel.B, unused, block, cx_b, x)
+        _centre(panel.B, unused, block, cx_b, x, span)
         del block
-        sxx = _products_cumsum(x, x)
-        sxy = _products_cumsum(x, y)
+        sxx = _products_cumsum(x, x, span)
+        sxy = _products_cumsum(x, y, span)
         np.cumsum(x, out=x)
     else:
         del block
@@ -172,8 +199,18 @@ def prefix_sums(panel: Panel, with_benchmark: bool) -> PrefixSums:
         sx = np.zeros(N + 1)
         sxx = np.zeros(N + 1)
         sxy = np.zeros(N + 1)
-    syy = _products_cumsum(y, y)
+    syy = _products_cumsum(y, y, span)
     np.cumsum(y, out=y)
     return PrefixSums(
-        used=used, count=count, sx=sx, sy=sy, sxx=sxx, sxy=sxy, syy=syy, cx=cx_b, cy=cy_b, starts=starts
+        used=used,
+        count=count,
+        sx=sx,
+        sy=sy,
+        sxx=sxx,
+        sxy=sxy,
+        syy=syy,
+        cx=cx_b,
+        cy=cy_b,
+        starts=starts,
+        sk=sk,
     )

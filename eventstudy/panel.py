@@ -16,7 +16,7 @@ a few numpy operations per security.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,7 @@ from .events import Events
 from .markets import CalendarSpec, calendar_for
 from .returns import Alignment, MarketReturns, align_dates, aligned_returns
 from .sources.base import Prices
+from .sync import Sync, close_gap_hours
 
 __all__ = ["Panel", "build_panel", "market_sessions"]
 
@@ -72,6 +73,18 @@ class Panel:
         Start of each market's block in the long arrays (after padding).
     max_ext : int
         Largest possible extension of a window for an uncertain day 0.
+    span : ndarray of float or None
+        Long array: sessions spanned by each return (1 in padding); ``None``
+        when every return spans one session.
+    BX : ndarray (K, N) or None
+        Benchmark returns shifted by ``shifts`` benchmark sessions (lags of
+        the Dimson and Scholes–Williams betas), when asked for.
+    shifts : tuple of int
+        The shifts of the rows of ``BX`` (0 same date, 1 lag 1, −1 lead 1).
+    later : ndarray of bool
+        Per market block: the benchmark closes after the market.
+    syncs : tuple of Sync
+        Per market: the benchmark's clock against the market's.
     """
 
     markets: list[MarketReturns]
@@ -84,6 +97,11 @@ class Panel:
     day0_pos: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
     offsets: np.ndarray
     max_ext: int
+    span: np.ndarray | None = None
+    BX: np.ndarray | None = None
+    shifts: tuple[int, ...] = ()
+    later: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    syncs: tuple[Sync, ...] = ()
 
     def prefix_sums(self, with_benchmark: bool) -> Any:
         """Prefix sums of the used estimation data (computed once per panel)."""
@@ -241,9 +259,16 @@ def _date_key(index: pd.DatetimeIndex) -> tuple[Any, bytes]:
     return index.dtype, np.asarray(index.asi8).tobytes()
 
 
-def _grid(sym: str, close: pd.Series, events: Events, cfg: StudyConfig, bench: pd.Series | None) -> _Grid:
+def _grid(
+    sym: str,
+    close: pd.Series,
+    events: Events,
+    cfg: StudyConfig,
+    bench: pd.Series | None,
+    shifts: tuple[int, ...] = (),
+) -> _Grid:
     sess = market_sessions(sym, close, events, cfg.calendar)
-    al = align_dates(close.index, sess, cfg.returns, bench)
+    al = align_dates(close.index, sess, cfg.returns, bench, shifts)
     lo = sess.bounds(close.index[0], close.index[-1])[0]
     return _Grid(sess, al, lo, len(al.span), al.grid.dates.to_numpy())
 
@@ -318,31 +343,52 @@ def build_panel(
     cfg: StudyConfig,
     mask_events: Events,
     needs_benchmark: bool,
+    shifts: tuple[int, ...] = (),
+    sync: bool = False,
+    shifts_if_later: bool = False,
 ) -> Panel:
     """Assemble returns, day-0 alignment, confounding masks and pairs.
 
     Series with equal dates (and calendar, and events that apply) share
     their session grid, day-0 positions and masks, computed once.
+
+    With a benchmark, the closing times of each market and of the benchmark
+    are compared (:mod:`eventstudy.sync`). ``shifts`` fills ``BX`` with the
+    benchmark returns shifted by those benchmark sessions; with ``sync`` the
+    benchmark return ``B`` of a market that the benchmark closes after is the
+    one lagged a session (the return earned before the market's close, for
+    ``market-adjusted``). With ``shifts_if_later`` the shifted returns are
+    built only when the benchmark closes after some market.
     """
     bench = prices[cfg.benchmark] if (needs_benchmark and cfg.benchmark) else None
+    bench_sess = (
+        market_sessions(str(cfg.benchmark), bench, events, cfg.calendar) if bench is not None else None
+    )
+    want = tuple(dict.fromkeys((*shifts, 1) if sync else shifts))
     study_ev = _EventArrays.of(events)
     max_ext = _max_extension(study_ev)
     mask_ev = _EventArrays.of(mask_events)
     grids: dict[tuple[str | None, tuple[Any, bytes]], _Grid] = {}
     timings: dict[tuple[int, bytes, bytes], _Timing] = {}
     layout: list[tuple[_Grid, _Timing]] = []
+    syncs: list[Sync] = []
+    gaps: dict[int, float | None] = {}
     for sym in symbols:
         close = prices[sym]
         gkey = (calendar_for(sym, cfg.calendar).code, _date_key(close.index))
         g = grids.get(gkey)
         if g is None:
-            g = grids[gkey] = _grid(sym, close, events, cfg, bench)
+            g = grids[gkey] = _grid(sym, close, events, cfg, bench, want)
         msel, sel = mask_ev.applies_to(sym), study_ev.applies_to(sym)
         tkey = (id(g), msel.tobytes(), sel.tobytes())
         t = timings.get(tkey)
         if t is None:
             t = timings[tkey] = _timing(g, study_ev, mask_ev, msel, sel, cfg, max_ext)
         layout.append((g, t))
+        if bench is not None and bench_sess is not None:
+            if id(g) not in gaps:
+                gaps[id(g)] = close_gap_hours(g.sessions, bench_sess)
+            syncs.append(Sync(sym, str(cfg.benchmark), g.sessions.code, bench_sess.code, gaps[id(g)]))
     # block k = [left padding, data, right padding], laid end to end
     widths = np.asarray([t.left + g.n + t.right for g, t in layout], dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64) if len(widths) else widths
@@ -352,17 +398,27 @@ def build_panel(
     B = np.full(total, np.nan)
     masked = np.zeros(total, dtype=bool)
     dates = np.full(total, np.datetime64("NaT", "ns"))
+    lagged = bool(shifts) and bench is not None and (not shifts_if_later or any(sy.later for sy in syncs))
+    BX = np.full((len(shifts), total), np.nan) if lagged else None
+    span: np.ndarray | None = None
     counts = np.asarray([len(t.ev) for _, t in layout], dtype=np.int64)
     reason = np.full(int(counts.sum()), "", dtype=object)
     markets: list[MarketReturns] = []
     day0_pos: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     drop = cfg.gaps == "drop"
     at = 0
-    for sym, (g, t), o in zip(symbols, layout, offsets.tolist(), strict=True):
+    for k, (sym, (g, t), o) in enumerate(zip(symbols, layout, offsets.tolist(), strict=True)):
         sl = slice(o, o + g.n)
         markets.append(aligned_returns(sym, prices[sym], g.al, cfg.returns, drop, out=R[sl]))
-        if g.al.bench is not None:
-            B[sl] = g.al.bench
+        if syncs:
+            B[sl] = g.al.shifted[1] if (sync and syncs[k].later) else g.al.shifted[0]
+            if BX is not None:
+                for j, sh in enumerate(shifts):
+                    BX[j, sl] = g.al.shifted[sh]
+        if (g.al.span > 1).any() and not drop:
+            if span is None:
+                span = np.ones(total)
+            span[sl] = np.maximum(g.al.span, 1)
         masked[sl] = t.masked
         dates[sl] = g.dates
         day0_pos[sym] = (t.mask_ev, t.mp0, t.mp1)
@@ -405,4 +461,9 @@ def build_panel(
         day0_pos=day0_pos,
         offsets=offsets,
         max_ext=max_ext,
+        span=span,
+        BX=BX,
+        shifts=tuple(shifts) if BX is not None else (),
+        later=np.asarray([sy.later for sy in syncs], dtype=bool),
+        syncs=tuple(syncs),
     )

@@ -12,11 +12,21 @@ interval as the market's own return: benchmark levels are taken as of each
 market price date (last benchmark close on or before it), so the two returns
 cover identical calendar spans even when the benchmark's exchange has other
 holidays.
+
+A benchmark on another clock (New York against Hong Kong or Europe) closes
+after the market on the same date, so part of its same-date return is earned
+after the market's close. ``align_dates(..., shifts=...)`` also gives the
+benchmark returns shifted by whole benchmark sessions: shift ``s`` takes the
+benchmark level ``s`` benchmark sessions before the last one on or before each
+market date (``s = 1`` is the return over the benchmark sessions that closed
+before the market's session, when the benchmark closes later the same day;
+``s = −1`` a lead). Every shifted return still spans as many benchmark sessions
+as the market's return spans market sessions (Dimson 1979; formula sheet §6.1).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -100,6 +110,9 @@ class Alignment:
         Dates of the rows that are not sessions.
     bench : ndarray or None
         Benchmark return over the same intervals, per session.
+    shifted : dict of int to ndarray
+        Benchmark returns shifted by whole benchmark sessions (see the module
+        docstring), per requested shift; shift 0 is ``bench``.
     """
 
     grid: Sessions
@@ -109,6 +122,7 @@ class Alignment:
     span: np.ndarray
     off_session: list[str]
     bench: np.ndarray | None
+    shifted: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 def align_dates(
@@ -116,8 +130,13 @@ def align_dates(
     sessions: Sessions,
     kind: ReturnKind,
     bench_close: pd.Series | None = None,
+    shifts: tuple[int, ...] = (),
 ) -> Alignment:
-    """Place the price dates ``index`` on ``sessions`` (see :class:`Alignment`)."""
+    """Place the price dates ``index`` on ``sessions`` (see :class:`Alignment`).
+
+    ``shifts`` asks for benchmark returns shifted by that many benchmark
+    sessions (positive: lags; see the module docstring).
+    """
     cidx = index.as_unit("ns")
     cns = np.asarray(cidx.asi8)
     lo, hi = sessions.bounds(cidx[0], cidx[-1])
@@ -136,15 +155,21 @@ def align_dates(
     if len(pos) > 1:
         span[pos[1:]] = np.diff(pos)
     bench = None
+    shifted: dict[int, np.ndarray] = {}
     if bench_close is not None:
         b = bench_close.to_numpy(dtype="float64")
         bns = np.asarray(bench_close.index.as_unit("ns").asi8)
-        bi = np.searchsorted(bns, cns[on], side="right") - 1
-        lv = np.where(bi >= 0, b[np.clip(bi, 0, None)], np.nan)
-        lv[cns[on] > bns[-1]] = np.nan  # no stale levels past its data
-        bench = np.full(n, np.nan)
-        bench[pos] = interval_returns(lv, kind)
-    return Alignment(grid, on, pos, bool(on.all()), span, off, bench)
+        last = np.searchsorted(bns, cns[on], side="right") - 1
+        stale = cns[on] > bns[-1]  # no stale levels past its data
+        for s in dict.fromkeys((0, *shifts)):
+            bi = last - s
+            lv = np.where((bi >= 0) & (bi < len(b)), b[np.clip(bi, 0, len(b) - 1)], np.nan)
+            lv[stale] = np.nan
+            out = np.full(n, np.nan)
+            out[pos] = interval_returns(lv, kind)
+            shifted[s] = out
+        bench = shifted[0]
+    return Alignment(grid, on, pos, bool(on.all()), span, off, bench, shifted)
 
 
 def aligned_returns(

@@ -22,7 +22,7 @@ from .inference import TestInput, get_tests
 from .inference.headline import headline_record, mark_independence, robust_table
 from .inference.runner import GROUPINGS, caar_table, run_tests
 from .manifest import build_manifest
-from .models import get_model
+from .models import beta_shifts, configured_model, get_model
 from .pairclusters import pair_clusters
 from .panel import Panel, build_panel
 from .quality import quality_report
@@ -86,6 +86,13 @@ class EventStudy:
         Keep (default, and mark) or drop returns spanning several sessions.
     draws : int
         Draws of the resampling tests (default 999).
+    beta : {"ols", "dimson", "scholes-williams"}, optional
+        Betas of the ``market`` model (default: Dimson with one lag for the
+        markets that the benchmark closes after, OLS for the others; see
+        :mod:`eventstudy.sync`). After :meth:`run`, ``model`` is the model as
+        run.
+    lags, leads : int, optional
+        Benchmark lags (default 1) and leads (default 0) of Dimson betas.
     """
 
     def __init__(
@@ -108,6 +115,9 @@ class EventStudy:
         tests: Sequence[str] | None = None,
         gaps: str = "keep",
         draws: int = 999,
+        beta: str | None = None,
+        lags: int | None = None,
+        leads: int | None = None,
     ) -> None:
         if not isinstance(events, Events):
             raise InputError("events: pass an Events object (see eventstudy.read_events)")
@@ -127,6 +137,9 @@ class EventStudy:
             calendar=calendar,
             gaps=gaps,  # type: ignore[arg-type]
             draws=draws,
+            beta=beta,  # type: ignore[arg-type]
+            lags=lags,
+            leads=leads,
         )
         self.model = get_model(self.config.model)
         if self.config.benchmark is not None and self.config.benchmark not in prices:
@@ -196,9 +209,19 @@ class EventStudy:
         if detail not in DETAILS:
             raise InputError(f"detail: expected one of {', '.join(map(repr, DETAILS))}, got {detail!r}")
         cfg = self.config
+        shifts, auto = beta_shifts(cfg)
         panel = build_panel(
-            self.events, self.prices, self.symbols, cfg, self.mask_events, self.model.needs_benchmark
+            self.events,
+            self.prices,
+            self.symbols,
+            cfg,
+            self.mask_events,
+            self.model.needs_benchmark,
+            shifts=shifts,
+            sync=cfg.model == "market-adjusted",
+            shifts_if_later=auto,
         )
+        self.model = configured_model(cfg, panel)
         if len(panel.pairs) == 0:
             raise DataError("no event applies to the chosen markets (check the events' symbols column)")
         study = self if detail == "full" else self._per_pair_only()
@@ -338,6 +361,7 @@ class EventStudy:
                 "headline": headline_record(robust, wlabels[0]) if wlabels else {},
                 "data_quality": self._data_quality(panel),
                 "warnings": cal_warnings,
+                "alignment": self._alignment(panel),
             },
         )
         manifest["alignment"]["notes"] = cal_notes
@@ -444,6 +468,8 @@ class EventStudy:
         est_resid = out.fit.resid
         with np.errstate(invalid="ignore"):
             est_sar = est_resid / np.sqrt(out.fit.sigma2)[:, None]
+            if out.est_span is not None:  # a k-session residual has variance kσ²
+                est_sar = est_sar / np.sqrt(out.est_span)
         inputs: dict[str, TestInput] = {}
         avail = np.isfinite(out.ar)
         event_ar = np.where(out.in_window, out.ar, np.nan)
@@ -513,6 +539,22 @@ class EventStudy:
                     )
                 )
         return pd.concat(frames, ignore_index=True)
+
+    def _alignment(self, panel: Panel) -> dict[str, Any]:
+        """Per market: the benchmark's clock and which benchmark returns the model uses."""
+        from .models import Dimson, ScholesWilliams
+
+        m = self.model
+        out: dict[str, Any] = {}
+        for sy in panel.syncs:
+            if isinstance(m, ScholesWilliams):
+                beta, shifts = "scholes-williams", m.shifts
+            elif isinstance(m, Dimson) and (not m.only_later or sy.later):
+                beta, shifts = "dimson", m.shifts
+            else:
+                beta, shifts = "ols", (0,)
+            out[sy.symbol] = sy.describe(self.config.model, beta, shifts)
+        return out
 
     def _data_quality(self, panel: Panel) -> dict[str, Any]:
         dq: dict[str, Any] = {m.symbol: quality_report(m, self.prices[m.symbol]) for m in panel.markets}

@@ -14,12 +14,14 @@ code with the engine:
 * estimation window: sessions −250…−11 of day 0 with a return (and a benchmark
   return), minus the sessions [day0_other − 1, day0_latest_other + 1] of every
   other event of the same market;
-* fit with statsmodels OLS (intercept-only for constant-mean, ``add_constant``
-  of the benchmark for the market model), plain numpy for market-adjusted;
-  σ² = SSR / (M − k); AR = R − prediction; SAR = AR / √(σ²(1 + x'(X'X)⁻¹x));
+* fit with statsmodels WLS (intercept-only for constant-mean, intercept and
+  benchmark for the market model), plain numpy for market-adjusted; a return
+  spanning k sessions has the intercept regressor k and weight 1/k
+  (trade-to-trade, formula sheet §6.3); σ² = SSR / (M − k); AR = R −
+  prediction; SAR = AR / √(σ²(k + x'(X'WX)⁻¹x));
 * CAR over the window's available days (windows ending at or after day 0
   extended by the day-0 uncertainty), Var(CAR) = γ'Vγ with
-  V = σ²(I + X*(X'X)⁻¹X*') formed as an explicit matrix, t ~ t(M − k).
+  V = σ²(diag(k) + X*(X'WX)⁻¹X*') formed as an explicit matrix, t ~ t(M − k).
 
 The closed forms of §5.2 are checked against the matrix form inside the loop.
 """
@@ -140,6 +142,7 @@ class RefMarket:
     grid: pd.DatetimeIndex  # sessions from the first to the last price
     ret: np.ndarray
     bench: np.ndarray | None
+    span: np.ndarray  # sessions spanned by each return (1 where there is none)
 
 
 def ref_market(
@@ -161,16 +164,18 @@ def ref_market(
             return np.nan
         return float(bench.asof(d))
 
+    span = np.ones(len(grid))
     prev: tuple[pd.Timestamp, float] | None = None
     for d, v in close.items():
         if d not in where:  # a row off the calendar is set aside
             continue
         if prev is not None:
             ret[where[d]] = change(prev[1], float(v))
+            span[where[d]] = where[d] - where[prev[0]]
             if bret is not None:
                 bret[where[d]] = change(level(prev[0]), level(d))
         prev = (d, float(v))
-    return RefMarket(symbol, full, grid, ret, bret)
+    return RefMarket(symbol, full, grid, ret, bret, span)
 
 
 def ref_pair(
@@ -196,21 +201,23 @@ def ref_pair(
     if M < MIN_EST:
         return None, [], []
     y = m.ret[rows]
+    kk = m.span[rows]
     k = K[model]
     fit: dict[str, object] = {"n_est": M, "est_start": m.grid[rows[0]], "est_end": m.grid[rows[-1]]}
     if model == "market-adjusted":
         assert m.bench is not None
         est_ar = y - m.bench[rows]
-        sigma2 = float(np.var(est_ar, ddof=1))
+        mean = est_ar.sum() / kk.sum()
+        sigma2 = float(((est_ar - kk * mean) ** 2 / kk).sum() / (M - 1))
         xtx_inv = np.zeros((0, 0))
         params = np.zeros(0)
     else:
         if model == "market":
             assert m.bench is not None
-            X = sm.add_constant(m.bench[rows], has_constant="add")
+            X = np.column_stack([kk, m.bench[rows]])
         else:
-            X = np.ones((M, 1))
-        res = sm.OLS(y, X).fit()
+            X = kk[:, None]
+        res = sm.WLS(y, X, weights=1.0 / kk).fit()
         assert res.df_resid == M - k
         sigma2 = float(res.ssr / res.df_resid)
         xtx_inv = np.asarray(res.normalized_cov_params)
@@ -222,10 +229,11 @@ def ref_pair(
 
     def xrow(pos: int) -> np.ndarray:
         rm = m.bench[pos] if (m.bench is not None and 0 <= pos < n) else np.nan
+        kp = m.span[pos] if 0 <= pos < n else 1.0
         if model == "market":
-            return np.array([1.0, rm])
+            return np.array([kp, rm])
         if model == "constant-mean":
-            return np.array([1.0])
+            return np.array([kp])
         return np.array([rm])  # market-adjusted: the "prediction" is R_m itself
 
     def at(a: np.ndarray | None, pos: int) -> float:
@@ -235,6 +243,7 @@ def ref_pair(
     ar_rows: list[dict[str, object]] = []
     ars: dict[int, float] = {}
     xs: dict[int, np.ndarray] = {}
+    ks: dict[int, float] = {}
     cum = 0.0
     for rel in days:
         pos = p0 + rel
@@ -247,11 +256,13 @@ def ref_pair(
             normal = float(x @ params)
             h = float(x @ xtx_inv @ x)
         ar = r - normal
-        sar = ar / np.sqrt(sigma2 * (1.0 + h))
+        kp = float(m.span[pos]) if 0 <= pos < n else 1.0
+        sar = ar / np.sqrt(sigma2 * (kp + h))
         if np.isfinite(ar):
             cum += ar
             ars[rel] = ar
             xs[rel] = x
+            ks[rel] = kp
         ar_rows.append(
             {
                 "rel_day": rel,
@@ -270,15 +281,18 @@ def ref_pair(
         sel = [rel for rel in range(t1, t2 + e + 1) if rel in ars]
         L = len(sel)
         car = float(sum(ars[rel] for rel in sel)) if L else np.nan
+        D = np.diag([ks[rel] for rel in sel])
         if model == "market-adjusted":
-            V = sigma2 * np.eye(L)
+            V = sigma2 * D
         else:
             Xs = np.array([xs[rel] for rel in sel]).reshape(L, k)
-            V = sigma2 * (np.eye(L) + Xs @ xtx_inv @ Xs.T)
+            V = sigma2 * (D + Xs @ xtx_inv @ Xs.T)
         g = np.ones(L)
         var = float(g @ V @ g)
-        # closed forms of the formula sheet §5.2 agree with the matrix form
-        if model == "constant-mean":
+        # closed forms of the formula sheet §5.2 agree with the matrix form (one-session returns)
+        if (kk != 1).any() or (np.diag(D) != 1).any():
+            closed = var
+        elif model == "constant-mean":
             closed = sigma2 * (L + L**2 / M)
         elif model == "market":
             assert m.bench is not None
@@ -595,6 +609,9 @@ def test_real_snapshot_matches_reference(real_inputs: tuple[Events, Prices], mod
         symbols=["^HSI", "^GDAXI"],
         car_windows=CARS,
         tests=["csect_t"],
+        # the same-date OLS reference (Dimson betas, the default against a
+        # later-closing benchmark, are checked in test_betas.py)
+        beta="ols" if model == "market" else None,
     ).run()
     ref = _real_reference(res, ["^HSI", "^GDAXI"], bench, model)
     compare(res, ref, model)

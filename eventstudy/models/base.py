@@ -18,9 +18,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ..panel import Panel
 
 __all__ = ["Fit", "Model"]
 
@@ -67,24 +70,59 @@ class Model(ABC):
     param_names: ClassVar[tuple[str, ...]]
     dof_loss: ClassVar[int]
     description: ClassVar[str]
+    #: fitted from window sums (``window_sums`` and ``fit_sums``) rather than ``fit``
+    from_sums: ClassVar[bool] = False
 
     @abstractmethod
-    def fit(self, y: np.ndarray, x: np.ndarray | None, w: np.ndarray) -> Fit:
-        """Estimate the model on the estimation window of every pair."""
+    def fit(self, y: np.ndarray, x: np.ndarray | None, w: np.ndarray, span: np.ndarray | None = None) -> Fit:
+        """Estimate the model on the estimation window of every pair.
+
+        ``span`` (P×T), when given, is the number of sessions each return spans.
+        """
+
+    def window_sums(self, panel: Panel) -> Any:
+        """Prefix sums of the used estimation data (``used``, ``count``, ``window(a, b)``)."""
+        return panel.prefix_sums(self.needs_benchmark)
+
+    def fit_sums(self, w: Any) -> Fit:
+        """The fit from the window sums of ``window_sums(panel).window(a, b)``."""
+        raise NotImplementedError(f"{self.name} is not fitted from window sums")
+
+    def regressors(self, panel: Panel, idx: np.ndarray, base: np.ndarray) -> np.ndarray | None:
+        """Benchmark regressors at long-array positions ``idx`` (rows of pairs with day 0 at ``base``)."""
+        return panel.B[idx] if self.needs_benchmark else None
 
     @abstractmethod
-    def normal(self, fit: Fit, x_evt: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
-        """Normal (expected) returns in the event window, shape ``shape`` (P×W)."""
+    def normal(
+        self, fit: Fit, x_evt: np.ndarray | None, shape: tuple[int, int], span: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Normal (expected) returns in the event window, shape ``shape`` (P×W).
+
+        ``span`` (P×W), when given, is the number of sessions each return
+        spans: the normal return of a k-session return is the model's over k
+        sessions (formula sheet §6.3).
+        """
 
     @abstractmethod
-    def leverage(self, fit: Fit, x_evt: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
-        """h_τ with Var(AR_τ) = σ²(1 + h_τ), P×W."""
+    def leverage(
+        self, fit: Fit, x_evt: np.ndarray | None, shape: tuple[int, int], span: np.ndarray | None = None
+    ) -> np.ndarray:
+        """h_τ with Var(AR_τ) = σ²(k_τ + h_τ), P×W (k_τ = 1 without ``span``)."""
 
     @abstractmethod
-    def car_leverage(self, fit: Fit, x_evt: np.ndarray | None, gamma: np.ndarray) -> np.ndarray:
-        """g'(X'X)⁻¹g with Var(CAR) = σ²(γ'γ + g'(X'X)⁻¹g), for selector γ (P×W)."""
+    def car_leverage(
+        self, fit: Fit, x_evt: np.ndarray | None, gamma: np.ndarray, span: np.ndarray | None = None
+    ) -> np.ndarray:
+        """g'(X'X)⁻¹g with Var(CAR) = σ²(Σγk + g'(X'X)⁻¹g), for selector γ (P×W)."""
 
-    def car_variance(self, fit: Fit, x_evt: np.ndarray | None, gamma: np.ndarray) -> np.ndarray:
-        """Var(CAR) = γ'Vγ for a 0/1 selector ``gamma`` (P×W) of available days."""
+    def car_variance(
+        self, fit: Fit, x_evt: np.ndarray | None, gamma: np.ndarray, span: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Var(CAR) = γ'Vγ for a 0/1 selector ``gamma`` (P×W) of available days.
+
+        V = σ²(diag(k) + X*(X'WX)⁻¹X*'): a return spanning k sessions has
+        variance kσ² (Maynes and Rumsey 1993; formula sheet §6.3).
+        """
         g = gamma.astype("float64")
-        return fit.sigma2 * (g.sum(axis=1) + self.car_leverage(fit, x_evt, g))
+        own = g.sum(axis=1) if span is None else (g * span).sum(axis=1)
+        return fit.sigma2 * (own + self.car_leverage(fit, x_evt, g, span))

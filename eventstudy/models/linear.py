@@ -24,6 +24,7 @@ class LinearModel(Model):
     """
 
     needs_benchmark: ClassVar[bool]
+    from_sums: ClassVar[bool] = True
 
     def design(self, x: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
         """Regressor array (P, T, k) from the benchmark returns."""
@@ -33,10 +34,17 @@ class LinearModel(Model):
         assert x is not None
         return np.concatenate([ones, x[..., None]], axis=2)
 
-    def fit(self, y: np.ndarray, x: np.ndarray | None, w: np.ndarray) -> Fit:
+    def fit(self, y: np.ndarray, x: np.ndarray | None, w: np.ndarray, span: np.ndarray | None = None) -> Fit:
+        """OLS on the rows ``w`` (weighted least squares with ``span``: rows [k, x]/√k, y/√k)."""
         wf = w.astype("float64")
         X = self.design(np.where(w, x, 0.0) if x is not None else None, y.shape) * wf[..., None]
         yy = np.where(w, y, 0.0)
+        if span is not None:
+            root = np.sqrt(np.where(w, span, 1.0))
+            X = X.copy()
+            X[..., 0] *= root**2
+            X /= root[..., None]
+            yy = yy / root
         n = wf.sum(axis=1)
         k = X.shape[2]
         xtx = np.einsum("ptk,ptl->pkl", X, X)
@@ -56,29 +64,44 @@ class LinearModel(Model):
         theta[~ok] = np.nan
         return Fit(theta, sigma2, n, dof, resid, inv)
 
-    # The designs here are [1] and [1, x]: the products below are written out
-    # term by term instead of through (P, W, k) design arrays.
-    def normal(self, fit: Fit, x_evt: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
+    # The designs here are [k] and [k, x] (k the sessions a return spans, 1
+    # unless a session is missing): the products below are written out term
+    # by term instead of through (P, W, k) design arrays.
+    def normal(
+        self, fit: Fit, x_evt: np.ndarray | None, shape: tuple[int, int], span: np.ndarray | None = None
+    ) -> np.ndarray:
         p = fit.params
         if not self.needs_benchmark:
-            return np.broadcast_to(p[:, :1], shape).copy()
+            out = np.broadcast_to(p[:, :1], shape).copy()
+            return out if span is None else out * span
         assert x_evt is not None
-        return p[:, :1] + p[:, 1:2] * x_evt
+        return (p[:, :1] if span is None else p[:, :1] * span) + p[:, 1:2] * x_evt
 
-    def leverage(self, fit: Fit, x_evt: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
-        """h = x'(X'X)⁻¹x for x = [1] or [1, x_τ]."""
+    def leverage(
+        self, fit: Fit, x_evt: np.ndarray | None, shape: tuple[int, int], span: np.ndarray | None = None
+    ) -> np.ndarray:
+        """h = x'(X'X)⁻¹x for x = [k] or [k, x_τ] (k = 1 without ``span``)."""
         inv = fit.xtx_inv
         assert inv is not None
         if not self.needs_benchmark:
-            return np.broadcast_to(inv[:, 0, :1], shape).copy()
+            out = np.broadcast_to(inv[:, 0, :1], shape).copy()
+            return out if span is None else out * span**2
         assert x_evt is not None
-        return inv[:, 0, 0][:, None] + 2.0 * inv[:, 0, 1][:, None] * x_evt + inv[:, 1, 1][:, None] * x_evt**2
+        if span is None:
+            span = np.ones(shape)
+        return (
+            inv[:, 0, 0][:, None] * span**2
+            + 2.0 * inv[:, 0, 1][:, None] * span * x_evt
+            + inv[:, 1, 1][:, None] * x_evt**2
+        )
 
-    def car_leverage(self, fit: Fit, x_evt: np.ndarray | None, gamma: np.ndarray) -> np.ndarray:
-        """g'(X'X)⁻¹g with g = X*'γ = [Σγ, Σγx]."""
+    def car_leverage(
+        self, fit: Fit, x_evt: np.ndarray | None, gamma: np.ndarray, span: np.ndarray | None = None
+    ) -> np.ndarray:
+        """g'(X'X)⁻¹g with g = X*'γ = [Σγk, Σγx]."""
         inv = fit.xtx_inv
         assert inv is not None
-        g0 = gamma.sum(axis=1)
+        g0 = gamma.sum(axis=1) if span is None else (gamma * span).sum(axis=1)
         if not self.needs_benchmark:
             return inv[:, 0, 0] * g0**2
         assert x_evt is not None
@@ -92,12 +115,15 @@ class LinearModel(Model):
         α = ȳ − βx̄, SSR = S_yy − βS_xy (centred sums), (X'X)⁻¹ =
         [[1/M + x̄²/S_xx, −x̄/S_xx], [−x̄/S_xx, 1/S_xx]]; for the constant mean
         μ = ȳ, SSR = S_yy, (X'X)⁻¹ = 1/M. ``resid`` is left empty (P×0).
+        With returns spanning several sessions (``w.sk``) the fit is the
+        weighted one of :mod:`eventstudy.moments`: M becomes Σk in these
+        formulas (not in the degrees of freedom).
         """
         n = w.n
         k = 2 if self.needs_benchmark else 1
         ok = n > k
         with np.errstate(invalid="ignore", divide="ignore"):
-            nn = np.where(ok, n, np.nan)
+            nn = np.where(ok, n if w.sk is None else w.sk, np.nan)
             ybar = w.sy / nn
             syy = w.syy - nn * ybar**2
             if self.needs_benchmark:

@@ -24,22 +24,32 @@ class MarketAdjusted(Model):
     dof_loss = 1
     description = "market-adjusted returns (asset minus benchmark)"
 
-    def fit(self, y: np.ndarray, x: np.ndarray | None, w: np.ndarray) -> Fit:
+    def fit(self, y: np.ndarray, x: np.ndarray | None, w: np.ndarray, span: np.ndarray | None = None) -> Fit:
+        """σ² about the per-session mean; a k-session AR counts with weight 1/k (variance kσ²)."""
         assert x is not None
         ar = np.where(w, y - np.where(w, x, 0.0), np.nan)
         n = w.sum(axis=1).astype("float64")
+        k = np.ones_like(y) if span is None else span
+        sk = np.where(w, k, 0.0).sum(axis=1)
         dof = n - self.dof_loss
         with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.nansum(ar, axis=1) / n
-            sigma2 = np.where(dof > 0, np.nansum((ar - mean[:, None]) ** 2, axis=1) / dof, np.nan)
+            mean = np.nansum(ar, axis=1) / sk
+            dev = (ar - mean[:, None] * k) ** 2 / k
+            sigma2 = np.where(dof > 0, np.nansum(dev, axis=1) / dof, np.nan)
         return Fit(np.empty((y.shape[0], 0)), sigma2, n, dof, ar, None)
 
-    def normal(self, fit: Fit, x_evt: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
+    def normal(
+        self, fit: Fit, x_evt: np.ndarray | None, shape: tuple[int, int], span: np.ndarray | None = None
+    ) -> np.ndarray:
         assert x_evt is not None
         return x_evt.copy()
 
-    def leverage(self, fit: Fit, x_evt: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
+    def leverage(
+        self, fit: Fit, x_evt: np.ndarray | None, shape: tuple[int, int], span: np.ndarray | None = None
+    ) -> np.ndarray:
         return np.zeros(shape)
 
-    def car_leverage(self, fit: Fit, x_evt: np.ndarray | None, gamma: np.ndarray) -> np.ndarray:
+    def car_leverage(
+        self, fit: Fit, x_evt: np.ndarray | None, gamma: np.ndarray, span: np.ndarray | None = None
+    ) -> np.ndarray:
         return np.zeros(gamma.shape[0])
