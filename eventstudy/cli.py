@@ -198,6 +198,15 @@ def run(
             help="Returns spanning several sessions (a session without a price): keep (marked) or drop."
         ),
     ] = None,
+    beta: Annotated[
+        str | None,
+        typer.Option(
+            help="Betas of the market model: ols, dimson or scholes-williams (default: dimson with one "
+            "lag where the benchmark closes after the market, else ols)."
+        ),
+    ] = None,
+    lags: Annotated[int | None, typer.Option(help="Benchmark lags of Dimson betas (default 1).")] = None,
+    leads: Annotated[int | None, typer.Option(help="Benchmark leads of Dimson betas (default 0).")] = None,
     detail: Annotated[
         str | None,
         typer.Option(
@@ -268,6 +277,9 @@ def _study_kwargs(o: dict[str, Any]) -> dict[str, Any]:
         "benchmark",
         "gaps",
         "draws",
+        "beta",
+        "lags",
+        "leads",
     ):
         if o.get(key) is not None:
             kw[key] = o[key]
