@@ -361,7 +361,7 @@ class EventStudy:
                 "headline": headline_record(robust, wlabels[0]) if wlabels else {},
                 "data_quality": self._data_quality(panel),
                 "warnings": cal_warnings,
-                "alignment": self._alignment(panel),
+                "benchmark_alignment": self._alignment(panel),
             },
         )
         manifest["alignment"]["notes"] = cal_notes

@@ -180,22 +180,22 @@ def test_market_adjusted_subtracts_the_benchmark_return_before_the_close(lagged:
     for rel in (-1, 0, 1):
         # the benchmark's return over the New York sessions that closed before Hong Kong's close
         np.testing.assert_allclose(first.loc[rel, "normal_return"], lagged["b"][1][p0 + rel], rtol=1e-12)  # type: ignore[index]
-    align = out.manifest["alignment"]["^HSI"]
+    align = out.manifest["benchmark_alignment"]["^HSI"]
     assert align["benchmark_closes_later"] is True
     assert "lagged one benchmark session" in align["model_uses"]
 
 
 def test_the_default_follows_the_closing_times(lagged: dict[str, object]) -> None:
     res = _run(lagged)
-    assert res.manifest["alignment"]["^HSI"]["benchmark_closes_later"] is True  # type: ignore[attr-defined]
-    assert "Dimson" in res.manifest["alignment"]["^HSI"]["model_uses"]  # type: ignore[attr-defined]
+    assert res.manifest["benchmark_alignment"]["^HSI"]["benchmark_closes_later"] is True  # type: ignore[attr-defined]
+    assert "Dimson" in res.manifest["benchmark_alignment"]["^HSI"]["model_uses"]  # type: ignore[attr-defined]
     # a New York market against a New York benchmark: plain OLS, one beta
     p = lagged["prices"]
     ny = p["ACWI"]  # type: ignore[index]
     prices = Prices({"^GSPC": ny * (1 + 0.001 * np.sin(np.arange(len(ny)))), "ACWI": ny}, source="test")
     out = EventStudy(lagged["events"], prices, model="market", benchmark="ACWI", tests=["csect_t"]).run()  # type: ignore[arg-type]
     assert "beta_lag1" not in out.fits.columns
-    assert out.manifest["alignment"]["^GSPC"]["benchmark_closes_later"] is False
+    assert out.manifest["benchmark_alignment"]["^GSPC"]["benchmark_closes_later"] is False
 
 
 @pytest.mark.parametrize(

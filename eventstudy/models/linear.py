@@ -173,4 +173,7 @@ class MarketModel(LinearModel):
     needs_benchmark = True
     param_names = ("alpha", "beta")
     dof_loss = 2
-    description = "OLS market model against the benchmark"
+    description = (
+        "market model against the benchmark (OLS; Dimson or Scholes–Williams betas for a "
+        "benchmark on another clock, see Benchmark alignment)"
+    )

@@ -374,6 +374,7 @@ def render_report(res: StudyResult) -> str:
         plotlyjs=Markup(get_plotlyjs()),
         day0_rule=(res.manifest.get("alignment") or {}).get("rule") or DAY0_RULE,
         params=res.manifest.get("parameters") or {},
+        bench_align=res.manifest.get("benchmark_alignment") or {},
         models=[{"name": n, "description": m.description, "used": n == cfg.model} for n, m in MODELS.items()],
         tests_info=_tests_info(views.unique(tests["test"].astype(str))),
         primary=views.PRIMARY_TESTS,
