@@ -22,7 +22,8 @@ WINDOW = ["--start", "2025-01-01", "--end", "2025-06-30"]
 def test_toml_keys_and_fits_columns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "study.toml").write_text(
-        '[study]\nmodel = "market"\nbenchmark = "ACWI"\nbeta = "dimson"\nlags = 2\nsymbols = ["^HSI", "^GSPC"]\n'
+        '[study]\nmodel = "market"\nbenchmark = "ACWI"\nbeta = "dimson"\nlags = 2\n'
+        'symbols = ["^HSI", "^GSPC"]\n'
     )
     r = runner.invoke(
         app, ["run", "--config", "study.toml", "--events", str(EVENTS_CSV), *WINDOW, "--out", "o"]
