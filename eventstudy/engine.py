@@ -11,14 +11,13 @@ a P×W matrix; the model is fitted to all rows at once. Per pair:
 
 Windows that end at or after day 0 are extended by the number of sessions
 between the earliest and the latest possible day 0 of a date-only event.
+
+Chunked and parallel computation: :mod:`eventstudy.chunks` (its functions are
+also reachable here, e.g. ``eventstudy.engine.compute_chunks``).
 """
 
 from __future__ import annotations
 
-import itertools
-from collections import deque
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Executor, Future
 from dataclasses import dataclass, replace
 from typing import Any, Literal, get_args
 
@@ -28,7 +27,6 @@ from scipy import special
 
 from .config import StudyConfig
 from .models import Fit, Model
-from .moments import slice_sums
 from .panel import Panel
 
 __all__ = [
@@ -36,11 +34,7 @@ __all__ = [
     "Detail",
     "EngineOutput",
     "check_detail",
-    "chunk_panel",
     "compute",
-    "compute_chunks",
-    "concat_outputs",
-    "iter_chunks",
 ]
 
 #: How much of each pair an :class:`EngineOutput` keeps: ``"full"`` (every
@@ -277,232 +271,13 @@ def compute(
     )
 
 
-_FIT_FIELDS = ("params", "sigma2", "n", "dof", "resid", "xtx_inv")
-_ARRAY_FIELDS = (
-    "keep",
-    "est_day",
-    "est_start",
-    "est_end",
-    "evt_idx",
-    "ret",
-    "normal",
-    "ar",
-    "sar",
-    "in_window",
-    "car",
-    "car_se",
-    "car_t",
-    "car_p",
-    "car_days",
-    "car_ext",
-)
+_CHUNKED = ("chunk_panel", "compute_chunks", "concat_outputs", "iter_chunks")
 
 
-def concat_outputs(parts: Iterable[EngineOutput]) -> EngineOutput:
-    """Join the outputs of disjoint chunks of pairs (in chunk order).
+def __getattr__(name: str) -> object:
+    """The chunked computation lives in :mod:`eventstudy.chunks` (re-exported here)."""
+    if name in _CHUNKED:
+        from . import chunks
 
-    ``parts`` may be any iterable (e.g. :func:`iter_chunks`); its outputs are
-    taken apart as they come and each field's chunks are released once that
-    field is joined, so the peak is the joined output plus one field's chunks
-    (not twice the output) when the caller keeps no reference to the parts.
-    """
-    first: EngineOutput | None = None
-    excluded: dict[int, str] = {}
-    cols: dict[str, list[np.ndarray]] = {f: [] for f in _ARRAY_FIELDS + _FIT_FIELDS}
-    spans: list[np.ndarray | None] = []
-    shapes: list[tuple[int, ...]] = []
-    count = 0
-    for p in parts:
-        count += 1
-        if first is None:
-            first = p
-        excluded.update(p.excluded)
-        spans.append(p.est_span)
-        shapes.append(p.est_day.shape)
-        for f in _ARRAY_FIELDS:
-            cols[f].append(getattr(p, f))
-        for f in _FIT_FIELDS:
-            cols[f].append(getattr(p.fit, f))
-    if first is None:
-        raise ValueError("concat_outputs: no outputs to join")
-    if count == 1:
-        return first
-
-    def cat(name: str) -> np.ndarray:
-        chunks = cols.pop(name)
-        out = np.concatenate(chunks, axis=0)
-        chunks.clear()
-        return out
-
-    inv = cat("xtx_inv") if first.fit.xtx_inv is not None else None
-    fit = Fit(
-        params=cat("params"),
-        sigma2=cat("sigma2"),
-        n=cat("n"),
-        dof=cat("dof"),
-        resid=cat("resid"),
-        xtx_inv=inv,
-    )
-    arrays = {f: cat(f) for f in _ARRAY_FIELDS}
-    est_span = None
-    if any(sp is not None for sp in spans):
-        est_span = np.concatenate(
-            [np.ones(shape) if sp is None else sp for sp, shape in zip(spans, shapes, strict=True)]
-        )
-    return EngineOutput(
-        excluded=excluded, fit=fit, rel=first.rel, detail=first.detail, est_span=est_span, **arrays
-    )
-
-
-def _chunk_job(args: tuple[Panel, StudyConfig, Model, np.ndarray, bool, Detail]) -> EngineOutput:
-    return compute(*args)
-
-
-def _sub_job(args: tuple[Panel, int, StudyConfig, Model, np.ndarray, bool, Detail]) -> EngineOutput:
-    """Compute every pair of a chunk panel cut at ``lo`` (see :func:`chunk_panel`).
-
-    Rows and long-array positions of the output are those of the whole panel.
-    """
-    sub, lo, cfg, model, rows, need_resid, detail = args
-    out = compute(sub, cfg, model, None, need_resid, detail)
-    return replace(
-        out,
-        keep=rows[out.keep],
-        excluded={int(rows[k]): why for k, why in out.excluded.items()},
-        evt_idx=out.evt_idx + lo,
-    )
-
-
-def chunk_panel(
-    panel: Panel, cfg: StudyConfig, rows: np.ndarray, with_benchmark: bool, model: Model | None = None
-) -> tuple[Panel, int]:
-    """The part of ``panel`` that the pairs ``rows`` read, for shipping one chunk to a worker.
-
-    Returns the chunk panel and ``lo``, the long-array position where it was
-    cut. Its long arrays, prefix sums and used positions are cut to the range
-    the pairs' estimation and event windows reach (re-indexed from ``lo``), and
-    ``pairs`` to those pairs (``base`` rebased; only the columns the engine
-    reads). :func:`compute` on it gives the very numbers it gives on
-    ``panel`` for those pairs, with ``keep``/``excluded`` positions among
-    ``rows`` and long-array positions (``evt_idx``) counted from ``lo``.
-    ``markets`` and ``day0_pos`` are left empty. With ``model``, its own
-    window sums (when not the panel's prefix sums) are cut the same way.
-    """
-    ps = panel.prefix_sums(with_benchmark)
-    upos = panel.used_positions(with_benchmark)
-    base = panel.base_all[rows]
-    inside = base >= 0
-    (e_lo, e_hi), (w_lo, w_hi) = cfg.estimation, cfg.window
-    if inside.any():
-        lo = int(base[inside].min()) + min(e_lo, w_lo, 0)  # day 0 itself stays inside
-        hi = int(base[inside].max()) + max(e_hi, w_hi + panel.max_ext, 0) + 1
-    else:
-        lo = hi = 0
-    starts = panel.starts
-    k0 = max(int(np.searchsorted(starts, lo, side="right")) - 1, 0)
-    k1 = max(int(np.searchsorted(starts, max(hi - 1, lo), side="right")), k0)
-    sub_starts = np.maximum(starts[k0:k1] - lo, 0)
-    pairs = panel.pairs.iloc[rows][["base", "ext", "reason"]].reset_index(drop=True)
-    pairs["base"] = np.where(inside, base - lo, -1)
-    sub = Panel(
-        markets=[],
-        pairs=pairs,
-        R=panel.R[lo:hi],
-        B=panel.B[lo:hi],
-        masked=panel.masked[lo:hi],
-        dates=panel.dates[lo:hi],
-        starts=sub_starts,
-        day0_pos={},
-        offsets=panel.offsets[k0:k1] - lo,
-        max_ext=panel.max_ext,
-        span=None if panel.span is None else panel.span[lo:hi],
-        BX=None if panel.BX is None else panel.BX[:, lo:hi],
-        shifts=panel.shifts,
-        later=panel.later[k0:k1] if len(panel.later) else panel.later,
-    )
-    c_lo, c_hi = int(ps.count[lo]), int(ps.count[hi])
-    sub.__dict__[f"_prefix_{with_benchmark}"] = slice_sums(ps, lo, hi, k0, k1, sub_starts)
-    sub.__dict__[f"_upos_{with_benchmark}"] = upos[c_lo:c_hi] - np.asarray(lo, dtype=upos.dtype)
-    if model is not None:
-        for key, val in list(panel.__dict__.items()):
-            if key.startswith("_gram_"):
-                sub.__dict__[key] = val.sliced(lo, hi, k0, k1, sub_starts)
-    return sub, lo
-
-
-def iter_chunks(
-    panel: Panel,
-    cfg: StudyConfig,
-    model: Model,
-    chunk_size: int,
-    executor: Executor | None = None,
-    need_resid: bool = True,
-    detail: Detail = "full",
-    in_flight: int | None = None,
-) -> Iterator[EngineOutput]:
-    """Compute chunks of ``chunk_size`` consecutive pairs, yielding each output in order.
-
-    Parameters
-    ----------
-    panel, cfg, model
-        As for :func:`compute`.
-    chunk_size : int
-        Pairs per chunk.
-    executor : concurrent.futures.Executor, optional
-        Where to compute the chunks (in this process, one at a time, when
-        omitted). Each submitted job carries only the part of the panel its
-        chunk reads (:func:`chunk_panel`), not the whole panel.
-    need_resid, detail
-        As for :func:`compute`. With ``detail="pairs"`` memory stays bounded:
-        a chunk's P×W and P×T arrays are dropped before the next one.
-    in_flight : int, optional
-        Most chunks submitted to ``executor`` and not yet yielded (default:
-        twice the worker count when the executor says, else 4), so that the
-        jobs and their results do not pile up.
-
-    Yields
-    ------
-    EngineOutput
-        One per chunk; ``keep`` and ``excluded`` refer to ``panel.pairs``.
-    """
-    detail = check_detail(detail)
-    n = len(panel.pairs)
-    bounds = list(range(0, n, max(1, chunk_size))) + [n]
-    panel.prefix_sums(model.needs_benchmark)  # once, before the chunks are shipped
-    panel.used_positions(model.needs_benchmark)
-    model.window_sums(panel)
-    chunks = (np.arange(a, b) for a, b in itertools.pairwise(bounds))
-    if executor is None:
-        for rows in chunks:
-            yield _chunk_job((panel, cfg, model, rows, need_resid, detail))
-        return
-    limit = in_flight or 2 * int(getattr(executor, "_max_workers", 2) or 2)
-    pending: deque[Future[EngineOutput]] = deque()
-    for rows in chunks:
-        # each worker gets only the part of the panel its chunk reads
-        sub, lo = chunk_panel(panel, cfg, rows, model.needs_benchmark, model)
-        pending.append(executor.submit(_sub_job, (sub, lo, cfg, model, rows, need_resid, detail)))
-        if len(pending) >= limit:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
-
-
-def compute_chunks(
-    panel: Panel,
-    cfg: StudyConfig,
-    model: Model,
-    chunk_size: int,
-    executor: Executor | None = None,
-    need_resid: bool = True,
-    detail: Detail = "full",
-) -> EngineOutput:
-    """Compute in chunks of ``chunk_size`` pairs, optionally on ``executor``.
-
-    Chunks are disjoint, consecutive sets of pairs and results are joined in
-    order, so the output does not depend on the chunk size or the executor.
-    With ``detail="pairs"`` only the per-pair arrays of each chunk are kept
-    (see :func:`compute`), so memory is bounded by the panel, one chunk's
-    work and the per-pair results.
-    """
-    return concat_outputs(iter_chunks(panel, cfg, model, chunk_size, executor, need_resid, detail))
+        return getattr(chunks, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,8 +14,9 @@ import pandas as pd
 
 from .align import calendar_notes
 from .analysis.multitest import adjust_car_table, adjust_tests_table
+from .chunks import compute_chunks
 from .config import DEFAULT_CAR_WINDOWS, StudyConfig, Window, format_window
-from .engine import DETAILS, Detail, EngineOutput, compute_chunks
+from .engine import DETAILS, Detail, EngineOutput
 from .errors import DataError, InputError
 from .events import Events
 from .inference import TestInput, get_tests
