@@ -16,7 +16,7 @@ a few numpy operations per security.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -412,6 +412,8 @@ def build_panel(
         markets.append(aligned_returns(sym, prices[sym], g.al, cfg.returns, drop, out=R[sl]))
         if syncs:
             B[sl] = g.al.shifted[1] if (sync and syncs[k].later) else g.al.shifted[0]
+            if sync and syncs[k].later:  # the benchmark return the study subtracts
+                markets[-1] = replace(markets[-1], bench=g.al.shifted[1])
             if BX is not None:
                 for j, sh in enumerate(shifts):
                     BX[j, sl] = g.al.shifted[sh]
