@@ -212,7 +212,16 @@ class StudyConfig:
             if self.benchmark and self.model != "constant-mean"
             else ""
         )
-        return f"{self.model}{bench}"
+        return f"{self.model}{bench}{self._beta_suffix()}"
+
+    def _beta_suffix(self) -> str:
+        """``-ols``, ``-sw`` or ``-dimson`` with its lags/leads when the betas were chosen."""
+        if self.beta is None and self.lags is None and self.leads is None:
+            return ""
+        if self.beta in ("ols", "scholes-williams"):
+            return "-ols" if self.beta == "ols" else "-sw"
+        lags = 1 if self.lags is None else self.lags
+        return f"-dimson{lags}" + (f"-lead{self.leads}" if self.leads else "")
 
     def with_(self, **changes: Any) -> StudyConfig:
         """A copy with some parameters changed (validated again)."""
