@@ -67,5 +67,10 @@ def test_threads_and_chunks_give_the_serial_numbers() -> None:
     f = serial.fits[~serial.fits["excluded"]]
     assert f.loc[f["symbol"] == "^GSPC", "beta_lag1"].isna().all()
     assert f.loc[f["symbol"] != "^GSPC", "beta_lag1"].notna().all()
+    # the New York market's OLS inside the mixed study equals a plain OLS study
+    ols = es.EventStudy(ev, prices, model="market", benchmark="ACWI", tests=["csect_t"], beta="ols").run()
+    ny_a, ny_b = serial.car()["symbol"] == "^GSPC", ols.car()["symbol"] == "^GSPC"
+    np.testing.assert_allclose(serial.car()[ny_a]["se"], ols.car()[ny_b]["se"], rtol=1e-10)
+    np.testing.assert_allclose(serial.car()[ny_a]["car"], ols.car()[ny_b]["car"], rtol=1e-9, atol=1e-13)
     pairs = study.run(detail="pairs")
     pd.testing.assert_frame_equal(serial.car()[["car", "se"]], pairs.car()[["car", "se"]])
