@@ -111,14 +111,32 @@ class _Lagged(Model):
     def fit(self, y: np.ndarray, x: np.ndarray | None, w: np.ndarray, span: np.ndarray | None = None) -> Fit:
         raise NotImplementedError("fitted from window sums (fit_sums)")
 
-    @staticmethod
-    def _rows(x_evt: np.ndarray | None, shape: tuple[int, ...], span: np.ndarray | None) -> np.ndarray:
+    def _design(
+        self, x_evt: np.ndarray | None, shape: tuple[int, ...], span: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Design rows [k, x_1 … x_K] (NaN where a regressor is missing) and the same with 0 there.
+
+        Memoized for the last ``(x_evt, span)``: the engine asks for the rows
+        of one event window once per CAR window.
+        """
         assert x_evt is not None
+        hit = self.__dict__.get("_memo")
+        if hit is not None and hit[0] is x_evt and hit[1] is span and hit[2].shape[:2] == shape[:2]:
+            return hit[2], hit[3]
         k = np.ones(shape[:2]) if span is None else span
-        return (
-            np.concatenate([k[..., None], np.nan_to_num(x_evt)], axis=-1)
-            * np.where(np.isfinite(x_evt).all(axis=-1), 1.0, np.nan)[..., None]
-        )
+        zero = np.concatenate([k[..., None], np.nan_to_num(x_evt)], axis=-1)
+        ok = np.isfinite(x_evt).all(axis=-1)
+        zero[~ok] = 0.0
+        rows = np.where(ok[..., None], zero, np.nan)
+        self.__dict__["_memo"] = (x_evt, span, rows, zero)
+        return rows, zero
+
+    def _rows(self, x_evt: np.ndarray | None, shape: tuple[int, ...], span: np.ndarray | None) -> np.ndarray:
+        return self._design(x_evt, shape, span)[0]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the memo (models are shipped to workers with each chunk)."""
+        return {k: v for k, v in self.__dict__.items() if k != "_memo"}
 
     def normal(
         self, fit: Fit, x_evt: np.ndarray | None, shape: tuple[int, int], span: np.ndarray | None = None
@@ -139,8 +157,8 @@ class _Lagged(Model):
         self, fit: Fit, x_evt: np.ndarray | None, gamma: np.ndarray, span: np.ndarray | None = None
     ) -> np.ndarray:
         assert fit.xtx_inv is not None
-        d = self._rows(x_evt, gamma.shape, span)
-        g = np.einsum("pw,pwk->pk", gamma, np.where(gamma[..., None] > 0, np.nan_to_num(d), 0.0))
+        zero = self._design(x_evt, gamma.shape, span)[1]
+        g = np.einsum("pw,pwk->pk", gamma, zero)
         return np.einsum("pk,pkl,pl->p", g, fit.xtx_inv, g)
 
     def fit_sums(self, w: Any) -> Fit:  # pragma: no cover - overridden
