@@ -133,5 +133,7 @@ def gram_sums(panel: Panel, rows: np.ndarray, active: np.ndarray) -> GramSums:
     Z = np.stack(cols, axis=1)
     iu, ju = np.triu_indices(K + 2)
     cum = np.zeros((N + 1, len(iu)))
-    np.cumsum(Z[:, iu] * Z[:, ju], axis=0, out=cum[1:])
+    for c, (i, j) in enumerate(zip(iu.tolist(), ju.tolist(), strict=True)):  # one product column at a time
+        np.multiply(Z[:, i], Z[:, j], out=cum[1:, c])
+    np.cumsum(cum[1:], axis=0, out=cum[1:])
     return GramSums(used, count, cum, cx, cy, np.asarray(active, dtype=bool), starts)

@@ -261,3 +261,24 @@ def test_a_two_session_return_has_twice_the_normal_return_and_variance() -> None
     ar = res.abnormal_returns.set_index("rel_day")
     np.testing.assert_allclose(ar.loc[1, "normal_return"], 2 * mu, rtol=1e-10)
     np.testing.assert_allclose(ar.loc[1, "sar"], (r1 - 2 * mu) / np.sqrt(sigma2 * (2 + 4 / Sk)), rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("market", "lo", "hi"), [("XHKG", 12.0, 13.0), ("XETR", 4.5, 4.5), ("XNYS", 0.0, 0.0)]
+)
+def test_close_gap_against_exchange_calendars(market: str, lo: float, hi: float) -> None:
+    from eventstudy.calendars import exchange_sessions
+    from eventstudy.sync import close_gap_hours
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = xcals.get_calendar(market, start="2019-01-01", end="2019-12-31").closes
+        b = xcals.get_calendar("XNYS", start="2019-01-01", end="2019-12-31").closes
+    common = a.index.intersection(b.index)
+    want = float(np.median((b[common] - a[common]).dt.total_seconds() / 3600))
+    lo_d, hi_d = pd.Timestamp("2019-01-01"), pd.Timestamp("2019-12-31")
+    got = close_gap_hours(
+        exchange_sessions(market, lo_d, hi_d).between(lo_d, hi_d),
+        exchange_sessions("XNYS", lo_d, hi_d).between(lo_d, hi_d),
+    )
+    assert got == pytest.approx(want) and lo <= got <= hi
