@@ -430,6 +430,9 @@ class EventStudy:
             col = np.full(n, np.nan)
             col[out.keep] = fit.params[:, j]
             tab[pname] = col
+        if self.config.model == "market":  # which betas each market got (see benchmark_alignment)
+            align = self._alignment(panel)
+            tab["betas"] = [str(align.get(s, {}).get("betas", "ols")) for s in pairs["symbol"]]
         sigma = np.full(n, np.nan)
         sigma[out.keep] = np.sqrt(fit.sigma2)
         n_est = np.zeros(n, dtype=np.int64)

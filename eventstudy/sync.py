@@ -91,7 +91,7 @@ class Sync:
             used = _beta_text(beta, shifts)
         else:
             used = "no benchmark"
-        return {
+        out = {
             "benchmark": self.benchmark,
             "calendar": self.calendar,
             "benchmark_calendar": self.benchmark_calendar,
@@ -100,6 +100,9 @@ class Sync:
             "clocks": clocks,
             "model_uses": used,
         }
+        if model == "market":
+            out["betas"] = beta if beta != "dimson" else "dimson " + ",".join(_short(s) for s in shifts)
+        return out
 
 
 def _beta_text(beta: str, shifts: tuple[int, ...]) -> str:
@@ -112,6 +115,10 @@ def _beta_text(beta: str, shifts: tuple[int, ...]) -> str:
         terms = ", ".join(_term(s) for s in shifts)
         return f"Dimson (1979) betas on the benchmark returns of {terms} (beta_sum); AR uses every term"
     return "OLS beta on the same-date benchmark return"
+
+
+def _short(s: int) -> str:
+    return "0" if s == 0 else (f"lag{s}" if s > 0 else f"lead{-s}")
 
 
 def _term(s: int) -> str:
