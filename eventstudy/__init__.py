@@ -19,6 +19,7 @@ from .errors import (
     EventStudyError,
     InputError,
     NetworkError,
+    OutputError,
     PricesError,
 )
 from .events import Events, events_from_records, read_events
@@ -44,6 +45,7 @@ __all__ = [
     "EventsFileError",
     "InputError",
     "NetworkError",
+    "OutputError",
     "Prices",
     "PricesError",
     "StudyConfig",

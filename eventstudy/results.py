@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 
 from .config import StudyConfig, format_window
+from .csvsafe import neutralise_frame
 from .errors import InputError
-from .events import Events
+from .events import COLUMNS, Events
 from .inference.runner import GROUPINGS
 from .output import atomic_folder
 from .sources.base import Prices
@@ -279,8 +280,12 @@ class StudyResult:
     def save(self, path: str | Path, png: bool = False) -> Path:
         """Write the output folder atomically (tables, ``study.json``, ``index.html``).
 
-        The folder is written beside the target under a temporary name and
-        renamed into place when complete; an earlier study in the same place
+        Only a folder the toolkit wrote as a study, or an empty or new one,
+        is replaced (:mod:`eventstudy.output`; an
+        :class:`~eventstudy.errors.OutputError` otherwise). Text cells a
+        spreadsheet would evaluate are neutralised in every CSV
+        (:mod:`eventstudy.csvsafe`). The folder is written beside the target
+        under a temporary name and renamed into place when complete; an earlier study in the same place
         is replaced only then. With ``png`` every chart is also exported as a
         PNG into ``png/`` (needs kaleido and a Chromium; see
         :func:`eventstudy.report.export_png`).
@@ -299,11 +304,15 @@ class StudyResult:
 
                 export_png(self, tmp / "png")
             for name, df in self.tables().items():
-                df.to_csv(tmp / name, index=False, lineterminator="\n", float_format="%.10g")
+                neutralise_frame(df).to_csv(
+                    tmp / name, index=False, lineterminator="\n", float_format="%.10g"
+                )
             (tmp / "study.json").write_text(
                 json.dumps(self.manifest, indent=2, default=str) + "\n", encoding="utf-8"
             )
-            (tmp / "events.csv").write_text(self.events.to_csv(), encoding="utf-8")
+            neutralise_frame(self.events.table.loc[:, list(COLUMNS)]).to_csv(
+                tmp / "events.csv", index=False, lineterminator="\n"
+            )
             (tmp / "index.html").write_text(html, encoding="utf-8")
         return target
 
