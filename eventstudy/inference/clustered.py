@@ -283,7 +283,12 @@ def cluster_bootstrap_batch(inp: TestInput, groups: Groups) -> BatchResult:
         step = max(1, _CELL_BLOCK // max(len(grp), 1))
         for lo in range(0, b, step):
             hi = min(b, lo + step)
-            w = np.where(cell_webb[None, :], wb[lo:hi][:, cl], rad[lo:hi][:, cl])  # draws × cells
+            if cell_webb.all():  # draws × cells
+                w = wb[lo:hi][:, cl]
+            elif not cell_webb.any():
+                w = rad[lo:hi][:, cl]
+            else:
+                w = np.where(cell_webb[None, :], wb[lo:hi][:, cl], rad[lo:hi][:, cl])
             ws = w * s_c
             with np.errstate(invalid="ignore", divide="ignore"):
                 mean_b = np.add.reduceat(ws, first, axis=1) / big_n
