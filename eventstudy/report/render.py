@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 import plotly.io as pio
 from markupsafe import Markup
-from plotly.offline import get_plotlyjs
 
 from ..config import format_window
 from ..inference import TESTS
@@ -26,6 +25,7 @@ from ..manifest import DAY0_RULE
 from ..markets import market_name
 from ..models import MODELS
 from . import figures, fmt, views
+from .assets import plotly_js
 
 if TYPE_CHECKING:
     from ..results import StudyResult
@@ -371,7 +371,7 @@ def render_report(res: StudyResult) -> str:
             {"id": f["id"], "html": plot_div(f["fig"], f["id"]), "caption": f["caption"]}
             for f in figure_specs(res, info, look, placebo)
         ],
-        plotlyjs=Markup(get_plotlyjs()),
+        plotlyjs=Markup(plotly_js()),
         day0_rule=(res.manifest.get("alignment") or {}).get("rule") or DAY0_RULE,
         params=res.manifest.get("parameters") or {},
         bench_align=res.manifest.get("benchmark_alignment") or {},
