@@ -83,7 +83,7 @@ def event_reactions(res: StudyResult) -> pd.DataFrame:
         )
         base = base.merge(sub, on=keys, how="left")
     if "0:0" in windows:
-        single = base["days 0:0"] == 1
+        single = base["extended_by 0:0"].fillna(0) == 0
         base.loc[single, "ar_p"] = base.loc[single, "p 0:0"]
     base.insert(2, "market", [market_name(str(s)) for s in base["symbol"]])
     order = {s: i for i, s in enumerate(res.symbols)}
@@ -113,6 +113,7 @@ def event_reaction(res: StudyResult, event_id: str) -> pd.DataFrame:
         return of day 0; ``ar_t`` is the standardized AR (its t statistic);
         ``ar_p`` is the p of window ``0:0`` where that window is day 0 alone
         (missing where the hour is uncertain and the window was extended).
+        A market without a price on day 0 has no ``return`` or ``ar``.
         Returns and CARs are fractions. Excluded pairs are absent.
 
     Raises
@@ -134,3 +135,15 @@ def event_facts(res: StudyResult, event_id: str) -> dict[str, Any]:
     r = row.iloc[0].to_dict()
     keep = ("event_id", "title", "timestamp", "tz", "category", "direction", "source", "notes", "timing")
     return {k: ("" if pd.isna(r.get(k)) else r.get(k)) for k in keep if k in r}
+
+
+def day0_returns(res: StudyResult) -> dict[tuple[str, str], tuple[float, float]]:
+    """``(event_id, symbol) → (actual return, AR)`` of day 0 (empty without an abnormal-returns table)."""
+    ar = res.abnormal_returns_table
+    if not len(ar) or "rel_day" not in ar.columns:
+        return {}
+    d0 = ar[ar["rel_day"] == 0]
+    return {
+        (str(e), str(s)): (float(r), float(a))
+        for e, s, r, a in zip(d0["event_id"], d0["symbol"], d0["return"], d0["ar"], strict=True)
+    }

@@ -26,6 +26,7 @@ from ..markets import market_name
 from ..models import MODELS
 from . import figures, fmt, views
 from .assets import plotly_js
+from .cards import event_cards
 
 if TYPE_CHECKING:
     from ..results import StudyResult
@@ -327,7 +328,7 @@ def render_report(res: StudyResult) -> str:
     days = days if len(days) > 1 else []  # a day-by-day view needs the single-day windows
     groupings = [
         views.tests_matrix(look, by, info, windows, order=res.symbols if by == "market" else ())
-        for by in ("market", "direction", "category", "event")
+        for by in ("market", "direction", "category")  # by event: the event cards and tests.csv
         if (tests["group_by"] == by).any()
     ]
     day_tests = [
@@ -339,7 +340,7 @@ def render_report(res: StudyResult) -> str:
             name=f"day, {'all pairs' if by == 'all' else by}",
             order=res.symbols if by == "market" else (),
         )
-        for by in ("all", "market")
+        for by in ("all",)  # per market and day: the AAR chart's menu and tests.csv
         if days and (tests["group_by"] == by).any()
     ]
     analyses = views.analysis_blocks(extras, windows, mw, skip=placebo)
@@ -362,6 +363,7 @@ def render_report(res: StudyResult) -> str:
         day_tests=day_tests,
         rbar=views.rbar_rows(tests, windows),
         pairs=views.pair_rows(res, info, windows, mw),
+        cards=event_cards(res, info),
         pairs_total=int((res.car_table["window"] == mw).sum()),
         pairs_bh=bool(len(res.car_table)) and "p_bh" in res.car_table.columns,
         excluded=views.excluded_rows(res, info),

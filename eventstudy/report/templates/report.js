@@ -36,6 +36,51 @@
       if (b) { b.addEventListener("click", function () { sortBy(table, i, th); }); }
     });
   });
+  // Paged tables (class "paged", data-page-size): one page of the matching rows at a time.
+  function pager(table) {
+    var size = parseInt(table.getAttribute("data-page-size"), 10) || 20;
+    var state = { page: 0, all: false };
+    var nav = document.createElement("div");
+    nav.className = "pager";
+    function button(text, fn) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.textContent = text;
+      b.addEventListener("click", fn);
+      nav.appendChild(b);
+      return b;
+    }
+    var prev = button("‹ Previous", function () { state.page -= 1; apply(); });
+    var label = document.createElement("span");
+    label.className = "muted";
+    nav.appendChild(label);
+    var next = button("Next ›", function () { state.page += 1; apply(); });
+    var all = button("Show all", function () { state.all = !state.all; state.page = 0; apply(); });
+    var wrap = table.closest(".table-wrap") || table;
+    wrap.parentNode.insertBefore(nav, wrap.nextSibling);
+    function apply(reset) {
+      if (reset) { state.page = 0; }
+      var rows = Array.prototype.filter.call(table.tBodies[0].rows, function (r) {
+        var out = r.getAttribute("data-out") === "1";
+        if (out) { r.hidden = true; }
+        return !out;
+      });
+      var pages = Math.max(1, Math.ceil(rows.length / size));
+      state.page = Math.min(Math.max(state.page, 0), pages - 1);
+      rows.forEach(function (r, i) {
+        r.hidden = !state.all && (i < state.page * size || i >= (state.page + 1) * size);
+      });
+      prev.disabled = state.all || state.page === 0;
+      next.disabled = state.all || state.page >= pages - 1;
+      all.textContent = state.all ? "Show pages" : "Show all " + rows.length;
+      label.textContent = state.all ? rows.length + " rows" :
+        "rows " + (rows.length ? state.page * size + 1 : 0) + "–" +
+        Math.min(rows.length, (state.page + 1) * size) + " of " + rows.length;
+    }
+    table.pageApply = apply;
+    apply(true);
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("table.paged"), pager);
   // Row filter: <input data-filter="table-id"> keeps rows containing every word typed.
   Array.prototype.forEach.call(document.querySelectorAll("input[data-filter]"), function (input) {
     var table = document.getElementById(input.getAttribute("data-filter"));
@@ -47,14 +92,53 @@
       Array.prototype.forEach.call(table.tBodies[0].rows, function (r) {
         var t = r.textContent.toLowerCase();
         var ok = words.every(function (w) { return t.indexOf(w) !== -1; });
+        r.setAttribute("data-out", ok ? "0" : "1");
         r.hidden = !ok;
         if (ok) { shown += 1; }
       });
       if (count) { count.textContent = String(shown); }
+      if (table.pageApply) { table.pageApply(true); }
     });
   });
-  // Print everything: open the collapsed sections before printing.
-  window.addEventListener("beforeprint", function () {
-    Array.prototype.forEach.call(document.querySelectorAll("details"), function (d) { d.open = true; });
-  });
+  // Event picker: typing lists matching events (every word must match) and opens the first.
+  (function () {
+    var input = document.getElementById("event-search");
+    var list = document.getElementById("event-matches");
+    var count = document.getElementById("event-count");
+    if (!input || !list) { return; }
+    var cards = Array.prototype.slice.call(document.querySelectorAll(".event-card"));
+    function show(card) {
+      cards.forEach(function (c) { c.hidden = c !== card; });
+      Array.prototype.forEach.call(list.children, function (li) {
+        li.firstChild.setAttribute("aria-selected", li.firstChild.getAttribute("data-card") === card.id ? "true" : "false");
+      });
+    }
+    function update() {
+      var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+      var hits = cards.filter(function (c) {
+        var t = c.getAttribute("data-search");
+        return words.every(function (w) { return t.indexOf(w) !== -1; });
+      });
+      while (list.firstChild) { list.removeChild(list.firstChild); }
+      if (words.length) {
+        hits.slice(0, 12).forEach(function (c) {
+          var li = document.createElement("li");
+          var b = document.createElement("button");
+          b.type = "button";
+          b.setAttribute("role", "option");
+          b.setAttribute("data-card", c.id);
+          b.textContent = c.getAttribute("data-label");
+          b.addEventListener("click", function () { show(c); });
+          li.appendChild(b);
+          list.appendChild(li);
+        });
+      }
+      count.textContent = words.length ? hits.length + " of " + cards.length + " events match" : cards.length + " events";
+      if (hits.length) { show(hits[0]); }
+    }
+    input.addEventListener("input", update);
+    input.addEventListener("keydown", function (e) {
+      if (e.key === "Enter") { e.preventDefault(); update(); }
+    });
+  }());
 }());
