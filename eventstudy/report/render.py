@@ -268,7 +268,9 @@ def _provenance(res: StudyResult) -> dict[str, Any]:
             for k, v in _dict(prices.get("ranges")).items()
             if isinstance(v, (list, tuple)) and len(v) == 2
         ],
-        "provenance": [(str(k), _plain(v)) for k, v in prov.items() if k != "series"],
+        "provenance": [
+            (str(k), _plain(v)) for k, v in prov.items() if k != "series" and v not in (None, "", [], {})
+        ],
         "series": [
             (str(k), {kk: _plain(vv) for kk, vv in v.items()})
             for k, v in series.items()
