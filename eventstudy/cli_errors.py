@@ -14,7 +14,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-__all__ = ["OneLineGroup", "one_line"]
+__all__ = ["OneLineGroup", "model_cb", "one_line"]
 
 
 def one_line(exc: BaseException) -> str:
@@ -54,3 +54,12 @@ class OneLineGroup(TyperGroup):
             typer.secho(one_line(exc), err=True, fg="red")
             sys.exit(code)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def model_cb(value: str | None) -> str | None:
+    """``--model`` must name a registered model (a usage error otherwise)."""
+    from .models import MODELS
+
+    if value is not None and value not in MODELS:
+        raise typer.BadParameter(f"'{value}' is not a model; valid: {', '.join(MODELS)}")
+    return value

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .cli import _DEBUG, DebugOpt, _fail, _resolve, _run_study, _study_kwargs, app
+from .cli import app
+from .cli_errors import model_cb
 from .config import format_window
-from .errors import EventStudyError, InputError
+from .errors import EventStudyError
 from .markets import market_name
 
 if TYPE_CHECKING:
@@ -192,6 +193,24 @@ def _stars(p: Any) -> str:
     return stars(p)
 
 
+def _study_for_event(
+    events: Path | None, symbols: list[str], model: str | None, benchmark: str | None
+) -> Any:
+    """Run the study of the bundled snapshot for ``eventstudy event`` (in memory, nothing written)."""
+    from .events import read_events
+    from .markets import DEFAULT_SYMBOLS
+    from .sources import load_prices
+    from .study import EventStudy
+
+    ev = read_events(events)
+    syms = symbols or list(DEFAULT_SYMBOLS)
+    need = syms + ([benchmark] if benchmark and benchmark not in syms else [])
+    kw: dict[str, Any] = {"model": model} if model else {}
+    if benchmark:
+        kw["benchmark"] = benchmark
+    return EventStudy(ev, load_prices(need, source="snapshot"), symbols=syms, **kw).run()
+
+
 @app.command("event")
 def event_cmd(
     event: Annotated[str, typer.Argument(help="An event_id (or words of one event's title).")],
@@ -203,28 +222,23 @@ def event_cmd(
         typer.Option("--symbols", "-s", help="Markets, comma-separated (default: the five default indices)."),
     ] = None,
     model: Annotated[
-        str | None, typer.Option(help="constant-mean (default), market-adjusted or market.")
+        str | None,
+        typer.Option(help="constant-mean (default), market-adjusted or market.", callback=model_cb),
     ] = None,
     benchmark: Annotated[str | None, typer.Option(help="Benchmark of the market models (e.g. ACWI).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON records.")] = False,
-    debug: DebugOpt = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")] = False,
 ) -> None:
     """Show how each market reacted to one event: day 0, actual return, normal return, AR, CARs.
 
-    Runs the study of the bundled snapshot (or --events/--symbols/--model) in
-    memory; nothing is written.
+    Runs the default study on the bundled price snapshot (or with
+    --events/--symbols/--model/--benchmark) in memory; nothing is written.
     """
-    _DEBUG["on"] = debug
-    opts = _resolve({"events": events, "symbols": symbols, "model": model, "benchmark": benchmark})
-    try:
-        kw = _study_kwargs(opts)
-    except InputError as exc:
-        typer.secho(f"usage error: {exc}", err=True, fg="red")
-        raise typer.Exit(code=2) from None
-    try:
-        from .report.eventview import event_facts, event_reaction, find_event
+    from .report.eventview import event_facts, event_reaction, find_event
 
-        res = _run_study(opts, kw, save=False)[0]
+    syms = [s for v in symbols or [] for s in v.replace(",", " ").split() if s]
+    try:
+        res = _study_for_event(events, syms, model, benchmark)
         if as_json:
             eid = find_event(res, event)
             t = event_reaction(res, eid)
@@ -235,4 +249,7 @@ def event_cmd(
         else:
             typer.echo("\n".join(event_lines(res, event)))
     except EventStudyError as exc:
-        _fail(exc)
+        if debug:
+            raise
+        typer.secho(f"error: {exc}", err=True, fg="red")
+        raise typer.Exit(code=1) from None
