@@ -204,6 +204,11 @@ def run(
         if debug:
             raise
         fail_line(os_message(exc), code=1)
+    if not opts.get("name") and not opts.get("out"):  # a study with other parameters gets its own folder
+        from .config import StudyConfig
+        from .studyname import derived_name
+
+        kw = {**kw, "name": derived_name(StudyConfig(**kw).study_name, opts)}
     with guard(debug) as outcome:
         target = output_target(opts, kw)
         check_target(target)

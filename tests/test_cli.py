@@ -132,7 +132,12 @@ def car_runs(workdir: Path) -> tuple[Run, Run]:
 def market_run(workdir: Path) -> Run:
     args = ["run", "--model", "market", "--benchmark", "ACWI", "--category", "tariff_escalation,retaliation"]
     args += ["--direction", "-1", "--start", "2025-01-01", "--end", "2025-12-31"]
-    return _run(workdir, args, "reports/market-acwi")
+    # a run with other parameters gets its own folder (the options it sets are in the name)
+    return _run(
+        workdir,
+        args,
+        "reports/market-acwi_category=tariff_escalation,retaliation_direction=-1_start=2025-01-01_end=2025-12-31",
+    )
 
 
 @pytest.fixture(scope="module")

@@ -123,3 +123,22 @@ def test_event_command_unknown_event_is_one_line_exit_1() -> None:
     r = runner.invoke(app, ["event", "no-such-event-zzz", "--symbols", "^HSI"])
     assert r.exit_code == 1
     assert r.stderr.count("\n") == 1 and "no event matches" in r.stderr
+
+
+def test_runs_with_other_parameters_keep_every_study(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    base = ["run", "--symbols", "^HSI", "--start", "2025-01-01", "-q"]
+    for extra in ([], ["--category", "tariff_escalation"], ["--car=-1:+1"]):
+        r = runner.invoke(app, base + extra)
+        assert r.exit_code == 0, r.stderr
+    folders = sorted(p.name for p in (tmp_path / "reports").iterdir() if p.is_dir())
+    assert folders == [
+        "constant-mean_symbols=HSI_category=tariff_escalation_start=2025-01-01",
+        "constant-mean_symbols=HSI_start=2025-01-01",
+        "constant-mean_symbols=HSI_start=2025-01-01_car=-1..+1",
+    ]
+    for name in folders:
+        doc = json.loads((tmp_path / "reports" / name / "study.json").read_text("utf-8"))
+        assert doc["parameters"]["name"] == name
+    cars = json.loads((tmp_path / "reports" / folders[2] / "study.json").read_text("utf-8"))
+    assert cars["parameters"]["car_windows"] == ["-1:+1"]
