@@ -81,6 +81,13 @@ def test_default_report_height_print_and_requests(chromium: Any, default_report:
         assert page.locator("#table-pairs tbody tr:not([hidden])").count() == total
         page.get_by_role("button", name="Show pages").click()
         page.emulate_media(media="print")
+        page.set_viewport_size({"width": 720, "height": 1000})  # about an A4 page's width
+        page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+        page.wait_for_timeout(500)
+        right = page.evaluate(
+            "[...document.querySelectorAll('svg.main-svg')].map(s => s.getBoundingClientRect().right)"
+        )
+        assert right and max(right) <= 720 + 1, max(right)  # charts (colour scales, legends) fit the page
         pdf = page.pdf(format="A4")
         pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
         assert 0 < pages < MAX_PRINT_PAGES, pages

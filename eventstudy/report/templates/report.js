@@ -100,6 +100,16 @@
       if (table.pageApply) { table.pageApply(true); }
     });
   });
+  // Print: charts are drawn for the screen's width; fit them to the page before
+  // printing (colour scales and legends stay on the page) and back afterwards.
+  function fitCharts() {
+    if (!window.Plotly || !window.Plotly.Plots) { return; }
+    Array.prototype.forEach.call(document.querySelectorAll(".plotly-graph-div"), function (d) {
+      window.Plotly.Plots.resize(d);
+    });
+  }
+  window.addEventListener("beforeprint", fitCharts);
+  window.addEventListener("afterprint", fitCharts);
   // Event picker: typing lists matching events (every word must match) and opens the first.
   (function () {
     var input = document.getElementById("event-search");
