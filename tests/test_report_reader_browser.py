@@ -71,6 +71,8 @@ def test_default_report_file_is_under_3_mib(default_report: Path) -> None:
 def test_default_report_height_print_and_requests(chromium: Any, default_report: Path) -> None:
     context, page, seen = _open(chromium, default_report, 1400)
     try:
+        tops = page.evaluate("[...document.querySelectorAll('#markets .card')].map(c => c.offsetTop)")
+        assert len(tops) == 5 and len(set(tops)) == 1  # five market cards in one row
         height = page.evaluate("document.documentElement.scrollHeight")
         assert height < MAX_HEIGHT, height
         # the long pair table shows one page of rows; "Show all" brings every row
@@ -102,6 +104,8 @@ def test_no_sideways_scrolling_at_400px(chromium: Any, default_report: Path) -> 
     try:
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 400, width
+        lefts = page.evaluate("[...document.querySelectorAll('#markets .card')].map(c => c.offsetLeft)")
+        assert len(set(lefts)) == 1  # one column of market cards
     finally:
         context.close()
     assert seen["errors"] == []
@@ -122,6 +126,9 @@ def test_picker_finds_london_and_shows_its_card(chromium: Any, default_report: P
         ret = float(hsi.loc["2025-06-11"] / hsi.loc["2025-06-10"] - 1)
         assert text["Hang Seng Index"][1] == "2025-06-11"
         assert text["Hang Seng Index"][2] == f"{100 * ret:+.2f}%".replace("-", "−")
+        # the chart of one event's daily abnormal returns follows the picker
+        chart_title = page.evaluate("document.getElementById('fig-ar-event').layout.title.text")
+        assert chart_title.startswith("Abnormal returns: London negotiators agree framework")
         # the matches list offers every event with "London" in its title
         page.fill("#event-search", "London")
         assert page.locator("#event-matches button").count() >= 2

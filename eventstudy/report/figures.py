@@ -471,6 +471,7 @@ def ar_by_event(res: StudyResult, info: EventInfo) -> go.Figure:
     buttons = [
         {
             "label": fmt.plot_text(f"{info.get(eid, 'date')} {fmt.shorten(info.title(eid), 48)}"),
+            "name": fmt.plot_text(eid),  # the page's event picker selects the event by this name
             "method": "update",
             "args": [
                 {"y": [_r(arr[i, j], 3) for j in range(len(syms))], "name": names(i)},

@@ -204,7 +204,8 @@ def figure_specs(
             "id": "fig-ar-event",
             "fig": figures.ar_by_event(res, info),
             "caption": f"Daily abnormal returns of one event in every market over days {lo:+d} to {hi:+d}; "
-            "the menu picks the event (it opens on the event with the largest average absolute CAR).",
+            "the menu picks the event (it opens on the event with the largest average absolute CAR), and so "
+            "does the event picker under One event.",
         },
         {
             "id": "fig-levels",

@@ -117,8 +117,22 @@
     var count = document.getElementById("event-count");
     if (!input || !list) { return; }
     var cards = Array.prototype.slice.call(document.querySelectorAll(".event-card"));
+    // the chart of one event's daily abnormal returns follows the picker
+    function showInChart(eid) {
+      var gd = document.getElementById("fig-ar-event");
+      var menus = gd && gd.layout && gd.layout.updatemenus;
+      if (!window.Plotly || !menus || !menus.length) { return; }
+      var buttons = menus[0].buttons || [];
+      for (var i = 0; i < buttons.length; i += 1) {
+        if (buttons[i].name === eid) {
+          window.Plotly.update(gd, buttons[i].args[0], Object.assign({}, buttons[i].args[1], { "updatemenus[0].active": i }));
+          return;
+        }
+      }
+    }
     function show(card) {
       cards.forEach(function (c) { c.hidden = c !== card; });
+      showInChart(card.getAttribute("data-event"));
       Array.prototype.forEach.call(list.children, function (li) {
         li.firstChild.setAttribute("aria-selected", li.firstChild.getAttribute("data-card") === card.id ? "true" : "false");
       });
