@@ -109,6 +109,39 @@
     });
   }
   window.addEventListener("beforeprint", fitCharts);
+  // Narrow screens: chart titles wrap at word boundaries and long axis titles lose their
+  // note in parentheses, instead of being cut.
+  function wrap(text, width) {
+    if (typeof text !== "string" || text.length <= width || text.indexOf("<br>") !== -1) { return text; }
+    var lines = [""];
+    text.split(" ").forEach(function (w) {
+      var last = lines.length - 1;
+      if (lines[last] && lines[last].length + w.length + 1 > width) { lines.push(w); }
+      else { lines[last] = lines[last] ? lines[last] + " " + w : w; }
+    });
+    return lines.join("<br>");
+  }
+  function wrapTitles() {
+    if (!window.Plotly) { return; }
+    Array.prototype.forEach.call(document.querySelectorAll(".plotly-graph-div"), function (gd) {
+      var width = Math.floor((gd.clientWidth || 400) / 8.5);
+      var lay = gd.layout || {};
+      if (gd.clientWidth >= 700) { return; }
+      var upd = {};
+      if (lay.title && lay.title.text) { upd["title.text"] = wrap(lay.title.text, width); }
+      if (lay.xaxis && lay.xaxis.title && lay.xaxis.title.text) {
+        var x = lay.xaxis.title.text;  // the axis title's note in parentheses goes; the caption has it
+        upd["xaxis.title.text"] = x.length > width && x.indexOf(" (") > 0 ? x.slice(0, x.indexOf(" (")) : x;
+      }
+      if (gd.id === "fig-car-heatmap" && lay.yaxis && lay.yaxis.ticktext) {
+        // rows labelled by date only (hover shows the title), so the cells keep their room
+        upd["yaxis.ticktext"] = lay.yaxis.ticktext.map(function (t) { return String(t).slice(0, 10); });
+        upd["margin.l"] = 80;
+      }
+      window.Plotly.relayout(gd, upd);
+    });
+  }
+  if (window.innerWidth < 700) { wrapTitles(); }
   window.addEventListener("afterprint", fitCharts);
   // Event picker: typing lists matching events (every word must match) and opens the first.
   (function () {
