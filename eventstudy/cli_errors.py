@@ -61,5 +61,5 @@ def model_cb(value: str | None) -> str | None:
     from .models import MODELS
 
     if value is not None and value not in MODELS:
-        raise typer.BadParameter(f"'{value}' is not a model; valid: {', '.join(MODELS)}")
+        raise typer.BadParameter(f"model: '{value}' is not a known model; valid: {', '.join(MODELS)}")
     return value

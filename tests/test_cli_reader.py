@@ -25,9 +25,9 @@ def test_version() -> None:
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (["run", "--model", "nope"], "'nope' is not a model"),
+        (["run", "--model", "nope"], "'nope' is not a known model"),
         (["run", "--bogus"], "No such option: --bogus"),
-        (["run", "--car", "5:1"], "--car"),
+        (["run", "--car", "5:1"], "starts after it ends"),
         (["event"], "Missing argument"),
     ],
 )
