@@ -7,6 +7,7 @@ the traceback instead.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from .cli_errors import OneLineGroup
 from .cliguard import clean, fail_line, guard, os_message, say, warn
 from .errors import ConfigError, EventStudyError, InputError, OutputError
 from .markets import DEFAULT_SYMBOLS, market_name
@@ -30,6 +32,7 @@ from .runcmd import (
 )
 
 app = typer.Typer(
+    cls=OneLineGroup,
     help="Event studies of how markets react to news (US–China trade events bundled).",
     no_args_is_help=True,
     add_completion=False,
@@ -135,7 +138,7 @@ def run(
     ] = None,
     scheduler: Annotated[
         str | None,
-        typer.Option(help="Run on a Dask cluster at this scheduler address (pip install '.[dask]')."),
+        typer.Option(help="Run on a Dask cluster at this scheduler address (pip install '.\\[dask]')."),
     ] = None,
     png: Annotated[
         bool, typer.Option("--png", help="Also export every chart as PNG (needs kaleido and chromium).")
@@ -168,6 +171,12 @@ def run(
             "abnormal_returns table; only the tests that need no estimation-window data)."
         ),
     ] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print a machine-readable summary (JSON) on stdout instead.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print nothing but warnings and errors (and --json).")
+    ] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Run an event study and write its folder (tables, study.json, index.html).
@@ -195,6 +204,11 @@ def run(
         if debug:
             raise
         fail_line(os_message(exc), code=1)
+    if not opts.get("name") and not opts.get("out"):  # a study with other parameters gets its own folder
+        from .config import StudyConfig
+        from .studyname import derived_name
+
+        kw = {**kw, "name": derived_name(StudyConfig(**kw).study_name, opts)}
     with guard(debug) as outcome:
         target = output_target(opts, kw)
         check_target(target)
@@ -221,12 +235,19 @@ def run(
                 f"{len(unstudied)} event(s) apply only to markets not studied "
                 f"({', '.join(unstudied[:5])}{more}); they are in no table"
             )
-        for note in res.notes:
+        for note in res.notes if not (quiet or json_out) else ():
             typer.secho(f"note: {clean(note, newlines=False)}", err=True)
         for warning in res.warnings:
             warn(warning)
         m = res.manifest["counts"]
-        say(str(res.summary()))
+        from .cli_reader import json_summary, summary_lines
+
+        if json_out:
+            typer.echo(json.dumps(json_summary(res, target), indent=2))
+            return
+        if quiet:
+            return
+        say("\n".join(summary_lines(res)))
         say(
             f"\nwrote {target}/ ({m['included']} pairs, {m['excluded']} excluded) "
             f"in {time.perf_counter() - t0:.1f} s; open {target / 'index.html'}"
@@ -433,3 +454,6 @@ def main() -> None:  # pragma: no cover - console script
     except KeyboardInterrupt:  # outside a command (the commands handle their own)
         typer.secho("interrupted; nothing was written", err=True, fg="red")
         raise SystemExit(130) from None
+
+
+from . import cli_reader  # noqa: E402,F401  (registers `event`, `--version`)

@@ -132,7 +132,12 @@ def car_runs(workdir: Path) -> tuple[Run, Run]:
 def market_run(workdir: Path) -> Run:
     args = ["run", "--model", "market", "--benchmark", "ACWI", "--category", "tariff_escalation,retaliation"]
     args += ["--direction", "-1", "--start", "2025-01-01", "--end", "2025-12-31"]
-    return _run(workdir, args, "reports/market-acwi")
+    # a run with other parameters gets its own folder (the options it sets are in the name)
+    return _run(
+        workdir,
+        args,
+        "reports/market-acwi_category=tariff_escalation,retaliation_direction=-1_start=2025-01-01_end=2025-12-31",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -273,7 +278,12 @@ def test_default_run_manifest(default_run: Run) -> None:
 
 
 def test_default_run_summary_on_stdout(default_run: Run) -> None:
-    assert "csect_t" in default_run.stdout
+    lines = default_run.stdout.splitlines()
+    assert lines[0].startswith("Across all event×market pairs, markets ")  # the headline sentence first
+    assert "cluster_cr2_t" in lines[0]
+    markets = [ln for ln in lines if ln.startswith("  Hang Seng Index") or ln.startswith("  DAX 40")]
+    assert len(markets) == 2 and all(re.search(r"[−+]\d+\.\d\d%", ln) for ln in markets)  # percent
+    assert "csect_t" not in default_run.stdout  # the full test table is in tests.csv and the report
     assert default_run.stderr.strip() == ""
 
 

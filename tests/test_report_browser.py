@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from plotly.offline import get_plotlyjs
 
 from eventstudy import EventStudy, StudyResult, events_from_records, load_prices
+from eventstudy.report.assets import plotly_js
 
 HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
 CHROMIUM = "/usr/bin/chromium"
@@ -105,7 +105,7 @@ def test_report_sections_present(html: str) -> None:
 
 
 def test_plotly_js_included_exactly_once(html: str) -> None:
-    js = get_plotlyjs()
+    js = plotly_js()
     assert html.count(js) == 1
     # a distinctive chunk from the middle of the bundle appears once only
     mid = js[len(js) // 2 : len(js) // 2 + 300]
@@ -114,7 +114,7 @@ def test_plotly_js_included_exactly_once(html: str) -> None:
 
 def test_report_fetches_nothing(html: str) -> None:
     # plotly.js itself mentions its CDN (a default topojson URL that no chart here uses)
-    rest = html.replace(get_plotlyjs(), "")
+    rest = html.replace(plotly_js(), "")
     cdn = "cdn.plot.ly" in rest
     assert not cdn
     script_src = re.search(r"<script[^>]+\bsrc=", rest, re.IGNORECASE)

@@ -208,11 +208,11 @@ def caar_by_market(res: StudyResult) -> go.Figure:
     """
     data: list[dict[str, Any]] = []
     path = caar_path(res, "market")
-    keep = set(shown_markets(res, path["group"].astype(str).unique())) | {"all"}
-    path = path[path["group"].astype(str).isin(keep)]
-    for i, (g, sub) in enumerate(path.groupby("group", sort=False)):
+    shown = shown_markets(res, path["group"].astype(str).unique())  # the study's market order
+    groups = {str(g): sub for g, sub in path.groupby("group", sort=False)}
+    for i, g in enumerate(shown):
         colour, dash = _style(i)
-        data += _band(sub, fmt.plot_text(market_name(str(g))), colour, dash)
+        data += _band(groups[g], fmt.plot_text(market_name(g)), colour, dash)
     allp = caar_path(res, "all")
     if len(allp):
         data += _band(allp, "All pairs", "#000000", "dash", visible="legendonly")
@@ -378,7 +378,10 @@ def caar_windows(res: StudyResult) -> go.Figure:
         c = res.caar("market")
         c["hi"] = [ci95(a, s, n)[1] for a, s, n in zip(c["caar"], c["sd"], c["n"], strict=True)]
     c = c[c["window"].isin(wins)]
-    c = c[c["group"].astype(str).isin(shown_markets(res, c["group"].astype(str).unique()))]
+    shown = shown_markets(res, c["group"].astype(str).unique())
+    rank = {m: i for i, m in enumerate(shown)}
+    c = c[c["group"].astype(str).isin(shown)]
+    c = c.assign(_r=[rank[str(g)] for g in c["group"]]).sort_values("_r", kind="stable")  # study's order
     data: list[dict[str, Any]] = []
     for i, (win, g) in enumerate(c.groupby("window", sort=False)):
         up = [h - a if np.isfinite(h) else np.nan for h, a in zip(g["hi"], g["caar"], strict=True)]
@@ -468,6 +471,7 @@ def ar_by_event(res: StudyResult, info: EventInfo) -> go.Figure:
     buttons = [
         {
             "label": fmt.plot_text(f"{info.get(eid, 'date')} {fmt.shorten(info.title(eid), 48)}"),
+            "name": fmt.plot_text(eid),  # the page's event picker selects the event by this name
             "method": "update",
             "args": [
                 {"y": [_r(arr[i, j], 3) for j in range(len(syms))], "name": names(i)},
@@ -527,7 +531,7 @@ def car_heatmap(res: StudyResult, info: EventInfo) -> go.Figure:
             "customdata": [[fmt.fmt_p(v) or "n/a" for v in row] for row in p],
             "cap": round(max(cap, 0.1), 3),
         }
-    ticks = [fmt.plot_text(f"{info.get(e, 'date')} {fmt.shorten(info.title(e), 38)}") for e in events]
+    ticks = [fmt.plot_text(f"{info.get(e, 'date')} {fmt.shorten(info.title(e), 64)}") for e in events]
     hover = [[fmt.plot_text(fmt.shorten(info.title(e), 120))] * len(syms) for e in events]
     w0 = windows[0] if windows else ""
     data: list[dict[str, Any]] = []
@@ -578,7 +582,7 @@ def car_heatmap(res: StudyResult, info: EventInfo) -> go.Figure:
         title(w0),
         "",
         height=max(420, 130 + 15 * len(events)),
-        margin={"l": 300, "t": 110, "b": 30},
+        margin={"l": 430, "t": 110, "b": 30},
         xaxis={"side": "top"},
         yaxis={
             "tickmode": "array",

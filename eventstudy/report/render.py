@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 import plotly.io as pio
 from markupsafe import Markup
-from plotly.offline import get_plotlyjs
 
 from ..config import format_window
 from ..inference import TESTS
@@ -26,6 +25,8 @@ from ..manifest import DAY0_RULE
 from ..markets import market_name
 from ..models import MODELS
 from . import figures, fmt, views
+from .assets import plotly_js
+from .cards import event_cards
 
 if TYPE_CHECKING:
     from ..results import StudyResult
@@ -203,7 +204,8 @@ def figure_specs(
             "id": "fig-ar-event",
             "fig": figures.ar_by_event(res, info),
             "caption": f"Daily abnormal returns of one event in every market over days {lo:+d} to {hi:+d}; "
-            "the menu picks the event (it opens on the event with the largest average absolute CAR).",
+            "the menu picks the event (it opens on the event with the largest average absolute CAR), and so "
+            "does the event picker under One event.",
         },
         {
             "id": "fig-levels",
@@ -267,7 +269,9 @@ def _provenance(res: StudyResult) -> dict[str, Any]:
             for k, v in _dict(prices.get("ranges")).items()
             if isinstance(v, (list, tuple)) and len(v) == 2
         ],
-        "provenance": [(str(k), _plain(v)) for k, v in prov.items() if k != "series"],
+        "provenance": [
+            (str(k), _plain(v)) for k, v in prov.items() if k != "series" and v not in (None, "", [], {})
+        ],
         "series": [
             (str(k), {kk: _plain(vv) for kk, vv in v.items()})
             for k, v in series.items()
@@ -327,7 +331,7 @@ def render_report(res: StudyResult) -> str:
     days = days if len(days) > 1 else []  # a day-by-day view needs the single-day windows
     groupings = [
         views.tests_matrix(look, by, info, windows, order=res.symbols if by == "market" else ())
-        for by in ("market", "direction", "category", "event")
+        for by in ("market", "direction", "category")  # by event: the event cards and tests.csv
         if (tests["group_by"] == by).any()
     ]
     day_tests = [
@@ -339,7 +343,7 @@ def render_report(res: StudyResult) -> str:
             name=f"day, {'all pairs' if by == 'all' else by}",
             order=res.symbols if by == "market" else (),
         )
-        for by in ("all", "market")
+        for by in ("all",)  # per market and day: the AAR chart's menu and tests.csv
         if days and (tests["group_by"] == by).any()
     ]
     analyses = views.analysis_blocks(extras, windows, mw, skip=placebo)
@@ -362,6 +366,7 @@ def render_report(res: StudyResult) -> str:
         day_tests=day_tests,
         rbar=views.rbar_rows(tests, windows),
         pairs=views.pair_rows(res, info, windows, mw),
+        cards=event_cards(res, info),
         pairs_total=int((res.car_table["window"] == mw).sum()),
         pairs_bh=bool(len(res.car_table)) and "p_bh" in res.car_table.columns,
         excluded=views.excluded_rows(res, info),
@@ -371,7 +376,7 @@ def render_report(res: StudyResult) -> str:
             {"id": f["id"], "html": plot_div(f["fig"], f["id"]), "caption": f["caption"]}
             for f in figure_specs(res, info, look, placebo)
         ],
-        plotlyjs=Markup(get_plotlyjs()),
+        plotlyjs=Markup(plotly_js()),
         day0_rule=(res.manifest.get("alignment") or {}).get("rule") or DAY0_RULE,
         params=res.manifest.get("parameters") or {},
         bench_align=res.manifest.get("benchmark_alignment") or {},

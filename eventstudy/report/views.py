@@ -34,6 +34,7 @@ from ..inference import CLUSTER_TESTS
 from ..inference.headline import HEADLINE_TEST
 from ..markets import market_name
 from . import fmt
+from .eventview import day0_returns
 
 if TYPE_CHECKING:
     from ..results import StudyResult
@@ -664,9 +665,12 @@ def pair_rows(res: StudyResult, info: EventInfo, windows: Sequence[str], main: s
         order = np.argsort(m["p_value"].to_numpy(dtype=float), kind="stable")[:MAX_PAIR_ROWS]
         keep = m.iloc[np.sort(order)][["event_id", "symbol"]]
         car = car.merge(keep, on=["event_id", "symbol"], how="inner")
-    cars: dict[tuple[str, str], dict[str, float]] = {}
-    for eid, sym, w, v in zip(car["event_id"], car["symbol"], car["window"], car["car"], strict=True):
-        cars.setdefault((str(eid), str(sym)), {})[str(w)] = v
+    cars: dict[tuple[str, str], dict[str, tuple[float, float]]] = {}
+    for eid, sym, w, v, p in zip(
+        car["event_id"], car["symbol"], car["window"], car["car"], car["p_value"], strict=True
+    ):
+        cars.setdefault((str(eid), str(sym)), {})[str(w)] = (v, p)
+    d0 = day0_returns(res)
     m = car[car["window"] == main]
     has_bh = "p_bh" in m.columns
     rows = []
@@ -684,6 +688,7 @@ def pair_rows(res: StudyResult, info: EventInfo, windows: Sequence[str], main: s
             )
         ov = r.get("overlaps", "")
         vals = cars.get((eid, sym), {})
+        ret, ar0 = d0.get((eid, sym), (np.nan, np.nan))
         rows.append(
             {
                 "event_id": eid,
@@ -692,7 +697,18 @@ def pair_rows(res: StudyResult, info: EventInfo, windows: Sequence[str], main: s
                 "direction": info.get(eid, "direction_str"),
                 "market": market_name(sym),
                 "day0": "" if pd.isna(day0) else str(pd.Timestamp(day0).date()),
-                "cars": [{"txt": fmt.fmt_pct(vals.get(w)), "v": _num(vals.get(w))} for w in windows],
+                "ret": fmt.fmt_pct(ret),
+                "ret_v": _num(ret),
+                "ar": fmt.fmt_pct(ar0),
+                "ar_v": _num(ar0),
+                "cars": [
+                    {
+                        "txt": fmt.fmt_pct(vals.get(w, (None, None))[0]),
+                        "v": _num(vals.get(w, (None, None))[0]),
+                        "stars": stars(vals.get(w, (None, None))[1]),
+                    }
+                    for w in windows
+                ],
                 "t": fmt.fmt_num(r["t_stat"]),
                 "t_v": _num(r["t_stat"]),
                 "p": fmt.fmt_p(r["p_value"]),
@@ -702,6 +718,7 @@ def pair_rows(res: StudyResult, info: EventInfo, windows: Sequence[str], main: s
                 "bh_v": _num(r["p_bh"]) if has_bh else None,
                 "flags": "; ".join(flags),
                 "overlaps": ov if isinstance(ov, str) else "",
+                "n_overlaps": len(ov.split()) if isinstance(ov, str) else 0,
             }
         )
     return rows
@@ -788,7 +805,7 @@ def _dq_item(x: Any) -> str:
     return str(x)
 
 
-def generic_table(df: pd.DataFrame, max_rows: int = 400) -> dict[str, Any]:
+def generic_table(df: pd.DataFrame, max_rows: int = 50) -> dict[str, Any]:
     """Any extra table as display strings (floats to 4 significant digits)."""
     cols = [str(c) for c in df.columns]
     body = []
@@ -937,7 +954,7 @@ def _generic_block(name: str, df: pd.DataFrame, k: int) -> dict[str, Any]:
             {
                 "id": f"table-extra-{k}",
                 "label": "",
-                "open": True,
+                "open": len(g["rows"]) <= 12,  # a raw table of many rows opens on request
                 "caption": f"{g['truncated']} more rows in the saved table." if g["truncated"] else "",
                 "columns": g["columns"],
                 "num": [False] * len(g["columns"]),

@@ -36,6 +36,51 @@
       if (b) { b.addEventListener("click", function () { sortBy(table, i, th); }); }
     });
   });
+  // Paged tables (class "paged", data-page-size): one page of the matching rows at a time.
+  function pager(table) {
+    var size = parseInt(table.getAttribute("data-page-size"), 10) || 20;
+    var state = { page: 0, all: false };
+    var nav = document.createElement("div");
+    nav.className = "pager";
+    function button(text, fn) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.textContent = text;
+      b.addEventListener("click", fn);
+      nav.appendChild(b);
+      return b;
+    }
+    var prev = button("‹ Previous", function () { state.page -= 1; apply(); });
+    var label = document.createElement("span");
+    label.className = "muted";
+    nav.appendChild(label);
+    var next = button("Next ›", function () { state.page += 1; apply(); });
+    var all = button("Show all", function () { state.all = !state.all; state.page = 0; apply(); });
+    var wrap = table.closest(".table-wrap") || table;
+    wrap.parentNode.insertBefore(nav, wrap.nextSibling);
+    function apply(reset) {
+      if (reset) { state.page = 0; }
+      var rows = Array.prototype.filter.call(table.tBodies[0].rows, function (r) {
+        var out = r.getAttribute("data-out") === "1";
+        if (out) { r.hidden = true; }
+        return !out;
+      });
+      var pages = Math.max(1, Math.ceil(rows.length / size));
+      state.page = Math.min(Math.max(state.page, 0), pages - 1);
+      rows.forEach(function (r, i) {
+        r.hidden = !state.all && (i < state.page * size || i >= (state.page + 1) * size);
+      });
+      prev.disabled = state.all || state.page === 0;
+      next.disabled = state.all || state.page >= pages - 1;
+      all.textContent = state.all ? "Show pages" : "Show all " + rows.length;
+      label.textContent = state.all ? rows.length + " rows" :
+        "rows " + (rows.length ? state.page * size + 1 : 0) + "–" +
+        Math.min(rows.length, (state.page + 1) * size) + " of " + rows.length;
+    }
+    table.pageApply = apply;
+    apply(true);
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("table.paged"), pager);
   // Row filter: <input data-filter="table-id"> keeps rows containing every word typed.
   Array.prototype.forEach.call(document.querySelectorAll("input[data-filter]"), function (input) {
     var table = document.getElementById(input.getAttribute("data-filter"));
@@ -47,14 +92,110 @@
       Array.prototype.forEach.call(table.tBodies[0].rows, function (r) {
         var t = r.textContent.toLowerCase();
         var ok = words.every(function (w) { return t.indexOf(w) !== -1; });
+        r.setAttribute("data-out", ok ? "0" : "1");
         r.hidden = !ok;
         if (ok) { shown += 1; }
       });
       if (count) { count.textContent = String(shown); }
+      if (table.pageApply) { table.pageApply(true); }
     });
   });
-  // Print everything: open the collapsed sections before printing.
-  window.addEventListener("beforeprint", function () {
-    Array.prototype.forEach.call(document.querySelectorAll("details"), function (d) { d.open = true; });
-  });
+  // Print: charts are drawn for the screen's width; fit them to the page before
+  // printing (colour scales and legends stay on the page) and back afterwards.
+  function fitCharts() {
+    if (!window.Plotly || !window.Plotly.Plots) { return; }
+    Array.prototype.forEach.call(document.querySelectorAll(".plotly-graph-div"), function (d) {
+      window.Plotly.Plots.resize(d);
+    });
+  }
+  window.addEventListener("beforeprint", fitCharts);
+  // Narrow screens: chart titles wrap at word boundaries and long axis titles lose their
+  // note in parentheses, instead of being cut.
+  function wrap(text, width) {
+    if (typeof text !== "string" || text.length <= width || text.indexOf("<br>") !== -1) { return text; }
+    var lines = [""];
+    text.split(" ").forEach(function (w) {
+      var last = lines.length - 1;
+      if (lines[last] && lines[last].length + w.length + 1 > width) { lines.push(w); }
+      else { lines[last] = lines[last] ? lines[last] + " " + w : w; }
+    });
+    return lines.join("<br>");
+  }
+  function wrapTitles() {
+    if (!window.Plotly) { return; }
+    Array.prototype.forEach.call(document.querySelectorAll(".plotly-graph-div"), function (gd) {
+      var width = Math.floor((gd.clientWidth || 400) / 8.5);
+      var lay = gd.layout || {};
+      if (gd.clientWidth >= 700) { return; }
+      var upd = {};
+      if (lay.title && lay.title.text) { upd["title.text"] = wrap(lay.title.text, width); }
+      if (lay.xaxis && lay.xaxis.title && lay.xaxis.title.text) {
+        var x = lay.xaxis.title.text;  // the axis title's note in parentheses goes; the caption has it
+        upd["xaxis.title.text"] = x.length > width && x.indexOf(" (") > 0 ? x.slice(0, x.indexOf(" (")) : x;
+      }
+      if (gd.id === "fig-car-heatmap" && lay.yaxis && lay.yaxis.ticktext) {
+        // rows labelled by date only (hover shows the title), so the cells keep their room
+        upd["yaxis.ticktext"] = lay.yaxis.ticktext.map(function (t) { return String(t).slice(0, 10); });
+        upd["margin.l"] = 80;
+      }
+      window.Plotly.relayout(gd, upd);
+    });
+  }
+  if (window.innerWidth < 700) { wrapTitles(); }
+  window.addEventListener("afterprint", fitCharts);
+  // Event picker: typing lists matching events (every word must match) and opens the first.
+  (function () {
+    var input = document.getElementById("event-search");
+    var list = document.getElementById("event-matches");
+    var count = document.getElementById("event-count");
+    if (!input || !list) { return; }
+    var cards = Array.prototype.slice.call(document.querySelectorAll(".event-card"));
+    // the chart of one event's daily abnormal returns follows the picker
+    function showInChart(eid) {
+      var gd = document.getElementById("fig-ar-event");
+      var menus = gd && gd.layout && gd.layout.updatemenus;
+      if (!window.Plotly || !menus || !menus.length) { return; }
+      var buttons = menus[0].buttons || [];
+      for (var i = 0; i < buttons.length; i += 1) {
+        if (buttons[i].name === eid) {
+          window.Plotly.update(gd, buttons[i].args[0], Object.assign({}, buttons[i].args[1], { "updatemenus[0].active": i }));
+          return;
+        }
+      }
+    }
+    function show(card) {
+      cards.forEach(function (c) { c.hidden = c !== card; });
+      showInChart(card.getAttribute("data-event"));
+      Array.prototype.forEach.call(list.children, function (li) {
+        li.firstChild.setAttribute("aria-selected", li.firstChild.getAttribute("data-card") === card.id ? "true" : "false");
+      });
+    }
+    function update() {
+      var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+      var hits = cards.filter(function (c) {
+        var t = c.getAttribute("data-search");
+        return words.every(function (w) { return t.indexOf(w) !== -1; });
+      });
+      while (list.firstChild) { list.removeChild(list.firstChild); }
+      if (words.length) {
+        hits.slice(0, 12).forEach(function (c) {
+          var li = document.createElement("li");
+          var b = document.createElement("button");
+          b.type = "button";
+          b.setAttribute("role", "option");
+          b.setAttribute("data-card", c.id);
+          b.textContent = c.getAttribute("data-label");
+          b.addEventListener("click", function () { show(c); });
+          li.appendChild(b);
+          list.appendChild(li);
+        });
+      }
+      count.textContent = words.length ? hits.length + " of " + cards.length + " events match" : cards.length + " events";
+      if (hits.length) { show(hits[0]); }
+    }
+    input.addEventListener("input", update);
+    input.addEventListener("keydown", function (e) {
+      if (e.key === "Enter") { e.preventDefault(); update(); }
+    });
+  }());
 }());

@@ -1,0 +1,106 @@
+"""The report's event cards: one event's reaction per market, formatted for the page.
+
+The numbers come from :func:`~eventstudy.report.eventview.event_reactions`
+(the result's ``car.csv`` and ``abnormal_returns.csv``); this module only
+formats them. The picker on the page shows one card at a time.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ..config import format_window
+from . import fmt
+from .eventview import event_reactions
+from .views import EventInfo, stars
+
+if TYPE_CHECKING:
+    from ..results import StudyResult
+
+__all__ = ["event_cards"]
+
+
+def _date(v: Any) -> str:
+    return "" if v is None or pd.isna(v) else str(pd.Timestamp(v).date())
+
+
+def _int(v: Any) -> int:
+    return int(v) if fmt.is_finite(v) else 0
+
+
+def _row(r: dict[str, Any], windows: list[str]) -> dict[str, Any]:
+    d0, late = _date(r.get("day0")), _date(r.get("day0_latest"))
+    return {
+        "market": r["market"],
+        "symbol": r["symbol"],
+        "day0": d0 if not late or late == d0 else f"{d0} to {late}",
+        "ret": fmt.fmt_pct(r.get("return")),
+        "normal": fmt.fmt_pct(r.get("normal_return")),
+        "ar": fmt.fmt_pct(r.get("ar")),
+        "ar_t": fmt.fmt_num(r.get("ar_t")),
+        "ar_p": fmt.fmt_p(r.get("ar_p")),
+        "ar_stars": stars(r.get("ar_p")),
+        "cars": [
+            {
+                "txt": fmt.fmt_pct(r.get(f"car {w}")),
+                "t": fmt.fmt_num(r.get(f"t {w}")),
+                "p": fmt.fmt_p(r.get(f"p {w}")),
+                "stars": stars(r.get(f"p {w}")),
+                "extended": int(r.get(f"extended_by {w}") or 0)
+                if fmt.is_finite(r.get(f"extended_by {w}"))
+                else 0,
+            }
+            for w in windows
+        ],
+    }
+
+
+def event_cards(res: StudyResult, info: EventInfo) -> list[dict[str, Any]]:
+    """One card per event of the study (oldest first), with a row per studied market.
+
+    Each card: ``event_id``, ``title``, ``date``, ``announced`` (the time and its
+    uncertainty in words), ``category``, ``direction``, ``source``, ``notes``,
+    ``rows`` (per market, formatted), ``excluded`` (markets left out, with the
+    reason), ``overlaps`` (other events whose day 0 lies in the main window of
+    some market: ``(event_id, title)``) and ``search`` (lower-case text the
+    picker matches) and ``shown`` (true for the one card open at first: the
+    latest event with a studied market).
+    """
+    windows = [format_window(w) for w in res.config.car_windows]
+    react = event_reactions(res)
+    by_event = {str(e): g for e, g in react.groupby("event_id", sort=False)} if len(react) else {}
+    excl: dict[str, list[str]] = {}
+    for r in res.excluded.to_dict("records"):
+        excl.setdefault(str(r["event_id"]), []).append(f"{r['symbol']}: {r['reason']}")
+    cards = []
+    for eid in info.table.sort_values("date", kind="stable").index:
+        eid = str(eid)
+        g = by_event.get(eid)
+        rows = [_row(r, windows) for r in g.to_dict("records")] if g is not None else []
+        ov: list[str] = []
+        for s in g["overlaps"] if g is not None else []:
+            ov += [o for o in str(s).split() if o not in ov]
+        title = info.title(eid)
+        cards.append(
+            {
+                "event_id": eid,
+                "title": title,
+                "date": info.get(eid, "date"),
+                "announced": info.get(eid, "announced"),
+                "category": fmt.category_words(info.get(eid, "category")),
+                "direction": info.get(eid, "direction_str"),
+                "source": info.get(eid, "source"),
+                "notes": info.get(eid, "notes"),
+                "rows": rows,
+                "excluded": excl.get(eid, []),
+                "overlaps": [(o, info.title(o)) for o in ov],
+                "search": f"{info.get(eid, 'date')} {title} {eid} {info.get(eid, 'category')}".lower(),
+            }
+        )
+    with_rows = [c for c in cards if c["rows"]]
+    first = (with_rows or cards)[-1:] if cards else []
+    for c in cards:
+        c["shown"] = bool(first) and c is first[0]
+    return cards

@@ -1,0 +1,142 @@
+"""The default study's report as a five-minute reader meets it, in headless Chromium.
+
+Weight and length (file size, page height at 1400 px, print pages), no sideways
+scrolling at 400 px, the event picker (type "London", see that event's card
+with each market's actual return), paged tables, no console errors and no
+requests beyond the page itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eventstudy import EventStudy, load_prices, read_events
+from eventstudy.markets import DEFAULT_SYMBOLS
+
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+pytestmark = pytest.mark.browser
+
+MAX_BYTES = 3 * 2**20
+MAX_HEIGHT = 25_000
+MAX_PRINT_PAGES = 30
+
+
+@pytest.fixture(scope="module")
+def default_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    res = EventStudy(read_events(None), load_prices(list(DEFAULT_SYMBOLS))).run()
+    folder = tmp_path_factory.mktemp("reader") / "constant-mean"
+    res.save(folder)
+    return folder / "index.html"
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not installed at {CHROMIUM}")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _open(browser: Any, page_file: Path, width: int) -> tuple[Any, Any, dict[str, list[str]]]:
+    url = page_file.resolve().as_uri()
+    seen: dict[str, list[str]] = {"requests": [], "errors": []}
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    context.route("**/*", lambda r: r.continue_() if r.request.url == url else r.abort())
+    page = context.new_page()
+    page.on("request", lambda req: seen["requests"].append(req.url))
+    page.on("console", lambda m: seen["errors"].append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    page.goto(url, wait_until="load")
+    drawn = "() => [...document.querySelectorAll('.plotly-graph-div')].every(d => d.querySelector('svg'))"
+    page.wait_for_function(drawn, timeout=30_000)
+    return context, page, seen
+
+
+def test_default_report_file_is_under_3_mib(default_report: Path) -> None:
+    size = default_report.stat().st_size
+    assert size < MAX_BYTES, f"{size / 2**20:.2f} MiB"
+
+
+def test_default_report_height_print_and_requests(chromium: Any, default_report: Path) -> None:
+    context, page, seen = _open(chromium, default_report, 1400)
+    try:
+        tops = page.evaluate("[...document.querySelectorAll('#markets .card')].map(c => c.offsetTop)")
+        assert len(tops) == 5 and len(set(tops)) == 1  # five market cards in one row
+        height = page.evaluate("document.documentElement.scrollHeight")
+        assert height < MAX_HEIGHT, height
+        # the long pair table shows one page of rows; "Show all" brings every row
+        shown = page.locator("#table-pairs tbody tr:not([hidden])").count()
+        total = page.locator("#table-pairs tbody tr").count()
+        assert shown == 20 < total
+        page.get_by_role("button", name=re.compile(r"^Show all \d+")).click()
+        assert page.locator("#table-pairs tbody tr:not([hidden])").count() == total
+        page.get_by_role("button", name="Show pages").click()
+        page.emulate_media(media="print")
+        page.set_viewport_size({"width": 720, "height": 1000})  # about an A4 page's width
+        page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+        page.wait_for_timeout(500)
+        right = page.evaluate(
+            "[...document.querySelectorAll('svg.main-svg')].map(s => s.getBoundingClientRect().right)"
+        )
+        assert right and max(right) <= 720 + 1, max(right)  # charts (colour scales, legends) fit the page
+        pdf = page.pdf(format="A4")
+        pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+        assert 0 < pages < MAX_PRINT_PAGES, pages
+    finally:
+        context.close()
+    assert seen["errors"] == [], seen["errors"]
+    assert seen["requests"] == [default_report.resolve().as_uri()], seen["requests"]
+
+
+def test_no_sideways_scrolling_at_400px(chromium: Any, default_report: Path) -> None:
+    context, page, seen = _open(chromium, default_report, 400)
+    try:
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 400, width
+        lefts = page.evaluate("[...document.querySelectorAll('#markets .card')].map(c => c.offsetLeft)")
+        assert len(set(lefts)) == 1  # one column of market cards
+    finally:
+        context.close()
+    assert seen["errors"] == []
+
+
+def test_picker_finds_london_and_shows_its_card(chromium: Any, default_report: Path) -> None:
+    context, page, seen = _open(chromium, default_report, 1400)
+    try:
+        page.fill("#event-search", "London framework negotiators")
+        card = page.locator(".event-card:not([hidden])")
+        assert card.count() == 1
+        assert card.get_attribute("data-event") == "2025-06-10-london-framework"
+        assert card.is_visible()
+        rows = card.locator("tbody tr")
+        assert rows.count() == 5
+        text = {r.split("\t")[0]: r.split("\t") for r in (rows.nth(i).inner_text() for i in range(5))}
+        hsi = load_prices(["^HSI"])["^HSI"]
+        ret = float(hsi.loc["2025-06-11"] / hsi.loc["2025-06-10"] - 1)
+        assert text["Hang Seng Index"][1] == "2025-06-11"
+        assert text["Hang Seng Index"][2] == f"{100 * ret:+.2f}%".replace("-", "−")
+        # the chart of one event's daily abnormal returns follows the picker
+        chart_title = page.evaluate("document.getElementById('fig-ar-event').layout.title.text")
+        assert chart_title.startswith("Abnormal returns: London negotiators agree framework")
+        # the matches list offers every event with "London" in its title
+        page.fill("#event-search", "London")
+        assert page.locator("#event-matches button").count() >= 2
+        page.locator("#event-matches button", has_text="framework to put Geneva").click()
+        assert page.locator(".event-card:not([hidden])").get_attribute("data-event") == (
+            "2025-06-10-london-framework"
+        )
+    finally:
+        context.close()
+    assert seen["errors"] == []
+    assert len(seen["requests"]) == 1
