@@ -573,3 +573,26 @@ def test_universe_scale_report_caps_markets_and_pair_rows(snapshot_study: StudyR
     assert (shown <= float(f"{cutoff:.6g}")).all()
     html = render_report(snapshot_study)
     assert 'id="pairs-capped"' in html and "every pair is in <code>car.csv</code>" in html
+
+
+def test_group_sentences_only_for_groups_significant_after_bh(snapshot_study: StudyResult) -> None:
+    """A direction or category sentence appears exactly when the headline test's
+    Benjamini–Hochberg adjusted p (tests.csv, within that grouping) is below 0.05."""
+    from eventstudy.report.views import Lookup, group_sentences
+
+    res = snapshot_study
+    main = res.config.car_windows[0]
+    t = res.tests_table
+    rows = t[
+        (t["test"] == "cluster_cr2_t")
+        & (t["window"] == res.main_window)
+        & t["group_by"].isin(["direction", "category"])
+    ]
+    expected = rows[rows["p_bh"] < 0.05]
+    sentences = [str(s) for s in group_sentences(Lookup.of(res), main)]
+    assert len(sentences) == len(expected)
+    for s, p_bh in zip(sentences, expected["p_bh"], strict=True):
+        assert "Benjamini–Hochberg adjusted" in s and "cluster_cr2_t" in s
+        assert p_bh < 0.05
+    # the raw p of a dropped group can be below 0.05: selection alone makes no sentence
+    assert len(rows[rows["p_value"] < 0.05]) >= len(expected)

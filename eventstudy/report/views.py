@@ -432,13 +432,33 @@ def market_headlines(res: StudyResult, look: Lookup, window: tuple[int, int]) ->
 
 
 def group_sentences(look: Lookup, window: tuple[int, int], alpha: float = 0.05) -> list[Markup]:
-    """Sentences for direction and category groups whose headline test has p < ``alpha``."""
+    """Sentences for direction and category groups whose headline test stays below ``alpha``
+    after the Benjamini–Hochberg adjustment over the groups of that grouping.
+
+    The adjusted p-value is the headline test's ``p_bh`` in ``tests.csv``
+    (per grouping, window and test), so picking the significant groups out
+    of many does not by itself produce sentences; the raw p is quoted and the
+    adjusted one beside it.
+    """
     out: list[Markup] = []
+    wl = format_window(window)
     for by in ("direction", "category"):
-        for g in look.groups.get(by, []):
+        groups = look.groups.get(by, [])
+        tested = sum(
+            1
+            for g in groups
+            for r in look.rows.get((by, g, wl), [])
+            if str(r["test"]) == PRIMARY_TESTS[0] and fmt.is_finite(r["p_value"])
+        )
+        for g in groups:
             h = headline(look, by, g, window, f"After {group_label(by, g)} announcements, markets")
-            if fmt.is_finite(h.p_value) and h.p_value < alpha and fmt.is_finite(h.caar_value):
-                out.append(h.sentence)
+            row = next((r for r in look.rows.get((by, g, wl), []) if str(r["test"]) == h.test), None)
+            p_adj = float(row["p_bh"]) if row is not None and "p_bh" in row else h.p_value
+            if fmt.is_finite(p_adj) and p_adj < alpha and fmt.is_finite(h.caar_value):
+                extra = Markup(" Benjamini–Hochberg adjusted over the {k} {by} groups: {pc}.").format(
+                    k=tested, by=by, pc=fmt.p_clause(p_adj)
+                )
+                out.append(h.sentence + extra)
     return out
 
 
