@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
+from numbers import Integral
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -38,7 +39,7 @@ _WIN_RE = re.compile(r"^\s*([+-]?\d+)\s*[:,]\s*([+-]?\d+)\s*$")
 
 
 def parse_window(text: str | Window | list[int], name: str = "window") -> Window:
-    """Parse ``"-1:+1"`` (or ``"-1,1"``, or a pair) into ``(-1, 1)``.
+    """Parse ``"-1:+1"``, ``"-1:1"`` (or ``"-1,1"``, or a pair ``(-1, 1)``) into ``(-1, 1)``.
 
     Raises
     ------
@@ -46,7 +47,7 @@ def parse_window(text: str | Window | list[int], name: str = "window") -> Window
         When the text is not two integers or the start is after the end.
     """
     if isinstance(text, (tuple, list)):
-        if len(text) != 2 or not all(isinstance(v, int) for v in text):
+        if len(text) != 2 or not all(isinstance(v, Integral) and not isinstance(v, bool) for v in text):
             raise InputError(f"{name}: {list(text)!r} is not a pair of integers like -1:1")
         a, b = int(text[0]), int(text[1])
     else:

@@ -89,6 +89,16 @@ class Events:
     def __len__(self) -> int:
         return len(self.table)
 
+    def __repr__(self) -> str:
+        from .reprs import events_repr
+
+        return events_repr(self)
+
+    def _repr_html_(self) -> str:
+        from .reprs import events_html
+
+        return events_html(self)
+
     @property
     def ids(self) -> list[str]:
         """Event ids, in file order."""
