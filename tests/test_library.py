@@ -1,0 +1,213 @@
+"""The researcher's library: short views, DataFrame inputs, every window form."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import EVENTS_CSV, Synthetic, build_synthetic
+from hypothesis import given
+from hypothesis import strategies as st
+
+import eventstudy as es
+from eventstudy.frames import events_from_frame, prices_from_frame
+
+
+@pytest.fixture(scope="module")
+def syn() -> Synthetic:
+    return build_synthetic(seed=7, n_events=8)
+
+
+@pytest.fixture(scope="module")
+def res(syn: Synthetic) -> es.StudyResult:
+    return es.EventStudy(syn.events, syn.prices, model="market", benchmark=syn.benchmark, draws=99).run()
+
+
+# ------------------------------------------------------------------ views
+def test_result_repr_is_short_and_quotes_the_headline(res: es.StudyResult) -> None:
+    text = repr(res)
+    lines = text.splitlines()
+    assert 3 <= len(lines) <= 6
+    assert len(text) < 1200
+    assert "cluster_cr2_t" in text and "window 0:0" in text
+    h = res.headline
+    assert f"{h['n_pairs']} pairs in {h['n_clusters']} independent clusters" in text
+    assert "not saved" in text
+    # no raw dumps: no DataFrame text, no dataclass field listing
+    assert "abnormal_returns_table" not in text and "DataFrame" not in text and "event_id" not in text
+
+
+def test_result_html_shows_headline_caar_table_and_outputs(res: es.StudyResult, tmp_path: Path) -> None:
+    page = res._repr_html_()
+    assert len(page) < 8000
+    assert "cluster_cr2_t" in page and "<table" in page
+    for w in res.car_windows:
+        assert f"<td>{w}</td>" in page
+    h = res.headlines("all", res.main_window).iloc[0]
+    assert f"{100 * h['estimate']:+.2f}" in page
+    assert f"<td>{int(h['n_clusters'])}</td>" in page
+    assert "not saved" in page
+    out = res.save(tmp_path / "study")
+    assert str(out) in res._repr_html_() and str(out) in repr(res)
+    loaded = es.StudyResult.load(out)
+    assert str(out) in repr(loaded)
+
+
+def test_events_and_prices_views_are_short(syn: Synthetic) -> None:
+    ev = es.read_events(EVENTS_CSV)
+    text = repr(ev)
+    assert text.count("\n") <= 3 and len(text) < 700
+    assert "80 from" in text and "tariff_escalation" in text
+    page = ev._repr_html_()
+    assert page.count("<tr>") <= 10  # header + a few first and last rows
+    assert "more rows" in page
+    snap = es.load_prices(source="snapshot")
+    text = repr(snap)
+    assert text.count("\n") <= 6 and len(text) < 700
+    assert f"{len(snap.symbols)} symbols" in text and "more" in text
+    assert "<table" in snap._repr_html_()
+    assert "AAA" in repr(syn.prices)
+
+
+# --------------------------------------------------------- DataFrame inputs
+def _tables_equal(a: es.StudyResult, b: es.StudyResult) -> None:
+    for name, ta in a.tables().items():
+        tb = b.tables()[name]
+        pd.testing.assert_frame_equal(ta, tb, check_exact=True, obj=name)
+
+
+@pytest.fixture(scope="module")
+def price_file(tmp_path_factory: pytest.TempPathFactory, syn: Synthetic) -> Path:
+    p = tmp_path_factory.mktemp("prices") / "prices.csv"
+    syn.prices.wide().to_csv(p, index_label="date", float_format="%.10g")
+    return p
+
+
+def test_dataframes_give_the_file_results_to_the_last_digit(syn: Synthetic, price_file: Path) -> None:
+    ev_path = price_file.parent / "events.csv"
+    ev_path.write_text(syn.events.to_csv(), encoding="utf-8")
+    kw = dict(model="market", benchmark=syn.benchmark, draws=99)
+    from_files = es.EventStudy(
+        es.read_events(ev_path), es.load_prices(source="csv", path=price_file), **kw
+    ).run()
+    wide = pd.read_csv(price_file, index_col="date", parse_dates=True)
+    long = wide.stack().rename("close").rename_axis(["date", "symbol"]).reset_index()
+    for events_df, prices_df in (
+        (pd.read_csv(ev_path), wide),
+        (pd.read_csv(ev_path, dtype=str, keep_default_na=False), long),
+    ):
+        from_frames = es.EventStudy(events_df, prices_df, **kw).run()
+        _tables_equal(from_files, from_frames)
+        assert from_frames.headline == from_files.headline
+
+
+def test_curated_events_frame_equals_the_file() -> None:
+    ev = es.read_events(EVENTS_CSV)
+    for df in (pd.read_csv(EVENTS_CSV), pd.read_csv(EVENTS_CSV, dtype=str, keep_default_na=False)):
+        pd.testing.assert_frame_equal(events_from_frame(df).table, ev.table)
+    by_id = pd.read_csv(EVENTS_CSV).set_index("event_id")
+    assert events_from_frame(by_id).ids == ev.ids
+
+
+def test_events_frame_errors_name_the_row_and_column() -> None:
+    df = pd.read_csv(EVENTS_CSV).iloc[:5].set_axis(["a", "b", "c", "d", "e"])
+    bad = df.assign(timestamp=df["timestamp"].where(df.index != "c", "2019"))
+    with pytest.raises(es.EventsFileError, match=r"^events DataFrame, row c, column 'timestamp': '2019'"):
+        events_from_frame(bad)
+    with pytest.raises(es.EventsFileError, match=r"row e, column 'event_id': duplicate .*first in row a"):
+        events_from_frame(df.assign(event_id=[*df["event_id"][:4], df["event_id"].iloc[0]]))
+    with pytest.raises(es.EventsFileError, match=r"row a, column 'timestamp': .*has no time zone"):
+        events_from_frame(df.assign(timestamp=pd.Timestamp("2020-01-01")))
+    with pytest.raises(es.EventsFileError, match=r"unknown column 'colour'"):
+        events_from_frame(df.assign(colour="red"))
+    with pytest.raises(es.InputError, match=r"^events: pass an Events object"):
+        es.EventStudy([1, 2], es.load_prices(["^HSI"]))  # type: ignore[arg-type]
+
+
+def test_events_frame_typed_cells() -> None:
+    recs = pd.DataFrame(
+        {
+            "event_id": ["a", "b", "c"],
+            "timestamp": [
+                dt.date(2020, 1, 6),
+                pd.Timestamp("2020-01-07 03:00", tz="Asia/Shanghai"),
+                "2020-01-08",
+            ],
+            "title": ["A", "B", "C"],
+            "direction": [1.0, np.nan, -1.0],
+        }
+    )
+    ev = events_from_frame(recs)
+    assert list(ev.table["timing"]) == ["date", "instant", "date"]
+    assert list(ev.table["direction"]) == [1, 0, -1]
+    assert ev.table["start_utc"].iloc[1] == pd.Timestamp("2020-01-06 19:00", tz="UTC")
+
+
+def test_prices_frame_errors_name_the_row_and_column(syn: Synthetic) -> None:
+    wide = syn.prices.wide()
+    bad = wide.copy()
+    bad.iloc[5, 1] = -2.0
+    day = wide.index[5].date()
+    with pytest.raises(es.PricesError, match=rf"row {day}, column 'BBB': price -2.0 is not positive"):
+        prices_from_frame(bad)
+    with pytest.raises(es.PricesError, match="no dates"):
+        prices_from_frame(wide.reset_index(drop=True))
+    long = pd.DataFrame({"date": ["2020-01-02", "2020-01-02"], "symbol": ["X", "X"], "close": [1.0, 2.0]})
+    with pytest.raises(es.PricesError, match=r"row 1, column 'close': duplicate date 2020-01-02 for X"):
+        prices_from_frame(long)
+    with pytest.raises(es.PricesError, match=r"row 0, column 'close': 'abc' is not a number"):
+        prices_from_frame(long.assign(close=["abc", "1"]))
+
+
+# ------------------------------------------------------------------ windows
+WINDOW_FORMS = [(-1, 1), [-1, 1], "-1:1", "-1:+1", " -1 : +1 ", (np.int64(-1), np.int64(1))]
+
+
+@pytest.mark.parametrize("form", WINDOW_FORMS, ids=repr)
+def test_every_window_form_selects_the_same_rows(res: es.StudyResult, form: object) -> None:
+    ref = res.car("-1:+1")
+    assert set(ref["window"]) == {"-1:+1"}
+    pd.testing.assert_frame_equal(res.car(form), ref)  # type: ignore[arg-type]
+    pd.testing.assert_frame_equal(
+        res.tests(window=form), res.tests()[lambda t: t["window"] == "-1:+1"].reset_index(drop=True)
+    )  # type: ignore[arg-type]
+    pd.testing.assert_frame_equal(
+        res.caar("all", form), res.caar("all")[lambda t: t["window"] == "-1:+1"].reset_index(drop=True)
+    )  # type: ignore[arg-type]
+    h = res.headlines("direction", form)  # type: ignore[arg-type]
+    assert set(h["window"]) == {"-1:+1"} and set(h["group_by"]) == {"direction"}
+    pd.testing.assert_frame_equal(res.cross_section(form), res.cross_section("-1:+1"))  # type: ignore[arg-type]
+    pd.testing.assert_frame_equal(res.placebo(form), res.placebo("-1:+1"))  # type: ignore[arg-type]
+
+
+def test_single_day_windows_and_bad_windows(res: es.StudyResult) -> None:
+    assert set(res.tests("all", (2, 2))["window"]) == {"+2:+2"}
+    with pytest.raises(es.InputError, match=r"^window: '-3:\+3' is not a window of this study"):
+        res.car("-3:3")
+    with pytest.raises(es.InputError, match=r"^window: '\+2:\+2' is not a window"):
+        res.car((2, 2))  # a day of the event window, but not a CAR window
+    with pytest.raises(es.InputError, match="starts after it ends"):
+        res.car("1:-1")
+    with pytest.raises(es.InputError, match=r"^by: 'colour' is not a grouping"):
+        res.caar("colour")
+
+
+@given(a=st.integers(-10, 10), b=st.integers(-10, 10))
+def test_window_text_and_pair_agree(a: int, b: int) -> None:
+    lo, hi = min(a, b), max(a, b)
+    text = f"{lo}:{'+' if hi > 0 else ''}{hi}"
+    assert es.parse_window(text) == es.parse_window((lo, hi)) == es.parse_window(f"{lo}:{hi}") == (lo, hi)
+    assert es.parse_window(es.format_window((lo, hi))) == (lo, hi)
+
+
+def test_cross_section_is_a_dataframe_with_the_model_reachable(res: es.StudyResult) -> None:
+    coefs = res.cross_section()
+    assert isinstance(coefs, pd.DataFrame)
+    assert list(coefs.columns) == ["term", "coef", "se", "t", "p", "ci_low", "ci_high"]
+    model = res.cross_section_model()
+    pd.testing.assert_frame_equal(coefs, model.coefficients)
+    assert coefs.attrs["n_clusters"] == model.n_clusters and coefs.attrs["window"] == res.main_window
+    assert model.answer.text
