@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ from .output import atomic_folder
 from .reprs import record_folder
 from .sources.base import Prices
 from .summary import Summary, stars
+from .tables import write_tables
 
 if TYPE_CHECKING:
     from .analysis.crosssection import CrossSection
@@ -280,6 +282,36 @@ class StudyResult:
         """A printable summary (renders as HTML in notebooks)."""
         return Summary(self)
 
+    # ------------------------------------------------------------ publication
+    def publication_table(self, by: str = "all", windows: Sequence[WindowLike] | None = None) -> pd.DataFrame:
+        """CAAR by window for one grouping, formatted for a paper (see :mod:`eventstudy.tables`).
+
+        One column per group; per window the CAAR in percent with stars, the t
+        statistic in parentheses and ``G / N`` (clusters / pairs), all of the
+        dependence-robust headline test ``cluster_cr2_t``.
+        """
+        from .tables import publication_table
+
+        return publication_table(self, by, windows)
+
+    def to_latex(
+        self,
+        by: str = "all",
+        windows: Sequence[WindowLike] | None = None,
+        caption: str | None = None,
+        label: str | None = None,
+    ) -> str:
+        """The publication table as a LaTeX ``table`` float (booktabs); see :meth:`publication_table`."""
+        from .tables import latex_table
+
+        return latex_table(self, by, windows, caption, label)
+
+    def to_markdown(self, by: str = "all", windows: Sequence[WindowLike] | None = None) -> str:
+        """The publication table as Markdown (pipe table and note); see :meth:`publication_table`."""
+        from .tables import markdown_table
+
+        return markdown_table(self, by, windows)
+
     # ------------------------------------------------------------------- save
     def placebo(self, window: WindowLike | None = None) -> pd.DataFrame:
         """Placebo CAAR distribution per window (all pairs and per market)."""
@@ -352,6 +384,7 @@ class StudyResult:
                 json.dumps(self.manifest, indent=2, default=str) + "\n", encoding="utf-8"
             )
             (tmp / "events.csv").write_text(self.events.to_csv(), encoding="utf-8")
+            write_tables(self, tmp)
             (tmp / "index.html").write_text(html, encoding="utf-8")
         record_folder(self, target)
         return target

@@ -211,3 +211,107 @@ def test_cross_section_is_a_dataframe_with_the_model_reachable(res: es.StudyResu
     pd.testing.assert_frame_equal(coefs, model.coefficients)
     assert coefs.attrs["n_clusters"] == model.n_clusters and coefs.attrs["window"] == res.main_window
     assert model.answer.text
+
+
+# ------------------------------------------------------- publication tables
+def _hand_headlines() -> pd.DataFrame:
+    rows = [
+        # group_by, group, window, estimate, statistic, p_value, n_clusters, n_pairs
+        ("direction", "+1", "0:0", 0.0123, 2.71, 0.008, 12, 40),
+        ("direction", "-1", "0:0", -0.00456, -2.02, 0.049, 9, 30),
+        ("direction", "0", "0:0", 0.001, np.nan, np.nan, 1, 5),
+        ("direction", "+1", "-1:+1", 0.0005, 0.31, 0.76, 11, 40),
+        ("direction", "-1", "-1:+1", -0.0201, -1.80, 0.081, 8, 30),
+        ("direction", "0", "-1:+1", -0.004, np.nan, np.nan, 1, 5),
+        ("direction", "+1", "0:+1", 0.9, 9.0, 0.0, 12, 40),  # a window not asked for
+        ("all", "all", "0:0", 0.0123, 2.71, 0.008, 12, 40),
+    ]
+    cols = ["group_by", "group", "window", "estimate", "statistic", "p_value", "n_clusters", "n_pairs"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def test_caar_frame_against_a_hand_written_table() -> None:
+    from eventstudy.tables import caar_frame
+
+    got = caar_frame(_hand_headlines(), "direction", ["0:0", "-1:+1"])
+    expected = pd.DataFrame(
+        [
+            ["1.23***", "-0.46**", "0.10"],
+            ["(2.71)", "(-2.02)", "n/a"],
+            ["12 / 40", "9 / 30", "1 / 5"],
+            ["0.05", "-2.01*", "-0.40"],
+            ["(0.31)", "(-1.80)", "n/a"],
+            ["11 / 40", "8 / 30", "1 / 5"],
+        ],
+        index=pd.MultiIndex.from_tuples(
+            [(w, s) for w in ("0:0", "-1:+1") for s in ("CAAR (%)", "t", "G / N")], names=["Window", ""]
+        ),
+        columns=["De-escalation (+1)", "Escalation (-1)", "Unclear (0)"],
+    )
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_markdown_and_latex_against_hand_written_text() -> None:
+    from eventstudy.tables import caar_frame, frame_latex, frame_markdown
+
+    frame = caar_frame(_hand_headlines(), "all", ["0:0"])
+    md = frame_markdown(frame, "Table 1")
+    expected_md = (
+        "**Table 1**\n"
+        "\n"
+        "| Window   |          |   All pairs |\n"
+        "|:---------|:---------|------------:|\n"
+        "| 0:0      | CAAR (%) |     1.23*** |\n"
+        "|          | t        |      (2.71) |\n"
+        "|          | G / N    |     12 / 40 |\n"
+        "\n"
+        "CAAR in percent; t statistics in parentheses: cluster_cr2_t"
+    )
+    assert md.startswith(expected_md)
+    assert r"\* p < 0.10, \*\* p < 0.05, \*\*\* p < 0.01" in md
+    tex = frame_latex(caar_frame(_hand_headlines(), "direction", ["0:0"]), "Table 2", "tab:two")
+    expected_tex = (
+        "\\begin{table}[htbp]\n"
+        "\\centering\n"
+        "\\caption{Table 2}\n"
+        "\\label{tab:two}\n"
+        "\\begin{tabular}{llrrr}\n"
+        "\\toprule\n"
+        "Window &  & De-escalation (+1) & Escalation (-1) & Unclear (0) \\\\\n"
+        "\\midrule\n"
+        "0:0 & CAAR (\\%) & 1.23*** & $-$0.46** & 0.10 \\\\\n"
+        " & t & (2.71) & ($-$2.02) & n/a \\\\\n"
+        " & G / N & 12 / 40 & 9 / 30 & 1 / 5 \\\\\n"
+        "\\bottomrule\n"
+        "\\end{tabular}\n"
+        "\\par\\smallskip\\footnotesize CAAR in percent; t statistics in parentheses: cluster\\_cr2\\_t"
+    )
+    assert tex.startswith(expected_tex)
+    assert tex.rstrip().endswith("\\end{table}")
+
+
+def test_result_tables_quote_the_dependence_robust_test(res: es.StudyResult, tmp_path: Path) -> None:
+    md = res.to_markdown("direction", windows=[(-1, 1)])
+    frame = res.publication_table("direction", ["-1:+1"])
+    cr2 = res.tests("direction", "-1:+1").set_index("test").loc["cluster_cr2_t"].set_index("group")
+    head = res.headlines("direction", "-1:+1").set_index("group")
+    titles = {"+1": "De-escalation (+1)", "-1": "Escalation (-1)", "0": "Unclear (0)"}
+    for g, title in titles.items():
+        if g not in head.index:
+            continue
+        col = frame[title]
+        t, p = cr2.loc[g, "statistic"], cr2.loc[g, "p_value"]
+        if np.isfinite(t):
+            assert col[("-1:+1", "t")] == f"({t:.2f})"
+            assert col[("-1:+1", "CAAR (%)")] == f"{100 * head.loc[g, 'estimate']:.2f}" + es.results.stars(p)
+        else:
+            assert col[("-1:+1", "t")] == "n/a"
+        assert col[("-1:+1", "G / N")] == f"{int(cr2.loc[g, 'n'])} / {int(head.loc[g, 'n_pairs'])}"
+    assert "cluster_cr2_t" in md and "csect_t" not in md
+    assert res.to_latex().count("\\begin{tabular}") == 1
+    with pytest.raises(es.InputError, match=r"^by: 'size' is not a grouping"):
+        res.to_latex(by="size")
+    out = res.save(tmp_path / "s")
+    tex, mdf = (out / "tables.tex").read_text("utf-8"), (out / "tables.md").read_text("utf-8")
+    assert res.to_markdown() in mdf and res.to_markdown("direction") in mdf
+    assert res.to_latex("market") in tex and tex.count("\\begin{table}") == 4
