@@ -38,12 +38,17 @@ _DEPS = (
 )
 
 
+#: The name the package is installed under (the import name stays ``eventstudy``;
+#: ``eventstudy`` on the package index is another project).
+DISTRIBUTION = "eventstudy-toolkit"
+
+
 @functools.lru_cache(maxsize=1)
 def _versions() -> tuple[tuple[str, str], ...]:
     out = [("python", platform.python_version())]
     for name in ("eventstudy", *_DEPS):
         try:
-            out.append((name, version(name)))
+            out.append((name, version(DISTRIBUTION if name == "eventstudy" else name)))
         except PackageNotFoundError:
             if name == "eventstudy":  # running from a source checkout
                 from . import __version__

@@ -315,3 +315,15 @@ def test_result_tables_quote_the_dependence_robust_test(res: es.StudyResult, tmp
     tex, mdf = (out / "tables.tex").read_text("utf-8"), (out / "tables.md").read_text("utf-8")
     assert res.to_markdown() in mdf and res.to_markdown("direction") in mdf
     assert res.to_latex("market") in tex and tex.count("\\begin{table}") == 4
+
+
+def test_package_is_typed_and_named_apart_from_the_other_eventstudy() -> None:
+    import tomllib
+
+    from eventstudy.manifest import DISTRIBUTION
+
+    assert (Path(es.__file__).parent / "py.typed").is_file()
+    meta = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text("utf-8"))
+    assert meta["project"]["name"] == DISTRIBUTION == "eventstudy-toolkit"
+    assert meta["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == ["eventstudy"]
+    assert any(d.startswith("tabulate") for d in meta["project"]["dependencies"])
