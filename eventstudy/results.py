@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .config import StudyConfig, format_window, parse_window
+from .csvout import with_omitted, write_csv_tables
 from .errors import InputError
 from .events import Events
 from .inference.runner import GROUPINGS
@@ -113,7 +114,7 @@ class StudyResult:
     @property
     def abnormal_returns(self) -> pd.DataFrame:
         """AR per pair and event-window day (columns of ``abnormal_returns.csv``)."""
-        return self.abnormal_returns_table.loc[:, AR_COLUMNS].copy()
+        return self.abnormal_returns_table.reindex(columns=AR_COLUMNS)
 
     def _window(self, window: WindowLike, car_only: bool = False) -> str:
         """The label (``"-1:+1"``) of a window given as ``(a, b)``, ``"a:b"`` or ``"a:+b"``."""
@@ -378,10 +379,10 @@ class StudyResult:
                 from .report import export_png
 
                 export_png(self, tmp / "png")
-            for name, df in self.tables().items():
-                df.to_csv(tmp / name, index=False, lineterminator="\n", float_format="%.10g")
+            omitted = write_csv_tables(self, tmp)  # tables with rows; the others named with why
             (tmp / "study.json").write_text(
-                json.dumps(self.manifest, indent=2, default=str) + "\n", encoding="utf-8"
+                json.dumps(with_omitted(self.manifest, omitted), indent=2, default=str) + "\n",
+                encoding="utf-8",
             )
             (tmp / "events.csv").write_text(self.events.to_csv(), encoding="utf-8")
             write_tables(self, tmp)
