@@ -430,16 +430,27 @@ def events_list(
 @events_app.command("validate")
 def events_validate(
     events: Annotated[Path, typer.Argument(help="Events CSV to check.")],
+    limit: Annotated[int, typer.Option(min=1, help="Most errors to list.")] = 20,
     debug: DebugOpt = False,
 ) -> None:
-    """Check an events file; errors name the line and the column."""
-    from .events import read_events
+    """Check an events file: every error (up to --limit) with its line and column, and warnings."""
+    from .events import validate_events
 
-    ev = _guarded(debug, read_events, events)
+    ev, errors, warns = _guarded(debug, validate_events, events, limit)
+    for w in warns:
+        typer.secho(f"warning: {w}", err=True, fg="yellow")
+    if errors:
+        for e in errors:
+            typer.secho(f"error: {e}", err=True, fg="red")
+        more = " (the first ones; raise --limit to see more)" if len(errors) >= limit else ""
+        typer.secho(f"{events}: {len(errors)} error(s){more}", err=True, fg="red")
+        raise typer.Exit(code=1)
+    assert ev is not None
     kinds = ev.table["timing"].value_counts()
     typer.echo(
         f"{events}: OK, {len(ev)} events ({int(kinds.get('instant', 0))} with a time, "
         f"{int(kinds.get('interval', 0))} within an interval, {int(kinds.get('date', 0))} date only)"
+        + (f"; {len(warns)} warning(s)" if warns else "")
     )
 
 

@@ -365,7 +365,7 @@ class EventStudy:
             extra={
                 "headline": headline_record(robust, wlabels[0]) if wlabels else {},
                 "data_quality": self._data_quality(panel),
-                "warnings": cal_warnings,
+                "warnings": list(self.events.warnings) + list(cal_warnings),
                 "benchmark_alignment": self._alignment(panel),
             },
         )
