@@ -114,9 +114,11 @@ def run(
         str | None, typer.Option(help="Price source: snapshot (bundled, default), yahoo (cached) or csv.")
     ] = None,
     prices: Annotated[
-        Path | None,
+        list[Path] | None,
         typer.Option(
-            help="Price file, wide (date,SYM1,…) or long (date,symbol,close); implies --source csv."
+            help="Price file, wide (date,SYM1,…), long (date,symbol,close) or one series (Yahoo's "
+            "Date,…,Close,Adj Close,Volume or Date,Close; symbol from the file name); repeatable; "
+            "implies --source csv."
         ),
     ] = None,
     benchmark: Annotated[
@@ -329,7 +331,7 @@ def _run_study(o: dict[str, Any], kw: dict[str, Any]) -> tuple[Any, Path]:
     )
     if len(ev) == 0:
         raise InputError("no event matches the filters (--category/--direction/--start/--end)")
-    price_path = o.get("prices")
+    price_path = _as_list(o.get("prices")) or None  # --prices repeated, or a list in study.toml
     source: Any = o.get("source") or ("csv" if price_path else "snapshot")
     benchmark = kw.get("benchmark")
     syms = _split(_as_list(o.get("symbols")))
@@ -442,8 +444,9 @@ def events_validate(
     if errors:
         for e in errors:
             typer.secho(f"error: {e}", err=True, fg="red")
-        more = " (the first ones; raise --limit to see more)" if len(errors) >= limit else ""
-        typer.secho(f"{events}: {len(errors)} error(s){more}", err=True, fg="red")
+        if len(errors) > 1:  # a single error stays one line
+            more = " (the first ones; raise --limit to see more)" if len(errors) >= limit else ""
+            typer.secho(f"{events}: {len(errors)} errors{more}", err=True, fg="red")
         raise typer.Exit(code=1)
     assert ev is not None
     kinds = ev.table["timing"].value_counts()

@@ -22,12 +22,15 @@ __all__ = [
     "DEFAULT_CAR_WINDOWS",
     "StudyConfig",
     "Window",
+    "WindowLike",
     "format_window",
     "load_config_file",
     "parse_window",
 ]
 
 Window = tuple[int, int]
+#: A window as the library accepts it: ``(a, b)``, ``"a:b"`` or ``"a:+b"``.
+WindowLike = tuple[int, int] | list[int] | str
 GapPolicy = Literal["keep", "drop"]
 #: Betas of the market model: plain OLS on the same date, Dimson (1979) sum of
 #: betas over lags (and leads), Scholes and Williams (1977).

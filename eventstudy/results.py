@@ -12,15 +12,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .config import StudyConfig, format_window, parse_window
+from .config import StudyConfig, WindowLike, format_window, parse_window
 from .csvout import with_omitted, write_csv_tables
 from .errors import InputError
 from .events import Events
-from .inference.runner import GROUPINGS
 from .output import atomic_folder
 from .reprs import record_folder
 from .sources.base import Prices
 from .summary import Summary, stars
+from .tables import by_grouping as _by
+from .tables import select_rows as _select
 from .tables import write_tables
 
 if TYPE_CHECKING:
@@ -49,25 +50,6 @@ CAR_COLUMNS = [
     "p_bh",
 ]
 TEST_COLUMNS = ["group_by", "group", "window", "test", "statistic", "p_value", "n", "note", "p_holm", "p_bh"]
-
-
-#: A window as ``(a, b)``, ``"a:b"`` or ``"a:+b"``.
-WindowLike = tuple[int, int] | list[int] | str
-
-
-def _by(by: str | None) -> str | None:
-    """A grouping name checked against :data:`GROUPINGS` (None: every grouping)."""
-    if by is not None and by not in GROUPINGS:
-        raise InputError(f"by: '{by}' is not a grouping; valid: {', '.join(GROUPINGS)}")
-    return by
-
-
-def _select(t: pd.DataFrame, by: str | None, window: str | None) -> pd.DataFrame:
-    if by is not None and len(t):
-        t = t[t["group_by"] == by]
-    if window is not None and len(t):
-        t = t[t["window"] == window]
-    return t
 
 
 def _iso(df: pd.DataFrame) -> pd.DataFrame:
@@ -276,8 +258,11 @@ class StudyResult:
 
     @property
     def notes(self) -> tuple[str, ...]:
-        """Notes on the alignment, e.g. a symbol read as an alias of a registry index."""
-        return tuple(str(n) for n in (self.manifest.get("alignment") or {}).get("notes") or ())
+        """Notes on alignment and prices, e.g. an alias of a registry index, closes from Adj Close."""
+        m = self.manifest
+        notes = list((m.get("alignment") or {}).get("notes") or ())
+        notes += ((m.get("prices") or {}).get("provenance") or {}).get("notes") or []  # e.g. Adj Close
+        return tuple(str(n) for n in notes)
 
     def summary(self) -> Summary:
         """A printable summary (renders as HTML in notebooks)."""

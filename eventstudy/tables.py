@@ -34,7 +34,8 @@ from .inference.runner import GROUPINGS
 from .summary import stars
 
 if TYPE_CHECKING:
-    from .results import StudyResult, WindowLike
+    from .config import WindowLike
+    from .results import StudyResult
 
 __all__ = [
     "FILE_GROUPINGS",
@@ -69,10 +70,25 @@ _NOTE = (
 )
 
 
-def _by(by: str) -> str:
-    if by not in GROUPINGS:
+def by_grouping(by: str | None) -> str | None:
+    """A grouping name checked against :data:`GROUPINGS` (None: every grouping)."""
+    if by is not None and by not in GROUPINGS:
         raise InputError(f"by: '{by}' is not a grouping; valid: {', '.join(GROUPINGS)}")
     return by
+
+
+def _by(by: str) -> str:
+    by_grouping(by)
+    return by
+
+
+def select_rows(t: pd.DataFrame, by: str | None, window: str | None) -> pd.DataFrame:
+    """Rows of a tidy table (``group_by``, ``window`` columns) of one grouping and one window."""
+    if by is not None and len(t):
+        t = t[t["group_by"] == by]
+    if window is not None and len(t):
+        t = t[t["window"] == window]
+    return t
 
 
 def caar_frame(headlines: pd.DataFrame, by: str, windows: Sequence[str]) -> pd.DataFrame:

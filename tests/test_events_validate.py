@@ -63,7 +63,7 @@ def test_cli_lists_errors_and_warnings(bad_file: Path) -> None:
     assert len(err_lines) == len(EXPECTED)
     for (line, column), text in zip(EXPECTED, err_lines, strict=True):
         assert f"line {line}" in text and (column is None or f"column '{column}'" in text)
-    assert "warning: " in r.output and f"{bad_file}: 7 error(s)" in r.output
+    assert "warning: " in r.output and f"{bad_file}: 7 errors" in r.output
     r = CliRunner().invoke(app, ["events", "validate", str(bad_file), "--limit", "3"])
     assert r.exit_code == 1 and r.output.count("error: ") == 3 and "raise --limit" in r.output
 
