@@ -124,9 +124,16 @@ class StudyResult:
         return t.loc[:, CAR_COLUMNS].reset_index(drop=True).copy()
 
     def tests(self, by: str | None = None, window: WindowLike | None = None) -> pd.DataFrame:
-        """Test table (columns of ``tests.csv``); ``by`` keeps one grouping, ``window`` one window."""
+        """Test table: the columns of ``tests.csv`` and the ``caar`` each test is about.
+
+        ``by`` keeps one grouping, ``window`` one window (``(a, b)``, ``"a:b"`` or ``"a:+b"``).
+        """
         t = _select(self.tests_table, _by(by), None if window is None else self._window(window))
-        return t.loc[:, TEST_COLUMNS].reset_index(drop=True).copy()
+        t = t.loc[:, TEST_COLUMNS].reset_index(drop=True)
+        keys = ["group_by", "group", "window"]
+        caar = self.caar_table.drop_duplicates(keys).set_index(keys)["caar"]
+        t["caar"] = caar.reindex(pd.MultiIndex.from_frame(t[keys])).to_numpy() if len(t) else []
+        return t
 
     def caar(self, by: str | None = None, window: WindowLike | None = None) -> pd.DataFrame:
         """CAAR per grouping, group and window (single-day windows ``d:d`` give the AAR)."""
@@ -178,7 +185,7 @@ class StudyResult:
 
     def aar(self, by: str = "all") -> pd.DataFrame:
         """Per event-window day: AAR with its tests (single-day windows), one grouping."""
-        t = self.tests(by)
+        t = self.tests(by).drop(columns="caar")  # the AAR joins below
         days = {format_window((d, d)): d for d in range(self.config.window[0], self.config.window[1] + 1)}
         t = t[t["window"].isin(list(days))].copy()
         t.insert(2, "rel_day", t["window"].map(days))
@@ -326,7 +333,7 @@ class StudyResult:
         return {
             "abnormal_returns.csv": _iso(self.abnormal_returns),
             "car.csv": _iso(self.car()),
-            "tests.csv": self.tests(),
+            "tests.csv": self.tests().loc[:, TEST_COLUMNS],
             "caar.csv": self.caar(),
             "headlines.csv": self.headlines(),
             "fits.csv": _iso(self.fits),

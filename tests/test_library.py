@@ -327,3 +327,10 @@ def test_package_is_typed_and_named_apart_from_the_other_eventstudy() -> None:
     assert meta["project"]["name"] == DISTRIBUTION == "eventstudy-toolkit"
     assert meta["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == ["eventstudy"]
     assert any(d.startswith("tabulate") for d in meta["project"]["dependencies"])
+
+
+def test_tests_carry_the_caar(res: es.StudyResult) -> None:
+    t = res.tests("direction", "0:0")
+    c = res.caar("direction", "0:0").set_index("group")["caar"]
+    assert len(t) and (t["caar"].to_numpy() == c.loc[t["group"]].to_numpy()).all()
+    assert "caar" not in res.tables()["tests.csv"].columns  # the file keeps its columns
