@@ -220,7 +220,15 @@ class StudyResult:
         w = self.main_window if window is None else self._window(window, car_only=True)
         return cross_section(self.car(), self.events, window=w, **kwargs)
 
-    def event_dummies(self, window: WindowLike | None = None, cov_type: str = "hac") -> Any:
+    def event_dummies(self, window: WindowLike | None = None, cov_type: str = "hac") -> pd.DataFrame:
+        """Karafiath (1988) event-dummy CARs per market and event for one CAR window (a DataFrame).
+
+        ``symbol`` and the CAR columns of :func:`eventstudy.analysis.event_dummy_regressions`;
+        the per-day coefficients and per-market fits are in :meth:`event_dummies_model`.
+        """
+        return self.event_dummies_model(window, cov_type).cars.copy()
+
+    def event_dummies_model(self, window: WindowLike | None = None, cov_type: str = "hac") -> Any:
         """Karafiath (1988) event-dummy regressions per market for one CAR window.
 
         The market model uses the study's benchmark (interval-matched per
@@ -322,8 +330,7 @@ class StudyResult:
         """Event-dummy CARs of the main window (empty when returns are not at hand)."""
         if not self.market_returns:
             return pd.DataFrame()
-        d = self.event_dummies()
-        cars = d.cars.copy()
+        cars = self.event_dummies()
         cars.insert(2, "window", self.main_window)
         return cars
 

@@ -334,3 +334,32 @@ def test_tests_carry_the_caar(res: es.StudyResult) -> None:
     c = res.caar("direction", "0:0").set_index("group")["caar"]
     assert len(t) and (t["caar"].to_numpy() == c.loc[t["group"]].to_numpy()).all()
     assert "caar" not in res.tables()["tests.csv"].columns  # the file keeps its columns
+
+
+def test_event_dummies_is_a_dataframe(res: es.StudyResult) -> None:
+    d = res.event_dummies((-1, 1))
+    assert isinstance(d, pd.DataFrame) and len(d)
+    pd.testing.assert_frame_equal(d, res.event_dummies_model("-1:+1").cars)
+    pd.testing.assert_frame_equal(d, res.event_dummies("-1:1"))
+
+
+@given(
+    data=st.lists(
+        st.lists(st.one_of(st.none(), st.floats(1e-3, 1e6)), min_size=3, max_size=3), min_size=1, max_size=30
+    )
+)
+def test_wide_and_long_frames_give_the_same_prices(data: list[list[float | None]]) -> None:
+    wide = pd.DataFrame(data, columns=["A", "B", "C"], dtype="float64")
+    wide.index = pd.bdate_range("2020-01-01", periods=len(wide))
+    if wide.isna().all().any():  # a symbol without any price is an error either way
+        with pytest.raises(es.PricesError, match="no prices for"):
+            prices_from_frame(wide)
+        return
+    a = prices_from_frame(wide)
+    long = wide.rename_axis("date").stack().rename("close").rename_axis(["date", "symbol"]).reset_index()
+    b = prices_from_frame(long.sample(frac=1.0, random_state=0))  # row order does not matter
+    assert a.symbols == ["A", "B", "C"] and sorted(b.symbols) == a.symbols
+    for s in a.symbols:
+        pd.testing.assert_series_equal(a[s], b[s], check_exact=True, check_freq=False)
+        assert a[s].index.is_monotonic_increasing and a[s].notna().all()
+    assert a.sha256() == b.sha256()
