@@ -11,7 +11,8 @@ and :class:`~eventstudy.sources.base.Prices`:
   (NaN, None) are empty; whole-number floats (``1.0`` in a ``direction`` column that
   has gaps) are written as integers; a timestamp may also be a ``datetime.date`` or a
   time-zone-aware ``Timestamp``. A naive ``Timestamp`` is refused: it could be a date
-  or an instant in any zone, and the choice would silently move day 0.
+  or an instant in any zone, and the choice would silently move day 0. An
+  ``Events.table`` (the file's columns plus the derived ones) is read from its file columns.
 * **prices**: a *wide* frame (a ``DatetimeIndex`` or a ``date`` column, one column of
   closes per symbol; NaN where a market had no session) or a *long* frame with the
   columns ``date, symbol, close``. Closes must be finite and positive, dates unique
@@ -39,6 +40,8 @@ from .sources.base import Prices
 __all__ = ["as_events", "as_prices", "events_from_frame", "prices_from_frame"]
 
 EVENTS_NAME = "events DataFrame"
+#: Columns :class:`Events` derives from the file's (``Events.table`` has them too).
+DERIVED = ("start_utc", "end_utc", "local_date", "local_end", "timing", "date_only")
 PRICES_NAME = "prices DataFrame"
 
 
@@ -84,6 +87,9 @@ def events_from_frame(df: pd.DataFrame) -> Events:
         raise InputError(f"events: expected a DataFrame, got {type(df).__name__}")
     if df.index.name == "event_id" and "event_id" not in df.columns:
         df = df.reset_index()
+    derived = [c for c in DERIVED if c in df.columns]
+    if len(derived) == len(DERIVED):  # an Events.table given back: keep the file's columns
+        df = df.drop(columns=derived)
     header = [str(c).strip() for c in df.columns]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")

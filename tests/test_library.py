@@ -110,6 +110,7 @@ def test_curated_events_frame_equals_the_file() -> None:
         pd.testing.assert_frame_equal(events_from_frame(df).table, ev.table)
     by_id = pd.read_csv(EVENTS_CSV).set_index("event_id")
     assert events_from_frame(by_id).ids == ev.ids
+    pd.testing.assert_frame_equal(events_from_frame(ev.table).table, ev.table)  # Events.table back in
 
 
 def test_events_frame_errors_name_the_row_and_column() -> None:
