@@ -22,6 +22,7 @@ from .errors import (
     EventStudyError,
     InputError,
     NetworkError,
+    OutputError,
     PricesError,
 )
 from .events import Events, events_from_records, read_events, validate_events
@@ -48,6 +49,7 @@ __all__ = [
     "EventsFileError",
     "InputError",
     "NetworkError",
+    "OutputError",
     "Prices",
     "PricesError",
     "StudyConfig",

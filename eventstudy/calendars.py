@@ -22,11 +22,13 @@ the date of its end (both in the event's ``tz``).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
 import re
 import warnings
+import zipfile
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -144,17 +146,18 @@ def _build(code: str, start: pd.Timestamp, end: pd.Timestamp) -> Sessions:
     path = _cache_file(code, start, end)
     if path is not None and path.is_file():
         try:
-            with np.load(path) as z:
+            with np.load(path, allow_pickle=False) as z:
                 dates = pd.DatetimeIndex(z["dates"].astype("datetime64[ns]"))
                 closes = pd.DatetimeIndex(z["closes"].astype("datetime64[ns]")).tz_localize("UTC")
-            return Sessions(code, dates, closes)
-        except (OSError, ValueError, KeyError):
-            pass
+            if len(dates) and dates.is_monotonic_increasing and len(closes) in (0, len(dates)):
+                return Sessions(code, dates, closes)
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            pass  # a truncated or foreign file: rebuilt and replaced below
     sess = _build_fresh(code, start, end)
     if path is not None:
+        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
             np.savez(
                 tmp,
                 dates=sess.dates_ns,
@@ -164,7 +167,8 @@ def _build(code: str, start: pd.Timestamp, end: pd.Timestamp) -> Sessions:
             )
             os.replace(tmp, path)
         except OSError:
-            pass
+            with contextlib.suppress(OSError):
+                tmp.unlink()
     return sess
 
 

@@ -7,19 +7,27 @@ the traceback instead.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, TypeVar
 
-import pandas as pd
 import typer
 
-from .config import load_config_file, parse_window
-from .errors import EventStudyError, InputError
+from .cliguard import clean, fail_line, guard, os_message, say, warn
+from .errors import ConfigError, EventStudyError, InputError, OutputError
 from .markets import DEFAULT_SYMBOLS, market_name
+from .runcmd import (
+    changed_parameters,
+    compute,
+    output_target,
+    previous_parameters,
+    refresh_listing,
+    resolve_options,
+    split,
+    study_kwargs,
+)
 
 app = typer.Typer(
     help="Event studies of how markets react to news (US–China trade events bundled).",
@@ -34,64 +42,14 @@ cache_app = typer.Typer(help="Inspect or clear the Yahoo price cache.", no_args_
 app.add_typer(prices_app, name="prices")
 app.add_typer(cache_app, name="cache")
 
-F = TypeVar("F", bound=Callable[..., Any])
-_DEBUG = {"on": False}
-
-
-def _fail(exc: BaseException) -> NoReturn:
-    if _DEBUG["on"]:
-        raise exc
-    typer.secho(f"error: {exc}", err=True, fg="red")
-    raise typer.Exit(code=1)
-
-
 T = TypeVar("T")
 
 
 def _guarded(debug: bool, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Call ``fn``; an EventStudyError becomes one line on stderr and exit code 1."""
-    _DEBUG["on"] = debug
-    try:
+    """Call ``fn``; every failure becomes one line on stderr (see :mod:`eventstudy.cliguard`)."""
+    with guard(debug):
         return fn(*args, **kwargs)
-    except EventStudyError as exc:
-        _fail(exc)
-
-
-def _window_opt(name: str) -> Callable[[str | None], str | None]:
-    def cb(value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            parse_window(value, name)
-        except InputError as exc:
-            raise typer.BadParameter(str(exc)) from None
-        return value
-
-    return cb
-
-
-def _cars_cb(values: list[str] | None) -> list[str] | None:
-    for v in values or []:
-        try:
-            parse_window(v, "car")
-        except InputError as exc:
-            raise typer.BadParameter(str(exc)) from None
-    return values
-
-
-def _model_cb(value: str | None) -> str | None:
-    from .models import MODELS
-
-    if value is not None and value not in MODELS:
-        raise typer.BadParameter(f"'{value}' is not a model; valid: {', '.join(MODELS)}")
-    return value
-
-
-def _split(values: list[str] | None) -> list[str]:
-    out: list[str] = []
-    for v in values or []:
-        out += [s for s in v.replace(",", " ").split() if s]
-    return out
+    raise AssertionError("unreachable")  # pragma: no cover - guard exits or re-raises
 
 
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")]
@@ -127,28 +85,24 @@ def run(
     ] = None,
     model: Annotated[
         str | None,
-        typer.Option(help="constant-mean (default), market-adjusted or market.", callback=_model_cb),
+        typer.Option(help="constant-mean (default), market-adjusted or market."),
     ] = None,
     estimation: Annotated[
         str | None,
         typer.Option(
             help="Estimation window, sessions relative to day 0 (default -250:-11).",
-            callback=_window_opt("estimation"),
         ),
     ] = None,
-    window: Annotated[
-        str | None, typer.Option(help="Event window (default -10:+10).", callback=_window_opt("window"))
-    ] = None,
+    window: Annotated[str | None, typer.Option(help="Event window (default -10:+10).")] = None,
     car: Annotated[
         list[str] | None,
-        typer.Option(help="CAR window, repeatable (default 0:0 0:+1 -1:+1 -5:+5).", callback=_cars_cb),
+        typer.Option(help="CAR window, repeatable (default 0:0 0:+1 -1:+1 -5:+5)."),
     ] = None,
     returns: Annotated[str | None, typer.Option(help="simple (default) or log returns.")] = None,
     mask: Annotated[
         str | None,
         typer.Option(
             help="Sessions around other events removed from estimation (default -1:+1).",
-            callback=_window_opt("mask"),
         ),
     ] = None,
     min_estimation: Annotated[
@@ -218,196 +172,71 @@ def run(
     ] = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Run an event study and write its folder (tables, study.json, index.html)."""
-    _DEBUG["on"] = debug
+    """Run an event study and write its folder (tables, study.json, index.html).
+
+    The folder must be new, empty, or a study the toolkit wrote; anything
+    else is refused before the computation (nothing is deleted). The listing
+    ``<parent>/index.html`` is refreshed only in a folder of studies; when
+    that fails the study stays written and a warning says why.
+    """
+    from .output import check_target
+
     t0 = time.perf_counter()
     try:
-        opts = _resolve(locals())
-        kw = _study_kwargs(opts)
-    except InputError as exc:
+        opts = resolve_options(locals())
+        kw = study_kwargs(opts)
+    except ConfigError as exc:  # the study.toml file: bad input
         if debug:
             raise
-        typer.secho(f"usage error: {exc}", err=True, fg="red")
-        raise typer.Exit(code=2) from None
-    try:
-        res, target = _run_study(opts, kw)
-    except EventStudyError as exc:
-        _fail(exc)
-        return
-    m = res.manifest["counts"]
-    for note in res.notes:
-        typer.secho(f"note: {note}", err=True)
-    for warning in res.warnings:
-        typer.secho(f"warning: {warning}", err=True, fg="yellow")
-    typer.echo(str(res.summary()))
-    typer.echo(
-        f"\nwrote {target}/ ({m['included']} pairs, {m['excluded']} excluded) "
-        f"in {time.perf_counter() - t0:.1f} s; open {target / 'index.html'}"
-    )
-
-
-def _resolve(cli: dict[str, Any]) -> dict[str, Any]:
-    """Merge command-line options over the config file over defaults."""
-    opts: dict[str, Any] = {}
-    if cli.get("config") is not None:
-        opts.update(load_config_file(cli["config"]))
-    for k, v in cli.items():
-        if k in ("config", "debug"):
-            continue
-        if v is not None and v != []:
-            opts[k] = v
-    return opts
-
-
-def _study_kwargs(o: dict[str, Any]) -> dict[str, Any]:
-    """Study parameters from the options, validated (an error here is a usage error)."""
-    from .config import StudyConfig
-
-    kw: dict[str, Any] = {}
-    for key in ("estimation", "window", "mask"):
-        if o.get(key) is not None:
-            kw[key] = parse_window(o[key], key)
-    if o.get("car"):
-        kw["car_windows"] = [parse_window(c, "car") for c in _as_list(o["car"])]
-    for key in (
-        "model",
-        "returns",
-        "min_estimation",
-        "seed",
-        "name",
-        "calendar",
-        "benchmark",
-        "gaps",
-        "draws",
-        "beta",
-        "lags",
-        "leads",
-    ):
-        if o.get(key) is not None:
-            kw[key] = o[key]
-    StudyConfig(**kw)  # raises InputError on an invalid combination
-    _check_filters(o)
-    _check_detail(o.get("detail"))
-    return kw
-
-
-def _check_detail(detail: object) -> None:
-    """``--detail`` is ``full`` or ``pairs`` (a usage error otherwise)."""
-    from .engine import DETAILS
-
-    if detail is not None and detail not in DETAILS:
-        raise InputError(f"detail: '{detail}' is not one of {', '.join(DETAILS)}")
-
-
-def _check_filters(o: dict[str, Any]) -> None:
-    """Validate the event filters before any file is read (usage errors)."""
-    from .events import CATEGORIES
-
-    bad = [c for c in _split(_as_list(o.get("category"))) if c not in CATEGORIES]
-    if bad:
-        raise InputError(f"category: unknown value(s) {bad}; valid: {', '.join(CATEGORIES)}")
-    for d in _split(_as_list(o.get("direction"))):
-        if _direction(d) not in (-1, 0, 1):
-            raise InputError(f"direction: '{d}' must be 1, -1 or 0")
-    for key in ("start", "end"):
-        if o.get(key) is not None:
-            try:
-                pd.Timestamp(str(o[key]))
-            except ValueError:
-                raise InputError(f"{key}: '{o[key]}' is not a date; write YYYY-MM-DD") from None
-
-
-def _run_study(o: dict[str, Any], kw: dict[str, Any]) -> tuple[Any, Path]:
-    from .events import read_events
-    from .sources import load_prices
-    from .study import EventStudy
-
-    all_events = read_events(o.get("events"))
-    ev = all_events.filter(
-        categories=_split(_as_list(o.get("category"))) or None,
-        directions=[_direction(d) for d in _split(_as_list(o.get("direction")))] or None,
-        start=o.get("start"),
-        end=o.get("end"),
-    )
-    if len(ev) == 0:
-        raise InputError("no event matches the filters (--category/--direction/--start/--end)")
-    price_path = _as_list(o.get("prices")) or None  # --prices repeated, or a list in study.toml
-    source: Any = o.get("source") or ("csv" if price_path else "snapshot")
-    benchmark = kw.get("benchmark")
-    syms = _split(_as_list(o.get("symbols")))
-    if source == "csv":
-        if price_path is None:
-            raise InputError("--source csv needs --prices FILE")
-        prices = load_prices(None, source="csv", path=price_path, lenient=bool(o.get("lenient")))
-        if not syms:
-            syms = [s for s in prices.symbols if s != benchmark]
-    else:
-        syms = syms or list(DEFAULT_SYMBOLS)
-        need = syms + ([benchmark] if benchmark and benchmark not in syms else [])
-        if source == "yahoo":
-            # enough history for the estimation window (sessions, so pad in calendar days)
-            lo = ev.table["local_date"].min() - pd.Timedelta(
-                days=int(abs(kw.get("estimation", (-250, -11))[0]) * 1.6) + 30
-            )
-            hi = ev.table["local_date"].max() + pd.Timedelta(days=45)
-            prices = load_prices(need, source="yahoo", start=lo, end=min(hi, pd.Timestamp.now().normalize()))
+        fail_line(str(exc), code=1)
+    except InputError as exc:  # an option's value
+        if debug:
+            raise
+        fail_line(str(exc), code=2, label="usage error")
+    except OSError as exc:
+        if debug:
+            raise
+        fail_line(os_message(exc), code=1)
+    with guard(debug) as outcome:
+        target = output_target(opts, kw)
+        check_target(target)
+        res = compute(opts, kw)
+        before = previous_parameters(target)
+        res.save(target, png=bool(opts.get("png")))
+        outcome.written = target
+        changed = changed_parameters(before, res.manifest["parameters"])
+        if changed:
+            warn(f"replaced the earlier study in {target}, which had other {', '.join(changed)}")
+        try:
+            listing = refresh_listing(target.parent)
+        except (OSError, EventStudyError) as exc:
+            listing = None
+            warn(f"the study was written, but the list of studies was not: {_reason(exc)}")
         else:
-            prices = load_prices(need, source=source)
-    study = EventStudy(ev, prices, symbols=syms, mask_events=all_events, **kw)
-    with _executor(o.get("workers"), o.get("scheduler")) as ex:
-        res = study.run(executor=ex, detail=o.get("detail") or "full")
-    target = Path(o["out"]) if o.get("out") else Path("reports") / study.config.study_name
-    res.save(target, png=bool(o.get("png")))
-    _write_index(target.parent)
-    return res, target
+            index = target.parent / "index.html"
+            if listing is None and (index.exists() or index.is_symlink()):
+                warn(f"{index} not refreshed: eventstudy did not write that page (it was left as is)")
+        unstudied = res.manifest.get("events_not_studied") or []
+        if unstudied:
+            more = ", …" if len(unstudied) > 5 else ""
+            warn(
+                f"{len(unstudied)} event(s) apply only to markets not studied "
+                f"({', '.join(unstudied[:5])}{more}); they are in no table"
+            )
+        for note in res.notes:
+            typer.secho(f"note: {clean(note, newlines=False)}", err=True)
+        for warning in res.warnings:
+            warn(warning)
+        m = res.manifest["counts"]
+        say(str(res.summary()))
+        say(
+            f"\nwrote {target}/ ({m['included']} pairs, {m['excluded']} excluded) "
+            f"in {time.perf_counter() - t0:.1f} s; open {target / 'index.html'}"
+        )
 
 
-@contextlib.contextmanager
-def _executor(workers: int | None, scheduler: str | None) -> Iterator[Any]:
-    """A process pool (``--workers``), a Dask cluster's executor (``--scheduler``) or nothing."""
-    if scheduler:
-        try:
-            from distributed import Client
-        except ImportError:
-            raise InputError("--scheduler needs Dask: pip install 'eventstudy[dask]'") from None
-        try:
-            client = Client(scheduler, timeout=10)
-        except OSError as exc:
-            raise InputError(f"--scheduler: cannot reach the Dask scheduler at {scheduler} ({exc})") from None
-        with client:
-            yield client.get_executor()
-    elif workers and workers > 1:
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            yield pool
-    else:
-        yield None
-
-
-def _write_index(folder: Path) -> None:
-    """Refresh the listing of studies beside a saved study, when the report offers one."""
-    try:
-        from .report import write_reports_index
-    except ImportError:
-        return
-    write_reports_index(folder)
-
-
-def _as_list(v: Any) -> list[str]:
-    if v is None:
-        return []
-    if isinstance(v, (list, tuple)):
-        return [str(x) for x in v]
-    return [str(v)]
-
-
-def _direction(d: str) -> int:
-    try:
-        v = int(d)
-    except ValueError:
-        raise InputError(f"direction: '{d}' must be 1, -1 or 0") from None
-    return v
+def _reason(exc: BaseException) -> str:
+    return os_message(exc) if isinstance(exc, OSError) else str(exc)
 
 
 # ------------------------------------------------------------------ events
@@ -425,8 +254,8 @@ def events_list(
     t = ev.table
     for r in t.itertuples():
         stamp = r.timestamp + (f" ({r.tz})" if r.tz else "")
-        typer.echo(f"{r.event_id:<44} {stamp:<34} {r.category:<20} {r.direction:+d}  {r.title}")
-    typer.echo(f"{len(t)} events from {ev.path}")
+        say(f"{r.event_id:<44} {stamp:<34} {r.category:<20} {r.direction:+d}  {r.title}")
+    say(f"{len(t)} events from {ev.path}")
 
 
 @events_app.command("validate")
@@ -440,17 +269,17 @@ def events_validate(
 
     ev, errors, warns = _guarded(debug, validate_events, events, limit)
     for w in warns:
-        typer.secho(f"warning: {w}", err=True, fg="yellow")
+        warn(w)
     if errors:
-        for e in errors:
-            typer.secho(f"error: {e}", err=True, fg="red")
+        for e in errors:  # each error one line, control characters escaped (see cliguard)
+            typer.secho(f"error: {clean(e, newlines=False)}", err=True, fg="red")
         if len(errors) > 1:  # a single error stays one line
             more = " (the first ones; raise --limit to see more)" if len(errors) >= limit else ""
-            typer.secho(f"{events}: {len(errors)} errors{more}", err=True, fg="red")
+            typer.secho(clean(f"{events}: {len(errors)} errors{more}", newlines=False), err=True, fg="red")
         raise typer.Exit(code=1)
     assert ev is not None
     kinds = ev.table["timing"].value_counts()
-    typer.echo(
+    say(
         f"{events}: OK, {len(ev)} events ({int(kinds.get('instant', 0))} with a time, "
         f"{int(kinds.get('interval', 0))} within an interval, {int(kinds.get('date', 0))} date only)"
         + (f"; {len(warns)} warning(s)" if warns else "")
@@ -476,23 +305,19 @@ def events_align(
     from .events import read_events
     from .markets import parse_calendars
 
-    _DEBUG["on"] = debug
-    try:
+    with guard(debug):
         ev = read_events(events)
-        syms = _split(symbols) or list(DEFAULT_SYMBOLS)
+        syms = split(symbols) or list(DEFAULT_SYMBOLS)
         spec = parse_calendars(calendar)
         tab = align_table(ev, syms, spec)
-    except EventStudyError as exc:
-        _fail(exc)
-        return
-    notes, warnings = calendar_notes(ev, syms, spec)
+        notes, warnings = calendar_notes(ev, syms, spec)
     for note in notes:
-        typer.secho(f"note: {note}", err=True)
+        typer.secho(f"note: {clean(note, newlines=False)}", err=True)
     for warning in warnings:
-        typer.secho(f"warning: {warning}", err=True, fg="yellow")
-    typer.echo(f"{'event_id':<44} {'symbol':<10} {'day0':<10} {'latest':<10} uncertain")
+        warn(warning)
+    say(f"{'event_id':<44} {'symbol':<10} {'day0':<10} {'latest':<10} uncertain")
     for r in tab.itertuples():
-        typer.echo(
+        say(
             f"{r.event_id:<44} {r.symbol:<10} {r.day0:<10} {r.day0_latest:<10} "
             f"{'yes' if r.day0_uncertain else 'no'}"
         )
@@ -512,12 +337,12 @@ def prices_show(
     kw: dict[str, Any] = {"source": "csv", "path": prices} if prices else {}
     p = _guarded(debug, load_prices, [symbol], **kw)
     s = p[symbol]
-    typer.echo(
+    say(
         f"{symbol} ({market_name(symbol)}): {len(s)} rows, "
         f"{s.index[0].date()} … {s.index[-1].date()}, from {p.origin}"
     )
     for d, v in list(s.head(rows).items()) + [(None, None)] + list(s.tail(rows).items()):
-        typer.echo("…" if d is None else f"{d.date()}  {v:,.4f}")
+        say("…" if d is None else f"{d.date()}  {v:,.4f}")
 
 
 @app.command("report")
@@ -529,18 +354,28 @@ def report_cmd(
     from .persist import rerender
     from .report import write_reports_index
 
-    _DEBUG["on"] = debug
-    try:
+    with guard(debug):
         if (folder / "study.json").is_file():
             out = rerender(folder)
         elif folder.is_dir():
+            _check_listing_folder(folder)
             out = write_reports_index(folder)
         else:
             raise InputError(f"{folder}: no such folder")
-    except EventStudyError as exc:
-        _fail(exc)
+    say(f"wrote {out}")
+
+
+def _check_listing_folder(folder: Path) -> None:
+    """A listing goes into a folder of studies, never into a folder of a user's other files."""
+    from .output import is_study_folder
+    from .report.index import owns_reports_root
+
+    if owns_reports_root(folder) or any(is_study_folder(p) for p in folder.iterdir()):
         return
-    typer.echo(f"wrote {out}")
+    raise OutputError(
+        f"{folder}: holds no study folder, only other files; nothing was written "
+        "(pass a folder of studies, e.g. reports)"
+    )
 
 
 @prices_app.command("fetch")
@@ -557,31 +392,24 @@ def prices_fetch(
 
     from .sources import YahooSource
 
-    _DEBUG["on"] = debug
-    syms = _split(symbols)
-    try:
-        with Progress(TextColumn("{task.description}"), BarColumn(), transient=True) as bar:
-            tasks: dict[str, Any] = {}
+    syms = split(symbols)
+    with guard(debug), Progress(TextColumn("{task.description}"), BarColumn(), transient=True) as bar:
+        tasks: dict[str, Any] = {}
 
-            def progress(sym: str, stage: str) -> None:
-                if stage == "start":
-                    tasks[sym] = bar.add_task(f"{sym}: fetching", total=1)
-                else:
-                    bar.update(tasks[sym], description=f"{sym}: {stage}", completed=1)
+        def progress(sym: str, stage: str) -> None:
+            if stage == "start":
+                tasks[sym] = bar.add_task(f"{sym}: fetching", total=1)
+            else:
+                bar.update(tasks[sym], description=f"{sym}: {stage}", completed=1)
 
-            p = YahooSource().fetch(syms, start, end, progress=progress)
-    except EventStudyError as exc:
-        _fail(exc)
-        return
+        p = YahooSource().fetch(syms, start, end, progress=progress)
     msg = p.provenance.get("message")
     if msg:
-        typer.echo(str(msg))
+        say(str(msg))
     series = p.provenance.get("series", {})
     for sym in syms:
         info = series.get(sym, {}) if isinstance(series, dict) else {}
-        typer.echo(
-            f"{sym}: {info.get('rows', len(p[sym]))} rows, {info.get('first', '')} … {info.get('last', '')}"
-        )
+        say(f"{sym}: {info.get('rows', len(p[sym]))} rows, {info.get('first', '')} … {info.get('last', '')}")
 
 
 @cache_app.command("info")
@@ -590,12 +418,12 @@ def cache_info_cmd(debug: DebugOpt = False) -> None:
     from .sources import cache_info
 
     info = _guarded(debug, cache_info)
-    typer.echo(f"cache folder: {info.directory} ({info.total_bytes / 1e6:.2f} MB)")
+    say(f"cache folder: {info.directory} ({info.total_bytes / 1e6:.2f} MB)")
     for e in info.entries:
         state = "ok" if e.ok else f"PROBLEM: {e.problem}"
-        typer.echo(f"{e.symbol:<12} {e.rows:>6} rows  {e.first} … {e.last}  {state}")
+        say(f"{e.symbol:<12} {e.rows:>6} rows  {e.first} … {e.last}  {state}")
     if not info.entries:
-        typer.echo("(empty)")
+        say("(empty)")
 
 
 @cache_app.command("clear")
@@ -606,8 +434,8 @@ def cache_clear_cmd(
     """Remove cached prices (all, or some symbols)."""
     from .sources import cache_clear
 
-    n = _guarded(debug, cache_clear, symbols=_split(symbols) or None)
-    typer.echo(f"removed {n} symbol(s) from the cache")
+    n = _guarded(debug, cache_clear, symbols=split(symbols) or None)
+    say(f"removed {n} symbol(s) from the cache")
 
 
 def main() -> None:  # pragma: no cover - console script
@@ -616,6 +444,6 @@ def main() -> None:  # pragma: no cover - console script
     logging.getLogger("yfinance").setLevel(logging.CRITICAL)
     try:
         app()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # outside a command (the commands handle their own)
         typer.secho("interrupted; nothing was written", err=True, fg="red")
         raise SystemExit(130) from None

@@ -10,11 +10,14 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
+from datetime import date
 from numbers import Integral
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from .errors import ConfigError, InputError
+import numpy as np
+
+from .errors import ConfigError, InputError, show
 from .markets import CalendarSpec, parse_calendars
 from .returns import ReturnKind
 
@@ -38,6 +41,10 @@ BetaMethod = Literal["ols", "dimson", "scholes-williams"]
 BETAS: tuple[str, ...] = get_args(BetaMethod)
 MAX_LAGS = 10
 DEFAULT_CAR_WINDOWS: tuple[Window, ...] = ((0, 0), (0, 1), (-1, 1), (-5, 5))
+MAX_OFFSET = 10_000
+"""Farthest session from day 0 a window may reach (about 40 years of sessions)."""
+MAX_DRAWS = 100_000
+MAX_SEED = 2**63 - 1
 _WIN_RE = re.compile(r"^\s*([+-]?\d+)\s*[:,]\s*([+-]?\d+)\s*$")
 
 
@@ -56,8 +63,13 @@ def parse_window(text: str | Window | list[int], name: str = "window") -> Window
     else:
         m = _WIN_RE.match(str(text))
         if not m:
-            raise InputError(f"{name}: '{text}' is not a window; write START:END, e.g. -1:+1")
+            raise InputError(f"{name}: {show(text)} is not a window; write START:END, e.g. -1:+1")
         a, b = int(m.group(1)), int(m.group(2))
+    for v in (a, b):
+        if abs(v) > MAX_OFFSET:
+            raise InputError(
+                f"{name}: {v} sessions from day 0 is too far; windows stay within ±{MAX_OFFSET} sessions"
+            )
     if a > b:
         raise InputError(
             f"{name}: '{format_window((a, b))}' starts after it ends; write START:END with START <= END"
@@ -144,6 +156,19 @@ class StudyConfig:
     def __post_init__(self) -> None:
         from .models import get_model
 
+        for key in ("draws", "seed", "min_estimation"):
+            v = getattr(self, key)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+                raise InputError(f"{key}: {v!r} is not a whole number")
+        for key in ("model", "returns", "gaps"):
+            if not isinstance(getattr(self, key), str):
+                raise InputError(f"{key}: {getattr(self, key)!r} must be text")
+        for key in ("benchmark", "name"):
+            v = getattr(self, key)
+            if v is not None and not isinstance(v, str):
+                raise InputError(f"{key}: {v!r} must be text")
+        if not isinstance(self.car_windows, (tuple, list)):
+            raise InputError(f"car: {self.car_windows!r} must be a list of windows like -1:+1")
         mdl = get_model(self.model)
         object.__setattr__(self, "calendar", parse_calendars(self.calendar))
         object.__setattr__(self, "estimation", parse_window(self.estimation, "estimation"))
@@ -153,16 +178,26 @@ class StudyConfig:
         if not cws:
             raise InputError("car: give at least one CAR window, e.g. --car 0:0")
         object.__setattr__(self, "car_windows", tuple(dict.fromkeys(cws)))
-        if not isinstance(self.draws, int) or self.draws < 19:
-            raise InputError(f"draws: {self.draws!r} is too few; use at least 19 (999 is usual)")
+        if not 19 <= self.draws <= MAX_DRAWS:
+            raise InputError(f"draws: {self.draws!r} is out of range; use 19 … {MAX_DRAWS:,} (999 is usual)")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise InputError(f"seed: {self.seed!r} is out of range; use a whole number 0 … 2**63-1")
+        if self.name is not None:
+            from .errors import OutputError
+            from .output import safe_folder_name
+
+            try:
+                safe_folder_name(self.name, "name")
+            except OutputError as exc:
+                raise InputError(str(exc)) from None
         if self.gaps not in get_args(GapPolicy):
-            raise InputError(f"gaps: '{self.gaps}' is not valid; use keep or drop")
+            raise InputError(f"gaps: {show(self.gaps)} is not valid; use keep or drop")
         if self.returns not in get_args(ReturnKind):
-            raise InputError(f"returns: '{self.returns}' is not valid; use simple or log")
+            raise InputError(f"returns: {show(self.returns)} is not valid; use simple or log")
         self._check_betas()
         if mdl.needs_benchmark and not self.benchmark:
             raise InputError(
-                f"benchmark: model '{self.model}' needs a benchmark; pass --benchmark SYMBOL (e.g. ACWI)"
+                f"benchmark: model {show(self.model)} needs a benchmark; pass --benchmark SYMBOL (e.g. ACWI)"
             )
         lo, hi = self.window
         for w in self.car_windows:
@@ -216,7 +251,9 @@ class StudyConfig:
             if self.benchmark and self.model != "constant-mean"
             else ""
         )
-        return f"{self.model}{bench}{self._beta_suffix()}"
+        # a benchmark is any column of a user's file: keep the name one plain folder name
+        name = re.sub(r"[^A-Za-z0-9._+=-]+", "_", f"{self.model}{bench}{self._beta_suffix()}").lstrip(".")
+        return name[:120] or "study"
 
     def _beta_suffix(self) -> str:
         """``-ols``, ``-sw`` or ``-dimson`` with its lags/leads when the betas were chosen."""
@@ -284,51 +321,90 @@ def _calendar_param(params: dict[str, Any]) -> CalendarSpec:
     return parse_calendars(([default] if default else []) + [f"{k}={v}" for k, v in per.items()])
 
 
-_TOML_KEYS = {
-    "detail",
-    "name",
-    "events",
-    "symbols",
-    "source",
-    "prices",
-    "benchmark",
-    "model",
-    "estimation",
-    "window",
-    "car",
-    "returns",
-    "mask",
-    "min_estimation",
-    "seed",
-    "category",
-    "direction",
-    "start",
-    "end",
-    "out",
-    "calendar",
-    "beta",
-    "lags",
-    "leads",
+_TEXT = "text"
+_INT = "a whole number"
+_TEXTS = "text or a list of texts"
+_WINDOW = 'a window like "-1:+1"'
+_TOML_TYPES: dict[str, str] = {
+    "detail": _TEXT,
+    "name": _TEXT,
+    "events": _TEXT,
+    "symbols": _TEXTS,
+    "source": _TEXT,
+    "prices": _TEXTS,
+    "benchmark": _TEXT,
+    "model": _TEXT,
+    "estimation": _WINDOW,
+    "window": _WINDOW,
+    "car": _TEXTS,
+    "returns": _TEXT,
+    "mask": _WINDOW,
+    "min_estimation": _INT,
+    "seed": _INT,
+    "draws": _INT,
+    "gaps": _TEXT,
+    "category": _TEXTS,
+    "direction": "1, -1, 0 or a list of them",
+    "start": "a date",
+    "end": "a date",
+    "out": _TEXT,
+    "calendar": "a MIC, SYMBOL=MIC, a list of them, or a table SYMBOL = MIC",
+    "beta": _TEXT,
+    "lags": _INT,
+    "leads": _INT,
 }
+_TOML_KEYS = set(_TOML_TYPES)
+
+
+def _type_ok(kind: str, v: Any) -> bool:
+    if kind == _TEXT:
+        return isinstance(v, str)
+    if kind == _INT:
+        return isinstance(v, int) and not isinstance(v, bool)
+    if kind == _TEXTS:
+        return isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))
+    if kind == _WINDOW:
+        return isinstance(v, str) or (
+            isinstance(v, list)
+            and len(v) == 2
+            and all(isinstance(x, int) and not isinstance(x, bool) for x in v)
+        )
+    if kind == "a date":
+        return isinstance(v, (str, date))
+    if kind.startswith("a MIC"):  # calendar
+        if isinstance(v, dict):
+            return all(isinstance(k, str) and isinstance(x, str) for k, x in v.items())
+        return isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))
+    items = v if isinstance(v, list) else [v]  # direction
+    return all(isinstance(x, (str, int)) and not isinstance(x, bool) for x in items)
 
 
 def load_config_file(path: str | Path) -> dict[str, Any]:
-    """Read a ``study.toml`` (TOML only; nothing is evaluated).
+    """Read a ``study.toml`` (TOML only; nothing is evaluated), checked before any computation.
 
-    Keys match the long CLI options (``car`` may be a list). Unknown keys are
-    an error naming the key.
+    Keys match the long CLI options (``car`` may be a list). An unknown key
+    or a value of the wrong type is a :class:`ConfigError` naming the file
+    and the key; the values themselves are checked with the command line's
+    (see :class:`StudyConfig`).
     """
+    from .safety import MAX_CONFIG_BYTES, read_input_bytes
+
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"{p}: config file not found")
+    data = read_input_bytes(p, "config", MAX_CONFIG_BYTES, error=lambda f, m: ConfigError(f"{f}: {m}"))
     try:
-        data = tomllib.loads(p.read_text("utf-8-sig"))
+        doc = tomllib.loads(data.decode("utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{p}: not valid TOML: {exc}") from exc
-    table = data.get("study", data)
+        raise ConfigError(f"{p}: not valid TOML: {str(exc).splitlines()[0]}") from exc
+    table = doc.get("study", doc)
     if not isinstance(table, dict):
         raise ConfigError(f"{p}: [study] must be a table")
     unknown = sorted(set(table) - _TOML_KEYS)
     if unknown:
-        raise ConfigError(f"{p}: unknown key '{unknown[0]}'; valid keys: {', '.join(sorted(_TOML_KEYS))}")
-    return dict(table)
+        raise ConfigError(f"{p}: unknown key {show(unknown[0])}; valid keys: {', '.join(sorted(_TOML_KEYS))}")
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        kind = _TOML_TYPES[key]
+        if not _type_ok(kind, value):
+            raise ConfigError(f"{p}: key '{key}' must be {kind}, not {type(value).__name__} {value!r:.60}")
+        out[key] = value.isoformat() if isinstance(value, date) else value
+    return out

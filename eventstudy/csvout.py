@@ -13,6 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .csvsafe import neutralise_frame
+
 if TYPE_CHECKING:
     from .results import StudyResult
 
@@ -37,13 +39,17 @@ def omission_reason(res: StudyResult, name: str) -> str:
 
 
 def write_csv_tables(res: StudyResult, folder: Path) -> dict[str, str]:
-    """Write the tables of ``res.tables()`` that have rows; return the others with the reason."""
+    """Write the tables of ``res.tables()`` that have rows; return the others with the reason.
+
+    Text cells a spreadsheet would evaluate (``=``, ``+``, ``-``, ``@``, tab, CR
+    first) are prefixed with ``'`` (:mod:`eventstudy.csvsafe`; restored on load).
+    """
     omitted: dict[str, str] = {}
     for name, df in res.tables().items():
         if len(df) == 0:
             omitted[name] = omission_reason(res, name)
             continue
-        df.to_csv(folder / name, index=False, lineterminator="\n", float_format="%.10g")
+        neutralise_frame(df).to_csv(folder / name, index=False, lineterminator="\n", float_format="%.10g")
     return omitted
 
 

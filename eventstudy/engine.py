@@ -18,7 +18,7 @@ also reachable here, e.g. ``eventstudy.engine.compute_chunks``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, Literal, get_args
 
 import numpy as np
@@ -60,7 +60,8 @@ class EngineOutput:
         Row positions (in ``panel.pairs``) of the included pairs.
     excluded : dict
         Row position → reason, for pairs the engine excluded (too few
-        estimation observations); see :meth:`reasons`.
+        estimation observations, or a residual variance of zero); see
+        :meth:`reasons`.
     fit : Fit
         Estimation results of the included pairs.
     est_day : ndarray (P, T) of int32
@@ -113,6 +114,10 @@ class EngineOutput:
         for row, why in self.excluded.items():
             out[row] = why
         return out
+
+
+MIN_VARIANCE = 1e-14
+"""Residual variances at or below this (σ ≤ 1e-7 per session) count as zero: constant prices."""
 
 
 def _estimation(
@@ -198,6 +203,28 @@ def compute(
         fit = model.fit(y, x, used, sp)
         if sp is not None and need_resid:
             est_span = sp
+    # a residual variance of zero (constant prices) or beyond floating point makes every
+    # standardized statistic undefined: exclude the pair with its reason
+    bad = ~(np.isfinite(fit.sigma2) & (fit.sigma2 > MIN_VARIANCE))
+    if bad.any():
+        for j in np.flatnonzero(bad):
+            excluded[int(keep[j])] = (
+                "zero variance of the estimation-window returns (constant prices); no test possible"
+                if np.isfinite(fit.sigma2[j])
+                else "the estimation-window returns are not finite; check the prices"
+            )
+        good = ~bad
+        keep, base, est_start, est_end = keep[good], base[good], est_start[good], est_end[good]
+        if est_span.shape[0] == len(good):
+            est_span = est_span[good]
+        fit = replace(
+            fit,
+            **{
+                f.name: v[good]
+                for f in fields(fit)
+                if isinstance(v := getattr(fit, f.name), np.ndarray) and v.shape[:1] == good.shape
+            },
+        )
     if need_resid:
         est_idx = base[:, None] + np.arange(e_lo, e_hi + 1)[None, :]
         est_day = panel.dates[est_idx].astype("datetime64[D]").astype(np.int32)

@@ -16,6 +16,7 @@ __all__ = [
     "EventsFileError",
     "InputError",
     "NetworkError",
+    "OutputError",
     "PricesError",
 ]
 
@@ -79,6 +80,10 @@ class ConfigError(InputError):
 
 class DataError(EventStudyError, ValueError):
     """The data cannot support the requested study (e.g. every pair excluded)."""
+
+
+class OutputError(EventStudyError):
+    """An output path is not the toolkit's to write (see :mod:`eventstudy.output`)."""
 
 
 class NetworkError(EventStudyError):

@@ -145,7 +145,7 @@ def _validate_row(
     if tzname:
         try:
             ZoneInfo(tzname)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder
             bad(f"unknown time zone {show(tzname)}; use an IANA name such as Asia/Shanghai", "tz")
             tzname = ""
     raw = row.get("timestamp", "")
@@ -176,5 +176,6 @@ def _validate_row(
         local_end=timing.local_end,
         timing=timing.kind,
         date_only=timing.kind == "date",
+        line=line,
     )
     return out, []

@@ -20,7 +20,7 @@ import csv
 import hashlib
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import EventsFileError, InputError, show
+from .safety import MAX_EVENTS_BYTES, read_input_bytes
 
 __all__ = ["CATEGORIES", "COLUMNS", "Events", "bundled_events_path", "read_events", "validate_events"]
 
@@ -73,7 +74,8 @@ class Events:
         (the instant; the interval's ends, both included; or the UTC bounds
         ``[start, end)`` of a date-only event's local day), ``local_date`` and
         ``local_end`` (calendar dates of the earliest and latest possible
-        instant, see :class:`~eventstudy.timestamps.Timing`) and ``date_only``.
+        instant, see :class:`~eventstudy.timestamps.Timing`), ``date_only``
+        and ``line`` (of the file, for messages).
     path : str
         Where the events came from (``"<memory>"`` when built in code).
     sha256 : str
@@ -110,6 +112,29 @@ class Events:
         """Boolean mask: which events apply to ``symbol`` (empty ``symbols`` = all)."""
         syms = self.table["symbols"]
         return np.array([not s or symbol in s.split() for s in syms], dtype=bool)
+
+    def check_symbols(self, known: Collection[str]) -> None:
+        """Check that every symbol named in the ``symbols`` column is in ``known``.
+
+        An unknown symbol (a typo, a market neither in the registry nor in
+        the prices) would silently drop the event from every table, so it is
+        an :class:`EventsFileError` naming the file, the line and the column.
+        """
+        ok = set(known)
+        # events built in code or from a DataFrame have no file lines: the event is named instead
+        in_file = "line" in self.table and self.path not in ("<memory>", "events DataFrame")
+        lines = self.table["line"] if in_file else pd.Series([None] * len(self.table))
+        for eid, cell, line in zip(self.table["event_id"], self.table["symbols"], lines, strict=True):
+            for sym in str(cell).split():
+                if sym not in ok:
+                    which = "" if in_file else f"event {show(eid)}: "
+                    raise EventsFileError(
+                        self.path,
+                        f"{which}symbol {show(sym)} is not a known market nor a column of the prices; "
+                        "fix the symbol or leave the cell empty for every market",
+                        None if line is None else int(line),
+                        "symbols",
+                    )
 
     def filter(
         self,
@@ -184,11 +209,7 @@ def bundled_events_path() -> Path:
 
 def _read_text(path: Path) -> tuple[str, bytes]:
     name = str(path)
-    if not path.exists():
-        raise EventsFileError(name, "file not found; check the path or pass --events FILE")
-    if path.is_dir():
-        raise EventsFileError(name, "is a folder, not an events CSV file")
-    data = path.read_bytes()
+    data = read_input_bytes(path, "events", MAX_EVENTS_BYTES, error=EventsFileError)
     if b"\x00" in data[:4096]:
         raise EventsFileError(name, "looks like a binary file, not a CSV text file")
     try:

@@ -36,6 +36,7 @@ import pandas as pd
 from .errors import EventsFileError, InputError, PricesError, show
 from .events import Events, _parse
 from .sources.base import Prices
+from .sources.csvfile import _NA_NAMES, MAX_PRICE, MIN_PRICE
 
 __all__ = ["as_events", "as_prices", "events_from_frame", "prices_from_frame"]
 
@@ -89,7 +90,7 @@ def events_from_frame(df: pd.DataFrame) -> Events:
         df = df.reset_index()
     derived = [c for c in DERIVED if c in df.columns]
     if len(derived) == len(DERIVED):  # an Events.table given back: keep the file's columns
-        df = df.drop(columns=derived)
+        df = df.drop(columns=derived + (["line"] if "line" in df.columns else []))
     header = [str(c).strip() for c in df.columns]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -156,7 +157,12 @@ def _closes(values: pd.Series, dates: pd.DatetimeIndex, symbol: str, column: str
         i = int(np.argmax(bad.to_numpy()))
         raise _fail(f"{show(values.iloc[i])} is not a number", values.index[i], column)
     v = num.to_numpy(dtype="float64")
-    for test, what in ((np.isinf(v), "is not finite"), (v <= 0, "is not positive; prices must be > 0")):
+    odd = np.isfinite(v) & (v > 0) & ((v < MIN_PRICE) | (v > MAX_PRICE))  # as in a price file
+    for test, what in (
+        (np.isinf(v), "is not finite"),
+        (v <= 0, "is not positive; prices must be > 0"),
+        (odd, f"is outside {MIN_PRICE:g} … {MAX_PRICE:g}; check the units"),
+    ):
         if test.any():
             i = int(np.argmax(test))
             raise _fail(f"price {v[i]} {what}", values.index[i], column)
@@ -173,6 +179,12 @@ def _closes(values: pd.Series, dates: pd.DatetimeIndex, symbol: str, column: str
     s = s.sort_index(kind="stable")
     s.index.name = "date"
     return s
+
+
+def _check_symbol(sym: str, row: object, column: str) -> None:
+    """A symbol (column name or ``symbol`` cell) as a price file would accept it."""
+    if not sym or sym.lower() in _NA_NAMES or not sym.isprintable():
+        raise _fail(f"{show(sym)} is not a symbol name; name every series by its symbol", row, column)
 
 
 def prices_from_frame(df: pd.DataFrame) -> Prices:
@@ -196,6 +208,8 @@ def prices_from_frame(df: pd.DataFrame) -> Prices:
         if empty.any():
             raise _fail("symbol is empty", df.index[int(np.argmax(empty.to_numpy()))], "symbol")
         syms = syms.astype(str).str.strip()
+        for label, sym in syms.items():
+            _check_symbol(sym, label, "symbol")
         for sym in pd.unique(syms):
             m = (syms == sym).to_numpy()
             closes[str(sym)] = _closes(df[cols["close"]].iloc[m], dates[m], str(sym), "close")
@@ -214,7 +228,11 @@ def prices_from_frame(df: pd.DataFrame) -> Prices:
         if data.shape[1] == 0:
             raise _fail("no price columns; one column of closes per symbol")
         for c in data.columns:
-            closes[str(c).strip()] = _closes(data[c], dates, str(c).strip(), str(c))
+            sym = str(c).strip()
+            _check_symbol(sym, None, str(c))
+            if sym in closes:
+                raise _fail(f"column {show(sym)} appears twice; keep one column per symbol", column=str(c))
+            closes[sym] = _closes(data[c], dates, sym, str(c))
         layout = "wide"
     prov: dict[str, object] = {"layout": layout}
     prices = Prices(closes, "dataframe", PRICES_NAME, prov)

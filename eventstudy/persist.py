@@ -18,8 +18,11 @@ from typing import Any
 import pandas as pd
 
 from .config import StudyConfig
-from .errors import EventStudyError, InputError
-from .events import read_events
+from .csvsafe import restore_frame
+from .errors import EventStudyError, InputError, OutputError
+from .events import Events, read_events
+from .output import is_study_folder
+from .safety import MAX_STUDY_BYTES, check_input, read_input_bytes
 from .sources.base import Prices
 
 __all__ = ["load_result", "rerender"]
@@ -31,11 +34,30 @@ _DATE_COLS = {
 }
 
 
+_REQUIRED = {
+    "abnormal_returns.csv": ("event_id", "symbol", "rel_day", "date", "ar", "car"),
+    "car.csv": ("event_id", "symbol", "window", "car", "se", "t_stat", "p_value"),
+    "tests.csv": ("group_by", "group", "window", "test", "statistic", "p_value", "n"),
+    "caar.csv": ("group_by", "group", "window"),
+    "fits.csv": ("event_id", "symbol", "excluded", "reason"),
+}
+
+
 def _read(folder: Path, name: str) -> pd.DataFrame:
     p = folder / name
     if not p.is_file():
         return pd.DataFrame()
-    df = pd.read_csv(p, keep_default_na=True)
+    check_input(p, name, MAX_STUDY_BYTES)
+    try:
+        df = pd.read_csv(p, keep_default_na=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"{p}: not a readable table ({str(exc).splitlines()[0]}); save the study again"
+        ) from exc
+    missing = [c for c in _REQUIRED.get(name, ()) if c not in df.columns]
+    if missing:
+        raise InputError(f"{p}: lacks column(s) {', '.join(missing)}; save the study again")
+    df = restore_frame(df)
     for c in _DATE_COLS.get(name, []):
         if c in df.columns:
             df[c] = pd.to_datetime(df[c], errors="coerce").astype("datetime64[ns]")
@@ -71,13 +93,23 @@ def load_result(path: str | Path) -> Any:
     if not man_path.is_file():
         raise InputError(f"{folder}: not a study folder (no study.json)")
     try:
-        manifest = json.loads(man_path.read_text("utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{man_path}: not valid JSON ({exc})") from exc
-    params = manifest.get("parameters", {})
-    cfg = StudyConfig.from_dict(params)
-    symbols = list(params.get("symbols", []))
-    events = read_events(folder / "events.csv")
+        manifest = json.loads(read_input_bytes(man_path, "study.json", MAX_STUDY_BYTES).decode("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise InputError(f"{man_path}: not valid JSON ({exc}); save the study again") from exc
+    params = manifest.get("parameters") if isinstance(manifest, dict) else None
+    if not isinstance(params, dict):
+        raise InputError(f"{man_path}: has no 'parameters' table; save the study again")
+    try:
+        cfg = StudyConfig.from_dict(params)
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, InputError):
+            raise InputError(f"{man_path}: {exc}") from exc
+        raise InputError(f"{man_path}: malformed parameters ({exc!r}); save the study again") from exc
+    symbols = params.get("symbols", [])
+    if not isinstance(symbols, list) or not all(isinstance(x, str) for x in symbols):
+        raise InputError(f"{man_path}: 'symbols' must be a list of symbols; save the study again")
+    saved = read_events(folder / "events.csv")
+    events = Events(restore_frame(saved.table), saved.path, saved.sha256)
     need = symbols + ([cfg.benchmark] if cfg.benchmark else [])
     return StudyResult(
         config=cfg,
@@ -100,9 +132,19 @@ def rerender(path: str | Path) -> Path:
     import os
     import tempfile
 
-    res = load_result(path)
-    html = res.to_html()
     folder = Path(path)
+    if not is_study_folder(folder):
+        raise OutputError(f"{folder}: not a study folder written by eventstudy; its index.html is left as is")
+    res = load_result(path)
+    try:
+        html = res.to_html()
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        if isinstance(exc, EventStudyError):
+            raise
+        raise InputError(
+            f"{folder}: the saved tables are inconsistent ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}); run the study again"
+        ) from exc
     fd, tmp = tempfile.mkstemp(prefix=".index.html.", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

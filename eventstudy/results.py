@@ -14,8 +14,9 @@ import pandas as pd
 
 from .config import StudyConfig, WindowLike, format_window, parse_window
 from .csvout import with_omitted, write_csv_tables
+from .csvsafe import neutralise_frame
 from .errors import InputError
-from .events import Events
+from .events import COLUMNS, Events
 from .output import atomic_folder
 from .reprs import record_folder
 from .sources.base import Prices
@@ -359,8 +360,12 @@ class StudyResult:
     def save(self, path: str | Path, png: bool = False) -> Path:
         """Write the output folder atomically (tables, ``study.json``, ``index.html``).
 
-        The folder is written beside the target under a temporary name and
-        renamed into place when complete; an earlier study in the same place
+        Only a folder the toolkit wrote as a study, or an empty or new one,
+        is replaced (:mod:`eventstudy.output`; an
+        :class:`~eventstudy.errors.OutputError` otherwise). Text cells a
+        spreadsheet would evaluate are neutralised in every CSV
+        (:mod:`eventstudy.csvsafe`). The folder is written beside the target
+        under a temporary name and renamed into place when complete; an earlier study in the same place
         is replaced only then. With ``png`` every chart is also exported as a
         PNG into ``png/`` (needs kaleido and a Chromium; see
         :func:`eventstudy.report.export_png`).
@@ -378,12 +383,14 @@ class StudyResult:
                 from .report import export_png
 
                 export_png(self, tmp / "png")
-            omitted = write_csv_tables(self, tmp)  # tables with rows; the others named with why
+            omitted = write_csv_tables(self, tmp)  # tables with rows (neutralised); the others named with why
             (tmp / "study.json").write_text(
                 json.dumps(with_omitted(self.manifest, omitted), indent=2, default=str) + "\n",
                 encoding="utf-8",
             )
-            (tmp / "events.csv").write_text(self.events.to_csv(), encoding="utf-8")
+            neutralise_frame(self.events.table.loc[:, list(COLUMNS)]).to_csv(
+                tmp / "events.csv", index=False, lineterminator="\n"
+            )
             write_tables(self, tmp)
             (tmp / "index.html").write_text(html, encoding="utf-8")
         record_folder(self, target)

@@ -24,6 +24,7 @@ from .inference import TestInput, get_tests
 from .inference.headline import headline_record, mark_independence, robust_table
 from .inference.runner import GROUPINGS, caar_table, run_tests
 from .manifest import build_manifest
+from .markets import MARKETS
 from .models import beta_shifts, configured_model, get_model
 from .pairclusters import pair_clusters
 from .panel import Panel, build_panel
@@ -164,6 +165,10 @@ class EventStudy:
             )
         if len(events) == 0:
             raise InputError("events: no events to study (check the filters)")
+        known = set(prices.symbols) | set(MARKETS)
+        events.check_symbols(known)
+        if mask_events is not None:
+            mask_events.check_symbols(known)
         self.events = events
         self.prices = prices
         self.symbols = symbols
@@ -237,11 +242,15 @@ class EventStudy:
             reasons = pd.Series(out.reasons(panel.pairs)).value_counts()
             top = "; ".join(f"{n} × {r}" for r, n in reasons.items())
             raise DataError(f"every event×market pair was excluded: {top}")
-        if detail == "full":
-            return self._assemble(panel, out)
         res = study._assemble(panel, out)
         manifest = dict(res.manifest)
-        manifest["parameters"] = dict(manifest["parameters"]) | {"detail": detail}
+        if detail != "full":
+            manifest["parameters"] = dict(manifest["parameters"]) | {"detail": detail}
+        # events restricted (``symbols`` column) to markets outside the study: counted, not silent
+        applies = np.zeros(len(self.events), dtype=bool)
+        for sym in self.symbols:
+            applies |= self.events.applies_to(sym)
+        manifest["events_not_studied"] = [e for e, a in zip(self.events.ids, applies, strict=True) if not a]
         return replace(res, manifest=manifest)
 
     def _per_pair_only(self) -> EventStudy:
@@ -394,29 +403,51 @@ class EventStudy:
         )
 
     def _overlaps(self, panel: Panel, out: EngineOutput, kept: pd.DataFrame) -> np.ndarray:
-        """Per pair and window: ids of other events whose day 0 falls inside the window."""
+        """Per pair and window: ids of other events whose day 0 falls inside the window.
+
+        Linear in the number of events: each market's events are sorted by
+        their earliest day 0, and each pair looks only at the events whose
+        day-0 range can reach its window (two binary searches), never at a
+        pairs × events matrix.
+        """
         cfg = self.config
         P, C = out.car.shape[0], len(cfg.car_windows)
         res = np.full((P, C), "", dtype=object)
         mids = self.mask_events.table["event_id"].to_numpy()
         offsets = dict(zip([m.symbol for m in panel.markets], panel.offsets, strict=True))
+        base = kept["base"].to_numpy()
         for sym, grp in kept.groupby("symbol", sort=False):
             rows = grp.index.to_numpy()
             midx, p0, p1 = panel.day0_pos[sym]
-            d = kept["base"].to_numpy()[rows] - offsets[sym]
+            if len(midx) == 0:
+                continue
+            names = mids[midx]
+            order = np.argsort(p0, kind="stable")
+            p0s = p0[order]
+            span = int((p1 - p0).max())
+            d = base[rows] - offsets[sym]
             own = grp["event_id"].to_numpy()
             for c, (t1, t2) in enumerate(cfg.car_windows):
                 lo = d + t1
                 hi = d + t2 + out.car_ext[rows, c]
-                hit = (p1[None, :] >= lo[:, None]) & (p0[None, :] <= hi[:, None])
-                hit &= mids[midx][None, :] != own[:, None]
-                some = hit.any(axis=1)
-                if not some.any():
+                left = np.searchsorted(p0s, lo - span, side="left")
+                right = np.searchsorted(p0s, hi, side="right")
+                counts = right - left
+                if counts.sum() == 0:
                     continue
-                # one text per distinct pattern of overlapping events
-                patterns, which = np.unique(hit[some], axis=0, return_inverse=True)
-                texts = np.array([" ".join(mids[midx][p]) for p in patterns], dtype=object)
-                res[rows[some], c] = texts[np.asarray(which).ravel()]
+                pair = np.repeat(np.arange(len(rows)), counts)
+                start = np.repeat(np.cumsum(counts) - counts, counts)
+                ev = order[left[pair] + np.arange(len(pair)) - start]
+                hit = (p1[ev] >= lo[pair]) & (names[ev] != own[pair])
+                pair, ev = pair[hit], ev[hit]
+                if len(pair) == 0:
+                    continue
+                srt = np.lexsort((ev, pair))  # by pair, then in the market's event order
+                pair, ids = pair[srt], names[ev[srt]]
+                cuts = np.flatnonzero(np.diff(pair)) + 1
+                firsts = np.concatenate(([0], cuts))
+                ends = np.concatenate((cuts, [len(pair)]))
+                res[rows[pair[firsts]], c] = [" ".join(ids[i:j]) for i, j in zip(firsts, ends, strict=True)]
         return res
 
     def _fits(self, panel: Panel, out: EngineOutput) -> pd.DataFrame:

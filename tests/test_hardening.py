@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 import eventstudy as es
 from eventstudy.cli import app
 from eventstudy.errors import EventStudyError, PricesError
-from eventstudy.output import atomic_folder
+from eventstudy.output import MARKER, atomic_folder
 
 runner = CliRunner()
 EVENTS = "event_id,timestamp,title\ne1,2021-03-04T12:00Z,one\ne2,2021-06-10,two\n"
@@ -111,6 +111,7 @@ def test_interrupt_leaves_no_partial_folder_and_keeps_the_old_one(tmp_path: Path
     target = tmp_path / "study"
     target.mkdir()
     (target / "car.csv").write_text("old\n")
+    (target / MARKER).write_text("an earlier study\n")
     before = _tree_hash(target)
     with pytest.raises(KeyboardInterrupt), atomic_folder(target) as tmp:
         (tmp / "car.csv").write_text("new\n")

@@ -275,22 +275,21 @@ def cluster_bootstrap_batch(inp: TestInput, groups: Groups) -> BatchResult:
         gid = grp[first]
         big_n = c.pairs[gid].astype("float64")
         g = c.g[gid].astype("float64")
-        sum_n2 = np.add.reduceat(n_c * n_c, first)
+        cell_grp = np.repeat(np.arange(len(gid)), np.diff(np.r_[first, len(grp)]))
         use_webb = webb[gid]
         # per cell: the weights of its group's kind (Webb for few clusters)
-        cell_webb = use_webb[np.repeat(np.arange(len(gid)), np.diff(np.r_[first, len(grp)]))]
+        cell_webb = use_webb[cell_grp]
         extreme = np.zeros(len(gid))
         step = max(1, _CELL_BLOCK // max(len(grp), 1))
         for lo in range(0, b, step):
             hi = min(b, lo + step)
             w = np.where(cell_webb[None, :], wb[lo:hi][:, cl], rad[lo:hi][:, cl])  # draws × cells
             ws = w * s_c
-            num = np.add.reduceat(ws, first, axis=1)
-            q2 = np.add.reduceat(ws * ws, first, axis=1)
-            qx = np.add.reduceat(ws * n_c, first, axis=1)
             with np.errstate(invalid="ignore", divide="ignore"):
-                mean_b = num / big_n
-                q = np.maximum(q2 - 2.0 * mean_b * qx + mean_b**2 * sum_n2, 0.0)
+                mean_b = np.add.reduceat(ws, first, axis=1) / big_n
+                # residual sums per cell, squared and summed per group (no cancellation)
+                dev = ws - n_c * mean_b[:, cell_grp]
+                q = np.add.reduceat(dev * dev, first, axis=1)
                 t_b = np.abs(mean_b / (np.sqrt(g / (g - 1.0) * q) / big_n))
             t_b = np.where(np.isnan(t_b), 0.0, t_b)
             extreme += (t_b >= (np.abs(t_obs[gid]) * (1.0 - _RTOL))[None, :]).sum(axis=0)
@@ -388,6 +387,7 @@ def cluster_bootstrap(inp: TestInput, idx: np.ndarray) -> TestResult:
     Under H0 the restricted residuals are the CARs: each draw multiplies every
     CAR of cluster g by one weight w_g (Rademacher with G ≥ 12 clusters, else
     Webb's six-point weights) and recomputes t*; p = (1 + #{|t*| ≥ |t|}) / (1 + B).
+    A draw whose clusters leave no spread has |t*| = ∞ and counts as extreme.
     Cameron, Gelbach and Miller (2008), Review of Economics and Statistics
     90(3), 414–427; Webb (2023), Canadian Journal of Economics 56(3), 839–858.
     The weights of cluster g in draw b depend only on the seed, b and the
@@ -418,6 +418,7 @@ def _bootstrap_loop(inp: TestInput, c: Cells) -> BatchResult:
     for j in range(b):
         star = Cells(c.group, c.cluster, c.n, weights[j, c.cluster] * c.s, c.g, c.pairs, c.dups)
         e, s, _ = estimates("cr1", star)
-        tb = abs(e[0] / s[0]) if s[0] > 0 else 0.0
+        # a draw without spread has |t*| = ∞ (0/0 counts as 0), as in the batch form
+        tb = abs(e[0] / s[0]) if s[0] > 0 else (np.inf if e[0] != 0 else 0.0)
         extreme += int(tb >= abs(t_obs[0]) * (1.0 - _RTOL))
     return BatchResult.build(t_obs, np.array([(1.0 + extreme) / (1.0 + b)]), c.g, [note], reasons)

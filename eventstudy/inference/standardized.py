@@ -107,7 +107,7 @@ def kp_bmp_t(inp: TestInput, idx: np.ndarray) -> TestResult:
             "(one market's events on common dates), the KP factor is 0",
         )
     denom = 1.0 + (n - 1) * r
-    if denom <= 0.0:
+    if denom <= _PERFECT:
         return not_applicable(n, f"KP factor undefined for r̄={r:.4f}")
     ta = float(t * np.sqrt((1.0 - r) / denom))
     return TestResult(ta, t_p(ta, n - 1), n, f"r̄={r:.4f}")
@@ -138,7 +138,7 @@ def kp_patell_z(inp: TestInput, idx: np.ndarray) -> TestResult:
     if not np.isfinite(r):
         return not_applicable(n, "r̄ undefined: no two pairs share at least 2 estimation dates")
     denom = 1.0 + (n - 1) * r
-    if denom <= 0.0:
+    if denom <= _PERFECT:
         return not_applicable(n, f"KP factor undefined for r̄={r:.4f}")
     za = float(z / np.sqrt(denom))
     note = f"r̄={r:.4f}" + (f"; {why}" if why else "")
@@ -188,7 +188,7 @@ def kp_bmp_batch(inp: TestInput, groups: Groups) -> BatchResult:
     reasons = reasons + [
         *_rbar_reasons(r),
         (1.0 - r < _PERFECT, perfect),
-        (~(denom > 0.0), [f"KP factor undefined for r̄={v:.4f}" for v in r]),
+        (~(denom > _PERFECT), [f"KP factor undefined for r̄={v:.4f}" for v in r]),
     ]
     notes = [f"r̄={v:.4f}" for v in r]
     return BatchResult.build(ta, t_p_array(ta, n - 1), n, notes, reasons)
@@ -206,6 +206,6 @@ def kp_patell_batch(inp: TestInput, groups: Groups) -> BatchResult:
         (n == 0, "needs at least 1 pair with a SCAR and M − k > 2"),
         (n < 2, "needs at least 2 pairs for r̄"),
         *_rbar_reasons(r),
-        (~(denom > 0.0), [f"KP factor undefined for r̄={v:.4f}" for v in r]),
+        (~(denom > _PERFECT), [f"KP factor undefined for r̄={v:.4f}" for v in r]),
     ]
     return BatchResult.build(za, normal_p_array(za), n, notes, reasons)

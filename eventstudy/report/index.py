@@ -11,16 +11,22 @@ from __future__ import annotations
 import csv
 import json
 import os
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from ..errors import OutputError
 from ..markets import market_name
+from ..safety import MAX_STUDY_BYTES, read_input_bytes
 from . import fmt
 from .render import ENV
 
-__all__ = ["read_study_entry", "write_reports_index"]
+__all__ = ["listing_is_ours", "owns_reports_root", "read_study_entry", "write_reports_index"]
+
+_LISTING_MARK = '<meta name="eventstudy-listing"'
+_OLD_MARK = ('<meta name="generator" content="eventstudy">', "<title>Event studies in ")
 
 _OLDEST = datetime.min.replace(tzinfo=UTC)
 
@@ -70,7 +76,7 @@ def read_study_entry(folder: Path) -> dict[str, Any] | None:
         "name": folder.name,
     }
     try:
-        man = json.loads(path.read_text(encoding="utf-8"))
+        man = json.loads(read_input_bytes(path, "study.json", MAX_STUDY_BYTES).decode("utf-8"))
         if not isinstance(man, dict):
             raise ValueError("not a JSON object")
     except (OSError, ValueError, UnicodeDecodeError) as exc:
@@ -105,6 +111,46 @@ def read_study_entry(folder: Path) -> dict[str, Any] | None:
     return entry
 
 
+def listing_is_ours(path: Path) -> bool:
+    """Whether ``path`` is absent or a listing of studies that the toolkit wrote.
+
+    A listing carries the ``eventstudy-listing`` meta tag (earlier versions:
+    the generator tag and the listing's title); a hand-written page, a link
+    or anything but a regular file is not the toolkit's to replace.
+    """
+    p = Path(path)
+    if not p.exists() and not p.is_symlink():
+        return True
+    if p.is_symlink() or not p.is_file():
+        return False
+    try:
+        with p.open("rb") as fh:
+            head = fh.read(4096).decode("utf-8", "replace")
+    except OSError:
+        return False
+    return _LISTING_MARK in head or all(m in head for m in _OLD_MARK)
+
+
+def owns_reports_root(root: Path) -> bool:
+    """Whether ``root`` is a folder of studies whose listing the toolkit may refresh unasked.
+
+    True when its ``index.html`` is a listing the toolkit wrote, or when there
+    is none yet and every visible entry is a study folder the toolkit wrote
+    (a folder that also holds a user's files gets no listing).
+    """
+    from ..output import is_study_folder
+
+    r = Path(root)
+    index = r / "index.html"
+    if index.exists() or index.is_symlink():
+        return listing_is_ours(index)
+    try:
+        entries = [p for p in r.iterdir() if not p.name.startswith(".")]
+    except OSError:
+        return False
+    return all(is_study_folder(p) for p in entries)
+
+
 def write_reports_index(reports_dir: Path) -> Path:
     """Write ``reports_dir/index.html`` listing every study folder, newest first.
 
@@ -112,21 +158,41 @@ def write_reports_index(reports_dir: Path) -> Path:
     ----------
     reports_dir : Path
         A folder of study folders (each with a ``study.json``, as written by
-        :meth:`StudyResult.save`). Other folders and files are ignored.
+        :meth:`StudyResult.save`). Other folders and files, links and hidden
+        (temporary) folders are ignored.
 
     Returns
     -------
     Path
         The index file. It is written to a temporary name and renamed into
         place, so a reader never sees half a page.
+
+    Raises
+    ------
+    OutputError
+        When ``index.html`` exists and is not a listing the toolkit wrote.
     """
     root = Path(reports_dir)
     root.mkdir(parents=True, exist_ok=True)
-    entries = [e for d in sorted(p for p in root.iterdir() if p.is_dir()) if (e := read_study_entry(d))]
+    target = root / "index.html"
+    if not listing_is_ours(target):
+        raise OutputError(
+            f"{target}: exists and is not a listing written by eventstudy; "
+            "it was left as it is (move it away to get a listing of the studies)"
+        )
+    folders = sorted(
+        p for p in root.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
+    )
+    entries = [e for d in folders if (e := read_study_entry(d))]
     entries.sort(key=lambda e: (e["sort_key"], e["folder"]), reverse=True)
     html = ENV.get_template("index.html.j2").render(studies=entries, folder=root.name)
-    target = root / "index.html"
-    tmp = root / f".index.html.{os.getpid()}.tmp"
-    tmp.write_text(html, encoding="utf-8")
-    os.replace(tmp, target)
+    fd, name = tempfile.mkstemp(prefix=".index.html.", suffix=".tmp", dir=root)
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(html)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
     return target

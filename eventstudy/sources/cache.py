@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import errno
 import hashlib
 import io
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +41,7 @@ from urllib.parse import quote, unquote
 import numpy as np
 import pandas as pd
 
-from ..errors import PricesError
+from ..errors import PricesError, show
 
 try:  # POSIX
     import fcntl as _fcntl
@@ -234,6 +236,18 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+def _read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file, never through a symbolic link and never more than ``limit``."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise ValueError("not a regular file")
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"larger than {limit} bytes")
+    return data
+
+
 def _parquet_bytes(closes: pd.Series) -> bytes:
     idx = pd.DatetimeIndex(closes.index).as_unit("ns")
     df = pd.DataFrame({"close": np.asarray(closes.to_numpy(), dtype="float64")}, index=idx)
@@ -308,7 +322,20 @@ class PriceCache:
         block exits or the process dies. Blocks until the lock is free.
         """
         self.directory.mkdir(parents=True, exist_ok=True)
-        with open(self.lock_path(symbol), "a+b") as fh:
+        path = self.lock_path(symbol)
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        try:
+            fd = os.open(path, flags, 0o600)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise PricesError(
+                    f"{path}: the cache's lock file is a symbolic link; remove it (links are never followed)"
+                ) from None
+            raise
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise PricesError(f"{path}: the cache's lock file is not a regular file; remove it")
+        with os.fdopen(fd, "a+b") as fh:
             if _fcntl is not None:
                 _fcntl.flock(fh.fileno(), _fcntl.LOCK_EX if exclusive else _fcntl.LOCK_SH)
             try:
@@ -330,10 +357,14 @@ class PriceCache:
             return None
         where = f"cache file {dpath}"
         try:
-            meta = json.loads(mpath.read_text("utf-8"))
+            meta = json.loads(_read_regular(mpath, 64 << 20).decode("utf-8"))
             if not isinstance(meta, dict) or meta.get("format") != FORMAT:
                 raise ValueError("unknown sidecar format")
-            data = dpath.read_bytes()
+            if meta.get("symbol") != symbol:
+                raise CacheCorruptError(
+                    f"{where}: the entry belongs to {show(meta.get('symbol'))}, not {show(symbol)}"
+                )
+            data = _read_regular(dpath, 2 << 30)
             digest = hashlib.sha256(data).hexdigest()
             if digest != meta.get("sha256"):
                 raise CacheCorruptError(f"{where}: checksum mismatch (the file is corrupt)")

@@ -20,6 +20,7 @@ the file, the line and the column.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import PricesError, show
+from ..safety import MAX_PRICE_BYTES, check_input, read_input_bytes
 from .base import Prices, clip
 from .vendor import single_series_column, symbol_from_path
 
@@ -40,22 +42,65 @@ def _fail(path: str, msg: str, line: int | None = None, col: str | None = None) 
     return PricesError(f"{where}: {msg}")
 
 
+def _err(path: str, msg: str) -> PricesError:
+    return _fail(path, msg)
+
+
+MIN_PRICE = 1e-8
+MAX_PRICE = 1e12
+"""Plausible closes: outside this range a value is a unit or data error, and ratios of
+such values would overflow to infinite returns."""
+
+_NA_NAMES = {"nan", "na", "n/a", "null", "none", "nat", "<na>"}
+
+
+def _check_header(columns: Sequence[object], name: str) -> None:
+    """Refuse blank, ``nan``-like, duplicated or control-character column names."""
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(columns, start=1):
+        if not isinstance(raw, str):
+            raise _fail(name, f"column {i} has the name {show(raw)}; give every column a text name", 1)
+        col = raw.strip()
+        if not col:
+            raise _fail(name, f"column {i} has an empty name; name every price column by its symbol", 1)
+        if col.lower() in _NA_NAMES:
+            raise _fail(name, f"column {i} is named {show(col)}; name every price column by its symbol", 1)
+        if not col.isprintable():
+            raise _fail(name, f"column {i} name {show(col)} has control characters; remove them", 1)
+        if col in seen:
+            raise _fail(
+                name,
+                f"column {show(col)} appears twice (columns {seen[col]} and {i}); keep one column per symbol",
+                1,
+            )
+        seen[col] = i
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    name = str(path)
+    try:
+        df = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises many types
+        raise _fail(name, f"cannot read parquet: {exc}".splitlines()[0]) from exc
+    if isinstance(df.columns, pd.MultiIndex):
+        raise _fail(name, "has a multi-level header; write one header row: date,SYM1,SYM2,…")
+    df = df.reset_index() if "date" not in df.columns else df
+    if "date" not in df.columns:
+        raise _fail(name, "no 'date' column; write the dates as a column named date")
+    _check_header(list(df.columns), name)
+    df = df.astype({c: "str" for c in df.columns if c != "date"}).assign(
+        date=lambda d: d["date"].astype("str")
+    )
+    df.index = np.arange(len(df)) + 2  # row numbers as if it were a CSV file
+    return df
+
+
 def _read_frame(path: Path) -> pd.DataFrame:
     name = str(path)
-    if not path.exists():
-        raise _fail(name, "file not found; check the --prices path")
-    if path.suffix.lower() in (".parquet", ".pq"):
-        try:
-            df = pd.read_parquet(path)
-        except Exception as exc:  # pyarrow raises many types
-            raise _fail(name, f"cannot read parquet: {exc}".splitlines()[0]) from exc
-        df = df.reset_index() if "date" not in df.columns else df
-        df = df.astype({c: "str" for c in df.columns if c != "date"}).assign(
-            date=lambda d: d["date"].astype("str")
-        )
-        df.index = np.arange(len(df)) + 2  # row numbers as if it were a CSV file
-        return df
-    raw = path.read_bytes()
+    if path.suffix.lower() in (".parquet", ".pq") or path.is_dir():
+        check_input(path, "prices", MAX_PRICE_BYTES, allow_parquet_dir=True, error=_err)
+        return _read_parquet(path)
+    raw = read_input_bytes(path, "prices", MAX_PRICE_BYTES, error=_err)
     if b"\x00" in raw[:4096]:
         raise _fail(name, "looks like a binary file, not CSV text")
     try:
@@ -68,6 +113,11 @@ def _read_frame(path: Path) -> pd.DataFrame:
     sep = ";" if ("," not in head and ";" in head) else ","
     from io import StringIO
 
+    try:
+        header = next(csv.reader(StringIO(text), delimiter=sep))
+    except (csv.Error, StopIteration) as exc:
+        raise _fail(name, f"malformed header: {exc}", 1) from exc
+    _check_header(header, name)
     try:
         df = pd.read_csv(StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False)
     except (pd.errors.ParserError, ValueError) as exc:
@@ -94,7 +144,9 @@ def _numbers(
         _drop(dropped, bad, lines, col, "not a number")
         _drop(dropped, np.isinf(num), lines, col, "not finite")
         _drop(dropped, num <= 0, lines, col, "not positive")
-        return np.where(np.isfinite(num) & (num > 0), num, np.nan)
+        odd = np.isfinite(num) & (num > 0) & ((num < MIN_PRICE) | (num > MAX_PRICE))
+        _drop(dropped, odd, lines, col, f"outside {MIN_PRICE:g} … {MAX_PRICE:g}")
+        return np.where(np.isfinite(num) & (num >= MIN_PRICE) & (num <= MAX_PRICE), num, np.nan)
     if bad.any():
         i = int(np.argmax(bad))
         raise _fail(name, f"{show(s.iloc[i])} is not a number", int(lines[i]), col)
@@ -106,6 +158,16 @@ def _numbers(
     if nonpos.any():
         i = int(np.argmax(nonpos))
         raise _fail(name, f"price {s.iloc[i]} is not positive; prices must be > 0", int(lines[i]), col)
+    odd = (num < MIN_PRICE) | (num > MAX_PRICE)
+    if odd.any():
+        i = int(np.argmax(odd))
+        raise _fail(
+            name,
+            f"price {show(s.iloc[i])} is outside the plausible range {MIN_PRICE:g} … {MAX_PRICE:g}; "
+            "check the units of the column",
+            int(lines[i]),
+            col,
+        )
     return num
 
 
@@ -186,6 +248,12 @@ def read_price_file(path: str | Path, lenient: bool = False) -> Prices:
     single = single_series_column(cols)
     if single is not None:  # a vendor's single series (Yahoo OHLCV, Date,Close): see sources.vendor
         sym = symbol_from_path(p)
+        if not sym.strip() or sym.strip().lower() in _NA_NAMES or not sym.isprintable() or sym != sym.strip():
+            raise _fail(
+                name,
+                f"a single-series file is named by its symbol, and {show(sym)} is not a symbol name; "
+                "rename the file (e.g. ^HSI.csv)",
+            )
         vals = _numbers(df[single].replace("null", ""), name, single, lines, dropped)
         closes[sym] = _series(dates, vals, lines, name, sym, dropped)
         layout = "single"
@@ -202,6 +270,10 @@ def read_price_file(path: str | Path, lenient: bool = False) -> Prices:
         if (syms == "").any():
             i = int(np.argmax((syms == "").to_numpy()))
             raise _fail(name, "symbol is empty", int(lines[i]), "symbol")
+        odd_sym = syms.str.lower().isin(_NA_NAMES) | ~syms.map(str.isprintable)
+        if odd_sym.any():
+            i = int(np.argmax(odd_sym.to_numpy()))
+            raise _fail(name, f"symbol {show(syms.iloc[i])} is not a symbol name", int(lines[i]), "symbol")
         vals = _numbers(df[cols["close"]], name, "close", lines, dropped)
         for sym in pd.unique(syms):
             m = (syms == sym).to_numpy()
@@ -231,7 +303,7 @@ def read_price_file(path: str | Path, lenient: bool = False) -> Prices:
         raise _fail(name, f"no prices for {', '.join(empty)}")
     prov: dict[str, object] = {
         "file": name,
-        "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
+        "sha256": _sha256(p),
         "layout": layout,
     }
     if dropped is not None:
@@ -239,6 +311,17 @@ def read_price_file(path: str | Path, lenient: bool = False) -> Prices:
     if notes:
         prov["notes"] = notes
     return Prices(closes, "csv", name, prov)
+
+
+def _sha256(path: Path) -> str:
+    """Hash of the file, or of a parquet folder's files in name order."""
+    h = hashlib.sha256()
+    files = sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path]
+    for f in files:
+        with f.open("rb") as fh:
+            while block := fh.read(1 << 20):
+                h.update(block)
+    return h.hexdigest()
 
 
 class CsvSource:
