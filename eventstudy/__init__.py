@@ -6,7 +6,10 @@ A small public API::
     events = es.read_events("events.csv")
     prices = es.load_prices(["^HSI", "^GDAXI", "ACWI"], source="snapshot")
     res = es.EventStudy(events, prices, model="market", benchmark="ACWI").run()
-    res.summary(); res.save("reports/x")
+    res.summary(); res.to_latex(by="direction"); res.save("reports/x")
+
+Events and prices may also be DataFrames (:mod:`eventstudy.frames`); windows
+are accepted as ``(a, b)``, ``"a:b"`` or ``"a:+b"`` everywhere.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from .errors import (
     OutputError,
     PricesError,
 )
-from .events import Events, events_from_records, read_events
+from .events import Events, events_from_records, read_events, validate_events
+from .frames import events_from_frame, prices_from_frame
 from .inference import TESTS, register_test
 from .markets import DEFAULT_SYMBOLS, MARKETS
 from .models import MODELS, register_model
@@ -51,11 +55,14 @@ __all__ = [
     "StudyConfig",
     "StudyResult",
     "__version__",
+    "events_from_frame",
     "events_from_records",
     "format_window",
     "load_prices",
     "parse_window",
+    "prices_from_frame",
     "read_events",
     "register_model",
     "register_test",
+    "validate_events",
 ]

@@ -75,9 +75,11 @@ def run(
         str | None, typer.Option(help="Price source: snapshot (bundled, default), yahoo (cached) or csv.")
     ] = None,
     prices: Annotated[
-        Path | None,
+        list[Path] | None,
         typer.Option(
-            help="Price file, wide (date,SYM1,…) or long (date,symbol,close); implies --source csv."
+            help="Price file, wide (date,SYM1,…), long (date,symbol,close) or one series (Yahoo's "
+            "Date,…,Close,Adj Close,Volume or Date,Close; symbol from the file name); repeatable; "
+            "implies --source csv."
         ),
     ] = None,
     benchmark: Annotated[
@@ -280,16 +282,28 @@ def events_list(
 @events_app.command("validate")
 def events_validate(
     events: Annotated[Path, typer.Argument(help="Events CSV to check.")],
+    limit: Annotated[int, typer.Option(min=1, help="Most errors to list.")] = 20,
     debug: DebugOpt = False,
 ) -> None:
-    """Check an events file; errors name the line and the column."""
-    from .events import read_events
+    """Check an events file: every error (up to --limit) with its line and column, and warnings."""
+    from .events import validate_events
 
-    ev = _guarded(debug, read_events, events)
+    ev, errors, warns = _guarded(debug, validate_events, events, limit)
+    for w in warns:
+        warn(w)
+    if errors:
+        for e in errors:  # each error one line, control characters escaped (see cliguard)
+            typer.secho(f"error: {clean(e, newlines=False)}", err=True, fg="red")
+        if len(errors) > 1:  # a single error stays one line
+            more = " (the first ones; raise --limit to see more)" if len(errors) >= limit else ""
+            typer.secho(clean(f"{events}: {len(errors)} errors{more}", newlines=False), err=True, fg="red")
+        raise typer.Exit(code=1)
+    assert ev is not None
     kinds = ev.table["timing"].value_counts()
     say(
         f"{events}: OK, {len(ev)} events ({int(kinds.get('instant', 0))} with a time, "
         f"{int(kinds.get('interval', 0))} within an interval, {int(kinds.get('date', 0))} date only)"
+        + (f"; {len(warns)} warning(s)" if warns else "")
     )
 
 

@@ -11,6 +11,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import date
+from numbers import Integral
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -24,12 +25,15 @@ __all__ = [
     "DEFAULT_CAR_WINDOWS",
     "StudyConfig",
     "Window",
+    "WindowLike",
     "format_window",
     "load_config_file",
     "parse_window",
 ]
 
 Window = tuple[int, int]
+#: A window as the library accepts it: ``(a, b)``, ``"a:b"`` or ``"a:+b"``.
+WindowLike = tuple[int, int] | list[int] | str
 GapPolicy = Literal["keep", "drop"]
 #: Betas of the market model: plain OLS on the same date, Dimson (1979) sum of
 #: betas over lags (and leads), Scholes and Williams (1977).
@@ -45,7 +49,7 @@ _WIN_RE = re.compile(r"^\s*([+-]?\d+)\s*[:,]\s*([+-]?\d+)\s*$")
 
 
 def parse_window(text: str | Window | list[int], name: str = "window") -> Window:
-    """Parse ``"-1:+1"`` (or ``"-1,1"``, or a pair) into ``(-1, 1)``.
+    """Parse ``"-1:+1"``, ``"-1:1"`` (or ``"-1,1"``, or a pair ``(-1, 1)``) into ``(-1, 1)``.
 
     Raises
     ------
@@ -53,7 +57,7 @@ def parse_window(text: str | Window | list[int], name: str = "window") -> Window
         When the text is not two integers or the start is after the end.
     """
     if isinstance(text, (tuple, list)):
-        if len(text) != 2 or not all(isinstance(v, int) for v in text):
+        if len(text) != 2 or not all(isinstance(v, Integral) and not isinstance(v, bool) for v in text):
             raise InputError(f"{name}: {list(text)!r} is not a pair of integers like -1:1")
         a, b = int(text[0]), int(text[1])
     else:
@@ -327,7 +331,7 @@ _TOML_TYPES: dict[str, str] = {
     "events": _TEXT,
     "symbols": _TEXTS,
     "source": _TEXT,
-    "prices": _TEXT,
+    "prices": _TEXTS,
     "benchmark": _TEXT,
     "model": _TEXT,
     "estimation": _WINDOW,

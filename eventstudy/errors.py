@@ -42,15 +42,29 @@ class EventsFileError(InputError):
         1-based line number in the file (the header is line 1).
     column : str, optional
         The column (field) at fault.
+    row : object, optional
+        For events given as a DataFrame: the index label of the row at fault
+        (then ``path`` names the DataFrame and ``line`` is None).
     """
 
-    def __init__(self, path: str, message: str, line: int | None = None, column: str | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        message: str,
+        line: int | None = None,
+        column: str | None = None,
+        row: object = None,
+    ) -> None:
         self.path = path
         self.line = line
         self.column = column
+        self.row = row
+        self.message = message
         where = path
         if line is not None:
             where += f", line {line}"
+        if row is not None:
+            where += f", row {row}"
         if column is not None:
             where += f", column {show(column)}"
         super().__init__(f"{where}: {message}")

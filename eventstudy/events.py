@@ -25,16 +25,14 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
 
 from .errors import EventsFileError, InputError, show
 from .safety import MAX_EVENTS_BYTES, read_input_bytes
-from .timestamps import parse_timestamp
 
-__all__ = ["CATEGORIES", "COLUMNS", "Events", "bundled_events_path", "read_events"]
+__all__ = ["CATEGORIES", "COLUMNS", "Events", "bundled_events_path", "read_events", "validate_events"]
 
 CATEGORIES: tuple[str, ...] = (
     "talks",
@@ -82,14 +80,28 @@ class Events:
         Where the events came from (``"<memory>"`` when built in code).
     sha256 : str
         Hash of the file's bytes (of the CSV text when built in code).
+    warnings : tuple of str
+        Assumptions the reading made, e.g. a time without an offset in a row
+        without ``tz``, read as UTC (each names the line and the column).
     """
 
     table: pd.DataFrame
     path: str = "<memory>"
     sha256: str = ""
+    warnings: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.table)
+
+    def __repr__(self) -> str:
+        from .reprs import events_repr
+
+        return events_repr(self)
+
+    def _repr_html_(self) -> str:
+        from .reprs import events_html
+
+        return events_html(self)
 
     @property
     def ids(self) -> list[str]:
@@ -109,13 +121,16 @@ class Events:
         an :class:`EventsFileError` naming the file, the line and the column.
         """
         ok = set(known)
-        lines = self.table["line"] if "line" in self.table else pd.Series([None] * len(self.table))
-        for cell, line in zip(self.table["symbols"], lines, strict=True):
+        # events built in code or from a DataFrame have no file lines: the event is named instead
+        in_file = "line" in self.table and self.path not in ("<memory>", "events DataFrame")
+        lines = self.table["line"] if in_file else pd.Series([None] * len(self.table))
+        for eid, cell, line in zip(self.table["event_id"], self.table["symbols"], lines, strict=True):
             for sym in str(cell).split():
                 if sym not in ok:
+                    which = "" if in_file else f"event {show(eid)}: "
                     raise EventsFileError(
                         self.path,
-                        f"symbol {show(sym)} is not a known market nor a column of the prices; "
+                        f"{which}symbol {show(sym)} is not a known market nor a column of the prices; "
                         "fix the symbol or leave the cell empty for every market",
                         None if line is None else int(line),
                         "symbols",
@@ -163,7 +178,7 @@ class Events:
             if unknown:
                 raise InputError(f"event id(s) not in the events file: {unknown}")
             keep &= t["event_id"].isin(list(ids)).to_numpy()
-        return Events(t.loc[keep].reset_index(drop=True), self.path, self.sha256)
+        return Events(t.loc[keep].reset_index(drop=True), self.path, self.sha256, self.warnings)
 
     def to_csv(self) -> str:
         """The events as CSV text in the file format (original columns only)."""
@@ -205,14 +220,6 @@ def _read_text(path: Path) -> tuple[str, bytes]:
     return text, data
 
 
-def _sniff_delimiter(header: str) -> str:
-    if "," not in header and ";" in header:
-        return ";"
-    if "," not in header and "\t" in header:
-        return "\t"
-    return ","
-
-
 def read_events(path: str | Path | None = None) -> Events:
     """Read and validate an events file.
 
@@ -240,6 +247,30 @@ def read_events(path: str | Path | None = None) -> Events:
     return _parse(text, str(p), hashlib.sha256(data).hexdigest())
 
 
+def validate_events(
+    path: str | Path, limit: int = 20
+) -> tuple[Events | None, list[EventsFileError], list[str]]:
+    """Check an events file, listing every error (up to ``limit``) instead of the first.
+
+    Returns
+    -------
+    events : Events or None
+        The events when the file has no error.
+    errors : list of EventsFileError
+        Each names the file, the line and the column.
+    warnings : list of str
+        E.g. times without an offset in rows without ``tz`` (read as UTC).
+    """
+    from .eventrows import scan_events
+
+    p = Path(path)
+    try:
+        text, data = _read_text(p)
+    except EventsFileError as exc:
+        return None, [exc], []
+    return scan_events(text, str(p), hashlib.sha256(data).hexdigest(), limit)
+
+
 def events_from_records(records: Iterable[dict[str, object]]) -> Events:
     """Build :class:`Events` from dicts with the file's column names (for code and tests)."""
     rows = list(records)
@@ -256,133 +287,14 @@ def events_from_records(records: Iterable[dict[str, object]]) -> Events:
 
 
 def _parse(text: str, name: str, sha: str) -> Events:
-    if not text.strip():
-        raise EventsFileError(name, "the file is empty; it needs a header and one row per event")
-    first = text.splitlines()[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except csv.Error as exc:
-        raise EventsFileError(name, f"cannot parse the header: {exc}", 1) from exc
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise EventsFileError(
-            name,
-            f"missing required column(s) {', '.join(missing)}; the header must include {', '.join(REQUIRED)}",
-            1,
-        )
-    unknown = [h for h in header if h not in COLUMNS]
-    if unknown:
-        raise EventsFileError(
-            name,
-            f"unknown column {show(unknown[0])}; valid columns: {', '.join(COLUMNS)}",
-            1,
-            unknown[0],
-        )
-    if len(set(header)) != len(header):
-        dup = next(h for h in header if header.count(h) > 1)
-        raise EventsFileError(name, f"column {show(dup)} appears twice in the header", 1, dup)
-    rows: list[dict[str, object]] = []
-    seen: dict[str, int] = {}
-    try:
-        for rec in reader:
-            line = reader.line_num
-            if not rec or all(not c.strip() for c in rec):
-                continue
-            if len(rec) != len(header):
-                raise EventsFileError(
-                    name,
-                    f"has {len(rec)} fields but the header has {len(header)}; "
-                    "quote fields that contain commas",
-                    line,
-                )
-            row = {h: v.strip() for h, v in zip(header, rec, strict=True)}
-            rows.append(_validate_row(row, name, line, seen))
-    except csv.Error as exc:
-        raise EventsFileError(name, f"malformed CSV: {exc}", reader.line_num) from exc
-    if not rows:
-        raise EventsFileError(name, "has a header but no events; add one row per event")
-    table = pd.DataFrame(rows)
-    for col in ("start_utc", "end_utc"):
-        table[col] = pd.DatetimeIndex(table[col]).as_unit("ns")
-    for col in ("local_date", "local_end"):
-        table[col] = pd.DatetimeIndex(table[col]).as_unit("ns")
-    table["direction"] = table["direction"].astype("int64")
-    table["date_only"] = table["date_only"].astype(bool)
-    return Events(table, name, sha)
+    """Parse and validate events text; the first error is raised."""
+    from .eventrows import scan_events
 
-
-def _validate_row(row: dict[str, str], name: str, line: int, seen: dict[str, int]) -> dict[str, object]:
-    eid = row.get("event_id", "")
-    if not eid:
-        raise EventsFileError(name, "event_id is empty; give every event a unique id", line, "event_id")
-    if not _ID_RE.match(eid):
-        raise EventsFileError(
-            name,
-            f"event_id {show(eid)} may contain only letters, digits and . _ : + -",
-            line,
-            "event_id",
-        )
-    if eid in seen:
-        raise EventsFileError(
-            name,
-            f"duplicate event_id {show(eid)} (first on line {seen[eid]}); ids must be unique",
-            line,
-            "event_id",
-        )
-    seen[eid] = line
-    if not row.get("title"):
-        raise EventsFileError(name, "title is empty; describe the event", line, "title")
-    tzname = row.get("tz", "")
-    if tzname:
-        try:
-            ZoneInfo(tzname)
-        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # "America" is a folder
-            raise EventsFileError(
-                name,
-                f"unknown time zone {show(tzname)}; use an IANA name such as Asia/Shanghai",
-                line,
-                "tz",
-            ) from exc
-    raw = row.get("timestamp", "")
-    if not raw:
-        raise EventsFileError(
-            name, "timestamp is empty; write 2025-06-10T22:55Z or 2025-06-10", line, "timestamp"
-        )
-    try:
-        timing = parse_timestamp(raw, tzname)
-    except InputError as exc:
-        raise EventsFileError(name, str(exc), line, "timestamp") from exc
-    category = row.get("category", "") or "other"
-    if category not in CATEGORIES:
-        raise EventsFileError(
-            name,
-            f"unknown category {show(category)}; valid: {', '.join(CATEGORIES)}",
-            line,
-            "category",
-        )
-    d = row.get("direction", "")
-    if d not in _DIRECTIONS:
-        raise EventsFileError(
-            name,
-            f"direction {show(d)} must be 1 (de-escalation), -1 (escalation) or 0 (unclear)",
-            line,
-            "direction",
-        )
-    out: dict[str, object] = {c: row.get(c, "") for c in COLUMNS}
-    out["category"] = category
-    out["direction"] = _DIRECTIONS[d]
-    out["symbols"] = " ".join(row.get("symbols", "").replace(",", " ").split())
-    out.update(
-        start_utc=timing.start,
-        end_utc=timing.end,
-        local_date=timing.local_date,
-        local_end=timing.local_end,
-        timing=timing.kind,
-        date_only=timing.kind == "date",
-        line=line,
-    )
-    return out
+    events, errors, _ = scan_events(text, name, sha, limit=1)
+    if errors:
+        raise errors[0]
+    assert events is not None
+    return events
 
 
 Direction = Literal[-1, 0, 1]

@@ -38,19 +38,38 @@ _DEPS = (
 )
 
 
+#: The name the package is installed under (the import name stays ``eventstudy``;
+#: ``eventstudy`` on the package index is another project).
+DISTRIBUTION = "eventstudy-toolkit"
+
+
+def _own_version() -> str:
+    """The installed version of this package, or ``"X (source checkout)"`` when not installed.
+
+    An install made before the distribution was renamed is still named
+    ``eventstudy``; the version must match, since that name on the package
+    index belongs to another project.
+    """
+    from . import __version__
+
+    for dist in (DISTRIBUTION, "eventstudy"):
+        try:
+            found = version(dist)
+        except PackageNotFoundError:
+            continue
+        if found == __version__:
+            return found
+    return f"{__version__} (source checkout)"
+
+
 @functools.lru_cache(maxsize=1)
 def _versions() -> tuple[tuple[str, str], ...]:
-    out = [("python", platform.python_version())]
-    for name in ("eventstudy", *_DEPS):
+    out = [("python", platform.python_version()), ("eventstudy", _own_version())]
+    for name in _DEPS:
         try:
             out.append((name, version(name)))
         except PackageNotFoundError:
-            if name == "eventstudy":  # running from a source checkout
-                from . import __version__
-
-                out.append((name, f"{__version__} (source checkout)"))
-            else:
-                out.append((name, "missing"))
+            out.append((name, "missing"))
     return tuple(out)
 
 

@@ -4,22 +4,31 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from .config import StudyConfig, format_window
+from .config import StudyConfig, WindowLike, format_window, parse_window
+from .csvout import with_omitted, write_csv_tables
 from .csvsafe import neutralise_frame
 from .errors import InputError
 from .events import COLUMNS, Events
-from .inference.runner import GROUPINGS
 from .output import atomic_folder
+from .reprs import record_folder
 from .sources.base import Prices
+from .summary import Summary, stars
+from .tables import by_grouping as _by
+from .tables import select_rows as _select
+from .tables import write_tables
 
-__all__ = ["StudyResult", "stars"]
+if TYPE_CHECKING:
+    from .analysis.crosssection import CrossSection
+
+__all__ = ["StudyResult", "Summary", "stars"]
 
 AR_COLUMNS = ["event_id", "symbol", "rel_day", "date", "return", "normal_return", "ar", "sar", "car"]
 CAR_COLUMNS = [
@@ -42,13 +51,6 @@ CAR_COLUMNS = [
     "p_bh",
 ]
 TEST_COLUMNS = ["group_by", "group", "window", "test", "statistic", "p_value", "n", "note", "p_holm", "p_bh"]
-
-
-def stars(p: float) -> str:
-    """Significance stars: *** p < 0.01, ** p < 0.05, * p < 0.10."""
-    if not np.isfinite(p):
-        return ""
-    return "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.10 else ""
 
 
 def _iso(df: pd.DataFrame) -> pd.DataFrame:
@@ -81,35 +83,62 @@ class StudyResult:
     placebo_table: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     headline_table: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
+    def __repr__(self) -> str:
+        from .reprs import result_repr
+
+        return result_repr(self)
+
+    def _repr_html_(self) -> str:
+        from .reprs import result_html
+
+        return result_html(self)
+
     # ----------------------------------------------------------------- access
     @property
     def abnormal_returns(self) -> pd.DataFrame:
         """AR per pair and event-window day (columns of ``abnormal_returns.csv``)."""
-        return self.abnormal_returns_table.loc[:, AR_COLUMNS].copy()
+        return self.abnormal_returns_table.reindex(columns=AR_COLUMNS)
 
-    def car(self, window: str | None = None) -> pd.DataFrame:
-        """CAR per pair and window (columns of ``car.csv``), optionally one window."""
+    def _window(self, window: WindowLike, car_only: bool = False) -> str:
+        """The label (``"-1:+1"``) of a window given as ``(a, b)``, ``"a:b"`` or ``"a:+b"``."""
+        label = format_window(parse_window(window, "window"))
+        valid = self.car_windows
+        if not car_only:
+            lo, hi = self.config.window
+            days = [format_window((d, d)) for d in range(lo, hi + 1)]
+            valid = valid + [d for d in days if d not in valid]
+        if label not in valid:
+            raise InputError(f"window: '{label}' is not a window of this study; valid: {', '.join(valid)}")
+        return label
+
+    def car(self, window: WindowLike | None = None) -> pd.DataFrame:
+        """CAR per pair and window (columns of ``car.csv``), optionally one window.
+
+        Parameters
+        ----------
+        window : (int, int) or str, optional
+            A CAR window as ``(-1, 1)``, ``"-1:1"`` or ``"-1:+1"``; all when omitted.
+        """
         t = self.car_table
         if window is not None:
-            if window not in set(t["window"]):
-                raise InputError(f"window: '{window}' is not one of {sorted(set(t['window']))}")
-            t = t[t["window"] == window]
+            t = t[t["window"] == self._window(window, car_only=True)]
         return t.loc[:, CAR_COLUMNS].reset_index(drop=True).copy()
 
-    def tests(self, by: str | None = None) -> pd.DataFrame:
-        """Test table (columns of ``tests.csv``); ``by`` keeps one grouping."""
-        t = self.tests_table
-        if by is not None:
-            if by not in GROUPINGS:
-                raise InputError(f"by: '{by}' is not a grouping; valid: {', '.join(GROUPINGS)}")
-            t = t[t["group_by"] == by]
-        return t.loc[:, TEST_COLUMNS].reset_index(drop=True).copy()
+    def tests(self, by: str | None = None, window: WindowLike | None = None) -> pd.DataFrame:
+        """Test table: the columns of ``tests.csv`` and the ``caar`` each test is about.
 
-    def caar(self, by: str | None = None) -> pd.DataFrame:
-        """CAAR per grouping, group and window."""
-        t = self.caar_table
-        if by is not None:
-            t = t[t["group_by"] == by]
+        ``by`` keeps one grouping, ``window`` one window (``(a, b)``, ``"a:b"`` or ``"a:+b"``).
+        """
+        t = _select(self.tests_table, _by(by), None if window is None else self._window(window))
+        t = t.loc[:, TEST_COLUMNS].reset_index(drop=True)
+        keys = ["group_by", "group", "window"]
+        caar = self.caar_table.drop_duplicates(keys).set_index(keys)["caar"]
+        t["caar"] = caar.reindex(pd.MultiIndex.from_frame(t[keys])).to_numpy() if len(t) else []
+        return t
+
+    def caar(self, by: str | None = None, window: WindowLike | None = None) -> pd.DataFrame:
+        """CAAR per grouping, group and window (single-day windows ``d:d`` give the AAR)."""
+        t = _select(self.caar_table, _by(by), None if window is None else self._window(window))
         return t.reset_index(drop=True).copy()
 
     @property
@@ -124,17 +153,14 @@ class StudyResult:
         """
         return dict(self.manifest.get("headline") or {})
 
-    def headlines(self, by: str | None = None) -> pd.DataFrame:
+    def headlines(self, by: str | None = None, window: WindowLike | None = None) -> pd.DataFrame:
         """The headline test for every group and window (columns of ``headlines.csv``).
 
         Estimate (CAAR, exact duplicates once), cluster-robust SE, df, 95 %
-        interval, t, p, clusters, pairs and minimum detectable CAAR.
+        interval, t, p, clusters and pairs and minimum detectable CAAR;
+        ``by`` keeps one grouping, ``window`` one window.
         """
-        t = self.headline_table
-        if by is not None:
-            if by not in GROUPINGS:
-                raise InputError(f"by: '{by}' is not a grouping; valid: {', '.join(GROUPINGS)}")
-            t = t[t["group_by"] == by]
+        t = _select(self.headline_table, _by(by), None if window is None else self._window(window))
         return t.reset_index(drop=True).copy()
 
     @property
@@ -160,7 +186,7 @@ class StudyResult:
 
     def aar(self, by: str = "all") -> pd.DataFrame:
         """Per event-window day: AAR with its tests (single-day windows), one grouping."""
-        t = self.tests(by)
+        t = self.tests(by).drop(columns="caar")  # the AAR joins below
         days = {format_window((d, d)): d for d in range(self.config.window[0], self.config.window[1] + 1)}
         t = t[t["window"].isin(list(days))].copy()
         t.insert(2, "rel_day", t["window"].map(days))
@@ -169,17 +195,41 @@ class StudyResult:
         return t.sort_values(["group", "rel_day", "test"], kind="stable").reset_index(drop=True)
 
     # ------------------------------------------------------------- analyses
-    def cross_section(self, window: str | None = None, **kwargs: Any) -> Any:
+    def cross_section(self, window: WindowLike | None = None, **kwargs: Any) -> pd.DataFrame:
         """Second-stage regression of the window's CARs on direction, category and market.
 
         Standard errors clustered by the clusters of dependent pairs (``car.csv``'s
         ``cluster``; see :func:`eventstudy.analysis.cross_section`, whose keywords it accepts).
+
+        Returns
+        -------
+        DataFrame
+            Coefficients ``term, coef, se, t, p, ci_low, ci_high``; ``attrs``
+            holds ``window, n, n_clusters, r2, note``. The fitted model, with
+            the escalation-vs-de-escalation answer, is
+            :meth:`cross_section_model`.
         """
+        m = self.cross_section_model(window, **kwargs)
+        out = m.coefficients
+        out.attrs.update(window=m.window, n=m.n, n_clusters=m.n_clusters, r2=m.r2, note=m.note)
+        return out
+
+    def cross_section_model(self, window: WindowLike | None = None, **kwargs: Any) -> CrossSection:
+        """The fitted second stage of :meth:`cross_section` (coefficients, answer, notes)."""
         from .analysis import cross_section
 
-        return cross_section(self.car(), self.events, window=window or self.main_window, **kwargs)
+        w = self.main_window if window is None else self._window(window, car_only=True)
+        return cross_section(self.car(), self.events, window=w, **kwargs)
 
-    def event_dummies(self, window: str | None = None, cov_type: str = "hac") -> Any:
+    def event_dummies(self, window: WindowLike | None = None, cov_type: str = "hac") -> pd.DataFrame:
+        """Karafiath (1988) event-dummy CARs per market and event for one CAR window (a DataFrame).
+
+        ``symbol`` and the CAR columns of :func:`eventstudy.analysis.event_dummy_regressions`;
+        the per-day coefficients and per-market fits are in :meth:`event_dummies_model`.
+        """
+        return self.event_dummies_model(window, cov_type).cars.copy()
+
+    def event_dummies_model(self, window: WindowLike | None = None, cov_type: str = "hac") -> Any:
         """Karafiath (1988) event-dummy regressions per market for one CAR window.
 
         The market model uses the study's benchmark (interval-matched per
@@ -189,8 +239,8 @@ class StudyResult:
         """
         from .analysis import event_dummy_regressions
 
-        w = window or self.main_window
-        t1, t2 = (int(v) for v in w.split(":"))
+        w = self.main_window if window is None else self._window(window, car_only=True)
+        t1, t2 = parse_window(w)
         ar = self.abnormal_returns_table
         car = self.car(w)
         ext = car.set_index(["event_id", "symbol"])["extended_by"]
@@ -224,19 +274,50 @@ class StudyResult:
 
     @property
     def notes(self) -> tuple[str, ...]:
-        """Notes on the alignment, e.g. a symbol read as an alias of a registry index."""
-        return tuple(str(n) for n in (self.manifest.get("alignment") or {}).get("notes") or ())
+        """Notes on alignment and prices, e.g. an alias of a registry index, closes from Adj Close."""
+        m = self.manifest
+        notes = list((m.get("alignment") or {}).get("notes") or ())
+        notes += ((m.get("prices") or {}).get("provenance") or {}).get("notes") or []  # e.g. Adj Close
+        return tuple(str(n) for n in notes)
 
     def summary(self) -> Summary:
         """A printable summary (renders as HTML in notebooks)."""
         return Summary(self)
 
+    # ------------------------------------------------------------ publication
+    def publication_table(self, by: str = "all", windows: Sequence[WindowLike] | None = None) -> pd.DataFrame:
+        """CAAR by window for one grouping, formatted for a paper (see :mod:`eventstudy.tables`).
+
+        One column per group; per window the CAAR in percent with stars, the t
+        statistic in parentheses and ``G / N`` (clusters / pairs), all of the
+        dependence-robust headline test ``cluster_cr2_t``.
+        """
+        from .tables import publication_table
+
+        return publication_table(self, by, windows)
+
+    def to_latex(
+        self,
+        by: str = "all",
+        windows: Sequence[WindowLike] | None = None,
+        caption: str | None = None,
+        label: str | None = None,
+    ) -> str:
+        """The publication table as a LaTeX ``table`` float (booktabs); see :meth:`publication_table`."""
+        from .tables import latex_table
+
+        return latex_table(self, by, windows, caption, label)
+
+    def to_markdown(self, by: str = "all", windows: Sequence[WindowLike] | None = None) -> str:
+        """The publication table as Markdown (pipe table and note); see :meth:`publication_table`."""
+        from .tables import markdown_table
+
+        return markdown_table(self, by, windows)
+
     # ------------------------------------------------------------------- save
-    def placebo(self, window: str | None = None) -> pd.DataFrame:
+    def placebo(self, window: WindowLike | None = None) -> pd.DataFrame:
         """Placebo CAAR distribution per window (all pairs and per market)."""
-        t = self.placebo_table
-        if window is not None and len(t):
-            t = t[t["window"] == window]
+        t = _select(self.placebo_table, None, None if window is None else self._window(window, car_only=True))
         return t.reset_index(drop=True).copy()
 
     @functools.cached_property
@@ -250,8 +331,7 @@ class StudyResult:
         """Event-dummy CARs of the main window (empty when returns are not at hand)."""
         if not self.market_returns:
             return pd.DataFrame()
-        d = self.event_dummies()
-        cars = d.cars.copy()
+        cars = self.event_dummies()
         cars.insert(2, "window", self.main_window)
         return cars
 
@@ -261,7 +341,7 @@ class StudyResult:
         return {
             "abnormal_returns.csv": _iso(self.abnormal_returns),
             "car.csv": _iso(self.car()),
-            "tests.csv": self.tests(),
+            "tests.csv": self.tests().loc[:, TEST_COLUMNS],
             "caar.csv": self.caar(),
             "headlines.csv": self.headlines(),
             "fits.csv": _iso(self.fits),
@@ -303,17 +383,17 @@ class StudyResult:
                 from .report import export_png
 
                 export_png(self, tmp / "png")
-            for name, df in self.tables().items():
-                neutralise_frame(df).to_csv(
-                    tmp / name, index=False, lineterminator="\n", float_format="%.10g"
-                )
+            omitted = write_csv_tables(self, tmp)  # tables with rows (neutralised); the others named with why
             (tmp / "study.json").write_text(
-                json.dumps(self.manifest, indent=2, default=str) + "\n", encoding="utf-8"
+                json.dumps(with_omitted(self.manifest, omitted), indent=2, default=str) + "\n",
+                encoding="utf-8",
             )
             neutralise_frame(self.events.table.loc[:, list(COLUMNS)]).to_csv(
                 tmp / "events.csv", index=False, lineterminator="\n"
             )
+            write_tables(self, tmp)
             (tmp / "index.html").write_text(html, encoding="utf-8")
+        record_folder(self, target)
         return target
 
     @classmethod
@@ -321,74 +401,6 @@ class StudyResult:
         """Read a saved study folder back (see :func:`eventstudy.persist.load_result`)."""
         from .persist import load_result
 
-        return load_result(path)
-
-
-def _extension_lines(res: StudyResult) -> list[str]:
-    """The summary's line on windows extended where the hour of the news is uncertain."""
-    car = res.car()
-    if car.empty or "extended_by" not in car.columns:
-        return []
-    per_pair = car.groupby(["event_id", "symbol"], sort=False)["extended_by"].max()
-    n = int((per_pair > 0).sum())
-    if n == 0:
-        return []
-    return [
-        f"hour uncertain for {n} of {len(per_pair)} pairs: their windows ending on or after day 0 "
-        "are extended (0:0 is day 0, and day +1 where the hour is uncertain)"
-    ]
-
-
-class Summary:
-    """Printable summary of a :class:`StudyResult`."""
-
-    def __init__(self, res: StudyResult) -> None:
-        self.res = res
-
-    def _head(self) -> list[str]:
-        r = self.res
-        cfg = r.config
-        m = r.manifest["counts"]
-        return [
-            f"Event study '{cfg.study_name}': model {cfg.model}"
-            + (f" (benchmark {cfg.benchmark})" if cfg.benchmark else ""),
-            f"{len(r.events)} events × {len(r.symbols)} markets: {m['included']} pairs included, "
-            f"{m['excluded']} excluded; estimation {r.manifest['parameters']['estimation']}, "
-            f"{cfg.returns} returns",
-        ] + _extension_lines(r)
-
-    def headline_text(self) -> str:
-        """The study's headline in one sentence (the dependence-robust test; see ``headline``)."""
-        h = self.res.headline
-        if not h:
-            return "Headline: no CAR window."
-        where = f"{h['n_pairs']} pairs in {h['n_clusters']} independent clusters"
-        est = h.get("estimate")
-        if h.get("p_value") is None or est is None:
-            return f"Headline ({h['test']}, window {h['window']}): not available ({where}; needs 2 clusters)."
-        ci = ""
-        if h.get("ci_low") is not None and h.get("ci_high") is not None:
-            ci = f", 95% interval {100 * h['ci_low']:+.2f}% to {100 * h['ci_high']:+.2f}%"
-        mde = f"; detectable CAAR at 80% power: {100 * h['mde']:.2f}%" if h.get("mde") is not None else ""
-        return (
-            f"Headline ({h['test']}, window {h['window']}): CAAR {100 * est:+.2f}%{ci}, "
-            f"t = {h['statistic']:.2f}, p = {h['p_value']:.4f}{stars(h['p_value'])}; {where}{mde}."
-        )
-
-    def __str__(self) -> str:
-        df = self.res.summary_frame()
-        with pd.option_context("display.width", 120, "display.max_rows", 200):
-            body = df.to_string(index=False, float_format=lambda v: f"{v:.4f}")
-        foot = (
-            "Pairs are dependent (one piece of news moves every market; windows overlap): only the "
-            "cluster_* tests (n = independent clusters) are valid; the others assume independent pairs."
-        )
-        return "\n".join([*self._head(), self.headline_text(), "", body, "", foot])
-
-    __repr__ = __str__
-
-    def _repr_html_(self) -> str:
-        import html
-
-        head = "".join(f"<p>{html.escape(s)}</p>" for s in [*self._head(), self.headline_text()])
-        return head + self.res.summary_frame().to_html(index=False, float_format=lambda v: f"{v:.4f}")
+        res = load_result(path)
+        record_folder(res, path)
+        return res

@@ -155,7 +155,7 @@ def compute(o: dict[str, Any], kw: dict[str, Any]) -> Any:
     )
     if len(ev) == 0:
         raise InputError("no event matches the filters (--category/--direction/--start/--end)")
-    price_path = o.get("prices")
+    price_path = as_list(o.get("prices")) or None  # --prices repeated, or a list in study.toml
     source: Any = o.get("source") or ("csv" if price_path else "snapshot")
     benchmark = kw.get("benchmark")
     syms = split(as_list(o.get("symbols")))

@@ -19,6 +19,7 @@ from .config import DEFAULT_CAR_WINDOWS, StudyConfig, Window, format_window
 from .engine import DETAILS, Detail, EngineOutput
 from .errors import DataError, InputError
 from .events import Events
+from .frames import as_events, as_prices
 from .inference import TestInput, get_tests
 from .inference.headline import headline_record, mark_independence, robust_table
 from .inference.runner import GROUPINGS, caar_table, run_tests
@@ -47,10 +48,14 @@ class EventStudy:
 
     Parameters
     ----------
-    events : Events
-        The events to study (see :func:`~eventstudy.read_events`).
-    prices : Prices
-        Daily closes (see :func:`~eventstudy.load_prices`).
+    events : Events or DataFrame
+        The events to study (see :func:`~eventstudy.read_events`), or a
+        DataFrame with the columns of ``events.csv``, validated exactly like
+        the file (errors name the row; see :mod:`eventstudy.frames`).
+    prices : Prices or DataFrame
+        Daily closes (see :func:`~eventstudy.load_prices`), or a DataFrame:
+        wide (a ``DatetimeIndex``, one column per symbol) or long (columns
+        ``date, symbol, close``).
     model : {"constant-mean", "market-adjusted", "market"}
         Normal-return model (a name in :data:`eventstudy.models.MODELS`).
     benchmark : str, optional
@@ -66,7 +71,7 @@ class EventStudy:
         Markets to study; default every symbol in ``prices`` but the benchmark.
     mask : (int, int)
         Sessions around other events masked out of estimation (default −1…+1).
-    mask_events : Events, optional
+    mask_events : Events or DataFrame, optional
         Events whose windows are masked (default ``events``; the CLI passes
         the whole file so that filtered-out events still count as confounders).
     min_estimation : int
@@ -99,8 +104,8 @@ class EventStudy:
 
     def __init__(
         self,
-        events: Events,
-        prices: Prices,
+        events: Events | pd.DataFrame,
+        prices: Prices | pd.DataFrame,
         model: str = "constant-mean",
         benchmark: str | None = None,
         estimation: Window = (-250, -11),
@@ -109,7 +114,7 @@ class EventStudy:
         returns: str = "simple",
         symbols: Sequence[str] | None = None,
         mask: Window = (-1, 1),
-        mask_events: Events | None = None,
+        mask_events: Events | pd.DataFrame | None = None,
         min_estimation: int = 100,
         seed: int = 12345,
         name: str | None = None,
@@ -121,10 +126,9 @@ class EventStudy:
         lags: int | None = None,
         leads: int | None = None,
     ) -> None:
-        if not isinstance(events, Events):
-            raise InputError("events: pass an Events object (see eventstudy.read_events)")
-        if not isinstance(prices, Prices):
-            raise InputError("prices: pass a Prices object (see eventstudy.load_prices)")
+        events = as_events(events)
+        prices = as_prices(prices)
+        mask_events = None if mask_events is None else as_events(mask_events, "mask_events")
         self.config = StudyConfig(
             model=model,
             benchmark=benchmark,
@@ -370,7 +374,7 @@ class EventStudy:
             extra={
                 "headline": headline_record(robust, wlabels[0]) if wlabels else {},
                 "data_quality": self._data_quality(panel),
-                "warnings": cal_warnings,
+                "warnings": list(self.events.warnings) + list(cal_warnings),
                 "benchmark_alignment": self._alignment(panel),
             },
         )

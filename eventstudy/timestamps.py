@@ -29,7 +29,7 @@ import pandas as pd
 
 from .errors import InputError, show
 
-__all__ = ["Timing", "TimingKind", "parse_timestamp"]
+__all__ = ["Timing", "TimingKind", "has_naive_time", "parse_timestamp"]
 
 TimingKind = Literal["instant", "interval", "date"]
 
@@ -190,3 +190,12 @@ def parse_timestamp(raw: str, tzname: str = "") -> Timing:
     utc = _instant(text, zone, raw)
     day = utc.tz_localize(None).normalize()
     return Timing("instant", utc, utc, day, day)
+
+
+def has_naive_time(raw: str) -> bool:
+    """Whether ``raw`` holds a date and time without an offset (read in ``tz``, default UTC)."""
+    for part in raw.strip().split("/"):
+        m = _INSTANT_RE.match(part.strip())
+        if m is not None and m.group(8) is None:
+            return True
+    return False

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -276,7 +277,10 @@ def test_cli_detail_pairs(tmp_path: Path) -> None:
     out = tmp_path / "study"
     r = runner.invoke(app, ["run", "--start", "2025-01-01", "--detail", "pairs", "--out", str(out)])
     assert r.exit_code == 0, r.output
-    assert len(pd.read_csv(out / "abnormal_returns.csv")) == 0
+    # no abnormal returns: the file is not written, and study.json says why
+    assert not (out / "abnormal_returns.csv").exists()
+    omitted = json.loads((out / "study.json").read_text("utf-8"))["omitted_files"]
+    assert "--detail pairs" in omitted["abnormal_returns.csv"]
     assert len(pd.read_csv(out / "car.csv")) > 0
     bad = runner.invoke(app, ["run", "--detail", "everything", "--out", str(tmp_path / "x")])
     assert bad.exit_code == 2

@@ -8,10 +8,11 @@ from typing import Literal, get_args
 
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, PricesError
 from .base import Prices, PriceSource
 from .csvfile import CsvSource, read_price_file
 from .snapshot import SnapshotSource
+from .vendor import combine_prices
 from .yahoo import YahooSource, cache_clear, cache_info
 
 __all__ = [
@@ -33,7 +34,7 @@ SourceName = Literal["snapshot", "csv", "yahoo"]
 def load_prices(
     symbols: Sequence[str] | None = None,
     source: SourceName = "snapshot",
-    path: str | Path | None = None,
+    path: str | Path | Sequence[str | Path] | None = None,
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
     cache_dir: str | Path | None = None,
@@ -51,8 +52,11 @@ def load_prices(
         parquet too). ``yahoo``: Yahoo Finance through yfinance, behind the
         toolkit's own on-disk cache (``cache_dir``, ``$EVENTSTUDY_CACHE`` or
         the user cache folder); a range the cache covers needs no network.
-    path : str or Path, optional
-        The file, for ``source="csv"``.
+    path : str, Path or sequence of them, optional
+        The file, for ``source="csv"``; several files are combined (each
+        symbol from one file). A single-series vendor file (Yahoo's
+        ``Date,Open,High,Low,Close,Adj Close,Volume`` export, or
+        ``Date,Close``) is named by its file name; see :mod:`.vendor`.
     start, end : date-like, optional
         Date range; required ``start`` for ``yahoo`` (``end`` defaults to today).
     cache_dir : str or Path, optional
@@ -76,7 +80,18 @@ def load_prices(
     if source == "csv":
         if path is None:
             raise InputError("path: source='csv' needs path= (the price file)")
-        return CsvSource(path, lenient=lenient).load(symbols, lo, hi)
+        if isinstance(path, str | Path) or len(path) == 1:
+            one = path if isinstance(path, str | Path) else path[0]
+            return CsvSource(one, lenient=lenient).load(symbols, lo, hi)
+        if not path:
+            raise InputError("path: source='csv' needs at least one price file")
+        both = combine_prices([CsvSource(x, lenient=lenient).load(None, lo, hi) for x in path])
+        missing = [s for s in symbols or [] if s not in both]
+        if missing:
+            raise PricesError(
+                f"symbol(s) {', '.join(missing)} not in the price files; found: {', '.join(both.symbols)}"
+            )
+        return both.select(list(symbols)) if symbols else both
     if source == "yahoo":
         if not symbols:
             raise InputError("symbols: source='yahoo' needs the symbols to fetch")

@@ -42,6 +42,16 @@ class Prices:
         """Symbols present, in insertion order."""
         return list(self.closes)
 
+    def __repr__(self) -> str:
+        from ..reprs import prices_repr
+
+        return prices_repr(self)
+
+    def _repr_html_(self) -> str:
+        from ..reprs import prices_html
+
+        return prices_html(self)
+
     def __contains__(self, symbol: object) -> bool:
         return symbol in self.closes
 

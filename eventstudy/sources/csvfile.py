@@ -8,6 +8,9 @@ wide
 long
     ``date,symbol,close`` — one row per symbol and date (extra columns such
     as ``open`` or ``volume`` are ignored).
+single series
+    ``Date,Open,High,Low,Close,Adj Close,Volume`` (Yahoo's export) or
+    ``Date,Close``: one symbol, named by the file (see :mod:`.vendor`).
 
 The layout is detected from the header: a file with ``symbol`` and ``close``
 columns is long, anything else with a ``date`` column is wide. Every cell is
@@ -28,6 +31,7 @@ import pandas as pd
 from ..errors import PricesError, show
 from ..safety import MAX_PRICE_BYTES, check_input, read_input_bytes
 from .base import Prices, clip
+from .vendor import single_series_column, symbol_from_path
 
 __all__ = ["CsvSource", "read_price_file"]
 
@@ -240,7 +244,28 @@ def read_price_file(path: str | Path, lenient: bool = False) -> Prices:
         raise _fail(name, "has a header but no rows of prices")
     dates = _dates(df[cols["date"]], name, lines, dropped)
     closes: dict[str, pd.Series] = {}
-    if "symbol" in cols and "close" in cols:
+    notes: list[str] = []
+    single = single_series_column(cols)
+    if single is not None:  # a vendor's single series (Yahoo OHLCV, Date,Close): see sources.vendor
+        sym = symbol_from_path(p)
+        if not sym.strip() or sym.strip().lower() in _NA_NAMES or not sym.isprintable() or sym != sym.strip():
+            raise _fail(
+                name,
+                f"a single-series file is named by its symbol, and {show(sym)} is not a symbol name; "
+                "rename the file (e.g. ^HSI.csv)",
+            )
+        vals = _numbers(df[single].replace("null", ""), name, single, lines, dropped)
+        closes[sym] = _series(dates, vals, lines, name, sym, dropped)
+        layout = "single"
+        notes.append(
+            f"{p.name}: one series, symbol {sym!r} from the file name, closes from {single!r}"
+            + (
+                " (adjusted for splits and dividends) rather than 'Close'"
+                if single.lower() != "close"
+                else ""
+            )
+        )
+    elif "symbol" in cols and "close" in cols:
         syms = df[cols["symbol"]].str.strip()
         if (syms == "").any():
             i = int(np.argmax((syms == "").to_numpy()))
@@ -283,6 +308,8 @@ def read_price_file(path: str | Path, lenient: bool = False) -> Prices:
     }
     if dropped is not None:
         prov["dropped_rows"] = dropped
+    if notes:
+        prov["notes"] = notes
     return Prices(closes, "csv", name, prov)
 
 
