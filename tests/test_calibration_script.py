@@ -115,3 +115,23 @@ def test_rates_and_exact_interval():
     assert (r["k"], r["n"]) == (2, 5)
     ci = binomtest(2, 5).proportion_ci(method="exact")
     assert r["lo"] == pytest.approx(ci.low) and r["hi"] == pytest.approx(ci.high)
+
+
+def test_burst_layout_keeps_the_curated_gaps(design, curated):
+    ids = cal.bursts(design.anchors)
+    assert ids.max() + 1 == 38  # the curated file's bursts (neighbours at most 10 days apart)
+    for rep in (0, 5):
+        days = cal.replication_dates(design, rep, SEED, "bursts")
+        assert np.isin(days, design.eligible).all()
+        for b in range(ids.max() + 1):
+            m = ids == b
+            # each burst moved as a whole: the same shift for every member
+            assert len(np.unique((days[m] - design.anchors[m]).astype(int))) == 1
+        ev = cal.replication_events(design, rep, SEED, "bursts").table
+        assert (ev["date_only"].to_numpy() == curated["date_only"].to_numpy()).all()
+        assert _min_distance(_days(ev["local_date"]), _days(curated["local_date"])).min() > cal.GAP_DAYS
+    a = cal.replication_dates(design, 2, SEED, "bursts")
+    assert (a == cal.replication_dates(design, 2, SEED, "bursts")).all()
+    assert (a != cal.replication_dates(design, 3, SEED, "bursts")).any()
+    # the uniform layout spreads the bursts: more distinct dates than the curated file has
+    assert len(np.unique(cal.replication_dates(design, 2, SEED))) > len(np.unique(a))
