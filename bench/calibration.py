@@ -531,10 +531,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "number of replications in which the test gave a p-value.",
         "",
         *clusters_line(p),
-        f"Runtime: size {size_wall:.0f} s wall for {len(size_t)} study runs, power {pow_wall:.0f} s for "
-        f"{len(pow_t)} runs, on {a.workers} worker processes; one study run takes {size_t.mean():.2f} s "
-        f"wall on average (power: {pow_t.mean() if len(pow_t) else float('nan'):.2f} s, price shift "
-        f"included). Load average (1/5/15 min): {loads[0]} at the start, {size_load} after the size "
+        f"Runtime: size {size_wall:.0f} s wall for {len(size_t)} study runs"
+        + (f", power {pow_wall:.0f} s for {len(pow_t)} runs" if len(pow_t) else "")
+        + f", on {a.workers} worker processes; one study run takes {size_t.mean():.2f} s wall on average"
+        + (f" (power: {pow_t.mean():.2f} s, price shift included)" if len(pow_t) else "")
+        + f". Load average (1/5/15 min): {loads[0]} at the start, {size_load} after the size "
         f"runs, {loads[-1]} at the end "
         f"({os.cpu_count()} cores, shared).",
         "",
