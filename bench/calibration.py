@@ -135,11 +135,18 @@ class Design:
         (``datetime64[D]``).
     eligible : numpy.ndarray
         The eligible placebo dates (``datetime64[D]``, ascending).
+    spans : tuple of tuple of int
+        Per curated event, the day offsets from its leading date of every
+        calendar date it touches: the dates written in its timestamp (an
+        interval's end) and the date the library files it under
+        (``local_date``). A placebo date is used only if all of them, moved
+        with it, are eligible.
     """
 
     records: list[dict[str, object]]
     anchors: np.ndarray
     eligible: np.ndarray
+    spans: tuple[tuple[int, ...], ...] = ()
 
 
 def timestamp_form(record: dict[str, object]) -> tuple[str, str]:
@@ -191,7 +198,30 @@ def load_design(path: Path = CURATED, gap: int = GAP_DAYS) -> Design:
     cols = [c for c in es.events.COLUMNS if c in table.columns]
     records = [{c: row[c] for c in cols} for row in table.to_dict("records")]
     anchors = np.array([leading_date(str(r["timestamp"])) for r in records], dtype="datetime64[D]")
-    return Design(records, anchors, eligible_dates(anchors, gap=gap))
+    local = table["local_date"].to_numpy(dtype="datetime64[D]")
+    spans = []
+    for rec, lead, loc in zip(records, anchors, local, strict=True):
+        days = [np.datetime64(d, "D") for d in _DATE_RE.findall(str(rec["timestamp"]))] + [loc]
+        spans.append(tuple(sorted({int((d - lead).astype(int)) for d in days})))
+    touched = np.unique(
+        np.concatenate([a + np.array(sp) for a, sp in zip(anchors, spans, strict=True)]).astype(
+            "datetime64[D]"
+        )
+    )
+    return Design(records, anchors, eligible_dates(touched, gap=gap), tuple(spans))
+
+
+def _valid_starts(ok: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Day numbers d with ``ok[d + o]`` for every offset o (``ok``: eligible by day number)."""
+    valid = ok.copy()
+    for off in np.unique(offsets):
+        if off > 0:
+            valid[: len(ok) - off] &= ok[off:]
+            valid[len(ok) - off :] = False
+        elif off < 0:
+            valid[-off:] &= ok[: len(ok) + off]
+            valid[:-off] = False
+    return np.flatnonzero(valid)
 
 
 def bursts(anchors: np.ndarray, gap: int = GAP_DAYS) -> np.ndarray:
@@ -206,7 +236,8 @@ def bursts(anchors: np.ndarray, gap: int = GAP_DAYS) -> np.ndarray:
 def replication_dates(design: Design, rep: int, seed: int, layout: str = "uniform") -> np.ndarray:
     """The placebo date of each curated event in replication ``rep`` (``datetime64[D]``).
 
-    ``uniform``: independent uniform draws from the eligible dates.
+    ``uniform``: independent uniform draws from the eligible dates (among
+    those at which every date the event touches, moved with it, is eligible).
     ``bursts``: the curated events chained by at most 10 days form bursts
     (38 in the curated file, up to 8 events over 22 days, e.g. April 2025);
     each burst keeps its internal day gaps and is moved as a whole to a random
@@ -216,24 +247,27 @@ def replication_dates(design: Design, rep: int, seed: int, layout: str = "unifor
     """
     rng = np.random.default_rng([seed, rep])
     el = design.eligible
-    if layout == "uniform":
-        return el[rng.integers(0, len(el), size=len(design.records))]
-    if layout != "bursts":
-        raise ValueError(f"layout: expected 'uniform' or 'bursts', got {layout!r}")
     first = el[0]
     ok = np.zeros((el[-1] - first).astype(int) + 1, dtype=bool)
     ok[(el - first).astype(int)] = True  # eligible, by day number from the first eligible day
+    spans = design.spans or tuple((0,) for _ in design.records)
     out = np.empty(len(design.records), dtype="datetime64[D]")
+    if layout == "uniform":
+        starts: dict[tuple[int, ...], np.ndarray] = {}
+        for i, sp in enumerate(spans):
+            if sp not in starts:
+                starts[sp] = _valid_starts(ok, np.array(sp))
+            out[i] = first + int(starts[sp][rng.integers(0, len(starts[sp]))])
+        return out
+    if layout != "bursts":
+        raise ValueError(f"layout: expected 'uniform' or 'bursts', got {layout!r}")
     ids = bursts(design.anchors)
     for b in range(ids.max() + 1):
         members = np.flatnonzero(ids == b)
         offsets = (design.anchors[members] - design.anchors[members].min()).astype(int)
-        valid = ok.copy()
-        for off in np.unique(offsets[offsets > 0]):
-            valid[: len(ok) - off] &= ok[off:]
-            valid[len(ok) - off :] = False
-        starts = np.flatnonzero(valid)
-        out[members] = first + (starts[rng.integers(0, len(starts))] + offsets)
+        touched = np.concatenate([o + np.array(spans[m]) for o, m in zip(offsets, members, strict=True)])
+        valid = _valid_starts(ok, touched)
+        out[members] = first + (valid[rng.integers(0, len(valid))] + offsets)
     return out
 
 
