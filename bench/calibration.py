@@ -15,12 +15,15 @@ event with a time of day keeps its time and offset (``2019-05-05T16:08Z`` →
 ``2021-09-14T16:08Z``); a date-only event stays date-only with its ``tz``
 (``2018-03-23`` in ``Asia/Shanghai`` → ``2020-07-02`` in ``Asia/Shanghai``).
 Every date in the timestamp is shifted by the same number of days, so an
-interval ``START/END`` would keep its length. ``symbols``, ``category`` and
+interval ``START/END`` (``2018-04-04T00:00+08:00/2018-04-04T09:30-04:00``)
+keeps its hours, offsets and length. ``symbols``, ``category`` and
 ``direction`` are kept (so groupings by them have the curated sizes). Dates
 are drawn uniformly, independently and with replacement from the *eligible*
 calendar days: 2018-01-01…2024-12-31 with no curated event within ±10
-calendar days (distance measured between the calendar dates written in the
-timestamps; ``--gap``). Weekends and holidays are eligible, as in the curated
+calendar days (``--gap``), counting every calendar date a curated event
+touches (the dates written in its timestamp and the date the library files
+it under, ``local_date``); a placebo event is placed only where every date it
+touches is eligible. Weekends and holidays are eligible, as in the curated
 file (such news moves markets at the next session). Replication ``r`` is drawn
 from ``numpy.random.default_rng([seed, r])`` alone, so it is the same whatever
 ``--reps`` and the number of workers.
