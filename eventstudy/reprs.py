@@ -91,7 +91,7 @@ def _pct(v: float) -> str:
 
 
 def caar_view(res: StudyResult, by: str = "all") -> pd.DataFrame:
-    """The CAAR of each CAR window with the headline test (``cluster_cr2_t``), formatted for reading."""
+    """The CAAR of each CAR window with the headline test (``cluster_t``), formatted for reading."""
     h = res.headlines(by)
     h = h[h["window"].isin(res.car_windows)]
     return pd.DataFrame(
@@ -122,7 +122,7 @@ def result_html(res: StudyResult) -> str:
         f"<p><b>{html.escape(_head_line(res))}</b></p>",
         f"<p>{html.escape(headline_sentence(res.headline))}</p>",
         view.to_html(index=False, escape=True, border=0),
-        "<p><small>t: cluster_cr2_t (CR2 cluster-robust SE, Bell–McCaffrey df) over G independent "
+        "<p><small>t: cluster_t (Ibragimov–Müller t on cluster mean CARs, t(G − 1)) over G independent "
         "clusters of dependent pairs; * p &lt; 0.10, ** p &lt; 0.05, *** p &lt; 0.01.</small></p>",
         f"<p>Outputs: {html.escape(_outputs(res))}</p>",
     ]

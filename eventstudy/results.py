@@ -290,7 +290,7 @@ class StudyResult:
 
         One column per group; per window the CAAR in percent with stars, the t
         statistic in parentheses and ``G / N`` (clusters / pairs), all of the
-        dependence-robust headline test ``cluster_cr2_t``.
+        dependence-robust headline test ``cluster_t``.
         """
         from .tables import publication_table
 

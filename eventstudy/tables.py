@@ -6,9 +6,9 @@ stars, the t statistic in parentheses, and ``G / N`` (independent clusters /
 event×market pairs).
 
 **Which test.** Every star and every t in these tables is the study's headline
-test, ``cluster_cr2_t`` (:mod:`eventstudy.inference.headline`): the CAAR with
-the CR2 cluster-robust standard error over the clusters of dependent pairs
-and Bell–McCaffrey degrees of freedom. Tests that assume independent pairs
+test, ``cluster_t`` (:mod:`eventstudy.inference.headline`): the average of the
+cluster mean CARs with the Ibragimov–Müller t over the clusters of dependent
+pairs, t(G − 1). Tests that assume independent pairs
 are never quoted here: the pairs of one event, and pairs whose windows overlap
 in calendar time, are not independent observations. A group with fewer than
 2 clusters has no such test; its cells say ``n/a``.
@@ -62,9 +62,10 @@ _STATS = ("CAAR (%)", "t", "G / N")
 NA = "n/a"
 
 _NOTE = (
-    "CAAR in percent; t statistics in parentheses: {test}, the CAAR over its CR2 cluster-robust "
-    "standard error with Bell{dash}McCaffrey degrees of freedom. G: independent clusters of dependent "
-    "pairs (the markets of one event, and pairs whose windows overlap in calendar time); N: "
+    "CAAR in percent (average of the cluster mean CARs); t statistics in parentheses: {test}, "
+    "the Ibragimov{dash}M{uml}ller t over the cluster means, t(G {minus} 1). "
+    "G: independent clusters of dependent pairs (the markets of one event, and pairs whose windows "
+    "overlap in calendar time); N: "
     "event{times}market pairs. {s1} p < 0.10, {s2} p < 0.05, {s3} p < 0.01 (two-sided). "
     "{na}: fewer than 2 clusters."
 )
@@ -153,7 +154,9 @@ def frame_markdown(frame: pd.DataFrame, caption: str) -> str:
     flat["Window"] = flat["Window"].where(flat[""] == _STATS[0], "")
     align = ["left", "left"] + ["right"] * (flat.shape[1] - 2)
     body = flat.to_markdown(index=False, tablefmt="pipe", colalign=align)
-    note = _NOTE.format(test=HEADLINE_TEST, dash="–", times="×", s1=r"\*", s2=r"\*\*", s3=r"\*\*\*", na=NA)
+    note = _NOTE.format(
+        test=HEADLINE_TEST, dash="–", uml="ü", minus="−", times="×", s1=r"\*", s2=r"\*\*", s3=r"\*\*\*", na=NA
+    )
     return f"**{caption}**\n\n{body}\n\n{note}\n"
 
 
@@ -178,7 +181,15 @@ def frame_latex(frame: pd.DataFrame, caption: str, label: str) -> str:
         position_float="centering",
     )
     note = _NOTE.format(
-        test=_latex_escape(HEADLINE_TEST), dash="--", times=r"$\times$", s1="*", s2="**", s3="***", na=NA
+        test=_latex_escape(HEADLINE_TEST),
+        dash="--",
+        uml=r"\"u",
+        minus="$-$",
+        times=r"$\times$",
+        s1="*",
+        s2="**",
+        s3="***",
+        na=NA,
     ).replace("<", "$<$")
     tex = tex.replace("\\toprule\n &  & ", "\\toprule\nWindow &  & ", 1)
     return tex.replace("\\end{table}", f"\\par\\smallskip\\footnotesize {note}\n\\end{{table}}")

@@ -166,17 +166,17 @@ def test_default_run_writes_the_study_folder(default_run: Run) -> None:
 
 
 def test_default_run_headline_is_dependence_robust(default_run: Run) -> None:
-    """study.json's headline is the cluster_cr2_t row of all pairs in the first window of
+    """study.json's headline is the cluster_t row of all pairs in the first window of
     headlines.csv, it equals that test's row in tests.csv, and the CLI summary quotes it."""
     h = default_run.manifest()["headline"]
     assert set(h) >= {"test", "window", "statistic", "p_value", "n_clusters", "n_pairs", "mde"}
-    assert h["test"] == "cluster_cr2_t" and h["window"] == "0:0"
+    assert h["test"] == "cluster_t" and h["window"] == "0:0"
     rob = default_run.csv("headlines.csv")
     row = rob[(rob["group_by"] == "all") & (rob["window"] == "0:0")].iloc[0]
     assert float(row["p_value"]) == pytest.approx(h["p_value"], rel=1e-9)
     assert int(row["n_clusters"]) == h["n_clusters"] < h["n_pairs"]
     tests = default_run.csv("tests.csv")
-    t = tests[(tests["group_by"] == "all") & (tests["window"] == "0:0") & (tests["test"] == "cluster_cr2_t")]
+    t = tests[(tests["group_by"] == "all") & (tests["window"] == "0:0") & (tests["test"] == "cluster_t")]
     assert float(t["statistic"].iloc[0]) == pytest.approx(h["statistic"], rel=1e-9)
     assert int(t["n"].iloc[0]) == h["n_clusters"]
     # the naive tests say what they assume; the cluster tests give their pairs
@@ -184,7 +184,7 @@ def test_default_run_headline_is_dependence_robust(default_run: Run) -> None:
     assert naive["note"].str.startswith("assumes independent pairs").all()
     overall = tests[(tests["test"] == "cluster_t") & (tests["group_by"] == "all")]
     assert overall["note"].str.startswith("pairs=").all()
-    assert "Headline (cluster_cr2_t, window 0:0)" in default_run.stdout
+    assert "Headline (cluster_t, window 0:0)" in default_run.stdout
     assert f"{h['n_pairs']} pairs in {h['n_clusters']} independent clusters" in default_run.stdout
     # the MDE is (t_.975 + t_.80) · se with the headline's df
     crit = stats.t.ppf(0.975, h["df"]) + stats.t.ppf(0.8, h["df"])
@@ -280,7 +280,7 @@ def test_default_run_manifest(default_run: Run) -> None:
 def test_default_run_summary_on_stdout(default_run: Run) -> None:
     lines = default_run.stdout.splitlines()
     assert lines[0].startswith("Across all event×market pairs, markets ")  # the headline sentence first
-    assert "cluster_cr2_t" in lines[0]
+    assert "cluster_t" in lines[0]
     markets = [ln for ln in lines if ln.startswith("  Hang Seng Index") or ln.startswith("  DAX 40")]
     assert len(markets) == 2 and all(re.search(r"[−+]\d+\.\d\d%", ln) for ln in markets)  # percent
     assert "csect_t" not in default_run.stdout  # the full test table is in tests.csv and the report

@@ -70,12 +70,12 @@ def test_run_json_is_the_machine_readable_summary(json_run: tuple[dict, Path]) -
     doc, out = json_run
     assert doc["folder"] == str(out) and Path(doc["report"]).is_file()
     saved = json.loads((out / "study.json").read_text("utf-8"))["headline"]
-    assert doc["headline"]["test"] == "cluster_cr2_t" == saved["test"]
+    assert doc["headline"]["test"] == "cluster_t" == saved["test"]
     assert doc["headline"]["p_value"] == pytest.approx(saved["p_value"])
     assert isinstance(doc["headline"]["n_clusters"], int)
     assert [m["symbol"] for m in doc["markets"]] == ["^HSI", "^GDAXI"]
     hsi = doc["markets"][0]["windows"]["0:0"]
-    assert hsi["test"] == "cluster_cr2_t" and hsi["ci_low"] < hsi["caar"] < hsi["ci_high"]
+    assert hsi["test"] == "cluster_t" and hsi["ci_low"] < hsi["caar"] < hsi["ci_high"]
     assert doc["sentence"].startswith("Across all event×market pairs")
 
 

@@ -32,7 +32,7 @@ def test_result_repr_is_short_and_quotes_the_headline(res: es.StudyResult) -> No
     lines = text.splitlines()
     assert 3 <= len(lines) <= 6
     assert len(text) < 1200
-    assert "cluster_cr2_t" in text and "window 0:0" in text
+    assert "cluster_t" in text and "window 0:0" in text
     h = res.headline
     assert f"{h['n_pairs']} pairs in {h['n_clusters']} independent clusters" in text
     assert "not saved" in text
@@ -43,7 +43,7 @@ def test_result_repr_is_short_and_quotes_the_headline(res: es.StudyResult) -> No
 def test_result_html_shows_headline_caar_table_and_outputs(res: es.StudyResult, tmp_path: Path) -> None:
     page = res._repr_html_()
     assert len(page) < 8000
-    assert "cluster_cr2_t" in page and "<table" in page
+    assert "cluster_t" in page and "<table" in page
     for w in res.car_windows:
         assert f"<td>{w}</td>" in page
     h = res.headlines("all", res.main_window).iloc[0]
@@ -266,7 +266,7 @@ def test_markdown_and_latex_against_hand_written_text() -> None:
         "|          | t        |      (2.71) |\n"
         "|          | G / N    |     12 / 40 |\n"
         "\n"
-        "CAAR in percent; t statistics in parentheses: cluster_cr2_t"
+        "CAAR in percent (average of the cluster mean CARs); t statistics in parentheses: cluster_t"
     )
     assert md.startswith(expected_md)
     assert r"\* p < 0.10, \*\* p < 0.05, \*\*\* p < 0.01" in md
@@ -285,7 +285,8 @@ def test_markdown_and_latex_against_hand_written_text() -> None:
         " & G / N & 12 / 40 & 9 / 30 & 1 / 5 \\\\\n"
         "\\bottomrule\n"
         "\\end{tabular}\n"
-        "\\par\\smallskip\\footnotesize CAAR in percent; t statistics in parentheses: cluster\\_cr2\\_t"
+        "\\par\\smallskip\\footnotesize CAAR in percent (average of the cluster mean CARs); t statistics in "
+        "parentheses: cluster\\_t"
     )
     assert tex.startswith(expected_tex)
     assert tex.rstrip().endswith("\\end{table}")
@@ -294,7 +295,7 @@ def test_markdown_and_latex_against_hand_written_text() -> None:
 def test_result_tables_quote_the_dependence_robust_test(res: es.StudyResult, tmp_path: Path) -> None:
     md = res.to_markdown("direction", windows=[(-1, 1)])
     frame = res.publication_table("direction", ["-1:+1"])
-    cr2 = res.tests("direction", "-1:+1").set_index("test").loc["cluster_cr2_t"].set_index("group")
+    cr2 = res.tests("direction", "-1:+1").set_index("test").loc["cluster_t"].set_index("group")
     head = res.headlines("direction", "-1:+1").set_index("group")
     titles = {"+1": "De-escalation (+1)", "-1": "Escalation (-1)", "0": "Unclear (0)"}
     for g, title in titles.items():
@@ -308,7 +309,7 @@ def test_result_tables_quote_the_dependence_robust_test(res: es.StudyResult, tmp
         else:
             assert col[("-1:+1", "t")] == "n/a"
         assert col[("-1:+1", "G / N")] == f"{int(cr2.loc[g, 'n'])} / {int(head.loc[g, 'n_pairs'])}"
-    assert "cluster_cr2_t" in md and "csect_t" not in md
+    assert "cluster_t" in md and "csect_t" not in md
     assert res.to_latex().count("\\begin{tabular}") == 1
     with pytest.raises(es.InputError, match=r"^by: 'size' is not a grouping"):
         res.to_latex(by="size")

@@ -61,4 +61,4 @@ def test_cli_detail_pairs_writes_only_readable_files(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     omitted = _check_folder(out)
     assert set(omitted) == {"abnormal_returns.csv", "placebo.csv", "event_dummies.csv"}
-    assert (out / "tables.md").read_text("utf-8").count("cluster_cr2_t") >= 1
+    assert (out / "tables.md").read_text("utf-8").count("cluster_t") >= 1

@@ -366,7 +366,7 @@ def test_a_study_with_one_test_renders(synthetic_panel: Callable[..., Any]) -> N
     assert len(cards) == len(one.symbols)
     # the headline stays the dependence-robust test, never the naive csect_t
     assert "csect_t, n =" not in p.body_text()
-    assert "cluster_cr2_t" in p.body_text() or "no dependence-robust test" in p.body_text()
+    assert "cluster_t" in p.body_text() or "no dependence-robust test" in p.body_text()
 
 
 def test_analysis_tables_of_the_result_are_shown(res: StudyResult, page: Page) -> None:
@@ -584,7 +584,7 @@ def test_group_sentences_only_for_groups_significant_after_bh(snapshot_study: St
     main = res.config.car_windows[0]
     t = res.tests_table
     rows = t[
-        (t["test"] == "cluster_cr2_t")
+        (t["test"] == "cluster_t")
         & (t["window"] == res.main_window)
         & t["group_by"].isin(["direction", "category"])
     ]
@@ -592,7 +592,7 @@ def test_group_sentences_only_for_groups_significant_after_bh(snapshot_study: St
     sentences = [str(s) for s in group_sentences(Lookup.of(res), main)]
     assert len(sentences) == len(expected)
     for s, p_bh in zip(sentences, expected["p_bh"], strict=True):
-        assert "Benjamini–Hochberg adjusted" in s and "cluster_cr2_t" in s
+        assert "Benjamini–Hochberg adjusted" in s and "cluster_t" in s
         assert p_bh < 0.05
     # the raw p of a dropped group can be below 0.05: selection alone makes no sentence
     assert len(rows[rows["p_value"] < 0.05]) >= len(expected)

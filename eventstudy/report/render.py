@@ -166,7 +166,7 @@ def figure_specs(
                 "id": "fig-aar-day",
                 "fig": figures.aar_by_day(res, look),
                 "caption": "Average abnormal return (AAR) of each day of the event window across pairs; "
-                "whiskers: 95% interval and stars: the headline test of that single day (cluster_cr2_t, "
+                "whiskers: 95% interval and stars: the headline test of that single day (cluster_t, "
                 "valid when markets and overlapping windows are dependent) "
                 "(menu: all pairs, one market, one direction). Day 0 in vermillion.",
             }
@@ -191,7 +191,7 @@ def figure_specs(
             "id": "fig-caar-windows",
             "fig": figures.caar_windows(res),
             "caption": "Average CAR per market for each CAR window; whiskers: 95% interval of the headline "
-            "test (cluster_cr2_t: a market's events that overlap in time are not independent).",
+            "test (cluster_t: a market's events that overlap in time are not independent).",
         },
         {
             "id": "fig-car-heatmap",

@@ -5,7 +5,7 @@ formats values of the result's tables; the only arithmetic is presentation of
 existing values, each named where it happens:
 
 * headlines, their 95% interval and minimum detectable CAAR are read from
-  ``headlines.csv`` (the dependence-robust ``cluster_cr2_t``; see
+  ``headlines.csv`` (the dependence-robust ``cluster_t``; see
   :mod:`eventstudy.inference.headline`); where a result has no such table the
   cross-sectional interval ``caar ± t(0.975, n − 1) · sd / √n`` is shown
   instead;
@@ -54,7 +54,7 @@ __all__ = [
 ]
 
 #: Test whose p-value a headline quotes: the dependence-robust
-#: ``cluster_cr2_t`` (see :mod:`eventstudy.inference.headline` for the rule).
+#: ``cluster_t`` (see :mod:`eventstudy.inference.headline` for the rule).
 #: Tests that assume independent pairs (``bmp_t``, ``csect_t``, ``patell_z`` …)
 #: stay in the tables with a note, never in a headline, a sentence or a star.
 PRIMARY_TESTS: tuple[str, ...] = (HEADLINE_TEST,)
