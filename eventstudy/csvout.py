@@ -30,6 +30,8 @@ def omission_reason(res: StudyResult, name: str) -> str:
         if pairs:
             return "--detail pairs runs only the tests that need no estimation-window data, not placebo"
         return "the placebo test was not run"
+    if name == "volatility.csv" and pairs:
+        return "--detail pairs keeps no daily standardized abnormal returns, so no volatility ratios"
     if name == "event_dummies.csv":
         if pairs:
             return "--detail pairs keeps no per-market return series, so no event-dummy regression"

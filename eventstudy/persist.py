@@ -124,6 +124,7 @@ def load_result(path: str | Path) -> Any:
         manifest=manifest,
         placebo_table=_read(folder, "placebo.csv"),
         headline_table=_read(folder, "headlines.csv"),
+        volatility_table=_read(folder, "volatility.csv"),
     )
 
 

@@ -49,6 +49,7 @@ CAR_COLUMNS = [
     "extended_by",
     "p_holm",
     "p_bh",
+    "vol_ratio",
 ]
 TEST_COLUMNS = ["group_by", "group", "window", "test", "statistic", "p_value", "n", "note", "p_holm", "p_bh"]
 
@@ -82,6 +83,7 @@ class StudyResult:
     market_returns: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     placebo_table: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     headline_table: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    volatility_table: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     def __repr__(self) -> str:
         from .reprs import result_repr
@@ -162,6 +164,23 @@ class StudyResult:
         """
         t = _select(self.headline_table, _by(by), None if window is None else self._window(window))
         return t.reset_index(drop=True).copy()
+
+    def volatility(
+        self, window: WindowLike | None = None, by: str | None = "all", pairs: bool = False
+    ) -> pd.DataFrame:
+        """The volatility reaction (``volatility.csv``; :mod:`eventstudy.inference.volatility`).
+
+        Per group: the mean ratio of event-window squared SARs to their
+        estimation-period expectation, the cluster-robust (CR2) t of the mean
+        centred log ratio and its p-value, clusters and pairs. ``by=None``
+        keeps every grouping; ``pairs=True`` gives the ratio of every pair
+        instead (``vol_ratio`` of ``car.csv``).
+        """
+        w = None if window is None else self._window(window, car_only=True)
+        if pairs:
+            cols = ["event_id", "symbol", "window", "cluster", "days", "vol_ratio"]
+            return self.car(w).reindex(columns=cols)
+        return _select(self.volatility_table, _by(by), w).reset_index(drop=True).copy()
 
     @property
     def fits(self) -> pd.DataFrame:
@@ -344,6 +363,7 @@ class StudyResult:
             "tests.csv": self.tests().loc[:, TEST_COLUMNS],
             "caar.csv": self.caar(),
             "headlines.csv": self.headlines(),
+            "volatility.csv": self.volatility(by=None),
             "fits.csv": _iso(self.fits),
             "cross_section.csv": coefs.copy(),
             "direction.csv": answers.copy(),

@@ -23,6 +23,7 @@ from .frames import as_events, as_prices
 from .inference import TestInput, get_tests
 from .inference.headline import headline_record, mark_independence, robust_table
 from .inference.runner import GROUPINGS, caar_table, run_tests
+from .inference.volatility import pair_ratios, volatility_table
 from .manifest import build_manifest
 from .markets import MARKETS
 from .models import beta_shifts, configured_model, get_model
@@ -325,6 +326,10 @@ class EventStudy:
         fits = self._fits(panel, out)
         inputs, labels = self._test_inputs(panel, out, kept, clusters, dups)
         car_in = {k: inputs[k] for k in wlabels}
+        volatility = volatility_table(car_in, labels)
+        car_tab["vol_ratio"] = (
+            np.column_stack([pair_ratios(car_in[w])[0] for w in wlabels]).ravel() if C else np.empty(0)
+        )
         day_in = {k: v for k, v in inputs.items() if k not in car_in}
         # per-day tests: every grouping but single events (a handful of pairs),
         # and by market only for studies of up to DAILY_MARKETS markets
@@ -392,6 +397,7 @@ class EventStudy:
             manifest=manifest,
             placebo_table=placebo,
             headline_table=robust,
+            volatility_table=volatility,
             market_returns={
                 m.symbol: pd.DataFrame(
                     {"ret": m.ret, "bench": m.bench if m.bench is not None else np.nan},

@@ -45,7 +45,7 @@ CAR_COLUMNS = [
     "cluster",
     "day0_uncertain",
 ]
-CAR_EXTRA = {"overlaps", "days", "extended_by", "p_holm", "p_bh"}
+CAR_EXTRA = {"overlaps", "days", "extended_by", "p_holm", "p_bh", "vol_ratio"}
 TEST_COLUMNS = ["group_by", "group", "window", "test", "statistic", "p_value", "n"]
 OUTPUT_FILES = {"index.html", "abnormal_returns.csv", "car.csv", "tests.csv", "fits.csv", "study.json"}
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

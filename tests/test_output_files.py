@@ -41,9 +41,9 @@ def test_every_csv_reads_back(syn: Synthetic, tmp_path: Path, detail: str) -> No
     names = {p.name for p in (tmp_path / detail).glob("*.csv")}
     if detail == "full":
         assert omitted == {}
-        assert {"abnormal_returns.csv", "placebo.csv", "event_dummies.csv"} <= names
+        assert {"abnormal_returns.csv", "placebo.csv", "event_dummies.csv", "volatility.csv"} <= names
     else:
-        assert set(omitted) == {"abnormal_returns.csv", "placebo.csv", "event_dummies.csv"}
+        assert set(omitted) == {"abnormal_returns.csv", "placebo.csv", "event_dummies.csv", "volatility.csv"}
         assert "--detail pairs" in omitted["abnormal_returns.csv"]
         assert {"car.csv", "tests.csv", "fits.csv", "headlines.csv"} <= names
         # the folder reads back and renders again
@@ -60,5 +60,5 @@ def test_cli_detail_pairs_writes_only_readable_files(tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["run", "--symbols", "^HSI,^GDAXI", "--detail", "pairs", "--out", str(out)])
     assert r.exit_code == 0, r.output
     omitted = _check_folder(out)
-    assert set(omitted) == {"abnormal_returns.csv", "placebo.csv", "event_dummies.csv"}
+    assert set(omitted) == {"abnormal_returns.csv", "placebo.csv", "event_dummies.csv", "volatility.csv"}
     assert (out / "tables.md").read_text("utf-8").count("cluster_t") >= 1
