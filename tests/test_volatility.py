@@ -167,3 +167,8 @@ def test_duplicated_pairs_and_relabelled_clusters_leave_the_test_unchanged():
     one = replace(inp, cluster=np.zeros(48, dtype=np.int64))
     row = volatility_table({"w": one}, labels).iloc[0]
     assert np.isnan(row["statistic"]) and "at least 2 clusters" in row["note"]
+
+
+def test_report_section(study):
+    html = study.to_html()
+    assert 'id="analysis-volatility"' in html and 'id="table-volatility-1"' in html

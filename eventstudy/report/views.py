@@ -984,6 +984,47 @@ def _generic_block(name: str, df: pd.DataFrame, k: int) -> dict[str, Any]:
     }
 
 
+def _volatility_block(df: pd.DataFrame, windows: Sequence[str], main: str) -> dict[str, Any]:
+    """The volatility reaction (``volatility.csv``): one table per window, every grouping but events."""
+    tables = []
+    shown = df[df["group_by"].astype(str) != "event"]
+    order = [w for w in windows if w in set(shown["window"].astype(str))]
+    for k, w in enumerate(order):
+        sub = shown[shown["window"].astype(str) == w]
+        rows = [
+            [
+                f"{r['group_by']}: {r['group']}" if r["group_by"] != "all" else "all pairs",
+                fmt.fmt_num(r.get("mean_ratio")),
+                fmt.fmt_num(r.get("expected_ratio"), 3),
+                fmt.fmt_num(r.get("statistic")),
+                _p_cell(r.get("p_value")),
+                f"{r['n_clusters']} / {r['n_pairs']}",
+            ]
+            for r in sub.to_dict("records")
+        ]
+        tables.append(
+            {
+                "id": f"table-volatility-{k + 1}",
+                "label": f"window {w}",
+                "open": w == main,
+                "caption": "",
+                "columns": ["Group", "Mean ratio", "Expected", "t (CR2)", "p", "G / N"],
+                "num": [False, True, True, True, True, True],
+                "rows": rows,
+            }
+        )
+    return {
+        "id": "analysis-volatility",
+        "title": "Volatility reaction",
+        "intro": "Per pair, the ratio of the window's squared standardized abnormal returns to their "
+        "estimation-period expectation (about 1 without a reaction; per pair in car.csv's vol_ratio). "
+        "The test is on the mean log ratio, centred by its value without a reaction, with a "
+        "cluster-robust (CR2) standard error over the clusters of dependent pairs (G clusters, N pairs); "
+        "a positive t means higher volatility. Groups of one event are in volatility.csv.",
+        "tables": tables,
+    }
+
+
 def analysis_blocks(
     extras: Mapping[str, pd.DataFrame], windows: Sequence[str], main: str, skip: object = None
 ) -> list[dict[str, Any]]:
@@ -1003,6 +1044,8 @@ def analysis_blocks(
             out.append(_direction_block(df, windows))
         elif {"window", "term", "coef", "se", "p"} <= cols:
             out.append(_coef_block(df, windows, main))
+        elif {"group_by", "window", "mean_ratio", "mean_log_ratio"} <= cols:
+            out.append(_volatility_block(df, windows, main))
         else:
             out.append(_generic_block(name, df, k))
     seen: dict[str, int] = {}
