@@ -1018,9 +1018,10 @@ def _volatility_block(df: pd.DataFrame, windows: Sequence[str], main: str) -> di
         "title": "Volatility reaction",
         "intro": "Per pair, the ratio of the window's squared standardized abnormal returns to their "
         "estimation-period expectation (about 1 without a reaction; per pair in car.csv's vol_ratio). "
-        "The test is on the mean log ratio, centred by its value without a reaction, with a "
-        "cluster-robust (CR2) standard error over the clusters of dependent pairs (G clusters, N pairs); "
-        "a positive t means higher volatility. Groups of one event are in volatility.csv.",
+        "The test is on the mean log ratio, centred by its value over the pair's own estimation "
+        "period, with a cluster-robust (CR2) standard error over the clusters of dependent pairs "
+        "(G clusters, N pairs); a positive t means higher volatility. Groups of one event are in "
+        "volatility.csv.",
         "tables": tables,
     }
 
