@@ -85,7 +85,23 @@ def log_null_mean(days: np.ndarray, dof: np.ndarray) -> np.ndarray:
     return np.where((half_l > 0) & (half_d > 0), out, np.nan)
 
 
-def estimation_log_mean(est_sar: np.ndarray, days: np.ndarray) -> np.ndarray:
+def _compact_cumsum(est_sar: np.ndarray, cache: dict[object, object] | None) -> tuple[np.ndarray, np.ndarray]:
+    """Available days per pair and the cumulative sums of their SAR² in date order (memoized)."""
+    hit = None if cache is None else cache.get("volatility_cumsum")
+    if isinstance(hit, tuple):
+        return hit
+    ok = np.isfinite(est_sar)
+    order = np.argsort(~ok, axis=1, kind="stable")  # available days first, in date order
+    sq = np.take_along_axis(np.where(ok, est_sar * est_sar, 0.0), order, axis=1)
+    out = (ok.sum(axis=1), np.concatenate([np.zeros((len(sq), 1)), np.cumsum(sq, axis=1)], axis=1))
+    if cache is not None:
+        cache["volatility_cumsum"] = out
+    return out
+
+
+def estimation_log_mean(
+    est_sar: np.ndarray, days: np.ndarray, cache: dict[object, object] | None = None
+) -> np.ndarray:
     """Per pair: the mean over the estimation period of log(mean SAR² of L_i consecutive days).
 
     Every block of L_i consecutive available estimation days (the window's
@@ -93,18 +109,16 @@ def estimation_log_mean(est_sar: np.ndarray, days: np.ndarray) -> np.ndarray:
     the pair's empirical null value of log VR, which carries the fat tails and
     the volatility clustering of its own returns. Computed from one cumulative
     sum per pair and one block-difference per distinct L (no loop over pairs).
-    NaN where the pair has fewer than L_i estimation days.
+    NaN where the pair has fewer than L_i estimation days. ``cache`` (a
+    study's shared memo of its estimation arrays) keeps the cumulative sums
+    for the other windows.
     """
     p, t = est_sar.shape
     days = np.asarray(days, dtype=np.int64)
     out = np.full(p, np.nan)
     if t == 0:
         return out
-    ok = np.isfinite(est_sar)
-    n = ok.sum(axis=1)
-    order = np.argsort(~ok, axis=1, kind="stable")  # available days first, in date order
-    sq = np.take_along_axis(np.where(ok, est_sar * est_sar, 0.0), order, axis=1)
-    cum = np.concatenate([np.zeros((p, 1)), np.cumsum(sq, axis=1)], axis=1)
+    n, cum = _compact_cumsum(est_sar, cache)
     for big_l in np.unique(days[(days > 0) & (days <= t)]):
         rows = np.flatnonzero(days == big_l)
         m = t - big_l + 1
@@ -130,7 +144,7 @@ def null_log_mean(inp: TestInput, days: np.ndarray) -> tuple[np.ndarray, bool]:
     """
     m = np.asarray(inp.n_est, dtype="float64")
     d = np.asarray(inp.dof, dtype="float64")
-    emp = estimation_log_mean(inp.est_sar, days) if inp.est_sar.shape[0] == len(days) else None
+    emp = estimation_log_mean(inp.est_sar, days, inp.cache) if inp.est_sar.shape[0] == len(days) else None
     if emp is None or not np.isfinite(emp).any():
         return log_null_mean(days, d), False
     with np.errstate(invalid="ignore", divide="ignore"):
