@@ -24,8 +24,8 @@ test does for the level: the mean of log(mean SAR²) over every block of L_i
 consecutive estimation days, plus the normal-theory gap between an
 out-of-sample ratio and an in-sample block, log(M/2) − ψ(d/2)
 (:func:`null_log_mean`; the normal-theory value when a study kept no
-estimation residuals). H0: mean y = 0 is tested with the CAAR's
-headline machinery applied to y (:func:`~eventstudy.inference.clustered.cells`,
+estimation residuals). H0: mean y = 0 is tested as ``cluster_cr2_t`` tests the CAAR,
+on y (:func:`~eventstudy.inference.clustered.cells`,
 :func:`~eventstudy.inference.clustered.estimates`): the mean over the group's
 pairs (exact duplicates once) with the CR2 cluster-robust standard error over
 the clusters of dependent pairs and Bell–McCaffrey degrees of freedom (Bell
