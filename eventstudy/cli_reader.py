@@ -29,14 +29,10 @@ __all__ = ["event_lines", "json_summary", "summary_lines"]
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+    """The package's version (installed under the distribution name, else the source tree's)."""
+    from .manifest import _own_version
 
-    try:
-        return version("eventstudy")
-    except PackageNotFoundError:  # pragma: no cover - a source tree without metadata
-        from . import __version__
-
-        return str(__version__)
+    return _own_version()
 
 
 def _version_cb(value: bool) -> None:

@@ -553,16 +553,8 @@ def _installed(dist: str) -> bool:
     return True
 
 
-@pytest.mark.xfail(
-    condition=not _installed("eventstudy"),
-    strict=True,
-    reason=(
-        "BUG: eventstudy/manifest.py package_versions() reads importlib.metadata.version('eventstudy'), "
-        "so study.json records versions.eventstudy = 'missing' when the package runs from a source "
-        "checkout; it should fall back to eventstudy.__version__."
-    ),
-)
 def test_manifest_records_package_version(default_run: Run) -> None:
     import eventstudy
 
-    assert default_run.manifest()["versions"]["eventstudy"] == eventstudy.__version__
+    # the installed distribution's version, or the source tree's marked as such
+    assert default_run.manifest()["versions"]["eventstudy"].startswith(eventstudy.__version__)
