@@ -477,7 +477,7 @@ def cross_section(
     cluster: ClusterBy | None = None,
     max_market_dummies: int | None = MAX_MARKET_DUMMIES,
 ) -> CrossSection:
-    """Regress one window's CARs on event attributes, SEs clustered by event.
+    """Regress one window's CARs on event attributes, SEs clustered (dependent pairs by default).
 
     Parameters
     ----------

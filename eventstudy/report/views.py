@@ -888,7 +888,8 @@ def _direction_block(df: pd.DataFrame, windows: Sequence[str]) -> dict[str, Any]
         "title": "Escalation versus de-escalation news",
         "intro": "Difference between the mean CAR of escalation (direction −1) and de-escalation (+1) "
         "pairs from a regression of CARs on direction with the other terms listed (market fixed "
-        "effects), standard errors clustered by event.",
+        "effects), standard errors clustered by the independent clusters of dependent pairs (the "
+        "markets of one event, and pairs whose windows overlap in calendar time).",
         "tables": [
             {
                 "id": "table-direction",
@@ -959,7 +960,7 @@ def _coef_block(df: pd.DataFrame, windows: Sequence[str], main: str) -> dict[str
         "title": "Cross-sectional regression of CARs",
         "intro": "CAR of each pair regressed on dummies for the direction and category of the news and "
         "for the market (each against its reference level), OLS with standard errors clustered by "
-        "event. Coefficients in percentage points of CAR.",
+        "the independent clusters of dependent pairs. Coefficients in percentage points of CAR.",
         "tables": tables,
     }
 
