@@ -294,3 +294,17 @@ def test_study_cluster_statistics_and_headline_are_invariant(
     assert base.headline["test"] == other.headline["test"]
     for k in ("statistic", "p_value", "n_clusters", "n_pairs", "mde"):
         assert base.headline[k] == pytest.approx(other.headline[k], rel=1e-10), k
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_cluster_bootstrap_statistic_equals_statsmodels_cluster_t(seed: int) -> None:
+    """The bootstrapped statistic is the CAAR over its CR1 standard error: statsmodels'
+    cluster-robust OLS on a constant (correction G/(G − 1) · (N − 1)/(N − K) with K = 1)."""
+    inp = _clustered_input(seed, n=40, n_clusters=9)
+    df = _frame(inp)
+    fit = sm.OLS(df["car"].to_numpy(), np.ones((len(df), 1))).fit(
+        cov_type="cluster", cov_kwds={"groups": df["cluster"].to_numpy()}
+    )
+    res = TESTS["cluster_bootstrap"].func(replace(inp, draws=9), np.arange(len(inp.car)))
+    assert res.statistic == pytest.approx(float(fit.tvalues[0]), rel=1e-10)
+    assert res.n == df["cluster"].nunique()
