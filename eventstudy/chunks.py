@@ -25,7 +25,8 @@ from .panel import Panel
 
 __all__ = ["chunk_panel", "compute_chunks", "concat_outputs", "iter_chunks"]
 
-_FIT_FIELDS = ("params", "sigma2", "n", "dof", "resid", "xtx_inv")
+_FIT_FIELDS = ("params", "sigma2", "n", "dof", "resid", "xtx_inv", "est_var", "state", "reason")
+_OPTIONAL_FIT = ("xtx_inv", "est_var", "state", "reason")
 _ARRAY_FIELDS = (
     "keep",
     "est_day",
@@ -82,14 +83,14 @@ def concat_outputs(parts: Iterable[EngineOutput]) -> EngineOutput:
         chunks.clear()
         return out
 
-    inv = cat("xtx_inv") if first.fit.xtx_inv is not None else None
+    optional = {f: cat(f) if getattr(first.fit, f) is not None else None for f in _OPTIONAL_FIT}
     fit = Fit(
         params=cat("params"),
         sigma2=cat("sigma2"),
         n=cat("n"),
         dof=cat("dof"),
         resid=cat("resid"),
-        xtx_inv=inv,
+        **optional,
     )
     arrays = {f: cat(f) for f in _ARRAY_FIELDS}
     est_span = None

@@ -206,10 +206,14 @@ def compute(
     # a residual variance of zero (constant prices) or beyond floating point makes every
     # standardized statistic undefined: exclude the pair with its reason
     bad = ~(np.isfinite(fit.sigma2) & (fit.sigma2 > MIN_VARIANCE))
+    failed = np.zeros_like(bad) if fit.reason is None else fit.reason != ""  # the model's own reason
+    bad |= failed
     if bad.any():
         for j in np.flatnonzero(bad):
             excluded[int(keep[j])] = (
-                "zero variance of the estimation-window returns (constant prices); no test possible"
+                str(fit.reason[j])  # type: ignore[index]
+                if failed[j]
+                else "zero variance of the estimation-window returns (constant prices); no test possible"
                 if np.isfinite(fit.sigma2[j])
                 else "the estimation-window returns are not finite; check the prices"
             )
@@ -241,9 +245,8 @@ def compute(
     shape = ret.shape
     normal = model.normal(fit, xe, shape, span)
     ar = ret - normal
-    lev = model.leverage(fit, xe, shape, span)
     with np.errstate(invalid="ignore"):
-        sar = ar / np.sqrt(fit.sigma2[:, None] * ((1.0 if span is None else span) + lev))
+        sar = ar / np.sqrt(model.ar_variance(fit, xe, shape, span))
     in_window = rel[None, :] <= (w_hi + ext)[:, None]
     avail = np.isfinite(ar)
 
@@ -268,7 +271,7 @@ def compute(
     pval = 2.0 * special.stdtr(dof, -np.abs(tstat))  # = 2·t.sf(|t|, dof), without its overhead
     if detail == "pairs":
         none = np.empty((P, 0))
-        fit = replace(fit, resid=none)
+        fit = replace(fit, resid=none, est_var=None if fit.est_var is None else none)
         est_day = np.empty((P, 0), dtype=np.int32)
         est_span = np.empty((P, 0))
         rel, evt_idx, ret, normal, ar, sar = rel[:0], np.empty((P, 0), np.int64), none, none, none, none

@@ -26,7 +26,7 @@ from .inference.runner import GROUPINGS, caar_table, run_tests
 from .inference.volatility import pair_ratios, volatility_table
 from .manifest import build_manifest
 from .markets import MARKETS
-from .models import beta_shifts, configured_model, get_model
+from .models import beta_shifts, configured_model
 from .pairclusters import pair_clusters
 from .panel import Panel, build_panel
 from .quality import quality_report
@@ -148,7 +148,7 @@ class EventStudy:
             lags=lags,
             leads=leads,
         )
-        self.model = get_model(self.config.model)
+        self.model = configured_model(self.config)
         if self.config.benchmark is not None and self.config.benchmark not in prices:
             raise InputError(
                 f"benchmark: '{self.config.benchmark}' is not in the prices; "
@@ -229,7 +229,7 @@ class EventStudy:
             self.mask_events,
             self.model.needs_benchmark,
             shifts=shifts,
-            sync=cfg.model == "market-adjusted",
+            sync=self.model.sync_benchmark,
             shifts_if_later=auto,
         )
         self.model = configured_model(cfg, panel)
@@ -238,6 +238,7 @@ class EventStudy:
         study = self if detail == "full" else self._per_pair_only()
         ecfg = replace(cfg, car_windows=self.engine_windows())
         need_resid = any(spec.uses_estimation for spec in study.test_specs)
+        chunk_size = min(chunk_size, self.model.chunk_pairs or chunk_size)  # per-pair fits: small chunks
         out = compute_chunks(panel, ecfg, self.model, chunk_size, executor, need_resid, detail)
         if len(out.keep) == 0:
             reasons = pd.Series(out.reasons(panel.pairs)).value_counts()
@@ -512,9 +513,12 @@ class EventStudy:
         est_days = out.est_day
         est_resid = out.fit.resid
         with np.errstate(invalid="ignore"):
-            est_sar = est_resid / np.sqrt(out.fit.sigma2)[:, None]
-            if out.est_span is not None:  # a k-session residual has variance kσ²
-                est_sar = est_sar / np.sqrt(out.est_span)
+            if out.fit.est_var is not None:  # the model's own residual variances (GARCH)
+                est_sar = est_resid / np.sqrt(out.fit.est_var)
+            else:
+                est_sar = est_resid / np.sqrt(out.fit.sigma2)[:, None]
+                if out.est_span is not None:  # a k-session residual has variance kσ²
+                    est_sar = est_sar / np.sqrt(out.est_span)
         inputs: dict[str, TestInput] = {}
         avail = np.isfinite(out.ar)
         event_ar = np.where(out.in_window, out.ar, np.nan)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from .base import Fit, Model
+from .garch import Garch, GarchMarket
 from .lagged import Dimson, ScholesWilliams
 from .linear import ConstantMean, LinearModel, MarketModel
 from .market_adjusted import MarketAdjusted
@@ -23,6 +24,8 @@ __all__ = [
     "MODELS",
     "Dimson",
     "Fit",
+    "Garch",
+    "GarchMarket",
     "LinearModel",
     "Model",
     "ScholesWilliams",
@@ -41,7 +44,7 @@ def register_model(cls: type[Model]) -> type[Model]:
     return cls
 
 
-for _cls in (ConstantMean, MarketAdjusted, MarketModel):
+for _cls in (ConstantMean, MarketAdjusted, MarketModel, Garch):
     register_model(_cls)
 
 
@@ -84,8 +87,12 @@ def configured_model(cfg: StudyConfig, panel: Panel | None = None) -> Model:
     The ``market`` model is plain OLS (:class:`MarketModel`), :class:`Dimson`
     or :class:`ScholesWilliams` as ``cfg.beta`` says; by default Dimson with
     one lag when the panel has a market that the benchmark closes after, else
-    OLS.
+    OLS. ``garch`` has the market mean with a benchmark, the constant mean
+    without (:class:`GarchMarket`, :class:`Garch`).
     """
+    if cfg.model == "garch":
+        cls = GarchMarket if cfg.benchmark else Garch
+        return cls(cfg.estimation, cfg.window)
     shifts, auto = beta_shifts(cfg)
     if not shifts:
         return get_model(cfg.model)

@@ -46,6 +46,17 @@ class Fit:
         Estimation-window residuals (abnormal returns), NaN where unused.
     xtx_inv : ndarray (P, k, k) or None
         (X'X)⁻¹ of the estimation design; ``None`` when nothing is estimated.
+    est_var : ndarray (P, T) or None
+        Variance of each estimation-window residual when it is not σ² (the
+        conditional variance of a GARCH model); the standardized residuals of
+        the tests are then ``resid / √est_var``. ``None``: σ² (times the
+        sessions a return spans).
+    state : ndarray (P, s) or None
+        Model-specific per-pair values the event-window methods need beyond
+        ``params`` (not written to ``fits.csv``).
+    reason : ndarray (P,) of str or None
+        Why a pair's fit failed ("" when it did not); the engine excludes
+        those pairs with that reason.
     """
 
     params: np.ndarray
@@ -54,6 +65,9 @@ class Fit:
     dof: np.ndarray
     resid: np.ndarray
     xtx_inv: np.ndarray | None
+    est_var: np.ndarray | None = None
+    state: np.ndarray | None = None
+    reason: np.ndarray | None = None
 
 
 class Model(ABC):
@@ -72,6 +86,13 @@ class Model(ABC):
     description: ClassVar[str]
     #: fitted from window sums (``window_sums`` and ``fit_sums``) rather than ``fit``
     from_sums: ClassVar[bool] = False
+    #: pairs per chunk of work at most (a model fitted pair by pair wants small
+    #: chunks so that an executor's workers share them); ``None``: no limit
+    chunk_pairs: ClassVar[int | None] = None
+    #: the benchmark return of a market that the benchmark closes after is the
+    #: one lagged a session (earned before the market's close; see
+    #: :mod:`eventstudy.sync`) rather than the same date's
+    sync_benchmark: ClassVar[bool] = False
 
     @abstractmethod
     def fit(self, y: np.ndarray, x: np.ndarray | None, w: np.ndarray, span: np.ndarray | None = None) -> Fit:
@@ -108,6 +129,13 @@ class Model(ABC):
         self, fit: Fit, x_evt: np.ndarray | None, shape: tuple[int, int], span: np.ndarray | None = None
     ) -> np.ndarray:
         """h_τ with Var(AR_τ) = σ²(k_τ + h_τ), P×W (k_τ = 1 without ``span``)."""
+
+    def ar_variance(
+        self, fit: Fit, x_evt: np.ndarray | None, shape: tuple[int, int], span: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Var(AR_τ) of each event-window day, P×W: σ²(k_τ + h_τ) (see :meth:`leverage`)."""
+        lev = self.leverage(fit, x_evt, shape, span)
+        return fit.sigma2[:, None] * ((1.0 if span is None else span) + lev)
 
     @abstractmethod
     def car_leverage(

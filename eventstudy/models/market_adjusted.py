@@ -22,6 +22,7 @@ class MarketAdjusted(Model):
     needs_benchmark = True
     param_names = ()
     dof_loss = 1
+    sync_benchmark = True
     description = "market-adjusted returns (asset minus benchmark)"
 
     def fit(self, y: np.ndarray, x: np.ndarray | None, w: np.ndarray, span: np.ndarray | None = None) -> Fit:
