@@ -88,7 +88,10 @@ def run(
     ] = None,
     model: Annotated[
         str | None,
-        typer.Option(help="constant-mean (default), market-adjusted or market."),
+        typer.Option(
+            help="constant-mean (default), market-adjusted, market or garch (GARCH(1,1); market mean "
+            "with --benchmark)."
+        ),
     ] = None,
     estimation: Annotated[
         str | None,

@@ -94,9 +94,12 @@ class StudyConfig:
     ----------
     model : str
         Registered normal-return model: ``constant-mean`` (default),
-        ``market-adjusted`` or ``market``.
+        ``market-adjusted``, ``market`` or ``garch`` (GARCH(1,1) errors; the
+        market mean with a benchmark, the constant mean without; see
+        :mod:`eventstudy.models.garch`).
     benchmark : str or None
-        Benchmark symbol for ``market`` and ``market-adjusted``.
+        Benchmark symbol for ``market`` and ``market-adjusted`` (and the
+        market mean of ``garch``).
     estimation : (int, int)
         Estimation window in sessions relative to day 0 (default −250…−11).
     window : (int, int)

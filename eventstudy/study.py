@@ -57,11 +57,11 @@ class EventStudy:
         Daily closes (see :func:`~eventstudy.load_prices`), or a DataFrame:
         wide (a ``DatetimeIndex``, one column per symbol) or long (columns
         ``date, symbol, close``).
-    model : {"constant-mean", "market-adjusted", "market"}
+    model : {"constant-mean", "market-adjusted", "market", "garch"}
         Normal-return model (a name in :data:`eventstudy.models.MODELS`).
     benchmark : str, optional
         Benchmark symbol in ``prices`` (required by ``market`` and
-        ``market-adjusted``).
+        ``market-adjusted``; gives ``garch`` the market mean).
     estimation, window : (int, int)
         Estimation window (default −250…−11) and event window (default
         −10…+10), in the market's own sessions relative to day 0.

@@ -89,6 +89,13 @@ class Sync:
             )
         elif model == "market":
             used = _beta_text(beta, shifts)
+        elif model == "garch":
+            used = (
+                "GARCH mean μ + β R_m with R_m of the benchmark sessions that closed before the "
+                "market's close (lagged one benchmark session)"
+                if self.later
+                else "GARCH mean μ + β R_m with R_m of the same date"
+            )
         else:
             used = "no benchmark"
         out = {

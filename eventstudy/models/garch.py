@@ -14,7 +14,8 @@ days as consecutive observations):
 * AR_τ = R_τ − μ̂ − β̂ R_mτ, from the mean equation;
 * Var(AR_τ) = σ̂²_{T+h} + d_τ'C d_τ, where σ̂²_{T+h} is the h-step variance
   forecast made at the last estimation observation T (h = sessions from T
-  to τ): σ̂²_{T+1} = ω + α ε²_T + β_garch σ²_T and
+  to τ): σ̂²_{T+1} = ω + α ε²_T + β_garch σ²_T (``arch``'s one-step
+  forecast) and
   σ̂²_{T+h} = σ̄² + (α + β_garch)^{h−1}(σ̂²_{T+1} − σ̄²), σ̄² = ω/(1 − α − β_garch);
   d_τ = [1] or [1, R_mτ] and C the covariance of the mean parameters, so
   the mean-parameter estimation error **is** included (the analogue of the

@@ -39,7 +39,11 @@ class GarchPairFit:
     resid, cond_var : ndarray (n,)
         Residuals ε_t and conditional variances σ²_t of the estimation sample.
     next_var : float
-        One-step-ahead variance σ²_{T+1} = ω + α ε²_T + β_garch σ²_T.
+        One-step-ahead variance σ²_{T+1}, ``arch``'s forecast: ω + α ε²_T +
+        β_garch σ²_T on the variance path that ``arch`` recomputes for the
+        forecast (its backcast of σ²_0 from the fitted mean's residuals; the
+        ``conditional_volatility`` of the fit starts from the backcast of the
+        starting values, so the two paths can differ slightly).
     mean_cov : ndarray (k, k)
         Covariance of the mean parameters (``arch``'s robust
         Bollerslev–Wooldridge covariance, its default).
@@ -115,8 +119,17 @@ def fit_garch(y: np.ndarray, x: np.ndarray | None) -> GarchPairFit:
     resid = res.resid.to_numpy(dtype="float64") if hasattr(res.resid, "to_numpy") else np.asarray(res.resid)
     cvar = np.asarray(res.conditional_volatility, dtype="float64") ** 2
     cov = np.asarray(res.param_cov, dtype="float64")[:k, :k]
-    next_var = omega + alpha * resid[-1] ** 2 + beta_g * cvar[-1]
-    if not (np.isfinite(p).all() and np.isfinite(cvar).all() and np.isfinite(cov).all() and omega > 0):
+    try:  # arch's own one-step forecast (its backcast is recomputed from the fitted mean's residuals)
+        exog = None if x is None else np.zeros((1, 1))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fc = res.forecast(horizon=1, reindex=False, x=exog)
+        next_var = float(np.asarray(fc.variance, dtype="float64")[0, 0])
+    except Exception as exc:  # the pair is excluded with the reason, the run goes on
+        msg = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return _failed(k, n, f"GARCH(1,1) variance forecast failed: {msg}", flag)
+    finite = np.isfinite(p).all() and np.isfinite(cvar).all() and np.isfinite(cov).all()
+    if not (finite and np.isfinite(next_var) and omega > 0):
         return _failed(k, n, "GARCH(1,1) fit gave non-finite parameters, variances or covariance", flag)
     unit = np.array([1.0 / SCALE, 1.0])[:k]  # μ in percent → decimal; β has no unit
     return GarchPairFit(
@@ -125,6 +138,6 @@ def fit_garch(y: np.ndarray, x: np.ndarray | None) -> GarchPairFit:
         flag=flag,
         resid=resid / SCALE,
         cond_var=cvar / SCALE**2,
-        next_var=float(next_var) / SCALE**2,
+        next_var=next_var / SCALE**2,
         mean_cov=cov * np.outer(unit, unit),
     )
