@@ -36,7 +36,8 @@ k·σ̂²_{T+h}. t statistics use M − k_mean − 3 degrees of freedom. ``sigma
 fails are excluded with the reason (:func:`~eventstudy.models.garchfit.fit_garch`).
 
 References: Bollerslev, T. (1986), J. Econometrics 31(3), 307–327; Corhay, A.
-and Rad, A. T. (1996), J. Business Finance & Accounting 23(4), 529–538;
+and Tourani Rad, A. (1996), Quarterly Review of Economics and Finance 36(4),
+529–538;
 Savickas, R. (2003), J. Financial Research 26(2), 165–178.
 """
 
