@@ -169,6 +169,15 @@ def test_dask_gives_the_serial_tables(study: es.EventStudy, serial: es.StudyResu
         _same(serial, study.run(executor=client.get_executor()))
 
 
+def test_per_pair_detail_keeps_the_numbers(study: es.EventStudy, serial: es.StudyResult) -> None:
+    """``detail="pairs"`` drops the GARCH variance paths with the other P×T arrays, not the numbers."""
+    light = study.run(detail="pairs")
+    pd.testing.assert_frame_equal(serial.fits, light.fits)
+    cols = ["car", "se", "t_stat", "p_value"]
+    pd.testing.assert_frame_equal(serial.car()[cols], light.car()[cols])
+    assert light.abnormal_returns.empty
+
+
 def test_failed_fits_are_excluded_with_the_reason() -> None:
     """A constant series and a too-short estimation window: excluded with the reason; the run goes on."""
     prices = es.load_prices(["^HSI"])
