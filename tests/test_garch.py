@@ -243,3 +243,38 @@ def test_forecast_is_the_garch_recursion(
             want.append(f)
         f = omega + rho * f
     np.testing.assert_allclose(got, want, rtol=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    market=st.booleans(),
+    lo=st.integers(0, 20),
+    length=st.integers(1, 21),
+)
+def test_car_variance_is_forecasts_plus_mean_error(seed: int, market: bool, lo: int, length: int) -> None:
+    """Var(CAR) = Σ forecasts + g'Cg ≥ Σ forecasts, and a one-day window's is that day's Var(AR)."""
+    rng = np.random.default_rng(seed)
+    P, W = 4, 21
+    k = 2 if market else 1
+    alpha = rng.uniform(0.0, 0.3, P)
+    beta_g = rng.uniform(0.0, 0.69, P)
+    omega = rng.uniform(1e-7, 1e-5, P)
+    a = rng.normal(size=(P, k, k)) * 1e-3
+    cov = a @ a.transpose(0, 2, 1)  # positive semi-definite
+    mean = rng.normal(size=(P, k)) * 1e-3
+    params = np.column_stack([mean, omega, alpha, beta_g, alpha + beta_g, np.zeros(P)])
+    state = np.column_stack([rng.uniform(1e-6, 1e-3, P), rng.integers(1, 5, P), cov.reshape(P, -1)])
+    long_run = omega / (1 - alpha - beta_g)
+    fit = Fit(params, long_run, np.full(P, 240.0), np.full(P, 235.0), np.empty((P, 0)), None, state=state)
+    model = GarchMarket() if market else Garch()
+    xe = rng.normal(0, 0.01, (P, W)) if market else None
+    gamma = np.zeros((P, W))
+    gamma[:, lo : lo + length] = 1.0
+    f = model.forecast(fit, W)
+    total = model.car_variance(fit, xe, gamma)
+    assert (total >= (gamma * f).sum(axis=1) * (1 - 1e-12)).all()
+    per_day = model.ar_variance(fit, xe, (P, W))
+    one = np.zeros((P, W))
+    one[:, lo] = 1.0
+    np.testing.assert_allclose(model.car_variance(fit, xe, one), per_day[:, lo], rtol=1e-12)
