@@ -230,3 +230,22 @@ def test_bad_options_are_one_line(args: list[str], code: int, word: str) -> None
     assert r.exit_code == code
     lines = [ln for ln in r.output.splitlines() if ln.strip()]
     assert len(lines) == 1 and f"{word}" in lines[0] and "Traceback" not in r.output
+
+
+def test_cli_workers_and_scheduler_write_the_serial_tables(tmp_path: Path) -> None:
+    """``--workers 2`` (process pool) and ``--scheduler`` (a Dask cluster) give the serial files."""
+    distributed = pytest.importorskip("distributed", reason="Dask is an optional extra")
+    args = ["run", "--model", "garch", "--symbols", "^HSI", "--start", "2025-04-01", "--end", "2025-06-30"]
+
+    def run(name: str, *extra: str) -> dict[str, pd.DataFrame]:
+        r = runner.invoke(app, [*args, *extra, "--out", str(tmp_path / name), "--quiet"])
+        assert r.exit_code == 0, r.output
+        return {f: pd.read_csv(tmp_path / name / f) for f in ("car.csv", "fits.csv", "abnormal_returns.csv")}
+
+    serial = run("serial")
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
+    ) as cluster:
+        for got in (run("pool", "--workers", "2"), run("dask", "--scheduler", cluster.scheduler_address)):
+            for f, frame in serial.items():
+                pd.testing.assert_frame_equal(frame, got[f], obj=f)
