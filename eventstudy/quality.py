@@ -11,7 +11,13 @@ Checks per market (on the data actually used):
 * ``stale_runs`` — the same close repeated over ``STALE_RUN`` or more
   consecutive sessions (a frozen feed).
 * ``extreme_moves`` — returns more than ``EXTREME_Z`` robust standard
-  deviations (median absolute deviation × 1.4826) from the median.
+  deviations (median absolute deviation × 1.4826) from the median
+  (Rousseeuw and Croux 1993).
+
+Every check runs over all series at once (series laid end to end, or stacked
+by length), so a universe of a thousand securities costs a few array
+operations, not a thousand pandas objects; Python objects are built only for
+the flags found.
 
 Structurally bad rows (text, zero or negative prices, duplicate dates) are
 errors raised by the readers, not flags.
@@ -19,6 +25,7 @@ errors raised by the readers, not flags.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -26,61 +33,138 @@ import pandas as pd
 
 from .returns import MarketReturns
 
-__all__ = ["quality_report", "STALE_RUN", "EXTREME_Z"]
+__all__ = ["quality_report", "quality_reports", "STALE_RUN", "EXTREME_Z"]
 
 STALE_RUN = 5
 EXTREME_Z = 10.0
+MAD_SCALE = 1.4826
+MIN_RETURNS = 20  # fewer finite returns: no robust scale, no extreme-move check
 
 
-def _stale_runs(close: pd.Series) -> list[dict[str, Any]]:
-    v = close.to_numpy()
-    if len(v) < STALE_RUN:
-        return []
-    same = np.concatenate([[False], v[1:] == v[:-1]])
-    runs: list[dict[str, Any]] = []
-    start = None
-    for i, s in enumerate(np.append(same, False)):
-        if s and start is None:
-            start = i - 1
-        elif not s and start is not None:
-            if i - start >= STALE_RUN:
-                runs.append(
-                    {
-                        "from": str(close.index[start].date()),
-                        "to": str(close.index[i - 1].date()),
-                        "sessions": i - start,
-                        "close": float(v[start]),
-                    }
-                )
-            start = None
-    return runs
+def _day(values: np.ndarray) -> list[str]:
+    """ISO dates (``YYYY-MM-DD``) of datetime64 values."""
+    return [str(s) for s in np.datetime_as_string(np.asarray(values).astype("datetime64[D]"), unit="D")]
 
 
-def _extreme(m: MarketReturns) -> list[dict[str, Any]]:
-    r = m.ret
-    ok = np.isfinite(r)
-    if ok.sum() < 20:
-        return []
-    med = float(np.median(r[ok]))
-    mad = float(np.median(np.abs(r[ok] - med))) * 1.4826
-    if mad == 0:
-        return []
-    z = np.where(ok, (r - med) / mad, 0.0)
-    idx = np.flatnonzero(np.abs(z) > EXTREME_Z)
-    d = m.sessions.dates
-    return [{"date": str(d[i].date()), "return": float(r[i]), "robust_z": float(z[i])} for i in idx]
+def _ends(lengths: Sequence[int]) -> np.ndarray:
+    return np.cumsum(np.asarray(lengths, dtype=np.int64))
+
+
+def _owner(pos: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Series index of each position of the end-to-end layout."""
+    return np.searchsorted(ends, pos, side="right")
+
+
+def _multi_session(markets: Sequence[MarketReturns]) -> list[list[dict[str, Any]]]:
+    out: list[list[dict[str, Any]]] = [[] for _ in markets]
+    if not markets:
+        return out
+    span = np.concatenate([np.asarray(m.span) for m in markets])
+    ends = _ends([len(m.span) for m in markets])
+    hits = np.flatnonzero(span > 1)
+    for k, p in zip(_owner(hits, ends).tolist(), hits.tolist(), strict=True):
+        i = p - (int(ends[k - 1]) if k else 0)
+        d = markets[k].sessions.dates
+        n = int(span[p])
+        frm, to = _day(np.asarray([d[i - n].to_datetime64(), d[i].to_datetime64()]))
+        out[k].append({"date": to, "from": frm, "sessions": n})
+    return out
+
+
+def _stale_runs(closes: Sequence[pd.Series]) -> list[list[dict[str, Any]]]:
+    """Runs of ``STALE_RUN`` or more equal consecutive closes, per series."""
+    out: list[list[dict[str, Any]]] = [[] for _ in closes]
+    if not closes:
+        return out
+    v = np.concatenate([np.asarray(c.to_numpy(), dtype=np.float64) for c in closes])
+    ends = _ends([len(c) for c in closes])
+    same = np.zeros(len(v), dtype=bool)
+    same[1:] = v[1:] == v[:-1]
+    heads = ends[:-1]
+    same[heads[heads < len(v)]] = False  # a series' first close repeats nothing
+    edges = np.diff(np.concatenate(([0], same.view(np.int8), [0])))
+    first = np.flatnonzero(edges == 1) - 1  # first close of the run
+    last = np.flatnonzero(edges == -1) - 1  # last close of the run
+    keep = last - first + 1 >= STALE_RUN
+    first, last = first[keep], last[keep]
+    for k, a, b in zip(_owner(first, ends).tolist(), first.tolist(), last.tolist(), strict=True):
+        at = int(ends[k - 1]) if k else 0
+        idx = closes[k].index
+        frm, to = _day(np.asarray([idx[a - at].to_datetime64(), idx[b - at].to_datetime64()]))
+        out[k].append({"from": frm, "to": to, "sessions": b - a + 1, "close": float(v[a])})
+    return out
+
+
+def _row_median(s: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Median of the first ``n`` values of each sorted row, as :func:`numpy.median` gives it."""
+    rows = np.arange(len(s))
+    hi = s[rows, np.maximum(n // 2, 0)]
+    lo = s[rows, np.maximum(n // 2 - 1, 0)]
+    return np.where(n % 2 == 1, hi, (lo + hi) / 2.0)
+
+
+def _extreme(markets: Sequence[MarketReturns]) -> list[list[dict[str, Any]]]:
+    """Returns beyond ``EXTREME_Z`` robust standard deviations, per series (stacked by length)."""
+    out: list[list[dict[str, Any]]] = [[] for _ in markets]
+    by_len: dict[int, list[int]] = {}
+    for k, m in enumerate(markets):
+        by_len.setdefault(len(m.ret), []).append(k)
+    for n_obs, ks in by_len.items():
+        if n_obs < MIN_RETURNS:
+            continue
+        r = np.stack([np.asarray(markets[k].ret, dtype=np.float64) for k in ks])
+        ok = np.isfinite(r)
+        cnt = ok.sum(axis=1)
+        with np.errstate(invalid="ignore"):
+            med = _row_median(np.sort(np.where(ok, r, np.nan), axis=1), cnt)
+            dev = np.where(ok, np.abs(r - med[:, None]), np.nan)
+            mad = _row_median(np.sort(dev, axis=1), cnt) * MAD_SCALE
+            live = (cnt >= MIN_RETURNS) & (mad != 0)
+            safe = np.where(live, mad, 1.0)
+            z = np.where(ok, (r - med[:, None]) / safe[:, None], 0.0)
+        row, col = np.nonzero((np.abs(z) > EXTREME_Z) & live[:, None])
+        for j, i in zip(row.tolist(), col.tolist(), strict=True):
+            m = markets[ks[j]]
+            out[ks[j]].append(
+                {
+                    "date": _day(np.asarray([m.sessions.dates[i].to_datetime64()]))[0],
+                    "return": float(r[j, i]),
+                    "robust_z": float(z[j, i]),
+                }
+            )
+    return out
+
+
+def quality_reports(markets: Sequence[MarketReturns], closes: Sequence[pd.Series]) -> dict[str, dict[str, Any]]:
+    """Flags of every market (see the module docstring), keyed by symbol.
+
+    Parameters
+    ----------
+    markets : sequence of MarketReturns
+        Each market's returns on its session grid.
+    closes : sequence of Series
+        The price series behind them, in the same order.
+
+    Returns
+    -------
+    dict
+        Per symbol: ``multi_session_returns``, ``rows_off_calendar``,
+        ``stale_runs`` and ``extreme_moves`` (lists, empty when clean).
+    """
+    if len(markets) != len(closes):
+        raise ValueError(f"closes: expected {len(markets)} series (one per market), got {len(closes)}")
+    gaps, stale, extreme = _multi_session(markets), _stale_runs(closes), _extreme(markets)
+    return {
+        m.symbol: {
+            "multi_session_returns": gaps[k],
+            "rows_off_calendar": list(m.off_session),
+            "stale_runs": stale[k],
+            "extreme_moves": extreme[k],
+        }
+        for k, m in enumerate(markets)
+    }
 
 
 def quality_report(m: MarketReturns, close: pd.Series) -> dict[str, Any]:
-    """Flags for one market (see the module docstring)."""
-    d = m.sessions.dates
-    gaps = np.flatnonzero(m.span > 1)
-    return {
-        "multi_session_returns": [
-            {"date": str(d[i].date()), "from": str(d[i - int(m.span[i])].date()), "sessions": int(m.span[i])}
-            for i in gaps
-        ],
-        "rows_off_calendar": list(m.off_session),
-        "stale_runs": _stale_runs(close),
-        "extreme_moves": _extreme(m),
-    }
+    """Flags for one market (see the module docstring and :func:`quality_reports`)."""
+    return quality_reports([m], [close])[m.symbol]

@@ -29,7 +29,7 @@ from .markets import MARKETS
 from .models import beta_shifts, configured_model
 from .pairclusters import pair_clusters
 from .panel import Panel, build_panel
-from .quality import quality_report
+from .quality import quality_reports
 from .results import StudyResult
 from .sources.base import Prices
 
@@ -412,50 +412,80 @@ class EventStudy:
     def _overlaps(self, panel: Panel, out: EngineOutput, kept: pd.DataFrame) -> np.ndarray:
         """Per pair and window: ids of other events whose day 0 falls inside the window.
 
-        Linear in the number of events: each market's events are sorted by
-        their earliest day 0, and each pair looks only at the events whose
-        day-0 range can reach its window (two binary searches), never at a
-        pairs × events matrix.
+        Linear in the number of events: the events are sorted by their
+        earliest day 0, and each pair looks only at the events whose day-0
+        range can reach its window (two binary searches), never at a
+        pairs × events matrix. Markets whose event positions are the same
+        arrays (series with equal dates share them, see
+        :func:`~eventstudy.panel.build_panel`) are handled together, so a
+        universe on one calendar is one pass, not one per security.
         """
         cfg = self.config
         P, C = out.car.shape[0], len(cfg.car_windows)
         res = np.full((P, C), "", dtype=object)
+        if P == 0 or C == 0:
+            return res
         mids = self.mask_events.table["event_id"].to_numpy()
-        offsets = dict(zip([m.symbol for m in panel.markets], panel.offsets, strict=True))
-        base = kept["base"].to_numpy()
-        for sym, grp in kept.groupby("symbol", sort=False):
-            rows = grp.index.to_numpy()
-            midx, p0, p1 = panel.day0_pos[sym]
-            if len(midx) == 0:
+        # group markets by their (shared) event-position arrays
+        key_of: dict[tuple[int, int, int], int] = {}
+        group = np.empty(len(panel.markets), dtype=np.int64)
+        timing: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        for k, m in enumerate(panel.markets):
+            pos = panel.day0_pos[m.symbol]
+            key = (id(pos[0]), id(pos[1]), id(pos[2]))
+            if key not in key_of:
+                key_of[key] = len(timing)
+                timing.append(pos)
+            group[k] = key_of[key]
+        mk = kept["mk"].to_numpy(dtype=np.int64)
+        local = kept["base"].to_numpy(dtype=np.int64) - np.asarray(panel.offsets, dtype=np.int64)[mk]
+        own_all = kept["event_id"].to_numpy()
+        pair_group = group[mk]
+        order_g = np.argsort(pair_group, kind="stable")
+        cuts = np.searchsorted(pair_group[order_g], np.arange(len(timing) + 1))
+        for g, (midx, p0, p1) in enumerate(timing):
+            rows = order_g[cuts[g] : cuts[g + 1]]
+            if len(rows) == 0 or len(midx) == 0:
                 continue
-            names = mids[midx]
-            order = np.argsort(p0, kind="stable")
-            p0s = p0[order]
-            span = int((p1 - p0).max())
-            d = base[rows] - offsets[sym]
-            own = grp["event_id"].to_numpy()
-            for c, (t1, t2) in enumerate(cfg.car_windows):
-                lo = d + t1
-                hi = d + t2 + out.car_ext[rows, c]
-                left = np.searchsorted(p0s, lo - span, side="left")
-                right = np.searchsorted(p0s, hi, side="right")
-                counts = right - left
-                if counts.sum() == 0:
-                    continue
-                pair = np.repeat(np.arange(len(rows)), counts)
-                start = np.repeat(np.cumsum(counts) - counts, counts)
-                ev = order[left[pair] + np.arange(len(pair)) - start]
-                hit = (p1[ev] >= lo[pair]) & (names[ev] != own[pair])
-                pair, ev = pair[hit], ev[hit]
-                if len(pair) == 0:
-                    continue
-                srt = np.lexsort((ev, pair))  # by pair, then in the market's event order
-                pair, ids = pair[srt], names[ev[srt]]
-                cuts = np.flatnonzero(np.diff(pair)) + 1
-                firsts = np.concatenate(([0], cuts))
-                ends = np.concatenate((cuts, [len(pair)]))
-                res[rows[pair[firsts]], c] = [" ".join(ids[i:j]) for i, j in zip(firsts, ends, strict=True)]
+            self._overlaps_of(res, rows, local[rows], own_all[rows], mids[midx], p0, p1, out.car_ext)
         return res
+
+    def _overlaps_of(
+        self,
+        res: np.ndarray,
+        rows: np.ndarray,
+        d: np.ndarray,
+        own: np.ndarray,
+        names: np.ndarray,
+        p0: np.ndarray,
+        p1: np.ndarray,
+        car_ext: np.ndarray,
+    ) -> None:
+        """Fill ``res[rows]`` for pairs (day 0 at grid position ``d``) of markets sharing events ``names``."""
+        order = np.argsort(p0, kind="stable")
+        p0s = p0[order]
+        span = int((p1 - p0).max())
+        for c, (t1, t2) in enumerate(self.config.car_windows):
+            lo = d + t1
+            hi = d + t2 + car_ext[rows, c]
+            left = np.searchsorted(p0s, lo - span, side="left")
+            right = np.searchsorted(p0s, hi, side="right")
+            counts = right - left
+            if counts.sum() == 0:
+                continue
+            pair = np.repeat(np.arange(len(rows)), counts)
+            start = np.repeat(np.cumsum(counts) - counts, counts)
+            ev = order[left[pair] + np.arange(len(pair)) - start]
+            hit = (p1[ev] >= lo[pair]) & (names[ev] != own[pair])
+            pair, ev = pair[hit], ev[hit]
+            if len(pair) == 0:
+                continue
+            srt = np.lexsort((ev, pair))  # by pair, then in the market's event order
+            pair, ids = pair[srt], names[ev[srt]]
+            cuts = np.flatnonzero(np.diff(pair)) + 1
+            firsts = np.concatenate(([0], cuts))
+            ends = np.concatenate((cuts, [len(pair)]))
+            res[rows[pair[firsts]], c] = [" ".join(ids[i:j]) for i, j in zip(firsts, ends, strict=True)]
 
     def _fits(self, panel: Panel, out: EngineOutput) -> pd.DataFrame:
         pairs = panel.pairs
@@ -606,7 +636,7 @@ class EventStudy:
         return out
 
     def _data_quality(self, panel: Panel) -> dict[str, Any]:
-        dq: dict[str, Any] = {m.symbol: quality_report(m, self.prices[m.symbol]) for m in panel.markets}
+        dq: dict[str, Any] = quality_reports(panel.markets, [self.prices[m.symbol] for m in panel.markets])
         dropped = self.prices.provenance.get("dropped_rows")
         if dropped:
             dq["dropped_rows"] = dropped
