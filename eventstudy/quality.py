@@ -135,7 +135,9 @@ def _extreme(markets: Sequence[MarketReturns]) -> list[list[dict[str, Any]]]:
     return out
 
 
-def quality_reports(markets: Sequence[MarketReturns], closes: Sequence[pd.Series]) -> dict[str, dict[str, Any]]:
+def quality_reports(
+    markets: Sequence[MarketReturns], closes: Sequence[pd.Series]
+) -> dict[str, dict[str, Any]]:
     """Flags of every market (see the module docstring), keyed by symbol.
 
     Parameters

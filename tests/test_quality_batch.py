@@ -129,10 +129,17 @@ def test_flags_are_found_where_planted() -> None:
     span = np.ones(n, dtype=np.int64)
     span[100] = 2
     m, c = _market("X", pd.Series(v, index=idx), span)
-    clean, c2 = _market("Y", pd.Series(100.0 * np.cumprod(1.0 + rng.normal(0, 0.01, n)), index=idx), np.ones(n))
+    clean, c2 = _market(
+        "Y", pd.Series(100.0 * np.cumprod(1.0 + rng.normal(0, 0.01, n)), index=idx), np.ones(n)
+    )
     got = quality_reports([m, clean], [c, c2])
     day = [str(d.date()) for d in idx]
     assert got["X"]["stale_runs"] == [{"from": day[40], "to": day[46], "sessions": 7, "close": float(v[40])}]
     assert [e["date"] for e in got["X"]["extreme_moves"]] == [day[80]]
     assert got["X"]["multi_session_returns"] == [{"date": day[100], "from": day[98], "sessions": 2}]
-    assert got["Y"] == {"multi_session_returns": [], "rows_off_calendar": [], "stale_runs": [], "extreme_moves": []}
+    assert got["Y"] == {
+        "multi_session_returns": [],
+        "rows_off_calendar": [],
+        "stale_runs": [],
+        "extreme_moves": [],
+    }
