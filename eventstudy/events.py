@@ -17,6 +17,7 @@ file, the line and the column.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import re
@@ -108,10 +109,20 @@ class Events:
         """Event ids, in file order."""
         return list(self.table["event_id"])
 
+    @functools.cached_property
+    def _restrictions(self) -> tuple[np.ndarray, list[frozenset[str]]]:
+        """Rows with a ``symbols`` restriction and the symbols each names (parsed once)."""
+        syms = self.table["symbols"].to_numpy(dtype=object)
+        rows = np.flatnonzero([bool(s) for s in syms])
+        return rows, [frozenset(str(syms[i]).split()) for i in rows]
+
     def applies_to(self, symbol: str) -> np.ndarray:
         """Boolean mask: which events apply to ``symbol`` (empty ``symbols`` = all)."""
-        syms = self.table["symbols"]
-        return np.array([not s or symbol in s.split() for s in syms], dtype=bool)
+        rows, names = self._restrictions
+        out = np.ones(len(self.table), dtype=bool)
+        if len(rows):
+            out[rows] = [symbol in n for n in names]
+        return out
 
     def check_symbols(self, known: Collection[str]) -> None:
         """Check that every symbol named in the ``symbols`` column is in ``known``.

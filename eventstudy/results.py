@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -80,7 +80,7 @@ class StudyResult:
     caar_table: pd.DataFrame = field(repr=False)
     fits_table: pd.DataFrame = field(repr=False)
     manifest: dict[str, Any] = field(repr=False)
-    market_returns: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    market_returns: Mapping[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     placebo_table: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     headline_table: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     volatility_table: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
@@ -355,7 +355,12 @@ class StudyResult:
         return cars
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The CSV tables of the output folder, keyed by file name."""
+        """The CSV tables of the output folder, keyed by file name (copies)."""
+        return {name: t.copy() for name, t in self._tables.items()}
+
+    @functools.cached_property
+    def _tables(self) -> dict[str, pd.DataFrame]:
+        """The tables of :meth:`tables`, built once (the CSV files and the report both read them)."""
         coefs, answers = self._second_stage
         return {
             "abnormal_returns.csv": _iso(self.abnormal_returns),

@@ -26,6 +26,7 @@ as the market's return spans market sessions (Dimson 1979; formula sheet §6.1).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -37,6 +38,7 @@ from .calendars import Sessions
 __all__ = [
     "Alignment",
     "MarketReturns",
+    "ReturnFrames",
     "ReturnKind",
     "align_dates",
     "aligned_returns",
@@ -83,6 +85,39 @@ class MarketReturns:
     bench: np.ndarray | None
     span: np.ndarray
     off_session: list[str]
+
+
+class ReturnFrames(Mapping[str, pd.DataFrame]):
+    """Per market, its returns as a DataFrame (``ret``, ``bench``; index: its sessions).
+
+    A read-only mapping that builds each market's frame on first access, so a
+    study of a thousand securities does not build a thousand frames that
+    nobody reads (``StudyResult.market_returns``).
+    """
+
+    def __init__(self, markets: Sequence[MarketReturns]) -> None:
+        self._markets = {m.symbol: m for m in markets}
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, symbol: str) -> pd.DataFrame:
+        hit = self._frames.get(symbol)
+        if hit is None:
+            m = self._markets[symbol]
+            hit = pd.DataFrame(
+                {"ret": m.ret, "bench": m.bench if m.bench is not None else np.nan},
+                index=m.sessions.dates,
+            )
+            self._frames[symbol] = hit
+        return hit
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._markets)
+
+    def __len__(self) -> int:
+        return len(self._markets)
+
+    def __repr__(self) -> str:
+        return f"ReturnFrames({list(self._markets)})"
 
 
 @dataclass(frozen=True, eq=False)

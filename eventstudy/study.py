@@ -31,6 +31,7 @@ from .pairclusters import pair_clusters
 from .panel import Panel, build_panel
 from .quality import quality_reports
 from .results import StudyResult
+from .returns import ReturnFrames
 from .sources.base import Prices
 
 __all__ = ["EventStudy", "DAILY_MARKETS"]
@@ -324,7 +325,8 @@ class EventStudy:
         )
 
         car_tab = adjust_car_table(car_tab)
-        fits = self._fits(panel, out)
+        alignment = self._alignment(panel)
+        fits = self._fits(panel, out, alignment)
         inputs, labels = self._test_inputs(panel, out, kept, clusters, dups)
         car_in = {k: inputs[k] for k in wlabels}
         volatility = volatility_table(car_in, labels)
@@ -381,7 +383,7 @@ class EventStudy:
                 "headline": headline_record(robust, wlabels[0]) if wlabels else {},
                 "data_quality": self._data_quality(panel),
                 "warnings": list(self.events.warnings) + list(cal_warnings),
-                "benchmark_alignment": self._alignment(panel),
+                "benchmark_alignment": alignment,
             },
         )
         manifest["alignment"]["notes"] = cal_notes
@@ -399,14 +401,8 @@ class EventStudy:
             placebo_table=placebo,
             headline_table=robust,
             volatility_table=volatility,
-            market_returns={
-                m.symbol: pd.DataFrame(
-                    {"ret": m.ret, "bench": m.bench if m.bench is not None else np.nan},
-                    index=m.sessions.dates,
-                )
-                for m in panel.markets
-                if out.detail == "full"  # per-pair results only: no per-day series either
-            },
+            # per-pair results only: no per-day series either
+            market_returns=ReturnFrames(panel.markets if out.detail == "full" else []),
         )
 
     def _overlaps(self, panel: Panel, out: EngineOutput, kept: pd.DataFrame) -> np.ndarray:
@@ -487,7 +483,7 @@ class EventStudy:
             ends = np.concatenate((cuts, [len(pair)]))
             res[rows[pair[firsts]], c] = [" ".join(ids[i:j]) for i, j in zip(firsts, ends, strict=True)]
 
-    def _fits(self, panel: Panel, out: EngineOutput) -> pd.DataFrame:
+    def _fits(self, panel: Panel, out: EngineOutput, align: dict[str, Any] | None = None) -> pd.DataFrame:
         pairs = panel.pairs
         fit = out.fit
         n = len(pairs)
@@ -503,8 +499,9 @@ class EventStudy:
             col[out.keep] = fit.params[:, j]
             tab[pname] = col
         if self.config.model == "market":  # which betas each market got (see benchmark_alignment)
-            align = self._alignment(panel)
-            tab["betas"] = [str(align.get(s, {}).get("betas", "ols")) for s in pairs["symbol"]]
+            align = self._alignment(panel) if align is None else align
+            per_market = [str(align.get(m.symbol, {}).get("betas", "ols")) for m in panel.markets]
+            tab["betas"] = np.asarray(per_market, dtype=object)[pairs["mk"].to_numpy(dtype=np.int64)]
         sigma = np.full(n, np.nan)
         sigma[out.keep] = np.sqrt(fit.sigma2)
         n_est = np.zeros(n, dtype=np.int64)
@@ -586,6 +583,8 @@ class EventStudy:
             "direction": np.array([{1: "+1", -1: "-1", 0: "0"}[int(d)] for d in dirs], dtype=object),
         }
         assert tuple(labels) == GROUPINGS
+        for lab in labels.values():  # read-only: each grouping is factorized once (Groups.from_labels)
+            lab.flags.writeable = False
         return inputs, labels
 
     def _placebo_table(self, inputs: dict[str, TestInput], labels: dict[str, np.ndarray]) -> pd.DataFrame:

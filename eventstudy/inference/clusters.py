@@ -105,11 +105,17 @@ def duplicate_keys(symbol: np.ndarray, first: np.ndarray, last: np.ndarray) -> n
     sym = np.asarray(symbol)
     if sym.dtype.kind not in "iu":
         sym = pd.factorize(pd.Series(sym, dtype=object))[0]
-    table = np.column_stack([sym.astype(np.int64), np.asarray(first, np.int64), np.asarray(last, np.int64)])
-    if len(table) == 0:
+    cols = (np.asarray(last, np.int64), np.asarray(first, np.int64), sym.astype(np.int64))
+    if len(cols[0]) == 0:
         return np.empty(0, dtype=np.int64)
-    _, codes = np.unique(table, axis=0, return_inverse=True)
-    return np.asarray(codes, dtype=np.int64).ravel()
+    # rank of each distinct (market, first, last) in lexicographic order, as
+    # ``np.unique(..., axis=0, return_inverse=True)`` numbers them, by one lexsort
+    order = np.lexsort(cols)
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = np.any([c[order[1:]] != c[order[:-1]] for c in cols], axis=0)
+    codes = np.empty(len(order), dtype=np.int64)
+    codes[order] = np.cumsum(new) - 1
+    return codes
 
 
 def first_of_duplicates(keys: np.ndarray, group: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +46,10 @@ def digest(a: np.ndarray) -> bytes:
     return hashlib.blake2b(np.ascontiguousarray(a).tobytes(), digest_size=16).digest()
 
 
+#: Groups of read-only label arrays, by array identity (see ``Groups.from_labels``).
+_FROM_LABELS: dict[int, tuple[weakref.ref[np.ndarray], Groups]] = {}
+
+
 @dataclass(frozen=True, eq=False)
 class Groups:
     """A partition of the P pairs into G labelled groups.
@@ -65,9 +70,27 @@ class Groups:
 
     @classmethod
     def from_labels(cls, labels: np.ndarray) -> Groups:
-        """Groups of ``labels`` (one per pair), sorted by label."""
+        """Groups of ``labels`` (one per pair), sorted by label.
+
+        A read-only ``labels`` array (``flags.writeable`` false, as the study's
+        groupings are) is factorized once: later calls with the same array
+        object return the same ``Groups``.
+        """
+        frozen = isinstance(labels, np.ndarray) and not labels.flags.writeable
+        if frozen:
+            hit = _FROM_LABELS.get(id(labels))
+            if hit is not None and hit[0]() is labels:
+                return hit[1]
         codes, uniq = pd.factorize(pd.Series(np.asarray(labels, dtype=object)), sort=True)
-        return cls(np.asarray(codes, dtype=np.int64), tuple(str(u) for u in uniq))
+        out = cls(np.asarray(codes, dtype=np.int64), tuple(str(u) for u in uniq))
+        if frozen:
+            key = id(labels)
+
+            def forget(_: object, k: int = key) -> None:
+                _FROM_LABELS.pop(k, None)
+
+            _FROM_LABELS[key] = (weakref.ref(labels, forget), out)
+        return out
 
     @property
     def size(self) -> int:

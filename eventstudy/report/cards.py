@@ -70,18 +70,20 @@ def event_cards(res: StudyResult, info: EventInfo) -> list[dict[str, Any]]:
     """
     windows = [format_window(w) for w in res.config.car_windows]
     react = event_reactions(res)
-    by_event = {str(e): g for e, g in react.groupby("event_id", sort=False)} if len(react) else {}
+    by_event: dict[str, list[dict[str, Any]]] = {}
+    for r in react.to_dict("records") if len(react) else []:  # one conversion, not one per event
+        by_event.setdefault(str(r["event_id"]), []).append(r)
     excl: dict[str, list[str]] = {}
     for r in res.excluded.to_dict("records"):
         excl.setdefault(str(r["event_id"]), []).append(f"{r['symbol']}: {r['reason']}")
     cards = []
     for eid in info.table.sort_values("date", kind="stable").index:
         eid = str(eid)
-        g = by_event.get(eid)
-        rows = [_row(r, windows) for r in g.to_dict("records")] if g is not None else []
+        recs = by_event.get(eid, [])
+        rows = [_row(r, windows) for r in recs]
         ov: list[str] = []
-        for s in g["overlaps"] if g is not None else []:
-            ov += [o for o in str(s).split() if o not in ov]
+        for r in recs:
+            ov += [o for o in str(r["overlaps"]).split() if o not in ov]
         title = info.title(eid)
         cards.append(
             {

@@ -20,6 +20,7 @@ existing values, each named where it happens:
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 from markupsafe import Markup
-from scipy import stats
+from scipy import special
 
 from ..config import format_window
 from ..inference import CLUSTER_TESTS
@@ -97,7 +98,7 @@ def ci95(caar: Any, sd: Any, n: Any) -> tuple[float, float]:
     """95% interval ``caar ± t(0.975, n − 1) · sd / √n`` (NaN when n < 2)."""
     if not (fmt.is_finite(caar) and fmt.is_finite(sd) and fmt.is_finite(n)) or float(n) < 2:
         return float("nan"), float("nan")
-    half = float(stats.t.ppf(0.975, float(n) - 1) * float(sd) / np.sqrt(float(n)))
+    half = float(special.stdtrit(float(n) - 1, 0.975) * float(sd) / np.sqrt(float(n)))
     return float(caar) - half, float(caar) + half
 
 
@@ -194,7 +195,7 @@ def caar_path(res: StudyResult, by: str = "market") -> pd.DataFrame:
     g = ar.groupby(["group", "rel_day"], sort=False)["car"]
     out = g.agg(caar="mean", sd="std", n="count").reset_index()
     with np.errstate(invalid="ignore", divide="ignore"):
-        q = stats.t.ppf(0.975, np.maximum(out["n"].to_numpy(dtype=float) - 1, 1))
+        q = special.stdtrit(np.maximum(out["n"].to_numpy(dtype=float) - 1, 1), 0.975)
         half = q * out["sd"].to_numpy() / np.sqrt(out["n"].to_numpy(dtype=float))
     half = np.where(out["n"].to_numpy() >= 2, half, np.nan)
     out["lo"] = out["caar"] - half
@@ -255,6 +256,10 @@ def tests_with_adjusted(res: StudyResult) -> pd.DataFrame:
     return t
 
 
+#: Lookups by result (a result is immutable, so its lookup never goes stale).
+_LOOKUPS: weakref.WeakKeyDictionary[StudyResult, Lookup] = weakref.WeakKeyDictionary()
+
+
 @dataclass(frozen=True)
 class Lookup:
     """The tests and CAAR tables indexed by ``(group_by, group, window)`` (read once)."""
@@ -267,6 +272,14 @@ class Lookup:
 
     @classmethod
     def of(cls, res: StudyResult) -> Lookup:
+        """The lookup of ``res`` (built once per result: the summary, the report and the reader share it)."""
+        hit = _LOOKUPS.get(res)
+        if hit is None:
+            hit = _LOOKUPS[res] = cls._build(res)
+        return hit
+
+    @classmethod
+    def _build(cls, res: StudyResult) -> Lookup:
         tests = tests_with_adjusted(res)
         caar: dict[tuple[str, str, str], tuple[float, float, int]] = {}
         groups: dict[str, list[str]] = {}
