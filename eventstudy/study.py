@@ -368,10 +368,7 @@ class EventStudy:
                 "origin": self.prices.origin,
                 "sha256": self.prices.sha256(self.symbols + ([cfg.benchmark] if cfg.benchmark else [])),
                 "provenance": self.prices.provenance,
-                "ranges": {
-                    m.symbol: [str(m.sessions.dates[0].date()), str(m.sessions.dates[-1].date())]
-                    for m in panel.markets
-                },
+                "ranges": _date_ranges(panel),
             },
             calendars=calendars,
             counts={
@@ -580,7 +577,7 @@ class EventStudy:
             "event": eids.astype(object),
             "market": kept["symbol"].to_numpy().astype(object),
             "category": ev.loc[eids, "category"].to_numpy().astype(object),
-            "direction": np.array([{1: "+1", -1: "-1", 0: "0"}[int(d)] for d in dirs], dtype=object),
+            "direction": _direction_labels(dirs),
         }
         assert tuple(labels) == GROUPINGS
         for lab in labels.values():  # read-only: each grouping is factorized once (Groups.from_labels)
@@ -640,3 +637,21 @@ class EventStudy:
         if dropped:
             dq["dropped_rows"] = dropped
         return dq
+
+
+def _direction_labels(dirs: np.ndarray) -> np.ndarray:
+    """``"+1"``, ``"-1"`` or ``"0"`` per pair from the events' directions (+1, −1, 0)."""
+    d = np.asarray(dirs, dtype=np.int64)
+    if not np.isin(d, (-1, 0, 1)).all():
+        bad = d[~np.isin(d, (-1, 0, 1))][0]
+        raise KeyError(int(bad))  # as the per-pair lookup did: directions are validated on reading
+    return np.array(["-1", "0", "+1"], dtype=object)[d + 1]
+
+
+def _date_ranges(panel: Panel) -> dict[str, list[str]]:
+    """First and last session date (ISO) of each market's data."""
+    ends = np.array(
+        [(m.sessions.dates_ns[0], m.sessions.dates_ns[-1]) for m in panel.markets], dtype=np.int64
+    )
+    days = np.datetime_as_string(ends.reshape(-1).astype("datetime64[ns]").astype("datetime64[D]"), unit="D")
+    return {m.symbol: [str(days[2 * k]), str(days[2 * k + 1])] for k, m in enumerate(panel.markets)}

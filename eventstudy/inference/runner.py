@@ -124,22 +124,21 @@ def caar_table(inputs: Mapping[str, TestInput], labels: Mapping[str, np.ndarray]
     Every group of a grouping at once (two-pass group moments); the spread is
     the N − 1 standard deviation, NaN below 2 pairs.
     """
-    frames = []
+    columns = ["group_by", "group", "window", "caar", "sd", "n"]
+    cols: dict[str, list[np.ndarray]] = {c: [] for c in columns}
     for gb, lab in labels.items():
         groups = Groups.from_labels(lab)
+        names = np.array(groups.names, dtype=object)
         for wlabel, inp in inputs.items():
             m = moments(groups, inp.car, np.isfinite(inp.car))
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "group_by": gb,
-                        "group": np.array(groups.names, dtype=object),
-                        "window": wlabel,
-                        "caar": m.mean,
-                        "sd": np.where(m.n > 1, m.sd, np.nan),
-                        "n": m.n.astype(np.int64),
-                    }
-                )
-            )
-    columns = ["group_by", "group", "window", "caar", "sd", "n"]
-    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+            k = len(names)
+            cols["group_by"].append(np.full(k, gb, dtype=object))
+            cols["group"].append(names)
+            cols["window"].append(np.full(k, wlabel, dtype=object))
+            cols["caar"].append(np.asarray(m.mean, dtype=np.float64))
+            cols["sd"].append(np.where(m.n > 1, m.sd, np.nan))
+            cols["n"].append(m.n.astype(np.int64))
+    if not cols["group"]:
+        return pd.DataFrame(columns=columns)
+    # one frame from whole columns (not one small frame per grouping and window)
+    return pd.DataFrame({c: np.concatenate(v) for c, v in cols.items()})
