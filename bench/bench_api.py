@@ -100,6 +100,8 @@ def write_csv(S: int, E: int, seed: int, path: Path) -> None:
 
 def child(spec: dict[str, Any]) -> dict[str, Any]:
     """One measurement in this (fresh) process; see the module docstring."""
+    if spec.get("tree"):  # measure another checkout's package (e.g. main, for a before/after)
+        sys.path.insert(0, spec["tree"])
     import numpy as np
 
     from bench.synthetic import make_study
@@ -107,6 +109,9 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     S, E, seed = spec["S"], spec["E"], spec["seed"]
     syn = make_study(S, E, seed=seed, window=WINDOW)
     res: dict[str, Any] = {"mode": spec["mode"]}
+    import eventstudy
+
+    res["package"] = str(Path(eventstudy.__file__).parent)
     if spec["mode"] == "loop":
         import dataclasses
 
@@ -214,6 +219,8 @@ def report(res: dict[str, Any]) -> str:
             )
     r0 = res.get("notests") or res.get("battery")
     if r0:
+        out.insert(2, f"package measured: {r0.get('package', '?')}")
+    if r0:
         out.append(
             f"| reading the CSV (`load_prices`, not in the ratios) | {r0['read_csv_cpu_s']:.2f} s | "
             f"{r0['read_csv_s']:.2f} s | | |"
@@ -241,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-battery", action="store_true", help="skip the every-test run")
     ap.add_argument("--timeout", type=float, default=600.0)
     ap.add_argument("--json", type=Path, help="also write the measurements to this file")
+    ap.add_argument("--tree", help="measure the eventstudy package of this checkout (default: this one)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.child:
@@ -258,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
             "csv": str(csv),
             "loop_pairs": a.loop_pairs,
             "timeout": a.timeout,
+            "tree": str(Path(a.tree).resolve()) if a.tree else "",
         }
         res["loop"] = best(spec | {"mode": "loop"}, a.reps)
         res["notests"] = best(spec | {"mode": "notests"}, a.reps)
