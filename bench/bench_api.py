@@ -74,14 +74,14 @@ def _timer() -> Any:
     from bench.bench_engine import StageTimer
 
     class Timer(StageTimer):
-        STUDY_FUNCS = (
+        STUDY_FUNCS = (  # type: ignore[assignment]
             *StageTimer.STUDY_FUNCS,
             "adjust_car_table",
             "volatility_table",
             "robust_table",
             "calendar_notes",
         )
-        METHODS = (*StageTimer.METHODS, "_clusters", "_placebo_table")
+        METHODS = (*StageTimer.METHODS, "_clusters", "_placebo_table")  # type: ignore[assignment]
 
     return Timer()
 
@@ -134,7 +134,7 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     t, c = time.perf_counter(), time.process_time()
     prices = es.load_prices(source="csv", path=spec["csv"])
     res["read_csv_s"], res["read_csv_cpu_s"] = time.perf_counter() - t, time.process_time() - c
-    tests = [] if spec["mode"] == "notests" else None
+    tests: list[str] | None = [] if spec["mode"] == "notests" else None
     with _timer() as timer:
         t, c = time.perf_counter(), time.process_time()
         study = es.EventStudy(
