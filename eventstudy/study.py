@@ -569,14 +569,15 @@ class EventStudy:
                 cluster=clusters[:, c],
                 dup=dups[:, c],
             )
-        ev = self.events.table.set_index("event_id")
+        evt = self.events.table
         eids = kept["event_id"].to_numpy()
-        dirs = ev.loc[eids, "direction"].to_numpy()
+        rows = kept["ev"].to_numpy(dtype=np.int64)  # each pair's row of the events table
+        dirs = evt["direction"].to_numpy()[rows]
         labels = {
             "all": np.full(len(kept), "all", dtype=object),
             "event": eids.astype(object),
             "market": kept["symbol"].to_numpy().astype(object),
-            "category": ev.loc[eids, "category"].to_numpy().astype(object),
+            "category": evt["category"].to_numpy().astype(object)[rows],
             "direction": _direction_labels(dirs),
         }
         assert tuple(labels) == GROUPINGS
