@@ -408,7 +408,7 @@ class StudyResult:
                 json.dumps(with_omitted(self.manifest, omitted), indent=2, default=str) + "\n",
                 encoding="utf-8",
             )
-            neutralise_frame(self.events.table.loc[:, list(COLUMNS)]).to_csv(
+            neutralise_frame(self.events.table.loc[:, list(COLUMNS) + self.events.extra_columns]).to_csv(
                 tmp / "events.csv", index=False, lineterminator="\n"
             )
             write_tables(self, tmp)
