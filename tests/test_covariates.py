@@ -275,6 +275,9 @@ def test_study_with_covariate_writes_and_reloads(synthetic_panel, tmp_path: Path
             ("not significant" in r["text"]) == (r["p"] >= 0.05)
         )
     assert "tariff_change_pp" not in set(res.cross_section("0:0", covariates=[])["term"])
+    html = res.to_html()
+    main = cov[cov["window"] == res.main_window]["text"].iloc[0]
+    assert "Covariates of the second stage" in html and main.split(" (SE")[0] in html
     folder = res.save(tmp_path / "study")
     manifest = json.loads((folder / "study.json").read_text("utf-8"))
     assert manifest["parameters"]["covariates"] == ["tariff_change_pp"]
