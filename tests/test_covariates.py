@@ -305,3 +305,25 @@ def test_cli_bad_covariate_is_one_line_exit_1(tmp_path: Path, monkeypatch: pytes
     r = CliRunner().invoke(app, ["run", "--events", str(path), "--covariate", "surprise"])
     assert r.exit_code == 1 and "covariate 'surprise' is not a column" in r.stderr
     assert not (tmp_path / "reports").exists()
+
+
+def test_cli_covariate_run_writes_its_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = Path(__file__).resolve().parents[1] / "events.csv"
+    df = pd.read_csv(src, dtype=str, keep_default_na=False)
+    df["surprise"] = [str((7 * i) % 11 - 5) for i in range(len(df))]  # a synthetic covariate column
+    path = tmp_path / "ev.csv"
+    df.to_csv(path, index=False)
+    (tmp_path / "study.toml").write_text('[study]\ncovariate = ["surprise"]\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    args = ["run", "--events", str(path), "--config", "study.toml", "--symbols", "^HSI,^GDAXI"]
+    r = CliRunner().invoke(app, [*args, "--start", "2024-06-01", "--out", "out", "--quiet"])
+    assert r.exit_code == 0, r.stderr
+    cov = pd.read_csv(tmp_path / "out" / "covariates.csv")
+    cs = pd.read_csv(tmp_path / "out" / "cross_section.csv")
+    rows = cs[cs["term"] == "surprise"].reset_index(drop=True)
+    np.testing.assert_allclose(cov["coef"], rows["coef"], rtol=1e-9)
+    np.testing.assert_allclose(cov["p"], rows["p"], rtol=1e-9)
+    manifest = json.loads((tmp_path / "out" / "study.json").read_text("utf-8"))
+    assert manifest["parameters"]["covariates"] == ["surprise"]
+    saved = es.read_events(tmp_path / "out" / "events.csv")
+    assert saved.extra_columns == ["surprise"]
