@@ -327,3 +327,17 @@ def test_cli_covariate_run_writes_its_rows(tmp_path: Path, monkeypatch: pytest.M
     assert manifest["parameters"]["covariates"] == ["surprise"]
     saved = es.read_events(tmp_path / "out" / "events.csv")
     assert saved.extra_columns == ["surprise"]
+
+
+def test_compare_by_an_extra_column_of_the_events() -> None:
+    car, ev = _panel(seed=4)
+    ev = ev.assign(region=np.where(np.arange(len(ev)) % 3 == 0, "asia", "europe"))
+    c = compare_groups(car, ev, "region", a="asia", b="europe", window="0:0")
+    asia = set(ev.loc[ev["region"] == "asia", "event_id"])
+    data = car[car["window"] == "0:0"]
+    in_a = data["event_id"].isin(asia).to_numpy()
+    X = np.column_stack([np.ones(len(data)), in_a]).astype(float)
+    ref = _statsmodels(data["car"].to_numpy(), X, data["cluster"].to_numpy())
+    assert c.difference == pytest.approx(ref.params[1], rel=1e-10)
+    assert c.se == pytest.approx(ref.bse[1], rel=1e-10)
+    assert (c.n_a, c.n_b) == (int(in_a.sum()), int((~in_a).sum()))
