@@ -2,7 +2,10 @@
 
 Usage (from the repository root)::
 
-    PYTHONPATH=. python bench/calibration_covariate.py [REPS] [DRAWS]
+    PYTHONPATH=. python bench/calibration_covariate.py [REPS] [DRAWS] [OUT.csv]
+
+The p-values are appended to OUT.csv replication by replication (a stopped
+run keeps what it finished; ``summary(pd.read_csv(OUT))`` gives the rates).
 
 Each of REPS replications per layout (``uniform``, ``bursts``) is a placebo
 events file of :mod:`calibration` (the curated events, their timestamp forms,
@@ -82,17 +85,27 @@ def one(args: tuple[int, str, int]) -> list[tuple[str, str, str, float, float]]:
     return out
 
 
-def main(reps: int, draws: int) -> pd.DataFrame:
+def summary(p: pd.DataFrame) -> pd.DataFrame:
     """Rejection rates at 5 % per layout, covariate kind, effect and window."""
-    jobs = [(r, layout, draws) for layout in ("uniform", "bursts") for r in range(reps)]
-    with ProcessPoolExecutor(2) as ex:
-        rows = [x for part in ex.map(one, jobs) for x in part]
-    p = pd.DataFrame(rows, columns=["layout", "kind", "window", "effect", "p"]).dropna()
+    p = p.dropna()
     g = p.groupby(["layout", "kind", "effect", "window"], sort=False)["p"]
     return pd.DataFrame({"n": g.size(), "reject_5pct": g.apply(lambda v: (v < 0.05).mean())})
+
+
+def main(reps: int, draws: int, out: Path) -> pd.DataFrame:
+    """Run the replications (layouts interleaved), appending each one's p-values to ``out``."""
+    jobs = [(r, layout, draws) for r in range(reps) for layout in ("uniform", "bursts")]
+    cols = ["layout", "kind", "window", "effect", "p"]
+    pd.DataFrame(columns=cols).to_csv(out, index=False)
+    with ProcessPoolExecutor(2) as ex:
+        for part in ex.map(one, jobs):  # in order: a stopped run keeps whole replications
+            pd.DataFrame(part, columns=cols).to_csv(out, mode="a", header=False, index=False)
+    return summary(pd.read_csv(out))
 
 
 if __name__ == "__main__":
     pd.set_option("display.max_rows", 200)
     args = [int(a) for a in sys.argv[1:3]]
-    print(main(*(args + [60, 10][len(args) :])).unstack("window").to_string())
+    reps, draws = args + [60, 10][len(args) :]
+    dest = Path(sys.argv[3]) if len(sys.argv) > 3 else Path("calibration_covariate_pvalues.csv")
+    print(main(reps, draws, dest).unstack("window").to_string())
