@@ -169,6 +169,13 @@ def run(
     ] = None,
     lags: Annotated[int | None, typer.Option(help="Benchmark lags of Dimson betas (default 1).")] = None,
     leads: Annotated[int | None, typer.Option(help="Benchmark leads of Dimson betas (default 0).")] = None,
+    covariate: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Extra numeric column of the events file entered in the second-stage regression "
+            "(repeatable): covariates.csv and rows of cross_section.csv."
+        ),
+    ] = None,
     detail: Annotated[
         str | None,
         typer.Option(

@@ -136,6 +136,10 @@ class StudyConfig:
         lags without ``beta`` mean Dimson for every market.
     name : str or None
         Study name (output folder); derived from the parameters when omitted.
+    covariates : tuple of str
+        Extra numeric columns of the events entered in the second-stage
+        regression of every window (``cross_section.csv``, ``covariates.csv``;
+        :mod:`eventstudy.analysis.covariates`).
     """
 
     model: str = "constant-mean"
@@ -154,6 +158,7 @@ class StudyConfig:
     beta: BetaMethod | None = None
     lags: int | None = None
     leads: int | None = None
+    covariates: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -198,6 +203,7 @@ class StudyConfig:
         if self.returns not in get_args(ReturnKind):
             raise InputError(f"returns: {show(self.returns)} is not valid; use simple or log")
         self._check_betas()
+        self._check_covariates()
         if mdl.needs_benchmark and not self.benchmark:
             raise InputError(
                 f"benchmark: model {show(self.model)} needs a benchmark; pass --benchmark SYMBOL (e.g. ACWI)"
@@ -239,6 +245,12 @@ class StudyConfig:
                 raise InputError(
                     f"{key}: only Dimson betas take {key} (beta is '{self.beta}'); use --beta dimson"
                 )
+
+    def _check_covariates(self) -> None:
+        names = [self.covariates] if isinstance(self.covariates, str) else self.covariates
+        if not isinstance(names, (tuple, list)) or not all(isinstance(c, str) and c for c in names):
+            raise InputError(f"covariate: {self.covariates!r} must be column names of the events")
+        object.__setattr__(self, "covariates", tuple(dict.fromkeys(names)))
 
     def estimation_length_floor(self) -> int:
         """The smallest usable ``min_estimation`` (k + 3, so the t has a variance)."""
@@ -290,6 +302,7 @@ class StudyConfig:
             beta=params.get("beta"),
             lags=params.get("lags"),
             leads=params.get("leads"),
+            covariates=tuple(params.get("covariates") or ()),
         )
         # to_dict writes the derived study name; keep only a name that was chosen
         name = params.get("name")
@@ -314,6 +327,7 @@ class StudyConfig:
             "beta": self.beta,
             "lags": self.lags,
             "leads": self.leads,
+            **({"covariates": list(self.covariates)} if self.covariates else {}),
         } | ({"calendars": dict(self.calendar.per_symbol)} if self.calendar.per_symbol else {})
 
 
@@ -355,6 +369,7 @@ _TOML_TYPES: dict[str, str] = {
     "beta": _TEXT,
     "lags": _INT,
     "leads": _INT,
+    "covariate": _TEXTS,
 }
 _TOML_KEYS = set(_TOML_TYPES)
 

@@ -10,13 +10,14 @@ without ``tz`` (read as UTC).
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
 from .errors import EventsFileError, InputError, show
-from .events import _DIRECTIONS, _ID_RE, CATEGORIES, COLUMNS, REQUIRED, Events
+from .events import _DIRECTIONS, _ID_RE, CATEGORIES, COLUMNS, DERIVED_COLUMNS, REQUIRED, Events
 from .timestamps import has_naive_time, parse_timestamp
 
 __all__ = ["scan_events"]
@@ -110,11 +111,19 @@ def _header_problem(header: list[str], name: str) -> EventsFileError | None:
             f"missing required column(s) {', '.join(missing)}; the header must include {', '.join(REQUIRED)}",
             1,
         )
-    unknown = [h for h in header if h not in COLUMNS]
-    if unknown:
-        return EventsFileError(
-            name, f"unknown column {show(unknown[0])}; valid columns: {', '.join(COLUMNS)}", 1, unknown[0]
-        )
+    for h in header:  # extra columns are kept (covariates), but not a typo of a standard one
+        if h in COLUMNS:
+            continue
+        near = difflib.get_close_matches(h.lower(), COLUMNS, n=1, cutoff=0.8)
+        if not h:
+            why = "a column has no name; name every column of the header"
+        elif h in DERIVED_COLUMNS:
+            why = f"{show(h)} is a name the toolkit derives; rename the column"
+        elif near:
+            why = f"unknown column {show(h)}: did you mean {show(near[0])}? (standard: {', '.join(COLUMNS)})"
+        else:
+            continue
+        return EventsFileError(name, why, 1, h)
     if len(set(header)) != len(header):
         dup = next(h for h in header if header.count(h) > 1)
         return EventsFileError(name, f"column {show(dup)} appears twice in the header", 1, dup)
@@ -166,6 +175,7 @@ def _validate_row(
     if errs or timing is None:
         return None, errs
     out: dict[str, object] = {c: row.get(c, "") for c in COLUMNS}
+    out.update({c: v for c, v in row.items() if c not in out})  # extra columns, as text
     out["category"] = category
     out["direction"] = _DIRECTIONS[d]
     out["symbols"] = " ".join(row.get("symbols", "").replace(",", " ").split())

@@ -2,7 +2,11 @@
 
 The format (see README): one row per event; required columns ``event_id``,
 ``timestamp``, ``title``; optional ``category``, ``direction``, ``source``,
-``confidence``, ``tz``, ``symbols``, ``notes``. ``timestamp`` is strict ISO
+``confidence``, ``tz``, ``symbols``, ``notes``; any other column (say
+``tariff_change_pp``) is kept as text in :attr:`Events.table`, for the
+second stage's covariates (:mod:`eventstudy.analysis.covariates`), unless its
+name is a near-miss of a standard column (``catgory``: an error, so a typo is
+never silently ignored) or one of the derived names. ``timestamp`` is strict ISO
 8601 (:mod:`eventstudy.timestamps`): an instant with an offset
 (``2025-06-10T22:55Z``); an interval ``START/END`` or ``START/PT8H`` within
 which the news came out; or a date only (``2025-06-11``) whose calendar day
@@ -57,6 +61,16 @@ OPTIONAL: tuple[str, ...] = (
     "notes",
 )
 COLUMNS: tuple[str, ...] = REQUIRED + OPTIONAL
+#: Columns :class:`Events` derives from the file's; a file may not use these names.
+DERIVED_COLUMNS: tuple[str, ...] = (
+    "start_utc",
+    "end_utc",
+    "local_date",
+    "local_end",
+    "timing",
+    "date_only",
+    "line",
+)
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:+-]*$")
 _DIRECTIONS = {"1": 1, "+1": 1, "-1": -1, "0": 0, "": 0}
@@ -76,7 +90,8 @@ class Events:
         ``[start, end)`` of a date-only event's local day), ``local_date`` and
         ``local_end`` (calendar dates of the earliest and latest possible
         instant, see :class:`~eventstudy.timestamps.Timing`), ``date_only``
-        and ``line`` (of the file, for messages).
+        and ``line`` (of the file, for messages). Extra columns of the file
+        (:attr:`extra_columns`) follow the file's columns, as text.
     path : str
         Where the events came from (``"<memory>"`` when built in code).
     sha256 : str
@@ -103,6 +118,12 @@ class Events:
         from .reprs import events_html
 
         return events_html(self)
+
+    @property
+    def extra_columns(self) -> list[str]:
+        """The file's columns beyond the standard ones (e.g. a covariate), in file order."""
+        known = set(COLUMNS) | set(DERIVED_COLUMNS)
+        return [str(c) for c in self.table.columns if c not in known]
 
     @property
     def ids(self) -> list[str]:
@@ -192,9 +213,9 @@ class Events:
         return Events(t.loc[keep].reset_index(drop=True), self.path, self.sha256, self.warnings)
 
     def to_csv(self) -> str:
-        """The events as CSV text in the file format (original columns only)."""
+        """The events as CSV text in the file format (the file's columns, extra ones included)."""
         buf = io.StringIO()
-        self.table.loc[:, list(COLUMNS)].to_csv(buf, index=False, lineterminator="\n")
+        self.table.loc[:, list(COLUMNS) + self.extra_columns].to_csv(buf, index=False, lineterminator="\n")
         return buf.getvalue()
 
 

@@ -4,7 +4,8 @@
 and :class:`~eventstudy.sources.base.Prices`:
 
 * **events**: a frame with the columns of ``events.csv`` (``event_id``, ``timestamp``,
-  ``title`` required; the optional ones as in the file), e.g. ``pd.read_csv("events.csv")``.
+  ``title`` required; the optional ones as in the file; extra columns such as a covariate
+  are kept as in a file), e.g. ``pd.read_csv("events.csv")``.
   Every cell is written as the file would hold it and read by the same parser, so the
   same rows are accepted or refused with the same messages; an error names the row by
   its index label (``events DataFrame, row 3, column 'timestamp': …``). Missing cells

@@ -26,6 +26,7 @@ from .tables import select_rows as _select
 from .tables import write_tables
 
 if TYPE_CHECKING:
+    from .analysis.compare import Comparison
     from .analysis.crosssection import CrossSection
 
 __all__ = ["StudyResult", "Summary", "stars"]
@@ -217,6 +218,9 @@ class StudyResult:
     def cross_section(self, window: WindowLike | None = None, **kwargs: Any) -> pd.DataFrame:
         """Second-stage regression of the window's CARs on direction, category and market.
 
+        With ``covariates=["tariff_change_pp", …]`` (default: the study's), extra
+        numeric columns of the events enter too (:mod:`eventstudy.analysis.covariates`).
+
         Standard errors clustered by the clusters of dependent pairs (``car.csv``'s
         ``cluster``; see :func:`eventstudy.analysis.cross_section`, whose keywords it accepts).
 
@@ -234,11 +238,46 @@ class StudyResult:
         return out
 
     def cross_section_model(self, window: WindowLike | None = None, **kwargs: Any) -> CrossSection:
-        """The fitted second stage of :meth:`cross_section` (coefficients, answer, notes)."""
+        """The fitted second stage of :meth:`cross_section` (coefficients, answer, notes).
+
+        ``covariates`` defaults to the study's (``StudyConfig.covariates``); pass
+        ``covariates=[...]`` for others, ``[]`` for none.
+        """
         from .analysis import cross_section
 
         w = self.main_window if window is None else self._window(window, car_only=True)
+        kwargs.setdefault("covariates", self.config.covariates)
         return cross_section(self.car(), self.events, window=w, **kwargs)
+
+    def covariates(self) -> pd.DataFrame:
+        """The study's covariates in the second stage of every window (``covariates.csv``).
+
+        One row per window and covariate (``window, covariate, coef, se, t, p,
+        df, n, n_events, n_clusters, text``) from the models of
+        ``cross_section.csv``; empty when the study has no covariates. Another
+        set: :meth:`cross_section` with ``covariates=[...]``.
+        """
+        from .analysis import covariate_table
+
+        if not self.config.covariates:
+            return covariate_table({})
+        return covariate_table(self._second_stage_models)
+
+    def compare(
+        self, by: str, a: Any, b: Any = None, window: WindowLike | None = None, **kwargs: Any
+    ) -> Comparison:
+        """Compare two groups of pairs in one window (default the main one).
+
+        The difference of mean CARs with a standard error clustered by the
+        clusters of dependent pairs, and a rank test on cluster means; see
+        :func:`eventstudy.analysis.compare_groups` (``by`` is ``market``,
+        ``category``, ``direction``, ``event`` or an extra column of the
+        events; ``b`` defaults to every other pair).
+        """
+        from .analysis import compare_groups
+
+        w = self.main_window if window is None else self._window(window, car_only=True)
+        return compare_groups(self.car(), self.events, by, a, b, window=w, **kwargs)
 
     def event_dummies(self, window: WindowLike | None = None, cov_type: str = "hac") -> pd.DataFrame:
         """Karafiath (1988) event-dummy CARs per market and event for one CAR window (a DataFrame).
@@ -341,9 +380,15 @@ class StudyResult:
 
     @functools.cached_property
     def _second_stage(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        from .analysis import cross_section_tables, cross_sections
+        from .analysis import cross_section_tables
 
-        return cross_section_tables(cross_sections(self.car(), self.events))
+        return cross_section_tables(self._second_stage_models)
+
+    @functools.cached_property
+    def _second_stage_models(self) -> dict[str, CrossSection]:
+        from .analysis import cross_sections
+
+        return cross_sections(self.car(), self.events, covariates=self.config.covariates)
 
     @functools.cached_property
     def _dummies(self) -> pd.DataFrame:
@@ -372,6 +417,7 @@ class StudyResult:
             "fits.csv": _iso(self.fits),
             "cross_section.csv": coefs.copy(),
             "direction.csv": answers.copy(),
+            **({"covariates.csv": self.covariates()} if self.config.covariates else {}),
             "placebo.csv": self.placebo(),
             "event_dummies.csv": self._dummies,
         }
@@ -413,7 +459,7 @@ class StudyResult:
                 json.dumps(with_omitted(self.manifest, omitted), indent=2, default=str) + "\n",
                 encoding="utf-8",
             )
-            neutralise_frame(self.events.table.loc[:, list(COLUMNS)]).to_csv(
+            neutralise_frame(self.events.table.loc[:, list(COLUMNS) + self.events.extra_columns]).to_csv(
                 tmp / "events.csv", index=False, lineterminator="\n"
             )
             write_tables(self, tmp)

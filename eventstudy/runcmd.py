@@ -100,6 +100,8 @@ def study_kwargs(o: dict[str, Any]) -> dict[str, Any]:
     ):
         if o.get(key) is not None:
             kw[key] = o[key]
+    if o.get("covariate"):  # repeatable or comma-separated; a name may hold spaces
+        kw["covariates"] = [c.strip() for v in as_list(o["covariate"]) for c in v.split(",") if c.strip()]
     StudyConfig(**kw)  # raises InputError on an invalid combination
     _check_filters(o)
     _check_detail(o.get("detail"))

@@ -102,6 +102,10 @@ class EventStudy:
         run.
     lags, leads : int, optional
         Benchmark lags (default 1) and leads (default 0) of Dimson betas.
+    covariates : sequence of str, optional
+        Extra numeric columns of the events for the second-stage regression
+        (checked here: an unknown, non-numeric, mostly empty or constant
+        column is an :class:`~eventstudy.errors.EventsFileError` naming it).
     """
 
     def __init__(
@@ -127,6 +131,7 @@ class EventStudy:
         beta: str | None = None,
         lags: int | None = None,
         leads: int | None = None,
+        covariates: Sequence[str] = (),
     ) -> None:
         events = as_events(events)
         prices = as_prices(prices)
@@ -148,7 +153,12 @@ class EventStudy:
             beta=beta,  # type: ignore[arg-type]
             lags=lags,
             leads=leads,
+            covariates=tuple(covariates) if not isinstance(covariates, str) else (covariates,),
         )
+        if self.config.covariates:  # an unknown, non-numeric or empty column fails before any work
+            from .analysis.covariates import covariate_frame
+
+            covariate_frame(events, self.config.covariates)
         self.model = configured_model(self.config)
         if self.config.benchmark is not None and self.config.benchmark not in prices:
             raise InputError(

@@ -41,6 +41,7 @@ _ORDER = (
     "gaps",
     "lags",
     "leads",
+    "covariate",
     "seed",
     "draws",
     "detail",

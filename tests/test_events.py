@@ -212,11 +212,15 @@ def test_row_error_after_quoted_multiline_field_counts_physical_lines(tmp_path: 
     _check_message(ei.value, p, 4, "category")
 
 
-def test_unknown_column(tmp_path: Path) -> None:
+def test_extra_column_kept_typo_refused(tmp_path: Path) -> None:
     p = _write(tmp_path, "event_id,timestamp,title,sentiment\na,2025-05-12,X,0.3\n")
-    with pytest.raises(EventsFileError) as ei:
+    ev = read_events(p)  # an extra column (a covariate of the second stage) is kept as text
+    assert ev.extra_columns == ["sentiment"] and ev.table["sentiment"].tolist() == ["0.3"]
+    assert "sentiment" in ev.to_csv().splitlines()[0].split(",")
+    p = _write(tmp_path, "event_id,timestamp,title,diretion\na,2025-05-12,X,1\n")
+    with pytest.raises(EventsFileError, match="did you mean 'direction'") as ei:
         read_events(p)
-    _check_message(ei.value, p, 1, "sentiment")
+    _check_message(ei.value, p, 1, "diretion")
 
 
 def test_missing_required_column(tmp_path: Path) -> None:

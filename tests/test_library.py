@@ -122,8 +122,9 @@ def test_events_frame_errors_name_the_row_and_column() -> None:
         events_from_frame(df.assign(event_id=[*df["event_id"][:4], df["event_id"].iloc[0]]))
     with pytest.raises(es.EventsFileError, match=r"row a, column 'timestamp': .*has no time zone"):
         events_from_frame(df.assign(timestamp=pd.Timestamp("2020-01-01")))
-    with pytest.raises(es.EventsFileError, match=r"unknown column 'colour'"):
-        events_from_frame(df.assign(colour="red"))
+    with pytest.raises(es.EventsFileError, match=r"unknown column 'catgory': did you mean 'category'"):
+        events_from_frame(df.assign(catgory="talks"))  # a typo of a standard column
+    assert events_from_frame(df.assign(colour="red")).extra_columns == ["colour"]  # an extra column is kept
     with pytest.raises(es.InputError, match=r"^events: pass an Events object"):
         es.EventStudy([1, 2], es.load_prices(["^HSI"]))  # type: ignore[arg-type]
 

@@ -76,6 +76,8 @@ TERMS: tuple[str, ...] = ("direction", "category", "market")
 #: universe of more markets leaves the term out (said in the note) rather than
 #: fit thousands of dummies.
 MAX_MARKET_DUMMIES = 50
+#: Prefix of a covariate's column in the regression data (no clash with the CAR table's).
+_COV = "covariate:"
 #: Columns of :attr:`CrossSection.coefficients`.
 COEF_COLUMNS = ["term", "coef", "se", "t", "p", "ci_low", "ci_high"]
 #: Columns of the answers table of :func:`cross_section_tables`.
@@ -167,6 +169,10 @@ class CrossSection:
         Degenerate cases and modelling caveats, empty when none.
     cluster : {"event", "overlap"}
         What the clusters of the covariance are.
+    covariates : tuple of str
+        The user's covariates in the model (:mod:`.covariates`), after the terms.
+    n_events : int
+        Events with a CAR in the regression (after pairs without a covariate's value left out).
     """
 
     window: str
@@ -182,6 +188,8 @@ class CrossSection:
     answer: DirectionAnswer
     note: str
     cluster: str = "event"
+    covariates: tuple[str, ...] = ()
+    n_events: int = 0
 
     @property
     def coefficients(self) -> pd.DataFrame:
@@ -254,9 +262,13 @@ def _independent(X: np.ndarray) -> np.ndarray:
 
 
 def _design(
-    data: pd.DataFrame, terms: Sequence[str], coding: DirectionCoding, notes: list[str]
+    data: pd.DataFrame,
+    terms: Sequence[str],
+    coding: DirectionCoding,
+    notes: list[str],
+    covariates: Sequence[str] = (),
 ) -> tuple[np.ndarray, list[str], dict[str, str], list[str]]:
-    """Design matrix with collinear columns dropped (constant first, then terms in order)."""
+    """Design matrix with collinear columns dropped (constant, terms in order, then covariates)."""
     cand_names = ["const"]
     cand_cols = [np.ones(len(data))]
     reference: dict[str, str] = {}
@@ -266,6 +278,8 @@ def _design(
             reference[term] = ref
         cand_names += nms
         cand_cols += cs
+    cand_names += list(covariates)
+    cand_cols += [data[_COV + c].to_numpy(dtype=float) for c in covariates]
     keep = _independent(np.column_stack(cand_cols))
     cols = [c for c, k in zip(cand_cols, keep, strict=True) if k]
     names = [nm for nm, k in zip(cand_names, keep, strict=True) if k]
@@ -288,9 +302,15 @@ class _Fit:
     results: Any
 
 
-def _fit(data: pd.DataFrame, terms: Sequence[str], coding: DirectionCoding, notes: list[str]) -> _Fit:
+def _fit(
+    data: pd.DataFrame,
+    terms: Sequence[str],
+    coding: DirectionCoding,
+    notes: list[str],
+    covariates: Sequence[str] = (),
+) -> _Fit:
     """OLS with event-clustered CRV1 covariance, or coefficients only when degenerate."""
-    X, names, reference, dropped = _design(data, terms, coding, notes)
+    X, names, reference, dropped = _design(data, terms, coding, notes, covariates)
     y = data["car"].to_numpy(dtype=float)
     groups = pd.factorize(data["cluster"])[0]
     G = int(groups.max()) + 1 if len(groups) else 0
@@ -476,6 +496,7 @@ def cross_section(
     alpha: float = 0.05,
     cluster: ClusterBy | None = None,
     max_market_dummies: int | None = MAX_MARKET_DUMMIES,
+    covariates: Sequence[str] = (),
 ) -> CrossSection:
     """Regress one window's CARs on event attributes, SEs clustered (dependent pairs by default).
 
@@ -506,6 +527,13 @@ def cross_section(
     max_market_dummies : int, optional
         With more markets than this, the ``market`` term is left out and the
         note says so (default :data:`MAX_MARKET_DUMMIES`; ``None``: no limit).
+    covariates : sequence of str, optional
+        Extra numeric columns of the events entered as regressors after the
+        terms (checked by :func:`.covariates.covariate_frame`: an unknown,
+        non-numeric, mostly empty or constant column is an
+        :class:`~eventstudy.errors.EventsFileError` naming it). Pairs of
+        events without a value are left out (noted); the direction answer
+        comes from the model without covariates on every pair.
 
     Returns
     -------
@@ -544,6 +572,12 @@ def cross_section(
     if window not in windows:
         raise InputError(f"window: '{window}' is not one of {', '.join(windows)}")
     ev = _events_frame(events)
+    covariates = tuple(dict.fromkeys(covariates))
+    if covariates:
+        from .covariates import covariate_frame
+
+        cov = covariate_frame(events, covariates)
+        ev = ev.merge(cov.rename(columns={c: _COV + c for c in covariates}), on="event_id", how="left")
     cols = ["event_id", "symbol", "car"] + (["cluster"] if cluster == "dependence" else [])
     rows = car.loc[car["window"].astype(str) == window, cols]
     if cluster == "dependence":
@@ -582,7 +616,20 @@ def cross_section(
             f"Window {window}: no pair has a CAR; nothing to compare.",
         )
         return CrossSection(
-            window, terms, direction, empty, 0, 0, np.nan, np.nan, {}, (), ans, "; ".join(notes), cluster
+            window,
+            terms,
+            direction,
+            empty,
+            0,
+            0,
+            np.nan,
+            np.nan,
+            {},
+            (),
+            ans,
+            "; ".join(notes),
+            cluster,
+            covariates,
         )
 
     data["cluster"] = data["event_id"].astype(str)
@@ -598,14 +645,25 @@ def cross_section(
             "event treats them as independent — cluster='overlap' merges them"
         )
 
-    fit = _fit(data, terms, direction, notes)
+    full = data
+    if covariates:
+        have = np.isfinite(data[[_COV + c for c in covariates]].to_numpy(dtype=float)).all(axis=1)
+        if not have.all():
+            notes.append(
+                f"{int((~have).sum())} pair(s) of {data.loc[~have, 'event_id'].nunique()} event(s) "
+                f"without a value of {', '.join(covariates)} left out of this model"
+            )
+        data = data.loc[have].reset_index(drop=True)
+        if len(data) == 0:  # every pair of this window lacks a value: regress on nothing
+            raise InputError(f"covariates: no pair of window {window} has a value of {', '.join(covariates)}")
+    fit = _fit(data, terms, direction, notes, covariates)
     table = _table(fit, alpha)
 
     answer_terms = ("direction", *[t for t in terms if t not in ("direction", "category")])
-    if answer_terms == terms:
+    if answer_terms == terms and not covariates:
         answer_fit = fit
     else:
-        answer_fit = _fit(data, answer_terms, direction, [])
+        answer_fit = _fit(full, answer_terms, direction, [])
         if "category" in terms and "direction" in terms:
             per_cat = data.groupby("category")["direction"].nunique()
             single = int((per_cat == 1).sum())
@@ -615,7 +673,7 @@ def cross_section(
                     "direction coefficients are identified only within the mixed categories; the "
                     f"escalation answer comes from the model {' + '.join(answer_terms)}"
                 )
-    answer = _answer(data, answer_fit, answer_terms, direction, window, alpha, cluster)
+    answer = _answer(full, answer_fit, answer_terms, direction, window, alpha, cluster)
     return CrossSection(
         window=window,
         terms=terms,
@@ -630,6 +688,8 @@ def cross_section(
         answer=answer,
         note="; ".join(dict.fromkeys(notes)),
         cluster=cluster,
+        covariates=covariates,
+        n_events=int(data["event_id"].nunique()),
     )
 
 

@@ -978,6 +978,45 @@ def _coef_block(df: pd.DataFrame, windows: Sequence[str], main: str) -> dict[str
     }
 
 
+def _covariate_block(df: pd.DataFrame, windows: Sequence[str]) -> dict[str, Any]:
+    """The user's covariates of the second stage (``covariates.csv``): one row per window and covariate."""
+    order = {w: i for i, w in enumerate(windows)}
+    sub = df.assign(_o=df["window"].astype(str).map(order).fillna(len(order))).sort_values(
+        "_o", kind="stable"
+    )
+    rows = [
+        [
+            str(r["window"]),
+            str(r["covariate"]),
+            fmt.fmt_pct(r.get("coef")),
+            fmt.fmt_pct(r.get("se")).lstrip("+"),
+            fmt.fmt_num(r.get("t")),
+            _p_cell(r.get("p")),
+            str(r.get("n_events", "")),
+            str(r.get("n_clusters", "")),
+        ]
+        for r in sub.to_dict("records")
+    ]
+    return {
+        "id": "analysis-covariates",
+        "title": "Covariates of the second stage",
+        "intro": "Coefficient of each covariate (an extra column of the events file) in the regression "
+        "of CARs above: percentage points of CAR per unit of the covariate, standard errors clustered by "
+        "the independent clusters of dependent pairs, p from t(G − 1).",
+        "tables": [
+            {
+                "id": "table-covariates",
+                "label": "",
+                "open": True,
+                "caption": "",
+                "columns": ["Window", "Covariate", "Coefficient", "SE", "t", "p", "Events", "Clusters"],
+                "num": [False, False, True, True, True, True, True, True],
+                "rows": rows,
+            }
+        ],
+    }
+
+
 def _generic_block(name: str, df: pd.DataFrame, k: int) -> dict[str, Any]:
     g = generic_table(df)
     return {
@@ -1059,6 +1098,8 @@ def analysis_blocks(
             out.append(_direction_block(df, windows))
         elif {"window", "term", "coef", "se", "p"} <= cols:
             out.append(_coef_block(df, windows, main))
+        elif {"window", "covariate", "coef", "se", "p", "text"} <= cols:
+            out.append(_covariate_block(df, windows))
         elif {"group_by", "window", "mean_ratio", "mean_log_ratio"} <= cols:
             out.append(_volatility_block(df, windows, main))
         else:
