@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 
 import numpy as np
+import scipy.linalg
+import scipy.stats
 import pandas as pd
 import pytest
 import statsmodels.api as sm
@@ -75,6 +77,25 @@ def _hand_crv1(y: np.ndarray, X: np.ndarray, groups: np.ndarray) -> tuple[np.nda
     return b, G / (G - 1) * (N - 1) / (N - K) * bread @ meat @ bread
 
 
+def _hand_cr2(y: np.ndarray, X: np.ndarray, groups: np.ndarray, j: int) -> tuple[float, float]:
+    """CR2 SE and Bell–McCaffrey dof of coefficient j, written out cluster by cluster with sqrtm."""
+    n = len(y)
+    M = np.linalg.inv(X.T @ X)
+    e = y - X @ (M @ X.T @ y)
+    IH = np.eye(n) - X @ M @ X.T
+    meat = np.zeros((X.shape[1],) * 2)
+    cols = []
+    for lab in sorted(set(groups)):
+        idx = np.flatnonzero(groups == lab)
+        A = np.linalg.pinv(np.real(scipy.linalg.sqrtm(IH[np.ix_(idx, idx)])))
+        s = X[idx].T @ A @ e[idx]
+        meat += np.outer(s, s)
+        cols.append(IH[:, idx] @ A @ X[idx] @ M[:, j])
+    Gm = np.column_stack(cols)
+    B = Gm.T @ Gm
+    return float(np.sqrt((M @ meat @ M)[j, j])), float(np.trace(B) ** 2 / np.sum(B * B))
+
+
 def test_covariate_regression_matches_statsmodels_cluster() -> None:
     car, ev = _panel()
     res = cross_section(car, ev, window="0:0", terms=("direction", "market"), covariates=["surprise"])
@@ -102,13 +123,21 @@ def test_covariate_regression_matches_statsmodels_cluster() -> None:
         "surprise",
     ]
     np.testing.assert_allclose(tab["coef"], ref.params, rtol=1e-10, atol=1e-14)
-    np.testing.assert_allclose(tab["se"], ref.bse, rtol=1e-10)
-    np.testing.assert_allclose(tab["p"], ref.pvalues, rtol=1e-8)
+    # the dummies keep CRV1 with t(G − 1); the covariate gets CR2 with Bell–McCaffrey dof
+    np.testing.assert_allclose(tab["se"][:-1], ref.bse[:-1], rtol=1e-10)
+    np.testing.assert_allclose(tab["p"][:-1], ref.pvalues[:-1], rtol=1e-8)
     ci = np.asarray(ref.conf_int())
-    np.testing.assert_allclose(tab[["ci_low", "ci_high"]].to_numpy(), ci, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(tab[["ci_low", "ci_high"]].to_numpy()[:-1], ci[:-1], rtol=1e-10, atol=1e-14)
     b, V = _hand_crv1(y, X, data["cluster"].to_numpy())
     np.testing.assert_allclose(tab["coef"], b, rtol=1e-9, atol=1e-14)
-    np.testing.assert_allclose(tab["se"], np.sqrt(np.diag(V)), rtol=1e-10)
+    np.testing.assert_allclose(tab["se"][:-1], np.sqrt(np.diag(V))[:-1], rtol=1e-10)
+    se2, nu = _hand_cr2(y, X, data["cluster"].to_numpy(), X.shape[1] - 1)
+    last = tab.iloc[-1]
+    assert last["se"] == pytest.approx(se2, rel=1e-9)
+    assert res.term_df["surprise"] == pytest.approx(nu, rel=1e-9)
+    assert last["p"] == pytest.approx(2 * scipy.stats.t.sf(abs(last["coef"] / se2), nu), rel=1e-8)
+    q = scipy.stats.t.ppf(0.975, nu)
+    assert last["ci_high"] == pytest.approx(last["coef"] + q * se2, rel=1e-9)
     G = data["cluster"].nunique()
     assert res.n_clusters == G and res.df == G - 1 and res.covariates == ("surprise",)
     # the planted slope (0.002 per unit) is found
@@ -143,7 +172,8 @@ def test_missing_values_left_out_and_answer_unchanged() -> None:
     ref = _statsmodels(data["car"].to_numpy(), design, data["cluster"].to_numpy())
     row = res.coefficients.set_index("term").loc["surprise"]
     assert row["coef"] == pytest.approx(ref.params[-1], rel=1e-10)
-    assert row["se"] == pytest.approx(ref.bse[-1], rel=1e-10)
+    se2, _ = _hand_cr2(data["car"].to_numpy(), design, data["cluster"].to_numpy(), design.shape[1] - 1)
+    assert row["se"] == pytest.approx(se2, rel=1e-9)
 
 
 @settings(max_examples=25, deadline=None)

@@ -22,11 +22,11 @@ the note says how many pairs). The direction answer (``direction.csv``) never
 uses covariates, so it does not change when covariates are added.
 
 A covariate's coefficient is in CAR units per unit of the covariate; its
-standard error is the model's (CRV1 clustered by the clusters of dependent
-pairs, t with G − 1 degrees of freedom; see
-:mod:`eventstudy.analysis.crosssection` and formula sheet §7.1; Cameron,
-Gelbach and Miller 2008, J. Business & Economic Statistics 26(3), on few
-clusters).
+standard error is CR2 clustered by the clusters of dependent pairs, with Bell
+and McCaffrey's degrees of freedom (:mod:`eventstudy.analysis.cr2`; formula
+sheet §7.1): CRV1 with t(G − 1), which the model's other terms use, rejected a
+skewed covariate 9–10 % of the time at 5 % on placebo dates, because a few
+events carry most of its variation.
 """
 
 from __future__ import annotations
@@ -171,8 +171,8 @@ def _sentence(window: str, name: str, row: Mapping[str, Any], cs: CrossSection, 
         return head + " (no standard error: too few clusters or no residual degrees of freedom)."
     by = _CLUSTER_WORDS.get(cs.cluster, cs.cluster)
     stats = (
-        f" (SE {100 * se:.3g} pp clustered by {by}, G = {cs.n_clusters}, "
-        f"t({cs.df:.0f}) = {t:.2f}, p = {_fmt_p(p)})"
+        f" (CR2 SE {100 * se:.3g} pp clustered by {by}, G = {cs.n_clusters}, "
+        f"t({float(row.get('df', cs.df)):.1f}) = {t:.2f}, p = {_fmt_p(p)})"
     )
     level = f"{100 * alpha:g}%"
     if p < alpha:
@@ -205,6 +205,9 @@ def covariate_table(results: Mapping[str, CrossSection], alpha: float = 0.05) ->
             rows.append(
                 base
                 | {k: float(r[k]) for k in ("coef", "se", "t", "p")}
-                | {"df": cs.df, "text": _sentence(w, name, r.to_dict(), cs, alpha)}
+                | {
+                    "df": cs.term_df.get(name, cs.df),
+                    "text": _sentence(w, name, r.to_dict() | {"df": cs.term_df.get(name, cs.df)}, cs, alpha),
+                }
             )
     return pd.DataFrame(rows, columns=COVARIATE_COLUMNS)

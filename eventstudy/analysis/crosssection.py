@@ -171,6 +171,8 @@ class CrossSection:
         What the clusters of the covariance are.
     covariates : tuple of str
         The user's covariates in the model (:mod:`.covariates`), after the terms.
+        Their rows' standard errors, t, p and intervals are CR2 with
+        Bell–McCaffrey degrees of freedom (:mod:`.cr2`), given in ``term_df``.
     n_events : int
         Events with a CAR in the regression (after pairs without a covariate's value left out).
     """
@@ -190,6 +192,7 @@ class CrossSection:
     cluster: str = "event"
     covariates: tuple[str, ...] = ()
     n_events: int = 0
+    term_df: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def coefficients(self) -> pd.DataFrame:
@@ -364,6 +367,53 @@ def _table(fit: _Fit, alpha: float) -> pd.DataFrame:
             "ci_high": ci[:, 1],
         }
     )
+
+
+def _cr2_covariates(
+    table: pd.DataFrame,
+    fit: _Fit,
+    data: pd.DataFrame,
+    terms: Sequence[str],
+    coding: DirectionCoding,
+    covariates: Sequence[str],
+    alpha: float,
+    notes: list[str],
+) -> dict[str, float]:
+    """Replace the covariates' rows of ``table`` by CR2 / Bell–McCaffrey inference (in place).
+
+    CRV1 with t(G − 1) rejected a skewed covariate 9–10 % of the time at 5 %
+    on placebo dates; CR2 with Bell and McCaffrey's degrees of freedom is the
+    small-sample correction for regressors whose variation sits in a few
+    clusters (:mod:`.cr2`). Returns each covariate's degrees of freedom.
+    """
+    if not covariates or fit.cov is None:
+        return {}
+    from scipy import special
+
+    from .cr2 import cr2_bm
+
+    X, names, _, _ = _design(data, terms, coding, [], covariates)
+    e = data["car"].to_numpy(dtype=float) - X @ np.asarray(fit.params, dtype=float)
+    cov, dof = cr2_bm(X, e, data["cluster"].to_numpy())
+    out: dict[str, float] = {}
+    for name in covariates:
+        if name not in names:
+            continue
+        j = names.index(name)
+        row = table.index[table["term"] == name]
+        coef, se, nu = float(np.asarray(fit.params)[j]), float(np.sqrt(cov[j, j])), float(dof[j])
+        t = coef / se if se > 0 else np.nan
+        q = float(special.stdtrit(nu, 1 - alpha / 2))
+        table.loc[row, ["se", "t", "p", "ci_low", "ci_high"]] = [
+            se,
+            t,
+            float(2 * special.stdtr(nu, -abs(t))),
+            coef - q * se,
+            coef + q * se,
+        ]
+        out[name] = nu
+    notes.append("covariates: CR2 standard errors with Bell–McCaffrey degrees of freedom")
+    return out
 
 
 # --------------------------------------------------------------------- answer
@@ -658,6 +708,7 @@ def cross_section(
             raise InputError(f"covariates: no pair of window {window} has a value of {', '.join(covariates)}")
     fit = _fit(data, terms, direction, notes, covariates)
     table = _table(fit, alpha)
+    term_df = _cr2_covariates(table, fit, data, terms, direction, covariates, alpha, notes)
 
     answer_terms = ("direction", *[t for t in terms if t not in ("direction", "category")])
     if answer_terms == terms and not covariates:
@@ -690,6 +741,7 @@ def cross_section(
         cluster=cluster,
         covariates=covariates,
         n_events=int(data["event_id"].nunique()),
+        term_df=term_df,
     )
 
 
