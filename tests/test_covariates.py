@@ -12,10 +12,10 @@ import json
 from pathlib import Path
 
 import numpy as np
-import scipy.linalg
-import scipy.stats
 import pandas as pd
 import pytest
+import scipy.linalg
+import scipy.stats
 import statsmodels.api as sm
 from hypothesis import given, settings
 from hypothesis import strategies as st
