@@ -133,7 +133,13 @@ class StudyConfig:
         :mod:`eventstudy.sync`).
     lags, leads : int or None
         Benchmark lags (default 1) and leads (default 0) of the Dimson betas;
-        lags without ``beta`` mean Dimson for every market.
+        lags without ``beta`` mean Dimson for every market. With the
+        ``factor`` model ``beta`` (``ols`` or ``dimson``), ``lags`` and
+        ``leads`` apply to every factor.
+    factors : tuple of str
+        Factor series of the ``factor`` model (symbols of the prices; text
+        ``"A,B"`` or a list). A ``benchmark`` given with ``factor`` is the
+        first factor (see :mod:`eventstudy.models.factor`).
     name : str or None
         Study name (output folder); derived from the parameters when omitted.
     covariates : tuple of str
@@ -159,6 +165,7 @@ class StudyConfig:
     lags: int | None = None
     leads: int | None = None
     covariates: tuple[str, ...] = ()
+    factors: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -204,6 +211,7 @@ class StudyConfig:
             raise InputError(f"returns: {show(self.returns)} is not valid; use simple or log")
         self._check_betas()
         self._check_covariates()
+        self._check_factors()
         if mdl.needs_benchmark and not self.benchmark:
             raise InputError(
                 f"benchmark: model {show(self.model)} needs a benchmark; pass --benchmark SYMBOL (e.g. ACWI)"
@@ -226,20 +234,47 @@ class StudyConfig:
                 f"{self.estimation_length_floor()} observations are needed"
             )
 
+    def _check_factors(self) -> None:
+        raw = self.factors
+        if isinstance(raw, str):
+            raw = (raw,)
+        if not isinstance(raw, (tuple, list)) or not all(isinstance(f, str) for f in raw):
+            raise InputError(f"factors: {raw!r} must be symbols, e.g. --factors ACWI,EURUSD=X")
+        items = [f.strip() for text in raw for f in text.split(",")]
+        if any(not f for f in items):
+            raise InputError(f"factors: {show(','.join(raw))} has an empty symbol; write --factors SYM,SYM")
+        dup = sorted({f for f in items if items.count(f) > 1})
+        if dup:
+            raise InputError(f"factors: {show(dup[0])} is listed twice; name each factor once")
+        object.__setattr__(self, "factors", tuple(items))
+        if items and self.model != "factor":
+            raise InputError(
+                f"factors: only the factor model takes factors (model is '{self.model}'); add --model factor"
+            )
+        if self.model == "factor" and not items and not self.benchmark:
+            raise InputError(
+                "factors: model 'factor' needs factor series; pass --factors SYM,SYM (e.g. ACWI,EURUSD=X)"
+            )
+
     def _check_betas(self) -> None:
+        betas = ("market", "factor")
         if self.beta is not None and self.beta not in BETAS:
             raise InputError(f"beta: '{self.beta}' is not valid; use {', '.join(BETAS)}")
-        if self.beta is not None and self.model != "market":
-            raise InputError(f"beta: only the market model estimates betas (model is '{self.model}')")
+        if self.beta is not None and self.model not in betas:
+            raise InputError(
+                f"beta: only the market and factor models estimate betas (model is '{self.model}')"
+            )
+        if self.beta == "scholes-williams" and self.model == "factor":
+            raise InputError("beta: scholes-williams is for the market model; use ols or dimson with factors")
         for key in ("lags", "leads"):
             v = getattr(self, key)
             if v is None:
                 continue
             if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_LAGS:
                 raise InputError(f"{key}: {v!r} is not valid; use an integer from 0 to {MAX_LAGS}")
-            if self.model != "market":
+            if self.model not in betas:
                 raise InputError(
-                    f"{key}: only the market model has benchmark {key} (model is '{self.model}')"
+                    f"{key}: only the market and factor models have {key} (model is '{self.model}')"
                 )
             if self.beta in ("ols", "scholes-williams"):
                 raise InputError(
@@ -266,6 +301,10 @@ class StudyConfig:
             if self.benchmark and self.model != "constant-mean"
             else ""
         )
+        if self.model == "factor":
+            from .models.factor import factor_list
+
+            bench = "-" + "+".join(f.strip("^").lower() for f in factor_list(self.factors, self.benchmark))
         # a benchmark is any column of a user's file: keep the name one plain folder name
         name = re.sub(r"[^A-Za-z0-9._+=-]+", "_", f"{self.model}{bench}{self._beta_suffix()}").lstrip(".")
         return name[:120] or "study"
@@ -278,6 +317,14 @@ class StudyConfig:
             return "-ols" if self.beta == "ols" else "-sw"
         lags = 1 if self.lags is None else self.lags
         return f"-dimson{lags}" + (f"-lead{self.leads}" if self.leads else "")
+
+    def _factor_param(self) -> dict[str, Any]:
+        """``{"factors": [...]}``, every factor used (the benchmark first), for the factor model only."""
+        if self.model != "factor":
+            return {}
+        from .models.factor import factor_list
+
+        return {"factors": list(factor_list(self.factors, self.benchmark))}
 
     def with_(self, **changes: Any) -> StudyConfig:
         """A copy with some parameters changed (validated again)."""
@@ -303,6 +350,7 @@ class StudyConfig:
             lags=params.get("lags"),
             leads=params.get("leads"),
             covariates=tuple(params.get("covariates") or ()),
+            factors=tuple(params.get("factors") or ()),
         )
         # to_dict writes the derived study name; keep only a name that was chosen
         name = params.get("name")
@@ -310,25 +358,29 @@ class StudyConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain, JSON-ready parameters (windows written ``-1:+1``)."""
-        return {
-            "name": self.study_name,
-            "model": self.model,
-            "benchmark": self.benchmark,
-            "estimation": format_window(self.estimation),
-            "window": format_window(self.window),
-            "car_windows": [format_window(w) for w in self.car_windows],
-            "returns": self.returns,
-            "mask": format_window(self.mask),
-            "min_estimation": self.min_estimation,
-            "seed": self.seed,
-            "calendar": self.calendar.default,
-            "gaps": self.gaps,
-            "draws": self.draws,
-            "beta": self.beta,
-            "lags": self.lags,
-            "leads": self.leads,
-            **({"covariates": list(self.covariates)} if self.covariates else {}),
-        } | ({"calendars": dict(self.calendar.per_symbol)} if self.calendar.per_symbol else {})
+        return (
+            {
+                "name": self.study_name,
+                "model": self.model,
+                "benchmark": self.benchmark,
+                "estimation": format_window(self.estimation),
+                "window": format_window(self.window),
+                "car_windows": [format_window(w) for w in self.car_windows],
+                "returns": self.returns,
+                "mask": format_window(self.mask),
+                "min_estimation": self.min_estimation,
+                "seed": self.seed,
+                "calendar": self.calendar.default,
+                "gaps": self.gaps,
+                "draws": self.draws,
+                "beta": self.beta,
+                "lags": self.lags,
+                "leads": self.leads,
+                **({"covariates": list(self.covariates)} if self.covariates else {}),
+            }
+            | self._factor_param()
+            | ({"calendars": dict(self.calendar.per_symbol)} if self.calendar.per_symbol else {})
+        )
 
 
 def _calendar_param(params: dict[str, Any]) -> CalendarSpec:
@@ -370,6 +422,7 @@ _TOML_TYPES: dict[str, str] = {
     "lags": _INT,
     "leads": _INT,
     "covariate": _TEXTS,
+    "factors": _TEXTS,
 }
 _TOML_KEYS = set(_TOML_TYPES)
 

@@ -101,7 +101,12 @@ class EventStudy:
         :mod:`eventstudy.sync`). After :meth:`run`, ``model`` is the model as
         run.
     lags, leads : int, optional
-        Benchmark lags (default 1) and leads (default 0) of Dimson betas.
+        Benchmark lags (default 1) and leads (default 0) of Dimson betas
+        (of every factor with ``model="factor"``).
+    factors : sequence of str, optional
+        Factor series of ``model="factor"`` (symbols in ``prices``; regressors,
+        not markets under study). A ``benchmark`` given with the factor
+        model is its first factor (see :mod:`eventstudy.models.factor`).
     covariates : sequence of str, optional
         Extra numeric columns of the events for the second-stage regression
         (checked here: an unknown, non-numeric, mostly empty or constant
@@ -132,6 +137,7 @@ class EventStudy:
         lags: int | None = None,
         leads: int | None = None,
         covariates: Sequence[str] = (),
+        factors: Sequence[str] | str | None = None,
     ) -> None:
         events = as_events(events)
         prices = as_prices(prices)
@@ -154,6 +160,7 @@ class EventStudy:
             lags=lags,
             leads=leads,
             covariates=tuple(covariates) if not isinstance(covariates, str) else (covariates,),
+            factors=tuple([factors] if isinstance(factors, str) else factors or ()),
         )
         if self.config.covariates:  # an unknown, non-numeric or empty column fails before any work
             from .analysis.covariates import covariate_frame
@@ -165,9 +172,21 @@ class EventStudy:
                 f"benchmark: '{self.config.benchmark}' is not in the prices; "
                 f"available: {', '.join(prices.symbols)}"
             )
+        regressors = self._regressors()
+        for f in regressors:
+            if f not in prices:
+                raise InputError(
+                    f"factors: '{f}' is not in the prices; available: {', '.join(prices.symbols)}"
+                )
         if symbols is None:
-            symbols = [s for s in prices.symbols if s != self.config.benchmark]
+            symbols = [s for s in prices.symbols if s != self.config.benchmark and s not in regressors]
         symbols = list(dict.fromkeys(symbols))
+        both = [s for s in symbols if s in regressors]
+        if both:
+            raise InputError(
+                f"factors: '{both[0]}' is also a market under study; a factor is a regressor, "
+                "drop it from --symbols or --factors"
+            )
         if not symbols:
             raise InputError("symbols: no market to study; pass --symbols")
         missing = [s for s in symbols if s not in prices]
@@ -243,7 +262,7 @@ class EventStudy:
             sync=self.model.sync_benchmark,
             shifts_if_later=auto,
         )
-        self.model = configured_model(cfg, panel)
+        self.model, panel = configured_model(cfg, panel).bind(panel, self.prices, self.events, cfg)
         if len(panel.pairs) == 0:
             raise DataError("no event applies to the chosen markets (check the events' symbols column)")
         study = self if detail == "full" else self._per_pair_only()
@@ -265,6 +284,18 @@ class EventStudy:
             applies |= self.events.applies_to(sym)
         manifest["events_not_studied"] = [e for e, a in zip(self.events.ids, applies, strict=True) if not a]
         return replace(res, manifest=manifest)
+
+    def _regressors(self) -> list[str]:
+        """The factor series of the factor model (the benchmark first, when given); else none."""
+        from .models import factor_list
+
+        cfg = self.config
+        return list(factor_list(cfg.factors, cfg.benchmark)) if cfg.model == "factor" else []
+
+    def _reference_series(self) -> list[str]:
+        """The benchmark and the factors: the series the study reads besides its markets."""
+        cfg = self.config
+        return list(dict.fromkeys(([cfg.benchmark] if cfg.benchmark else []) + self._regressors()))
 
     def _per_pair_only(self) -> EventStudy:
         """A shallow copy of this study that runs only the tests needing no estimation data."""
@@ -376,7 +407,7 @@ class EventStudy:
             prices_info={
                 "source": self.prices.source,
                 "origin": self.prices.origin,
-                "sha256": self.prices.sha256(self.symbols + ([cfg.benchmark] if cfg.benchmark else [])),
+                "sha256": self.prices.sha256(self.symbols + self._reference_series()),
                 "provenance": self.prices.provenance,
                 "ranges": _date_ranges(panel),
             },
@@ -391,13 +422,14 @@ class EventStudy:
                 "data_quality": self._data_quality(panel),
                 "warnings": list(self.events.warnings) + list(cal_warnings),
                 "benchmark_alignment": alignment,
-            },
+            }
+            | ({"factor_alignment": own} if (own := self.model.alignment()) is not None else {}),
         )
         manifest["alignment"]["notes"] = cal_notes
         return StudyResult(
             config=cfg,
             events=self.events,
-            prices=self.prices.select(self.symbols + ([cfg.benchmark] if cfg.benchmark else [])),
+            prices=self.prices.select(self.symbols + self._reference_series()),
             symbols=tuple(self.symbols),
             abnormal_returns_table=ar_tab,
             car_table=car_tab,

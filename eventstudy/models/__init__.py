@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from .base import Fit, Model
+from .factor import FactorModel, factor_list
 from .garch import Garch, GarchMarket
 from .lagged import Dimson, ScholesWilliams
 from .linear import ConstantMean, LinearModel, MarketModel
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MODELS",
     "Dimson",
+    "FactorModel",
     "Fit",
     "Garch",
     "GarchMarket",
@@ -44,7 +46,7 @@ def register_model(cls: type[Model]) -> type[Model]:
     return cls
 
 
-for _cls in (ConstantMean, MarketAdjusted, MarketModel, Garch):
+for _cls in (ConstantMean, MarketAdjusted, MarketModel, FactorModel, Garch):
     register_model(_cls)
 
 
@@ -68,9 +70,10 @@ def beta_shifts(cfg: StudyConfig) -> tuple[tuple[int, ...], bool]:
     Shift 0 is the same date, ``s > 0`` lag s, ``s < 0`` lead −s (see
     :mod:`eventstudy.returns`). Without ``beta``, ``lags`` or ``leads`` the
     market model takes Dimson betas with one lag for the markets that the
-    benchmark closes after (``True`` in the second place).
+    benchmark closes after (``True`` in the second place); the factor model
+    the same per factor.
     """
-    if cfg.model != "market" or cfg.beta == "ols":
+    if cfg.model not in ("market", "factor") or cfg.beta == "ols":
         return (), False
     if cfg.beta == "scholes-williams":
         return (1, 0, -1), False
@@ -88,12 +91,16 @@ def configured_model(cfg: StudyConfig, panel: Panel | None = None) -> Model:
     or :class:`ScholesWilliams` as ``cfg.beta`` says; by default Dimson with
     one lag when the panel has a market that the benchmark closes after, else
     OLS. ``garch`` has the market mean with a benchmark, the constant mean
-    without (:class:`GarchMarket`, :class:`Garch`).
+    without (:class:`GarchMarket`, :class:`Garch`). The ``factor`` model is a
+    :class:`FactorModel` on ``cfg.factors`` (the benchmark first, when given)
+    with the same lags per factor.
     """
     if cfg.model == "garch":
         cls = GarchMarket if cfg.benchmark else Garch
         return cls(cfg.estimation, cfg.window)
     shifts, auto = beta_shifts(cfg)
+    if cfg.model == "factor":  # the factor series are added by FactorModel.bind
+        return FactorModel(factor_list(cfg.factors, cfg.benchmark), shifts or (0,), later=auto)
     if not shifts:
         return get_model(cfg.model)
     if cfg.beta == "scholes-williams":

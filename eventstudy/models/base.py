@@ -23,7 +23,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 if TYPE_CHECKING:
+    from ..config import StudyConfig
+    from ..events import Events
     from ..panel import Panel
+    from ..sources.base import Prices
 
 __all__ = ["Fit", "Model"]
 
@@ -100,6 +103,19 @@ class Model(ABC):
 
         ``span`` (P×T), when given, is the number of sessions each return spans.
         """
+
+    def bind(self, panel: Panel, prices: Prices, events: Events, cfg: StudyConfig) -> tuple[Model, Panel]:
+        """The model and the panel the study runs, once the panel is built.
+
+        A model whose regressors are not the panel's (the factor model's
+        series) returns the panel with them added; by default both are
+        returned unchanged.
+        """
+        return self, panel
+
+    def alignment(self) -> dict[str, Any] | None:
+        """Per market, how the model's regressors are aligned (``None``: the benchmark's, if any)."""
+        return None
 
     def window_sums(self, panel: Panel) -> Any:
         """Prefix sums of the used estimation data (``used``, ``count``, ``window(a, b)``)."""

@@ -26,6 +26,7 @@ market) get plain OLS on the same date within the same computation.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from ..gram import GramSums, GramWindow
     from ..panel import Panel
 
-__all__ = ["Dimson", "ScholesWilliams", "shift_name"]
+__all__ = ["Dimson", "GramOLS", "ScholesWilliams", "gram_ols", "shift_name"]
 
 
 def shift_name(s: int) -> str:
@@ -54,6 +55,65 @@ def _to_original(inv_c: np.ndarray, cx: np.ndarray) -> np.ndarray:
     M = np.broadcast_to(np.eye(d), (P, d, d)).copy()
     M[:, 0, 1:] = -cx
     return np.einsum("pij,pjk,plk->pil", M, inv_c, M)
+
+
+@dataclass(frozen=True, eq=False)
+class GramOLS:
+    """OLS of every pair from its Gram window (see :func:`gram_ols`)."""
+
+    alpha: np.ndarray
+    beta: np.ndarray
+    sigma2: np.ndarray
+    n: np.ndarray
+    dof: np.ndarray
+    inv: np.ndarray
+    ok: np.ndarray
+
+    def fit(self, params: np.ndarray) -> Fit:
+        """The :class:`Fit` with these parameters (rows of failed pairs already NaN)."""
+        return Fit(params, self.sigma2, self.n, self.dof, np.empty((len(self.n), 0)), self.inv)
+
+
+def gram_ols(w: GramWindow) -> GramOLS:
+    """OLS of y on ``[k, x_1 … x_K]`` for every pair from its Gram matrix, all pairs at once.
+
+    An inactive regressor (``w.active`` false) has coefficient 0: its row and
+    column of X'X are replaced by those of the identity, so the degrees of
+    freedom are M − 1 − (active regressors). A pair whose design is singular
+    (a regressor constant or collinear over its window) or that has too few
+    observations gets ``ok`` false and σ² NaN. (X'X)⁻¹ is returned for the
+    uncentred design (see :func:`_to_original`).
+    """
+    K = w.G.shape[1] - 2
+    G = w.G.copy()
+    act = w.active
+    idx = np.arange(1, K + 1)
+    off = ~act
+    # an inactive regressor: its row and column of X'X are those of the identity
+    G[:, idx, :] = np.where(off[:, :, None], 0.0, G[:, idx, :])
+    G[:, :, idx] = np.where(off[:, None, :], 0.0, G[:, :, idx])
+    G[:, idx, idx] = np.where(off, 1.0, G[:, idx, idx])
+    n = w.n
+    dof = n - 1 - act.sum(axis=1)
+    ok = (dof > 0) & (n > K + 1)
+    xtx = G[:, : K + 1, : K + 1]
+    # singular designs: the smallest eigenvalue of the scaled X'X (a correlation-like matrix)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = np.sqrt(np.abs(np.diagonal(xtx, axis1=1, axis2=2)))
+        scaled = xtx / (d[:, :, None] * d[:, None, :])
+    scaled = np.where(ok[:, None, None] & np.isfinite(scaled), scaled, np.eye(K + 1))
+    ok &= np.linalg.eigvalsh(scaled)[:, 0] > 1e-10
+    xtx = np.where(ok[:, None, None], xtx, np.eye(K + 1))
+    xty = G[:, : K + 1, K + 1]
+    inv_c = np.linalg.inv(xtx)
+    theta = np.einsum("pkl,pl->pk", inv_c, xty)
+    ssr = G[:, K + 1, K + 1] - np.einsum("pk,pk->p", theta, xty)
+    beta = theta[:, 1:]
+    cx = np.where(act, w.cx, 0.0)
+    alpha = theta[:, 0] + w.cy - (beta * cx).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sigma2 = np.where(ok, np.maximum(ssr, 0.0) / dof, np.nan)
+    return GramOLS(alpha, beta, sigma2, n, dof.astype("float64"), _to_original(inv_c, cx), ok)
 
 
 class _Lagged(Model):
@@ -174,33 +234,11 @@ class Dimson(_Lagged):
 
     def fit_sums(self, w: GramWindow) -> Fit:
         """OLS of every pair from its Gram matrix (inactive regressors: coefficient 0)."""
-        K = len(self.shifts)
-        G = w.G.copy()
-        act = w.active
-        idx = np.arange(1, K + 1)
-        off = ~act
-        # an inactive regressor: its row and column of X'X are those of the identity
-        G[:, idx, :] = np.where(off[:, :, None], 0.0, G[:, idx, :])
-        G[:, :, idx] = np.where(off[:, None, :], 0.0, G[:, :, idx])
-        G[:, idx, idx] = np.where(off, 1.0, G[:, idx, idx])
-        n = w.n
-        dof = n - 1 - act.sum(axis=1)
-        ok = (dof > 0) & (n > K + 1)
-        xtx = np.where(ok[:, None, None], G[:, : K + 1, : K + 1], np.eye(K + 1))
-        xty = G[:, : K + 1, K + 1]
-        inv_c = np.linalg.inv(xtx)
-        theta = np.einsum("pkl,pl->pk", inv_c, xty)
-        ssr = G[:, K + 1, K + 1] - np.einsum("pk,pk->p", theta, xty)
-        beta = theta[:, 1:]
-        cx = np.where(act, w.cx, 0.0)
-        alpha = theta[:, 0] + w.cy - (beta * cx).sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            sigma2 = np.where(ok, np.maximum(ssr, 0.0) / dof, np.nan)
-        shown = np.where(act, beta, np.nan)
-        params = np.column_stack([alpha, shown, beta.sum(axis=1)])
-        params[~ok] = np.nan
-        inv = _to_original(inv_c, cx)
-        return Fit(params, sigma2, n, dof.astype("float64"), np.empty((len(n), 0)), inv)
+        ols = gram_ols(w)
+        shown = np.where(w.active, ols.beta, np.nan)
+        params = np.column_stack([ols.alpha, shown, ols.beta.sum(axis=1)])
+        params[~ols.ok] = np.nan
+        return ols.fit(params)
 
 
 class ScholesWilliams(_Lagged):
