@@ -89,8 +89,15 @@ def run(
     model: Annotated[
         str | None,
         typer.Option(
-            help="constant-mean (default), market-adjusted, market or garch (GARCH(1,1); market mean "
-            "with --benchmark)."
+            help="constant-mean (default), market-adjusted, market, factor (--factors) or garch "
+            "(GARCH(1,1); market mean with --benchmark)."
+        ),
+    ] = None,
+    factors: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Factor series of --model factor, comma-separated or repeated (e.g. ACWI,EURUSD=X); "
+            "a --benchmark is the first factor."
         ),
     ] = None,
     estimation: Annotated[
@@ -164,7 +171,7 @@ def run(
         str | None,
         typer.Option(
             help="Betas of the market model: ols, dimson or scholes-williams (default: dimson with one "
-            "lag where the benchmark closes after the market, else ols)."
+            "lag where the benchmark closes after the market, else ols); factor: ols or dimson per factor."
         ),
     ] = None,
     lags: Annotated[int | None, typer.Option(help="Benchmark lags of Dimson betas (default 1).")] = None,

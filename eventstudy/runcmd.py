@@ -102,6 +102,8 @@ def study_kwargs(o: dict[str, Any]) -> dict[str, Any]:
             kw[key] = o[key]
     if o.get("covariate"):  # repeatable or comma-separated; a name may hold spaces
         kw["covariates"] = [c.strip() for v in as_list(o["covariate"]) for c in v.split(",") if c.strip()]
+    if o.get("factors"):
+        kw["factors"] = tuple(split(as_list(o["factors"])))
     StudyConfig(**kw)  # raises InputError on an invalid combination
     _check_filters(o)
     _check_detail(o.get("detail"))
@@ -160,16 +162,17 @@ def compute(o: dict[str, Any], kw: dict[str, Any]) -> Any:
     price_path = as_list(o.get("prices")) or None  # --prices repeated, or a list in study.toml
     source: Any = o.get("source") or ("csv" if price_path else "snapshot")
     benchmark = kw.get("benchmark")
+    reference = list(dict.fromkeys(([benchmark] if benchmark else []) + list(kw.get("factors") or ())))
     syms = split(as_list(o.get("symbols")))
     if source == "csv":
         if price_path is None:
             raise InputError("--source csv needs --prices FILE")
         prices = load_prices(None, source="csv", path=price_path, lenient=bool(o.get("lenient")))
         if not syms:
-            syms = [s for s in prices.symbols if s != benchmark]
+            syms = [s for s in prices.symbols if s not in reference]
     else:
         syms = syms or list(DEFAULT_SYMBOLS)
-        need = syms + ([benchmark] if benchmark and benchmark not in syms else [])
+        need = syms + [s for s in reference if s not in syms]
         if source == "yahoo":
             # enough history for the estimation window (sessions, so pad in calendar days)
             lo = ev.table["local_date"].min() - pd.Timedelta(

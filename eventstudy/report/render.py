@@ -49,6 +49,7 @@ _MODEL_WORDS = {
     "constant-mean": "each index's own average daily return over the estimation window",
     "market-adjusted": "the same day's return of the benchmark {b}",
     "market": "α + β × the return of the benchmark {b}, fitted by OLS over the estimation window",
+    "factor": "α + Σ b × the returns of the factors {b}, fitted by OLS over the estimation window",
 }
 
 
@@ -91,6 +92,9 @@ def _header(res: StudyResult, info: views.EventInfo) -> dict[str, Any]:
     dates = sorted(info.table["date"].astype(str))
     markets = [market_name(s) for s in res.symbols]
     bench = f"{market_name(cfg.benchmark)} ({cfg.benchmark})" if cfg.benchmark else ""
+    if cfg.model == "factor":
+        used = (man.get("parameters") or {}).get("factors") or list(cfg.factors)
+        bench = ", ".join(f"{market_name(f)} ({f})" for f in used)
     model_words = _MODEL_WORDS.get(
         cfg.model, MODELS[cfg.model].description if cfg.model in MODELS else cfg.model
     )
@@ -380,6 +384,7 @@ def render_report(res: StudyResult) -> str:
         day0_rule=(res.manifest.get("alignment") or {}).get("rule") or DAY0_RULE,
         params=res.manifest.get("parameters") or {},
         bench_align=res.manifest.get("benchmark_alignment") or {},
+        factor_align=res.manifest.get("factor_alignment") or {},
         models=[{"name": n, "description": m.description, "used": n == cfg.model} for n, m in MODELS.items()],
         tests_info=_tests_info(views.unique(tests["test"].astype(str))),
         primary=views.PRIMARY_TESTS,
