@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import exchange_calendars as xcals
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from scipy import stats
 
 Column = tuple[str, int]
 
@@ -74,7 +76,7 @@ def reference(
     car_windows: list[tuple[int, int]],
     est: tuple[int, int] = (-250, -11),
     window: tuple[int, int] = (-10, 10),
-) -> dict[str, dict[str, object]]:
+) -> dict[str, dict[str, Any]]:
     """Per event id: params (alpha, then ``cols``), sigma, n, and per day / CAR window the AR and SE."""
     p0s = d.grid.get_indexer(pd.DatetimeIndex(day0))
     p1s = d.grid.get_indexer(pd.DatetimeIndex(day0_latest))
@@ -85,7 +87,7 @@ def reference(
             masked[max(a - 1, 0) : min(b + 2, n)] = True
     X_all = np.column_stack([d.terms[c] for c in cols])
     ok_all = np.isfinite(d.ret) & np.isfinite(X_all).all(axis=1)
-    out: dict[str, dict[str, object]] = {}
+    out: dict[str, dict[str, Any]] = {}
     for eid, p0, p1 in zip(day0.index, p0s, p1s, strict=True):
         if p0 < 0:
             continue
@@ -125,3 +127,46 @@ def reference(
             "car": cars,
         }
     return out
+
+
+def _name(c: Column) -> str:
+    f, s = c
+    return f"b_{f}" if s == 0 else (f"b_{f}_lag{s}" if s > 0 else f"b_{f}_lead{-s}")
+
+
+def check_against_reference(
+    res: Any, d_market: str, cols: list[Column], grid_design: Design, car_windows: list[tuple[int, int]]
+) -> int:
+    """Assert that every number of ``res`` for one market equals the rebuild; return the pairs checked."""
+    fits = res.fits
+    fits = fits[(fits["symbol"] == d_market) & ~fits["excluded"]].set_index("event_id")
+    all_f = res.fits[res.fits["symbol"] == d_market].set_index("event_id")
+    ref = reference(grid_design, cols, all_f["day0"], all_f["day0_latest"], car_windows)
+    car = res.car().set_index(["event_id", "symbol", "window"])
+    ar = res.abnormal_returns.set_index(["event_id", "symbol", "rel_day"])
+    checked = 0
+    for eid, f in fits.iterrows():
+        r = ref[str(eid)]
+        assert f["n_est"] == r["n"]
+        got = [f["alpha"], *(f[_name(c)] for c in cols)]
+        np.testing.assert_allclose(got, r["params"], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(f["sigma"], r["sigma"], rtol=1e-10)
+        for fac in {c[0] for c in cols}:
+            mine = [c for c in cols if c[0] == fac]
+            if len(mine) > 1:
+                np.testing.assert_allclose(f[f"b_{fac}_sum"], sum(f[_name(c)] for c in mine), rtol=1e-12)
+        for rel, a, s, nr in zip(r["rel"], r["ar"], r["sar"], r["normal"], strict=True):
+            row = ar.loc[(eid, d_market, int(rel))]
+            np.testing.assert_allclose(row["ar"], a, rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(row["sar"], s, rtol=1e-9, atol=1e-10)
+            np.testing.assert_allclose(row["normal_return"], nr, rtol=1e-9, atol=1e-12)
+        for (t1, t2), (c_ref, se_ref) in r["car"].items():
+            label = f"{t1:+d}:{t2:+d}".replace("+0", "0")
+            row = car.loc[(eid, d_market, label)]
+            np.testing.assert_allclose(row["car"], c_ref, rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(row["se"], se_ref, rtol=1e-10)
+            np.testing.assert_allclose(
+                row["p_value"], 2 * stats.t.sf(abs(c_ref / se_ref), r["dof"]), rtol=1e-8
+            )
+        checked += 1
+    return checked

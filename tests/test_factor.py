@@ -11,18 +11,25 @@ Every number is compared with the independent rebuild of
 
 from __future__ import annotations
 
+import re
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
-from factor_reference import Column, design, reference, sessions
+from factor_reference import Column, Design, check_against_reference, design, sessions
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from eventstudy import EventStudy, Prices, events_from_records
+from eventstudy.errors import InputError
 
 CARS = [(0, 0), (0, 1), (-1, 1), (-5, 5)]
 TRUE = {"b_ACWI": 0.5, "b_ACWI_lag1": 0.3, "b_FXR": 0.8, "b_CMD": 0.2}
 
 
-def _make(seed: int, holes: bool) -> dict[str, object]:
+def _make(seed: int, holes: bool) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     ny = sessions("XNYS", "2018-01-01", "2021-12-31")
     hk = sessions("XHKG", "2018-01-01", "2021-12-31")
@@ -43,7 +50,7 @@ def _make(seed: int, holes: bool) -> dict[str, object]:
         hk_lv = hk_lv.drop(hk[drop])
         w = w.drop(ny[rng.choice(len(ny) - 2, 25, replace=False) + 1])
         fx = fx.drop(fxd[rng.choice(len(fxd) - 2, 25, replace=False) + 1])
-    records = [
+    records: list[dict[str, object]] = [
         {"event_id": f"e{j:02d}", "timestamp": f"{hk[p].date()}T03:00Z", "title": f"event {j}"}
         for j, p in enumerate(pos)
     ]
@@ -52,85 +59,42 @@ def _make(seed: int, holes: bool) -> dict[str, object]:
 
 
 @pytest.fixture(scope="module")
-def clean() -> dict[str, object]:
+def clean() -> dict[str, Any]:
     return _make(11, holes=False)
 
 
 @pytest.fixture(scope="module")
-def holes() -> dict[str, object]:
+def holes() -> dict[str, Any]:
     return _make(12, holes=True)
 
 
-def _run(d: dict[str, object], factors: list[str], **kw: object) -> object:
+def _run(d: dict[str, Any], factors: list[str], **kw: Any) -> Any:
     return EventStudy(
-        d["events"],  # type: ignore[arg-type]
-        d["prices"],  # type: ignore[arg-type]
+        d["events"],
+        d["prices"],
         model="factor",
         factors=factors,
         symbols=["^HSI"],
         tests=["csect_t"],
         car_windows=CARS,
-        **kw,  # type: ignore[arg-type]
+        **kw,
     ).run()
 
 
-def _name(c: Column) -> str:
-    f, s = c
-    return f"b_{f}" if s == 0 else (f"b_{f}_lag{s}" if s > 0 else f"b_{f}_lead{-s}")
+def _design(d: dict[str, Any], cols: list[Column]) -> Design:
+    p: Prices = d["prices"]
+    return design(p["^HSI"], d["hk"], {f: p[f] for f in ("ACWI", "FXR", "CMD")}, cols)
 
 
-def check_against_reference(res: object, d_market: object, cols: list[Column], grid_design: object) -> int:
-    """Assert every number of ``res`` for ``d_market`` equals the statsmodels rebuild; return pairs checked."""
-    fits = res.fits  # type: ignore[attr-defined]
-    fits = fits[(fits["symbol"] == d_market) & ~fits["excluded"]].set_index("event_id")
-    all_f = res.fits[res.fits["symbol"] == d_market].set_index("event_id")  # type: ignore[attr-defined]
-    ref = reference(grid_design, cols, all_f["day0"], all_f["day0_latest"], CARS)  # type: ignore[arg-type]
-    car = res.car().set_index(["event_id", "symbol", "window"])  # type: ignore[attr-defined]
-    ar = res.abnormal_returns.set_index(["event_id", "symbol", "rel_day"])  # type: ignore[attr-defined]
-    checked = 0
-    for eid, f in fits.iterrows():
-        r = ref[str(eid)]
-        assert f["n_est"] == r["n"]
-        got = [f["alpha"], *(f[_name(c)] for c in cols)]
-        np.testing.assert_allclose(got, r["params"], rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(f["sigma"], r["sigma"], rtol=1e-10)
-        for fac in {c[0] for c in cols}:
-            mine = [c for c in cols if c[0] == fac]
-            if len(mine) > 1:
-                np.testing.assert_allclose(f[f"b_{fac}_sum"], sum(f[_name(c)] for c in mine), rtol=1e-12)
-        for rel, a, s, nr in zip(r["rel"], r["ar"], r["sar"], r["normal"], strict=True):  # type: ignore[call-overload]
-            row = ar.loc[(eid, d_market, int(rel))]
-            np.testing.assert_allclose(row["ar"], a, rtol=1e-9, atol=1e-12)
-            np.testing.assert_allclose(row["sar"], s, rtol=1e-9, atol=1e-10)
-            np.testing.assert_allclose(row["normal_return"], nr, rtol=1e-9, atol=1e-12)
-        for (t1, t2), (c_ref, se_ref) in r["car"].items():  # type: ignore[attr-defined]
-            label = f"{t1:+d}:{t2:+d}".replace("+0", "0")
-            row = car.loc[(eid, d_market, label)]
-            np.testing.assert_allclose(row["car"], c_ref, rtol=1e-9, atol=1e-12)
-            np.testing.assert_allclose(row["se"], se_ref, rtol=1e-10)
-            from scipy import stats
-
-            np.testing.assert_allclose(
-                row["p_value"], 2 * stats.t.sf(abs(c_ref / se_ref), r["dof"]), rtol=1e-8
-            )
-        checked += 1
-    return checked
-
-
-def _design(d: dict[str, object], cols: list[Column]) -> object:
-    p: Prices = d["prices"]  # type: ignore[assignment]
-    return design(p["^HSI"], d["hk"], {f: p[f] for f in ("ACWI", "FXR", "CMD")}, cols)  # type: ignore[arg-type]
-
-
-def test_recovers_the_known_parameters_with_a_lag_only_for_the_later_factor(clean: dict[str, object]) -> None:
-    fits = _run(clean, ["ACWI", "FXR", "CMD"]).fits  # type: ignore[attr-defined]
+def test_recovers_the_known_parameters_with_a_lag_only_for_the_later_factor(clean: dict[str, Any]) -> None:
+    fits = _run(clean, ["ACWI", "FXR", "CMD"]).fits
     inc = fits[~fits["excluded"]]
     assert len(inc) >= 10
     assert "b_FXR_lag1" not in fits.columns and "b_CMD_lag1" not in fits.columns
     # within four standard errors of one window's OLS slope: σ / (sd(factor) √M)
     ref = _design(clean, [("ACWI", 0), ("ACWI", 1), ("FXR", 0), ("CMD", 0)])
-    for name, col in zip(TRUE, ref.terms, strict=True):  # type: ignore[attr-defined]
-        se = 0.002 / (np.nanstd(ref.terms[col]) * np.sqrt(230))  # type: ignore[attr-defined]
+    for name, col in zip(TRUE, ref.terms, strict=True):
+        se = 0.002 / (np.nanstd(ref.terms[col]) * np.sqrt(230))
         assert abs(inc[name].mean() - TRUE[name]) < 4 * se, name
     np.testing.assert_allclose(inc["b_ACWI_sum"], inc["b_ACWI"] + inc["b_ACWI_lag1"], rtol=1e-12)
     # the fitted residual σ is the noise's (0.2 %)
@@ -151,10 +115,127 @@ def test_recovers_the_known_parameters_with_a_lag_only_for_the_later_factor(clea
 )
 @pytest.mark.parametrize("data", ["clean", "holes"])
 def test_equals_statsmodels_pair_by_pair(
-    kw: dict[str, object], cols: list[Column], data: str, request: pytest.FixtureRequest
+    kw: dict[str, Any], cols: list[Column], data: str, request: pytest.FixtureRequest
 ) -> None:
     d = request.getfixturevalue(data)
     res = _run(d, ["ACWI", "FXR", "CMD"], **kw)
     ref = _design(d, cols)
-    assert ((ref.span > 1).sum() > 30) == (data == "holes")  # type: ignore[attr-defined]
-    assert check_against_reference(res, "^HSI", cols, ref) >= 10
+    assert ((ref.span > 1).sum() > 30) == (data == "holes")
+    assert check_against_reference(res, "^HSI", cols, ref, CARS) >= 10
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(order=st.permutations(["ACWI", "FXR", "CMD"]))
+def test_the_order_of_the_factors_does_not_matter(clean: dict[str, Any], order: list[str]) -> None:
+    base = _run(clean, ["ACWI", "FXR", "CMD"])
+    res = _run(clean, list(order))
+    np.testing.assert_allclose(res.car()["car"], base.car()["car"], rtol=1e-9, atol=1e-13)
+    np.testing.assert_allclose(res.car()["se"], base.car()["se"], rtol=1e-9)
+    names = ["alpha", "b_ACWI", "b_ACWI_lag1", "b_FXR", "b_CMD", "b_ACWI_sum", "sigma"]
+    np.testing.assert_allclose(res.fits[names], base.fits[names], rtol=1e-8, atol=1e-12)
+    # the terms are laid out in the order given
+    terms = [c for c in res.fits.columns if c.startswith("b_") and not c.endswith("_sum")]
+    assert [t.split("_")[1] for t in terms if not t.endswith("lag1")] == list(order)
+
+
+_MARKET_NAMES = {
+    "beta": "b_ACWI",
+    "beta_lag1": "b_ACWI_lag1",
+    "beta_lag2": "b_ACWI_lag2",
+    "beta_sum": "b_ACWI_sum",
+}
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    betas=st.sampled_from([{}, {"beta": "ols"}, {"beta": "dimson", "lags": 2}, {"lags": 1}]),
+    data=st.sampled_from(["clean", "holes"]),
+    via_benchmark=st.booleans(),
+)
+def test_one_factor_is_the_market_model(
+    request: pytest.FixtureRequest, betas: dict[str, Any], data: str, via_benchmark: bool
+) -> None:
+    """``factor`` with only ACWI (as ``factors`` or as the benchmark) is ``market`` against ACWI."""
+    d = request.getfixturevalue(data)
+    kw: dict[str, Any] = {"symbols": ["^HSI"], "tests": ["csect_t"], **betas}
+    mkt = EventStudy(d["events"], d["prices"], model="market", benchmark="ACWI", **kw).run()
+    one = (
+        EventStudy(d["events"], d["prices"], model="factor", benchmark="ACWI", **kw)
+        if via_benchmark
+        else EventStudy(d["events"], d["prices"], model="factor", factors=["ACWI"], **kw)
+    ).run()
+    np.testing.assert_allclose(one.car()["car"], mkt.car()["car"], rtol=1e-9, atol=1e-13)
+    np.testing.assert_allclose(one.car()["se"], mkt.car()["se"], rtol=1e-9)
+    np.testing.assert_allclose(
+        one.abnormal_returns["sar"], mkt.abnormal_returns["sar"], rtol=1e-8, atol=1e-12
+    )
+    for old, new in _MARKET_NAMES.items():
+        if old in mkt.fits.columns:
+            np.testing.assert_allclose(one.fits[new], mkt.fits[old], rtol=1e-9, atol=1e-13)
+        else:
+            assert new not in one.fits.columns
+    assert one.manifest["parameters"]["factors"] == ["ACWI"]
+
+
+def test_chunks_threads_and_per_pair_detail_give_the_serial_numbers(holes: dict[str, Any]) -> None:
+    study = EventStudy(
+        holes["events"],
+        holes["prices"],
+        model="factor",
+        factors=["ACWI", "FXR"],
+        symbols=["^HSI"],
+        tests=["csect_t", "grank_t"],
+        beta="dimson",
+        lags=1,
+    )
+    serial = study.run()
+    with ThreadPoolExecutor(2) as ex:
+        par = study.run(executor=ex, chunk_size=3)
+    pd.testing.assert_frame_equal(serial.car(), par.car())
+    pd.testing.assert_frame_equal(serial.fits, par.fits)
+    pd.testing.assert_frame_equal(serial.abnormal_returns, par.abnormal_returns)
+    pairs = study.run(detail="pairs")
+    pd.testing.assert_frame_equal(serial.car()[["car", "se"]], pairs.car()[["car", "se"]])
+
+
+def test_a_constant_factor_is_refused_and_a_flat_window_excludes_its_pairs(clean: dict[str, Any]) -> None:
+    p = clean["prices"]
+    flat = pd.Series(3.0, index=p["ACWI"].index)
+    prices = Prices({s: p[s] for s in p.symbols} | {"FLAT": flat}, source="test")
+    with pytest.raises(InputError, match="factors: 'FLAT' does not move"):
+        EventStudy(clean["events"], prices, model="factor", factors=["ACWI", "FLAT"], symbols=["^HSI"]).run()
+    # a peg: the factor is constant before 2020 only, so the earlier pairs cannot be fitted
+    peg = p["CMD"].where(p["CMD"].index >= "2020-01-01", 3.0)
+    prices = Prices({s: p[s] for s in p.symbols} | {"PEG": peg}, source="test")
+    res = EventStudy(clean["events"], prices, model="factor", factors=["ACWI", "PEG"], symbols=["^HSI"]).run()
+    fits = res.fits
+    assert fits.loc[fits["est_end"] < "2020-01-01", "excluded"].all()
+    assert not fits.loc[fits["est_start"] > "2020-01-01", "excluded"].any()
+
+
+@pytest.mark.parametrize(
+    ("kw", "word"),
+    [
+        ({"model": "market", "benchmark": "ACWI", "factors": ["FXR"]}, "factors: only the factor model"),
+        ({"model": "factor"}, "factors: model 'factor' needs factor series"),
+        ({"model": "factor", "factors": ["NOPE"]}, "factors: 'NOPE' is not in the prices"),
+        ({"model": "factor", "factors": ["ACWI", "ACWI"]}, "factors: 'ACWI' is listed twice"),
+        (
+            {"model": "factor", "factors": ["ACWI", "^HSI"], "symbols": ["^HSI"]},
+            "factors: '^HSI' is also a market",
+        ),
+        ({"model": "factor", "factors": ["ACWI"], "beta": "scholes-williams"}, "beta: scholes-williams"),
+        ({"model": "factor", "factors": "ACWI,"}, "factors: 'ACWI,' has an empty symbol"),
+        ({"model": "constant-mean", "lags": 2}, "lags: only the market and factor models"),
+    ],
+)
+def test_bad_factor_options_name_the_argument(clean: dict[str, Any], kw: dict[str, Any], word: str) -> None:
+    with pytest.raises(InputError, match=re.escape(word)):
+        EventStudy(clean["events"], clean["prices"], **kw)
+
+
+def test_default_markets_leave_the_factors_out(clean: dict[str, Any]) -> None:
+    study = EventStudy(clean["events"], clean["prices"], model="factor", factors=["ACWI", "FXR", "CMD"])
+    assert study.symbols == ["^HSI"]
+    study = EventStudy(clean["events"], clean["prices"], model="factor", benchmark="CMD", factors="ACWI,FXR")
+    assert study.symbols == ["^HSI"] and study.config.factors == ("ACWI", "FXR")

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..errors import InputError
 from .base import Fit
 from .lagged import _Lagged, gram_ols
 
@@ -137,6 +138,11 @@ class FactorModel(_Lagged):
                 gaps = np.array([_gap(close_gap_hours(sess, fsess[f])) for f in self.factors])
                 hit = grids[key] = (rets, gaps)
             per_block.append(hit)
+        for f in self.factors:
+            if not any(np.nan_to_num(h[0][f][0]).any() for h in grids.values()):
+                raise InputError(
+                    f"factors: '{f}' does not move (its returns are all 0); drop it from --factors"
+                )
         gaps_all = np.array([h[1] for h in per_block]).reshape(len(per_block), len(self.factors))
         later = np.nan_to_num(gaps_all, nan=0.0) > 0.0
         model = self

@@ -101,7 +101,8 @@ def gram_ols(w: GramWindow) -> GramOLS:
     with np.errstate(invalid="ignore", divide="ignore"):
         d = np.sqrt(np.abs(np.diagonal(xtx, axis1=1, axis2=2)))
         scaled = xtx / (d[:, :, None] * d[:, None, :])
-    scaled = np.where(ok[:, None, None] & np.isfinite(scaled), scaled, np.eye(K + 1))
+    ok &= (d > 0).all(axis=1) & np.isfinite(scaled).all(axis=(1, 2))
+    scaled = np.where(ok[:, None, None], scaled, np.eye(K + 1))
     ok &= np.linalg.eigvalsh(scaled)[:, 0] > 1e-10
     xtx = np.where(ok[:, None, None], xtx, np.eye(K + 1))
     xty = G[:, : K + 1, K + 1]
