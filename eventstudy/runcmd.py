@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from .config import StudyConfig, load_config_file, parse_window
-from .errors import EventStudyError, InputError, show
+from .errors import EventStudyError, InputError, PricesError, show
 from .markets import DEFAULT_SYMBOLS
 
 __all__ = [
@@ -181,6 +181,12 @@ def compute(o: dict[str, Any], kw: dict[str, Any]) -> Any:
             hi = ev.table["local_date"].max() + pd.Timedelta(days=45)
             prices = load_prices(need, source="yahoo", start=lo, end=min(hi, pd.Timestamp.now().normalize()))
         else:
+            factors = [f for f in kw.get("factors") or () if f not in syms]
+            if factors:  # an unknown factor: the error names the option
+                try:
+                    load_prices(factors, source=source)
+                except PricesError as exc:
+                    raise PricesError(f"factors: {exc}") from None
             prices = load_prices(need, source=source)
     study = EventStudy(ev, prices, symbols=syms, mask_events=all_events, **kw)
     with executor(o.get("workers"), o.get("scheduler")) as ex:
