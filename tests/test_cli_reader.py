@@ -49,7 +49,7 @@ def test_help_lists_the_allowed_values_and_extras_unmangled() -> None:
     text = " ".join(r.stdout.split())
     for values in (
         "snapshot (bundled, default), yahoo (cached) or csv",
-        "constant-mean (default), market-adjusted, market or garch",
+        "constant-mean (default), market-adjusted, market, factor (--factors) or garch",
         "simple (default) or log",
         "keep (marked) or drop",
         "ols, dimson or scholes-williams",

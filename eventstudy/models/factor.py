@@ -141,7 +141,8 @@ class FactorModel(_Lagged):
         for f in self.factors:
             if not any(np.nan_to_num(h[0][f][0]).any() for h in grids.values()):
                 raise InputError(
-                    f"factors: '{f}' does not move (its returns are all 0); drop it from --factors"
+                    f"factors: '{f}' does not move over the markets' dates (returns all 0 or missing); "
+                    "drop it from --factors"
                 )
         gaps_all = np.array([h[1] for h in per_block]).reshape(len(per_block), len(self.factors))
         later = np.nan_to_num(gaps_all, nan=0.0) > 0.0
