@@ -239,3 +239,15 @@ def test_default_markets_leave_the_factors_out(clean: dict[str, Any]) -> None:
     assert study.symbols == ["^HSI"]
     study = EventStudy(clean["events"], clean["prices"], model="factor", benchmark="CMD", factors="ACWI,FXR")
     assert study.symbols == ["^HSI"] and study.config.factors == ("ACWI", "FXR")
+
+
+def test_a_calendar_given_to_a_factor_sets_its_clock(clean: dict[str, Any]) -> None:
+    """FXR has no exchange calendar (same date only) until ``calendar`` gives it New York's."""
+    res = _run(clean, ["ACWI", "FXR"], calendar={"FXR": "XNYS"})
+    assert {"b_FXR", "b_FXR_lag1", "b_FXR_sum"} <= set(res.fits.columns)
+    rec = res.manifest["factor_alignment"]["^HSI"]["factors"]["FXR"]
+    assert (
+        rec["factor_calendar"] == "XNYS" and rec["closes_later"] and rec["terms"] == ["b_FXR", "b_FXR_lag1"]
+    )
+    cols: list[Column] = [("ACWI", 0), ("ACWI", 1), ("FXR", 0), ("FXR", 1)]
+    assert check_against_reference(res, "^HSI", cols, _design(clean, cols), CARS) >= 10
