@@ -190,7 +190,11 @@ def _stars(p: Any) -> str:
 
 
 def _study_for_event(
-    events: Path | None, symbols: list[str], model: str | None, benchmark: str | None
+    events: Path | None,
+    symbols: list[str],
+    model: str | None,
+    benchmark: str | None,
+    factors: list[str] | None = None,
 ) -> Any:
     """Run the study of the bundled snapshot for ``eventstudy event`` (in memory, nothing written)."""
     from .events import read_events
@@ -200,10 +204,13 @@ def _study_for_event(
 
     ev = read_events(events)
     syms = symbols or list(DEFAULT_SYMBOLS)
-    need = syms + ([benchmark] if benchmark and benchmark not in syms else [])
+    extra = ([benchmark] if benchmark else []) + list(factors or [])
+    need = syms + [s for s in dict.fromkeys(extra) if s not in syms]
     kw: dict[str, Any] = {"model": model} if model else {}
     if benchmark:
         kw["benchmark"] = benchmark
+    if factors:
+        kw["factors"] = factors
     return EventStudy(ev, load_prices(need, source="snapshot"), symbols=syms, **kw).run()
 
 
@@ -219,22 +226,27 @@ def event_cmd(
     ] = None,
     model: Annotated[
         str | None,
-        typer.Option(help="constant-mean (default), market-adjusted or market.", callback=model_cb),
+        typer.Option(help="constant-mean (default), market-adjusted, market or factor.", callback=model_cb),
     ] = None,
     benchmark: Annotated[str | None, typer.Option(help="Benchmark of the market models (e.g. ACWI).")] = None,
+    factors: Annotated[
+        list[str] | None,
+        typer.Option(help="Factor series of --model factor, comma-separated (e.g. ACWI,EURUSD=X)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON records.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")] = False,
 ) -> None:
     """Show how each market reacted to one event: day 0, actual return, normal return, AR, CARs.
 
     Runs the default study on the bundled price snapshot (or with
-    --events/--symbols/--model/--benchmark) in memory; nothing is written.
+    --events/--symbols/--model/--benchmark/--factors) in memory; nothing is written.
     """
     from .report.eventview import event_facts, event_reaction, find_event
 
     syms = [s for v in symbols or [] for s in v.replace(",", " ").split() if s]
     try:
-        res = _study_for_event(events, syms, model, benchmark)
+        facs = [s for v in factors or [] for s in v.replace(",", " ").split() if s]
+        res = _study_for_event(events, syms, model, benchmark, facs)
         if as_json:
             eid = find_event(res, event)
             t = event_reaction(res, eid)

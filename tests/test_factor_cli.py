@@ -139,3 +139,24 @@ def test_bad_factor_options_are_one_line(
     lines = [ln for ln in r.output.splitlines() if ln.strip()]
     assert len(lines) == 1 and word in lines[0], r.output
     assert "Traceback" not in r.output and not (tmp_path / "o").exists()
+
+
+def test_event_command_takes_factors() -> None:
+    """``eventstudy event`` with the factor model: the same AR as the library's study."""
+    args = ["event", "2025-06-10-london-framework", "--symbols", "^HSI,^GDAXI", "--json"]
+    r = runner.invoke(app, [*args, "--model", "factor", "--factors", "ACWI,EURUSD=X"])
+    assert r.exit_code == 0, r.output
+    got = {m["symbol"]: m["ar"] for m in json.loads(r.stdout)["markets"]}
+    lib = es.EventStudy(
+        es.read_events(EVENTS_CSV),
+        es.load_prices(["^HSI", "^GDAXI", "ACWI", "EURUSD=X"], source="snapshot"),
+        model="factor",
+        factors=["ACWI", "EURUSD=X"],
+        symbols=["^HSI", "^GDAXI"],
+        tests=["csect_t"],
+    ).run()
+    ar = lib.abnormal_returns
+    day0 = ar[(ar["event_id"] == "2025-06-10-london-framework") & (ar["rel_day"] == 0)].set_index("symbol")
+    assert got == pytest.approx(day0["ar"].to_dict(), abs=1e-9)  # the JSON holds 10 digits
+    r = runner.invoke(app, ["event", "2025-06-10-london-framework", "--factors", "ACWI"])
+    assert r.exit_code == 1 and "factors: only the factor model" in r.output
