@@ -292,7 +292,9 @@ class StudyResult:
 
         The market model uses the study's benchmark (interval-matched per
         market); the constant-mean model a constant only; market-adjusted
-        returns are regressed on a constant. See
+        returns are regressed on a constant. The factor model's regressions
+        take a constant only as well (the dummy regression has one benchmark
+        slot; its CARs are then those of a constant-mean model). See
         :func:`eventstudy.analysis.event_dummy_regressions`.
         """
         from .analysis import event_dummy_regressions
