@@ -226,7 +226,9 @@ def event_cmd(
     ] = None,
     model: Annotated[
         str | None,
-        typer.Option(help="constant-mean (default), market-adjusted, market or factor.", callback=model_cb),
+        typer.Option(
+            help="constant-mean (default), market-adjusted, market, factor or garch.", callback=model_cb
+        ),
     ] = None,
     benchmark: Annotated[str | None, typer.Option(help="Benchmark of the market models (e.g. ACWI).")] = None,
     factors: Annotated[

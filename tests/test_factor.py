@@ -210,6 +210,7 @@ def test_a_constant_factor_is_refused_and_a_flat_window_excludes_its_pairs(clean
     res = EventStudy(clean["events"], prices, model="factor", factors=["ACWI", "PEG"], symbols=["^HSI"]).run()
     fits = res.fits
     assert fits.loc[fits["est_end"] < "2020-01-01", "excluded"].all()
+    assert fits.loc[fits["est_end"] < "2020-01-01", "reason"].str.contains("constant or collinear").all()
     assert not fits.loc[fits["est_start"] > "2020-01-01", "excluded"].any()
 
 

@@ -40,6 +40,13 @@ if TYPE_CHECKING:
 __all__ = ["Dimson", "GramOLS", "ScholesWilliams", "gram_ols", "shift_name"]
 
 
+#: Exclusion reason of a pair whose design is singular over its estimation window.
+SINGULAR = (
+    "a regressor (a factor or benchmark return, or its lag) is constant or collinear with the others "
+    "over the estimation window; the model cannot be fitted"
+)
+
+
 def shift_name(s: int) -> str:
     """Parameter name of the coefficient on the benchmark return shifted by ``s`` sessions."""
     return "beta" if s == 0 else (f"beta_lag{s}" if s > 0 else f"beta_lead{-s}")
@@ -68,10 +75,12 @@ class GramOLS:
     dof: np.ndarray
     inv: np.ndarray
     ok: np.ndarray
+    reason: np.ndarray
 
     def fit(self, params: np.ndarray) -> Fit:
         """The :class:`Fit` with these parameters (rows of failed pairs already NaN)."""
-        return Fit(params, self.sigma2, self.n, self.dof, np.empty((len(self.n), 0)), self.inv)
+        empty = np.empty((len(self.n), 0))
+        return Fit(params, self.sigma2, self.n, self.dof, empty, self.inv, reason=self.reason)
 
 
 def gram_ols(w: GramWindow) -> GramOLS:
@@ -81,8 +90,9 @@ def gram_ols(w: GramWindow) -> GramOLS:
     column of X'X are replaced by those of the identity, so the degrees of
     freedom are M − 1 − (active regressors). A pair whose design is singular
     (a regressor constant or collinear over its window) or that has too few
-    observations gets ``ok`` false and σ² NaN. (X'X)⁻¹ is returned for the
-    uncentred design (see :func:`_to_original`).
+    observations gets ``ok`` false and σ² NaN; a singular one also its
+    ``reason`` (the engine excludes the pair with it). (X'X)⁻¹ is returned
+    for the uncentred design (see :func:`_to_original`).
     """
     K = w.G.shape[1] - 2
     G = w.G.copy()
@@ -101,9 +111,12 @@ def gram_ols(w: GramWindow) -> GramOLS:
     with np.errstate(invalid="ignore", divide="ignore"):
         d = np.sqrt(np.abs(np.diagonal(xtx, axis1=1, axis2=2)))
         scaled = xtx / (d[:, :, None] * d[:, None, :])
+    enough = ok.copy()
     ok &= (d > 0).all(axis=1) & np.isfinite(scaled).all(axis=(1, 2))
     scaled = np.where(ok[:, None, None], scaled, np.eye(K + 1))
     ok &= np.linalg.eigvalsh(scaled)[:, 0] > 1e-10
+    reason = np.full(len(ok), "", dtype=object)
+    reason[enough & ~ok] = SINGULAR
     xtx = np.where(ok[:, None, None], xtx, np.eye(K + 1))
     xty = G[:, : K + 1, K + 1]
     inv_c = np.linalg.inv(xtx)
@@ -114,7 +127,7 @@ def gram_ols(w: GramWindow) -> GramOLS:
     alpha = theta[:, 0] + w.cy - (beta * cx).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         sigma2 = np.where(ok, np.maximum(ssr, 0.0) / dof, np.nan)
-    return GramOLS(alpha, beta, sigma2, n, dof.astype("float64"), _to_original(inv_c, cx), ok)
+    return GramOLS(alpha, beta, sigma2, n, dof.astype("float64"), _to_original(inv_c, cx), ok, reason)
 
 
 class _Lagged(Model):
