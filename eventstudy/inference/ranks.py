@@ -16,6 +16,7 @@ from .grouped import BatchResult, GroupMoments, Groups, digest, group_products, 
 
 __all__ = [
     "corrado_batch",
+    "corrado_columns",
     "corrado_rank",
     "corrado_result",
     "corrado_sums",
@@ -129,6 +130,11 @@ def _corrado_base(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     out = (np.concatenate([d_e, d_v], axis=1), f, cols, d_v)
     memo["corrado_base"] = (inp.event_ar, out)
     return out
+
+
+def corrado_columns(inp: TestInput) -> np.ndarray:
+    """The event-window columns of :func:`corrado_sums`' combined days (after the T estimation days)."""
+    return _corrado_base(inp)[2]
 
 
 def _corrado_parts(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

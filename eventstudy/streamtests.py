@@ -1,0 +1,290 @@
+"""The estimation-window tests of a per-pair study, accumulated chunk by chunk of pairs.
+
+A study run with ``detail="pairs"`` (:meth:`eventstudy.EventStudy.run`) keeps
+no pairs × days array. The tests that read the estimation window
+(``TestSpec.uses_estimation``) are nevertheless sums over pairs, by group, of
+per-pair rows, followed by a few operations per group. This module computes
+the study again chunk by chunk of consecutive pairs (:func:`~eventstudy.chunks.iter_chunks`,
+in this process or on an executor, the same chunks as the first pass), builds
+each chunk's estimation arrays, adds the chunk's group sums to running totals
+and drops the chunk; the statistics are then taken from the totals with the
+tests' own code. So the numbers equal those of a ``detail="full"`` run up to
+the order of floating-point additions (about 1e-15 relative), whatever the
+chunk size or the executor.
+
+What is accumulated (G groups, T estimation days, K placebo positions):
+
+* ``gen_sign_z`` — per pair, the positive and the available estimation ARs
+  (two P-vectors);
+* ``cda_t`` — per group and estimation day, Σ AR and the count (G × T);
+* ``placebo`` — per group and position, Σ placebo CAR and the count (G × K,
+  per window length);
+* ``corrado_rank`` — ranks are within each pair, so a chunk ranks its own
+  pairs; per group and combined day Σ D and the count (G × (T + W)), and per
+  group Σ U_i, the pairs with a window day and the longest window;
+* ``grank_t`` — the day-0 value GSAR_i0 = SCAR_i / S_SCAR needs the group's
+  SCAR spread, taken from all pairs (the first pass); per group and day N_t
+  and Σ U_it (G × T) and Σ U_i0.
+
+Not accumulated: ``kp_bmp_t`` and ``kp_patell_z`` (:data:`NOT_STREAMED`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .chunks import iter_chunks
+from .inference.base import TestInput, TestSpec
+from .inference.grouped import BatchResult, Groups, digest, group_products, moments
+from .inference.parametric import _est_filled, cda_batch
+from .inference.placebo import _placebo_length, placebo_batch, placebo_group_sums
+from .inference.ranks import corrado_columns, corrado_result, corrado_sums, grank_result, grank_sums
+from .inference.signs import _est_signs, gen_sign_batch
+
+if TYPE_CHECKING:
+    from .panel import Panel
+    from .study import EventStudy
+
+__all__ = ["NOT_STREAMED", "STREAMED", "streamed_specs"]
+
+#: Estimation-window tests that a ``detail="pairs"`` study accumulates chunk by chunk.
+STREAMED: tuple[str, ...] = ("cda_t", "corrado_rank", "grank_t", "gen_sign_z", "placebo")
+
+#: Estimation-window tests that cannot be accumulated over chunks of pairs, and why.
+NOT_STREAMED: dict[str, str] = {
+    name: (
+        "its r̄ averages the correlations of every two pairs of a group on their common "
+        "dates, so a chunk's pairs meet the pairs of every other chunk (O(P²) pairs, or "
+        "atoms of pairs standardized on the dates each atom shares with every other one)"
+    )
+    for name in ("kp_bmp_t", "kp_patell_z")
+}
+
+Key = tuple[object, ...]
+
+
+@dataclass
+class _Job:
+    """One window × grouping of the battery, with its study-wide (per-pair) input."""
+
+    window: str
+    grouping: str
+    inp: TestInput
+    groups: Groups
+    mask: np.ndarray  # pairs with a CAR
+    mkey: bytes
+    smask: np.ndarray  # pairs with a SCAR (grank_t)
+    smkey: bytes
+    sd: np.ndarray  # the groups' SCAR spread (grank_t)
+    length: np.ndarray  # placebo window lengths
+    lkey: bytes
+
+
+class _Totals:
+    """Running totals of arrays, keyed; added once per chunk and key."""
+
+    def __init__(self) -> None:
+        self.data: dict[Key, list[np.ndarray]] = {}
+        self.seen: set[Key] = set()
+
+    def add(self, key: Key, *arrays: np.ndarray) -> None:
+        if key in self.seen:  # already added for this chunk (windows sharing the sums)
+            return
+        self.seen.add(key)
+        have = self.data.get(key)
+        if have is None:
+            self.data[key] = [np.array(a, dtype="float64") for a in arrays]
+        else:
+            for tot, a in zip(have, arrays, strict=True):
+                tot += a
+
+    def new_chunk(self) -> None:
+        self.seen = set()
+
+
+def _pad(a: np.ndarray, width: int) -> np.ndarray:
+    """``a`` with zero columns added on the right up to ``width``."""
+    if a.shape[1] == width:
+        return a
+    out = np.zeros((a.shape[0], width))
+    out[:, : a.shape[1]] = a
+    return out
+
+
+def streamed_specs(
+    study: EventStudy,
+    panel: Panel,
+    keep: np.ndarray,
+    sets: Sequence[tuple[Mapping[str, TestInput], Mapping[str, np.ndarray]]],
+    specs: Sequence[TestSpec],
+    chunk_size: int,
+    executor: Executor | None = None,
+) -> list[TestSpec]:
+    """``specs`` with each :data:`STREAMED` test replaced by its accumulated results.
+
+    Parameters
+    ----------
+    study : EventStudy
+        The study (its configuration, model and per-chunk test inputs).
+    panel : Panel
+        The study's panel.
+    keep : ndarray of int
+        The included pairs (rows of ``panel.pairs``), in order; the rows of the inputs.
+    sets : sequence of (inputs, labels)
+        The windows and groupings the runner will be called with
+        (:func:`~eventstudy.inference.runner.run_tests`): per-pair inputs
+        without estimation arrays, and the group label of every pair.
+    specs : sequence of TestSpec
+        The tests to run.
+    chunk_size : int
+        Pairs per chunk (as in the first pass).
+    executor : Executor, optional
+        Where the chunks' engine work runs (as in the first pass).
+
+    Returns
+    -------
+    list of TestSpec
+        The same tests; a streamed test's batch form looks its results up.
+    """
+    names = {s.name for s in specs if s.name in STREAMED}
+    if not names or len(keep) == 0:
+        return list(specs)
+    jobs = _jobs(sets)
+    totals = _Totals()
+    ecfg = replace(study.config, car_windows=study.engine_windows())
+    n_pairs = len(keep)
+    signs = (np.zeros(n_pairs), np.zeros(n_pairs))
+    width: dict[str, int] = {}
+    for cout in iter_chunks(panel, ecfg, study.model, chunk_size, executor, True, "full"):
+        if len(cout.keep) == 0:
+            continue
+        pos = np.searchsorted(keep, cout.keep)
+        kept = panel.pairs.iloc[cout.keep].reset_index(drop=True)
+        dummy = np.zeros((len(pos), len(ecfg.car_windows)), dtype=np.int64)
+        cin, _ = study._test_inputs(panel, cout, kept, dummy, dummy)
+        width.setdefault("T", cout.est_day.shape[1])
+        width.setdefault("W", len(cout.rel))
+        totals.new_chunk()
+        if "gen_sign_z" in names:
+            pos_c, m_c = _est_signs(next(iter(cin.values())))
+            signs[0][pos], signs[1][pos] = pos_c, m_c
+        cgroups: dict[int, Groups] = {}
+        for k, job in enumerate(jobs):
+            cg = cgroups.setdefault(id(job.groups), Groups(job.groups.codes[pos], job.groups.names))
+            _accumulate(totals, k, job, cin[job.window], cg, pos, names, width)
+        del cin, cout
+    results: dict[Key, dict[str, BatchResult]] = {}
+    for k, job in enumerate(jobs):
+        res = _finish(totals, k, job, names, signs, width)
+        results.setdefault((id(job.inp), digest(job.groups.codes), job.groups.names), {}).update(res)
+    return [_lookup(spec, results) if spec.name in names else spec for spec in specs]
+
+
+def _jobs(sets: Sequence[tuple[Mapping[str, TestInput], Mapping[str, np.ndarray]]]) -> list[_Job]:
+    made: dict[int, Groups] = {}
+    jobs = []
+    for inputs, labels in sets:
+        for gb, lab in labels.items():
+            groups = made.setdefault(id(lab), Groups.from_labels(lab))
+            for w, inp in inputs.items():
+                mask = np.isfinite(inp.car)
+                smask = np.isfinite(inp.scar)
+                sd = moments(groups, inp.scar, smask).sd
+                length = _placebo_length(inp)
+                jobs.append(
+                    _Job(w, gb, inp, groups, mask, digest(mask), smask, digest(smask), sd, length, digest(length))
+                )
+    return jobs
+
+
+def _accumulate(
+    totals: _Totals,
+    k: int,
+    job: _Job,
+    ci: TestInput,
+    cg: Groups,
+    pos: np.ndarray,
+    names: set[str],
+    width: Mapping[str, int],
+) -> None:
+    """Add one chunk's group sums of job ``k`` to ``totals``."""
+    gb, cm = job.grouping, job.mask[pos]
+    if "cda_t" in names:
+        sums, cnt = group_products(ci, cg, cm, "est_day_sums", _est_filled(ci))
+        totals.add(("cda", gb, job.mkey), sums, cnt)
+    if "placebo" in names:
+        t = width["T"]
+        lmin = int(job.length.min())
+        k_all = t - lmin + 1 if lmin <= t else 0
+        total, count = placebo_group_sums(ci, cg, cm)
+        totals.add(("placebo", gb, job.mkey, job.lkey), _pad(total, k_all), _pad(count, k_all))
+    if "corrado_rank" in names:
+        sums, cnt, u_total, n_u, big_l = corrado_sums(ci, cg, cm)
+        t, cols = width["T"], corrado_columns(ci)
+        at = np.concatenate([np.arange(t), t + cols])
+        full_s, full_c = np.zeros((cg.size, t + width["W"])), np.zeros((cg.size, t + width["W"]))
+        full_s[:, at], full_c[:, at] = sums, cnt
+        shared = ci.cache.get("corrado_base")
+        window_free = isinstance(shared, tuple) and shared[1][2] is cols
+        skey: Key = ("corrado", gb, job.mkey) if window_free else ("corrado", gb, job.mkey, job.window)
+        totals.add(skey, full_s, full_c)
+        totals.add(("corrado_u", k), u_total, n_u)
+        lkey = ("corrado_l", k)
+        prev = totals.data.get(lkey)
+        totals.data[lkey] = [big_l.copy() if prev is None else np.fmax(prev[0], big_l)]
+    if "grank_t" in names:
+        sm = job.smask[pos]
+        n_t, sum_u, u0 = grank_sums(ci, cg, sm, job.sd)
+        totals.add(("grank_n", gb, job.smkey), n_t)
+        totals.add(("grank", k), sum_u, np.bincount(cg.codes[sm], weights=u0, minlength=cg.size))
+
+
+def _finish(
+    totals: _Totals,
+    k: int,
+    job: _Job,
+    names: set[str],
+    signs: tuple[np.ndarray, np.ndarray],
+    width: Mapping[str, int],
+) -> dict[str, BatchResult]:
+    """The streamed tests' results of job ``k`` from the totals (with the tests' own code)."""
+    gb, groups, data = job.grouping, job.groups, totals.data
+    ginp = replace(job.inp, cache={})  # a private memo, filled with the totals
+    out: dict[str, BatchResult] = {}
+    if "gen_sign_z" in names:
+        ginp.cache["est_signs"] = signs
+        out["gen_sign_z"] = gen_sign_batch(ginp, groups)
+    if "cda_t" in names:
+        ginp.cache[("est_day_sums", groups.uid, job.mkey)] = tuple(data[("cda", gb, job.mkey)])
+        out["cda_t"] = cda_batch(ginp, groups)
+    if "placebo" in names:
+        total, count = data[("placebo", gb, job.mkey, job.lkey)]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            caars = total / np.where(count > 0, count, np.nan)
+        ginp.cache[("placebo_groups", groups.uid, job.mkey, job.lkey)] = caars
+        out["placebo"] = placebo_batch(ginp, groups)
+    if "corrado_rank" in names:
+        sums = data.get(("corrado", gb, job.mkey)) or data[("corrado", gb, job.mkey, job.window)]
+        u_total, n_u = data[("corrado_u", k)]
+        (big_l,) = data[("corrado_l", k)]
+        out["corrado_rank"] = corrado_result(groups.count(job.mask), *sums, u_total, n_u, big_l)
+    if "grank_t" in names:
+        (n_t,) = data[("grank_n", gb, job.smkey)]
+        sum_u, u0_total = data[("grank", k)]
+        m = moments(groups, job.inp.scar, job.smask)
+        out["grank_t"] = grank_result(m, n_t, sum_u, u0_total)
+    return out
+
+
+def _lookup(spec: TestSpec, results: Mapping[Key, Mapping[str, BatchResult]]) -> TestSpec:
+    """``spec`` whose batch form returns the accumulated results of its window and grouping."""
+
+    def batch(inp: TestInput, groups: Groups) -> BatchResult:
+        return results[(id(inp), digest(groups.codes), groups.names)][spec.name]
+
+    return replace(spec, batch=batch, batch_windows=None, uses_estimation=False)
