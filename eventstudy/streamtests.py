@@ -197,7 +197,19 @@ def _jobs(sets: Sequence[tuple[Mapping[str, TestInput], Mapping[str, np.ndarray]
                 sd = moments(groups, inp.scar, smask).sd
                 length = _placebo_length(inp)
                 jobs.append(
-                    _Job(w, gb, inp, groups, mask, digest(mask), smask, digest(smask), sd, length, digest(length))
+                    _Job(
+                        w,
+                        gb,
+                        inp,
+                        groups,
+                        mask,
+                        digest(mask),
+                        smask,
+                        digest(smask),
+                        sd,
+                        length,
+                        digest(length),
+                    )
                 )
     return jobs
 
@@ -272,7 +284,8 @@ def _finish(
         sums = data.get(("corrado", gb, job.mkey)) or data[("corrado", gb, job.mkey, job.window)]
         u_total, n_u = data[("corrado_u", k)]
         (big_l,) = data[("corrado_l", k)]
-        out["corrado_rank"] = corrado_result(groups.count(job.mask), *sums, u_total, n_u, big_l)
+        s_sum, s_cnt = sums
+        out["corrado_rank"] = corrado_result(groups.count(job.mask), s_sum, s_cnt, u_total, n_u, big_l)
     if "grank_t" in names:
         (n_t,) = data[("grank_n", gb, job.smkey)]
         sum_u, u0_total = data[("grank", k)]

@@ -12,7 +12,16 @@ import numpy as np
 from scipy import sparse
 
 from .base import TestInput, TestResult, finite_subset, normal_p, not_applicable, t_p
-from .grouped import BatchResult, GroupMoments, Groups, digest, group_products, moments, normal_p_array, t_p_array
+from .grouped import (
+    BatchResult,
+    GroupMoments,
+    Groups,
+    digest,
+    group_products,
+    moments,
+    normal_p_array,
+    t_p_array,
+)
 
 __all__ = [
     "corrado_batch",
