@@ -187,30 +187,22 @@ def streamed_specs(
 
 def _jobs(sets: Sequence[tuple[Mapping[str, TestInput], Mapping[str, np.ndarray]]]) -> list[_Job]:
     made: dict[int, Groups] = {}
+    per_input: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, tuple[bytes, bytes, bytes]]] = {}
+    same: dict[bytes, np.ndarray] = {}
     jobs = []
     for inputs, labels in sets:
         for gb, lab in labels.items():
             groups = made.setdefault(id(lab), Groups.from_labels(lab))
             for w, inp in inputs.items():
-                mask = np.isfinite(inp.car)
-                smask = np.isfinite(inp.scar)
+                if id(inp) not in per_input:  # one set of masks per window, shared by its groupings
+                    arrays = (np.isfinite(inp.car), np.isfinite(inp.scar), _placebo_length(inp))
+                    keys = (digest(arrays[0]), digest(arrays[1]), digest(arrays[2]))
+                    # windows with equal masks (and lengths) share one array
+                    mask, smask, length = (same.setdefault(k, a) for k, a in zip(keys, arrays, strict=True))
+                    per_input[id(inp)] = (mask, smask, length, keys)
+                mask, smask, length, keys = per_input[id(inp)]
                 sd = moments(groups, inp.scar, smask).sd
-                length = _placebo_length(inp)
-                jobs.append(
-                    _Job(
-                        w,
-                        gb,
-                        inp,
-                        groups,
-                        mask,
-                        digest(mask),
-                        smask,
-                        digest(smask),
-                        sd,
-                        length,
-                        digest(length),
-                    )
-                )
+                jobs.append(_Job(w, gb, inp, groups, mask, keys[0], smask, keys[1], sd, length, keys[2]))
     return jobs
 
 
