@@ -11,12 +11,16 @@ order of floating-point additions), the bootstrap's seeded draws included.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import build_synthetic
+from typer.testing import CliRunner
 
 from eventstudy import TESTS, EventStudy, StudyResult
+from eventstudy.cli import app
 from eventstudy.streamtests import NOT_STREAMED, STREAMED
 
 KEY = ["group_by", "group", "window", "test"]
@@ -95,3 +99,18 @@ def test_dask_local_cluster_gives_the_same_tables(study: EventStudy, streamed: S
     pd.testing.assert_frame_equal(streamed.tests(), res.tests(), check_exact=True)
     pd.testing.assert_frame_equal(streamed.car(), res.car(), check_exact=True)
     pd.testing.assert_frame_equal(streamed.fits, res.fits, check_exact=True)
+
+
+def test_cli_chunk_size(tmp_path: Path) -> None:
+    """``--chunk-size`` changes the chunks, not the tables; a bad value is a usage error (exit 2)."""
+    runner = CliRunner()
+    base = ["run", "--start", "2025-01-01", "--detail", "pairs", "--symbols", "^HSI,^GDAXI"]
+    a = runner.invoke(app, [*base, "--out", str(tmp_path / "a")])
+    b = runner.invoke(app, [*base, "--chunk-size", "7", "--out", str(tmp_path / "b")])
+    assert a.exit_code == 0 and b.exit_code == 0, a.output + b.output
+    ta, tb = pd.read_csv(tmp_path / "a" / "tests.csv"), pd.read_csv(tmp_path / "b" / "tests.csv")
+    assert set(STREAMED) <= set(ta["test"])
+    pd.testing.assert_frame_equal(ta, tb, check_exact=False, rtol=1e-12, atol=1e-14)
+    bad = runner.invoke(app, [*base, "--chunk-size", "0", "--out", str(tmp_path / "c")])
+    assert bad.exit_code == 2
+    assert "chunk-size" in bad.output and "Traceback" not in bad.output
