@@ -92,6 +92,10 @@ class _Totals:
         self.data: dict[Key, list[np.ndarray]] = {}
         self.seen: set[Key] = set()
 
+    def wants(self, key: Key) -> bool:
+        """Whether ``key`` has not been added for this chunk yet (windows share sums)."""
+        return key not in self.seen
+
     def add(self, key: Key, *arrays: np.ndarray) -> None:
         if key in self.seen:  # already added for this chunk (windows sharing the sums)
             return
@@ -225,8 +229,10 @@ def _accumulate(
         t = width["T"]
         lmin = int(job.length.min())
         k_all = t - lmin + 1 if lmin <= t else 0
-        total, count = placebo_group_sums(ci, cg, cm)
-        totals.add(("placebo", gb, job.mkey, job.lkey), _pad(total, k_all), _pad(count, k_all))
+        pkey: Key = ("placebo", gb, job.mkey, job.lkey)
+        if totals.wants(pkey):
+            total, count = placebo_group_sums(ci, cg, cm)
+            totals.add(pkey, _pad(total, k_all), _pad(count, k_all))
     if "corrado_rank" in names:
         sums, cnt, u_total, n_u, big_l = corrado_sums(ci, cg, cm)
         t, cols = width["T"], corrado_columns(ci)
