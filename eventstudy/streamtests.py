@@ -42,7 +42,7 @@ from .chunks import iter_chunks
 from .inference.base import TestInput, TestSpec
 from .inference.grouped import BatchResult, Groups, digest, group_products, moments
 from .inference.parametric import _est_filled, cda_batch
-from .inference.placebo import _placebo_length, placebo_batch, placebo_group_sums
+from .inference.placebo import _placebo_length, _running, placebo_batch, placebo_group_sums
 from .inference.ranks import corrado_columns, corrado_result, corrado_sums, grank_result, grank_sums
 from .inference.signs import _est_signs, gen_sign_batch
 
@@ -96,16 +96,23 @@ class _Totals:
         """Whether ``key`` has not been added for this chunk yet (windows share sums)."""
         return key not in self.seen
 
-    def add(self, key: Key, *arrays: np.ndarray) -> None:
+    def add(self, key: Key, *arrays: np.ndarray, counts: tuple[int, ...] = ()) -> None:
+        """Add ``arrays`` to the totals of ``key`` (once per chunk).
+
+        The arrays at the positions ``counts`` hold whole numbers (counts of
+        pairs) and are kept as int32, exactly (half the memory of float64).
+        """
         if key in self.seen:  # already added for this chunk (windows sharing the sums)
             return
         self.seen.add(key)
         have = self.data.get(key)
         if have is None:
-            self.data[key] = [np.array(a, dtype="float64") for a in arrays]
+            self.data[key] = [
+                np.array(a, dtype=np.int32 if i in counts else "float64") for i, a in enumerate(arrays)
+            ]
         else:
             for tot, a in zip(have, arrays, strict=True):
-                tot += a
+                np.add(tot, a, out=tot, casting="unsafe")
 
     def new_chunk(self) -> None:
         self.seen = set()
@@ -224,15 +231,9 @@ def _accumulate(
     gb, cm = job.grouping, job.mask[pos]
     if "cda_t" in names:
         sums, cnt = group_products(ci, cg, cm, "est_day_sums", _est_filled(ci))
-        totals.add(("cda", gb, job.mkey), sums, cnt)
+        totals.add(("cda", gb, job.mkey), sums, cnt, counts=(1,))
     if "placebo" in names:
-        t = width["T"]
-        lmin = int(job.length.min())
-        k_all = t - lmin + 1 if lmin <= t else 0
-        pkey: Key = ("placebo", gb, job.mkey, job.lkey)
-        if totals.wants(pkey):
-            total, count = placebo_group_sums(ci, cg, cm)
-            totals.add(pkey, _pad(total, k_all), _pad(count, k_all))
+        _placebo_sums(totals, job, ci, cg, cm, width["T"])
     if "corrado_rank" in names:
         sums, cnt, u_total, n_u, big_l = corrado_sums(ci, cg, cm)
         t, cols = width["T"], corrado_columns(ci)
@@ -242,7 +243,7 @@ def _accumulate(
         shared = ci.cache.get("corrado_base")
         window_free = isinstance(shared, tuple) and shared[1][2] is cols
         skey: Key = ("corrado", gb, job.mkey) if window_free else ("corrado", gb, job.mkey, job.window)
-        totals.add(skey, full_s, full_c)
+        totals.add(skey, full_s, full_c, counts=(1,))
         totals.add(("corrado_u", k), u_total, n_u)
         lkey = ("corrado_l", k)
         prev = totals.data.get(lkey)
@@ -250,8 +251,63 @@ def _accumulate(
     if "grank_t" in names:
         sm = job.smask[pos]
         n_t, sum_u, u0 = grank_sums(ci, cg, sm, job.sd)
-        totals.add(("grank_n", gb, job.smkey), n_t)
+        totals.add(("grank_n", gb, job.smkey), n_t, counts=(0,))
         totals.add(("grank", k), sum_u, np.bincount(cg.codes[sm], weights=u0, minlength=cg.size))
+
+
+def _equal_span(job: _Job, t: int) -> int:
+    """The pairs' common placebo window length when all are equal and fit (else 0)."""
+    length = job.length
+    if len(length) and t and length.min() == length.max() and length[0] <= t:
+        return int(length[0])
+    return 0
+
+
+def _placebo_sums(totals: _Totals, job: _Job, ci: TestInput, cg: Groups, cm: np.ndarray, t: int) -> None:
+    """Add a chunk's placebo sums of a job (see :func:`~eventstudy.inference.placebo.placebo_caar_groups`).
+
+    With one window length L for every pair, the group sums of the running
+    sums (G × (T + 1), shared by all lengths) and the counts of pairs without
+    an available day at each position; otherwise the group sums of the
+    placebo CARs and their counts, padded to the study's K positions.
+    """
+    gb = job.grouping
+    span = _equal_span(job, t)
+    if span:
+        if totals.wants(("placebo_cs", gb, job.mkey)):
+            (cs,) = group_products(ci, cg, cm, "running_group_sums", (_running(ci)[0],))
+            totals.add(("placebo_cs", gb, job.mkey), cs)
+        ekey: Key = ("placebo_empty", gb, job.mkey, job.lkey)
+        if totals.wants(ekey):
+            k = t - span + 1
+            ccnt = _running(ci)[1]
+            rows = np.flatnonzero(cm)
+            empty_i, empty_k = np.nonzero(ccnt[rows, span : span + k] == ccnt[rows, :k])
+            empty = np.bincount(cg.codes[rows[empty_i]] * k + empty_k, minlength=cg.size * k)
+            totals.add(ekey, empty.reshape(cg.size, k), counts=(0,))
+        return
+    lmin = int(job.length.min())
+    k_all = t - lmin + 1 if lmin <= t else 0
+    pkey: Key = ("placebo", gb, job.mkey, job.lkey)
+    if totals.wants(pkey):
+        total, count = placebo_group_sums(ci, cg, cm)
+        totals.add(pkey, _pad(total, k_all), _pad(count, k_all), counts=(1,))
+
+
+def _placebo_caars(totals: _Totals, job: _Job, t: int) -> np.ndarray:
+    """The groups' placebo CAARs (G × K) from the totals of :func:`_placebo_sums`."""
+    gb, data = job.grouping, totals.data
+    span = _equal_span(job, t)
+    if span:
+        k = t - span + 1
+        (cs,) = data[("placebo_cs", gb, job.mkey)]
+        (empty,) = data[("placebo_empty", gb, job.mkey, job.lkey)]
+        total = cs[:, span : span + k] - cs[:, :k]
+        count = job.groups.count(job.mask)[:, None] - empty.astype(np.int64)
+    else:
+        total, count = data[("placebo", gb, job.mkey, job.lkey)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(total / np.where(count > 0, count, np.nan))
 
 
 def _finish(
@@ -270,22 +326,22 @@ def _finish(
         ginp.cache["est_signs"] = signs
         out["gen_sign_z"] = gen_sign_batch(ginp, groups)
     if "cda_t" in names:
-        ginp.cache[("est_day_sums", groups.uid, job.mkey)] = tuple(data[("cda", gb, job.mkey)])
+        ginp.cache[("est_day_sums", groups.uid, job.mkey)] = tuple(
+            np.asarray(a, dtype="float64") for a in data[("cda", gb, job.mkey)]
+        )
         out["cda_t"] = cda_batch(ginp, groups)
     if "placebo" in names:
-        total, count = data[("placebo", gb, job.mkey, job.lkey)]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            caars = total / np.where(count > 0, count, np.nan)
+        caars = _placebo_caars(totals, job, width["T"])
         ginp.cache[("placebo_groups", groups.uid, job.mkey, job.lkey)] = caars
         out["placebo"] = placebo_batch(ginp, groups)
     if "corrado_rank" in names:
         sums = data.get(("corrado", gb, job.mkey)) or data[("corrado", gb, job.mkey, job.window)]
         u_total, n_u = data[("corrado_u", k)]
         (big_l,) = data[("corrado_l", k)]
-        s_sum, s_cnt = sums
+        s_sum, s_cnt = sums[0], sums[1].astype("float64")
         out["corrado_rank"] = corrado_result(groups.count(job.mask), s_sum, s_cnt, u_total, n_u, big_l)
     if "grank_t" in names:
-        (n_t,) = data[("grank_n", gb, job.smkey)]
+        n_t = data[("grank_n", gb, job.smkey)][0].astype("float64")
         sum_u, u0_total = data[("grank", k)]
         m = moments(groups, job.inp.scar, job.smask)
         out["grank_t"] = grank_result(m, n_t, sum_u, u0_total)
