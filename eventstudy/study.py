@@ -207,13 +207,18 @@ class EventStudy:
             per-pair results, chunk by chunk, so neither the long
             abnormal-returns table nor any pairs × days array is built.
             ``car()``, ``fits`` and the CAAR table are complete and
-            identical to ``"full"``; ``abnormal_returns`` is empty; only the
-            requested tests that need no estimation-window data
-            (``TestSpec.uses_estimation`` false: ``csect_t``, ``patell_z``,
-            ``bmp_t``, ``sign_z``, ``wilcoxon_z``, ``skew_adj_t``,
-            ``wild_bootstrap``) are run, with the same numbers, and the
-            manifest lists only those; per-market return series are not
-            kept (``event_dummies()`` needs a ``"full"`` run), and the report
+            identical to ``"full"``; ``abnormal_returns`` is empty. The tests
+            needing no estimation-window data run as in ``"full"``; those
+            that read it (``cda_t``, ``corrado_rank``, ``grank_t``,
+            ``gen_sign_z``, ``placebo``) are accumulated chunk by chunk: the
+            chunks are computed a second time, with the same ``chunk_size``
+            and ``executor``, and only each test's group sums are kept (see
+            :mod:`eventstudy.streamtests`; equal to ``"full"`` up to the order
+            of floating-point additions). ``kp_bmp_t`` and ``kp_patell_z``
+            cannot be accumulated that way and are left out; the manifest
+            lists the tests run. Per-market return series are not
+            kept (``event_dummies()`` needs a ``"full"`` run), the placebo
+            distributions table is empty, and the report
             leaves out the charts drawn from abnormal returns (CAAR paths,
             daily ARs of an event) and says so. The manifest's parameters
             record ``"detail": "pairs"``.
