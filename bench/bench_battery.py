@@ -36,7 +36,42 @@ def _worker_peak() -> float:
     return r.getrusage(r.RUSAGE_SELF).ru_maxrss / 2**20
 
 
-def measure(size: str, chunk: int, scheduler: str | None, tests: list[str] | None, draws: int) -> dict[str, Any]:
+def _stages() -> dict[str, list[float]]:
+    """Wrap the study's stages (in this process only): calls, seconds and peak RSS when each ended."""
+    import eventstudy.streamtests as streamtests
+    import eventstudy.study as study_mod
+
+    stats: dict[str, list[float]] = {}
+
+    def wrap(owner: Any, name: str, label: str) -> None:
+        func = getattr(owner, name)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                rec = stats.setdefault(label, [0, 0.0, 0.0])
+                rec[0] += 1
+                rec[1] = round(rec[1] + time.perf_counter() - t0, 2)
+                rec[2] = round(_peak_gib(), 3)
+
+        setattr(owner, name, timed)
+
+    wrap(study_mod, "build_panel", "build_panel")
+    wrap(study_mod, "compute_chunks", "engine (first pass)")
+    wrap(study_mod.EventStudy, "_overlaps", "_overlaps")
+    wrap(study_mod.EventStudy, "_clusters", "_clusters")
+    wrap(streamtests, "streamed_specs", "streamed tests (second pass)")
+    wrap(study_mod, "run_tests", "run_tests")
+    wrap(study_mod, "caar_table", "caar_table")
+    wrap(study_mod.EventStudy, "_assemble", "_assemble (all tables and tests)")
+    return stats
+
+
+def measure(
+    size: str, chunk: int, scheduler: str | None, tests: list[str] | None, draws: int
+) -> dict[str, Any]:
     """Run one study in this process and return its measurements."""
     sys.path.insert(0, str(ROOT))
     import eventstudy as es
@@ -62,6 +97,7 @@ def measure(size: str, chunk: int, scheduler: str | None, tests: list[str] | Non
         else:
             client = distributed.Client(scheduler)
         executor = client.get_executor()
+    stages = _stages()
     c0, w0 = time.process_time(), time.perf_counter()
     res = study.run(executor=executor, chunk_size=chunk, detail="pairs")
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0
@@ -79,6 +115,7 @@ def measure(size: str, chunk: int, scheduler: str | None, tests: list[str] | Non
         "test_rows": len(tab),
         "tests": sorted(set(tab["test"])),
         "finite_share": round(float(tab["statistic"].notna().mean()), 3),
+        "stages [calls, s, peak GiB after]": stages,
     }
     if client is not None:
         peaks = client.run(_worker_peak)

@@ -166,6 +166,9 @@ def streamed_specs(
     if not names or len(keep) == 0:
         return list(specs)
     jobs = _jobs(sets)
+    by_window: dict[str, list[int]] = {}
+    for k, job in enumerate(jobs):
+        by_window.setdefault(job.window, []).append(k)
     totals = _Totals()
     ecfg = replace(study.config, car_windows=study.engine_windows())
     n_pairs = len(keep)
@@ -185,10 +188,14 @@ def streamed_specs(
             pos_c, m_c = _est_signs(next(iter(cin.values())))
             signs[0][pos], signs[1][pos] = pos_c, m_c
         cgroups: dict[int, Groups] = {}
-        for k, job in enumerate(jobs):
-            cg = cgroups.setdefault(id(job.groups), Groups(job.groups.codes[pos], job.groups.names))
-            _accumulate(totals, k, job, cin[job.window], cg, pos, names, width)
-        del cin, cout
+        for window, ks in by_window.items():
+            ci = cin[window]
+            for k in ks:
+                job = jobs[k]
+                cg = cgroups.setdefault(id(job.groups), Groups(job.groups.codes[pos], job.groups.names))
+                _accumulate(totals, k, job, ci, cg, pos, names, width)
+            ci.memo.clear()  # the window's own arrays, before the next window's (as the runner does)
+        del cin, ci, cout
     results: dict[Key, dict[str, BatchResult]] = {}
     for k, job in enumerate(jobs):
         res = _finish(totals, k, job, names, signs, width)
