@@ -152,6 +152,13 @@ def run(
         str | None,
         typer.Option(help="Run on a Dask cluster at this scheduler address (pip install '.\\[dask]')."),
     ] = None,
+    chunk_size: Annotated[
+        int | None,
+        typer.Option(
+            help="Pairs per chunk of work (default 20000): each worker holds one chunk's "
+            "pairs × days arrays at a time; results do not depend on it."
+        ),
+    ] = None,
     png: Annotated[
         bool, typer.Option("--png", help="Also export every chart as PNG (needs kaleido and chromium).")
     ] = False,
@@ -187,7 +194,8 @@ def run(
         str | None,
         typer.Option(
             help="full (default) or pairs: per-pair results only, for very many pairs (no "
-            "abnormal_returns table; only the tests that need no estimation-window data)."
+            "abnormal_returns table; the estimation-window tests accumulated chunk by chunk, "
+            "all but kp_bmp_t and kp_patell_z)."
         ),
     ] = None,
     json_out: Annotated[

@@ -110,6 +110,9 @@ def study_kwargs(o: dict[str, Any]) -> dict[str, Any]:
     workers = o.get("workers")
     if workers is not None and not 1 <= workers <= 256:
         raise InputError(f"workers: {workers} is not a number of processes between 1 and 256")
+    chunk = o.get("chunk_size")
+    if chunk is not None and chunk < 1:
+        raise InputError(f"chunk-size: {chunk} is not a positive number of pairs")
     return kw
 
 
@@ -190,7 +193,9 @@ def compute(o: dict[str, Any], kw: dict[str, Any]) -> Any:
             prices = load_prices(need, source=source)
     study = EventStudy(ev, prices, symbols=syms, mask_events=all_events, **kw)
     with executor(o.get("workers"), o.get("scheduler")) as ex:
-        return study.run(executor=ex, detail=o.get("detail") or "full")
+        return study.run(
+            executor=ex, detail=o.get("detail") or "full", chunk_size=o.get("chunk_size") or 20_000
+        )
 
 
 def _worker_signals() -> None:  # pragma: no cover - runs in worker processes

@@ -205,6 +205,7 @@ class EventStudy:
         self.symbols = symbols
         self.mask_events = mask_events if mask_events is not None else events
         self.test_specs = get_tests(list(tests) if tests is not None else None)
+        self._stream: tuple[int, Executor | None] = (20_000, None)
 
     def run(
         self, executor: Executor | None = None, chunk_size: int = 20_000, detail: Detail = "full"
@@ -225,13 +226,18 @@ class EventStudy:
             per-pair results, chunk by chunk, so neither the long
             abnormal-returns table nor any pairs × days array is built.
             ``car()``, ``fits`` and the CAAR table are complete and
-            identical to ``"full"``; ``abnormal_returns`` is empty; only the
-            requested tests that need no estimation-window data
-            (``TestSpec.uses_estimation`` false: ``csect_t``, ``patell_z``,
-            ``bmp_t``, ``sign_z``, ``wilcoxon_z``, ``skew_adj_t``,
-            ``wild_bootstrap``) are run, with the same numbers, and the
-            manifest lists only those; per-market return series are not
-            kept (``event_dummies()`` needs a ``"full"`` run), and the report
+            identical to ``"full"``; ``abnormal_returns`` is empty. The tests
+            needing no estimation-window data run as in ``"full"``; those
+            that read it (``cda_t``, ``corrado_rank``, ``grank_t``,
+            ``gen_sign_z``, ``placebo``) are accumulated chunk by chunk: the
+            chunks are computed a second time, with the same ``chunk_size``
+            and ``executor``, and only each test's group sums are kept (see
+            :mod:`eventstudy.streamtests`; equal to ``"full"`` up to the order
+            of floating-point additions). ``kp_bmp_t`` and ``kp_patell_z``
+            cannot be accumulated that way and are left out; the manifest
+            lists the tests run. Per-market return series are not
+            kept (``event_dummies()`` needs a ``"full"`` run), the placebo
+            distributions table is empty, and the report
             leaves out the charts drawn from abnormal returns (CAAR paths,
             daily ARs of an event) and says so. The manifest's parameters
             record ``"detail": "pairs"``.
@@ -265,7 +271,7 @@ class EventStudy:
         self.model, panel = configured_model(cfg, panel).bind(panel, self.prices, self.events, cfg)
         if len(panel.pairs) == 0:
             raise DataError("no event applies to the chosen markets (check the events' symbols column)")
-        study = self if detail == "full" else self._per_pair_only()
+        study = self if detail == "full" else self._per_pair_only(chunk_size, executor)
         ecfg = replace(cfg, car_windows=self.engine_windows())
         need_resid = any(spec.uses_estimation for spec in study.test_specs)
         chunk_size = min(chunk_size, self.model.chunk_pairs or chunk_size)  # per-pair fits: small chunks
@@ -297,10 +303,18 @@ class EventStudy:
         cfg = self.config
         return list(dict.fromkeys(([cfg.benchmark] if cfg.benchmark else []) + self._regressors()))
 
-    def _per_pair_only(self) -> EventStudy:
-        """A shallow copy of this study that runs only the tests needing no estimation data."""
+    def _per_pair_only(self, chunk_size: int, executor: Executor | None) -> EventStudy:
+        """A shallow copy of this study for ``detail="pairs"``.
+
+        It runs the tests needing no estimation data, and those accumulated
+        chunk by chunk (:data:`eventstudy.streamtests.STREAMED`), whose chunks
+        are computed again with ``chunk_size`` on ``executor``.
+        """
+        from .streamtests import STREAMED
+
         light = copy.copy(self)
-        light.test_specs = [spec for spec in self.test_specs if not spec.uses_estimation]
+        light.test_specs = [s for s in self.test_specs if not s.uses_estimation or s.name in STREAMED]
+        light._stream = (chunk_size, executor)
         return light
 
     def engine_windows(self) -> tuple[Window, ...]:
@@ -379,11 +393,16 @@ class EventStudy:
         # and by market only for studies of up to DAILY_MARKETS markets
         skip = {"event"} | ({"market"} if len(self.symbols) > DAILY_MARKETS else set())
         day_labels = {k: v for k, v in labels.items() if k not in skip}
-        threads = TEST_THREADS
+        threads, specs = TEST_THREADS, self.test_specs
+        if out.detail != "full" and any(s.uses_estimation for s in specs):
+            from .streamtests import streamed_specs  # estimation tests chunk by chunk
+
+            sets = [(car_in, labels), (day_in, day_labels)]
+            specs = streamed_specs(self, panel, out.keep, sets, specs, *self._stream)
         tests = pd.concat(
             [
-                run_tests(car_in, labels, self.test_specs, threads=threads),
-                run_tests(day_in, day_labels, self.test_specs, threads=threads),
+                run_tests(car_in, labels, specs, threads=threads),
+                run_tests(day_in, day_labels, specs, threads=threads),
             ],
             ignore_index=True,
         )

@@ -12,7 +12,14 @@ import numpy as np
 from .base import TestInput, TestResult, finite_subset, not_applicable
 from .grouped import BatchResult, Groups, digest, group_products
 
-__all__ = ["placebo", "placebo_batch", "placebo_caar_groups", "placebo_caars", "placebo_cars"]
+__all__ = [
+    "placebo",
+    "placebo_batch",
+    "placebo_caar_groups",
+    "placebo_caars",
+    "placebo_cars",
+    "placebo_group_sums",
+]
 
 #: Relative tolerance when counting placebo CAARs at least as extreme as the
 #: observed one.
@@ -137,6 +144,21 @@ def placebo_caar_groups(inp: TestInput, groups: Groups, mask: np.ndarray) -> np.
     hit = inp.cache.get(key)
     if isinstance(hit, np.ndarray):
         return hit
+    total, count = placebo_group_sums(inp, groups, mask)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        caars = total / np.where(count > 0, count, np.nan)
+    inp.cache[key] = caars
+    return np.asarray(caars)
+
+
+def placebo_group_sums(inp: TestInput, groups: Groups, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per group and position: the sum of the pairs' placebo CARs and how many pairs have one.
+
+    The sums behind :func:`placebo_caar_groups` (G × positions each); they add
+    up over disjoint sets of pairs, so a study can compute them chunk by chunk
+    of pairs (:mod:`eventstudy.streamtests`).
+    """
+    length = _placebo_length(inp)
     n, t = inp.est_resid.shape
     if n and t and length.min() == length.max() and length[0] <= t:
         span = int(length[0])
@@ -153,10 +175,7 @@ def placebo_caar_groups(inp: TestInput, groups: Groups, mask: np.ndarray) -> np.
         onehot = groups.matrix(mask)
         total = np.asarray(onehot @ filled)
         count = np.asarray(onehot @ ok)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        caars = total / np.where(count > 0, count, np.nan)
-    inp.cache[key] = caars
-    return np.asarray(caars)
+    return np.asarray(total), np.asarray(count, dtype="float64")
 
 
 def placebo(inp: TestInput, idx: np.ndarray) -> TestResult:

@@ -12,9 +12,29 @@ import numpy as np
 from scipy import sparse
 
 from .base import TestInput, TestResult, finite_subset, normal_p, not_applicable, t_p
-from .grouped import BatchResult, Groups, digest, group_products, moments, normal_p_array, t_p_array
+from .grouped import (
+    BatchResult,
+    GroupMoments,
+    Groups,
+    digest,
+    group_products,
+    moments,
+    normal_p_array,
+    t_p_array,
+)
 
-__all__ = ["corrado_batch", "corrado_rank", "grank_batch", "grank_t", "row_ranks"]
+__all__ = [
+    "corrado_batch",
+    "corrado_columns",
+    "corrado_rank",
+    "corrado_result",
+    "corrado_sums",
+    "grank_batch",
+    "grank_result",
+    "grank_sums",
+    "grank_t",
+    "row_ranks",
+]
 
 
 def row_ranks(a: np.ndarray) -> np.ndarray:
@@ -119,6 +139,11 @@ def _corrado_base(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     out = (np.concatenate([d_e, d_v], axis=1), f, cols, d_v)
     memo["corrado_base"] = (inp.event_ar, out)
     return out
+
+
+def corrado_columns(inp: TestInput) -> np.ndarray:
+    """The event-window columns of :func:`corrado_sums`' combined days (after the T estimation days)."""
+    return _corrado_base(inp)[2]
 
 
 def _corrado_parts(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -284,26 +309,45 @@ def grank_t(inp: TestInput, idx: np.ndarray) -> TestResult:
 def corrado_batch(inp: TestInput, groups: Groups) -> BatchResult:
     """:func:`corrado_rank` for every group of ``groups`` at once."""
     mask = np.isfinite(inp.car)
-    n = groups.count(mask)
+    return corrado_result(groups.count(mask), *corrado_sums(inp, groups, mask))
+
+
+def corrado_sums(
+    inp: TestInput, groups: Groups, mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The sums over pairs behind :func:`corrado_batch`.
+
+    Returns ``(sums, cnt, u_total, n_u, big_l)``: Σ_i D_it and N_t per group
+    and combined day (G × (T + W')), and per group Σ U_i, the number of pairs
+    with a window day and the longest L_i (NaN for none). All but the last add
+    up over disjoint sets of pairs (the last is a maximum), so a study can
+    compute them chunk by chunk of pairs (:mod:`eventstudy.streamtests`).
+    """
     d0, f, d0w, fw = _corrado_parts(inp)
-    onehot = groups.matrix(mask)
     shared = inp.cache.get("corrado_base")
     if isinstance(shared, tuple) and shared[1][0] is d0:  # window-independent: shared by the windows
         sums, cnt = group_products(inp, groups, mask, "corrado", (d0, f))
     else:
+        onehot = groups.matrix(mask)
         sums, cnt = np.asarray(onehot @ d0), np.asarray(onehot @ f)
     l_i = fw.sum(axis=1)
     has = mask & (l_i > 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         u = d0w.sum(axis=1) / np.sqrt(l_i)
-    n_u = groups.count(has)
+    _, big_l = groups.spread(l_i.astype("float64"), mask)
+    return sums, cnt, groups.total(u, has), groups.count(has), big_l
+
+
+def corrado_result(
+    n: np.ndarray, sums: np.ndarray, cnt: np.ndarray, u_total: np.ndarray, n_u: np.ndarray, big_l: np.ndarray
+) -> BatchResult:
+    """:func:`corrado_batch`'s statistics from :func:`corrado_sums` (``n``: pairs with a CAR per group)."""
     have = cnt > 0
     with np.errstate(invalid="ignore", divide="ignore"):
         dbar = np.where(have, sums / np.where(have, cnt, 1.0), 0.0)
         s_k = np.sqrt((dbar**2).sum(axis=1) / have.sum(axis=1))
-        _, big_l = groups.spread(l_i.astype("float64"), mask)
         big_l = np.nan_to_num(big_l).astype(np.int64)
-        stat = groups.total(u, has) / n_u / s_k
+        stat = u_total / n_u / s_k
     notes = [f"T={a}, L={b}" for a, b in zip(have.sum(axis=1), big_l, strict=True)]
     reasons = [
         (n == 0, "needs at least 1 pair with a CAR"),
@@ -382,11 +426,26 @@ def grank_batch(inp: TestInput, groups: Groups) -> BatchResult:
     """:func:`grank_t` for every group of ``groups`` at once."""
     mask = np.isfinite(inp.scar)
     m = moments(groups, inp.scar, mask)
-    n = m.n
+    n_t, sum_u, u0 = grank_sums(inp, groups, mask, m.sd)
+    u0_total = np.bincount(groups.codes[mask], weights=u0, minlength=groups.size)
+    return grank_result(m, n_t, sum_u, u0_total)
+
+
+def grank_sums(
+    inp: TestInput, groups: Groups, mask: np.ndarray, sd: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sums over pairs behind :func:`grank_batch`, given the groups' SCAR spread ``sd``.
+
+    Returns ``(n_t, sum_u, u0)``: N_t and Σ_i U_it per group and estimation
+    day (G × T), and U_i0 of each pair with ``mask`` (in pair order). Both
+    sums add up over disjoint sets of pairs, so a study can compute them
+    chunk by chunk of pairs (:mod:`eventstudy.streamtests`) with ``sd`` taken
+    from all pairs.
+    """
     rows = np.flatnonzero(mask)
     codes = groups.codes[rows]
     with np.errstate(invalid="ignore", divide="ignore"):
-        g0 = inp.scar[rows] / m.sd[codes]
+        g0 = inp.scar[rows] / sd[codes]
     r_est, f_est, m_est = _est_ranks(inp)
     a = 1.0 / (m_est + 2.0)  # 1/(T_i + 1), T_i = M_i + 1
     (n_t,) = group_products(inp, groups, mask, "grank_n", (f_est,))
@@ -416,10 +475,19 @@ def grank_batch(inp: TestInput, groups: Groups) -> BatchResult:
             same = (est == g0[:, None]).astype(np.float32)
         sum_u = sum_u + 0.5 * np.asarray(weight @ np.asarray(runs @ same, dtype=np.float64))
     u0 = (1.0 + n_below + 0.5 * n_tie) * a[rows] - 0.5
+    return n_t, sum_u, u0
+
+
+def grank_result(m: GroupMoments, n_t: np.ndarray, sum_u: np.ndarray, u0_total: np.ndarray) -> BatchResult:
+    """:func:`grank_batch`'s statistics from :func:`grank_sums`.
+
+    ``m`` holds the groups' SCAR moments, ``u0_total`` the group sums Σ_i U_i0.
+    """
+    n = m.n
     have = n_t > 0
     with np.errstate(invalid="ignore", divide="ignore"):
         ubar_t = np.where(have, sum_u / np.where(have, n_t, 1.0), 0.0)
-        ubar0 = np.bincount(codes, weights=u0, minlength=groups.size) / n
+        ubar0 = u0_total / n
         big_t = have.sum(axis=1) + 1
         s_u = np.sqrt(((n_t / n[:, None]) * ubar_t**2 * have).sum(axis=1) + ubar0**2) / np.sqrt(big_t)
         z = ubar0 / s_u
