@@ -2,9 +2,10 @@
 
 Expensive things are built once per session (per xdist worker under ``-n``): the
 default study on the bundled snapshot, its saved report folder and one headless
-Chromium; treat them as read-only. The toolkit's disk cache (calendars, prices)
-is pointed at a folder of the test run, shared by its workers, so tests never
-read or write the user's cache.
+Chromium; treat them as read-only. Under xdist, workers share the toolkit's disk
+cache of calendars (``$EVENTSTUDY_CACHE`` or the user's cache folder): each entry
+is written under a per-process temporary name and renamed into place, so
+concurrent writers are safe; tests of the cache itself use their own folders.
 
 The synthetic builder makes markets whose symbols are not in the registry, so
 their sessions are the dates of their own data (business days here): returns
@@ -264,18 +265,3 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """``$EVENTSTUDY_CACHE`` → a folder of this test run (shared by xdist workers: writes are atomic).
-
-    Subprocesses started by tests inherit it. A test that sets the variable
-    itself (monkeypatch) still wins.
-    """
-    base = tmp_path_factory.getbasetemp()
-    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    mp = pytest.MonkeyPatch()
-    mp.setenv("EVENTSTUDY_CACHE", str(root / "eventstudy-cache"))
-    yield
-    mp.undo()
