@@ -192,6 +192,7 @@ HEAVY_FIRST = (
     "test_hostile.py",
     "test_report_reader_browser.py",
     "test_cli.py",
+    "test_garch_study.py",
 )
 
 
