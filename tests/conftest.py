@@ -1,4 +1,11 @@
-"""Shared fixtures: a seeded synthetic panel builder and a cached snapshot study.
+"""Shared fixtures: a seeded synthetic panel builder, the default study and its report, one browser.
+
+Expensive things are built once per session (per xdist worker under ``-n``): the
+default study on the bundled snapshot, its saved report folder and one headless
+Chromium; treat them as read-only. Under xdist, workers share the toolkit's disk
+cache of calendars (``$EVENTSTUDY_CACHE`` or the user's cache folder): each entry
+is written under a per-process temporary name and renamed into place, so
+concurrent writers are safe; tests of the cache itself use their own folders.
 
 The synthetic builder makes markets whose symbols are not in the registry, so
 their sessions are the dates of their own data (business days here): returns
@@ -15,9 +22,10 @@ os.environ.setdefault("YF_DISABLE_CURL_CFFI", "1")
 
 import importlib.util
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -175,6 +183,25 @@ def build_synthetic(
     return Synthetic(prices, events, list(recs), params, benchmark, tuple(symbols), dates, rets)
 
 
+#: Test modules that take longest (seconds of CPU, measured), run first: under ``-n`` with
+#: ``--dist loadfile`` each worker takes whole modules in this order, so a long module
+#: does not start last and leave the other worker idle. Other modules follow in their
+#: usual order.
+HEAVY_FIRST = (
+    "test_properties.py",
+    "test_hostile.py",
+    "test_report_reader_browser.py",
+    "test_cli.py",
+    "test_garch_study.py",
+)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
+    """Run the modules of :data:`HEAVY_FIRST` first (a stable sort: order within a module kept)."""
+    rank = {name: i for i, name in enumerate(HEAVY_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 @pytest.fixture(scope="session")
 def synthetic_panel() -> Callable[..., Synthetic]:
     """Factory: ``synthetic_panel(seed=..., ...)`` → :class:`Synthetic` (see :func:`build_synthetic`)."""
@@ -202,3 +229,40 @@ def snapshot_study(snapshot_events: Events, snapshot_prices: Prices) -> StudyRes
     """
     prices = snapshot_prices.select(list(DEFAULT_SYMBOLS))
     return EventStudy(snapshot_events, prices).run()
+
+
+@pytest.fixture(scope="session")
+def default_report(snapshot_study: StudyResult, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default study saved once (``eventstudy run``'s folder); returns its ``index.html``."""
+    folder = tmp_path_factory.mktemp("default-study") / "constant-mean"
+    snapshot_study.save(folder)
+    return folder / "index.html"
+
+
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One headless Chromium (Debian's ``/usr/bin/chromium`` driven by playwright) per session.
+
+    Each test opens its own browser context (own viewport, routes, storage) and
+    closes it. Skips when Chromium or playwright is missing.
+    """
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not installed at {CHROMIUM}")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python package) not installed")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -406,15 +406,22 @@ def test_overlaps_column_lists_other_events_with_day0_inside_the_window(snapshot
     ar = snapshot_study.abnormal_returns_table
     fits = snapshot_study.fits_table.dropna(subset=["day0"])
     windows = {"0:0": (0, 0), "0:+1": (0, 1), "-1:+1": (-1, 1), "-5:+5": (-5, 5)}
-    dates = {k: g for k, g in ar.groupby(["event_id", "symbol"])}
+    # plain arrays per pair and per market, so the loop below stays a loop over rows
+    dates = {
+        k: (g["rel_day"].to_numpy(), g["date"].to_numpy()) for k, g in ar.groupby(["event_id", "symbol"])
+    }
+    by_symbol = {
+        s: (g["event_id"].to_numpy(), g["day0"].to_numpy(), g["day0_latest"].to_numpy())
+        for s, g in fits.groupby("symbol")
+    }
     checked = 0
     for row in car.itertuples():
         t1, t2 = windows[row.window]
-        days = dates[(row.event_id, row.symbol)]
-        inside = days[(days["rel_day"] >= t1) & (days["rel_day"] <= t2 + row.extended_by)]["date"]
+        rel, day = dates[(row.event_id, row.symbol)]
+        inside = day[(rel >= t1) & (rel <= t2 + row.extended_by)]
         lo, hi = inside.min(), inside.max()
-        others = fits[(fits["symbol"] == row.symbol) & (fits["event_id"] != row.event_id)]
-        hit = others[(others["day0_latest"] >= lo) & (others["day0"] <= hi)]["event_id"]
+        ids, day0, latest = by_symbol[row.symbol]
+        hit = ids[(ids != row.event_id) & (latest >= lo) & (day0 <= hi)]
         assert sorted(row.overlaps.split()) == sorted(hit), (row.event_id, row.symbol, row.window)
         checked += bool(len(hit))
     assert checked > 20

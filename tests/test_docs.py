@@ -1,4 +1,8 @@
-"""The example notebook runs, and the documentation site builds (offline, strict)."""
+"""The example notebook runs, and the documentation site builds (offline, strict).
+
+Both are slow (marked ``slow``): left out of the default ``pytest`` and run by CI with
+``pytest -m slow`` (see the README's testing section).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow  # a Jupyter kernel runs the default study twice and saves it (~13 s)
 def test_example_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
@@ -32,6 +37,7 @@ def test_example_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert "tables.tex" in text and "\\begin{tabular}" in text
 
 
+@pytest.mark.slow  # mkdocs builds the whole site with the API reference in a subprocess
 @pytest.mark.skipif(shutil.which("mkdocs") is None, reason="mkdocs is not installed (pip install '.[docs]')")
 def test_docs_build_strict(tmp_path: Path) -> None:
     r = subprocess.run(

@@ -232,6 +232,7 @@ def test_bad_options_are_one_line(args: list[str], code: int, word: str) -> None
     assert len(lines) == 1 and f"{word}" in lines[0] and "Traceback" not in r.output
 
 
+@pytest.mark.slow  # three CLI runs and a Dask cluster; the executors' tables are checked above
 def test_cli_workers_and_scheduler_write_the_serial_tables(tmp_path: Path) -> None:
     """``--workers 2`` (process pool) and ``--scheduler`` (a Dask cluster) give the serial files."""
     distributed = pytest.importorskip("distributed", reason="Dask is an optional extra")

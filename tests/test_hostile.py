@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -380,10 +381,22 @@ def test_sweep_restores_an_old_study_whose_replacement_never_arrived(tmp_path: P
     assert live.exists() and (tmp_path / ".hidden-user-folder").exists()
 
 
+@pytest.fixture(scope="module")
+def earlier_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A study folder written by ``run`` once; tests that need an earlier study copy it."""
+    base = tmp_path_factory.mktemp("earlier")
+    (base / "ev.csv").write_text(EVENTS)
+    _prices(base / "px.csv")
+    assert _invoke(*_args(base, "--out", str(base / "o")))[0] == 0
+    return base / "o"
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
-def test_signals_during_save_clean_up_and_say_so(inputs: Path, sig: signal.Signals) -> None:
+def test_signals_during_save_clean_up_and_say_so(
+    inputs: Path, earlier_study: Path, sig: signal.Signals
+) -> None:
     out = inputs / "o"
-    assert _invoke(*_args(inputs, "--out", str(out)))[0] == 0
+    shutil.copytree(earlier_study, out)
     before = _snapshot(out)
     ready = inputs / "ready"
     hook = inputs / "sitecustomize.py"

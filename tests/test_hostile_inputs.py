@@ -6,6 +6,7 @@ Companion of ``test_hostile.py`` (outputs, faults and interrupts).
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -264,16 +265,24 @@ def test_out_of_range_options_are_usage_errors(tmp_path: Path, args: list[str], 
     assert not (tmp_path / "o").exists()
 
 
+@pytest.fixture(scope="module")
+def saved_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One small study saved by ``run``; each test damages its own copy."""
+    root = tmp_path_factory.mktemp("saved")
+    px = root / "px.csv"
+    _wide(400).to_csv(px, index=False)
+    ev = root / "ev.csv"
+    ev.write_text(EVENTS)
+    assert _invoke("run", "--events", str(ev), "--prices", str(px), "--out", str(root / "s"))[0] == 0
+    return root / "s"
+
+
 @pytest.mark.parametrize("damage", ["car_columns", "symbols_type", "caar_unterminated", "events_garbage"])
-def test_malformed_saved_study_is_one_line(tmp_path: Path, damage: str) -> None:
+def test_malformed_saved_study_is_one_line(tmp_path: Path, saved_study: Path, damage: str) -> None:
     import json
 
-    px = tmp_path / "px.csv"
-    _wide(400).to_csv(px, index=False)
-    ev = tmp_path / "ev.csv"
-    ev.write_text(EVENTS)
     s = tmp_path / "s"
-    assert _invoke("run", "--events", str(ev), "--prices", str(px), "--out", str(s))[0] == 0
+    shutil.copytree(saved_study, s)
     if damage == "car_columns":
         pd.read_csv(s / "car.csv").drop(columns=["car", "window"]).to_csv(s / "car.csv", index=False)
     elif damage == "symbols_type":

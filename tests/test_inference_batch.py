@@ -55,8 +55,14 @@ def _study_inputs(events, prices):  # type: ignore[no-untyped-def]
     return study._test_inputs(panel, out, kept)
 
 
-def test_batch_equals_per_group_on_the_default_study(snapshot_events, snapshot_prices) -> None:  # type: ignore[no-untyped-def]
-    inputs, labels = _study_inputs(snapshot_events, snapshot_prices.select(list(DEFAULT_SYMBOLS)))
+@pytest.fixture(scope="module")
+def default_inputs(snapshot_events, snapshot_prices):  # type: ignore[no-untyped-def]
+    """The default study's test inputs and group labels (tests pass fresh caches where it matters)."""
+    return _study_inputs(snapshot_events, snapshot_prices.select(list(DEFAULT_SYMBOLS)))
+
+
+def test_batch_equals_per_group_on_the_default_study(default_inputs) -> None:  # type: ignore[no-untyped-def]
+    inputs, labels = default_inputs
     specs = list(TESTS.values())
     windows = {k: inputs[k] for k in ("0:0", "-1:+1", "-5:+5", "+3:+3") if k in inputs}
     assert len(windows) == 4
@@ -206,9 +212,9 @@ def test_bootstrap_of_several_windows_equals_one_group_at_a_time(
             assert res.statistic[g] == pytest.approx(one.statistic, rel=1e-9)
 
 
-def test_threads_give_the_same_tests_table(snapshot_events, snapshot_prices) -> None:  # type: ignore[no-untyped-def]
+def test_threads_give_the_same_tests_table(default_inputs) -> None:  # type: ignore[no-untyped-def]
     """Windows run in threads produce exactly the table of one window after the other."""
-    inputs, labels = _study_inputs(snapshot_events, snapshot_prices.select(list(DEFAULT_SYMBOLS)))
+    inputs, labels = default_inputs
     specs = list(TESTS.values())
     windows = {k: inputs[k] for k in list(inputs)[:8]}
     first: dict[object, object] = {}

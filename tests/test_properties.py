@@ -52,8 +52,13 @@ def run(
     events: Events | None = None,
     symbols: list[str] | None = None,
     cars: list[tuple[int, int]] | None = None,
+    tests: tuple[str, ...] = ("csect_t",),
 ) -> StudyResult:
-    """A fast study of ``syn`` (one cross-sectional test, lenient minimum estimation)."""
+    """A fast study of ``syn`` (lenient minimum estimation).
+
+    One cross-sectional test by default; properties that never look at the
+    tests table pass ``tests=()`` and skip building it.
+    """
     return EventStudy(
         events if events is not None else syn.events,
         prices if prices is not None else syn.prices,
@@ -61,7 +66,7 @@ def run(
         benchmark=None if model == "constant-mean" else syn.benchmark,
         symbols=symbols if symbols is not None else list(syn.symbols),
         min_estimation=50,
-        tests=["csect_t"],
+        tests=list(tests),
         car_windows=cars if cars else DEFAULT_CAR_WINDOWS,
     ).run()
 
@@ -81,7 +86,7 @@ def test_car_is_sum_of_ar(
     seed: int, model: str, n_events: int, cars: list[tuple[int, int]], drop: int
 ) -> None:
     syn = build_synthetic(seed=seed, n_days=N_DAYS, n_events=n_events, drop={"AAA": drop, "MKT": drop})
-    res = run(syn, model, cars=cars)
+    res = run(syn, model, cars=cars, tests=())
     ar = res.abnormal_returns
     np.testing.assert_allclose(ar["ar"], ar["return"] - ar["normal_return"], rtol=0, atol=1e-15)
     ar = _sorted(ar, ["event_id", "symbol", "rel_day"])
@@ -117,7 +122,7 @@ def test_ar_is_zero_when_returns_equal_the_prediction(seed: int, day: int) -> No
     rec = {"event_id": "e", "timestamp": dates[day].strftime("%Y-%m-%d"), "title": "t"}
     syn = build_synthetic(seed=seed, n_days=N_DAYS, records=[rec], returns={"MKT": rm, **r})
     for model, sym in (("constant-mean", "AAA"), ("market-adjusted", "BBB"), ("market", "CCC")):
-        res = run(syn, model)
+        res = run(syn, model, tests=())
         f = res.fits.set_index("symbol")
         assert f.loc[sym, "n_est"] == 240
         ar = res.abnormal_returns
@@ -177,7 +182,7 @@ def test_scaling_prices_changes_nothing(
 ) -> None:
     syn = build_synthetic(seed=seed, n_days=N_DAYS, n_events=n_events, drop={"CCC": 7, "MKT": 3})
     scaled = Prices({s: c * scale if s in which else c for s, c in syn.prices.closes.items()}, "synthetic")
-    a, b = run(syn, model), run(syn, model, prices=scaled)
+    a, b = run(syn, model, tests=()), run(syn, model, prices=scaled, tests=())
     k = ["event_id", "symbol", "rel_day"]
     xa, xb = _sorted(a.abnormal_returns, k), _sorted(b.abnormal_returns, k)
     for c in ("return", "normal_return", "ar", "car"):

@@ -8,10 +8,9 @@ blocked and recorded.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +20,6 @@ from eventstudy import EventStudy, StudyResult, events_from_records, load_prices
 from eventstudy.report.assets import plotly_js
 
 HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 EVENTS = [
     {
@@ -164,6 +154,7 @@ def test_report_is_deterministic(result: StudyResult, html: str) -> None:
     same = result.to_html() == html
     assert same, "two renders of one result differ"
     other = _study()  # a second run of the same study: only the creation time may differ
+    other = dataclasses.replace(other, manifest=dict(other.manifest, created="2030-01-01T00:00:00+00:00"))
     a, b = _without_timestamp(other, other.to_html()), _without_timestamp(result, html)
     if a != b:
         i = next(k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y)
@@ -171,24 +162,7 @@ def test_report_is_deterministic(result: StudyResult, html: str) -> None:
 
 
 # ------------------------------------------------------------------ real browser
-def _playwright() -> Any:
-    if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium not installed at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python package) not installed")
-    return sync_api.sync_playwright
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_playwright = _playwright()
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
+# (`chromium`: one headless browser per session, from conftest.py)
 _CHARTS_DRAWN = """() => {
     const divs = [...document.querySelectorAll('.plotly-graph-div')];
     return divs.every(d => d.querySelector('svg.main-svg'));
@@ -238,7 +212,7 @@ def _inspect(browser: Any, page_file: Path) -> dict[str, Any]:
 
 
 @pytest.mark.browser
-def test_browser_harness_detects_a_bad_page(browser: Any, tmp_path: Path) -> None:
+def test_browser_harness_detects_a_bad_page(chromium: Any, tmp_path: Path) -> None:
     """The checks below are not vacuous: a page that runs injected code, fetches and logs errors is caught."""
     bad = tmp_path / "bad.html"
     bad.write_text(
@@ -247,7 +221,7 @@ def test_browser_harness_detects_a_bad_page(browser: Any, tmp_path: Path) -> Non
         f"<p>{HOSTILE}</p><script>console.error('boom')</script></body></html>",
         encoding="utf-8",
     )
-    seen = _inspect(browser, bad)
+    seen = _inspect(chromium, bad)
     assert seen["pwned"] == "number"
     assert seen["injected_img"] == 1
     assert any("cdn.example.invalid" in u for u in seen["network"])
@@ -256,8 +230,8 @@ def test_browser_harness_detects_a_bad_page(browser: Any, tmp_path: Path) -> Non
 
 
 @pytest.mark.browser
-def test_report_in_headless_chromium(browser: Any, report: Path) -> None:
-    seen = _inspect(browser, report)
+def test_report_in_headless_chromium(chromium: Any, report: Path) -> None:
+    seen = _inspect(chromium, report)
     assert seen["network"] == [], seen["network"]
     assert seen["requests"][0] == seen["url"]
     assert seen["console_errors"] == [], seen["console_errors"]

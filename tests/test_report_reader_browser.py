@@ -1,5 +1,8 @@
 """The default study's report as a five-minute reader meets it, in headless Chromium.
 
+The report (``default_report``) and the browser (``chromium``) come from conftest.py,
+built once per session.
+
 Weight and length (file size, page height at 1400 px, print pages), no sideways
 scrolling at 400 px, the event picker (type "London", see that event's card
 with each market's actual return), paged tables, no console errors and no
@@ -9,43 +12,18 @@ requests beyond the page itself.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from eventstudy import EventStudy, load_prices, read_events
-from eventstudy.markets import DEFAULT_SYMBOLS
+from eventstudy import load_prices
 
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 pytestmark = pytest.mark.browser
 
 MAX_BYTES = 3 * 2**20
 MAX_HEIGHT = 25_000
 MAX_PRINT_PAGES = 30
-
-
-@pytest.fixture(scope="module")
-def default_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    res = EventStudy(read_events(None), load_prices(list(DEFAULT_SYMBOLS))).run()
-    folder = tmp_path_factory.mktemp("reader") / "constant-mean"
-    res.save(folder)
-    return folder / "index.html"
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium not installed at {CHROMIUM}")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _open(browser: Any, page_file: Path, width: int) -> tuple[Any, Any, dict[str, list[str]]]:
