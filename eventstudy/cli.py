@@ -7,6 +7,7 @@ the traceback instead.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import time
@@ -488,6 +489,11 @@ def main() -> None:  # pragma: no cover - console script
     """Console-script entry point (Ctrl-C exits 130 and leaves no partial output)."""
     # yfinance logs its own retries and failures; our one-line errors say what matters
     logging.getLogger("yfinance").setLevel(logging.CRITICAL)
+    # The imported modules' objects are never garbage: freezing them keeps every collection
+    # from walking them, and a larger first generation runs fewer collections while the
+    # study allocates its many short-lived pandas objects (0.3 s → 0.1 s of a default run).
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
     try:
         app()
     except KeyboardInterrupt:  # outside a command (the commands handle their own)
