@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from .blasthreads import limit_blas_threads
 from .cli_errors import OneLineGroup
 from .cliguard import clean, fail_line, guard, os_message, say, warn
 from .errors import ConfigError, EventStudyError, InputError, OutputError
@@ -494,6 +495,9 @@ def main() -> None:  # pragma: no cover - console script
     # study allocates its many short-lived pandas objects (0.3 s → 0.1 s of a default run).
     gc.freeze()
     gc.set_threshold(10_000, 20, 20)
+    # the tests run windows in threads: OpenBLAS's own threads on top only spin (unless the
+    # user set OPENBLAS_NUM_THREADS / OMP_NUM_THREADS / MKL_NUM_THREADS)
+    limit_blas_threads(1)
     try:
         app()
     except KeyboardInterrupt:  # outside a command (the commands handle their own)
