@@ -57,9 +57,9 @@ Conventions
 * p-values are two-sided from t(M − k), M − k being the residual degrees of
   freedom of the dummy regression (T minus the number of its parameters).
 
-Computation uses the exact partitioned form (statsmodels OLS on the sample
-with the event rows zeroed, which has the same θ̂, residuals and HAC
-covariance as the full dummy regression) instead of a T × (k + #dummies)
+Computation uses the exact partitioned form (OLS on the sample with the
+event rows zeroed, by :mod:`.linfit`: statsmodels' OLS and HAC in numpy), which
+has the same θ̂, residuals and HAC covariance as the full dummy regression, instead of a T × (k + #dummies)
 design, so a market with a thousand event days costs milliseconds.
 """
 
@@ -74,6 +74,7 @@ import pandas as pd
 from scipy import special
 
 from ..errors import InputError
+from .linfit import hac_cov, ols
 
 __all__ = [
     "CAR_COLUMNS",
@@ -281,21 +282,11 @@ def event_dummy_regression(
     keep = (~is_event).astype(float)
     Xz = X * keep[:, None]
     yz = y * keep
-    from statsmodels.regression.linear_model import OLS  # lazy: heavy import
-
-    model = OLS(yz, Xz)
-    if cov_type == "hac":
-        res = model.fit(cov_type="HAC", cov_kwds={"maxlags": L, "use_correction": False})
-    else:
-        res = model.fit()
-    theta = np.asarray(res.params, dtype=float)
+    res = ols(yz, Xz)  # statsmodels' OLS (pinv) and HAC covariance, in numpy (.linfit)
+    theta = res.params
     e = yz - Xz @ theta  # zero on event days
     gamma = np.array([e[j:] @ e[: T - j] for j in range(L + 1)]) / dof
-    V_theta = (
-        np.asarray(res.cov_params(), dtype=float)
-        if cov_type == "hac"
-        else gamma[0] * np.asarray(res.normalized_cov_params, dtype=float)
-    )
+    V_theta = hac_cov(res, Xz, L) if cov_type == "hac" else gamma[0] * res.bread
 
     # dummy coefficients and their covariance
     XE = X[U]
