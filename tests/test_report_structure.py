@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 from scipy import stats
 
@@ -461,7 +462,7 @@ def test_default_study_report_stays_small(default_report: Path) -> None:
 
 
 def test_index_levels_are_weekly(snapshot_study: StudyResult) -> None:
-    fig = index_levels(snapshot_study, event_info(snapshot_study))
+    fig = go.Figure(index_levels(snapshot_study, event_info(snapshot_study)))  # plain dicts → graph object
     lines = [t for t in fig.data if t.mode == "lines"]
     assert len(lines) == len(snapshot_study.symbols)
     for sym, line in zip(snapshot_study.symbols, lines, strict=True):

@@ -1,9 +1,13 @@
 """Plotly figures of a study. Figures only read the result's tables.
 
-Each function returns a :class:`plotly.graph_objects.Figure`; figures are
-assembled as plain dictionaries and validated once at the end (much faster
-than adding traces one by one), with a small built-in style instead of a
-named plotly template, which keeps the embedded JSON small.
+Each function returns a figure as plain JSON-able dictionaries,
+``{"data": [...], "layout": {...}}`` (:data:`Figure`): what plotly.js draws
+and what :class:`plotly.graph_objects.Figure` accepts. Building plotly's graph
+objects validates and deep-copies every property, which cost a third of the
+report; :func:`~eventstudy.report.render.figure_specs` still hands callers
+graph objects, and :data:`VALIDATE` checks the dictionaries against plotly's
+schema (the structure tests switch it on). The style is a small built-in one
+instead of a named plotly template, which keeps the embedded JSON small.
 
 Every text that can come from events or files (titles, sources, market names)
 goes through :func:`~eventstudy.report.fmt.plot_text` before it reaches a
@@ -20,7 +24,6 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from ..config import format_window
 from ..markets import market_name
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
     from ..results import StudyResult
 
 __all__ = [
+    "Figure",
     "PALETTE",
     "aar_by_day",
     "ar_by_event",
@@ -94,6 +98,9 @@ def _layout(title: str, ytitle: str = "", height: int = 440, **extra: Any) -> di
             "color": "#222",
         },
         "hoverlabel": {"align": "left"},
+        # as plotly's default template: numeric-looking strings stay categories
+        "autotypenumbers": "strict",
+        "hovermode": "closest",
     }
     for k, v in extra.items():
         if isinstance(v, dict) and isinstance(lay.get(k), dict):
@@ -107,10 +114,18 @@ def _layout(title: str, ytitle: str = "", height: int = 440, **extra: Any) -> di
 #: skipping it saves about half a second per report).
 VALIDATE = False
 
+#: A figure as plain dictionaries ``{"data": [trace, ...], "layout": {...}}``.
+Figure = dict[str, Any]
 
-def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
-    """Build the figure from the assembled dictionaries (validated when ``VALIDATE``)."""
-    return go.Figure({"data": data, "layout": layout}, _validate=VALIDATE)
+
+def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> Figure:
+    """The figure of the assembled dictionaries (checked against plotly's schema when ``VALIDATE``)."""
+    fig: Figure = {"data": data, "layout": layout}
+    if VALIDATE:
+        import plotly.graph_objects as go
+
+        go.Figure(fig)  # raises on a property or value plotly does not know
+    return fig
 
 
 def _day_shapes() -> list[dict[str, Any]]:
@@ -199,7 +214,7 @@ def shown_markets(res: StudyResult, present: Any = None) -> list[str]:
     return [s for s in res.symbols if s in have][:MAX_MARKETS]
 
 
-def caar_by_market(res: StudyResult) -> go.Figure:
+def caar_by_market(res: StudyResult) -> Figure:
     """CAAR path over the event window per market (and all pairs), with 95% bands.
 
     The path is the mean across pairs of each pair's AR cumulated from the
@@ -232,7 +247,7 @@ def _direction_int(g: str) -> int:
         return 0
 
 
-def caar_by_group(res: StudyResult) -> go.Figure:
+def caar_by_group(res: StudyResult) -> Figure:
     """CAAR paths by direction (shown) or by category (menu), with 95% bands."""
     data: list[dict[str, Any]] = []
     spans: dict[str, tuple[int, int]] = {}
@@ -275,7 +290,7 @@ def caar_by_group(res: StudyResult) -> go.Figure:
     return _figure(data, lay)
 
 
-def aar_by_day(res: StudyResult, look: Lookup) -> go.Figure:
+def aar_by_day(res: StudyResult, look: Lookup) -> Figure:
     """Average abnormal return of each event-window day with its 95% interval; a menu picks the group.
 
     Reads the single-day windows ``d:d`` of the headlines table: bars are the
@@ -362,7 +377,7 @@ def aar_by_day(res: StudyResult, look: Lookup) -> go.Figure:
     return _figure(data, lay)
 
 
-def caar_windows(res: StudyResult) -> go.Figure:
+def caar_windows(res: StudyResult) -> Figure:
     """CAAR per market and CAR window with 95% intervals.
 
     Estimates and intervals of the dependence-robust headline test
@@ -414,7 +429,7 @@ def _event_order(info: EventInfo, events: Sequence[str]) -> list[str]:
     return sorted(events, key=lambda e: (str(info.get(e, "date")), e))
 
 
-def ar_by_event(res: StudyResult, info: EventInfo) -> go.Figure:
+def ar_by_event(res: StudyResult, info: EventInfo) -> Figure:
     """Daily abnormal returns of one event in every market; a menu picks the event.
 
     Opens on the event with the largest mean absolute CAR of the main window.
@@ -504,7 +519,7 @@ def ar_by_event(res: StudyResult, info: EventInfo) -> go.Figure:
     return _figure(data, lay)
 
 
-def car_heatmap(res: StudyResult, info: EventInfo) -> go.Figure:
+def car_heatmap(res: StudyResult, info: EventInfo) -> Figure:
     """Event × market heatmap of CARs (stars: the pair's own t test); a menu picks the window.
 
     The colour scale is symmetric around zero and saturates at the 98th
@@ -627,7 +642,7 @@ def _source_lines(src: Any, width: int = 60, max_lines: int = 3) -> str:
     return "<br>".join(out) if out else "n/a"
 
 
-def index_levels(res: StudyResult, info: EventInfo, rule: str = "W-FRI") -> go.Figure:
+def index_levels(res: StudyResult, info: EventInfo, rule: str = "W-FRI") -> Figure:
     """Each index's closing level (weekly: last close of each week) with its events' day 0 marked.
 
     Markers sit at the daily close of the event's day 0 (so they may lie
@@ -746,7 +761,7 @@ def index_levels(res: StudyResult, info: EventInfo, rule: str = "W-FRI") -> go.F
     return _figure(data, lay)
 
 
-def placebo_histogram(res: StudyResult, placebo: pd.DataFrame) -> go.Figure:
+def placebo_histogram(res: StudyResult, placebo: pd.DataFrame) -> Figure:
     """Distribution of placebo CAARs per window with the observed CAAR marked.
 
     ``placebo`` holds one row per placebo position (``window, caar``, and

@@ -72,9 +72,19 @@ def script_json(obj: Any) -> str:
 
 
 def plot_div(fig: Any, div_id: str) -> Markup:
-    """A chart as a ``div.plotly-graph-div`` with a fixed id, without plotly.js."""
+    """A chart as a ``div.plotly-graph-div`` with a fixed id, without plotly.js.
+
+    ``fig`` is a plain figure dictionary (written as it is: plotly's JSON
+    encoder, no graph objects) or a :class:`plotly.graph_objects.Figure`
+    (validated, with its template, as plotly writes it).
+    """
     html: str = pio.to_html(
-        fig, include_plotlyjs=False, full_html=False, div_id=div_id, config=PLOT_CONFIG, validate=True
+        fig,
+        include_plotlyjs=False,
+        full_html=False,
+        div_id=div_id,
+        config=PLOT_CONFIG,
+        validate=not isinstance(fig, dict),
     )
     return Markup(html)
 
@@ -142,13 +152,17 @@ def figure_specs(
     info: views.EventInfo | None = None,
     look: views.Lookup | None = None,
     placebo: Any = "auto",
+    plain: bool = False,
 ) -> list[dict[str, Any]]:
     """The report's charts in page order: ``{"id", "fig", "caption"}`` per chart.
 
     ``id`` is the fixed element id of the chart (also the PNG file name of
     :func:`~eventstudy.report.export_png`). The placebo distribution is drawn
     when ``placebo`` (a table ``window, caar``; by default looked up in the
-    result's tables) provides one.
+    result's tables) provides one. ``fig`` is a
+    :class:`plotly.graph_objects.Figure`, or with ``plain=True`` the figure's
+    plain dictionaries (:data:`~eventstudy.report.figures.Figure`; what the
+    report embeds, without building graph objects).
     """
     info = info if info is not None else views.event_info(res)
     look = look if look is not None else views.Lookup.of(res)
@@ -163,7 +177,7 @@ def figure_specs(
         placebo = views.placebo_table(views.extra_tables(res))
     lo, hi = res.config.window
     mw = format_window(res.config.car_windows[0])
-    out = []
+    out: list[dict[str, Any]] = []
     if len(views.day_windows(look, res.config.window)) > 1:
         out.append(
             {
@@ -235,6 +249,11 @@ def figure_specs(
                 "(no refit), observed CAAR dashed; the placebo p-value is in the tests table.",
             }
         )
+    if not plain:
+        import plotly.graph_objects as go
+
+        for f in out:
+            f["fig"] = go.Figure(f["fig"], _validate=figures.VALIDATE)
     return out
 
 
@@ -378,7 +397,7 @@ def render_report(res: StudyResult) -> str:
         analyses=analyses,
         figs=[
             {"id": f["id"], "html": plot_div(f["fig"], f["id"]), "caption": f["caption"]}
-            for f in figure_specs(res, info, look, placebo)
+            for f in figure_specs(res, info, look, placebo, plain=True)
         ],
         plotlyjs=Markup(plotly_js()),
         day0_rule=(res.manifest.get("alignment") or {}).get("rule") or DAY0_RULE,
