@@ -6,7 +6,7 @@ observation::
     CAR_em = α + Σ_d δ_d 1{direction_e = d} + Σ_c κ_c 1{category_e = c}
                + Σ_j μ_j 1{m = j} + u_em
 
-estimated by OLS (statsmodels) with standard errors clustered
+estimated by OLS (:mod:`.linfit`: statsmodels' OLS and CRV1 in numpy) with standard errors clustered
 (``cov_type="cluster"``) by default by the clusters of dependent pairs of
 formula sheet §7.1 (``car.csv``'s ``cluster`` column): the markets' CARs of
 one event share the same news, and events whose windows overlap in calendar
@@ -58,6 +58,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from .linfit import cluster_cov, inference, ols
 
 __all__ = [
     "COEF_COLUMNS",
@@ -302,7 +303,6 @@ class _Fit:
     names: list[str]
     reference: dict[str, str]
     dropped: list[str]
-    results: Any
 
 
 def _fit(
@@ -318,26 +318,17 @@ def _fit(
     groups = pd.factorize(data["cluster"])[0]
     G = int(groups.max()) + 1 if len(groups) else 0
     n, k = X.shape
-    from statsmodels.regression.linear_model import OLS  # lazy: heavy import
-
-    model = OLS(y, X)
+    res = ols(y, X)  # statsmodels' OLS (pinv) in numpy (.linfit)
     if G < 3 or n <= k:
-        res = model.fit()
         why = (
             f"only {G} cluster(s); clustered standard errors need at least 3"
             if G < 3
             else f"{n} observations for {k} parameters: no residual degrees of freedom"
         )
         notes.append(why + " (standard errors not computed)")
-        return _Fit(res.params, None, np.nan, float(res.rsquared), names, reference, dropped, res)
-    res = model.fit(
-        cov_type="cluster",
-        cov_kwds={"groups": groups, "use_correction": True, "df_correction": True},
-        use_t=True,
-    )
-    return _Fit(
-        res.params, res.cov_params(), float(G - 1), float(res.rsquared), names, reference, dropped, res
-    )
+        return _Fit(res.params, None, np.nan, res.rsquared, names, reference, dropped)
+    cov = cluster_cov(res, X, groups)  # statsmodels' CRV1, use_correction=True
+    return _Fit(res.params, cov, float(G - 1), res.rsquared, names, reference, dropped)
 
 
 def _table(fit: _Fit, alpha: float) -> pd.DataFrame:
@@ -354,17 +345,16 @@ def _table(fit: _Fit, alpha: float) -> pd.DataFrame:
                 "ci_high": nan,
             }
         )
-    res = fit.results
-    ci = np.asarray(res.conf_int(alpha=alpha))
+    inf = inference(fit.params, np.diag(fit.cov), fit.df, alpha)  # t(G − 1), df_correction=True
     return pd.DataFrame(
         {
             "term": fit.names,
-            "coef": res.params,
-            "se": res.bse,
-            "t": res.tvalues,
-            "p": res.pvalues,
-            "ci_low": ci[:, 0],
-            "ci_high": ci[:, 1],
+            "coef": fit.params,
+            "se": inf.se,
+            "t": inf.t,
+            "p": inf.p,
+            "ci_low": inf.ci_low,
+            "ci_high": inf.ci_high,
         }
     )
 
@@ -469,11 +459,8 @@ def _answer(
     if fit.cov is None:
         se = t = p = df = np.nan
     else:
-        tt = fit.results.t_test(c[None, :])
-        se = float(np.asarray(tt.sd).ravel()[0])
-        t = float(np.asarray(tt.tvalue).ravel()[0])
-        p = float(np.asarray(tt.pvalue).ravel()[0])
-        df = float(tt.df_denom)
+        one = inference(np.array([diff]), np.array([c @ fit.cov @ c]), fit.df)  # statsmodels' t_test
+        se, t, p, df = float(one.se[0]), float(one.t[0]), float(one.p[0]), fit.df
     controls = " + ".join(t_ for t_ in terms if t_ != "direction")
     head = (
         f"Window {window}: escalation news (direction −1; {n_esc} events, mean CAR {_pct(m_esc)}) "
