@@ -254,8 +254,12 @@ def event_dummy_regression(
         raise InputError(f"events: duplicate event id(s) {', '.join(dup[:5])}")
     positions: list[np.ndarray] = []
     missing_days = np.zeros(len(ids), dtype=np.int64)
-    for j, (_, ds) in enumerate(events):
-        loc = dates.get_indexer(_to_dates(ds)) if len(ds) else np.empty(0, dtype=np.int64)
+    # every event's dates converted and looked up at once, then split by event
+    bounds = np.cumsum([0] + [len(ds) for _, ds in events])
+    flat = [d for _, ds in events for d in ds]
+    loc_all = dates.get_indexer(_to_dates(flat)) if flat else np.empty(0, dtype=np.int64)
+    for j in range(len(ids)):
+        loc = loc_all[bounds[j] : bounds[j + 1]]
         missing_days[j] = int((loc < 0).sum())
         positions.append(np.unique(loc[loc >= 0]))
     U = np.unique(np.concatenate(positions)) if positions else np.empty(0, dtype=np.int64)
@@ -431,7 +435,13 @@ def event_dummy_regressions(
         raise InputError(f"returns: no series for symbol(s) {', '.join(map(str, unknown))}")
     days, cars, markets = [], [], []
     for sym, g in windows.groupby("symbol", sort=False):
-        evs = [(str(eid), list(gg["date"])) for eid, gg in g.groupby("event_id", sort=False)]
+        # each event's dates, in order of first appearance (one factorize, not a groupby per event)
+        codes, names = pd.factorize(g["event_id"], sort=False)
+        dates_of = g["date"].to_numpy()[codes >= 0]  # a missing event id is no event (as groupby)
+        codes = codes[codes >= 0]
+        by_event = dates_of[np.argsort(codes, kind="stable")]
+        parts = np.split(by_event, np.cumsum(np.bincount(codes, minlength=len(names)))[:-1])
+        evs = [(str(eid), list(ds)) for eid, ds in zip(names, parts, strict=True)]
         bench = benchmark.get(str(sym)) if isinstance(benchmark, Mapping) else benchmark
         r = event_dummy_regression(returns[str(sym)], evs, bench, maxlags, cov_type)
         d = r.days
