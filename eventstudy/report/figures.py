@@ -28,7 +28,7 @@ import pandas as pd
 from ..config import format_window
 from ..markets import market_name
 from . import fmt
-from .views import EventInfo, Lookup, caar_path, ci95, day_windows, group_label, headline
+from .views import EventInfo, Lookup, caar_path, ci95, day_windows, group_label, headline, unique
 
 if TYPE_CHECKING:
     from ..results import StudyResult
@@ -440,7 +440,7 @@ def ar_by_event(res: StudyResult, info: EventInfo) -> Figure:
     ar = ar[(ar["rel_day"] >= lo) & (ar["rel_day"] <= hi)]
     days = np.arange(lo, hi + 1)
     syms = shown_markets(res, ar["symbol"].unique())
-    events = _event_order(info, list(dict.fromkeys(ar["event_id"].astype(str))))
+    events = _event_order(info, unique(ar["event_id"]))
     main = format_window(res.config.car_windows[0])
     car = res.car_table
     car = car[car["window"] == main]
@@ -528,8 +528,8 @@ def car_heatmap(res: StudyResult, info: EventInfo) -> Figure:
     """
     car = res.car_table
     syms = shown_markets(res, car["symbol"].unique())
-    events = _event_order(info, list(dict.fromkeys(car["event_id"].astype(str))))
-    windows = list(dict.fromkeys(car["window"].astype(str)))
+    events = _event_order(info, unique(car["event_id"]))
+    windows = unique(car["window"])
     idx = pd.MultiIndex.from_product([events, syms])
     shape = (len(events), len(syms))
     mats: dict[str, dict[str, Any]] = {}
@@ -772,7 +772,7 @@ def placebo_histogram(res: StudyResult, placebo: pd.DataFrame) -> Figure:
         p = p[p["group_by"] == "all"]
     obs = res.caar("all").set_index("window")["caar"]
     data: list[dict[str, Any]] = []
-    for i, w in enumerate(dict.fromkeys(p["window"].astype(str))):
+    for i, w in enumerate(unique(p["window"])):
         v = 100 * p.loc[p["window"].astype(str) == w, "caar"].to_numpy(dtype=float)
         colour = PALETTE[i % len(PALETTE)]
         vis: bool | str = True if i == 0 else "legendonly"

@@ -34,6 +34,7 @@ from ..config import format_window
 from ..inference import CLUSTER_TESTS
 from ..inference.headline import HEADLINE_TEST
 from ..markets import market_name
+from ..summary import stars as _stars
 from . import fmt
 from .eventview import day0_returns
 
@@ -71,8 +72,6 @@ _STAR_NOTE = "*** p < 0.01, ** p < 0.05, * p < 0.10 (two-sided)"
 
 def stars(p: Any) -> str:
     """Significance stars (delegates to :func:`eventstudy.results.stars`)."""
-    from ..results import stars as _stars
-
     return _stars(float(p)) if fmt.is_finite(p) else ""
 
 
@@ -191,7 +190,7 @@ def caar_path(res: StudyResult, by: str = "market") -> pd.DataFrame:
         if by == "direction":
             vals = np.array([{1: "+1", -1: "-1", 0: "0"}.get(int(v), str(v)) for v in vals], dtype=object)
         ar = ar.assign(group=vals.astype(str))
-    order = list(dict.fromkeys(ar["group"]))
+    order = unique(ar["group"])
     g = ar.groupby(["group", "rel_day"], sort=False)["car"]
     out = g.agg(caar="mean", sd="std", n="count").reset_index()
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -1124,8 +1123,10 @@ def answer_sentences(extras: Mapping[str, pd.DataFrame], main: str) -> list[str]
     return out
 
 
-def unique(seq: Iterable[str]) -> list[str]:
-    """Order-preserving de-duplication."""
+def unique(seq: Iterable[str] | pd.Series) -> list[str]:
+    """Order-preserving de-duplication (a Series in one vectorized pass, not element by element)."""
+    if isinstance(seq, pd.Series):
+        return list(pd.unique(seq.astype(str)).tolist())
     return list(dict.fromkeys(seq))
 
 
