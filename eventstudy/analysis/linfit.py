@@ -171,8 +171,9 @@ def inference(estimate: np.ndarray, variance: np.ndarray, df: float, alpha: floa
         Estimate, se = √variance, t, p = 2·P(T > |t|), interval estimate ± q·se.
     """
     est = np.asarray(estimate, dtype=float)
-    se = np.sqrt(np.asarray(variance, dtype=float))
     with np.errstate(divide="ignore", invalid="ignore"):
+        # a variance rounded below zero (a degenerate design) gives NaN, as statsmodels' bse
+        se = np.sqrt(np.asarray(variance, dtype=float))
         t = est / se
     p = 2.0 * special.stdtr(df, -np.abs(t))
     q = special.stdtrit(df, 1.0 - alpha / 2.0)
