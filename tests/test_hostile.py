@@ -400,13 +400,18 @@ def test_signals_during_save_clean_up_and_say_so(
     before = _snapshot(out)
     ready = inputs / "ready"
     hook = inputs / "sitecustomize.py"
+    # the ready file appears (by a rename) only once it is closed: a signal that lands while
+    # a file object is finalized is reported as "ignored" by Python, not raised
     hook.write_text(
-        "import time, pandas as pd\n"
+        "import os, time, pandas as pd\n"
         "real = pd.DataFrame.to_csv\n"
         "def slow(self, path=None, *a, **k):\n"
         "    r = real(self, path, *a, **k)\n"
         "    if path is not None and str(path).endswith('car.csv'):\n"
-        f"        open({str(ready)!r}, 'w').write('x'); time.sleep(60)\n"
+        f"        with open({str(ready) + '.part'!r}, 'w') as f:\n"
+        "            f.write('x')\n"
+        f"        os.replace({str(ready) + '.part'!r}, {str(ready)!r})\n"
+        "        time.sleep(60)\n"
         "    return r\n"
         "pd.DataFrame.to_csv = slow\n"
     )
