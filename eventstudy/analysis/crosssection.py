@@ -303,6 +303,8 @@ class _Fit:
     names: list[str]
     reference: dict[str, str]
     dropped: list[str]
+    X: np.ndarray
+    resid: np.ndarray
 
 
 def _fit(
@@ -326,9 +328,9 @@ def _fit(
             else f"{n} observations for {k} parameters: no residual degrees of freedom"
         )
         notes.append(why + " (standard errors not computed)")
-        return _Fit(res.params, None, np.nan, res.rsquared, names, reference, dropped)
+        return _Fit(res.params, None, np.nan, res.rsquared, names, reference, dropped, X, res.resid)
     cov = cluster_cov(res, X, groups)  # statsmodels' CRV1, use_correction=True
-    return _Fit(res.params, cov, float(G - 1), res.rsquared, names, reference, dropped)
+    return _Fit(res.params, cov, float(G - 1), res.rsquared, names, reference, dropped, X, res.resid)
 
 
 def _table(fit: _Fit, alpha: float) -> pd.DataFrame:
@@ -363,8 +365,6 @@ def _cr2_covariates(
     table: pd.DataFrame,
     fit: _Fit,
     data: pd.DataFrame,
-    terms: Sequence[str],
-    coding: DirectionCoding,
     covariates: Sequence[str],
     alpha: float,
     notes: list[str],
@@ -376,34 +376,18 @@ def _cr2_covariates(
     small-sample correction for regressors whose variation sits in a few
     clusters (:mod:`.cr2`). Returns each covariate's degrees of freedom.
     """
-    if not covariates or fit.cov is None:
+    fitted = [c for c in covariates if c in fit.names]
+    if not fitted or fit.cov is None:
         return {}
-    from scipy import special
-
     from .cr2 import cr2_bm
 
-    X, names, _, _ = _design(data, terms, coding, [], covariates)
-    e = data["car"].to_numpy(dtype=float) - X @ np.asarray(fit.params, dtype=float)
-    cov, dof = cr2_bm(X, e, data["cluster"].to_numpy())
-    out: dict[str, float] = {}
-    for name in covariates:
-        if name not in names:
-            continue
-        j = names.index(name)
-        row = table.index[table["term"] == name]
-        coef, se, nu = float(np.asarray(fit.params)[j]), float(np.sqrt(cov[j, j])), float(dof[j])
-        t = coef / se if se > 0 else np.nan
-        q = float(special.stdtrit(nu, 1 - alpha / 2))
-        table.loc[row, ["se", "t", "p", "ci_low", "ci_high"]] = [
-            se,
-            t,
-            float(2 * special.stdtr(nu, -abs(t))),
-            coef - q * se,
-            coef + q * se,
-        ]
-        out[name] = nu
+    cov, dof = cr2_bm(fit.X, fit.resid, data["cluster"].to_numpy())
+    j = [fit.names.index(c) for c in fitted]
+    inf = inference(np.asarray(fit.params)[j], np.diag(cov)[j], dof[j], alpha)
+    cols = [table.columns.get_loc(c) for c in ("se", "t", "p", "ci_low", "ci_high")]
+    table.iloc[j, cols] = np.column_stack([inf.se, inf.t, inf.p, inf.ci_low, inf.ci_high])  # rows = names
     notes.append("covariates: CR2 standard errors with Bell–McCaffrey degrees of freedom")
-    return out
+    return {c: float(dof[i]) for c, i in zip(fitted, j, strict=True)}
 
 
 # --------------------------------------------------------------------- answer
@@ -695,7 +679,7 @@ def cross_section(
             raise InputError(f"covariates: no pair of window {window} has a value of {', '.join(covariates)}")
     fit = _fit(data, terms, direction, notes, covariates)
     table = _table(fit, alpha)
-    term_df = _cr2_covariates(table, fit, data, terms, direction, covariates, alpha, notes)
+    term_df = _cr2_covariates(table, fit, data, covariates, alpha, notes)
 
     answer_terms = ("direction", *[t for t in terms if t not in ("direction", "category")])
     if answer_terms == terms and not covariates:

@@ -151,7 +151,9 @@ class Inference:
     ci_high: np.ndarray
 
 
-def inference(estimate: np.ndarray, variance: np.ndarray, df: float, alpha: float = 0.05) -> Inference:
+def inference(
+    estimate: np.ndarray, variance: np.ndarray, df: float | np.ndarray, alpha: float = 0.05
+) -> Inference:
     """Two-sided t tests and (1 − alpha) intervals with ``df`` degrees of freedom.
 
     Parameters
@@ -160,8 +162,8 @@ def inference(estimate: np.ndarray, variance: np.ndarray, df: float, alpha: floa
         Coefficients (or contrasts c'β̂).
     variance : ndarray
         Their variances (the covariance's diagonal, or c'Vc).
-    df : float
-        Degrees of freedom of the t distribution.
+    df : float or ndarray
+        Degrees of freedom of the t distribution (one per estimate, or shared).
     alpha : float, default 0.05
         1 − confidence level of the intervals.
 
