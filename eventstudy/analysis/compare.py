@@ -134,19 +134,17 @@ def _group_column(data: pd.DataFrame, events: Any, by: str) -> pd.Series:
 
 def _clustered_difference(y: np.ndarray, in_a: np.ndarray, groups: np.ndarray) -> tuple[float, ...]:
     """Difference of means, CRV1 SE, t, p, df (NaN SE with fewer than 3 clusters)."""
-    from statsmodels.regression.linear_model import OLS  # lazy: heavy import
+    from .linfit import cluster_cov, inference, ols
 
     X = np.column_stack([np.ones(len(y)), in_a.astype(float)])
-    G = len(np.unique(groups))
-    model = OLS(y, X)
+    codes = pd.factorize(groups)[0]
+    G = int(codes.max()) + 1 if len(codes) else 0
+    res = ols(y, X)
     if G < 3 or len(y) <= 2:
-        return float(model.fit().params[1]), np.nan, np.nan, np.nan, np.nan
-    res = model.fit(
-        cov_type="cluster",
-        cov_kwds={"groups": groups, "use_correction": True, "df_correction": True},
-        use_t=True,
-    )
-    return float(res.params[1]), float(res.bse[1]), float(res.tvalues[1]), float(res.pvalues[1]), G - 1.0
+        return float(res.params[1]), np.nan, np.nan, np.nan, np.nan
+    cov = cluster_cov(res, X, codes)  # statsmodels' CRV1, t(G − 1)
+    inf = inference(res.params[1:], cov[1, 1:], G - 1.0)
+    return float(res.params[1]), float(inf.se[0]), float(inf.t[0]), float(inf.p[0]), G - 1.0
 
 
 def _rank_test(data: pd.DataFrame) -> tuple[str, float, float, int, str]:
