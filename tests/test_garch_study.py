@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from test_garch import arch_direct
 from typer.testing import CliRunner
 
 import eventstudy as es
@@ -48,22 +49,6 @@ def serial(study: es.EventStudy) -> es.StudyResult:
     return study.run()
 
 
-def _arch(y: np.ndarray, x: np.ndarray | None):
-    from arch import arch_model
-
-    am = arch_model(
-        100 * y,
-        x=None if x is None else 100 * x[:, None],
-        mean="Constant" if x is None else "LS",
-        vol="GARCH",
-        p=1,
-        q=1,
-        dist="normal",
-        rescale=False,
-    )
-    return am.fit(disp="off", show_warning=False)
-
-
 def test_pairs_equal_arch_called_directly(study: es.EventStudy, serial: es.StudyResult) -> None:
     """fits.csv, AR, SAR and the CAR standard errors of a study against per-pair arch fits."""
     cfg = study.config
@@ -85,7 +70,7 @@ def test_pairs_equal_arch_called_directly(study: es.EventStudy, serial: es.Study
         base = panel.pairs["base"].to_numpy()[[j]]
         _, used, y, x, _ = _estimation(panel, cfg, model, base, panel.prefix_sums(model.needs_benchmark).used)
         u = used[0]
-        res = _arch(y[0][u], None if x is None else x[0][u])
+        res = arch_direct(y[0][u], None if x is None else x[0][u])
         p = res.params.to_numpy()
         got = row[list(model.param_names[:-2])].to_numpy(dtype=float)
         want = [p[0] / 100, *p[1:k], p[k] / 1e4, p[k + 1], p[k + 2]]
