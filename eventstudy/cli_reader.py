@@ -73,24 +73,24 @@ def _pct(v: Any) -> str:
 
 
 def _markets(res: StudyResult) -> list[Any]:
-    from .report import views
+    from .report import headlines, views
 
     look = views.Lookup.of(res)
-    return views.market_headlines(res, look, res.config.car_windows[0])
+    return headlines.market_headlines(res, look, res.config.car_windows[0])
 
 
 def summary_lines(res: StudyResult) -> list[str]:
     """The run's summary: headline sentence, one line per market (percent), the CAAR of every window."""
-    from .report import views
+    from .report import headlines, views
 
     if not res.config.car_windows:
         return ["No CAR window."]
     look = views.Lookup.of(res)
     main = res.config.car_windows[0]
-    overall = views.overall_headline(look, main)
+    overall = headlines.overall_headline(look, main)
     lines = [str(overall.sentence), ""]
     lines.append(f"Per market, CAR {format_window(main)} (headline test; stars: p < .10 *, .05 **, .01 ***):")
-    for h in views.market_headlines(res, look, main):
+    for h in headlines.market_headlines(res, look, main):
         ci = f"  95% {h.ci}" if h.ci else ""
         sig = f"  p {h.p}{h.stars}" if h.p else "  p n/a"
         who = f"{h.n_clusters} clusters of {h.n} pairs" if h.n_clusters else f"{h.n} pairs"
@@ -98,7 +98,7 @@ def summary_lines(res: StudyResult) -> list[str]:
     lines.append(res.summary().headline_text())
     lines.append("All pairs per window:")
     for w in res.config.car_windows:
-        h = views.headline(look, "all", "all", w)
+        h = headlines.headline(look, "all", "all", w)
         lines.append(
             f"  {format_window(w):<6} CAAR {h.caar:>8}  95% {h.ci or 'n/a'}  p {h.p or 'n/a'}{h.stars}"
         )
@@ -110,7 +110,7 @@ def json_summary(res: StudyResult, folder: Path | None) -> dict[str, Any]:
 
     Values are fractions (not percent); missing values are ``null``.
     """
-    from .report import views
+    from .report import headlines, views
 
     look = views.Lookup.of(res)
     head = {k: _jsonable(v) for k, v in res.headline.items()}
@@ -118,7 +118,7 @@ def json_summary(res: StudyResult, folder: Path | None) -> dict[str, Any]:
     for sym in res.symbols:
         per = {}
         for w in res.config.car_windows:
-            h = views.headline(look, "market", sym, w)
+            h = headlines.headline(look, "market", sym, w)
             per[format_window(w)] = {
                 "caar": _num(h.caar_value),
                 "ci_low": _num(h.ci_low),
@@ -132,7 +132,7 @@ def json_summary(res: StudyResult, folder: Path | None) -> dict[str, Any]:
     return {
         "study": res.config.study_name,
         "headline": head,
-        "sentence": str(views.overall_headline(look, res.config.car_windows[0]).sentence)
+        "sentence": str(headlines.overall_headline(look, res.config.car_windows[0]).sentence)
         if res.config.car_windows
         else "",
         "markets": markets,

@@ -545,11 +545,11 @@ def test_every_figure_is_valid_plotly(monkeypatch: Any) -> None:
 
 def test_universe_scale_report_caps_markets_and_pair_rows(snapshot_study: StudyResult, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Many markets or pairs: per-market charts draw the first markets, the pair table the smallest p."""
-    from eventstudy.report import figures, views
+    from eventstudy.report import figures, tablerows
     from eventstudy.report.render import figure_specs
 
     monkeypatch.setattr(figures, "MAX_MARKETS", 2)
-    monkeypatch.setattr(views, "MAX_PAIR_ROWS", 50)
+    monkeypatch.setattr(tablerows, "MAX_PAIR_ROWS", 50)
     specs = {f["id"]: f for f in figure_specs(snapshot_study)}
     heat = specs["fig-car-heatmap"]["fig"]
     assert len(heat.data[0].x) == 2
@@ -557,7 +557,7 @@ def test_universe_scale_report_caps_markets_and_pair_rows(snapshot_study: StudyR
     assert "Only the first 2" not in specs["fig-aar-day"]["caption"]
     main = "0:0"
     info = event_info(snapshot_study)
-    rows = views.pair_rows(snapshot_study, info, [main], main)
+    rows = tablerows.pair_rows(snapshot_study, info, [main], main)
     assert len(rows) == 50
     m = snapshot_study.car_table
     m = m[m["window"] == main]
@@ -571,7 +571,8 @@ def test_universe_scale_report_caps_markets_and_pair_rows(snapshot_study: StudyR
 def test_group_sentences_only_for_groups_significant_after_bh(snapshot_study: StudyResult) -> None:
     """A direction or category sentence appears exactly when the headline test's
     Benjamini–Hochberg adjusted p (tests.csv, within that grouping) is below 0.05."""
-    from eventstudy.report.views import Lookup, group_sentences
+    from eventstudy.report.headlines import group_sentences
+    from eventstudy.report.views import Lookup
 
     res = snapshot_study
     main = res.config.car_windows[0]

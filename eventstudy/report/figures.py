@@ -28,7 +28,9 @@ import pandas as pd
 from ..config import format_window
 from ..markets import market_name
 from . import fmt
-from .views import EventInfo, Lookup, caar_path, ci95, day_windows, group_label, headline, unique
+from .headlines import headline
+from .tablerows import day_windows
+from .views import EventInfo, Lookup, caar_path, ci95, group_label, unique
 
 if TYPE_CHECKING:
     from ..results import StudyResult

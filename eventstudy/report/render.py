@@ -24,7 +24,7 @@ from ..inference import TESTS
 from ..manifest import DAY0_RULE
 from ..markets import market_name
 from ..models import MODELS
-from . import figures, fmt, views
+from . import blocks, figures, fmt, headlines, tablerows, views
 from .assets import plotly_js
 from .cards import event_cards
 
@@ -178,7 +178,7 @@ def figure_specs(
     lo, hi = res.config.window
     mw = format_window(res.config.car_windows[0])
     out: list[dict[str, Any]] = []
-    if len(views.day_windows(look, res.config.window)) > 1:
+    if len(tablerows.day_windows(look, res.config.window)) > 1:
         out.append(
             {
                 "id": "fig-aar-day",
@@ -339,26 +339,26 @@ def render_report(res: StudyResult) -> str:
     windows = [format_window(w) for w in cfg.car_windows]
     extras = views.extra_tables(res)
     placebo = views.placebo_table(extras)
-    overall = views.overall_headline(look, main)
-    notable, chance = views.notable_pairs(res, info, main)
+    overall = headlines.overall_headline(look, main)
+    notable, chance = headlines.notable_pairs(res, info, main)
     studied = set(look.groups.get("market", []))
     market_table = [
         {
             "label": market_name(s),
-            "cells": [views.headline(look, "market", s, w) for w in cfg.car_windows],
+            "cells": [headlines.headline(look, "market", s, w) for w in cfg.car_windows],
         }
         for s in res.symbols
         if s in studied
     ]
-    days = [lab for _, lab in views.day_windows(look, cfg.window)]
+    days = [lab for _, lab in tablerows.day_windows(look, cfg.window)]
     days = days if len(days) > 1 else []  # a day-by-day view needs the single-day windows
     groupings = [
-        views.tests_matrix(look, by, info, windows, order=res.symbols if by == "market" else ())
+        tablerows.tests_matrix(look, by, info, windows, order=res.symbols if by == "market" else ())
         for by in ("market", "direction", "category")  # by event: the event cards and tests.csv
         if (tests["group_by"] == by).any()
     ]
     day_tests = [
-        views.tests_matrix(
+        tablerows.tests_matrix(
             look,
             by,
             info,
@@ -369,7 +369,7 @@ def render_report(res: StudyResult) -> str:
         for by in ("all",)  # per market and day: the AAR chart's menu and tests.csv
         if days and (tests["group_by"] == by).any()
     ]
-    analyses = views.analysis_blocks(extras, windows, mw, skip=placebo)
+    analyses = blocks.analysis_blocks(extras, windows, mw, skip=placebo)
     tpl = ENV.get_template("report.html.j2")
     return tpl.render(
         head=_header(res, info),
@@ -378,22 +378,22 @@ def render_report(res: StudyResult) -> str:
         main_words=fmt.window_phrase(main),
         windows=windows,
         overall=overall,
-        group_sentences=views.group_sentences(look, main),
-        answers=views.answer_sentences(extras, mw),
-        markets=views.market_headlines(res, look, main),
+        group_sentences=headlines.group_sentences(look, main),
+        answers=blocks.answer_sentences(extras, mw),
+        markets=headlines.market_headlines(res, look, main),
         market_table=market_table,
         notable=notable,
         chance=chance,
-        summary=views.summary_table(look, windows),
+        summary=tablerows.summary_table(look, windows),
         groupings=groupings,
         day_tests=day_tests,
-        rbar=views.rbar_rows(tests, windows),
-        pairs=views.pair_rows(res, info, windows, mw),
+        rbar=tablerows.rbar_rows(tests, windows),
+        pairs=tablerows.pair_rows(res, info, windows, mw),
         cards=event_cards(res, info),
         pairs_total=int((res.car_table["window"] == mw).sum()),
         pairs_bh=bool(len(res.car_table)) and "p_bh" in res.car_table.columns,
-        excluded=views.excluded_rows(res, info),
-        data_quality=views.data_quality_rows(res.manifest.get("data_quality")),
+        excluded=tablerows.excluded_rows(res, info),
+        data_quality=tablerows.data_quality_rows(res.manifest.get("data_quality")),
         analyses=analyses,
         figs=[
             {"id": f["id"], "html": plot_div(f["fig"], f["id"]), "caption": f["caption"]}
