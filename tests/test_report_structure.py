@@ -27,7 +27,7 @@ from scipy import stats
 from eventstudy import EventStudy, StudyResult
 from eventstudy.report import export_png, png_unavailable_reason, render_report, write_reports_index
 from eventstudy.report.assets import plotly_js
-from eventstudy.report.figures import index_levels
+from eventstudy.report.eventfigs import index_levels
 from eventstudy.report.render import script_json
 from eventstudy.report.views import caar_path, event_info
 
@@ -530,9 +530,9 @@ def test_png_export_is_skipped_without_kaleido(res: StudyResult, tmp_path: Path)
 def test_every_figure_is_valid_plotly(monkeypatch: Any) -> None:
     """The figures skip plotly's validation at run time; here every one is validated."""
     import eventstudy as es
-    from eventstudy.report import figures, render
+    from eventstudy.report import figstyle, render
 
-    monkeypatch.setattr(figures, "VALIDATE", True)
+    monkeypatch.setattr(figstyle, "VALIDATE", True)
     res = es.EventStudy(
         es.read_events().filter(start="2025-04-01", end="2025-06-30"),
         es.load_prices(["^HSI", "^GDAXI"]),

@@ -16,11 +16,10 @@ from markupsafe import Markup
 from ..config import format_window
 from ..markets import market_name
 from . import fmt
+from .views import PRIMARY_TESTS, EventInfo, Lookup, ci95, group_label, stars, test_stars
 
 if TYPE_CHECKING:
     from ..results import StudyResult
-
-from .views import PRIMARY_TESTS, EventInfo, Lookup, ci95, group_label, stars, test_stars
 
 
 def pick_primary(rows: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:

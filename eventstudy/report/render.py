@@ -24,7 +24,7 @@ from ..inference import TESTS
 from ..manifest import DAY0_RULE
 from ..markets import market_name
 from ..models import MODELS
-from . import blocks, figures, fmt, headlines, tablerows, views
+from . import blocks, eventfigs, figstyle, figures, fmt, headlines, tablerows, views
 from .assets import plotly_js
 from .cards import event_cards
 
@@ -161,7 +161,7 @@ def figure_specs(
     when ``placebo`` (a table ``window, caar``; by default looked up in the
     result's tables) provides one. ``fig`` is a
     :class:`plotly.graph_objects.Figure`, or with ``plain=True`` the figure's
-    plain dictionaries (:data:`~eventstudy.report.figures.Figure`; what the
+    plain dictionaries (:data:`~eventstudy.report.figstyle.Figure`; what the
     report embeds, without building graph objects).
     """
     info = info if info is not None else views.event_info(res)
@@ -213,21 +213,21 @@ def figure_specs(
         },
         {
             "id": "fig-car-heatmap",
-            "fig": figures.car_heatmap(res, info),
+            "fig": eventfigs.car_heatmap(res, info),
             "caption": f"CAR of each event (rows, oldest first) in each market (columns), window {mw} "
             "(menu: other windows). Stars: the pair's own t test (*** p < 0.01, ** p < 0.05, * p < 0.10); "
             "blank: the pair was not studied or was excluded.",
         },
         {
             "id": "fig-ar-event",
-            "fig": figures.ar_by_event(res, info),
+            "fig": eventfigs.ar_by_event(res, info),
             "caption": f"Daily abnormal returns of one event in every market over days {lo:+d} to {hi:+d}; "
             "the menu picks the event (it opens on the event with the largest average absolute CAR), and so "
             "does the event picker under One event.",
         },
         {
             "id": "fig-levels",
-            "fig": figures.index_levels(res, info),
+            "fig": eventfigs.index_levels(res, info),
             "caption": "Closing levels downsampled to weekly (last close of each week) to keep the file "
             "small; "
             "markers sit at the daily close of each event's day 0: ▼ escalation, ▲ de-escalation, "
@@ -244,7 +244,7 @@ def figure_specs(
         out.append(
             {
                 "id": "fig-placebo",
-                "fig": figures.placebo_histogram(res, placebo),
+                "fig": eventfigs.placebo_histogram(res, placebo),
                 "caption": "CAAR of the same window placed at every position of the estimation period "
                 "(no refit), observed CAAR dashed; the placebo p-value is in the tests table.",
             }
@@ -253,7 +253,7 @@ def figure_specs(
         import plotly.graph_objects as go
 
         for f in out:
-            f["fig"] = go.Figure(f["fig"], _validate=figures.VALIDATE)
+            f["fig"] = go.Figure(f["fig"], _validate=figstyle.VALIDATE)
     return out
 
 

@@ -13,10 +13,6 @@ from ..inference import CLUSTER_TESTS
 from ..markets import market_name
 from . import fmt
 from .eventview import day0_returns
-
-if TYPE_CHECKING:
-    from ..results import StudyResult
-
 from .headlines import test_note
 from .views import (
     ADJUSTED_P,
@@ -30,6 +26,9 @@ from .views import (
     test_stars,
     unique,
 )
+
+if TYPE_CHECKING:
+    from ..results import StudyResult
 
 
 # -------------------------------------------------------------------- tables
