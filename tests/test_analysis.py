@@ -776,7 +776,7 @@ def test_cross_section_overlap_clusters():
 
 def test_collinear_columns_found_in_one_pass_match_the_rank_after_each_column() -> None:
     """_independent keeps exactly the columns that raise the rank, in order (plain loop reference)."""
-    from eventstudy.analysis.crosssection import _independent
+    from eventstudy.analysis.csfit import independent_columns as _independent
 
     rng = np.random.default_rng(3)
     n = 60

@@ -52,13 +52,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .linfit import cluster_cov, inference, ols
+from .csanswer import ANSWER_COLUMNS, DirectionAnswer, direction_answer
+from .csfit import (
+    COEF_COLUMNS,
+    COV_PREFIX,
+    MAX_MARKET_DUMMIES,
+    TERMS,
+    ClusterBy,
+    DirectionCoding,
+    coefficient_table,
+    covariate_cr2,
+    fit_terms,
+)
 
 __all__ = [
     "COEF_COLUMNS",
@@ -69,78 +80,6 @@ __all__ = [
     "cross_section_tables",
     "cross_sections",
 ]
-
-#: Attributes a model may contain, in the order their columns are added.
-TERMS: tuple[str, ...] = ("direction", "category", "market")
-
-#: Most markets for which the ``market`` term adds one dummy per market; a
-#: universe of more markets leaves the term out (said in the note) rather than
-#: fit thousands of dummies.
-MAX_MARKET_DUMMIES = 50
-#: Prefix of a covariate's column in the regression data (no clash with the CAR table's).
-_COV = "covariate:"
-#: Columns of :attr:`CrossSection.coefficients`.
-COEF_COLUMNS = ["term", "coef", "se", "t", "p", "ci_low", "ci_high"]
-#: Columns of the answers table of :func:`cross_section_tables`.
-ANSWER_COLUMNS = [
-    "window",
-    "difference",
-    "se",
-    "t",
-    "p",
-    "df",
-    "n_escalation",
-    "n_deescalation",
-    "n_clusters",
-    "mean_escalation",
-    "mean_deescalation",
-    "terms",
-    "text",
-]
-
-DirectionCoding = Literal["categorical", "numeric"]
-ClusterBy = Literal["dependence", "event", "overlap"]
-#: Words for each kind of cluster in the answer's text.
-_CLUSTER_WORDS = {
-    "dependence": "independent cluster of pairs",
-    "event": "event",
-    "overlap": "group of overlapping events",
-}
-
-
-@dataclass(frozen=True)
-class DirectionAnswer:
-    """Did escalation news (direction −1) move markets differently from de-escalation (+1)?
-
-    Attributes
-    ----------
-    difference : float
-        Estimated mean CAR of escalation minus de-escalation pairs, holding
-        the other terms (market fixed effects) fixed; NaN when not estimable.
-    se, t, p, df : float
-        Its clustered standard error, t statistic, two-sided p-value and the
-        t degrees of freedom (G − 1).
-    n_escalation, n_deescalation : int
-        Number of events (clusters) of each direction in the sample.
-    mean_escalation, mean_deescalation : float
-        Raw mean CAR over the pairs of each direction.
-    terms : tuple of str
-        Terms of the model the answer comes from.
-    text : str
-        The answer in words.
-    """
-
-    difference: float
-    se: float
-    t: float
-    p: float
-    df: float
-    n_escalation: int
-    n_deescalation: int
-    mean_escalation: float
-    mean_deescalation: float
-    terms: tuple[str, ...]
-    text: str
 
 
 @dataclass(frozen=True, eq=False)
@@ -199,278 +138,6 @@ class CrossSection:
     def coefficients(self) -> pd.DataFrame:
         """Tidy coefficients: ``term, coef, se, t, p, ci_low, ci_high`` (a copy)."""
         return self.coef_table.loc[:, COEF_COLUMNS].copy()
-
-
-# --------------------------------------------------------------------- design
-def _reference(values: pd.Series) -> Any:
-    """Most frequent level, ties broken by sort order."""
-    counts = values.value_counts()
-    top = counts[counts == counts.max()].index
-    return sorted(top, key=str)[0]
-
-
-def _columns(
-    data: pd.DataFrame, term: str, coding: DirectionCoding, notes: list[str]
-) -> tuple[list[str], list[np.ndarray], str | None]:
-    """Candidate regressor columns of one term (names, arrays, reference level)."""
-    if term == "direction":
-        d = data["direction"].astype(np.int64)
-        if coding == "numeric":
-            return ["direction"], [d.to_numpy(dtype=float)], None
-        levels = sorted(d.unique())
-        ref = 1 if 1 in levels else _reference(d)
-        if len(levels) == 1:
-            notes.append(f"direction has a single level ({ref:+d}) in this sample: no direction term")
-        others = [lv for lv in levels if lv != ref]
-        return (
-            [f"direction[{lv:+d}]" if lv else "direction[0]" for lv in others],
-            [(d == lv).to_numpy(dtype=float) for lv in others],
-            f"{ref:+d}" if ref else "0",
-        )
-    col = {"category": "category", "market": "symbol"}[term]
-    v = data[col].astype(str)
-    ref = _reference(v)
-    levels = sorted(v.unique())
-    if len(levels) == 1:
-        notes.append(f"{term} has a single level ('{ref}') in this sample: no {term} dummies")
-    others = [lv for lv in levels if lv != ref]
-    return [f"{term}[{lv}]" for lv in others], [(v == lv).to_numpy(dtype=float) for lv in others], str(ref)
-
-
-def _independent(X: np.ndarray) -> np.ndarray:
-    """Which columns of ``X`` are not linear combinations of the columns before them.
-
-    One Householder QR in the given column order: column j adds a direction
-    exactly when |R_jj| is not negligible next to the column's own norm (the
-    same answer as checking the rank after each column, in O(n k²) once).
-    """
-    if X.shape[1] == 0:
-        return np.zeros(0, dtype=bool)
-    r = np.linalg.qr(X, mode="r")
-    diag = np.abs(np.diag(r))
-    scale = np.linalg.norm(X, axis=0)
-    tol = max(X.shape) * np.finfo(float).eps * max(float(scale.max()), 1.0)
-    out = np.zeros(X.shape[1], dtype=bool)
-    out[: len(diag)] = (diag > tol) & (diag > 1e-10 * scale[: len(diag)])
-    # check the answer: kept columns of full rank, dropped ones inside their span
-    q, r2 = np.linalg.qr(X[:, out])
-    rest = X[:, ~out]
-    inside = np.linalg.norm(rest - q @ (q.T @ rest), axis=0) <= 1e-8 * np.maximum(scale[~out], 1.0)
-    if inside.all() and np.abs(np.diag(r2)).min(initial=np.inf) > tol:
-        return out
-    keep = np.zeros(X.shape[1], dtype=bool)  # rank after each column, in order
-    for j in range(X.shape[1]):
-        trial = np.append(np.flatnonzero(keep), j)
-        keep[j] = np.linalg.matrix_rank(X[:, trial]) == len(trial)
-    return keep
-
-
-def _design(
-    data: pd.DataFrame,
-    terms: Sequence[str],
-    coding: DirectionCoding,
-    notes: list[str],
-    covariates: Sequence[str] = (),
-) -> tuple[np.ndarray, list[str], dict[str, str], list[str]]:
-    """Design matrix with collinear columns dropped (constant, terms in order, then covariates)."""
-    cand_names = ["const"]
-    cand_cols = [np.ones(len(data))]
-    reference: dict[str, str] = {}
-    for term in terms:
-        nms, cs, ref = _columns(data, term, coding, notes)
-        if ref is not None:
-            reference[term] = ref
-        cand_names += nms
-        cand_cols += cs
-    cand_names += list(covariates)
-    cand_cols += [data[_COV + c].to_numpy(dtype=float) for c in covariates]
-    keep = _independent(np.column_stack(cand_cols))
-    cols = [c for c, k in zip(cand_cols, keep, strict=True) if k]
-    names = [nm for nm, k in zip(cand_names, keep, strict=True) if k]
-    dropped = [nm for nm, k in zip(cand_names, keep, strict=True) if not k]
-    if dropped:
-        notes.append(f"dropped as collinear with earlier terms: {', '.join(dropped)}")
-    return np.column_stack(cols), names, reference, dropped
-
-
-# ------------------------------------------------------------------------ fit
-@dataclass(frozen=True)
-class _Fit:
-    params: np.ndarray
-    cov: np.ndarray | None
-    df: float
-    r2: float
-    names: list[str]
-    reference: dict[str, str]
-    dropped: list[str]
-    X: np.ndarray
-    resid: np.ndarray
-
-
-def _fit(
-    data: pd.DataFrame,
-    terms: Sequence[str],
-    coding: DirectionCoding,
-    notes: list[str],
-    covariates: Sequence[str] = (),
-) -> _Fit:
-    """OLS with event-clustered CRV1 covariance, or coefficients only when degenerate."""
-    X, names, reference, dropped = _design(data, terms, coding, notes, covariates)
-    y = data["car"].to_numpy(dtype=float)
-    groups = pd.factorize(data["cluster"])[0]
-    G = int(groups.max()) + 1 if len(groups) else 0
-    n, k = X.shape
-    res = ols(y, X)  # statsmodels' OLS (pinv) in numpy (.linfit)
-    if G < 3 or n <= k:
-        why = (
-            f"only {G} cluster(s); clustered standard errors need at least 3"
-            if G < 3
-            else f"{n} observations for {k} parameters: no residual degrees of freedom"
-        )
-        notes.append(why + " (standard errors not computed)")
-        return _Fit(res.params, None, np.nan, res.rsquared, names, reference, dropped, X, res.resid)
-    cov = cluster_cov(res, X, groups)  # statsmodels' CRV1, use_correction=True
-    return _Fit(res.params, cov, float(G - 1), res.rsquared, names, reference, dropped, X, res.resid)
-
-
-def _table(fit: _Fit, alpha: float) -> pd.DataFrame:
-    if fit.cov is None:
-        nan = np.full(len(fit.names), np.nan)
-        return pd.DataFrame(
-            {
-                "term": fit.names,
-                "coef": fit.params,
-                "se": nan,
-                "t": nan,
-                "p": nan,
-                "ci_low": nan,
-                "ci_high": nan,
-            }
-        )
-    inf = inference(fit.params, np.diag(fit.cov), fit.df, alpha)  # t(G − 1), df_correction=True
-    return pd.DataFrame(
-        {
-            "term": fit.names,
-            "coef": fit.params,
-            "se": inf.se,
-            "t": inf.t,
-            "p": inf.p,
-            "ci_low": inf.ci_low,
-            "ci_high": inf.ci_high,
-        }
-    )
-
-
-def _cr2_covariates(
-    table: pd.DataFrame,
-    fit: _Fit,
-    data: pd.DataFrame,
-    covariates: Sequence[str],
-    alpha: float,
-    notes: list[str],
-) -> dict[str, float]:
-    """Replace the covariates' rows of ``table`` by CR2 / Bell–McCaffrey inference (in place).
-
-    CRV1 with t(G − 1) rejected a skewed covariate 9–10 % of the time at 5 %
-    on placebo dates; CR2 with Bell and McCaffrey's degrees of freedom is the
-    small-sample correction for regressors whose variation sits in a few
-    clusters (:mod:`.cr2`). Returns each covariate's degrees of freedom.
-    """
-    fitted = [c for c in covariates if c in fit.names]
-    if not fitted or fit.cov is None:
-        return {}
-    from .cr2 import cr2_bm
-
-    cov, dof = cr2_bm(fit.X, fit.resid, data["cluster"].to_numpy())
-    j = [fit.names.index(c) for c in fitted]
-    inf = inference(np.asarray(fit.params)[j], np.diag(cov)[j], dof[j], alpha)
-    cols = [table.columns.get_loc(c) for c in ("se", "t", "p", "ci_low", "ci_high")]
-    table.iloc[j, cols] = np.column_stack([inf.se, inf.t, inf.p, inf.ci_low, inf.ci_high])  # rows = names
-    notes.append("covariates: CR2 standard errors with Bell–McCaffrey degrees of freedom")
-    return {c: float(dof[i]) for c, i in zip(fitted, j, strict=True)}
-
-
-# --------------------------------------------------------------------- answer
-def _pct(x: float) -> str:
-    return f"{100 * x:+.2f}%"
-
-
-def _answer(
-    data: pd.DataFrame,
-    fit: _Fit,
-    terms: tuple[str, ...],
-    coding: DirectionCoding,
-    window: str,
-    alpha: float,
-    cluster: str = "event",
-) -> DirectionAnswer:
-    d = data["direction"].to_numpy()
-    esc, dee = d == -1, d == 1
-    n_esc = int(data.loc[esc, "event_id"].nunique())
-    n_dee = int(data.loc[dee, "event_id"].nunique())
-    m_esc = float(data.loc[esc, "car"].mean()) if esc.any() else np.nan
-    m_dee = float(data.loc[dee, "car"].mean()) if dee.any() else np.nan
-    base: dict[str, Any] = {
-        "n_escalation": n_esc,
-        "n_deescalation": n_dee,
-        "mean_escalation": m_esc,
-        "mean_deescalation": m_dee,
-        "terms": terms,
-    }
-
-    def missing(reason: str) -> DirectionAnswer:
-        return DirectionAnswer(
-            np.nan, np.nan, np.nan, np.nan, np.nan, **base, text=f"Window {window}: {reason}."
-        )
-
-    if n_esc == 0 or n_dee == 0:
-        return missing(
-            "cannot compare escalation with de-escalation news: the sample has "
-            f"{n_esc} escalation and {n_dee} de-escalation event(s)"
-        )
-    c = np.zeros(len(fit.names))
-    if coding == "numeric":
-        if "direction" not in fit.names:
-            return missing(
-                "the direction regressor was dropped (collinear), so the difference is not estimable"
-            )
-        c[fit.names.index("direction")] = -2.0
-    else:
-        if "direction[-1]" not in fit.names:
-            return missing("the escalation dummy was dropped (collinear), so the difference is not estimable")
-        c[fit.names.index("direction[-1]")] = 1.0
-    diff = float(c @ fit.params)
-    if fit.cov is None:
-        se = t = p = df = np.nan
-    else:
-        one = inference(np.array([diff]), np.array([c @ fit.cov @ c]), fit.df)  # statsmodels' t_test
-        se, t, p, df = float(one.se[0]), float(one.t[0]), float(one.p[0]), fit.df
-    controls = " + ".join(t_ for t_ in terms if t_ != "direction")
-    head = (
-        f"Window {window}: escalation news (direction −1; {n_esc} events, mean CAR {_pct(m_esc)}) "
-        f"vs de-escalation news (+1; {n_dee} events, mean CAR {_pct(m_dee)}): "
-        f"difference {100 * diff:+.2f} percentage points" + (f" holding {controls} fixed" if controls else "")
-    )
-    if not np.isfinite(p):
-        text = head + " (no standard error: too few event clusters)."
-    else:
-        by = _CLUSTER_WORDS.get(cluster, cluster)
-        g = int(data["cluster"].nunique())
-        stats = f" (SE {100 * se:.2f} pp clustered by {by}, G = {g}, t({df:.0f}) = {t:.2f}, p = {p:.3g})"
-        level = f"{100 * alpha:g}%"
-        if p < alpha:
-            way = "lower" if diff < 0 else "higher"
-            verdict = (
-                f". Yes: at the {level} level, escalation news moved markets differently from "
-                f"de-escalation news ({way} CARs after escalation)."
-            )
-        else:
-            verdict = (
-                f". No evidence at the {level} level that escalation news moved markets "
-                "differently from de-escalation news."
-            )
-        text = head + stats + verdict
-    return DirectionAnswer(diff, se, t, p, df, **base, text=text)
 
 
 # ------------------------------------------------------------------------ API
@@ -598,7 +265,7 @@ def cross_section(
         from .covariates import covariate_frame
 
         cov = covariate_frame(events, covariates)
-        ev = ev.merge(cov.rename(columns={c: _COV + c for c in covariates}), on="event_id", how="left")
+        ev = ev.merge(cov.rename(columns={c: COV_PREFIX + c for c in covariates}), on="event_id", how="left")
     cols = ["event_id", "symbol", "car"] + (["cluster"] if cluster == "dependence" else [])
     rows = car.loc[car["window"].astype(str) == window, cols]
     if cluster == "dependence":
@@ -668,7 +335,7 @@ def cross_section(
 
     full = data
     if covariates:
-        have = np.isfinite(data[[_COV + c for c in covariates]].to_numpy(dtype=float)).all(axis=1)
+        have = np.isfinite(data[[COV_PREFIX + c for c in covariates]].to_numpy(dtype=float)).all(axis=1)
         if not have.all():
             notes.append(
                 f"{int((~have).sum())} pair(s) of {data.loc[~have, 'event_id'].nunique()} event(s) "
@@ -677,15 +344,15 @@ def cross_section(
         data = data.loc[have].reset_index(drop=True)
         if len(data) == 0:  # every pair of this window lacks a value: regress on nothing
             raise InputError(f"covariates: no pair of window {window} has a value of {', '.join(covariates)}")
-    fit = _fit(data, terms, direction, notes, covariates)
-    table = _table(fit, alpha)
-    term_df = _cr2_covariates(table, fit, data, covariates, alpha, notes)
+    fit = fit_terms(data, terms, direction, notes, covariates)
+    table = coefficient_table(fit, alpha)
+    term_df = covariate_cr2(table, fit, data, covariates, alpha, notes)
 
     answer_terms = ("direction", *[t for t in terms if t not in ("direction", "category")])
     if answer_terms == terms and not covariates:
         answer_fit = fit
     else:
-        answer_fit = _fit(full, answer_terms, direction, [])
+        answer_fit = fit_terms(full, answer_terms, direction, [])
         if "category" in terms and "direction" in terms:
             per_cat = data.groupby("category")["direction"].nunique()
             single = int((per_cat == 1).sum())
@@ -695,7 +362,7 @@ def cross_section(
                     "direction coefficients are identified only within the mixed categories; the "
                     f"escalation answer comes from the model {' + '.join(answer_terms)}"
                 )
-    answer = _answer(full, answer_fit, answer_terms, direction, window, alpha, cluster)
+    answer = direction_answer(full, answer_fit, answer_terms, direction, window, alpha, cluster)
     return CrossSection(
         window=window,
         terms=terms,
