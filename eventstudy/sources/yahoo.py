@@ -49,26 +49,41 @@ yfinance 1.7 behaviour as recorded in the project's field notes (section 1):
 
 from __future__ import annotations
 
-import contextlib
-import threading
 import time
-import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..calendars import exchange_sessions
 from ..errors import InputError, NetworkError, PricesError
-from ..markets import get_market
 from .base import Prices
-from .cache import CacheCorruptError, EntryInfo, PriceCache, Span, merge_spans, missing_spans
+from .cache import CacheCorruptError, PriceCache, Span, merge_spans, missing_spans
+from .cacheinfo import CacheInfo, cache_clear, cache_info
 from .fx import fx_correct_dates, is_fx
+from .yfcalls import (
+    ADJ_RTOL,
+    ADVICE,
+    ANCHOR_WINDOW,
+    DAY,
+    FX_NOTE,
+    as_day,
+    classify_error,
+    combine_closes,
+    empty_closes,
+    has_session,
+    import_yfinance,
+    iso_day,
+    normalize_history,
+    session_cutoff,
+    short_error,
+    utc,
+    yfinance_calls,
+    yfinance_version,
+)
 
 __all__ = [
     "CacheInfo",
@@ -83,194 +98,6 @@ __all__ = [
 
 #: ``progress(symbol, stage)``; stage is ``"start"``, then ``"cached"`` or ``"fetched"``.
 ProgressCallback = Callable[[str, str], None]
-
-_DAY = pd.Timedelta(days=1)
-#: How far before a gap an already-cached row may lie to serve as the anchor.
-_ANCHOR_WINDOW = pd.Timedelta(days=14)
-#: Relative tolerance when comparing an anchor close with its cached value.
-_ADJ_RTOL = 1e-6
-#: yfinance's configuration and its session are process-wide; serialise calls.
-_YF_LOCK = threading.Lock()
-
-_ADVICE = "use --source snapshot, or the cache"
-_FX_NOTE = (
-    "Yahoo stamps a daily FX bar with the date of its ~00:00 London snapshot, i.e. the previous "
-    "business day's end-of-day rate; dates moved back one business day (weekend bars dropped)"
-)
-_TIMEOUT_NAMES = {"Timeout", "ReadTimeout", "ConnectTimeout", "TimeoutError", "timeout"}
-_CONNECTION_NAMES = {
-    "ConnectionError",
-    "DNSError",
-    "ProxyError",
-    "SSLError",
-    "RemoteDisconnected",
-    "ChunkedEncodingError",
-    "gaierror",
-    "CurlError",
-}
-
-
-# --------------------------------------------------------------------------- helpers
-def _utc(ts: object) -> pd.Timestamp:
-    t = pd.Timestamp(ts)
-    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
-
-
-def _as_day(x: object, name: str) -> pd.Timestamp:
-    bad = InputError(f"{name}: '{x}' is not a date; write YYYY-MM-DD")
-    try:
-        ts = pd.to_datetime(x.strip(), format="ISO8601") if isinstance(x, str) else pd.Timestamp(x)
-    except (ValueError, TypeError, OverflowError):
-        raise bad from None
-    if not isinstance(ts, pd.Timestamp) or ts is pd.NaT or not 1900 <= ts.year <= 2200:
-        raise bad
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
-    return ts.normalize().as_unit("ns")
-
-
-def _iso(ts: pd.Timestamp) -> str:
-    return ts.date().isoformat()
-
-
-def session_cutoff(symbol: str, now: object) -> pd.Timestamp:
-    """First date whose daily bar of ``symbol`` may still be incomplete at ``now``.
-
-    Parameters
-    ----------
-    symbol : str
-        Yahoo symbol.
-    now : timestamp-like
-        The current instant (naive means UTC).
-
-    Returns
-    -------
-    pandas.Timestamp
-        For a symbol with an exchange calendar: the date of the first session
-        whose close is strictly after ``now`` (today during or before today's
-        session, the next session after the close). Otherwise today's UTC
-        date. Bars dated before the cut-off are final.
-    """
-    t = _utc(now).as_unit("ns")
-    today = t.tz_localize(None).normalize()
-    market = get_market(symbol)
-    if market is not None and market.calendar:
-        ses = exchange_sessions(market.calendar, today - pd.Timedelta(days=10), today + pd.Timedelta(days=10))
-        if ses.closes is not None:
-            i = int(ses.closes.searchsorted(t, side="right"))
-            if i < len(ses.dates):
-                return pd.Timestamp(ses.dates[i]).as_unit("ns")
-    return today.as_unit("ns")
-
-
-def _has_session(symbol: str, a: pd.Timestamp, b: pd.Timestamp) -> bool:
-    """Whether ``[a, b]`` can hold a bar of ``symbol`` (False only when sure it cannot)."""
-    market = get_market(symbol)
-    if market is not None and market.calendar:
-        ses = exchange_sessions(market.calendar, a, b)
-        if len(ses.dates) == 0 or a < ses.dates[0] or b > ses.dates[-1]:
-            return True
-        return len(ses.between(a, b).dates) > 0
-    if is_fx(symbol) or market is not None:
-        return bool(np.busday_count(a.date(), (b + _DAY).date()) > 0)
-    return True
-
-
-def _short(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    if len(text) > 160:
-        text = text[:157] + "…"
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _classify(exc: BaseException) -> tuple[str | None, BaseException]:
-    """Kind of a failed request: not_found, rate_limit, retry, connection, http or None."""
-    if isinstance(exc, AttributeError) and "DNSError" in str(exc) and exc.__context__ is not None:
-        # yfinance 1.7 (data.py, _get_cookie_basic) names requests.exceptions.DNSError,
-        # which only curl_cffi defines: with the requests backend a network failure
-        # surfaces as this AttributeError, the real error as its context.
-        return _classify(exc.__context__)
-    names = {c.__name__ for c in type(exc).__mro__}
-    status = getattr(getattr(exc, "response", None), "status_code", None)
-    if "HTTPError" in names:
-        if status == 404:
-            return "not_found", exc
-        if status == 429:
-            return "rate_limit", exc
-        return ("retry" if isinstance(status, int) and status >= 500 else "http"), exc
-    if names & _TIMEOUT_NAMES:
-        return "retry", exc
-    if names & _CONNECTION_NAMES or isinstance(exc, OSError):
-        return "connection", exc
-    return None, exc
-
-
-@contextlib.contextmanager
-def _yfinance_calls(yf: ModuleType) -> Iterator[None]:
-    """Hold the yfinance lock, make yfinance raise, and silence its pandas warnings."""
-    with _YF_LOCK, warnings.catch_warnings():
-        warnings.filterwarnings("ignore", module=r"yfinance(\.|$)")
-        debug = getattr(getattr(yf, "config", None), "debug", None)
-        old = debug.hide_exceptions if debug is not None else None
-        if debug is not None:
-            debug.hide_exceptions = False
-        try:
-            yield
-        finally:
-            if debug is not None:
-                debug.hide_exceptions = old
-
-
-def _normalize(df: pd.DataFrame | None, symbol: str) -> tuple[pd.Series, list[str]]:
-    """Closes of a ``Ticker.history`` frame on tz-naive local dates; dropped bad rows."""
-    empty = pd.Series([], index=pd.DatetimeIndex([], dtype="datetime64[ns]"), dtype="float64", name=symbol)
-    if df is None or len(df) == 0 or "Close" not in df.columns:
-        return empty, []
-    idx = pd.DatetimeIndex(df.index)
-    if idx.tz is not None:
-        idx = idx.tz_localize(None)  # exchange-local wall time
-    idx = idx.normalize().as_unit("ns")
-    vals = pd.to_numeric(df["Close"], errors="coerce").to_numpy(dtype="float64")
-    s = pd.Series(vals, index=idx, name=symbol)
-    s = s[np.isfinite(s.to_numpy())]
-    bad = s.to_numpy() <= 0
-    dropped = [_iso(d) for d in s.index[bad]]
-    s = s[~bad]
-    s = s[~s.index.duplicated(keep="last")].sort_index()
-    s.index.name = "date"
-    return s, dropped
-
-
-def _combine(old: pd.Series, new: pd.Series) -> pd.Series:
-    if len(old) == 0:
-        return new.copy()
-    if len(new) == 0:
-        return old.copy()
-    out = pd.concat([old[~old.index.isin(new.index)], new]).sort_index()
-    out.name = new.name
-    return out
-
-
-def _empty(symbol: str) -> pd.Series:
-    s = pd.Series([], index=pd.DatetimeIndex([], dtype="datetime64[ns]"), dtype="float64", name=symbol)
-    s.index.name = "date"
-    return s
-
-
-def _yfinance() -> tuple[ModuleType, ModuleType]:
-    import yfinance as yf
-    import yfinance.exceptions as yfe
-
-    return yf, yfe
-
-
-def _yf_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("yfinance")
-    except PackageNotFoundError:  # pragma: no cover
-        return "unknown"
 
 
 # --------------------------------------------------------------------------- source
@@ -345,7 +172,7 @@ class YahooSource:
         if self._now is None:
             return pd.Timestamp.now("UTC")
         value = self._now() if callable(self._now) else self._now
-        return _utc(value)
+        return utc(value)
 
     def load(
         self,
@@ -402,10 +229,10 @@ class YahooSource:
         if start is None:
             raise InputError("start: the yahoo source needs a start date (YYYY-MM-DD)")
         now = self.now()
-        lo = _as_day(start, "start")
-        hi = _as_day(end, "end") if end is not None else now.tz_localize(None).normalize().as_unit("ns")
+        lo = as_day(start, "start")
+        hi = as_day(end, "end") if end is not None else now.tz_localize(None).normalize().as_unit("ns")
         if lo > hi:
-            raise InputError(f"start {_iso(lo)} is after end {_iso(hi)}")
+            raise InputError(f"start {iso_day(lo)} is after end {iso_day(hi)}")
         closes: dict[str, pd.Series] = {}
         series: dict[str, object] = {}
         fetched: list[str] = []
@@ -429,14 +256,14 @@ class YahooSource:
         fx = [s for s in closes if self.fx_shift and is_fx(s)]
         prov: dict[str, object] = {
             "provider": "Yahoo Finance",
-            "yfinance": _yf_version(),
+            "yfinance": yfinance_version(),
             "auto_adjust": True,
             "cache_dir": str(self.cache.directory),
             "as_of": now.isoformat(),
-            "request": [_iso(lo), _iso(hi)],
+            "request": [iso_day(lo), iso_day(hi)],
             "from_cache": not fetched,
             "message": message,
-            "fx_date_shift": {"symbols": fx, "note": _FX_NOTE} if fx else None,
+            "fx_date_shift": {"symbols": fx, "note": FX_NOTE} if fx else None,
             "series": series,
         }
         origin = f"Yahoo Finance via yfinance (cache {self.cache.directory})"
@@ -451,7 +278,7 @@ class YahooSource:
         else:
             ys, ye = start, end
         cutoff = session_cutoff(sym, now)
-        last_final = min(ye, cutoff - _DAY)
+        last_final = min(ye, cutoff - DAY)
         info: dict[str, object] = {}
         with self.cache.locked(sym):
             try:
@@ -460,14 +287,14 @@ class YahooSource:
                 info["cache_repaired"] = str(exc)
                 self.cache.discard(sym)
                 entry = None
-            closes = entry.closes if entry is not None else _empty(sym)
+            closes = entry.closes if entry is not None else empty_closes(sym)
             covered: tuple[Span, ...] = entry.covered if entry is not None else ()
             gaps = missing_spans((ys, last_final), covered) if ys <= last_final else []
-            needed = [g for g in gaps if _has_session(sym, *g)]
+            needed = [g for g in gaps if has_session(sym, *g)]
             if needed and self.offline:
                 a, b = needed[0]
                 raise PricesError(
-                    f"{sym}: the cache lacks {_iso(a)}…{_iso(b)} and the source is offline"
+                    f"{sym}: the cache lacks {iso_day(a)}…{iso_day(b)} and the source is offline"
                     + self._cache_hint(sym, covered)
                 )
             fetched: list[Span] = []
@@ -481,16 +308,16 @@ class YahooSource:
                     fa, fb = self._anchor(closes, a, b)
                     new, bad = self._history(sym, fa, fb)
                     late = new.index >= cutoff
-                    dropped_late += [_iso(d) for d in new.index[late]]
+                    dropped_late += [iso_day(d) for d in new.index[late]]
                     dropped_bad += bad
                     new = new[~late]
                     common = new.index.intersection(closes.index)
                     if len(common) and not np.allclose(
-                        new[common].to_numpy(), closes[common].to_numpy(), rtol=_ADJ_RTOL, atol=0.0
+                        new[common].to_numpy(), closes[common].to_numpy(), rtol=ADJ_RTOL, atol=0.0
                     ):
                         readjusted = True
                         break
-                    closes = _combine(closes, new)
+                    closes = combine_closes(closes, new)
                     fetched.append((a, b))
                     if ((new.index >= a) & (new.index <= b)).any():
                         covered = merge_spans([*covered, (a, b)])
@@ -499,16 +326,16 @@ class YahooSource:
                 if readjusted:
                     # Yahoo re-adjusted past closes (a dividend went ex): refetch everything.
                     lo = min(ys, covered[0][0]) if covered else ys
-                    hi = min(max(last_final, covered[-1][1]) if covered else last_final, cutoff - _DAY)
+                    hi = min(max(last_final, covered[-1][1]) if covered else last_final, cutoff - DAY)
                     new, bad = self._history(sym, lo, hi)
                     late = new.index >= cutoff
-                    dropped_late += [_iso(d) for d in new.index[late]]
+                    dropped_late += [iso_day(d) for d in new.index[late]]
                     dropped_bad += bad
                     closes, covered, fetched = new[~late], ((lo, hi),), [(lo, hi)]
             except NetworkError as exc:
                 failure = exc
             if fetched or "cache_repaired" in info:
-                meta = {"source": "yahoo", "auto_adjust": True, "yfinance": _yf_version()}
+                meta = {"source": "yahoo", "auto_adjust": True, "yfinance": yfinance_version()}
                 entry = self.cache.write(sym, closes, covered, meta)
             if failure is not None:
                 raise NetworkError(str(failure) + self._cache_hint(sym, covered)) from failure
@@ -527,23 +354,23 @@ class YahooSource:
             else:
                 why = f" (no trading session of {sym} in that range)"
             raise PricesError(
-                f"Yahoo Finance has no prices for {sym} between {_iso(start)} and {_iso(end)}{why}"
+                f"Yahoo Finance has no prices for {sym} between {iso_day(start)} and {iso_day(end)}{why}"
             )
         info.update(
             {
                 "rows": len(out),
-                "first": _iso(out.index[0]),
-                "last": _iso(out.index[-1]),
+                "first": iso_day(out.index[0]),
+                "last": iso_day(out.index[-1]),
                 "from_cache": not fetched,
-                "fetched": [[_iso(a), _iso(b)] for a, b in fetched],
+                "fetched": [[iso_day(a), iso_day(b)] for a, b in fetched],
                 "cache_file": str(self.cache.data_path(sym)),
                 "cache_sha256": entry.sha256 if entry is not None else None,
-                "covered": [[_iso(a), _iso(b)] for a, b in covered],
-                "complete_through": _iso(cutoff - _DAY),
+                "covered": [[iso_day(a), iso_day(b)] for a, b in covered],
+                "complete_through": iso_day(cutoff - DAY),
             }
         )
         if empty:
-            info["empty"] = [[_iso(a), _iso(b)] for a, b in empty]
+            info["empty"] = [[iso_day(a), iso_day(b)] for a, b in empty]
         if dropped_late:
             info["dropped_unclosed"] = dropped_late
         if dropped_bad:
@@ -551,7 +378,7 @@ class YahooSource:
         if readjusted:
             info["readjusted"] = "Yahoo changed adjusted past closes; the cached range was refetched"
         if fx:
-            info["date_shift"] = _FX_NOTE
+            info["date_shift"] = FX_NOTE
         return _Outcome(out, info, bool(fetched))
 
     @staticmethod
@@ -560,10 +387,10 @@ class YahooSource:
         if len(closes) == 0:
             return a, b
         idx = closes.index
-        before = idx[(idx < a) & (idx >= a - _ANCHOR_WINDOW)]
+        before = idx[(idx < a) & (idx >= a - ANCHOR_WINDOW)]
         if len(before):
             return pd.Timestamp(before[-1]), b
-        after = idx[(idx > b) & (idx <= b + _ANCHOR_WINDOW)]
+        after = idx[(idx > b) & (idx <= b + ANCHOR_WINDOW)]
         if len(after):
             return a, pd.Timestamp(after[0])
         return a, b
@@ -571,45 +398,47 @@ class YahooSource:
     def _cache_hint(self, sym: str, covered: Sequence[Span]) -> str:
         if not covered:
             return f" (nothing cached for {sym})"
-        spans = ", ".join(f"{_iso(a)}…{_iso(b)}" for a, b in covered)
+        spans = ", ".join(f"{iso_day(a)}…{iso_day(b)}" for a, b in covered)
         return f" (the cache has {sym} for {spans})"
 
     def _history(self, sym: str, first: pd.Timestamp, last: pd.Timestamp) -> tuple[pd.Series, list[str]]:
         """Closes of ``sym`` for ``first`` … ``last`` (inclusive) with retries."""
-        yf, yfe = _yfinance()
+        yf, yfe = import_yfinance()
         attempts = self.max_retries + 1
         kind: str | None = None
         err: BaseException | None = None
         for attempt in range(attempts):
             try:
-                with _yfinance_calls(yf):
+                with yfinance_calls(yf):
                     tkr = yf.Ticker(sym, session=self.session)
                     df = tkr.history(
-                        start=_iso(first),
-                        end=_iso(last + _DAY),  # yfinance's end is exclusive
+                        start=iso_day(first),
+                        end=iso_day(last + DAY),  # yfinance's end is exclusive
                         interval="1d",
                         auto_adjust=True,
                         actions=False,
                         timeout=self.timeout,
                     )
-                return _normalize(df, sym)
+                return normalize_history(df, sym)
             except yfe.YFPricesMissingError:
-                return _empty(sym), []  # a valid symbol without rows in the range
+                return empty_closes(sym), []  # a valid symbol without rows in the range
             except yfe.YFTickerMissingError:
                 raise PricesError(self._unknown(sym)) from None
             except yfe.YFRateLimitError as exc:
                 kind, err = "rate_limit", exc
             except yfe.YFException as exc:
-                raise PricesError(f"Yahoo Finance returned unusable data for {sym} ({_short(exc)})") from exc
+                raise PricesError(
+                    f"Yahoo Finance returned unusable data for {sym} ({short_error(exc)})"
+                ) from exc
             except Exception as exc:
-                kind, err = _classify(exc)
+                kind, err = classify_error(exc)
                 if kind == "not_found":
                     raise PricesError(self._unknown(sym)) from None
                 if kind == "connection":
-                    raise NetworkError(f"cannot reach Yahoo Finance ({_short(err)}); {_ADVICE}") from exc
+                    raise NetworkError(f"cannot reach Yahoo Finance ({short_error(err)}); {ADVICE}") from exc
                 if kind == "http":
                     raise NetworkError(
-                        f"Yahoo Finance refused the request for {sym} ({_short(err)}); {_ADVICE}"
+                        f"Yahoo Finance refused the request for {sym} ({short_error(err)}); {ADVICE}"
                     ) from exc
                 if kind is None:
                     raise
@@ -619,10 +448,10 @@ class YahooSource:
         if kind == "rate_limit":
             raise NetworkError(
                 f"Yahoo Finance is rate-limiting requests (HTTP 429, {attempts} attempts for {sym}); "
-                f"wait a few minutes and retry, {_ADVICE}"
+                f"wait a few minutes and retry, {ADVICE}"
             )
         raise NetworkError(
-            f"cannot reach Yahoo Finance ({_short(err)}; {attempts} attempts for {sym}); {_ADVICE}"
+            f"cannot reach Yahoo Finance ({short_error(err)}; {attempts} attempts for {sym}); {ADVICE}"
         )
 
     @staticmethod
@@ -631,34 +460,3 @@ class YahooSource:
             f"symbol '{sym}' is unknown to Yahoo Finance (no such ticker, or delisted); check the spelling "
             "(indices start with ^, e.g. ^HSI; FX pairs end with =X, e.g. EURUSD=X)"
         )
-
-
-# --------------------------------------------------------------------------- cache commands
-@dataclass(frozen=True)
-class CacheInfo:
-    """What ``eventstudy cache info`` shows.
-
-    Attributes
-    ----------
-    directory : Path
-        Where the Yahoo price files live.
-    entries : list of EntryInfo
-        One per cached symbol (checksum verified).
-    total_bytes : int
-    """
-
-    directory: Path
-    entries: list[EntryInfo]
-    total_bytes: int
-
-
-def cache_info(cache_dir: str | Path | None = None) -> CacheInfo:
-    """Describe the Yahoo price cache (``$EVENTSTUDY_CACHE`` or the user cache dir)."""
-    cache = PriceCache(cache_dir, namespace="yahoo")
-    entries = cache.info()
-    return CacheInfo(cache.directory, entries, sum(e.size_bytes for e in entries))
-
-
-def cache_clear(cache_dir: str | Path | None = None, symbols: Sequence[str] | None = None) -> int:
-    """Delete cached Yahoo prices (of ``symbols``, or all); return how many symbols."""
-    return PriceCache(cache_dir, namespace="yahoo").clear(symbols)
