@@ -11,17 +11,15 @@ import gc
 import json
 import logging
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 
 from .blasthreads import limit_blas_threads
-from .cli_errors import OneLineGroup
+from .cli_app import DebugOpt, app
 from .cliguard import clean, fail_line, guard, os_message, say, warn
-from .errors import ConfigError, EventStudyError, InputError, OutputError
-from .markets import DEFAULT_SYMBOLS, market_name
+from .errors import ConfigError, EventStudyError, InputError
 from .runcmd import (
     changed_parameters,
     compute,
@@ -29,35 +27,8 @@ from .runcmd import (
     previous_parameters,
     refresh_listing,
     resolve_options,
-    split,
     study_kwargs,
 )
-
-app = typer.Typer(
-    cls=OneLineGroup,
-    help="Event studies of how markets react to news (US–China trade events bundled).",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-events_app = typer.Typer(help="List, validate and align events.", no_args_is_help=True)
-prices_app = typer.Typer(help="Inspect price data.", no_args_is_help=True)
-app.add_typer(events_app, name="events")
-cache_app = typer.Typer(help="Inspect or clear the Yahoo price cache.", no_args_is_help=True)
-app.add_typer(prices_app, name="prices")
-app.add_typer(cache_app, name="cache")
-
-T = TypeVar("T")
-
-
-def _guarded(debug: bool, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Call ``fn``; every failure becomes one line on stderr (see :mod:`eventstudy.cliguard`)."""
-    with guard(debug):
-        return fn(*args, **kwargs)
-    raise AssertionError("unreachable")  # pragma: no cover - guard exits or re-raises
-
-
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")]
 
 
 @app.command()
@@ -287,205 +258,6 @@ def _reason(exc: BaseException) -> str:
     return os_message(exc) if isinstance(exc, OSError) else str(exc)
 
 
-# ------------------------------------------------------------------ events
-@events_app.command("list")
-def events_list(
-    events: Annotated[
-        Path | None, typer.Argument(help="Events CSV (default: ./events.csv or the bundled list).")
-    ] = None,
-    debug: DebugOpt = False,
-) -> None:
-    """List the events: id, timestamp, category, direction and title."""
-    from .events import read_events
-
-    ev = _guarded(debug, read_events, events)
-    t = ev.table
-    for r in t.itertuples():
-        stamp = r.timestamp + (f" ({r.tz})" if r.tz else "")
-        say(f"{r.event_id:<44} {stamp:<34} {r.category:<20} {r.direction:+d}  {r.title}")
-    say(f"{len(t)} events from {ev.path}")
-
-
-@events_app.command("validate")
-def events_validate(
-    events: Annotated[Path, typer.Argument(help="Events CSV to check.")],
-    limit: Annotated[int, typer.Option(min=1, help="Most errors to list.")] = 20,
-    debug: DebugOpt = False,
-) -> None:
-    """Check an events file: every error (up to --limit) with its line and column, and warnings."""
-    from .events import validate_events
-
-    ev, errors, warns = _guarded(debug, validate_events, events, limit)
-    for w in warns:
-        warn(w)
-    if errors:
-        for e in errors:  # each error one line, control characters escaped (see cliguard)
-            typer.secho(f"error: {clean(e, newlines=False)}", err=True, fg="red")
-        if len(errors) > 1:  # a single error stays one line
-            more = " (the first ones; raise --limit to see more)" if len(errors) >= limit else ""
-            typer.secho(clean(f"{events}: {len(errors)} errors{more}", newlines=False), err=True, fg="red")
-        raise typer.Exit(code=1)
-    assert ev is not None
-    kinds = ev.table["timing"].value_counts()
-    say(
-        f"{events}: OK, {len(ev)} events ({int(kinds.get('instant', 0))} with a time, "
-        f"{int(kinds.get('interval', 0))} within an interval, {int(kinds.get('date', 0))} date only)"
-        + (f"; {len(warns)} warning(s)" if warns else "")
-    )
-
-
-@events_app.command("align")
-def events_align(
-    events: Annotated[
-        Path | None, typer.Argument(help="Events CSV (default: ./events.csv or the bundled list).")
-    ] = None,
-    symbols: Annotated[
-        list[str] | None, typer.Option("--symbols", "-s", help="Markets (default: the default markets).")
-    ] = None,
-    calendar: Annotated[
-        list[str] | None,
-        typer.Option(help="SYMBOL=MIC (repeatable) or a bare MIC for symbols the registry does not know."),
-    ] = None,
-    debug: DebugOpt = False,
-) -> None:
-    """Print each event's day 0 per market, the latest possible day 0 and the uncertainty flag."""
-    from .align import align_table, calendar_notes
-    from .events import read_events
-    from .markets import parse_calendars
-
-    with guard(debug):
-        ev = read_events(events)
-        syms = split(symbols) or list(DEFAULT_SYMBOLS)
-        spec = parse_calendars(calendar)
-        tab = align_table(ev, syms, spec)
-        notes, warnings = calendar_notes(ev, syms, spec)
-    for note in notes:
-        typer.secho(f"note: {clean(note, newlines=False)}", err=True)
-    for warning in warnings:
-        warn(warning)
-    say(f"{'event_id':<44} {'symbol':<10} {'day0':<10} {'latest':<10} uncertain")
-    for r in tab.itertuples():
-        say(
-            f"{r.event_id:<44} {r.symbol:<10} {r.day0:<10} {r.day0_latest:<10} "
-            f"{'yes' if r.day0_uncertain else 'no'}"
-        )
-
-
-# ------------------------------------------------------------------ prices
-@prices_app.command("show")
-def prices_show(
-    symbol: Annotated[str, typer.Argument(help="Symbol, e.g. ^HSI.")],
-    prices: Annotated[Path | None, typer.Option(help="Price file (default: the bundled snapshot).")] = None,
-    rows: Annotated[int, typer.Option(help="Rows to show at each end.")] = 5,
-    debug: DebugOpt = False,
-) -> None:
-    """Show the first and last closes of one symbol and its date range."""
-    from .sources import load_prices
-
-    kw: dict[str, Any] = {"source": "csv", "path": prices} if prices else {}
-    p = _guarded(debug, load_prices, [symbol], **kw)
-    s = p[symbol]
-    say(
-        f"{symbol} ({market_name(symbol)}): {len(s)} rows, "
-        f"{s.index[0].date()} … {s.index[-1].date()}, from {p.origin}"
-    )
-    for d, v in list(s.head(rows).items()) + [(None, None)] + list(s.tail(rows).items()):
-        say("…" if d is None else f"{d.date()}  {v:,.4f}")
-
-
-@app.command("report")
-def report_cmd(
-    folder: Annotated[Path, typer.Argument(help="A study folder (with study.json) or a folder of studies.")],
-    debug: DebugOpt = False,
-) -> None:
-    """Render a saved study's index.html again, or list the studies of a folder in its index.html."""
-    from .persist import rerender
-    from .report import write_reports_index
-
-    with guard(debug):
-        if (folder / "study.json").is_file():
-            out = rerender(folder)
-        elif folder.is_dir():
-            _check_listing_folder(folder)
-            out = write_reports_index(folder)
-        else:
-            raise InputError(f"{folder}: no such folder")
-    say(f"wrote {out}")
-
-
-def _check_listing_folder(folder: Path) -> None:
-    """A listing goes into a folder of studies, never into a folder of a user's other files."""
-    from .output import is_study_folder
-    from .report.index import owns_reports_root
-
-    if owns_reports_root(folder) or any(is_study_folder(p) for p in folder.iterdir()):
-        return
-    raise OutputError(
-        f"{folder}: holds no study folder, only other files; nothing was written "
-        "(pass a folder of studies, e.g. reports)"
-    )
-
-
-@prices_app.command("fetch")
-def prices_fetch(
-    symbols: Annotated[
-        list[str], typer.Option("--symbols", "-s", help="Symbols, comma-separated or repeated.")
-    ],
-    start: Annotated[str, typer.Option(help="First date (YYYY-MM-DD).")],
-    end: Annotated[str | None, typer.Option(help="Last date (default: today).")] = None,
-    debug: DebugOpt = False,
-) -> None:
-    """Fetch daily closes from Yahoo Finance into the local cache (only what is missing)."""
-    from rich.progress import BarColumn, Progress, TextColumn
-
-    from .sources import YahooSource
-
-    syms = split(symbols)
-    with guard(debug), Progress(TextColumn("{task.description}"), BarColumn(), transient=True) as bar:
-        tasks: dict[str, Any] = {}
-
-        def progress(sym: str, stage: str) -> None:
-            if stage == "start":
-                tasks[sym] = bar.add_task(f"{sym}: fetching", total=1)
-            else:
-                bar.update(tasks[sym], description=f"{sym}: {stage}", completed=1)
-
-        p = YahooSource().fetch(syms, start, end, progress=progress)
-    msg = p.provenance.get("message")
-    if msg:
-        say(str(msg))
-    series = p.provenance.get("series", {})
-    for sym in syms:
-        info = series.get(sym, {}) if isinstance(series, dict) else {}
-        say(f"{sym}: {info.get('rows', len(p[sym]))} rows, {info.get('first', '')} … {info.get('last', '')}")
-
-
-@cache_app.command("info")
-def cache_info_cmd(debug: DebugOpt = False) -> None:
-    """Show what the Yahoo price cache holds."""
-    from .sources import cache_info
-
-    info = _guarded(debug, cache_info)
-    say(f"cache folder: {info.directory} ({info.total_bytes / 1e6:.2f} MB)")
-    for e in info.entries:
-        state = "ok" if e.ok else f"PROBLEM: {e.problem}"
-        say(f"{e.symbol:<12} {e.rows:>6} rows  {e.first} … {e.last}  {state}")
-    if not info.entries:
-        say("(empty)")
-
-
-@cache_app.command("clear")
-def cache_clear_cmd(
-    symbols: Annotated[list[str] | None, typer.Option("--symbols", "-s", help="Only these symbols.")] = None,
-    debug: DebugOpt = False,
-) -> None:
-    """Remove cached prices (all, or some symbols)."""
-    from .sources import cache_clear
-
-    n = _guarded(debug, cache_clear, symbols=split(symbols) or None)
-    say(f"removed {n} symbol(s) from the cache")
-
-
 def main() -> None:  # pragma: no cover - console script
     """Console-script entry point (Ctrl-C exits 130 and leaves no partial output)."""
     # yfinance logs its own retries and failures; our one-line errors say what matters
@@ -505,4 +277,6 @@ def main() -> None:  # pragma: no cover - console script
         raise SystemExit(130) from None
 
 
-from . import cli_reader  # noqa: E402,F401  (registers `event`, `--version`)
+# registration order is the order of `--help`: run, report, then event
+from . import cli_tools  # noqa: E402,F401,I001  (registers `events`, `prices`, `cache`, `report`)
+from . import cli_reader  # noqa: E402, F401  (registers `event`, `--version`)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .cli import app
+from .cli_app import app
 from .cli_errors import model_cb
 from .config import format_window
 from .errors import EventStudyError
