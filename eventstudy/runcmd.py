@@ -18,7 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from .config import StudyConfig, load_config_file, parse_window
+from .config import StudyConfig, parse_window
+from .configfile import load_config_file
 from .errors import EventStudyError, InputError, PricesError, show
 from .markets import DEFAULT_SYMBOLS
 
