@@ -189,6 +189,7 @@ def build_synthetic(
 #: usual order.
 HEAVY_FIRST = (
     "test_properties.py",
+    "test_properties_invariance.py",
     "test_hostile.py",
     "test_report_reader_browser.py",
     "test_cli.py",
