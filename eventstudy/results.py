@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from .analysis.compare import Comparison
     from .analysis.crosssection import CrossSection
 
-__all__ = ["StudyResult", "Summary", "stars"]
+__all__ = ["Deferred", "StudyResult", "Summary", "deferred", "stars"]
 
 AR_COLUMNS = ["event_id", "symbol", "rel_day", "date", "return", "normal_return", "ar", "sar", "car"]
 CAR_COLUMNS = [
@@ -53,6 +53,38 @@ CAR_COLUMNS = [
     "vol_ratio",
 ]
 TEST_COLUMNS = ["group_by", "group", "window", "test", "statistic", "p_value", "n", "note", "p_holm", "p_bh"]
+
+
+class Deferred:
+    """A table of a :class:`StudyResult` built when it is first read (see :func:`deferred`)."""
+
+    __slots__ = ("_build", "_value")
+
+    def __init__(self, build: Callable[[], pd.DataFrame]) -> None:
+        self._build: Callable[[], pd.DataFrame] | None = build
+        self._value: pd.DataFrame | None = None
+
+    def get(self) -> pd.DataFrame:
+        """The table, built on the first call (which then drops the arrays it was built from)."""
+        if self._value is None:
+            build = self._build
+            if build is not None:  # another thread may be building it too: the same table
+                self._value = build()
+                self._build = None
+        assert self._value is not None
+        return self._value
+
+
+def deferred(build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """``build`` as a value of a table field of :class:`StudyResult`, called on first access.
+
+    A study computes the tables that ``run`` must return at once (CARs,
+    manifest) and defers the others (tests without any test chosen, CAAR,
+    headlines, volatility, abnormal returns, fits): they are built from the
+    study's arrays the first time they are read, with the same code and the
+    same numbers, and kept. Typed as a DataFrame for the field it fills.
+    """
+    return Deferred(build)
 
 
 def _iso(df: pd.DataFrame) -> pd.DataFrame:
@@ -85,6 +117,24 @@ class StudyResult:
     placebo_table: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     headline_table: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     volatility_table: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+
+    def __post_init__(self) -> None:
+        # deferred tables live in ``_pending`` until first read (``__getattr__``)
+        pending = {f.name: v for f in fields(self) if isinstance(v := self.__dict__.get(f.name), Deferred)}
+        if pending:
+            for name in pending:
+                del self.__dict__[name]
+            self.__dict__["_pending"] = pending
+
+    def __getattr__(self, name: str) -> Any:
+        """A deferred table, built on first access and kept (see :func:`deferred`)."""
+        pending = self.__dict__.get("_pending")
+        hit = None if pending is None else pending.get(name)
+        if hit is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        value = hit.get()
+        self.__dict__[name] = value
+        return value
 
     def __repr__(self) -> str:
         from .reprs import result_repr

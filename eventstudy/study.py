@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
@@ -14,6 +15,7 @@ import pandas as pd
 
 from .align import calendar_notes
 from .analysis.multitest import adjust_car_table, adjust_tests_table
+from .assembly import StudyParts, estimation_sar, group_labels, window_inputs
 from .chunks import compute_chunks
 from .config import DEFAULT_CAR_WINDOWS, StudyConfig, Window, format_window
 from .engine import DETAILS, Detail, EngineOutput
@@ -22,7 +24,7 @@ from .events import Events
 from .frames import as_events, as_prices
 from .inference import TestInput, get_tests
 from .inference.headline import headline_record, mark_independence, robust_table
-from .inference.runner import GROUPINGS, caar_table, run_tests
+from .inference.runner import caar_table, run_tests
 from .inference.volatility import pair_ratios, volatility_table
 from .manifest import build_manifest
 from .markets import MARKETS
@@ -30,7 +32,7 @@ from .models import beta_shifts, configured_model
 from .pairclusters import pair_clusters
 from .panel import Panel, build_panel
 from .quality import quality_reports
-from .results import StudyResult
+from .results import StudyResult, deferred
 from .returns import ReturnFrames
 from .sources.base import Prices
 
@@ -281,7 +283,7 @@ class EventStudy:
             top = "; ".join(f"{n} × {r}" for r, n in reasons.items())
             raise DataError(f"every event×market pair was excluded: {top}")
         res = study._assemble(panel, out)
-        manifest = dict(res.manifest)
+        manifest = res.manifest  # the result's own dict, completed here (no copy: its tables stay deferred)
         if detail != "full":
             manifest["parameters"] = dict(manifest["parameters"]) | {"detail": detail}
         # events restricted (``symbols`` column) to markets outside the study: counted, not silent
@@ -289,7 +291,7 @@ class EventStudy:
         for sym in self.symbols:
             applies |= self.events.applies_to(sym)
         manifest["events_not_studied"] = [e for e, a in zip(self.events.ids, applies, strict=True) if not a]
-        return replace(res, manifest=manifest)
+        return res
 
     def _regressors(self) -> list[str]:
         """The factor series of the factor model (the benchmark first, when given); else none."""
@@ -336,29 +338,13 @@ class EventStudy:
         P = out.ar.shape[0]
         wlabels = [format_window(w) for w in cfg.car_windows]
         C = len(wlabels)
-
-        # abnormal returns (long), within each pair's extended event window
-        sel = out.in_window
-        pi, wi = np.nonzero(sel)
-        arr = out.ar
-        cum = np.cumsum(np.where(np.isfinite(arr), arr, 0.0), axis=1)
-        ar_tab = pd.DataFrame(
-            {
-                "event_id": kept["event_id"].to_numpy()[pi],
-                "symbol": kept["symbol"].to_numpy()[pi],
-                "rel_day": out.rel[wi],
-                "date": pd.DatetimeIndex(panel.dates[out.evt_idx[pi, wi]]),
-                "return": out.ret[pi, wi],
-                "normal_return": out.normal[pi, wi],
-                "ar": arr[pi, wi],
-                "sar": out.sar[pi, wi],
-                "car": cum[pi, wi],
-            }
-        )
+        parts = StudyParts(copy.copy(self), panel, out, kept)
+        # tables ``car()`` does not need are built when first read (a "pairs" run: at once)
+        later: Any = deferred if out.detail == "full" else (lambda build: build())
 
         # CARs per window (the first C engine windows are the CAR windows)
         overlaps = self._overlaps(panel, out, kept)
-        clusters, dups = self._clusters(panel, out, kept)
+        clusters = parts.car_clusters[0]
         car_tab = pd.DataFrame(
             {
                 "event_id": np.repeat(kept["event_id"].to_numpy(), C),
@@ -371,7 +357,7 @@ class EventStudy:
                 "n_est": np.repeat(out.fit.n.astype(np.int64), C),
                 "day0": np.repeat(kept["day0"].to_numpy(), C),
                 "day0_latest": np.repeat(kept["day0_latest"].to_numpy(), C),
-                "cluster": clusters[:, :C].ravel(),
+                "cluster": clusters.ravel(),
                 "day0_uncertain": np.repeat(kept["day0_uncertain"].to_numpy(), C),
                 "overlaps": overlaps.ravel(),
                 "days": out.car_days[:, :C].ravel(),
@@ -381,36 +367,22 @@ class EventStudy:
 
         car_tab = adjust_car_table(car_tab)
         alignment = self._alignment(panel)
-        fits = self._fits(panel, out, alignment)
-        inputs, labels = self._test_inputs(panel, out, kept, clusters, dups)
-        car_in = {k: inputs[k] for k in wlabels}
-        volatility = volatility_table(car_in, labels)
+        car_in = parts.car_inputs
         car_tab["vol_ratio"] = (
             np.column_stack([pair_ratios(car_in[w])[0] for w in wlabels]).ravel() if C else np.empty(0)
         )
-        day_in = {k: v for k, v in inputs.items() if k not in car_in}
-        # per-day tests: every grouping but single events (a handful of pairs),
-        # and by market only for studies of up to DAILY_MARKETS markets
-        skip = {"event"} | ({"market"} if len(self.symbols) > DAILY_MARKETS else set())
-        day_labels = {k: v for k, v in labels.items() if k not in skip}
-        threads, specs = TEST_THREADS, self.test_specs
-        if out.detail != "full" and any(s.uses_estimation for s in specs):
-            from .streamtests import streamed_specs  # estimation tests chunk by chunk
-
-            sets = [(car_in, labels), (day_in, day_labels)]
-            specs = streamed_specs(self, panel, out.keep, sets, specs, *self._stream)
-        tests = pd.concat(
-            [
-                run_tests(car_in, labels, specs, threads=threads),
-                run_tests(day_in, day_labels, specs, threads=threads),
-            ],
-            ignore_index=True,
-        )
-        tests = adjust_tests_table(mark_independence(tests))
-        placebo = self._placebo_table(car_in, labels)
-        caar = pd.concat([caar_table(car_in, labels), caar_table(day_in, day_labels)], ignore_index=True)
-        robust = pd.concat(
-            [robust_table(car_in, labels), robust_table(day_in, day_labels)], ignore_index=True
+        if self.test_specs:
+            tests = self._tests_table(parts)
+        else:  # no test chosen: the (empty) table when read
+            tests = later(functools.partial(parts.study._tests_table, parts))
+        robust = later(functools.partial(_robust, parts))
+        # the headline (manifest): all pairs in the first CAR window, as in the headline table
+        headline = (
+            headline_record(
+                robust_table({wlabels[0]: car_in[wlabels[0]]}, {"all": parts.labels["all"]}), wlabels[0]
+            )
+            if wlabels
+            else {}
         )
 
         calendars = {m.symbol: (m.sessions.code or "own data dates") for m in panel.markets}
@@ -437,7 +409,7 @@ class EventStudy:
                 "excluded": int(len(pairs) - len(out.keep)),
             },
             extra={
-                "headline": headline_record(robust, wlabels[0]) if wlabels else {},
+                "headline": headline,
                 "data_quality": self._data_quality(panel),
                 "warnings": list(self.events.warnings) + list(cal_warnings),
                 "benchmark_alignment": alignment,
@@ -445,23 +417,43 @@ class EventStudy:
             | ({"factor_alignment": own} if (own := self.model.alignment()) is not None else {}),
         )
         manifest["alignment"]["notes"] = cal_notes
+        frozen = parts.study
         return StudyResult(
             config=cfg,
             events=self.events,
             prices=self.prices.select(self.symbols + self._reference_series()),
             symbols=tuple(self.symbols),
-            abnormal_returns_table=ar_tab,
+            abnormal_returns_table=later(functools.partial(_ar_table, panel, out, kept)),
             car_table=car_tab,
             tests_table=tests,
-            caar_table=caar,
-            fits_table=fits,
+            caar_table=later(functools.partial(_caar, parts)),
+            fits_table=later(functools.partial(frozen._fits, panel, out, alignment)),
             manifest=manifest,
-            placebo_table=placebo,
+            placebo_table=later(lambda: frozen._placebo_table(parts.car_inputs, parts.labels)),
             headline_table=robust,
-            volatility_table=volatility,
+            volatility_table=later(lambda: volatility_table(parts.car_inputs, parts.labels)),
             # per-pair results only: no per-day series either
             market_returns=ReturnFrames(panel.markets if out.detail == "full" else []),
         )
+
+    def _tests_table(self, parts: StudyParts) -> pd.DataFrame:
+        """The tests of every window and grouping (``tests.csv`` before the added columns)."""
+        car_in, labels = parts.car_inputs, parts.labels
+        day_in, day_labels = parts.day_inputs, parts.day_labels
+        threads, specs = TEST_THREADS, self.test_specs
+        if parts.out.detail != "full" and any(s.uses_estimation for s in specs):
+            from .streamtests import streamed_specs  # estimation tests chunk by chunk
+
+            sets = [(car_in, labels), (day_in, day_labels)]
+            specs = streamed_specs(self, parts.panel, parts.out.keep, sets, specs, *self._stream)
+        tests = pd.concat(
+            [
+                run_tests(car_in, labels, specs, threads=threads),
+                run_tests(day_in, day_labels, specs, threads=threads),
+            ],
+            ignore_index=True,
+        )
+        return adjust_tests_table(mark_independence(tests))
 
     def _overlaps(self, panel: Panel, out: EngineOutput, kept: pd.DataFrame) -> np.ndarray:
         """Per pair and window: ids of other events whose day 0 falls inside the window.
@@ -592,59 +584,13 @@ class EventStudy:
         clusters: np.ndarray | None = None,
         dups: np.ndarray | None = None,
     ) -> tuple[dict[str, TestInput], dict[str, np.ndarray]]:
-        cfg = self.config
+        """The test input of every engine window and the group labels of the pairs."""
         if clusters is None or dups is None:
             clusters, dups = self._clusters(panel, out, kept)
-        est_days = out.est_day
-        est_resid = out.fit.resid
-        with np.errstate(invalid="ignore"):
-            if out.fit.est_var is not None:  # the model's own residual variances (GARCH)
-                est_sar = est_resid / np.sqrt(out.fit.est_var)
-            else:
-                est_sar = est_resid / np.sqrt(out.fit.sigma2)[:, None]
-                if out.est_span is not None:  # a k-session residual has variance kσ²
-                    est_sar = est_sar / np.sqrt(out.est_span)
-        inputs: dict[str, TestInput] = {}
-        avail = np.isfinite(out.ar)
-        event_ar = np.where(out.in_window, out.ar, np.nan)
         evt_days = panel.dates[out.evt_idx].astype("datetime64[D]").astype(np.int64)
-        for c, (t1, t2) in enumerate(self.engine_windows()):
-            e = out.car_ext[:, c]
-            sel = (out.rel[None, :] >= t1) & (out.rel[None, :] <= (t2 + e)[:, None]) & avail
-            inputs[format_window((t1, t2))] = TestInput(
-                car=out.car[:, c],
-                se=out.car_se[:, c],
-                days=out.car_days[:, c],
-                dof=out.fit.dof,
-                n_est=out.fit.n,
-                ar=np.where(sel, out.ar, np.nan),
-                sar=np.where(sel, out.sar, np.nan),
-                est_resid=est_resid,
-                est_sar=est_sar,
-                est_day=est_days,
-                seed=cfg.seed,
-                draws=cfg.draws,
-                window_len=(t2 - t1 + 1) + e,
-                event_ar=event_ar,
-                window_day=np.where(sel, evt_days, -1),
-                cluster=clusters[:, c],
-                dup=dups[:, c],
-            )
-        evt = self.events.table
-        eids = kept["event_id"].to_numpy()
-        rows = kept["ev"].to_numpy(dtype=np.int64)  # each pair's row of the events table
-        dirs = evt["direction"].to_numpy()[rows]
-        labels = {
-            "all": np.full(len(kept), "all", dtype=object),
-            "event": eids.astype(object),
-            "market": kept["symbol"].to_numpy().astype(object),
-            "category": evt["category"].to_numpy().astype(object)[rows],
-            "direction": _direction_labels(dirs),
-        }
-        assert tuple(labels) == GROUPINGS
-        for lab in labels.values():  # read-only: each grouping is factorized once (Groups.from_labels)
-            lab.flags.writeable = False
-        return inputs, labels
+        cols = range(len(self.engine_windows()))
+        inputs = window_inputs(self, out, cols, clusters, dups, estimation_sar(out), evt_days)
+        return inputs, group_labels(self, kept)
 
     def _placebo_table(self, inputs: dict[str, TestInput], labels: dict[str, np.ndarray]) -> pd.DataFrame:
         """Placebo CAAR distributions (all pairs and per market) behind the ``placebo`` test.
@@ -701,13 +647,41 @@ class EventStudy:
         return dq
 
 
-def _direction_labels(dirs: np.ndarray) -> np.ndarray:
-    """``"+1"``, ``"-1"`` or ``"0"`` per pair from the events' directions (+1, −1, 0)."""
-    d = np.asarray(dirs, dtype=np.int64)
-    if not np.isin(d, (-1, 0, 1)).all():
-        bad = d[~np.isin(d, (-1, 0, 1))][0]
-        raise KeyError(int(bad))  # as the per-pair lookup did: directions are validated on reading
-    return np.array(["-1", "0", "+1"], dtype=object)[d + 1]
+def _ar_table(panel: Panel, out: EngineOutput, kept: pd.DataFrame) -> pd.DataFrame:
+    """Abnormal returns (long), within each pair's extended event window."""
+    sel = out.in_window
+    pi, wi = np.nonzero(sel)
+    arr = out.ar
+    cum = np.cumsum(np.where(np.isfinite(arr), arr, 0.0), axis=1)
+    return pd.DataFrame(
+        {
+            "event_id": kept["event_id"].to_numpy()[pi],
+            "symbol": kept["symbol"].to_numpy()[pi],
+            "rel_day": out.rel[wi],
+            "date": pd.DatetimeIndex(panel.dates[out.evt_idx[pi, wi]]),
+            "return": out.ret[pi, wi],
+            "normal_return": out.normal[pi, wi],
+            "ar": arr[pi, wi],
+            "sar": out.sar[pi, wi],
+            "car": cum[pi, wi],
+        }
+    )
+
+
+def _caar(parts: StudyParts) -> pd.DataFrame:
+    """CAAR per grouping, group and window: the CAR windows, then the single days."""
+    return pd.concat(
+        [caar_table(parts.car_inputs, parts.labels), caar_table(parts.day_inputs, parts.day_labels)],
+        ignore_index=True,
+    )
+
+
+def _robust(parts: StudyParts) -> pd.DataFrame:
+    """The headline test per grouping, group and window (``headlines.csv``)."""
+    return pd.concat(
+        [robust_table(parts.car_inputs, parts.labels), robust_table(parts.day_inputs, parts.day_labels)],
+        ignore_index=True,
+    )
 
 
 def _date_ranges(panel: Panel) -> dict[str, list[str]]:

@@ -1,0 +1,184 @@
+"""The pieces a study's tables are built from, each computed once, when a table first needs it.
+
+:meth:`EventStudy.run <eventstudy.EventStudy.run>` returns the CAR table and
+the manifest at once; the tables that ``car()`` does not need (abnormal
+returns, fits, CAAR, headlines, volatility, and the tests when none is
+chosen) are deferred (:func:`eventstudy.results.deferred`) and built from
+these pieces the first time they are read. Every piece is built by the same
+code in either case, so the numbers do not depend on what was read first:
+
+* clusters and duplicate keys (:func:`~eventstudy.pairclusters.pair_clusters`)
+  of the CAR windows, then of the single-day windows;
+* the :class:`~eventstudy.inference.TestInput` of each engine window (the
+  CAR windows, then the single-day windows) and the group labels of the pairs.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from .config import format_window
+from .inference import TestInput
+from .inference.runner import GROUPINGS
+from .pairclusters import pair_clusters
+
+if TYPE_CHECKING:
+    from .engine import EngineOutput
+    from .panel import Panel
+    from .study import EventStudy
+
+__all__ = ["StudyParts", "direction_labels", "estimation_sar", "window_inputs"]
+
+
+def estimation_sar(out: EngineOutput) -> np.ndarray:
+    """Standardized estimation-window residuals (P×T; P×0 when the residuals were not kept)."""
+    est_resid = out.fit.resid
+    with np.errstate(invalid="ignore"):
+        if out.fit.est_var is not None:  # the model's own residual variances (GARCH)
+            return np.asarray(est_resid / np.sqrt(out.fit.est_var))
+        est_sar = est_resid / np.sqrt(out.fit.sigma2)[:, None]
+        if out.est_span is not None:  # a k-session residual has variance kσ²
+            est_sar = est_sar / np.sqrt(out.est_span)
+    return np.asarray(est_sar)
+
+
+def window_inputs(
+    study: EventStudy,
+    out: EngineOutput,
+    cols: range,
+    clusters: np.ndarray,
+    dups: np.ndarray,
+    est_sar: np.ndarray,
+    evt_days: np.ndarray,
+) -> dict[str, TestInput]:
+    """The test input of each engine window ``cols`` (column ``j`` of ``clusters`` is ``cols[j]``)."""
+    cfg = study.config
+    windows = study.engine_windows()
+    avail = np.isfinite(out.ar)
+    event_ar = np.where(out.in_window, out.ar, np.nan)
+    inputs: dict[str, TestInput] = {}
+    for j, c in enumerate(cols):
+        t1, t2 = windows[c]
+        e = out.car_ext[:, c]
+        sel = (out.rel[None, :] >= t1) & (out.rel[None, :] <= (t2 + e)[:, None]) & avail
+        inputs[format_window((t1, t2))] = TestInput(
+            car=out.car[:, c],
+            se=out.car_se[:, c],
+            days=out.car_days[:, c],
+            dof=out.fit.dof,
+            n_est=out.fit.n,
+            ar=np.where(sel, out.ar, np.nan),
+            sar=np.where(sel, out.sar, np.nan),
+            est_resid=out.fit.resid,
+            est_sar=est_sar,
+            est_day=out.est_day,
+            seed=cfg.seed,
+            draws=cfg.draws,
+            window_len=(t2 - t1 + 1) + e,
+            event_ar=event_ar,
+            window_day=np.where(sel, evt_days, -1),
+            cluster=clusters[:, j],
+            dup=dups[:, j],
+        )
+    return inputs
+
+
+def group_labels(study: EventStudy, kept: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per grouping of :data:`~eventstudy.inference.runner.GROUPINGS`, each pair's group (read-only)."""
+    evt = study.events.table
+    eids = kept["event_id"].to_numpy()
+    rows = kept["ev"].to_numpy(dtype=np.int64)  # each pair's row of the events table
+    dirs = evt["direction"].to_numpy()[rows]
+    labels = {
+        "all": np.full(len(kept), "all", dtype=object),
+        "event": eids.astype(object),
+        "market": kept["symbol"].to_numpy().astype(object),
+        "category": evt["category"].to_numpy().astype(object)[rows],
+        "direction": direction_labels(dirs),
+    }
+    assert tuple(labels) == GROUPINGS
+    for lab in labels.values():  # read-only: each grouping is factorized once (Groups.from_labels)
+        lab.flags.writeable = False
+    return labels
+
+
+def direction_labels(dirs: np.ndarray) -> np.ndarray:
+    """``"+1"``, ``"-1"`` or ``"0"`` per pair from the events' directions (+1, −1, 0)."""
+    d = np.asarray(dirs, dtype=np.int64)
+    if not np.isin(d, (-1, 0, 1)).all():
+        bad = d[~np.isin(d, (-1, 0, 1))][0]
+        raise KeyError(int(bad))  # as the per-pair lookup did: directions are validated on reading
+    return np.array(["-1", "0", "+1"], dtype=object)[d + 1]
+
+
+class StudyParts:
+    """The memoized pieces of one study run's tables (see the module docstring).
+
+    Parameters
+    ----------
+    study : EventStudy
+        The study as run (a shallow copy: later runs of the original do not
+        change it).
+    panel, out : Panel, EngineOutput
+    kept : DataFrame
+        The rows of ``panel.pairs`` that ``out`` kept.
+    """
+
+    def __init__(self, study: EventStudy, panel: Panel, out: EngineOutput, kept: pd.DataFrame) -> None:
+        self.study, self.panel, self.out, self.kept = study, panel, out, kept
+        self.windows = study.engine_windows()
+        self.n_car = len(study.config.car_windows)  # the first engine windows are the CAR windows
+        self._inputs: dict[str, TestInput] = {}
+
+    @functools.cached_property
+    def car_clusters(self) -> tuple[np.ndarray, np.ndarray]:
+        """Clusters and duplicate keys (P × CAR windows)."""
+        c = self.n_car
+        out = self.out
+        return pair_clusters(self.panel, out.car[:, :c], out.car_ext[:, :c], self.kept, self.windows[:c])
+
+    @functools.cached_property
+    def day_clusters(self) -> tuple[np.ndarray, np.ndarray]:
+        """Clusters and duplicate keys of the single-day windows after the CAR windows."""
+        c = self.n_car
+        out = self.out
+        return pair_clusters(self.panel, out.car[:, c:], out.car_ext[:, c:], self.kept, self.windows[c:])
+
+    @functools.cached_property
+    def est_sar(self) -> np.ndarray:
+        return estimation_sar(self.out)
+
+    @functools.cached_property
+    def evt_days(self) -> np.ndarray:
+        """Calendar day number of every event-window cell (P×W)."""
+        return self.panel.dates[self.out.evt_idx].astype("datetime64[D]").astype(np.int64)
+
+    @functools.cached_property
+    def labels(self) -> dict[str, np.ndarray]:
+        return group_labels(self.study, self.kept)
+
+    def _build(self, cols: range, clusters: tuple[np.ndarray, np.ndarray]) -> dict[str, TestInput]:
+        return window_inputs(self.study, self.out, cols, *clusters, self.est_sar, self.evt_days)
+
+    @functools.cached_property
+    def car_inputs(self) -> dict[str, TestInput]:
+        """Test inputs of the CAR windows, in their order."""
+        return self._build(range(self.n_car), self.car_clusters)
+
+    @functools.cached_property
+    def day_inputs(self) -> dict[str, TestInput]:
+        """Test inputs of the single-day windows that are not CAR windows."""
+        return self._build(range(self.n_car, len(self.windows)), self.day_clusters)
+
+    @functools.cached_property
+    def day_labels(self) -> dict[str, np.ndarray]:
+        """Per-day groupings: every grouping but single events (a handful of pairs), and by
+        market only for studies of up to :data:`~eventstudy.study.DAILY_MARKETS` markets."""
+        from .study import DAILY_MARKETS
+
+        skip = {"event"} | ({"market"} if len(self.study.symbols) > DAILY_MARKETS else set())
+        return {k: v for k, v in self.labels.items() if k not in skip}
