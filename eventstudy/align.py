@@ -33,7 +33,7 @@ def calendar_notes(
         choice = calendar_for(sym, calendar)
         if choice.note:
             notes.append(choice.note)
-        if choice.code is None:
+        if choice.code is None and timed.any():
             n = int((events.applies_to(sym) & timed).sum())
             if n:
                 warnings.append(

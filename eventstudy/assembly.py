@@ -16,6 +16,7 @@ code in either case, so the numbers do not depend on what was read first:
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -128,11 +129,26 @@ class StudyParts:
         The rows of ``panel.pairs`` that ``out`` kept.
     """
 
-    def __init__(self, study: EventStudy, panel: Panel, out: EngineOutput, kept: pd.DataFrame) -> None:
+    def __init__(
+        self,
+        study: EventStudy,
+        panel: Panel,
+        out: EngineOutput,
+        kept: pd.DataFrame,
+        complete: Callable[[], EngineOutput] | None = None,
+    ) -> None:
         self.study, self.panel, self.out, self.kept = study, panel, out, kept
         self.windows = study.engine_windows()
         self.n_car = len(study.config.car_windows)  # the first engine windows are the CAR windows
-        self._inputs: dict[str, TestInput] = {}
+        self._complete = complete
+
+    @functools.cached_property
+    def full(self) -> EngineOutput:
+        """The engine output of every engine window (``out`` has only the CAR windows when
+        the single-day windows were left for later: ``complete`` computes them)."""
+        if self.out.car.shape[1] == len(self.windows) or self._complete is None:
+            return self.out
+        return self._complete()
 
     @functools.cached_property
     def car_clusters(self) -> tuple[np.ndarray, np.ndarray]:
@@ -145,7 +161,7 @@ class StudyParts:
     def day_clusters(self) -> tuple[np.ndarray, np.ndarray]:
         """Clusters and duplicate keys of the single-day windows after the CAR windows."""
         c = self.n_car
-        out = self.out
+        out = self.full
         return pair_clusters(self.panel, out.car[:, c:], out.car_ext[:, c:], self.kept, self.windows[c:])
 
     @functools.cached_property
@@ -162,7 +178,8 @@ class StudyParts:
         return group_labels(self.study, self.kept)
 
     def _build(self, cols: range, clusters: tuple[np.ndarray, np.ndarray]) -> dict[str, TestInput]:
-        return window_inputs(self.study, self.out, cols, *clusters, self.est_sar, self.evt_days)
+        out = self.out if cols.stop <= self.n_car else self.full
+        return window_inputs(self.study, out, cols, *clusters, self.est_sar, self.evt_days)
 
     @functools.cached_property
     def car_inputs(self) -> dict[str, TestInput]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import platform
+import re
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError, distribution
 from typing import Any
 
 from .calendars import EXTRA_CLOSURES, calendar_version
@@ -41,6 +42,23 @@ _DEPS = (
 #: The name the package is installed under (the import name stays ``eventstudy``;
 #: ``eventstudy`` on the package index is another project).
 DISTRIBUTION = "eventstudy-toolkit"
+
+
+_VERSION_LINE = re.compile(r"^Version:[ \t]*(.*?)\s*$", re.MULTILINE)
+
+
+def version(name: str) -> str:
+    """The installed version of distribution ``name`` (as :func:`importlib.metadata.version`).
+
+    Read from the ``Version:`` header line of the distribution's metadata
+    file, without parsing the whole file as an e-mail message (which is most
+    of the cost of ``importlib.metadata.version``, and the first call imports
+    the ``email`` package). Raises ``PackageNotFoundError`` likewise.
+    """
+    dist = distribution(name)
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+    found = _VERSION_LINE.search(text.split("\n\n", 1)[0])
+    return found.group(1) if found else str(dist.version)
 
 
 def _own_version() -> str:

@@ -41,13 +41,12 @@ def pair_clusters(
     -------
     clusters, dups : ndarray (P, C) of int64
     """
-    days = _filled_days(panel)
     base = kept["base"].to_numpy(dtype=np.int64)
     t1 = np.array([w[0] for w in windows], dtype=np.int64)
     t2 = np.array([w[1] for w in windows], dtype=np.int64)
-    top = len(days) - 1
-    first = days[np.clip(base[:, None] + t1[None, :], 0, top)]
-    last = days[np.clip(base[:, None] + t2[None, :] + ext, 0, top)]
+    top = len(panel.dates) - 1
+    first = _filled_days_at(panel, np.clip(base[:, None] + t1[None, :], 0, top))
+    last = _filled_days_at(panel, np.clip(base[:, None] + t2[None, :] + ext, 0, top))
     first = np.where(np.isfinite(car), first, -1)
     eids = kept["ev"].to_numpy(dtype=np.int64)
     syms = kept["mk"].to_numpy(dtype=np.int64)
@@ -57,6 +56,32 @@ def pair_clusters(
         clusters[:, c] = cluster_labels(eids, first[:, c], last[:, c])
         dups[:, c] = duplicate_keys(syms, first[:, c], last[:, c])
     return clusters, dups
+
+
+def _filled_days_at(panel: Panel, pos: np.ndarray) -> np.ndarray:
+    """:func:`_filled_days` at the long-array positions ``pos`` only (any shape, in range).
+
+    The same days, from the positions of the valid dates around each
+    queried position (binary searches), without a pass over the whole array.
+    """
+    dates = panel.dates
+    flat = pos.ravel()
+    valid_pos = panel.__dict__.get("_valid_positions")
+    if valid_pos is None:  # positions with a date, ascending (once per panel)
+        valid_pos = panel.__dict__["_valid_positions"] = np.flatnonzero(~np.isnat(dates))
+    n = len(dates)
+    k = np.searchsorted(valid_pos, flat, side="left")  # first valid position >= flat
+    nxt = np.where(k < len(valid_pos), valid_pos[np.minimum(k, len(valid_pos) - 1)], n)
+    k = np.searchsorted(valid_pos, flat, side="right") - 1  # last valid position <= flat
+    prv = np.where(k >= 0, valid_pos[np.maximum(k, 0)], -1)
+    block = np.searchsorted(panel.starts, flat, side="right") - 1
+    left = flat < np.asarray(panel.offsets)[block]
+    src = np.clip(np.where(left, nxt, prv), 0, n - 1)
+    d = dates[src]
+    ok = ~np.isnat(d)
+    out = np.zeros(len(flat), dtype=np.int64)
+    out[ok] = d[ok].astype("datetime64[D]").astype(np.int64)
+    return out.reshape(pos.shape)
 
 
 def _filled_days(panel: Panel) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import replace
 from typing import Any
@@ -277,12 +277,26 @@ class EventStudy:
         ecfg = replace(cfg, car_windows=self.engine_windows())
         need_resid = any(spec.uses_estimation for spec in study.test_specs)
         chunk_size = min(chunk_size, self.model.chunk_pairs or chunk_size)  # per-pair fits: small chunks
-        out = compute_chunks(panel, ecfg, self.model, chunk_size, executor, need_resid, detail)
+        # without tests, the single-day windows serve only tables built when read: computed then
+        # (fits from window sums, in this process; see _day_windows)
+        n_car = len(cfg.car_windows)
+        later = (
+            detail == "full"
+            and executor is None
+            and self.model.from_sums
+            and not study.test_specs
+            and len(ecfg.car_windows) > n_car
+        )
+        first = replace(cfg, car_windows=ecfg.car_windows[:n_car]) if later else ecfg
+        out = compute_chunks(panel, first, self.model, chunk_size, executor, need_resid, detail)
         if len(out.keep) == 0:
             reasons = pd.Series(out.reasons(panel.pairs)).value_counts()
             top = "; ".join(f"{n} × {r}" for r, n in reasons.items())
             raise DataError(f"every event×market pair was excluded: {top}")
-        res = study._assemble(panel, out)
+        days = None
+        if later:
+            days = functools.partial(_day_windows, panel, ecfg, self.model, chunk_size, out, n_car)
+        res = study._assemble(panel, out, days)
         manifest = res.manifest  # the result's own dict, completed here (no copy: its tables stay deferred)
         if detail != "full":
             manifest["parameters"] = dict(manifest["parameters"]) | {"detail": detail}
@@ -290,6 +304,8 @@ class EventStudy:
         applies = np.zeros(len(self.events), dtype=bool)
         for sym in self.symbols:
             applies |= self.events.applies_to(sym)
+            if applies.all():  # every event is studied somewhere
+                break
         manifest["events_not_studied"] = [e for e, a in zip(self.events.ids, applies, strict=True) if not a]
         return res
 
@@ -331,14 +347,17 @@ class EventStudy:
         return tuple(dict.fromkeys(cfg.car_windows + days))
 
     # ------------------------------------------------------------------ tables
-    def _assemble(self, panel: Panel, out: EngineOutput) -> StudyResult:
+    def _assemble(
+        self, panel: Panel, out: EngineOutput, days: Callable[[], EngineOutput] | None = None
+    ) -> StudyResult:
+        """The result of ``out``; ``days`` completes it with the single-day windows when it lacks them."""
         cfg = self.config
         pairs = panel.pairs
         kept = pairs.iloc[out.keep].reset_index(drop=True)
         P = out.ar.shape[0]
         wlabels = [format_window(w) for w in cfg.car_windows]
         C = len(wlabels)
-        parts = StudyParts(copy.copy(self), panel, out, kept)
+        parts = StudyParts(copy.copy(self), panel, out, kept, days)
         # tables ``car()`` does not need are built when first read (a "pairs" run: at once)
         later: Any = deferred if out.detail == "full" else (lambda build: build())
 
@@ -645,6 +664,36 @@ class EventStudy:
         if dropped:
             dq["dropped_rows"] = dropped
         return dq
+
+
+def _day_windows(
+    panel: Panel, cfg: StudyConfig, model: Any, chunk_size: int, out: EngineOutput, n_car: int
+) -> EngineOutput:
+    """``out`` (the first ``n_car`` engine windows of ``cfg``) completed with the others.
+
+    The engine is run again for the remaining windows only: every window's
+    CAR, SE, t, p, days and extension are computed column by column from the
+    same fit and abnormal returns, so the joined arrays equal those of one
+    run with every window.
+    """
+    rest = compute_chunks(
+        panel, replace(cfg, car_windows=cfg.car_windows[n_car:]), model, chunk_size, None, False, "full"
+    )
+    if not np.array_equal(rest.keep, out.keep):  # the same pairs, fitted alike
+        raise RuntimeError("the single-day windows kept other pairs than the CAR windows")
+
+    def cat(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.concatenate([a, b], axis=1)
+
+    return replace(
+        out,
+        car=cat(out.car, rest.car),
+        car_se=cat(out.car_se, rest.car_se),
+        car_t=cat(out.car_t, rest.car_t),
+        car_p=cat(out.car_p, rest.car_p),
+        car_days=cat(out.car_days, rest.car_days),
+        car_ext=cat(out.car_ext, rest.car_ext),
+    )
 
 
 def _ar_table(panel: Panel, out: EngineOutput, kept: pd.DataFrame) -> pd.DataFrame:

@@ -81,8 +81,10 @@ class Prices:
         h = hashlib.sha256()
         for s in sorted(symbols if symbols is not None else self.symbols):
             ser = self[s]
+            idx = ser.index
+            ns = idx.asi8 if getattr(idx, "unit", None) == "ns" else idx.as_unit("ns").asi8
             h.update(s.encode() + b"\0")
-            h.update(np.asarray(ser.index.as_unit("ns").asi8, dtype="<i8").tobytes())
+            h.update(np.asarray(ns, dtype="<i8").tobytes())
             h.update(np.asarray(ser.to_numpy(), dtype="<f8").tobytes())
         return h.hexdigest()
 
