@@ -556,21 +556,19 @@ class EventStudy:
         pairs = panel.pairs
         fit = out.fit
         n = len(pairs)
-        tab = pd.DataFrame(
-            {
-                "event_id": pairs["event_id"],
-                "symbol": pairs["symbol"],
-                "model": self.model.name,
-            }
-        )
+        cols: dict[str, Any] = {
+            "event_id": pairs["event_id"],
+            "symbol": pairs["symbol"],
+            "model": self.model.name,
+        }
         for j, pname in enumerate(self.model.param_names):
             col = np.full(n, np.nan)
             col[out.keep] = fit.params[:, j]
-            tab[pname] = col
+            cols[pname] = col
         if self.config.model == "market":  # which betas each market got (see benchmark_alignment)
             align = self._alignment(panel) if align is None else align
             per_market = [str(align.get(m.symbol, {}).get("betas", "ols")) for m in panel.markets]
-            tab["betas"] = np.asarray(per_market, dtype=object)[pairs["mk"].to_numpy(dtype=np.int64)]
+            cols["betas"] = np.asarray(per_market, dtype=object)[pairs["mk"].to_numpy(dtype=np.int64)]
         sigma = np.full(n, np.nan)
         sigma[out.keep] = np.sqrt(fit.sigma2)
         n_est = np.zeros(n, dtype=np.int64)
@@ -579,17 +577,19 @@ class EventStudy:
         end = np.full(n, np.datetime64("NaT", "ns"))
         start[out.keep] = out.est_start
         end[out.keep] = out.est_end
-        tab["sigma"] = sigma
-        tab["n_est"] = n_est
-        tab["est_start"] = pd.DatetimeIndex(start)
-        tab["est_end"] = pd.DatetimeIndex(end)
-        tab["day0"] = pairs["day0"]
-        tab["day0_latest"] = pairs["day0_latest"]
-        tab["day0_uncertain"] = pairs["day0_uncertain"]
         reason = out.reasons(pairs)
-        tab["excluded"] = reason != ""
-        tab["reason"] = reason
-        return tab
+        cols |= {
+            "sigma": sigma,
+            "n_est": n_est,
+            "est_start": pd.DatetimeIndex(start),
+            "est_end": pd.DatetimeIndex(end),
+            "day0": pairs["day0"],
+            "day0_latest": pairs["day0_latest"],
+            "day0_uncertain": pairs["day0_uncertain"],
+            "excluded": reason != "",
+            "reason": reason,
+        }
+        return pd.DataFrame(cols)  # one frame from whole columns
 
     def _clusters(self, panel: Panel, out: EngineOutput, kept: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Per pair and engine window: cluster id and exact-duplicate key (see :func:`pair_clusters`)."""

@@ -48,6 +48,40 @@ def _interval_components(first: np.ndarray, last: np.ndarray) -> np.ndarray:
     return comp
 
 
+#: Rounds of label propagation tried before the sparse connected-components pass.
+_PROPAGATION_ROUNDS = 8
+
+
+def _joined(comp: np.ndarray, ev: np.ndarray) -> np.ndarray:
+    """Components of pairs linked by a shared interval component ``comp`` or event ``ev``.
+
+    Any labelling of the same partition will do (clusters are renumbered by
+    their earliest day afterwards). A few rounds of minimum-label propagation
+    (each pair takes the smallest label of its event, then of its interval
+    component) settle most studies in a handful of array operations; when they
+    have not settled, one sparse connected-components pass over the bipartite
+    graph pair — interval component, pair — event.
+    """
+    n = len(comp)
+    n_int, n_ev = int(comp.max()) + 1, int(ev.max()) + 1
+    lab = comp.copy()
+    for _ in range(_PROPAGATION_ROUNDS):
+        by_ev = np.full(n_ev, n_int, dtype=np.int64)
+        np.minimum.at(by_ev, ev, lab)
+        by_int = np.full(n_int, n_int, dtype=np.int64)
+        np.minimum.at(by_int, comp, by_ev[ev])
+        new = by_int[comp]
+        if np.array_equal(new, lab):
+            return lab
+        lab = new
+    rows = np.r_[np.arange(n), np.arange(n)]
+    cols = np.r_[n + comp, n + n_int + ev]
+    size = n + n_int + n_ev
+    graph = sparse.coo_matrix((np.ones(2 * n, dtype=np.int8), (rows, cols)), shape=(size, size))
+    _, out = csgraph.connected_components(graph, directed=False)
+    return np.asarray(out[:n], dtype=np.int64)
+
+
 def cluster_labels(event: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
     """Cluster of every pair for one CAR window (formula sheet §7.1).
 
@@ -79,14 +113,7 @@ def cluster_labels(event: np.ndarray, first: np.ndarray, last: np.ndarray) -> np
         ev_codes = np.unique(event[ok], return_inverse=True)[1].ravel()
     else:
         ev_codes, _ = pd.factorize(pd.Series(event[ok], dtype=object))
-    n_int, n_ev, n = int(comp.max()) + 1, int(ev_codes.max()) + 1, len(ok)
-    # bipartite graph: pair — its interval component, pair — its event
-    rows = np.r_[np.arange(n), np.arange(n)]
-    cols = np.r_[n + comp, n + n_int + ev_codes]
-    size = n + n_int + n_ev
-    graph = sparse.coo_matrix((np.ones(2 * n, dtype=np.int8), (rows, cols)), shape=(size, size))
-    _, lab = csgraph.connected_components(graph, directed=False)
-    lab = lab[:n]
+    lab = _joined(comp, np.asarray(ev_codes, dtype=np.int64))
     # canonical numbering: by the earliest first day of each cluster
     start = np.full(int(lab.max()) + 1, np.iinfo(np.int64).max)
     np.minimum.at(start, lab, f)
