@@ -11,6 +11,7 @@ with a note; the calendar given for every unknown symbol (a bare
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -132,6 +133,7 @@ ALIASES: dict[str, str] = {
 _MIC_RE = re.compile(r"^[A-Z0-9]{2,8}$")
 
 
+@functools.lru_cache(maxsize=4096)
 def _alias_key(symbol: str) -> str:
     key = symbol.strip().upper()
     key = re.sub(r"\s+INDEX$", "", key).lstrip("^.")

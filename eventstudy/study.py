@@ -457,9 +457,18 @@ class EventStudy:
 
     def _tests_table(self, parts: StudyParts) -> pd.DataFrame:
         """The tests of every window and grouping (``tests.csv`` before the added columns)."""
-        car_in, labels = parts.car_inputs, parts.labels
-        day_in, day_labels = parts.day_inputs, parts.day_labels
         threads, specs = TEST_THREADS, self.test_specs
+        car_in, labels = parts.car_inputs, parts.labels
+        if not specs and car_in:
+            # no test: no rows, whatever the windows and groups; one window and one grouping of
+            # each set give the same empty table (and its column types) without the day windows
+            first, inp = next(iter(car_in.items()))
+            rest = [format_window(w) for w in parts.windows[parts.n_car :]]
+            car_in, labels = {first: inp}, dict(list(labels.items())[:1])
+            day_in = {rest[0]: inp} if rest else {}
+            day_labels = dict(list(parts.day_labels.items())[:1])
+        else:
+            day_in, day_labels = parts.day_inputs, parts.day_labels
         if parts.out.detail != "full" and any(s.uses_estimation for s in specs):
             from .streamtests import streamed_specs  # estimation tests chunk by chunk
 
