@@ -358,8 +358,11 @@ class EventStudy:
         wlabels = [format_window(w) for w in cfg.car_windows]
         C = len(wlabels)
         parts = StudyParts(copy.copy(self), panel, out, kept, days)
-        # tables ``car()`` does not need are built when first read (a "pairs" run: at once)
-        later: Any = deferred if out.detail == "full" else (lambda build: build())
+        # tables ``car()`` does not need are built when first read; at once when the run kept
+        # estimation-window arrays (P×T, for the chosen tests: not held beyond the run) or
+        # per-pair results only
+        lazy = out.detail == "full" and out.fit.resid.shape[1] == 0
+        later: Any = deferred if lazy else (lambda build: build())
 
         # CARs per window (the first C engine windows are the CAR windows)
         overlaps = self._overlaps(panel, out, kept)
