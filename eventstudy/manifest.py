@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, distribution
 from typing import Any
 
-from .calendars import EXTRA_CLOSURES, calendar_version
+from .calendars import EXTRA_CLOSURES
 
 __all__ = ["DAY0_RULE", "build_manifest", "package_versions"]
 
@@ -91,6 +91,12 @@ def _versions() -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=1)
+def _calendar_version() -> str:
+    """The installed ``exchange_calendars`` version (:func:`~eventstudy.calendars.calendar_version`), once."""
+    return version("exchange_calendars")
+
+
 def package_versions() -> dict[str, str]:
     """Versions of the package and of its dependencies (``missing`` if absent)."""
     return dict(_versions())
@@ -113,7 +119,7 @@ def build_manifest(
         "alignment": {
             "rule": DAY0_RULE,
             "calendars": calendars,
-            "exchange_calendars": calendar_version(),
+            "exchange_calendars": _calendar_version(),
             "extra_closures": {k: list(v) for k, v in EXTRA_CLOSURES.items()},
         },
         "counts": counts,

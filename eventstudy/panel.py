@@ -146,10 +146,14 @@ class _EventArrays:
 
     @classmethod
     def of(cls, ev: Events) -> _EventArrays:
+        """The arrays of ``ev`` (built once per ``Events``, which is immutable, and kept on it)."""
+        hit = ev.__dict__.get("_event_arrays")
+        if isinstance(hit, cls):
+            return hit
         t = ev.table
         from .calendars import _ns
 
-        return cls(
+        out = ev.__dict__["_event_arrays"] = cls(
             ids=t["event_id"].to_numpy(dtype=object),
             start=_ns(t["start_utc"]),
             end=_ns(t["end_utc"]),
@@ -159,6 +163,7 @@ class _EventArrays:
             local_end=_ns(t["local_end"]),
             symbols=t["symbols"].to_numpy(dtype=object),
         )
+        return out
 
     @functools.cached_property
     def _restricted(self) -> np.ndarray:
