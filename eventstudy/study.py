@@ -23,7 +23,7 @@ from .errors import DataError, InputError
 from .events import Events
 from .frames import as_events, as_prices
 from .inference import TestInput, get_tests
-from .inference.headline import headline_record, mark_independence, robust_table
+from .inference.headline import headline_of, mark_independence, robust_table
 from .inference.runner import caar_table, run_tests
 from .inference.volatility import pair_ratios, volatility_table
 from .manifest import build_manifest
@@ -399,13 +399,7 @@ class EventStudy:
             tests = later(functools.partial(parts.study._tests_table, parts))
         robust = later(functools.partial(_robust, parts))
         # the headline (manifest): all pairs in the first CAR window, as in the headline table
-        headline = (
-            headline_record(
-                robust_table({wlabels[0]: car_in[wlabels[0]]}, {"all": parts.labels["all"]}), wlabels[0]
-            )
-            if wlabels
-            else {}
-        )
+        headline = headline_of(car_in[wlabels[0]], wlabels[0]) if wlabels else {}
 
         calendars = {m.symbol: (m.sessions.code or "own data dates") for m in panel.markets}
         cal_notes, cal_warnings = calendar_notes(self.events, self.symbols, cfg.calendar)

@@ -175,3 +175,20 @@ def test_versions_from_the_metadata_line_equal_importlib() -> None:
                 version(name)
             continue
         assert version(name) == want
+
+
+@pytest.mark.parametrize("n_events", [1, 3, 12])
+def test_headline_of_equals_the_record_of_the_headline_table(n_events: int) -> None:
+    from eventstudy.inference.headline import headline_of, headline_record, robust_table
+
+    syn = build_synthetic(4, n_days=400, n_events=n_events)
+    study = EventStudy(syn.events, syn.prices, symbols=list(syn.symbols), min_estimation=50, tests=[])
+    with ThreadPoolExecutor(1) as ex:
+        panel, out, kept = _engine(study, ex)
+    inputs, labels = study._test_inputs(panel, out, kept)
+    for w, inp in inputs.items():
+        want = headline_record(robust_table({w: inp}, {"all": labels["all"]}), w)
+        got = headline_of(inp, w)
+        assert got == want
+        assert list(got) == list(want)
+    assert (headline_of(inputs["0:0"], "0:0")["statistic"] is None) == (n_events == 1)

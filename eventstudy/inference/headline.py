@@ -40,6 +40,7 @@ __all__ = [
     "HEADLINE_COLUMNS",
     "HEADLINE_TEST",
     "INDEPENDENCE_NOTES",
+    "headline_of",
     "headline_record",
     "mark_independence",
     "robust_table",
@@ -111,6 +112,16 @@ def robust_table(inputs: Mapping[str, TestInput], labels: Mapping[str, np.ndarra
     MDE are NaN where the group has fewer than 2 clusters or no variation.
     The statistic and p-value equal those of ``cluster_t`` in ``tests.csv``.
     """
+    cols = _columns(inputs, labels)
+    if not cols["group"]:
+        return pd.DataFrame(columns=HEADLINE_COLUMNS)
+    return pd.DataFrame({c: np.concatenate(v) for c, v in cols.items()})[HEADLINE_COLUMNS]
+
+
+def _columns(
+    inputs: Mapping[str, TestInput], labels: Mapping[str, np.ndarray]
+) -> dict[str, list[np.ndarray]]:
+    """The columns of :func:`robust_table`, one array per grouping and window."""
     cols: dict[str, list[np.ndarray]] = {c: [] for c in HEADLINE_COLUMNS}
     for gb, lab in labels.items():
         groups = Groups.from_labels(lab)
@@ -142,9 +153,7 @@ def robust_table(inputs: Mapping[str, TestInput], labels: Mapping[str, np.ndarra
                 ("mde", np.where(ok, mde(se, df), np.nan)),
             ):
                 cols[name].append(v)
-    if not cols["group"]:
-        return pd.DataFrame(columns=HEADLINE_COLUMNS)
-    return pd.DataFrame({c: np.concatenate(v) for c, v in cols.items()})[HEADLINE_COLUMNS]
+    return cols
 
 
 def headline_record(table: pd.DataFrame, window: str) -> dict[str, Any]:
@@ -159,7 +168,23 @@ def headline_record(table: pd.DataFrame, window: str) -> dict[str, Any]:
     row = table[(table["group_by"] == "all") & (table["window"] == window)]
     if row.empty:
         return {}
-    r = row.iloc[0]
+    return _record(row.iloc[0], window)
+
+
+def headline_of(inp: TestInput, window: str) -> dict[str, Any]:
+    """:func:`headline_record` of all pairs of ``inp`` in ``window``, without the whole table.
+
+    The same record as ``headline_record(robust_table({window: inp}, {"all": …}), window)``:
+    the one row is read from the columns :func:`robust_table` is built from.
+    """
+    cols = _columns({window: inp}, {"all": np.full(len(inp.car), "all", dtype=object)})
+    if not cols["group"]:
+        return {}
+    return _record({c: v[0][0] for c, v in cols.items()}, window)
+
+
+def _record(r: Any, window: str) -> dict[str, Any]:
+    """The headline's fields from one row of the headline table (a Series or a mapping)."""
 
     def num(v: Any) -> float | None:
         v = float(v)
