@@ -103,19 +103,6 @@ def _row_median(s: np.ndarray, n: np.ndarray) -> np.ndarray:
     return np.where(n % 2 == 1, hi, (lo + hi) / 2.0)
 
 
-def _order_stats(a: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """``a`` with each row's values at positions ``n // 2 − 1`` and ``n // 2`` as sorting puts them.
-
-    What :func:`_row_median` reads of a sorted row (NaN last), by a partial
-    sort at those positions when the rows share few of them (the same values;
-    a full sort otherwise).
-    """
-    kth = np.unique(np.concatenate([np.maximum(n // 2 - 1, 0), np.maximum(n // 2, 0)]))
-    if a.shape[1] == 0 or len(kth) > 16:
-        return np.sort(a, axis=1)
-    return np.partition(a, np.minimum(kth, a.shape[1] - 1), axis=1)
-
-
 def _extreme(markets: Sequence[MarketReturns]) -> list[list[dict[str, Any]]]:
     """Returns beyond ``EXTREME_Z`` robust standard deviations, per series (stacked by length)."""
     out: list[list[dict[str, Any]]] = [[] for _ in markets]
@@ -129,9 +116,9 @@ def _extreme(markets: Sequence[MarketReturns]) -> list[list[dict[str, Any]]]:
         ok = np.isfinite(r)
         cnt = ok.sum(axis=1)
         with np.errstate(invalid="ignore"):
-            med = _row_median(_order_stats(np.where(ok, r, np.nan), cnt), cnt)
+            med = _row_median(np.sort(np.where(ok, r, np.nan), axis=1), cnt)
             dev = np.where(ok, np.abs(r - med[:, None]), np.nan)
-            mad = _row_median(_order_stats(dev, cnt), cnt) * MAD_SCALE
+            mad = _row_median(np.sort(dev, axis=1), cnt) * MAD_SCALE
             live = (cnt >= MIN_RETURNS) & (mad != 0)
             safe = np.where(live, mad, 1.0)
             z = np.where(ok, (r - med[:, None]) / safe[:, None], 0.0)
