@@ -126,6 +126,14 @@ class StudyResult:
                 del self.__dict__[name]
             self.__dict__["_pending"] = pending
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The state for pickling and copying: deferred tables are built first (they are not portable)."""
+        for name in list(self.__dict__.get("_pending", ())):
+            getattr(self, name)
+        state = dict(self.__dict__)
+        state.pop("_pending", None)
+        return state
+
     def __getattr__(self, name: str) -> Any:
         """A deferred table, built on first access and kept (see :func:`deferred`)."""
         pending = self.__dict__.get("_pending")
