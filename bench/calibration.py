@@ -317,9 +317,26 @@ def inject(prices: es.Prices, day0: pd.DataFrame, delta: float) -> es.Prices:
 _WORKER: dict[str, object] = {}
 
 
-def _init_worker(symbols: Sequence[str], gap: int) -> None:
-    _WORKER["prices"] = es.load_prices(list(symbols), source="snapshot")
+def _init_worker(symbols: Sequence[str], gap: int, model: dict | None = None) -> None:
+    model = model or {}
+    extra = [model["benchmark"]] if model.get("benchmark") else []
+    extra += [f for f in model.get("factors") or () if f not in extra]
+    _WORKER["prices"] = es.load_prices([*symbols, *[x for x in extra if x not in symbols]], source="snapshot")
     _WORKER["design"] = load_design(gap=gap)
+    _WORKER["model"] = {"symbols": list(symbols), **model}
+
+
+def _study(
+    events: es.Events, prices: es.Prices, tests: Sequence[str], draws: int, seed: int
+) -> es.StudyResult:
+    """One study of the worker's model (``--model``; the constant-mean default model unless given)."""
+    kw = dict(_WORKER.get("model") or {})  # type: ignore[call-overload]
+    symbols = kw.pop("symbols", None)
+    if not kw:  # the default study, exactly as before the model options
+        return es.EventStudy(events, prices, tests=list(tests), draws=draws, seed=seed).run()
+    return es.EventStudy(
+        events, prices, symbols=symbols, tests=list(tests), draws=draws, seed=seed, **kw
+    ).run()
 
 
 def headline_of(res: es.StudyResult) -> dict | None:
@@ -359,7 +376,7 @@ def size_run(args: tuple[int, int, Sequence[str], int, str]) -> tuple[list[tuple
     design: Design = _WORKER["design"]  # type: ignore[assignment]
     t0 = time.perf_counter()
     events = replication_events(design, rep, seed, layout)
-    res = es.EventStudy(events, prices, tests=list(tests), draws=draws, seed=seed + rep).run()
+    res = _study(events, prices, tests, draws, seed + rep)
     seconds = time.perf_counter() - t0
     car = res.car()
     day0 = car.loc[car["window"] == CAR_WINDOWS[0], ["symbol", "day0"]]
@@ -378,7 +395,7 @@ def power_run(
     t0 = time.perf_counter()
     events = replication_events(design, rep, seed, layout)
     shocked = inject(prices, day0, delta)
-    res = es.EventStudy(events, shocked, tests=list(tests), draws=draws, seed=seed + rep).run()
+    res = _study(events, shocked, tests, draws, seed + rep)
     rows, _ = _rows(res, rep, delta)
     return rows, {"seconds": time.perf_counter() - t0}
 
@@ -483,7 +500,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="tests to run (default: every registered one but wild_bootstrap)",
     )
     ap.add_argument("--out", type=Path, default=RESULTS, help="folder of calibration.md and the p-values")
+    ap.add_argument(
+        "--model",
+        default=None,
+        help="normal-return model (default: the library's, constant-mean); e.g. market, factor, garch",
+    )
+    ap.add_argument("--benchmark", default=None, help="benchmark symbol of the snapshot (e.g. ACWI)")
+    ap.add_argument("--factors", default=None, help="factor symbols, comma-separated (with --model factor)")
     a = ap.parse_args(argv)
+    model: dict = {}
+    if a.model:
+        model["model"] = a.model
+    if a.benchmark:
+        model["benchmark"] = a.benchmark
+    if a.factors:
+        model["factors"] = [f.strip() for f in a.factors.split(",") if f.strip()]
+    model_desc = (
+        ", ".join(f"{k} {v if isinstance(v, str) else ','.join(v)}" for k, v in model.items())
+        if model
+        else "constant-mean model"
+    )
+    model_flags = "".join(f" --{k} {v if isinstance(v, str) else ','.join(v)}" for k, v in model.items())
     power_reps = min(a.power_reps, a.reps)
     commit = _commit()
     registered = list(es.TESTS)
@@ -504,7 +541,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     pow_info: list[dict] = []
     loads = [load_average()]
     with ProcessPoolExecutor(
-        a.workers, initializer=_init_worker, initargs=(list(es.DEFAULT_SYMBOLS), a.gap)
+        a.workers, initializer=_init_worker, initargs=(list(es.DEFAULT_SYMBOLS), a.gap, model)
     ) as ex:
         t0 = time.perf_counter()
         jobs = [(r, a.seed, tests, a.draws, a.layout) for r in range(a.reps)]
@@ -557,12 +594,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "",
         f"`python bench/calibration.py --reps {a.reps} --power-reps {power_reps} --seed {a.seed} "
         f"--layout {a.layout} "
-        f"--draws {a.draws}` — {when}, commit `{commit}`.",
+        f"--draws {a.draws}{model_flags}` — {when}, commit `{commit}`.",
         "",
         f"Each replication: {len(design.records)} placebo events (the curated file's timestamp forms and "
         f"`symbols`, random dates in {START.date()}…{END.date()} at least {a.gap + 1} days from any curated "
         f"event; {len(design.eligible)} eligible days; {LAYOUTS[a.layout]}) × the 5 default markets, "
-        "constant-mean model, "
+        f"{model_desc}, "
         f"default windows; {pairs.mean():.0f} pairs on average ({pairs.min()}–{pairs.max()}). "
         "Cells: % of replications with p < 0.05 (Clopper–Pearson 95 % interval); the last column is the "
         "number of replications in which the test gave a p-value.",
@@ -594,6 +631,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(text)
     a.out.mkdir(parents=True, exist_ok=True)
     stem = "calibration" if a.layout == "uniform" else f"calibration_{a.layout}"
+    if model:
+        stem += "_" + "_".join(
+            str(v if isinstance(v, str) else "-".join(v)).lower().replace("^", "").replace("=", "")
+            for v in model.values()
+        )
     (a.out / f"{stem}.md").write_text(text)
     p = p.assign(p_value=p["p_value"].map(lambda x: float(f"{x:.4g}")))
     p.to_csv(a.out / f"{stem}_pvalues.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
