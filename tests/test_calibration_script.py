@@ -1,4 +1,4 @@
-"""The placebo-replication builder of ``bench/calibration.py`` (no study is run, no network)."""
+"""The placebo-replication builder of ``bench/calibration.py`` and its model options (no network)."""
 
 from __future__ import annotations
 
@@ -142,3 +142,32 @@ def test_burst_layout_keeps_the_curated_gaps(design, curated):
     assert (a != cal.replication_dates(design, 3, SEED, "bursts")).any()
     # the uniform layout spreads the bursts: more distinct dates than the curated file has
     assert len(np.unique(cal.replication_dates(design, 2, SEED))) > len(np.unique(a))
+
+
+def test_model_options_reach_the_study(design):
+    """``--model/--benchmark/--factors``: the worker loads the extra series and the study uses them
+    (its fits carry the factor coefficients); no option gives the default study exactly."""
+    events = cal.replication_events(design, 0, SEED).filter(start="2020-01-01", end="2020-12-31")
+    cal._init_worker(["^HSI", "^GDAXI"], cal.GAP_DAYS, {"model": "factor", "factors": ["ACWI", "EURUSD=X"]})
+    prices = cal._WORKER["prices"]
+    assert set(prices.symbols) == {"^HSI", "^GDAXI", "ACWI", "EURUSD=X"}
+    res = cal._study(events, prices, ["cluster_t"], 99, SEED)
+    assert res.config.model == "factor"
+    assert sorted(res.symbols) == ["^GDAXI", "^HSI"]
+    assert {"b_ACWI", "b_EURUSD=X"} <= set(res.fits.columns)
+    direct = es.EventStudy(
+        events,
+        prices,
+        symbols=["^HSI", "^GDAXI"],
+        model="factor",
+        factors=["ACWI", "EURUSD=X"],
+        tests=["cluster_t"],
+        draws=99,
+        seed=SEED,
+    ).run()
+    pd.testing.assert_frame_equal(res.car(), direct.car())
+    cal._init_worker(["^HSI", "^GDAXI"], cal.GAP_DAYS)
+    default = cal._study(events, cal._WORKER["prices"], ["cluster_t"], 99, SEED)
+    plain = es.EventStudy(events, cal._WORKER["prices"], tests=["cluster_t"], draws=99, seed=SEED).run()
+    assert default.config.model == plain.config.model
+    pd.testing.assert_frame_equal(default.car(), plain.car())
