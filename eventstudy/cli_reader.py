@@ -89,6 +89,10 @@ def summary_lines(res: StudyResult) -> list[str]:
     main = res.config.car_windows[0]
     overall = headlines.overall_headline(look, main)
     lines = [str(overall.sentence), ""]
+    if res.config.model == "garch":
+        from .models.garch import PLACEBO_NOTE
+
+        lines[1:1] = [f"Note: {PLACEBO_NOTE}.", ""]
     lines.append(f"Per market, CAR {format_window(main)} (headline test; stars: p < .10 *, .05 **, .01 ***):")
     for h in headlines.market_headlines(res, look, main):
         ci = f"  95% {h.ci}" if h.ci else ""

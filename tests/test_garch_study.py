@@ -7,6 +7,7 @@ with the toolkit's specification (returns in percent, GARCH(1,1), normal).
 
 from __future__ import annotations
 
+import html
 import json
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -199,6 +200,32 @@ def test_cli_runs_garch_on_the_bundled_data(tmp_path: Path, bench: list[str]) ->
     assert man["parameters"]["model"] == "garch"
     if bench:
         assert "GARCH mean" in man["benchmark_alignment"]["^HSI"]["model_uses"]
+    # the report's header carries what placebo studies found for this model's headline
+    from eventstudy.models.garch import PLACEBO_NOTE
+
+    assert html.escape(PLACEBO_NOTE, quote=False) in (out / "index.html").read_text()
+
+
+def test_summary_and_note_say_what_the_placebo_studies_found(serial: es.StudyResult) -> None:
+    """The command line's summary of a GARCH study repeats the placebo note (a constant-mean
+    study's does not), and the note's rejection rates are those of bench/results/calibration_garch.md."""
+    import re
+
+    from eventstudy.cli_reader import summary_lines
+    from eventstudy.models.garch import PLACEBO_NOTE
+
+    assert any(PLACEBO_NOTE in line for line in summary_lines(serial))
+    plain = es.EventStudy(
+        es.read_events().filter(start="2025-03-01", end="2025-08-31"),
+        es.load_prices(SYMBOLS),
+        tests=["cluster_t"],
+    ).run()
+    assert not any("placebo" in line for line in summary_lines(plain))
+    md = (Path(__file__).resolve().parents[1] / "bench" / "results" / "calibration_garch.md").read_text()
+    row = next(line for line in md.splitlines() if line.startswith("| `cluster_t` |"))
+    size = [float(c.split()[0]) for c in row.split("|")[2:6]]  # 0:0, 0:+1, -1:+1, -5:+5
+    quoted = [float(x) for x in re.findall(r"(\d+\.\d) %", PLACEBO_NOTE)]
+    assert quoted == [size[0], max(size[:3])]
 
 
 @pytest.mark.parametrize(

@@ -108,6 +108,11 @@ def _header(res: StudyResult, info: views.EventInfo) -> dict[str, Any]:
     model_words = _MODEL_WORDS.get(
         cfg.model, MODELS[cfg.model].description if cfg.model in MODELS else cfg.model
     )
+    if cfg.model == "garch":
+        from ..models.garch import PLACEBO_NOTE
+
+        mean = "the market mean on the benchmark {b}" if cfg.benchmark else "a constant mean"
+        model_words = f"{mean} with GARCH(1,1) errors, fitted per pair by maximum likelihood ({PLACEBO_NOTE})"
     extra = cfg.extra if isinstance(cfg.extra, dict) else {}
     question = extra.get("question") or (
         f"How did {', '.join(markets[:-1]) + ' and ' + markets[-1] if len(markets) > 1 else markets[0]} "
