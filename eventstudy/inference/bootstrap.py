@@ -29,9 +29,15 @@ _RTOL = 1e-10
 #: Rows of the flip matrix drawn from one generator (see :func:`rademacher`).
 FLIP_BLOCK = 4096
 
-#: Largest flip matrix (bytes, float64) kept for the windows of a study; above
-#: it, blocks of rows are drawn again when needed and memory stays bounded.
-_FLIP_CACHE_BYTES = 256 * 2**20
+#: Largest flip matrix (bytes, float64) kept for the windows of a study (small
+#: studies: no conversion of the flip bits per product); above it, the bits are
+#: turned into ±1 a slab of rows at a time.
+_FLIP_CACHE_BYTES = 16 * 2**20
+
+#: Rows of the flip matrix turned into ±1 at a time (a slab of at most
+#: :data:`_SLAB_BYTES` is reused, instead of a float matrix of every pair).
+_SLAB_ROWS = 512
+_SLAB_BYTES = 4 * 2**20
 
 
 def rademacher(seed: int, n: int, draws: int) -> np.ndarray:
@@ -44,39 +50,126 @@ def rademacher(seed: int, n: int, draws: int) -> np.ndarray:
     drawn on its own.
     """
     out = np.empty((n, draws))
-    for start, block in _flip_blocks(seed, n, draws):
-        out[start : start + len(block)] = block
+    for start, bits in _bit_blocks(seed, n, draws):
+        out[start : start + len(bits)] = _signs(bits)
     return out
+
+
+def _signs(bits: np.ndarray) -> np.ndarray:
+    """Flip bits (uint8 0/1, a fresh array: changed in place) as int8 ±1."""
+    out = bits.view(np.int8)
+    out *= 2
+    out -= 1
+    return out
+
+
+#: Whether numpy draws ``integers(0, 2, dtype=np.int8)`` as the top bit of each
+#: byte of the generator's raw 64-bit stream (checked once, see :func:`_raw_bits_ok`).
+_RAW_BITS: list[bool] = []
+
+
+def _raw_bits_ok() -> bool:
+    """Whether :func:`_draw_bits` may read the flips off the raw stream (checked once per process).
+
+    ``Generator.integers(0, 2, dtype=np.int8)`` draws each value by Lemire's
+    method on one byte of a buffered 32-bit draw (four bytes each, low byte
+    first; two 32-bit draws per 64-bit output, low half first), so value i is
+    bit 7 of byte i of the little-endian raw 64-bit stream. The check compares
+    the two on a sample of odd sizes; when it fails (another numpy, a
+    big-endian machine) the flips are drawn through ``integers``.
+    """
+    if not _RAW_BITS:
+        ok = np.little_endian
+        for seed, size in (((7, 0), (5, 7)), ((3, 1), (64, 37)), ((1, 2), (3, 999))):
+            ref = np.random.default_rng(list(seed)).integers(0, 2, size=size, dtype=np.int8)
+            ok = ok and np.array_equal(_fast_bits(np.random.default_rng(list(seed)), size), ref)
+        _RAW_BITS.append(bool(ok))
+    return _RAW_BITS[0]
+
+
+def _fast_bits(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
+    """Bit 7 of each byte of ``rng``'s raw stream, as a uint8 array of ``size``."""
+    count = size[0] * size[1]
+    raw = rng.bit_generator.random_raw(-(-count // 8))
+    return (raw.view(np.uint8)[:count] >> 7).reshape(size)
+
+
+def _draw_bits(seed: int, k: int, draws: int) -> np.ndarray:
+    """Block k of the flips as uint8 0/1 (FLIP_BLOCK × draws): ``integers(0, 2, dtype=np.int8)``."""
+    rng = np.random.default_rng([int(seed), k])
+    if _raw_bits_ok():
+        return _fast_bits(rng, (FLIP_BLOCK, draws))
+    return rng.integers(0, 2, size=(FLIP_BLOCK, draws), dtype=np.int8).view(np.uint8)
+
+
+def _bit_blocks(seed: int, n: int, draws: int, first: int = 0) -> Iterator[tuple[int, np.ndarray]]:
+    """Blocks ``(start, bits)`` of the flips (uint8 0/1) covering rows ``first`` … n − 1."""
+    for k in range(first // FLIP_BLOCK, -(-n // FLIP_BLOCK)):
+        lo = k * FLIP_BLOCK
+        yield lo, _draw_bits(seed, k, draws)[: min(FLIP_BLOCK, n - lo)]
 
 
 def _flip_blocks(seed: int, n: int, draws: int, first: int = 0) -> Iterator[tuple[int, np.ndarray]]:
     """Blocks ``(start, rows)`` of :func:`rademacher` covering rows ``first`` … n − 1."""
-    for k in range(first // FLIP_BLOCK, -(-n // FLIP_BLOCK)):
-        rng = np.random.default_rng([int(seed), k])
-        rows = rng.integers(0, 2, size=(FLIP_BLOCK, draws), dtype=np.int8).astype("float64") * 2.0 - 1.0
-        lo = k * FLIP_BLOCK
-        yield lo, rows[: min(FLIP_BLOCK, n - lo)]
+    for lo, bits in _bit_blocks(seed, n, draws, first):
+        yield lo, _signs(bits).astype("float64")
+
+
+class _Signs:
+    """Rows of the flip matrix as ±1 floats, a slab at a time (see :func:`_flip_products`).
+
+    From the memoized float matrix when the study is small, else unpacked
+    from the memoized packed bits (or drawn again block by block) into one
+    reused slab of at most :data:`_SLAB_BYTES`.
+    """
+
+    def __init__(self, inp: TestInput, n: int, draws: int) -> None:
+        self.draws = draws
+        rows = max(n, len(inp.car))
+        key = ("rademacher", int(inp.seed), draws)
+        hit = inp.cache.get(key)
+        self.full: np.ndarray | None = None
+        if isinstance(hit, np.ndarray) and hit.shape[0] >= n:
+            self.full = hit
+        elif rows * draws * 8 <= _FLIP_CACHE_BYTES:
+            self.full = rademacher(inp.seed, rows, draws)
+            inp.cache[key] = self.full
+        # a power of two dividing FLIP_BLOCK: a slab never straddles two blocks
+        self.step = 1 << int(np.log2(max(8, min(FLIP_BLOCK, _SLAB_BYTES // (8 * draws)))))
+        if self.full is None:
+            self.step = min(self.step, _SLAB_ROWS)
+            self.blocks = _packed_blocks(inp, n, draws, as_bits=True)
+            self.slab = np.empty((self.step, draws))
+            self.block: tuple[int, np.ndarray] = (-1, np.zeros((0, draws), dtype=np.int8))
+
+    def rows(self, lo: int, hi: int) -> np.ndarray:
+        """Rows ``lo`` … ``hi − 1`` (within one slab: ``hi − lo`` ≤ ``step``, same block)."""
+        if self.full is not None:
+            return self.full[lo:hi]
+        start, signs = self.block
+        if not start <= lo < start + len(signs):  # blocks come in order
+            for start, bits in self.blocks:
+                if lo < start + len(bits):
+                    break
+            signs = _signs(bits)
+            self.block = (start, signs)
+        out = self.slab[: hi - lo]
+        np.copyto(out, signs[lo - start : hi - start])
+        return out
 
 
 def _flip_products(inp: TestInput, x: np.ndarray, draws: int) -> np.ndarray:
     """``x @ rademacher(seed, n, draws)`` for ``x`` of shape (R, n), in bounded memory.
 
-    The flip matrix is memoized in ``inp.cache`` when it is small (the windows
-    of a study share it), else kept packed one bit a flip, or, beyond that,
-    drawn block by block for each product.
+    The flips are read a slab of rows at a time (:class:`_Signs`); the product
+    is the sum of the slabs' products.
     """
     n = x.shape[1]
-    key = ("rademacher", int(inp.seed), draws)
-    hit = inp.cache.get(key)
-    if isinstance(hit, np.ndarray) and hit.shape[0] >= n:
-        return np.asarray(x @ hit[:n])
-    if max(n, len(inp.car)) * draws * 8 <= _FLIP_CACHE_BYTES:
-        full = rademacher(inp.seed, max(n, len(inp.car)), draws)
-        inp.cache[key] = full
-        return np.asarray(x @ full[:n])
+    signs = _Signs(inp, n, draws)
     out = np.zeros((x.shape[0], draws))
-    for start, block in _packed_blocks(inp, n, draws):
-        out += x[:, start : start + len(block)] @ block
+    for lo in range(0, n, signs.step):
+        hi = min(lo + signs.step, n, (lo // FLIP_BLOCK + 1) * FLIP_BLOCK)
+        out += x[:, lo:hi] @ signs.rows(lo, hi)
     return out
 
 
@@ -85,27 +178,30 @@ def _flip_products(inp: TestInput, x: np.ndarray, draws: int) -> np.ndarray:
 _PACKED_CACHE_BYTES = 256 * 2**20
 
 
-def _packed_blocks(inp: TestInput, n: int, draws: int) -> Iterator[tuple[int, np.ndarray]]:
+def _packed_blocks(
+    inp: TestInput, n: int, draws: int, as_bits: bool = False
+) -> Iterator[tuple[int, np.ndarray]]:
     """Blocks of :func:`rademacher` rows 0 … n − 1, unpacked from a memo of packed bits.
 
     The packed matrix (one bit a flip) is drawn once and memoized in
     ``inp.cache`` when it fits :data:`_PACKED_CACHE_BYTES`; else the blocks are
-    drawn again (same values either way).
+    drawn again (same values either way). With ``as_bits`` the blocks are the
+    flip bits (uint8 0/1), else the ±1 floats.
     """
     rows = max(n, len(inp.car))
     key = ("rademacher_bits", int(inp.seed), draws)
     packed = inp.cache.get(key)
     if not isinstance(packed, np.ndarray) or packed.shape[0] < n:
         if rows * -(-draws // 8) > _PACKED_CACHE_BYTES:
-            yield from _flip_blocks(inp.seed, n, draws)
+            yield from _bit_blocks(inp.seed, n, draws) if as_bits else _flip_blocks(inp.seed, n, draws)
             return
         packed = np.empty((rows, -(-draws // 8)), dtype=np.uint8)
-        for start, block in _flip_blocks(inp.seed, rows, draws):
-            packed[start : start + len(block)] = np.packbits(block > 0, axis=1)
+        for start, bits in _bit_blocks(inp.seed, rows, draws):
+            packed[start : start + len(bits)] = np.packbits(bits, axis=1)
         inp.cache[key] = packed
     for start in range(0, n, FLIP_BLOCK):
         bits = np.unpackbits(packed[start : min(start + FLIP_BLOCK, n)], axis=1, count=draws)
-        yield start, bits.astype("float64") * 2.0 - 1.0
+        yield start, bits if as_bits else _signs(bits).astype("float64")
 
 
 def wild_bootstrap(inp: TestInput, idx: np.ndarray) -> TestResult:
@@ -154,16 +250,69 @@ def wild_bootstrap_batch(inp: TestInput, groups: Groups) -> BatchResult:
 _ROW_BLOCK = 2048
 
 
+def _width(length: np.ndarray) -> np.ndarray:
+    """Length rounded up to a size class: a quarter step of its power of two (≤ 25 % padding)."""
+    e = np.floor(np.log2(np.maximum(length, 1))).astype(np.int64)
+    q = np.left_shift(1, np.maximum(e - 2, 0))
+    return -(-length // q) * q
+
+
+def _row_sums(
+    inp: TestInput, size: np.ndarray, row: np.ndarray, col: np.ndarray, x: np.ndarray, draws: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Σ_j x_rj · flips_j of every row r, as ``(rows, sums)`` blocks of :data:`_ROW_BLOCK` rows.
+
+    Row r holds the entries ``(col, x)`` at ``row == r`` (cols 0 … size[r] − 1,
+    flip row ``col``). Rows are taken by decreasing size; for each block of
+    rows the flip matrix is swept once, a slab of rows at a time
+    (:class:`_Signs`), and in each slab the rows still reaching into it are
+    cut into size classes (:func:`_width`), one dense product per class, so
+    that the padding is at most a quarter and each slab is turned into ±1
+    once for all the rows of a block.
+    """
+    n_rows = len(size)
+    order = np.argsort(-size, kind="stable")
+    if n_rows == 0 or size[order[0]] == 0:
+        return
+    rank = np.empty(n_rows, dtype=np.int64)
+    rank[order] = np.arange(n_rows)
+    srt = size[order]
+    signs = _Signs(inp, int(srt[0]), draws)
+    step = signs.step
+    e_rank, e_slab = rank[row], col // step
+    ent = np.lexsort((e_rank, e_slab))  # entries by slab, then by rank
+    slab_start = np.searchsorted(e_slab[ent], np.arange(-(-int(srt[0]) // step) + 1))
+    for r0 in range(0, n_rows, _ROW_BLOCK):
+        r1 = min(r0 + _ROW_BLOCK, n_rows)
+        if srt[r0] == 0:
+            break
+        acc = np.zeros((r1 - r0, draws))
+        for k in range(-(-int(srt[r0]) // step)):
+            lo = k * step
+            live = r0 + int(np.searchsorted(-srt[r0:r1], -lo, side="left"))  # rows with size > lo
+            ell = np.minimum(srt[r0:live] - lo, step)
+            flips = signs.rows(lo, lo + int(ell[0]))
+            a, z = slab_start[k], slab_start[k + 1]
+            ranks = e_rank[ent[a:z]]
+            a, z = a + np.searchsorted(ranks, r0), a + np.searchsorted(ranks, live)
+            e = ent[a:z]
+            dense = np.zeros((live - r0, int(ell[0])))
+            dense[e_rank[e] - r0, col[e] - lo] = x[e]
+            cls = np.minimum(_width(ell), int(ell[0]))
+            cuts = np.flatnonzero(np.diff(cls)) + 1
+            for i0, i1 in zip(np.r_[0, cuts], np.r_[cuts, len(cls)], strict=True):
+                c = int(cls[i0])
+                acc[i0:i1] += dense[i0:i1, :c] @ flips[:c]
+        yield order[r0:r1], acc
+
+
 def wild_bootstrap_windows(inputs: Sequence[TestInput], groups: Groups) -> list[BatchResult]:
     """:func:`wild_bootstrap` for every group of ``groups`` in every window of ``inputs``.
 
     The resampled means of all windows and groups are dense matrix products
-    with the flip matrix, which is read once for all of them: each group's
-    sorted CARs form a row (padded to the next power of two of its size, so
-    that rows of similar size share one product and the padding is at most
-    half), and each product is the rows of one size class times the first
-    rows of the flip matrix. Inputs must share their seed, draws and cache
-    (the windows of one study); others are computed one at a time.
+    with the flip matrix, which is read once for all of them (see
+    :func:`_row_sums`). Inputs must share their seed, draws and cache (the
+    windows of one study); others are computed one at a time.
     """
     if not inputs:
         return []
@@ -189,30 +338,15 @@ def wild_bootstrap_windows(inputs: Sequence[TestInput], groups: Groups) -> list[
     col = np.concatenate([p[5] for p in parts])
     x = np.concatenate([p[3] for p in parts])
     ssq = np.bincount(row, weights=x * x, minlength=len(size))
-    width = np.where(size > 0, 1 << np.ceil(np.log2(np.maximum(size, 1))).astype(np.int64), 0)
     extreme = np.zeros(len(size))
-    for wd in np.unique(width[width > 0]):
-        rows = np.flatnonzero(width == wd)
-        span = int(min(wd, size.max()))
-        local = np.full(len(size), -1)
-        local[rows] = np.arange(len(rows))
-        ent = np.flatnonzero(local[row] >= 0)  # the class's entries, by local row
-        ent = ent[np.argsort(local[row[ent]], kind="stable")]
-        ent_row = local[row[ent]]
-        for lo in range(0, len(rows), _ROW_BLOCK):
-            hi = min(lo + _ROW_BLOCK, len(rows))
-            a, z = np.searchsorted(ent_row, [lo, hi])
-            blk = ent[a:z]
-            dense = np.zeros((hi - lo, span))
-            dense[ent_row[a:z] - lo, col[blk]] = x[blk]
-            r = rows[lo:hi]
-            nn = size[r][:, None].astype("float64")
-            with np.errstate(invalid="ignore", divide="ignore"):
-                mean_b = _flip_products(first, dense, b) / nn
-                var_b = np.maximum(ssq[r][:, None] - nn * mean_b**2, 0.0) / (nn - 1)
-                t_b = np.abs(mean_b / np.sqrt(var_b / nn))
-                t_b = np.where(np.isnan(t_b), 0.0, t_b)
-                extreme[r] = (t_b >= (t_abs[r] * (1.0 - _RTOL))[:, None]).sum(axis=1)
+    for r, sums in _row_sums(first, size, row, col, x, b):
+        nn = size[r][:, None].astype("float64")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_b = sums / nn
+            var_b = np.maximum(ssq[r][:, None] - nn * mean_b**2, 0.0) / (nn - 1)
+            t_b = np.abs(mean_b / np.sqrt(var_b / nn))
+            t_b = np.where(np.isnan(t_b), 0.0, t_b)
+            extreme[r] = (t_b >= (t_abs[r] * (1.0 - _RTOL))[:, None]).sum(axis=1)
     note = f"B={b} Rademacher draws, seed={first.seed}"
     out = []
     for w, (t_obs, n, reasons, *_) in enumerate(parts):

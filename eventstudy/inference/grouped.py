@@ -67,6 +67,7 @@ class Groups:
     codes: np.ndarray
     names: tuple[str, ...]
     uid: int = field(default_factory=lambda: next(_UID))
+    _by_code: list[np.ndarray] = field(default_factory=list, init=False, repr=False)
 
     @classmethod
     def from_labels(cls, labels: np.ndarray) -> Groups:
@@ -106,14 +107,27 @@ class Groups:
         return np.bincount(self.codes[mask], weights=values[mask], minlength=self.size)
 
     def spread(self, values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Group minimum and maximum of ``values`` over ``mask`` (NaN for empty groups)."""
-        lo = np.full(self.size, np.inf)
-        hi = np.full(self.size, -np.inf)
-        np.minimum.at(lo, self.codes[mask], values[mask])
-        np.maximum.at(hi, self.codes[mask], values[mask])
-        empty = ~np.isfinite(lo)
-        lo[empty] = np.nan
-        hi[empty] = np.nan
+        """Group minimum and maximum of ``values`` over ``mask`` (NaN for empty groups).
+
+        One reduction over the pairs in group order (the stable order of the
+        codes is computed once per instance).
+        """
+        if not self._by_code:
+            self._by_code.append(np.argsort(self.codes, kind="stable"))
+        order = self._by_code[0]
+        order = order[mask[order]]
+        n = np.bincount(self.codes[order], minlength=self.size)
+        lo = np.full(self.size, np.nan)
+        hi = np.full(self.size, np.nan)
+        full = n > 0
+        if full.any():
+            starts = (np.cumsum(n) - n)[full]
+            v = np.asarray(values, dtype="float64")[order]
+            lo[full] = np.minimum.reduceat(v, starts)
+            hi[full] = np.maximum.reduceat(v, starts)
+        bad = ~np.isfinite(lo)  # as an empty group (NaN also for a minimum of −∞)
+        lo[bad] = np.nan
+        hi[bad] = np.nan
         return lo, hi
 
     def matrix(self, mask: np.ndarray, weights: np.ndarray | None = None) -> sparse.csc_matrix:
