@@ -132,6 +132,49 @@ def _estimation(
     return idx, used, y, x, span
 
 
+#: Pairs whose estimation-window rows are built at a time (the P×T arrays are
+#: written block by block: no P×T temporaries, whose first touch costs more
+#: than the arithmetic).
+_EST_ROWS = 1024
+
+
+def _estimation_rows(
+    panel: Panel, cfg: StudyConfig, model: Model, base: np.ndarray, used_all: np.ndarray, fit: Fit | None
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Calendar day numbers of the estimation rows and, with ``fit``, residuals and spans (P×T each).
+
+    ``resid = R − normal`` where used, else NaN; ``span`` only when the panel
+    has spans. Computed :data:`_EST_ROWS` pairs at a time into the outputs.
+    """
+    e_lo, e_hi = cfg.estimation
+    shape = (len(base), e_hi - e_lo + 1)
+    est_day = np.empty(shape, dtype=np.int32)
+    resid = None if fit is None else np.empty(shape)
+    span = None if fit is None or panel.span is None else np.empty(shape)
+    offsets = np.arange(e_lo, e_hi + 1)
+    for lo in range(0, shape[0], _EST_ROWS):
+        rows = slice(lo, lo + _EST_ROWS)
+        est_day[rows] = panel.dates[base[rows, None] + offsets].astype("datetime64[D]").astype(np.int32)
+        if fit is None:
+            continue
+        _, used, y, x, sp = _estimation(panel, cfg, model, base[rows], used_all)
+        part = replace(
+            fit,
+            **{
+                f.name: v[rows]
+                for f in fields(fit)
+                if isinstance(v := getattr(fit, f.name), np.ndarray) and v.shape[:1] == (shape[0],)
+            },
+        )
+        fitted = model.normal(part, x, y.shape, sp)
+        assert resid is not None
+        np.subtract(y, fitted, out=resid[rows])
+        resid[rows][~used] = np.nan
+        if span is not None:
+            span[rows] = sp
+    return est_day, resid, span
+
+
 def _used_positions(panel: Panel, model: Model, ps: Any) -> np.ndarray:
     """Long-array positions usable for estimation by ``model``, ascending (cached on the panel)."""
     if ps is panel.__dict__.get(f"_prefix_{model.needs_benchmark}"):
@@ -190,16 +233,10 @@ def compute(
     est_start = np.where(has, panel.dates[upos[np.minimum(c_a, len(upos) - 1)]], nat)
     est_end = np.where(has, panel.dates[upos[np.maximum(c_b - 1, 0)]], nat)
     est_span = np.empty((len(keep), 0))
-    if model.from_sums:
+    if model.from_sums:  # residuals (when needed) below, for the pairs kept only
         fit = model.fit_sums(ps.window(a, b))
-        if need_resid:
-            est_idx, used, y, x, sp = _estimation(panel, cfg, model, base, ps.used)
-            fitted = model.normal(fit, x, y.shape, sp)
-            fit = replace(fit, resid=np.where(used, y - fitted, np.nan))
-            if sp is not None:
-                est_span = sp
     else:
-        est_idx, used, y, x, sp = _estimation(panel, cfg, model, base, ps.used)
+        _, used, y, x, sp = _estimation(panel, cfg, model, base, ps.used)
         fit = model.fit(y, x, used, sp)
         if sp is not None and need_resid:
             est_span = sp
@@ -230,8 +267,12 @@ def compute(
             },
         )
     if need_resid:
-        est_idx = base[:, None] + np.arange(e_lo, e_hi + 1)[None, :]
-        est_day = panel.dates[est_idx].astype("datetime64[D]").astype(np.int32)
+        own = fit if model.from_sums else None  # the other models' fits hold their residuals
+        est_day, resid, sp = _estimation_rows(panel, cfg, model, base, ps.used, own)
+        if resid is not None:
+            fit = replace(fit, resid=resid)
+            if sp is not None:
+                est_span = sp
     else:
         est_day = np.empty((len(keep), 0), dtype=np.int32)
 
