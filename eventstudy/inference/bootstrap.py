@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from .base import TestInput, TestResult, finite_subset, not_applicable
-from .grouped import BatchResult, Groups, mean_t_batch, value_order
+from .grouped import GROUPINGS_KEY, BatchResult, Groups, mean_t_batch, value_order
 from .parametric import mean_t
 
 __all__ = [
@@ -36,8 +36,8 @@ _FLIP_CACHE_BYTES = 16 * 2**20
 
 #: Rows of the flip matrix turned into ±1 at a time (a slab of at most
 #: :data:`_SLAB_BYTES` is reused, instead of a float matrix of every pair).
-_SLAB_ROWS = 512
-_SLAB_BYTES = 4 * 2**20
+_SLAB_ROWS = 4096
+_SLAB_BYTES = 32 * 2**20
 
 
 def rademacher(seed: int, n: int, draws: int) -> np.ndarray:
@@ -310,46 +310,71 @@ def wild_bootstrap_windows(inputs: Sequence[TestInput], groups: Groups) -> list[
     """:func:`wild_bootstrap` for every group of ``groups`` in every window of ``inputs``.
 
     The resampled means of all windows and groups are dense matrix products
-    with the flip matrix, which is read once for all of them (see
-    :func:`_row_sums`). Inputs must share their seed, draws and cache (the
-    windows of one study); others are computed one at a time.
+    with the flip matrix, which is swept once for all of them (see
+    :func:`_row_sums`). When the runner has announced the groupings it will
+    ask for (:data:`~eventstudy.inference.grouped.GROUPINGS_KEY` in the first
+    input's memo), the groups of every announced grouping are computed in the
+    same sweep and the other groupings' results kept in that memo. Inputs
+    must share their seed, draws and cache (the windows of one study); others
+    are computed one at a time.
     """
     if not inputs:
         return []
     first = inputs[0]
     if any(i.seed != first.seed or i.draws != first.draws or i.cache is not first.cache for i in inputs):
         return [wild_bootstrap_windows([i], groups)[0] for i in inputs]
+    key = ("wild_bootstrap", tuple(id(i) for i in inputs), groups.uid)
+    hit = first.memo.pop(key, None)
+    if isinstance(hit, list):
+        return hit
+    announced = first.memo.get(GROUPINGS_KEY)
+    together = [groups]
+    if isinstance(announced, tuple) and any(gr is groups for gr in announced):
+        together += [gr for gr in announced if gr is not groups]
+    results = _wild_groupings(inputs, together)
+    for gr, res in zip(together[1:], results[1:], strict=True):
+        first.memo[("wild_bootstrap", key[1], gr.uid)] = res
+    return results[0]
+
+
+def _wild_groupings(inputs: Sequence[TestInput], groupings: Sequence[Groups]) -> list[list[BatchResult]]:
+    """:func:`wild_bootstrap_windows` of every grouping of ``groupings``, in one sweep of the flips."""
+    first = inputs[0]
     b = int(first.draws)
-    g = groups.size
     parts = []
     for inp in inputs:
         mask = np.isfinite(inp.car)
-        t_obs, n, reasons = mean_t_batch(groups, inp.car, mask)
-        order, starts = groups.sorted_within(inp.car, mask, value_order(inp.memo, "car", inp.car, mask))
-        codes = groups.codes[order]
-        parts.append((t_obs, n, reasons, inp.car[order], codes, np.arange(len(order)) - starts[codes]))
+        by_value = value_order(inp.memo, "car", inp.car, mask)
+        for groups in groupings:
+            t_obs, n, reasons = mean_t_batch(groups, inp.car, mask)
+            order, starts = groups.sorted_within(inp.car, mask, by_value)
+            codes = groups.codes[order]
+            parts.append((t_obs, n, reasons, inp.car[order], codes, np.arange(len(order)) - starts[codes]))
     if b < 1:
         why = f"draws must be at least 1 (got {b})"
-        return [BatchResult.build(t, t, n, reasons=[*r, (n >= 0, why)]) for t, n, r, *_ in parts]
-    # one row per (window, group)
-    size = np.concatenate([p[1] for p in parts]).astype(np.int64)
-    t_abs = np.abs(np.concatenate([p[0] for p in parts]))
-    row = np.concatenate([w * g + p[4] for w, p in enumerate(parts)])
-    col = np.concatenate([p[5] for p in parts])
-    x = np.concatenate([p[3] for p in parts])
-    ssq = np.bincount(row, weights=x * x, minlength=len(size))
-    extreme = np.zeros(len(size))
-    for r, sums in _row_sums(first, size, row, col, x, b):
-        nn = size[r][:, None].astype("float64")
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean_b = sums / nn
-            var_b = np.maximum(ssq[r][:, None] - nn * mean_b**2, 0.0) / (nn - 1)
-            t_b = np.abs(mean_b / np.sqrt(var_b / nn))
-            t_b = np.where(np.isnan(t_b), 0.0, t_b)
-            extreme[r] = (t_b >= (t_abs[r] * (1.0 - _RTOL))[:, None]).sum(axis=1)
-    note = f"B={b} Rademacher draws, seed={first.seed}"
-    out = []
-    for w, (t_obs, n, reasons, *_) in enumerate(parts):
-        p = (1.0 + extreme[w * g : (w + 1) * g]) / (1.0 + b)
-        out.append(BatchResult.build(t_obs, p, n, [note] * g, reasons))
-    return out
+        flat = [BatchResult.build(t, t, n, reasons=[*r, (n >= 0, why)]) for t, n, r, *_ in parts]
+    else:
+        # one row per (window, grouping, group)
+        size = np.concatenate([p[1] for p in parts]).astype(np.int64)
+        t_abs = np.abs(np.concatenate([p[0] for p in parts]))
+        offset = np.cumsum([0] + [len(p[1]) for p in parts])
+        row = np.concatenate([o + p[4] for o, p in zip(offset, parts, strict=False)])
+        col = np.concatenate([p[5] for p in parts])
+        x = np.concatenate([p[3] for p in parts])
+        ssq = np.bincount(row, weights=x * x, minlength=len(size))
+        extreme = np.zeros(len(size))
+        for r, sums in _row_sums(first, size, row, col, x, b):
+            nn = size[r][:, None].astype("float64")
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean_b = sums / nn
+                var_b = np.maximum(ssq[r][:, None] - nn * mean_b**2, 0.0) / (nn - 1)
+                t_b = np.abs(mean_b / np.sqrt(var_b / nn))
+                t_b = np.where(np.isnan(t_b), 0.0, t_b)
+                extreme[r] = (t_b >= (t_abs[r] * (1.0 - _RTOL))[:, None]).sum(axis=1)
+        note = f"B={b} Rademacher draws, seed={first.seed}"
+        flat = []
+        for k, (t_obs, n, reasons, *_) in enumerate(parts):
+            p = (1.0 + extreme[offset[k] : offset[k + 1]]) / (1.0 + b)
+            flat.append(BatchResult.build(t_obs, p, n, [note] * len(n), reasons))
+    k = len(groupings)
+    return [[flat[w * k + j] for w in range(len(inputs))] for j in range(k)]

@@ -137,11 +137,14 @@ def _group_sums(
     else:
         z, valid = _standardized(inp, rows, cols)
         _keep(inp, zkey, (z, valid), z.nbytes)
-    present, local = np.unique(groups.codes[rows], return_inverse=True)
-    onehot = sparse.csc_matrix(
-        (valid.astype("float64"), (local, np.arange(len(rows)))), shape=(len(present), len(rows))
-    )
-    out = (present, np.asarray(onehot @ z), np.asarray(onehot.sum(axis=1)).ravel())
+    codes = groups.codes[rows]
+    order = np.argsort(codes, kind="stable")
+    first = np.flatnonzero(np.r_[True, codes[order][1:] != codes[order][:-1]]) if len(rows) else order
+    present = codes[order][first]
+    # z is 0 where undefined: the rows of each group summed in order (one reduction)
+    total = np.add.reduceat(z[order], first, axis=0) if len(rows) else np.zeros((0, z.shape[1]))
+    count = np.add.reduceat(valid[order].astype("float64"), first) if len(rows) else np.zeros(0)
+    out = (present, total, count)
     _keep(inp, key, out, out[1].nbytes)
     return out
 

@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import sparse, special
 
 __all__ = [
+    "GROUPINGS_KEY",
     "BatchResult",
     "GroupMoments",
     "Groups",
@@ -39,6 +40,11 @@ __all__ = [
 Reason = tuple[np.ndarray, "str | Sequence[str]"]
 
 _UID = itertools.count()
+
+#: Memo key (``TestInput.memo``) under which the runner announces, as a tuple
+#: of :class:`Groups`, every grouping it is about to ask a test for: a test
+#: whose groupings share work may compute them all on the first call.
+GROUPINGS_KEY = "announced_groupings"
 
 
 def digest(a: np.ndarray) -> bytes:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .base import TestInput, TestSpec
-from .grouped import BatchResult, Groups, moments
+from .grouped import GROUPINGS_KEY, BatchResult, Groups, moments
 
 __all__ = ["run_tests", "caar_table", "GROUPINGS"]
 
@@ -61,7 +61,10 @@ def run_tests(
         (k, w): [None] * len(specs) for k in range(len(grouped)) for w in range(len(windows))
     }
     multi = [s for s, spec in enumerate(specs) if batched and spec.batch_windows is not None]
-    # tests whose windows share work: all windows of a grouping at once
+    # tests whose windows share work: all windows of a grouping at once (the
+    # groupings announced, so that a test may also do them all in one pass)
+    if windows:
+        windows[0][1].memo[GROUPINGS_KEY] = tuple(groups for _, groups in grouped)
     for k, (_, groups) in enumerate(grouped):
         for s in multi:
             several = specs[s].batch_windows
