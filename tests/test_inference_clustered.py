@@ -207,6 +207,35 @@ def test_cluster_bootstrap_batch_equals_slow_reference_loop() -> None:
     assert "Webb" in batch.note[0] and "Rademacher" in batch.note[1]
 
 
+@settings(max_examples=12, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n_clusters=st.integers(2, 16),
+    n_groups=st.integers(1, 6),
+    fill=st.sampled_from([0.0, 2.0]),
+    block=st.sampled_from([1, 7, 1 << 21]),
+)
+def test_cluster_bootstrap_grid_and_runs_equal_the_loop(
+    seed: int, n_clusters: int, n_groups: int, fill: float, block: int
+) -> None:
+    """Both layouts of the resampled sums (groups × clusters grid, cells in a row) give the loop's p."""
+    import eventstudy.inference.clusterdraws as cd
+
+    inp = replace(_clustered_input(seed, n=60, n_clusters=n_clusters), draws=99)
+    labels = np.array([f"g{k}" for k in np.random.default_rng(seed).integers(0, n_groups, 60)], dtype=object)
+    groups = Groups.from_labels(labels)
+    spec = TESTS["cluster_bootstrap"]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cd, "GRID_FILL", fill)  # 0: always the grid, 2: never
+        mp.setattr(cd, "GRID_BLOCK", block)
+        mp.setattr(cd, "CELL_BLOCK", block)
+        batch = spec.batch(replace(inp), groups)  # type: ignore[misc]
+    for g, members in enumerate(groups.members(np.ones(60, dtype=bool))):
+        one = spec.func(replace(inp), members)
+        assert batch.p_value[g] == pytest.approx(one.p_value, abs=1e-12, nan_ok=True)
+        assert batch.note[g] == one.note
+
+
 def test_cluster_tests_need_two_clusters() -> None:
     inp = _clustered_input(0)
     one = replace(inp, cluster=np.zeros(len(inp.car), dtype=np.int64))

@@ -34,6 +34,7 @@ import pandas as pd
 from scipy import special
 
 from .base import TestInput, TestResult, not_applicable
+from .clusterdraws import extreme_counts
 from .clusters import first_of_duplicates
 from .grouped import BatchResult, Groups, Reason, t_p_array
 
@@ -54,9 +55,6 @@ __all__ = [
 
 #: Groups with fewer clusters than this use Webb's six-point bootstrap weights.
 WEBB_BELOW = 12
-
-#: Largest draws × cells array of the bootstrap computed at once (bounds memory).
-_CELL_BLOCK = 1 << 21
 
 #: Largest pair of weight matrices (bytes) kept for the windows of a study.
 _WEIGHTS_CACHE_BYTES = 64 * 2**20
@@ -244,11 +242,9 @@ def _weights(inp: TestInput, clusters: int) -> tuple[np.ndarray, np.ndarray]:
 def cluster_bootstrap_batch(inp: TestInput, groups: Groups) -> BatchResult:
     """:func:`cluster_bootstrap` for every group of ``groups`` at once.
 
-    The resampled t of every group and draw comes from three row sums of the
-    weighted cluster sums over each group's cells (cells are sorted by group,
-    so a group's cells are one contiguous run: ``np.add.reduceat``), for as
-    many draws at a time as fit :data:`_CELL_BLOCK` values (no loop over
-    groups or draws within a block).
+    The resampled t of every group and draw comes from sums of the weighted
+    cluster sums over each group's cells, for blocks of draws at once (no loop
+    over groups or draws within a block; :mod:`~eventstudy.inference.clusterdraws`).
     """
     c = cells(inp, groups)
     if c is None:
@@ -268,36 +264,21 @@ def cluster_bootstrap_batch(inp: TestInput, groups: Groups) -> BatchResult:
     live = (c.g >= 2) & (se > 0.0)
     cell_live = live[c.group]
     if cell_live.any():
-        rad, wb = _weights(inp, int(inp.cluster.max()) + 1)  # type: ignore[union-attr]
         grp = c.group[cell_live]
-        cl, s_c, n_c = c.cluster[cell_live], c.s[cell_live], c.n[cell_live]
-        first = np.flatnonzero(np.r_[True, grp[1:] != grp[:-1]])
-        gid = grp[first]
-        big_n = c.pairs[gid].astype("float64")
-        g = c.g[gid].astype("float64")
-        cell_grp = np.repeat(np.arange(len(gid)), np.diff(np.r_[first, len(grp)]))
-        use_webb = webb[gid]
-        # per cell: the weights of its group's kind (Webb for few clusters)
-        cell_webb = use_webb[cell_grp]
-        extreme = np.zeros(len(gid))
-        step = max(1, _CELL_BLOCK // max(len(grp), 1))
-        for lo in range(0, b, step):
-            hi = min(b, lo + step)
-            if cell_webb.all():  # draws × cells
-                w = wb[lo:hi][:, cl]
-            elif not cell_webb.any():
-                w = rad[lo:hi][:, cl]
-            else:
-                w = np.where(cell_webb[None, :], wb[lo:hi][:, cl], rad[lo:hi][:, cl])
-            ws = w * s_c
-            with np.errstate(invalid="ignore", divide="ignore"):
-                mean_b = np.add.reduceat(ws, first, axis=1) / big_n
-                # residual sums per cell, squared and summed per group (no cancellation)
-                dev = ws - n_c * mean_b[:, cell_grp]
-                q = np.add.reduceat(dev * dev, first, axis=1)
-                t_b = np.abs(mean_b / (np.sqrt(g / (g - 1.0) * q) / big_n))
-            t_b = np.where(np.isnan(t_b), 0.0, t_b)
-            extreme += (t_b >= (np.abs(t_obs[gid]) * (1.0 - _RTOL))[None, :]).sum(axis=0)
+        gid = np.unique(grp)
+        local = np.searchsorted(gid, grp)
+        extreme = extreme_counts(
+            _weights(inp, int(inp.cluster.max()) + 1),  # type: ignore[union-attr]
+            local,
+            c.cluster[cell_live],
+            c.s[cell_live],
+            c.n[cell_live],
+            c.pairs[gid].astype("float64"),
+            c.g[gid].astype("float64"),
+            webb[gid],
+            np.abs(t_obs[gid]),
+            _RTOL,
+        )
         p[gid] = (1.0 + extreme) / (1.0 + b)
     return BatchResult.build(t_obs, p, c.g, notes, reasons)
 
