@@ -27,6 +27,7 @@ pair-by-pair form.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,16 +70,28 @@ def _split(codes: np.ndarray) -> list[np.ndarray]:
 
 def _row_codes(keys: np.ndarray) -> np.ndarray:
     """Codes 0… of identical rows of the int64 matrix ``keys`` (hash, then verified)."""
-    n, t = keys.shape
+    return _codes_of_rows(lambda sel: keys[sel], *keys.shape)
+
+
+#: Rows of a key matrix hashed or compared at a time (no temporaries of the whole matrix).
+_KEY_ROWS = 2048
+
+
+def _codes_of_rows(rows: Callable[[Any], np.ndarray], n: int, t: int) -> np.ndarray:
+    """:func:`_row_codes` of the n × t int64 matrix whose rows ``rows(index)`` returns, a block at a time."""
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     mult = np.resize(_HASH, t)
-    with np.errstate(over="ignore"):
-        h = (keys.astype(np.uint64) * mult[None, :]).sum(axis=1)
+    h = np.empty(n, dtype=np.uint64)
+    blocks = [slice(lo, min(lo + _KEY_ROWS, n)) for lo in range(0, n, _KEY_ROWS)]
+    for sel in blocks:
+        with np.errstate(over="ignore"):
+            h[sel] = (rows(sel).astype(np.uint64) * mult[None, :]).sum(axis=1)
     codes, _ = pd.factorize(h)
-    first = _first_of(codes)
-    if not (keys == keys[first[codes]]).all():  # a hash collision: exact grouping instead
-        _, codes = np.unique(keys, axis=0, return_inverse=True)
+    rep = rows(_first_of(codes))
+    if not all((rows(sel) == rep[codes[sel]]).all() for sel in blocks):
+        # a hash collision: exact grouping instead
+        _, codes = np.unique(rows(slice(None)), axis=0, return_inverse=True)
     return np.asarray(codes, dtype=np.int64).ravel()
 
 
@@ -95,12 +108,15 @@ def _est_atoms(inp: TestInput) -> _EstAtoms:
     hit = inp.cache.get("est_atoms")
     if isinstance(hit, _EstAtoms):
         return hit
-    ok = np.isfinite(inp.est_resid)
-    keys = np.where(ok, np.asarray(inp.est_day, dtype=np.int64), -1)
-    codes = _row_codes(keys)
+
+    def keys(sel: Any) -> np.ndarray:  # calendar day of each available residual, −1 elsewhere
+        return np.where(np.isfinite(inp.est_resid[sel]), np.asarray(inp.est_day[sel], dtype=np.int64), -1)
+
+    codes = _codes_of_rows(keys, *inp.est_resid.shape)
     first = _first_of(codes)
-    cols = [np.flatnonzero(ok[r]) for r in first]
-    dates = [keys[r, c] for r, c in zip(first, cols, strict=True)]
+    rep = keys(first)
+    cols = [np.flatnonzero(r) for r in np.isfinite(inp.est_resid[first])]
+    dates = [r[c] for r, c in zip(rep, cols, strict=True)]
     out = _EstAtoms(codes, cols, dates)
     inp.cache["est_atoms"] = out
     return out
