@@ -154,13 +154,16 @@ def _group_sums(
         z, valid = _standardized(inp, rows, cols)
         _keep(inp, zkey, (z, valid), z.nbytes)
     codes = groups.codes[rows]
-    order = np.argsort(codes, kind="stable")
-    first = np.flatnonzero(np.r_[True, codes[order][1:] != codes[order][:-1]]) if len(rows) else order
-    present = codes[order][first]
+    if not len(rows):
+        out = (codes, np.zeros((0, z.shape[1])), np.zeros(0))
+        _keep(inp, key, out, 0)
+        return out
+    if (codes[1:] < codes[:-1]).any():  # rows not yet by group: a stable sort of them
+        order = np.argsort(codes, kind="stable")
+        codes, z, valid = codes[order], z[order], valid[order]
+    first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
     # z is 0 where undefined: the rows of each group summed in order (one reduction)
-    total = np.add.reduceat(z[order], first, axis=0) if len(rows) else np.zeros((0, z.shape[1]))
-    count = np.add.reduceat(valid[order].astype("float64"), first) if len(rows) else np.zeros(0)
-    out = (present, total, count)
+    out = (codes[first], np.add.reduceat(z, first, axis=0), np.add.reduceat(valid.astype("float64"), first))
     _keep(inp, key, out, out[1].nbytes)
     return out
 
@@ -354,7 +357,12 @@ def _atom_pair(
         return
     ga, ya, na = _group_sums(inp, groups, atoms.members[a], cols_a, ("kp_sums", groups.uid, dig(a), B))
     gb, yb, nb = _group_sums(inp, groups, atoms.members[b], cols_b, ("kp_sums", groups.uid, dig(b), A))
-    both, pa, pb = np.intersect1d(ga, gb, assume_unique=True, return_indices=True)
+    pa: slice | np.ndarray
+    pb: slice | np.ndarray
+    if ga is gb:  # the atom with itself
+        both, pa, pb = ga, slice(None), slice(None)
+    else:
+        both, pa, pb = np.intersect1d(ga, gb, assume_unique=True, return_indices=True)
     if not len(both):
         return
     dot = (ya[pa] * yb[pb]).sum(axis=1)
