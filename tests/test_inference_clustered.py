@@ -337,3 +337,16 @@ def test_cluster_bootstrap_statistic_equals_statsmodels_cluster_t(seed: int) -> 
     res = TESTS["cluster_bootstrap"].func(replace(inp, draws=9), np.arange(len(inp.car)))
     assert res.statistic == pytest.approx(float(fit.tvalues[0]), rel=1e-10)
     assert res.n == df["cluster"].nunique()
+
+
+@settings(max_examples=40, deadline=None)
+@given(codes=st.lists(st.integers(0, 3000), min_size=0, max_size=80), extra=st.sampled_from([0, 10**6]))
+def test_cell_codes_unique_as_numpy(codes: list[int], extra: int) -> None:
+    """The counting form of the cells' unique codes equals ``np.unique`` (sorted codes, inverse)."""
+    from eventstudy.inference.clustered import _unique
+
+    code = np.array(codes, dtype=np.int64)
+    uniq, inv = _unique(code, 3001 + extra)
+    ref_u, ref_i = np.unique(code, return_inverse=True)
+    np.testing.assert_array_equal(uniq, ref_u)
+    np.testing.assert_array_equal(inv, ref_i.ravel())

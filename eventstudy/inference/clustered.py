@@ -112,7 +112,7 @@ def cells(inp: TestInput, groups: Groups) -> Cells | None:
     rows = np.flatnonzero(keep)
     width = int(inp.cluster.max()) + 1 if len(inp.cluster) else 1
     code = groups.codes[rows] * width + inp.cluster[rows]
-    uniq, inv = np.unique(code, return_inverse=True)
+    uniq, inv = _unique(code, groups.size * width)
     k = groups.size
     cg = uniq // width
     out = Cells(
@@ -126,6 +126,15 @@ def cells(inp: TestInput, groups: Groups) -> Cells | None:
     )
     inp.memo[key] = out
     return out
+
+
+def _unique(code: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(code, return_inverse=True)`` for codes 0 … bound − 1 (by counting when bound is small)."""
+    if bound > 4 * len(code) + 1024:
+        uniq, inv = np.unique(code, return_inverse=True)
+        return uniq, inv.ravel()
+    present = np.bincount(code, minlength=bound) > 0
+    return np.flatnonzero(present), (np.cumsum(present) - 1)[code]
 
 
 def _per_group(values: np.ndarray, group: np.ndarray, k: int) -> np.ndarray:
