@@ -139,6 +139,19 @@ def _standardized(inp: TestInput, rows: np.ndarray, cols: np.ndarray) -> tuple[n
     return z, valid
 
 
+def _z(
+    inp: TestInput, rows: np.ndarray, cols: np.ndarray, key: tuple[object, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_standardized` of ``rows`` on ``cols``, memoized (it does not depend on the grouping)."""
+    zkey = ("kp_z", *key[2:])
+    hit = inp.cache.get(zkey)
+    if isinstance(hit, tuple):
+        return hit
+    z, valid = _standardized(inp, rows, cols)
+    _keep(inp, zkey, (z, valid), z.nbytes)
+    return z, valid
+
+
 def _group_sums(
     inp: TestInput, groups: Groups, rows: np.ndarray, cols: np.ndarray, key: tuple[object, ...]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -146,14 +159,18 @@ def _group_sums(
     hit = inp.cache.get(key)
     if isinstance(hit, tuple):
         return hit
-    zkey = ("kp_z", *key[2:])  # z does not depend on the grouping
-    zhit = inp.cache.get(zkey)
-    if isinstance(zhit, tuple):
-        z, valid = zhit
-    else:
-        z, valid = _standardized(inp, rows, cols)
-        _keep(inp, zkey, (z, valid), z.nbytes)
     codes = groups.codes[rows]
+    if len(rows) and (codes == codes[0]).all():  # one group: the rows' total, shared by such groupings
+        tkey = ("kp_total", *key[2:])
+        hit = inp.cache.get(tkey)
+        if not isinstance(hit, tuple):
+            z, valid = _z(inp, rows, cols, key)
+            hit = (np.add.reduceat(z, [0], axis=0), np.add.reduceat(valid.astype("float64"), [0]))
+            _keep(inp, tkey, hit, hit[0].nbytes)
+        out = (codes[:1], hit[0], hit[1])
+        _keep(inp, key, out, 0)
+        return out
+    z, valid = _z(inp, rows, cols, key)
     if not len(rows):
         out = (codes, np.zeros((0, z.shape[1])), np.zeros(0))
         _keep(inp, key, out, 0)
