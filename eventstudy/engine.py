@@ -138,6 +138,11 @@ def _estimation(
 _EST_ROWS = 1024
 
 
+def _windows(a: np.ndarray, width: int) -> np.ndarray:
+    """Row k of the result is ``a[k : k + width]`` (a view)."""
+    return np.lib.stride_tricks.sliding_window_view(a, width)
+
+
 def _estimation_rows(
     panel: Panel, cfg: StudyConfig, model: Model, base: np.ndarray, used_all: np.ndarray, fit: Fit | None
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
@@ -151,13 +156,28 @@ def _estimation_rows(
     est_day = np.empty(shape, dtype=np.int32)
     resid = None if fit is None else np.empty(shape)
     span = None if fit is None or panel.span is None else np.empty(shape)
+    days = panel.__dict__.get("_day_numbers")
+    if days is None:  # day numbers of the long array's dates, once per panel
+        days = panel.__dict__["_day_numbers"] = panel.dates.astype("datetime64[D]").astype(np.int32)
+    starts = base + e_lo
+    if len(base) and starts.min() >= 0 and starts.max() + shape[1] <= len(days):
+        day_rows = _windows(days, shape[1])
+    else:
+        day_rows = None
     offsets = np.arange(e_lo, e_hi + 1)
     for lo in range(0, shape[0], _EST_ROWS):
         rows = slice(lo, lo + _EST_ROWS)
-        est_day[rows] = panel.dates[base[rows, None] + offsets].astype("datetime64[D]").astype(np.int32)
+        est_day[rows] = days[base[rows, None] + offsets] if day_rows is None else day_rows[starts[rows]]
         if fit is None:
             continue
-        _, used, y, x, sp = _estimation(panel, cfg, model, base[rows], used_all)
+        if day_rows is None:
+            _, used, y, x, sp = _estimation(panel, cfg, model, base[rows], used_all)
+        else:  # whole rows of the long arrays (a copy of each row, no gather of each element)
+            at = starts[rows]
+            y, used = _windows(panel.R, shape[1])[at], _windows(used_all, shape[1])[at]
+            idx = base[rows, None] + offsets
+            x = model.regressors(panel, idx, base[rows])
+            sp = None if panel.span is None else _windows(panel.span, shape[1])[at]
         part = replace(
             fit,
             **{
