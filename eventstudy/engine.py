@@ -137,6 +137,10 @@ def _estimation(
 #: than the arithmetic).
 _EST_ROWS = 1024
 
+#: Copy each pair's estimation rows whole from the long arrays (else gather
+#: every element; same numbers, for rows that would leave the arrays).
+_ROW_COPIES = True
+
 
 def _windows(a: np.ndarray, width: int) -> np.ndarray:
     """Row k of the result is ``a[k : k + width]`` (a view)."""
@@ -160,7 +164,7 @@ def _estimation_rows(
     if days is None:  # day numbers of the long array's dates, once per panel
         days = panel.__dict__["_day_numbers"] = panel.dates.astype("datetime64[D]").astype(np.int32)
     starts = base + e_lo
-    if len(base) and starts.min() >= 0 and starts.max() + shape[1] <= len(days):
+    if _ROW_COPIES and len(base) and starts.min() >= 0 and starts.max() + shape[1] <= len(days):
         day_rows = _windows(days, shape[1])
     else:
         day_rows = None

@@ -80,13 +80,15 @@ def _same(a: np.ndarray | None, b: np.ndarray | None) -> None:
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=st.integers(1, 40))
+@given(rows=st.integers(1, 40), copies=st.booleans())
 def test_blocks_of_pairs_give_the_same_arrays(
-    case: tuple[EventStudy, Panel, EngineOutput], rows: int, monkeypatch: pytest.MonkeyPatch
+    case: tuple[EventStudy, Panel, EngineOutput], rows: int, copies: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Any block size, rows copied whole or gathered element by element: the very same arrays."""
     study, panel, whole = case
     cfg = replace(study.config, car_windows=study.engine_windows())
     monkeypatch.setattr(engine, "_EST_ROWS", rows)
+    monkeypatch.setattr(engine, "_ROW_COPIES", copies)
     out = compute(panel, cfg, study.model)
     assert out.excluded == whole.excluded
     _same(out.keep, whole.keep)
