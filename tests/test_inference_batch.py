@@ -254,3 +254,32 @@ def test_caar_table_matches_a_groupby_of_the_car_table(snapshot_study) -> None: 
     np.testing.assert_allclose(got["caar"], ref["mean"], rtol=1e-12)
     np.testing.assert_allclose(got["sd"], ref["std"], rtol=1e-10)
     assert (got["n"].to_numpy() == ref["count"].to_numpy()).all()
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_kp_group_sums_of_atoms_in_group_order(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Atoms whose pairs are already by group (no sort), in one group (their total) or mixed: per-group r̄."""
+    import eventstudy.inference.crosscorr as cc
+    import eventstudy.inference.crossgroups as cg
+
+    rng = np.random.default_rng(seed)
+    n = 60
+    inp = _kp_input(rng, n, 4)
+    case = replace(
+        inp,
+        est_day=np.repeat(inp.est_day[:6], 10, axis=0),
+        window_day=np.repeat(inp.window_day[:6], 10, axis=0),
+    )
+    labels = {
+        "all": np.full(n, "all", dtype=object),
+        "ordered": np.array([f"h{k // 7:02d}" for k in range(n)], dtype=object),  # by pair: no sort needed
+        "atoms": np.array([f"a{k // 10}" for k in range(n)], dtype=object),  # one group per atom
+        "mixed": np.array([f"g{k}" for k in rng.integers(0, 4, n)], dtype=object),
+    }
+    specs = [TESTS["kp_bmp_t"], TESTS["kp_patell_z"]]
+    monkeypatch.setattr(cc, "DENSE_LIMIT", 0)
+    monkeypatch.setattr(cg, "DENSE_LIMIT", 0)
+    atoms = run_tests({"w": replace(case)}, labels, specs)
+    blocks = run_tests({"w": replace(case)}, labels, specs, batched=False)
+    _assert_same(atoms, blocks)
+    assert atoms["statistic"].notna().sum() > 4
