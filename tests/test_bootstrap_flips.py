@@ -119,3 +119,19 @@ def test_runner_announces_its_groupings_and_forgets_them() -> None:
     )
     np.testing.assert_allclose(table["p_value"], looped["p_value"], rtol=0, atol=1e-12)
     assert all(not inp.memo for inp in inputs.values())  # nothing left in the windows' memos
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    m=st.integers(1, 40), k=st.integers(1, 300), n=st.integers(1, 50), tile=st.sampled_from([1, 64, 1 << 18])
+)
+def test_products_in_small_tiles_add_up_to_the_product(m: int, k: int, n: int, tile: int) -> None:
+    rng = np.random.default_rng(m * 1000 + k)
+    x = rng.standard_normal((m, k))
+    flips = rng.choice([-1.0, 1.0], size=(k, n))
+    acc = rng.standard_normal((m, n))
+    expected = acc + x @ flips
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(rs, "_TILE", tile)
+        rs._add_product(acc, x, flips)
+    np.testing.assert_allclose(acc, expected, rtol=1e-12, atol=1e-12)

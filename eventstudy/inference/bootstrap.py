@@ -36,8 +36,26 @@ _FLIP_CACHE_BYTES = 16 * 2**20
 
 #: Rows of the flip matrix turned into ±1 at a time (a slab of at most
 #: :data:`_SLAB_BYTES` is reused, instead of a float matrix of every pair).
-_SLAB_ROWS = 4096
-_SLAB_BYTES = 32 * 2**20
+_SLAB_ROWS = 512
+_SLAB_BYTES = 4 * 2**20
+
+#: Largest rows × inner × draws of one matrix product: OpenBLAS (numpy's BLAS)
+#: computes products up to 2¹⁸ multiply-adds on the calling thread, larger ones
+#: on all its threads, whose idle threads then spin (on a busy machine that
+#: costs more CPU than the products). Same numbers either way.
+_TILE = 1 << 18
+
+
+def _add_product(acc: np.ndarray, x: np.ndarray, flips: np.ndarray) -> None:
+    """``acc += x @ flips`` as products of at most :data:`_TILE` multiply-adds each."""
+    m, k = x.shape
+    budget = max(1, _TILE // max(flips.shape[1], 1))  # rows × inner of one product
+    tm = min(m, 16, budget)
+    tk = max(1, budget // tm)
+    for r0 in range(0, m, tm):
+        rows = acc[r0 : r0 + tm]
+        for k0 in range(0, k, tk):
+            rows += x[r0 : r0 + tm, k0 : k0 + tk] @ flips[k0 : k0 + tk]
 
 
 def rademacher(seed: int, n: int, draws: int) -> np.ndarray:
@@ -169,7 +187,7 @@ def _flip_products(inp: TestInput, x: np.ndarray, draws: int) -> np.ndarray:
     out = np.zeros((x.shape[0], draws))
     for lo in range(0, n, signs.step):
         hi = min(lo + signs.step, n, (lo // FLIP_BLOCK + 1) * FLIP_BLOCK)
-        out += x[:, lo:hi] @ signs.rows(lo, hi)
+        _add_product(out, x[:, lo:hi], signs.rows(lo, hi))
     return out
 
 
@@ -302,7 +320,7 @@ def _row_sums(
             cuts = np.flatnonzero(np.diff(cls)) + 1
             for i0, i1 in zip(np.r_[0, cuts], np.r_[cuts, len(cls)], strict=True):
                 c = int(cls[i0])
-                acc[i0:i1] += dense[i0:i1, :c] @ flips[:c]
+                _add_product(acc[i0:i1], dense[i0:i1, :c], flips[:c])
         yield order[r0:r1], acc
 
 
