@@ -283,3 +283,24 @@ def test_kp_group_sums_of_atoms_in_group_order(seed: int, monkeypatch: pytest.Mo
     blocks = run_tests({"w": replace(case)}, labels, specs, batched=False)
     _assert_same(atoms, blocks)
     assert atoms["statistic"].notna().sum() > 4
+
+
+def test_tests_table_from_whole_columns_equals_the_frames(default_inputs, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The runner's table built from whole columns is the concatenation of its per-block frames, exactly."""
+    import eventstudy.inference.runner as rn
+
+    inputs, labels = default_inputs
+    windows = {k: inputs[k] for k in list(inputs)[:3]}
+    specs = list(TESTS.values())
+    fast = run_tests({k: replace(v, cache={}) for k, v in windows.items()}, labels, specs)
+    monkeypatch.setattr(rn, "_WHOLE_COLUMNS", False)
+    frames = run_tests({k: replace(v, cache={}) for k, v in windows.items()}, labels, specs)
+    pd.testing.assert_frame_equal(fast, frames, check_exact=True)
+    assert list(fast.dtypes) == list(frames.dtypes)
+    one = run_tests({k: replace(v, cache={}) for k, v in windows.items()}, labels, specs[:1])
+    monkeypatch.setattr(rn, "_WHOLE_COLUMNS", True)
+    pd.testing.assert_frame_equal(
+        run_tests({k: replace(v, cache={}) for k, v in windows.items()}, labels, specs[:1]),
+        one,
+        check_exact=True,
+    )

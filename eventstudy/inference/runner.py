@@ -13,6 +13,10 @@ from .grouped import GROUPINGS_KEY, BatchResult, Groups, moments
 
 __all__ = ["run_tests", "caar_table", "GROUPINGS"]
 
+#: Build the tests table as one frame from whole columns (else one frame per
+#: grouping and window, concatenated: the same table, slower).
+_WHOLE_COLUMNS = True
+
 #: Groupings of pairs reported in ``tests.csv`` (``all`` is the whole sample).
 GROUPINGS: tuple[str, ...] = ("all", "event", "market", "category", "direction")
 
@@ -96,11 +100,42 @@ def run_tests(
     else:
         for item in items[1:]:
             window(*item)
+    columns = ["group_by", "group", "window", "test", "statistic", "p_value", "n", "note"]
+    keys = sorted(results)
+    if not keys:
+        return pd.DataFrame(columns=columns)
+    if not _WHOLE_COLUMNS or not specs or any(grouped[k][1].size == 0 for k, _ in keys):
+        return _frames_table(results, grouped, windows, names, columns)
+    # one frame from whole columns, in the order of the blocks (grouping, window)
+    cols: dict[str, list[np.ndarray]] = {c: [] for c in columns}
+    for k, w in keys:
+        res = [r for r in results[(k, w)] if r is not None]
+        gb, groups = grouped[k]
+        rows = groups.size * len(specs)
+        cols["group_by"].append(np.full(rows, gb, dtype=object))
+        cols["group"].append(np.repeat(np.array(groups.names, dtype=object), len(specs)))
+        cols["window"].append(np.full(rows, windows[w][0], dtype=object))
+        cols["test"].append(np.tile(names, groups.size))
+        cols["statistic"].append(np.column_stack([r.statistic for r in res]).ravel())
+        cols["p_value"].append(np.column_stack([r.p_value for r in res]).ravel())
+        cols["n"].append(np.column_stack([r.n for r in res]).ravel().astype(np.int64))
+        cols["note"].append(np.array([r.note[g] for g in range(groups.size) for r in res], dtype=object))
+    return pd.DataFrame({c: np.concatenate(v) for c, v in cols.items()})
+
+
+def _frames_table(
+    results: Mapping[tuple[int, int], list[BatchResult | None]],
+    grouped: Sequence[tuple[str, Groups]],
+    windows: Sequence[tuple[str, TestInput]],
+    names: np.ndarray,
+    columns: list[str],
+) -> pd.DataFrame:
+    """The tests table as one frame per grouping and window (no test or an empty grouping)."""
     frames = []
     for (k, w), found in sorted(results.items()):
         res = [r for r in found if r is not None]
         gb, groups = grouped[k]
-        n_groups, n_tests = groups.size, len(specs)
+        n_groups, n_tests = groups.size, len(names)
         frames.append(
             pd.DataFrame(
                 {
@@ -115,9 +150,6 @@ def run_tests(
                 }
             )
         )
-    columns = ["group_by", "group", "window", "test", "statistic", "p_value", "n", "note"]
-    if not frames:
-        return pd.DataFrame(columns=columns)
     return pd.concat(frames, ignore_index=True)[columns]
 
 
