@@ -22,6 +22,7 @@ from .grouped import (
     normal_p_array,
     t_p_array,
 )
+from .rowsort import RowSort, row_ranks, sort_rows
 
 __all__ = [
     "corrado_batch",
@@ -37,65 +38,21 @@ __all__ = [
 ]
 
 
-def row_ranks(a: np.ndarray) -> np.ndarray:
-    """Average ranks 1…T_i along each row of ``a``, NaN where ``a`` is NaN.
-
-    Same values as ``scipy.stats.rankdata(a, axis=1, nan_policy="omit")``:
-    ties share the mean of their ranks; missing entries are not ranked.
-    """
-    return _ranks(np.asarray(a, dtype="float64"), None)[0]
-
-
 def _ranks(a: np.ndarray, split: int | None) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """:func:`row_ranks` of ``a`` and, with ``split``, of its first ``split`` columns alone.
 
-    One row-wise sort serves both: within the sorted row, the first columns'
-    ordinal among themselves is a running count, and a run of ties gets the
-    mean of its members' ordinals. Returns ``(ranks, first_ranks, first_order)``,
-    ``first_order`` the column order that sorts each row's first ``split``
-    columns (NaN last); the last two are ``None`` without ``split``.
+    Returns ``(ranks, first_ranks, first_order)``, ``first_order`` the column
+    order that sorts each row's first ``split`` columns (NaN last); the last
+    two are ``None`` without ``split``.
     """
-    n, t = a.shape
-    if a.size == 0:
-        empty = np.empty((n, split or 0))
-        return (
-            a.copy(),
-            (empty if split is not None else None),
-            (empty.astype(np.intp) if split is not None else None),
-        )
-    order = np.argsort(a, axis=1)  # NaN sort last; average ranks do not need a stable sort
-    s = np.take_along_axis(a, order, axis=1)
-    missing = np.isnan(a)
-    tied = s[:, 1:] == s[:, :-1]  # NaN never equals NaN
-    ties = bool(tied.any())
-    j = np.broadcast_to(np.arange(t, dtype=np.int32), (n, t))
-    if ties:  # a run of equal values spans positions first … end
-        new = np.ones((n, t), dtype=bool)
-        new[:, 1:] = ~tied
-        last = np.ones((n, t), dtype=bool)
-        last[:, :-1] = ~tied
-        first = np.maximum.accumulate(np.where(new, j, 0), axis=1)
-        end = np.minimum.accumulate(np.where(last, j, t)[:, ::-1], axis=1)[:, ::-1]
-        pos: np.ndarray = 0.5 * (first + end) + 1.0
-    else:
-        pos = j + 1.0
-    out = np.empty((n, t))
-    np.put_along_axis(out, order, pos, axis=1)
-    out[missing] = np.nan
+    a = np.asarray(a, dtype="float64")
     if split is None:
-        return out, None, None
-    mine = order < split
-    count = np.cumsum(mine, axis=1, dtype=np.int32)  # ordinal among the first columns
-    if ties:  # the mean of the run's members' ordinals
-        before = np.where(first > 0, np.take_along_axis(count, np.maximum(first - 1, 0), axis=1), 0)
-        own = 0.5 * (before + 1 + np.take_along_axis(count, end, axis=1))
-    else:
-        own = count.astype("float64")
-    sub_order = order[mine].reshape(n, split)
-    sub = np.empty((n, split))
-    np.put_along_axis(sub, sub_order, own[mine].reshape(n, split), axis=1)
-    sub[missing[:, :split]] = np.nan
-    return out, sub, sub_order
+        return row_ranks(a), None, None
+    if a.size == 0:
+        empty = np.empty((a.shape[0], split))
+        return a.copy(), empty, empty.astype(np.intp)
+    first = sort_rows(a[:, :split])
+    return row_ranks(a), first.ranks(), first.order
 
 
 def _corrado_base(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -124,19 +81,13 @@ def _corrado_base(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     elif not shared:
         evt = np.where(win, inp.ar, evt)  # the window's days are event days in any case
     cols = np.flatnonzero(np.isfinite(evt).any(axis=0))
-    v = evt[:, cols]
     e = inp.est_resid
-    ok_e, ok_v = np.isfinite(e), np.isfinite(v)
-    k, k_own, own_order = _ranks(np.concatenate([e, v], axis=1), e.shape[1])
-    k_e, k_v = k[:, : e.shape[1]], k[:, e.shape[1] :]
-    # the estimation days' ranks among themselves come with the same sort (see _est_ranks)
-    inp.cache["est_resid_ranks"] = (e, k_own, own_order)
-    t_i = ok_e.sum(axis=1) + ok_v.sum(axis=1)
-    half = (t_i[:, None] + 1.0) / 2.0
-    d_e = np.where(ok_e, k_e - half, 0.0)
-    d_v = np.where(ok_v, k_v - half, 0.0)
-    f = np.concatenate([ok_e, ok_v], axis=1).astype("float64")
-    out = (np.concatenate([d_e, d_v], axis=1), f, cols, d_v)
+    combined = np.concatenate([e, evt[:, cols]], axis=1)
+    k = row_ranks(combined)
+    ok = np.isfinite(combined)
+    half = (ok.sum(axis=1)[:, None] + 1.0) / 2.0
+    d0 = np.where(ok, k - half, 0.0)
+    out = (d0, ok.astype("float64"), cols, d0[:, e.shape[1] :])
     memo["corrado_base"] = (inp.event_ar, out)
     return out
 
@@ -212,6 +163,16 @@ def corrado_rank(inp: TestInput, idx: np.ndarray) -> TestResult:
     return TestResult(stat, normal_p(stat), n, f"T={int(have.sum())}, L={big_l}")
 
 
+def _est_sort(inp: TestInput) -> RowSort:
+    """The row-wise sort of ``est_sar`` (memoized in ``inp.cache``): ranks, sorted values, order."""
+    hit = inp.cache.get("est_sar_sort")
+    if isinstance(hit, RowSort):
+        return hit
+    out = sort_rows(inp.est_sar)
+    inp.cache["est_sar_sort"] = out
+    return out
+
+
 def _est_ranks(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Estimation-window ranks of ``est_sar`` per pair (0 where missing), availability, M_i.
 
@@ -221,36 +182,30 @@ def _est_ranks(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if isinstance(hit, tuple):
         return hit
     ok = np.isfinite(inp.est_sar)
-    ranks = _same_order_ranks(inp)
-    r = np.where(ok, ranks if ranks is not None else row_ranks(inp.est_sar), 0.0)
+    r = np.where(ok, _est_sort(inp).ranks(), 0.0)
     out = (r, ok.astype("float64"), ok.sum(axis=1).astype("float64"))
     inp.cache["est_sar_ranks"] = out
     return out
 
 
-def _same_order_ranks(inp: TestInput) -> np.ndarray | None:
-    """Ranks of ``est_resid`` among its own days, when they are also the ranks of ``est_sar``.
+def _est_first(inp: TestInput) -> np.ndarray | None:
+    """:meth:`RowSort.first_ordinals` of ``est_sar`` (memoized); ``None`` if it has an infinity.
 
-    The Corrado test's sort gives them; ``est_sar`` = ``est_resid``/σ̂_i has
-    the same order in each row, which is checked (same missing days, sorted
-    by the same column order, ties at the same places) before they are used.
+    SAR_it > x exactly when its first ordinal exceeds the pair's count of
+    SARs ≤ x, so one compare of small integers tells every estimation day
+    above GRANK's day 0.
     """
-    hit = inp.cache.get("est_resid_ranks")
-    if not isinstance(hit, tuple) or hit[0] is not inp.est_resid or hit[1] is None:
+    hit = inp.cache.get("est_sar_first")
+    if isinstance(hit, np.ndarray):
+        return hit
+    if hit is False:
         return None
-    _, ranks, order = hit
-    e, sar = inp.est_resid, inp.est_sar
-    if e.shape != sar.shape or not np.array_equal(np.isnan(e), np.isnan(sar)):
-        return None
-    se = np.take_along_axis(e, order, axis=1)
-    ss = np.take_along_axis(sar, order, axis=1)
-    with np.errstate(invalid="ignore"):
-        ok = np.isfinite(se[:, 1:])
-        same_ties = (se[:, 1:] == se[:, :-1]) == (ss[:, 1:] == ss[:, :-1])
-        ascending = ss[:, 1:] >= ss[:, :-1]
-    if not (same_ties | ~ok).all() or not (ascending | ~ok).all():
-        return None
-    return np.asarray(ranks)
+    srt = _est_sort(inp)
+    finite = bool(np.array_equal(np.isfinite(inp.est_sar).sum(axis=1), srt.count))
+    small = np.int16 if srt.shape[1] < 2**15 - 1 else np.int32
+    out = srt.first_ordinals(small) if finite else None
+    inp.cache["est_sar_first"] = out if out is not None else False
+    return out
 
 
 def grank_t(inp: TestInput, idx: np.ndarray) -> TestResult:
@@ -358,37 +313,31 @@ def corrado_result(
 
 
 def _sorted_est(inp: TestInput) -> np.ndarray:
-    """``est_sar`` sorted within each row, NaN last (memoized in ``inp.cache``)."""
-    srt = inp.cache.get("est_sar_sorted")
-    if not isinstance(srt, np.ndarray):
-        srt = np.sort(inp.est_sar, axis=1)
-        inp.cache["est_sar_sorted"] = srt
-    return srt
+    """``est_sar`` sorted within each row, NaN last (from the memoized :func:`_est_sort`)."""
+    return _est_sort(inp).values
 
 
-def _count_below(inp: TestInput, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Per row of ``est_sar[rows]``: how many values are < ``x``.
+def _count_below(inp: TestInput, rows: np.ndarray, x: np.ndarray, *, or_equal: bool = False) -> np.ndarray:
+    """Per row of ``est_sar[rows]``: how many values are < ``x`` (≤ ``x`` with ``or_equal``).
 
     A binary search of all rows at once in the row-sorted ``est_sar``
     (sorted once per study, memoized in ``inp.cache``).
     """
     srt = _sorted_est(inp)
     _, _, m = _est_ranks(inp)
-    if len(rows) != len(srt):
-        srt = srt[rows]
-    lo = np.zeros(len(rows), dtype=np.int64)
-    hi = m[rows].astype(np.int64)
-    at = np.arange(len(rows))
-    last = max(srt.shape[1] - 1, 0)
-    while True:
-        active = lo < hi
-        if not active.any():
-            return lo.astype("float64")
-        mid = (lo + hi) // 2
-        v = srt[at, np.minimum(mid, last)]
-        right = (v < x) & active
-        lo = np.where(right, mid + 1, lo)
-        hi = np.where(active & ~right, mid, hi)
+    t = srt.shape[1]
+    m_rows = m[rows].astype(np.intp)
+    base = (rows if len(rows) != len(srt) else np.arange(len(rows))) * t - 1
+    values = srt.reshape(-1)
+    below = np.less_equal if or_equal else np.less
+    count = np.zeros(len(rows), dtype=np.intp)
+    step = 1 << max(t.bit_length() - 1, 0) if t else 0
+    while step:  # branchless: advance each count by step while the value there is still below x
+        grow = count + step
+        ok = (grow <= m_rows) & below(values[base + np.minimum(grow, t)], x)
+        count += step * ok
+        step >>= 1
+    return count.astype("float64")
 
 
 def _weight_runs(
@@ -408,15 +357,16 @@ def _weight_runs(
         return hit
     rows = np.flatnonzero(mask)
     codes, w = groups.codes[rows], a[rows]
-    run_codes, run_of = np.unique(np.stack([codes.astype("float64"), w]), axis=1, return_inverse=True)
-    run_of = np.asarray(run_of).ravel()
-    n_runs = run_codes.shape[1]
+    by = np.lexsort((w, codes))  # runs in order of group, then weight
+    new = np.ones(len(rows), dtype=bool)
+    new[1:] = (codes[by][1:] != codes[by][:-1]) | (w[by][1:] != w[by][:-1])
+    run_of = np.empty(len(rows), dtype=np.int64)
+    run_of[by] = np.cumsum(new) - 1
+    n_runs = int(new.sum())
     runs = sparse.csc_matrix(
         (np.ones(len(rows), dtype=np.float32), (run_of, np.arange(len(rows)))), shape=(n_runs, len(rows))
     )
-    weight = sparse.csc_matrix(
-        (run_codes[1], (run_codes[0].astype(np.int64), np.arange(n_runs))), shape=(groups.size, n_runs)
-    )
+    weight = sparse.csc_matrix((w[by][new], (codes[by][new], np.arange(n_runs))), shape=(groups.size, n_runs))
     out = (runs, weight)
     inp.cache[key] = out
     return out
@@ -457,9 +407,15 @@ def grank_sums(
     if not isinstance(buf, np.ndarray) or buf.shape != est.shape:
         buf = np.empty(est.shape, dtype=np.float32)
         inp.memo["grank_buf"] = buf
-    with np.errstate(invalid="ignore"):
-        above = np.greater(est, g0[:, None], out=buf, casting="unsafe")  # 0/1 exactly; NaN counts 0
-    n_le = m_est[rows] - above.sum(axis=1, dtype=np.float64)
+    first = _est_first(inp)
+    if first is not None:  # SAR_it > g0_i ⇔ its first ordinal > #(SAR_i ≤ g0_i): a compare of integers
+        n_le = np.where(np.isnan(g0), m_est[rows], _count_below(inp, rows, g0, or_equal=True))
+        ordinal = first if len(rows) == len(mask) else first[rows]
+        above = np.greater(ordinal, n_le.astype(first.dtype)[:, None], out=buf, casting="unsafe")
+    else:
+        with np.errstate(invalid="ignore"):
+            above = np.greater(est, g0[:, None], out=buf, casting="unsafe")  # 0/1 exactly; NaN counts 0
+        n_le = m_est[rows] - above.sum(axis=1, dtype=np.float64)
     srt = _sorted_est(inp)
     at = np.clip(n_le.astype(np.int64) - 1, 0, max(srt.shape[1] - 1, 0))
     n_below, n_tie = n_le, np.zeros(len(rows))

@@ -1,0 +1,216 @@
+"""Row-wise order, sorted values and average ranks of a panel (pairs × days), all rows at once.
+
+numpy's row-wise ``argsort`` of float64 is over ten times slower than its
+vectorized ``sort`` (rows with NaN take its slow path), so the order of each
+row comes from one ``np.sort`` of packed 64-bit keys: the value's
+order-preserving unsigned-integer image with its lowest b bits replaced by
+the column index (b = the bits that number the T columns). Two values of a
+row that differ only in those bits (relative difference below 2^(b − 52),
+e.g. a few units in the last place) may then come out in column order;
+every row's sorted values are checked, and the rare rows that are not
+ascending are argsorted exactly. Equal values need no particular order:
+average ranks and tie runs depend only on the sorted values.
+
+Ranks are average ranks 1…T_i over a row's available (non-NaN) entries, as
+``scipy.stats.rankdata(row, nan_policy="omit")`` (ties share the mean of
+their ranks); tie runs are found only where neighbours in sorted order are
+equal, so untied rows cost nothing extra.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["RowSort", "row_ranks", "sort_rows", "stable_available_first"]
+
+#: Columns beyond which keys keep too few value bits to be worth packing.
+_MAX_BITS = 24
+
+#: NaN's stand-in among float keys (the largest finite float), and the magnitude
+#: above which values could reach it (then the integer keys are used).
+_PROXY = np.finfo(np.float64).max
+_HUGE = np.float64(1e300)
+
+#: Column bits up to which the float keys stay below ``_PROXY`` for values ≤ ``_HUGE``.
+_FLOAT_BITS = 16
+
+#: Sign bit of an int64.
+_SIGN = np.int64(-(2**63))
+
+
+@dataclass(frozen=True, eq=False)
+class RowSort:
+    """Each row of an n × t array in ascending order, NaN last.
+
+    Attributes
+    ----------
+    order : ndarray (n, t) of intp
+        Column order that sorts each row (``a[i, order[i]]`` ascending).
+    flat : ndarray (n, t) of intp
+        The same as indices into ``a.ravel()`` (``order + i·t``).
+    values : ndarray (n, t)
+        The sorted values (NaN last).
+    count : ndarray (n,) of intp
+        Available (non-NaN) values per row.
+    """
+
+    order: np.ndarray
+    flat: np.ndarray
+    values: np.ndarray
+    count: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(n, t)."""
+        return (self.values.shape[0], self.values.shape[1])
+
+    def tie_runs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Runs of equal neighbours in sorted order, as flat indices into ``values``.
+
+        Returns ``(members, start, end)``: ``members`` the flat index of every
+        element of a run of two or more equal values except its last,
+        ``start``/``end`` the column of the first and last element of each
+        member's run. A member ``q`` and ``q + 1`` belong to the same run, so
+        ``members`` and ``members + 1`` together cover all tied elements.
+        """
+        t = self.shape[1]
+        eq = self.values[:, 1:] == self.values[:, :-1]  # NaN never equals NaN
+        p = np.flatnonzero(eq)
+        if p.size == 0:
+            empty = np.empty(0, dtype=np.intp)
+            return empty, empty, empty
+        q = p + p // (t - 1)  # from n × (t − 1) to n × t: the left element of each equal pair
+        new = np.ones(q.size, dtype=bool)
+        new[1:] = q[1:] != q[:-1] + 1  # runs never cross rows: a row's last left element is t − 2
+        run = np.cumsum(new) - 1
+        last = np.ones(q.size, dtype=bool)
+        last[:-1] = new[1:]
+        return q, (q[new] % t)[run], (q[last] % t + 1)[run]
+
+    def positions(self) -> np.ndarray:
+        """Average rank (1-based) of each sorted position, NaN past the row's available values."""
+        n, t = self.shape
+        pos = np.empty((n, t))
+        pos[:] = np.arange(1.0, t + 1.0)
+        q, start, end = self.tie_runs()
+        if q.size:
+            avg = 0.5 * (start + end) + 1.0
+            flat = pos.reshape(-1)
+            flat[q] = avg
+            flat[q + 1] = avg
+        pos[np.arange(t) >= self.count[:, None]] = np.nan
+        return pos
+
+    def first_ordinals(self, dtype: type[np.integer] = np.int32) -> np.ndarray:
+        """Per element of the original array: 1 + the sorted column of the first value equal to it.
+
+        0 where missing. An element is greater than a number x exactly when
+        its first ordinal exceeds the count of the row's values ≤ x.
+        """
+        n, t = self.shape
+        first = np.empty((n, t), dtype=dtype)
+        first[:] = np.arange(1, t + 1, dtype=dtype)
+        q, start, _ = self.tie_runs()
+        if q.size:
+            val = (start + 1).astype(dtype)
+            flat = first.reshape(-1)
+            flat[q] = val
+            flat[q + 1] = val
+        first[np.arange(t) >= self.count[:, None]] = 0
+        return self.scatter(first)
+
+    def scatter(self, by_position: np.ndarray) -> np.ndarray:
+        """Put a value given per sorted position back at its element's place in the original array."""
+        out = np.empty(by_position.shape, dtype=by_position.dtype)
+        out.reshape(-1)[self.flat.reshape(-1)] = by_position.reshape(-1)
+        return out
+
+    def ranks(self) -> np.ndarray:
+        """Average ranks 1…T_i of each row's elements in their original places, NaN where missing."""
+        return self.scatter(self.positions())
+
+
+def _float_keys(a: np.ndarray, missing: np.ndarray, bits: int) -> np.ndarray | None:
+    """``a`` with the column in the lowest ``bits`` bits of each value, to sort as floats.
+
+    ``a + 0`` first turns −0 into +0. NaN becomes the largest finite float
+    (numpy's vectorized sort rewrites NaNs, so they could not carry their
+    column). ``None`` when ``a`` has an infinity (its new low bits would make
+    it a NaN) or a value near that largest float.
+    """
+    x = np.add(a, 0.0)
+    with np.errstate(invalid="ignore"):
+        if (np.abs(x) > _HUGE).any():
+            return None
+    np.putmask(x, missing, _PROXY)
+    k = x.view(np.int64)
+    np.bitwise_and(k, np.int64(~((1 << bits) - 1)), out=k)
+    np.bitwise_or(k, np.arange(a.shape[1], dtype=np.int64), out=k)
+    return x
+
+
+def _int_keys(a: np.ndarray, missing: np.ndarray, bits: int) -> np.ndarray:
+    """Order-preserving uint64 images of ``a`` with the column in the lowest ``bits`` bits; NaN last."""
+    k = np.add(a, 0.0).view(np.int64)  # a fresh array; −0.0 becomes +0.0
+    # negative values: flip every bit; the others: set the sign bit
+    np.bitwise_xor(k, np.bitwise_or(np.right_shift(k, 63), _SIGN), out=k)
+    np.putmask(k, missing, np.int64(-1))  # above every other value, whatever the NaN's sign
+    np.bitwise_and(k, np.int64(~((1 << bits) - 1)), out=k)
+    np.bitwise_or(k, np.arange(a.shape[1], dtype=np.int64), out=k)
+    return k.view(np.uint64)
+
+
+def sort_rows(a: np.ndarray) -> RowSort:
+    """:class:`RowSort` of a 2-D float array: each row's order, sorted values and available count."""
+    a = np.ascontiguousarray(a, dtype="float64")
+    n, t = a.shape
+    missing = np.isnan(a)
+    count = (t - missing.sum(axis=1)).astype(np.intp)
+    offset = (np.arange(n, dtype=np.intp) * t)[:, None]
+    bits = max(int(t - 1).bit_length(), 1)
+    if a.size == 0 or bits > _MAX_BITS:
+        order = np.argsort(a, axis=1).astype(np.intp, copy=False)
+        return RowSort(order, order + offset, np.take_along_axis(a, order, axis=1), count)
+    fkeys = _float_keys(a, missing, bits) if bits <= _FLOAT_BITS else None
+    keys = fkeys if fkeys is not None else _int_keys(a, missing, bits)
+    keys.sort(axis=1)  # NaN's stand-in is the largest key
+    order = np.bitwise_and(keys.view(np.int64), np.int64((1 << bits) - 1))
+    flat = np.add(order, offset)
+    values = a.reshape(-1)[flat]
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero((values[:, 1:] < values[:, :-1]).any(axis=1))  # NaN compares false
+    if bad.size:  # values closer than the packed keys resolve: sort those rows exactly
+        exact = np.argsort(a[bad], axis=1)
+        order[bad] = exact
+        flat[bad] = exact + offset[bad]
+        values[bad] = np.take_along_axis(a[bad], exact, axis=1)
+    return RowSort(order, flat, values, count)
+
+
+def row_ranks(a: np.ndarray) -> np.ndarray:
+    """Average ranks 1…T_i along each row of ``a``, NaN where ``a`` is NaN.
+
+    Same values as ``scipy.stats.rankdata(a, axis=1, nan_policy="omit")``:
+    ties share the mean of their ranks; missing entries are not ranked.
+    """
+    a = np.asarray(a, dtype="float64")
+    if a.size == 0:
+        return a.copy()
+    return sort_rows(a).ranks()
+
+
+def stable_available_first(ok: np.ndarray) -> np.ndarray:
+    """Per row, the columns where ``ok`` holds, in order, then the others, in order.
+
+    The stable row-wise ``argsort(~ok)``, from one sort of 16-bit keys
+    (missing flag above the column) when the columns fit.
+    """
+    t = ok.shape[1]
+    if t >= 2**15:
+        return np.argsort(~ok, axis=1, kind="stable")
+    keys = np.left_shift(np.logical_not(ok).astype(np.uint16), np.uint16(15))
+    np.bitwise_or(keys, np.arange(t, dtype=np.uint16), out=keys)
+    keys.sort(axis=1)
+    return np.bitwise_and(keys, np.uint16(2**15 - 1)).astype(np.intp)

@@ -1,0 +1,137 @@
+"""Row-wise sorting and ranking by packed-key sorts, against scipy and numpy's argsort one row at a time."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from scipy import stats
+from test_inference_synth import make_input, replace
+
+from eventstudy.inference import TESTS, Groups
+from eventstudy.inference import ranks as rk
+from eventstudy.inference.rowsort import row_ranks, sort_rows, stable_available_first
+
+_ONE = 1.0 + np.finfo(float).eps
+#: Values that stress the packed keys: signed zeros, infinities, NaNs of both signs,
+#: values a few units in the last place apart, subnormals and huge magnitudes.
+_AWKWARD = [0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, 1.0, _ONE, _ONE + 2e-16, -1.0, -_ONE]
+_AWKWARD += [5e-324, -5e-324, 1e308]
+
+
+def _scipy_ranks(a: np.ndarray) -> np.ndarray:
+    return np.vstack([stats.rankdata(row, nan_policy="omit") for row in a]).reshape(a.shape)
+
+
+def _first_ordinal_loop(a: np.ndarray) -> np.ndarray:
+    """1 + the number of the row's values below each value (0 where missing)."""
+    out = np.zeros(a.shape, dtype=np.int64)
+    for i, row in enumerate(a):
+        for j, x in enumerate(row):
+            if not np.isnan(x):
+                out[i, j] = 1 + int(np.sum(row[~np.isnan(row)] < x))
+    return out
+
+
+_panels = hnp.arrays(
+    np.float64,
+    hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=40),
+    elements=st.one_of(st.sampled_from(_AWKWARD), st.floats(-3, 3), st.integers(-2, 2).map(float)),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(a=_panels)
+def test_sort_rows_orders_and_ranks_like_argsort_and_scipy(a: np.ndarray) -> None:
+    s = sort_rows(a)
+    for i, row in enumerate(a):
+        ref = np.sort(row)
+        np.testing.assert_array_equal(s.values[i], ref)  # NaN last, same values
+        np.testing.assert_array_equal(row[s.order[i]], ref)
+        assert s.count[i] == np.sum(~np.isnan(row))
+    np.testing.assert_array_equal(a.reshape(-1)[s.flat.reshape(-1)], s.values.reshape(-1))
+    np.testing.assert_array_equal(row_ranks(a), _scipy_ranks(a))
+    first = s.first_ordinals(np.int16)
+    assert first.dtype == np.int16
+    np.testing.assert_array_equal(first, _first_ordinal_loop(a))
+
+
+def test_close_values_fall_back_to_an_exact_sort() -> None:
+    """Values one unit in the last place apart share their packed key's high bits: the row is
+    re-sorted exactly, and its ranks still distinguish them."""
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((50, 300))
+    a[7, :4] = [_ONE + 2 * np.finfo(float).eps, 1.0, _ONE, 1.0]  # 300 columns: 9 column bits
+    a[7, 4:] = rng.standard_normal(296) + 10.0
+    np.testing.assert_array_equal(row_ranks(a), _scipy_ranks(a))
+    assert list(row_ranks(a)[7, :4]) == [4.0, 1.5, 3.0, 1.5]
+
+
+def test_hand_case_with_ties_and_missing_days() -> None:
+    a = np.array([[3.0, np.nan, 1.0, 3.0, 2.0, 3.0], [np.nan, np.nan, -0.0, 0.0, np.nan, -1.0]])
+    np.testing.assert_array_equal(
+        row_ranks(a), [[4.0, np.nan, 1.0, 4.0, 2.0, 4.0], [np.nan, np.nan, 2.5, 2.5, np.nan, 1.0]]
+    )
+    np.testing.assert_array_equal(sort_rows(a).first_ordinals(), [[3, 0, 1, 3, 2, 3], [0, 0, 2, 2, 0, 1]])
+
+
+def test_empty_and_one_column_panels() -> None:
+    assert row_ranks(np.empty((3, 0))).shape == (3, 0)
+    assert row_ranks(np.empty((0, 4))).shape == (0, 4)
+    np.testing.assert_array_equal(row_ranks(np.array([[2.0], [np.nan]])), [[1.0], [np.nan]])
+
+
+@settings(max_examples=60, deadline=None)
+@given(ok=hnp.arrays(np.bool_, hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=50)))
+def test_available_first_is_the_stable_argsort(ok: np.ndarray) -> None:
+    np.testing.assert_array_equal(stable_available_first(ok), np.argsort(~ok, axis=1, kind="stable"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), ties=st.booleans(), or_equal=st.booleans())
+def test_count_below_is_a_row_count(seed: int, ties: bool, or_equal: bool) -> None:
+    """GRANK's binary search over the sorted estimation SARs counts like a plain comparison."""
+    inp = make_input(n=9, seed=seed % 1000, missing=0.2)
+    est = np.round(inp.est_sar) if ties else inp.est_sar
+    inp = replace(inp, est_sar=est)
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.choice(9, size=rng.integers(1, 10), replace=False))
+    x = rng.normal(size=len(rows))
+    x = np.where(rng.random(len(rows)) < 0.5, np.round(x), x)
+    with np.errstate(invalid="ignore"):
+        ref = (est[rows] <= x[:, None]) if or_equal else (est[rows] < x[:, None])
+    np.testing.assert_array_equal(rk._count_below(inp, rows, x, or_equal=or_equal), ref.sum(axis=1))
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("ties", [False, True])
+def test_grank_integer_route_equals_the_float_compare(
+    seed: int, ties: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Days above day 0 counted from first ordinals give the very numbers of the direct compare
+    (the route taken when the estimation SARs hold an infinity)."""
+    inp = make_input(n=40, seed=seed, missing=0.15, effect=0.3)
+    if ties:  # ties among estimation SARs and between them and day 0
+        est = np.round(inp.est_sar * 2) / 2
+        scar = inp.car / inp.se
+        est[:, 3] = scar / np.std(scar, ddof=1)
+        inp = replace(inp, est_sar=est)
+    groups = Groups.from_labels(np.array(["a", "b", "c", "d"])[np.arange(40) % 4])
+    fast = rk.grank_batch(replace(inp), groups)
+    monkeypatch.setattr(rk, "_est_first", lambda _inp: None)
+    slow = rk.grank_batch(replace(inp), groups)
+    np.testing.assert_array_equal(fast.statistic, slow.statistic)
+    np.testing.assert_array_equal(fast.p_value, slow.p_value)
+    assert fast.note == slow.note
+    looped = [TESTS["grank_t"].func(inp, np.flatnonzero(groups.codes == g)).statistic for g in range(4)]
+    np.testing.assert_allclose(fast.statistic, looped, rtol=1e-10)
+
+
+def test_grank_estimation_infinity_takes_the_float_compare() -> None:
+    inp = make_input(n=10, seed=2)
+    est = inp.est_sar.copy()
+    est[0, 0] = np.inf
+    assert rk._est_first(replace(inp, est_sar=est)) is None
+    assert rk._est_first(replace(inp)) is not None
