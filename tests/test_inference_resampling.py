@@ -111,6 +111,32 @@ def test_placebo_with_pair_specific_lengths() -> None:
     assert f"B={b} positions" in r.note
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_placebo_group_sums_with_empty_positions_against_loop(seed: int) -> None:
+    """Masked pairs and positions without any available day: counts and sums of every group,
+    for two masks and two groupings sharing the study cache, equal a loop over pairs."""
+    from eventstudy.inference import Groups
+    from eventstudy.inference.placebo import placebo_group_sums
+
+    inp = make_input(seed=seed, effect=0.3, missing=0.6)
+    t = inp.est_resid.shape[1]
+    span = int(inp.window_len[0]) if inp.window_len is not None else 3
+    inp = replace(inp, window_len=np.full(12, span))
+    rng = np.random.default_rng(seed)
+    for labels in (np.arange(12) % 3, (np.arange(12) >= 5).astype(int)):
+        groups = Groups.from_labels(labels.astype(str))
+        for mask in (np.ones(12, dtype=bool), rng.random(12) < 0.6):
+            total, count = placebo_group_sums(inp, groups, mask)
+            for g in range(groups.size):
+                members = [i for i in range(12) if mask[i] and groups.codes[i] == g]
+                for k in range(t - span + 1):
+                    days = [inp.est_resid[i, k : k + span] for i in members]
+                    have = [d[np.isfinite(d)] for d in days if np.isfinite(d).any()]
+                    assert count[g, k] == len(have)
+                    assert total[g, k] == pytest.approx(sum(float(np.sum(d)) for d in have), abs=1e-12)
+    assert any(key[0] == "placebo_empty" for key in inp.cache if isinstance(key, tuple))
+
+
 def test_placebo_defaults_to_available_days() -> None:
     inp = make_input(seed=2, effect=0.5, missing=0.0)
     a = TESTS["placebo"].func(replace(inp, window_len=None), ALL)

@@ -149,6 +149,26 @@ def test_estimation_blocks_skip_gaps_and_mix_lengths():
     np.testing.assert_allclose(got, want, rtol=1e-10, equal_nan=True)
 
 
+def test_estimation_blocks_shared_through_the_cache_match_the_loop():
+    """Windows of one study share each pair's block mean per L through the cache: a call for
+    some pairs, then one for others and for all pairs, gives the loop's values every time."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((9, 25))
+    x[rng.random(x.shape) < 0.25] = np.nan
+    x[8, 2:] = np.nan
+    cache: dict[object, object] = {}
+    calls = [np.array([3, 0, 3, 1, 3, 2, 0, 0, 3]), np.full(9, 3), np.array([1, 3, 2, 1, 1, 3, 2, 2, 30])]
+    for days in calls:
+        got = estimation_log_mean(x, days, cache)
+        want = [
+            _block_log_mean(x[i], int(d)) if 0 < d <= np.isfinite(x[i]).sum() else np.nan
+            for i, d in enumerate(days)
+        ]
+        np.testing.assert_allclose(got, want, rtol=1e-10, equal_nan=True)
+        np.testing.assert_array_equal(got, estimation_log_mean(x, days))  # the same numbers uncached
+    assert ("volatility_log_mean", 3) in cache
+
+
 def test_log_null_mean_is_the_mean_of_log_f():
     rng = np.random.default_rng(0)
     big_l, d = 3, 40

@@ -128,6 +128,23 @@ def _running(inp: TestInput) -> tuple[np.ndarray, np.ndarray]:
     return sums
 
 
+def _empty_positions(inp: TestInput, span: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs and start positions whose ``span``-day placebo window has no available day.
+
+    Over all pairs, memoized in ``inp.cache`` by ``span``; the groupings and
+    windows of a study pick their pairs from them.
+    """
+    key = ("placebo_empty", span)
+    hit = inp.cache.get(key)
+    if isinstance(hit, tuple):
+        return hit
+    _, ccnt = _running(inp)
+    k = inp.est_resid.shape[1] - span + 1
+    out = np.nonzero(ccnt[:, span : span + k] == ccnt[:, :k])
+    inp.cache[key] = out
+    return out
+
+
 def placebo_caar_groups(inp: TestInput, groups: Groups, mask: np.ndarray) -> np.ndarray:
     """Placebo CAARs of every group (G × positions): the mean of the pairs' placebo CARs.
 
@@ -163,12 +180,12 @@ def placebo_group_sums(inp: TestInput, groups: Groups, mask: np.ndarray) -> tupl
     if n and t and length.min() == length.max() and length[0] <= t:
         span = int(length[0])
         k = t - span + 1
-        csum, ccnt = _running(inp)
+        csum, _ = _running(inp)
         (cs,) = group_products(inp, groups, mask, "running_group_sums", (csum,))
         total = cs[:, span : span + k] - cs[:, :k]
-        rows = np.flatnonzero(mask)
-        empty_i, empty_k = np.nonzero(ccnt[rows, span : span + k] == ccnt[rows, :k])
-        empty = np.bincount(groups.codes[rows[empty_i]] * k + empty_k, minlength=groups.size * k)
+        empty_i, empty_k = _empty_positions(inp, span)
+        keep = mask[empty_i]
+        empty = np.bincount(groups.codes[empty_i[keep]] * k + empty_k[keep], minlength=groups.size * k)
         count = groups.count(mask)[:, None] - empty.reshape(groups.size, k)
     else:
         filled, ok = _placebo_filled(inp)

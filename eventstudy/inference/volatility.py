@@ -53,6 +53,7 @@ from scipy import special
 from .base import TestInput
 from .clustered import cells, estimates
 from .grouped import Groups, t_p_array
+from .rowsort import stable_available_first
 
 __all__ = ["VOLATILITY_COLUMNS", "log_null_mean", "pair_ratios", "volatility_table"]
 
@@ -91,12 +92,29 @@ def _compact_cumsum(est_sar: np.ndarray, cache: dict[object, object] | None) -> 
     if isinstance(hit, tuple):
         return hit
     ok = np.isfinite(est_sar)
-    order = np.argsort(~ok, axis=1, kind="stable")  # available days first, in date order
-    sq = np.take_along_axis(np.where(ok, est_sar * est_sar, 0.0), order, axis=1)
-    out = (ok.sum(axis=1), np.concatenate([np.zeros((len(sq), 1)), np.cumsum(sq, axis=1)], axis=1))
+    p, t = est_sar.shape
+    order = stable_available_first(ok)  # available days first, in date order
+    np.add(order, (np.arange(p, dtype=np.intp) * t)[:, None], out=order)
+    sq = np.where(ok, est_sar * est_sar, 0.0).reshape(-1)[order]
+    cum = np.zeros((p, t + 1))
+    np.cumsum(sq, axis=1, out=cum[:, 1:])
+    out = (ok.sum(axis=1), cum)
     if cache is not None:
         cache["volatility_cumsum"] = out
     return out
+
+
+def _block_log_mean(n: np.ndarray, cum: np.ndarray, big_l: int) -> np.ndarray:
+    """Per row of ``cum`` (the rows' :func:`_compact_cumsum`): the mean log(mean SAR²) of its L-day blocks."""
+    t = cum.shape[1] - 1
+    m = t - big_l + 1
+    block = cum[:, big_l : big_l + m] - cum[:, :m]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lg = np.log(block / big_l)
+    use = (np.arange(m)[None, :] <= (n - big_l)[:, None]) & np.isfinite(lg)
+    cnt = use.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(cnt > 0, np.where(use, lg, 0.0).sum(axis=1) / cnt, np.nan)
 
 
 def estimation_log_mean(
@@ -111,7 +129,7 @@ def estimation_log_mean(
     sum per pair and one block-difference per distinct L (no loop over pairs).
     NaN where the pair has fewer than L_i estimation days. ``cache`` (a
     study's shared memo of its estimation arrays) keeps the cumulative sums
-    for the other windows.
+    and each pair's value per L for the other windows and callers.
     """
     p, t = est_sar.shape
     days = np.asarray(days, dtype=np.int64)
@@ -121,14 +139,18 @@ def estimation_log_mean(
     n, cum = _compact_cumsum(est_sar, cache)
     for big_l in np.unique(days[(days > 0) & (days <= t)]):
         rows = np.flatnonzero(days == big_l)
-        m = t - big_l + 1
-        block = cum[rows, big_l : big_l + m] - cum[rows, :m]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            lg = np.log(block / big_l)
-        use = (np.arange(m)[None, :] <= (n[rows] - big_l)[:, None]) & np.isfinite(lg)
-        cnt = use.sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[rows] = np.where(cnt > 0, np.where(use, lg, 0.0).sum(axis=1) / cnt, np.nan)
+        key = ("volatility_log_mean", int(big_l))
+        hit = None if cache is None else cache.get(key)
+        known, done = hit if isinstance(hit, tuple) else (np.full(p, np.nan), np.zeros(p, dtype=bool))
+        todo = rows[~done[rows]]
+        if len(todo) == p:  # every pair: the whole cumulative sums, no copy
+            known[:] = _block_log_mean(n, cum, int(big_l))
+        elif len(todo):
+            known[todo] = _block_log_mean(n[todo], cum[todo], int(big_l))
+        done[todo] = True
+        if cache is not None:
+            cache[key] = (known, done)
+        out[rows] = known[rows]
     return out
 
 
