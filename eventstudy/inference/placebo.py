@@ -140,7 +140,8 @@ def _empty_positions(inp: TestInput, span: int) -> tuple[np.ndarray, np.ndarray]
         return hit
     _, ccnt = _running(inp)
     k = inp.est_resid.shape[1] - span + 1
-    out = np.nonzero(ccnt[:, span : span + k] == ccnt[:, :k])
+    pairs, starts = np.nonzero(ccnt[:, span : span + k] == ccnt[:, :k])
+    out = (pairs, starts)
     inp.cache[key] = out
     return out
 
