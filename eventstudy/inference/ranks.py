@@ -22,7 +22,7 @@ from .grouped import (
     normal_p_array,
     t_p_array,
 )
-from .rowsort import RowSort, row_ranks, sort_rows
+from .rowsort import row_ranks, sort_rows
 
 __all__ = [
     "corrado_batch",
@@ -163,49 +163,48 @@ def corrado_rank(inp: TestInput, idx: np.ndarray) -> TestResult:
     return TestResult(stat, normal_p(stat), n, f"T={int(have.sum())}, L={big_l}")
 
 
-def _est_sort(inp: TestInput) -> RowSort:
-    """The row-wise sort of ``est_sar`` (memoized in ``inp.cache``): ranks, sorted values, order."""
-    hit = inp.cache.get("est_sar_sort")
-    if isinstance(hit, RowSort):
-        return hit
-    out = sort_rows(inp.est_sar)
-    inp.cache["est_sar_sort"] = out
-    return out
+def _est_parts(inp: TestInput) -> None:
+    """One row-wise sort of ``est_sar`` gives GRANK's estimation-window arrays (in ``inp.cache``).
+
+    ``est_sar_ranks``: the ranks (0 where missing), availability and M_i;
+    ``est_sar_sorted``: each row sorted, NaN last; ``est_sar_first``: the
+    first ordinals (:meth:`RowSort.first_ordinals`, 16-bit where the days
+    allow), or ``False`` when ``est_sar`` has an infinity. The sort's order
+    is not kept.
+    """
+    srt = sort_rows(inp.est_sar)
+    ok = np.isfinite(inp.est_sar)
+    m = ok.sum(axis=1)
+    inp.cache["est_sar_ranks"] = (np.where(ok, srt.ranks(), 0.0), ok.astype("float64"), m.astype("float64"))
+    inp.cache["est_sar_sorted"] = srt.values
+    small = np.int16 if srt.shape[1] < 2**15 - 1 else np.int32
+    finite = bool(np.array_equal(m, srt.count))
+    inp.cache["est_sar_first"] = srt.first_ordinals(small) if finite else False
 
 
 def _est_ranks(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Estimation-window ranks of ``est_sar`` per pair (0 where missing), availability, M_i.
 
-    Memoized in ``inp.cache`` (depends on ``est_sar`` only).
+    Memoized in ``inp.cache`` (depends on ``est_sar`` only; see :func:`_est_parts`).
     """
     hit = inp.cache.get("est_sar_ranks")
-    if isinstance(hit, tuple):
-        return hit
-    ok = np.isfinite(inp.est_sar)
-    r = np.where(ok, _est_sort(inp).ranks(), 0.0)
-    out = (r, ok.astype("float64"), ok.sum(axis=1).astype("float64"))
-    inp.cache["est_sar_ranks"] = out
-    return out
+    if not isinstance(hit, tuple):
+        _est_parts(inp)
+        hit = inp.cache["est_sar_ranks"]
+    return hit  # type: ignore[return-value]
 
 
 def _est_first(inp: TestInput) -> np.ndarray | None:
-    """:meth:`RowSort.first_ordinals` of ``est_sar`` (memoized); ``None`` if it has an infinity.
+    """First ordinals of ``est_sar`` (memoized, :func:`_est_parts`); ``None`` if it has an infinity.
 
     SAR_it > x exactly when its first ordinal exceeds the pair's count of
     SARs ≤ x, so one compare of small integers tells every estimation day
     above GRANK's day 0.
     """
-    hit = inp.cache.get("est_sar_first")
-    if isinstance(hit, np.ndarray):
-        return hit
-    if hit is False:
-        return None
-    srt = _est_sort(inp)
-    finite = bool(np.array_equal(np.isfinite(inp.est_sar).sum(axis=1), srt.count))
-    small = np.int16 if srt.shape[1] < 2**15 - 1 else np.int32
-    out = srt.first_ordinals(small) if finite else None
-    inp.cache["est_sar_first"] = out if out is not None else False
-    return out
+    if "est_sar_first" not in inp.cache:
+        _est_parts(inp)
+    hit = inp.cache["est_sar_first"]
+    return hit if isinstance(hit, np.ndarray) else None
 
 
 def grank_t(inp: TestInput, idx: np.ndarray) -> TestResult:
@@ -313,8 +312,12 @@ def corrado_result(
 
 
 def _sorted_est(inp: TestInput) -> np.ndarray:
-    """``est_sar`` sorted within each row, NaN last (from the memoized :func:`_est_sort`)."""
-    return _est_sort(inp).values
+    """``est_sar`` sorted within each row, NaN last (memoized, :func:`_est_parts`)."""
+    hit = inp.cache.get("est_sar_sorted")
+    if not isinstance(hit, np.ndarray):
+        _est_parts(inp)
+        hit = inp.cache["est_sar_sorted"]
+    return hit  # type: ignore[return-value]
 
 
 def _count_below(inp: TestInput, rows: np.ndarray, x: np.ndarray, *, or_equal: bool = False) -> np.ndarray:
