@@ -135,3 +135,25 @@ def test_grank_estimation_infinity_takes_the_float_compare() -> None:
     est[0, 0] = np.inf
     assert rk._est_first(replace(inp, est_sar=est)) is None
     assert rk._est_first(replace(inp)) is not None
+
+
+@pytest.mark.parametrize("infinite", [False, True])
+@pytest.mark.parametrize("ties", [False, True])
+def test_corrado_deviations_match_scipy_ranks(infinite: bool, ties: bool) -> None:
+    """D_it = K_it − (T_i + 1)/2 over the combined days (0 where missing), T_i the finite days;
+    an infinite AR (ranked, not counted) takes the general route."""
+    inp = make_input(n=15, seed=4, missing=0.2, effect=0.2)
+    assert inp.event_ar is not None
+    est, evt, ar = inp.est_resid.copy(), inp.event_ar.copy(), inp.ar
+    if ties:  # the window's days are event days too: round them alike
+        est, evt, ar = np.round(est * 2) / 2, np.round(evt * 2) / 2, np.round(ar * 2) / 2
+    if infinite:
+        est[2, 5] = np.inf
+    inp = replace(inp, est_resid=est, event_ar=evt, ar=ar)
+    d0, f, cols, d_v = rk._corrado_base(inp)
+    combined = np.concatenate([est, evt[:, cols]], axis=1)
+    ok = np.isfinite(combined)
+    ref = np.where(ok, _scipy_ranks(combined) - (ok.sum(axis=1)[:, None] + 1.0) / 2.0, 0.0)
+    np.testing.assert_array_equal(d0, ref)
+    np.testing.assert_array_equal(f, ok.astype(float))
+    np.testing.assert_array_equal(d_v, ref[:, est.shape[1] :])

@@ -83,10 +83,13 @@ def _corrado_base(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     cols = np.flatnonzero(np.isfinite(evt).any(axis=0))
     e = inp.est_resid
     combined = np.concatenate([e, evt[:, cols]], axis=1)
-    k = row_ranks(combined)
     ok = np.isfinite(combined)
-    half = (ok.sum(axis=1)[:, None] + 1.0) / 2.0
-    d0 = np.where(ok, k - half, 0.0)
+    srt = sort_rows(combined)
+    t_i = ok.sum(axis=1)
+    if np.array_equal(t_i, srt.count):  # K_it − (T_i + 1)/2 straight from the sort
+        d0 = srt.ranks(centre=True, missing=0.0)
+    else:  # infinite ARs are ranked but not counted in T_i
+        d0 = np.where(ok, srt.ranks() - (t_i[:, None] + 1.0) / 2.0, 0.0)
     out = (d0, ok.astype("float64"), cols, d0[:, e.shape[1] :])
     memo["corrado_base"] = (inp.event_ar, out)
     return out
@@ -175,10 +178,11 @@ def _est_parts(inp: TestInput) -> None:
     srt = sort_rows(inp.est_sar)
     ok = np.isfinite(inp.est_sar)
     m = ok.sum(axis=1)
-    inp.cache["est_sar_ranks"] = (np.where(ok, srt.ranks(), 0.0), ok.astype("float64"), m.astype("float64"))
+    finite = bool(np.array_equal(m, srt.count))
+    r = srt.ranks(missing=0.0) if finite else np.where(ok, srt.ranks(), 0.0)
+    inp.cache["est_sar_ranks"] = (r, ok.astype("float64"), m.astype("float64"))
     inp.cache["est_sar_sorted"] = srt.values
     small = np.int16 if srt.shape[1] < 2**15 - 1 else np.int32
-    finite = bool(np.array_equal(m, srt.count))
     inp.cache["est_sar_first"] = srt.first_ordinals(small) if finite else False
 
 

@@ -89,8 +89,11 @@ class RowSort:
         last[:-1] = new[1:]
         return q, (q[new] % t)[run], (q[last] % t + 1)[run]
 
-    def positions(self) -> np.ndarray:
-        """Average rank (1-based) of each sorted position, NaN past the row's available values."""
+    def positions(self, *, centre: bool = False, missing: float = np.nan) -> np.ndarray:
+        """Average rank (1-based) of each sorted position, ``missing`` past the row's available values.
+
+        With ``centre``, minus the row's mean rank (T_i + 1)/2, T_i its available values.
+        """
         n, t = self.shape
         pos = np.empty((n, t))
         pos[:] = np.arange(1.0, t + 1.0)
@@ -100,7 +103,9 @@ class RowSort:
             flat = pos.reshape(-1)
             flat[q] = avg
             flat[q + 1] = avg
-        pos[np.arange(t) >= self.count[:, None]] = np.nan
+        if centre:
+            pos -= (self.count[:, None] + 1.0) / 2.0
+        pos[np.arange(t) >= self.count[:, None]] = missing
         return pos
 
     def first_ordinals(self, dtype: type[np.integer] = np.int32) -> np.ndarray:
@@ -127,24 +132,24 @@ class RowSort:
         out.reshape(-1)[self.flat.reshape(-1)] = by_position.reshape(-1)
         return out
 
-    def ranks(self) -> np.ndarray:
-        """Average ranks 1…T_i of each row's elements in their original places, NaN where missing."""
-        return self.scatter(self.positions())
+    def ranks(self, *, centre: bool = False, missing: float = np.nan) -> np.ndarray:
+        """Average ranks 1…T_i of each row's elements in their original places (see :meth:`positions`)."""
+        return self.scatter(self.positions(centre=centre, missing=missing))
 
 
-def _float_keys(a: np.ndarray, missing: np.ndarray, bits: int) -> np.ndarray | None:
+def _float_keys(a: np.ndarray, bits: int) -> np.ndarray | None:
     """``a`` with the column in the lowest ``bits`` bits of each value, to sort as floats.
 
-    ``a + 0`` first turns −0 into +0. NaN becomes the largest finite float
-    (numpy's vectorized sort rewrites NaNs, so they could not carry their
-    column). ``None`` when ``a`` has an infinity (its new low bits would make
-    it a NaN) or a value near that largest float.
+    NaN becomes the largest finite float (numpy's vectorized sort rewrites
+    NaNs, so they could not carry their column). ``None`` when ``a`` has an
+    infinity (its new low bits would make it a NaN) or a value near that
+    largest float. Signed zeros and subnormals need nothing special: where
+    the packed keys misorder them, the sorted values are not ascending and
+    the row is sorted exactly (:func:`sort_rows`).
     """
-    x = np.add(a, 0.0)
-    with np.errstate(invalid="ignore"):
-        if (np.abs(x) > _HUGE).any():
-            return None
-    np.putmask(x, missing, _PROXY)
+    if a.size and (np.fmax.reduce(a, axis=None) > _HUGE or np.fmin.reduce(a, axis=None) < -_HUGE):
+        return None  # (the extremes ignore NaN; both are NaN only when every value is)
+    x = np.fmin(a, _PROXY)  # NaN → the stand-in
     k = x.view(np.int64)
     np.bitwise_and(k, np.int64(~((1 << bits) - 1)), out=k)
     np.bitwise_or(k, np.arange(a.shape[1], dtype=np.int64), out=k)
@@ -167,13 +172,13 @@ def sort_rows(a: np.ndarray) -> RowSort:
     a = np.ascontiguousarray(a, dtype="float64")
     n, t = a.shape
     missing = np.isnan(a)
-    count = (t - missing.sum(axis=1)).astype(np.intp)
+    count = t - np.count_nonzero(missing, axis=1).astype(np.intp)
     offset = (np.arange(n, dtype=np.intp) * t)[:, None]
     bits = max(int(t - 1).bit_length(), 1)
     if a.size == 0 or bits > _MAX_BITS:
         order = np.argsort(a, axis=1).astype(np.intp, copy=False)
         return RowSort(order, order + offset, np.take_along_axis(a, order, axis=1), count)
-    fkeys = _float_keys(a, missing, bits) if bits <= _FLOAT_BITS else None
+    fkeys = _float_keys(a, bits) if bits <= _FLOAT_BITS else None
     keys = fkeys if fkeys is not None else _int_keys(a, missing, bits)
     keys.sort(axis=1)  # NaN's stand-in is the largest key
     order = np.bitwise_and(keys.view(np.int64), np.int64((1 << bits) - 1))
