@@ -86,8 +86,8 @@ def _corrado_base(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     ok = np.isfinite(combined)
     srt = sort_rows(combined)
     t_i = ok.sum(axis=1)
-    if np.array_equal(t_i, srt.count):  # K_it − (T_i + 1)/2 straight from the sort
-        d0 = srt.ranks(centre=True, missing=0.0)
+    if np.array_equal(t_i, srt.count):  # K_it − (T_i + 1)/2 straight from the sort, in place
+        d0 = srt.scatter(srt.positions(centre=True, missing=0.0, out=srt.values), out=combined)
     else:  # infinite ARs are ranked but not counted in T_i
         d0 = np.where(ok, srt.ranks() - (t_i[:, None] + 1.0) / 2.0, 0.0)
     out = (d0, ok.astype("float64"), cols, d0[:, e.shape[1] :])

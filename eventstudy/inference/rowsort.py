@@ -46,17 +46,15 @@ class RowSort:
 
     Attributes
     ----------
-    order : ndarray (n, t) of intp
-        Column order that sorts each row (``a[i, order[i]]`` ascending).
     flat : ndarray (n, t) of intp
-        The same as indices into ``a.ravel()`` (``order + i·t``).
+        Indices into ``a.ravel()`` that sort each row: row i's sorted values
+        are ``a.ravel()[flat[i]]``.
     values : ndarray (n, t)
         The sorted values (NaN last).
     count : ndarray (n,) of intp
         Available (non-NaN) values per row.
     """
 
-    order: np.ndarray
     flat: np.ndarray
     values: np.ndarray
     count: np.ndarray
@@ -65,6 +63,12 @@ class RowSort:
     def shape(self) -> tuple[int, int]:
         """(n, t)."""
         return (self.values.shape[0], self.values.shape[1])
+
+    @property
+    def order(self) -> np.ndarray:
+        """Column order that sorts each row (``a[i, order[i]]`` ascending)."""
+        n, t = self.shape
+        return self.flat - (np.arange(n, dtype=np.intp) * t)[:, None]
 
     def tie_runs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Runs of equal neighbours in sorted order, as flat indices into ``values``.
@@ -89,15 +93,19 @@ class RowSort:
         last[:-1] = new[1:]
         return q, (q[new] % t)[run], (q[last] % t + 1)[run]
 
-    def positions(self, *, centre: bool = False, missing: float = np.nan) -> np.ndarray:
+    def positions(
+        self, *, centre: bool = False, missing: float = np.nan, out: np.ndarray | None = None
+    ) -> np.ndarray:
         """Average rank (1-based) of each sorted position, ``missing`` past the row's available values.
 
-        With ``centre``, minus the row's mean rank (T_i + 1)/2, T_i its available values.
+        With ``centre``, minus the row's mean rank (T_i + 1)/2, T_i its
+        available values. ``out`` may be ``values`` itself when they are no
+        longer needed (it saves a fresh n × t array).
         """
         n, t = self.shape
-        pos = np.empty((n, t))
-        pos[:] = np.arange(1.0, t + 1.0)
         q, start, end = self.tie_runs()
+        pos = np.empty((n, t)) if out is None else out
+        pos[:] = np.arange(1.0, t + 1.0)
         if q.size:
             avg = 0.5 * (start + end) + 1.0
             flat = pos.reshape(-1)
@@ -126,9 +134,13 @@ class RowSort:
         first[np.arange(t) >= self.count[:, None]] = 0
         return self.scatter(first)
 
-    def scatter(self, by_position: np.ndarray) -> np.ndarray:
-        """Put a value given per sorted position back at its element's place in the original array."""
-        out = np.empty(by_position.shape, dtype=by_position.dtype)
+    def scatter(self, by_position: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Put a value given per sorted position back at its element's place in the original array.
+
+        ``out`` may be the sorted array itself once its values are read.
+        """
+        if out is None:
+            out = np.empty(by_position.shape, dtype=by_position.dtype)
         out.reshape(-1)[self.flat.reshape(-1)] = by_position.reshape(-1)
         return out
 
@@ -177,21 +189,21 @@ def sort_rows(a: np.ndarray) -> RowSort:
     bits = max(int(t - 1).bit_length(), 1)
     if a.size == 0 or bits > _MAX_BITS:
         order = np.argsort(a, axis=1).astype(np.intp, copy=False)
-        return RowSort(order, order + offset, np.take_along_axis(a, order, axis=1), count)
+        return RowSort(order + offset, np.take_along_axis(a, order, axis=1), count)
     fkeys = _float_keys(a, bits) if bits <= _FLOAT_BITS else None
     keys = fkeys if fkeys is not None else _int_keys(a, missing, bits)
     keys.sort(axis=1)  # NaN's stand-in is the largest key
-    order = np.bitwise_and(keys.view(np.int64), np.int64((1 << bits) - 1))
-    flat = np.add(order, offset)
+    flat = keys.view(np.int64)  # the keys' memory becomes the indices (fresh memory is costly)
+    np.bitwise_and(flat, np.int64((1 << bits) - 1), out=flat)
+    np.add(flat, offset, out=flat)
     values = a.reshape(-1)[flat]
     with np.errstate(invalid="ignore"):
         bad = np.flatnonzero((values[:, 1:] < values[:, :-1]).any(axis=1))  # NaN compares false
     if bad.size:  # values closer than the packed keys resolve: sort those rows exactly
         exact = np.argsort(a[bad], axis=1)
-        order[bad] = exact
         flat[bad] = exact + offset[bad]
         values[bad] = np.take_along_axis(a[bad], exact, axis=1)
-    return RowSort(order, flat, values, count)
+    return RowSort(flat, values, count)
 
 
 def row_ranks(a: np.ndarray) -> np.ndarray:
