@@ -37,7 +37,11 @@ def _worker_peak() -> float:
 
 
 def _stages() -> dict[str, list[float]]:
-    """Wrap the study's stages (in this process only): calls, seconds and peak RSS when each ended."""
+    """Wrap the study's stages (in this process only): calls, wall and CPU seconds, peak RSS when each ended.
+
+    CPU is the process's (``time.process_time``: every thread, so the tests'
+    second thread counts too).
+    """
     import eventstudy.streamtests as streamtests
     import eventstudy.study as study_mod
 
@@ -47,14 +51,15 @@ def _stages() -> dict[str, list[float]]:
         func = getattr(owner, name)
 
         def timed(*args: Any, **kwargs: Any) -> Any:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             try:
                 return func(*args, **kwargs)
             finally:
-                rec = stats.setdefault(label, [0, 0.0, 0.0])
+                rec = stats.setdefault(label, [0, 0.0, 0.0, 0.0])
                 rec[0] += 1
                 rec[1] = round(rec[1] + time.perf_counter() - t0, 2)
-                rec[2] = round(_peak_gib(), 3)
+                rec[2] = round(rec[2] + time.process_time() - c0, 2)
+                rec[3] = round(_peak_gib(), 3)
 
         setattr(owner, name, timed)
 
@@ -70,10 +75,18 @@ def _stages() -> dict[str, list[float]]:
 
 
 def measure(
-    size: str, chunk: int, scheduler: str | None, tests: list[str] | None, draws: int
+    size: str,
+    chunk: int,
+    scheduler: str | None,
+    tests: list[str] | None,
+    draws: int,
+    tree: str | None = None,
+    detail: str = "pairs",
 ) -> dict[str, Any]:
-    """Run one study in this process and return its measurements."""
+    """Run one study in this process and return its measurements (``tree``: another checkout's package)."""
     sys.path.insert(0, str(ROOT))
+    if tree:
+        sys.path.insert(0, str(Path(tree).resolve()))
     import eventstudy as es
     from bench.synthetic import make_study
 
@@ -99,7 +112,7 @@ def measure(
         executor = client.get_executor()
     stages = _stages()
     c0, w0 = time.process_time(), time.perf_counter()
-    res = study.run(executor=executor, chunk_size=chunk, detail="pairs")
+    res = study.run(executor=executor, chunk_size=chunk, detail=detail)  # type: ignore[arg-type]
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0
     tab = res.tests()
     out: dict[str, Any] = {
@@ -107,6 +120,8 @@ def measure(
         "pairs": n_sec * n_ev,
         "chunk_size": chunk,
         "scheduler": scheduler or "",
+        "tree": str(Path(es.__file__).resolve().parents[1]),
+        "detail": detail,
         "data_s": round(data_s, 2),
         "data_peak_gib": round(data_peak, 3),
         "run_s": round(wall, 1),
@@ -115,7 +130,7 @@ def measure(
         "test_rows": len(tab),
         "tests": sorted(set(tab["test"])),
         "finite_share": round(float(tab["statistic"].notna().mean()), 3),
-        "stages [calls, s, peak GiB after]": stages,
+        "stages [calls, wall s, cpu s, peak GiB after]": stages,
     }
     if client is not None:
         peaks = client.run(_worker_peak)
@@ -136,16 +151,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mem-limit-gib", type=float, default=12.0, help="address-space cap of the process")
     ap.add_argument("--timeout", type=int, default=3600)
     ap.add_argument("--json", default=None, help="append each measurement to this file (JSON lines)")
+    ap.add_argument("--tree", default=None, help="measure another checkout's package (before/after)")
+    ap.add_argument("--detail", default="pairs", choices=["pairs", "full"])
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.one:
         lim = int(a.mem_limit_gib * 2**30)
         resource.setrlimit(resource.RLIMIT_AS, (lim, lim))
-        print(json.dumps(measure(a.sizes[0], a.chunk_size, a.scheduler, a.tests, a.draws)))
+        out = measure(a.sizes[0], a.chunk_size, a.scheduler, a.tests, a.draws, a.tree, a.detail)
+        print(json.dumps(out))
         return 0
     for size in a.sizes:
         cmd = [sys.executable, __file__, "--one", "--sizes", size, "--chunk-size", str(a.chunk_size)]
         cmd += ["--draws", str(a.draws), "--mem-limit-gib", str(a.mem_limit_gib)]
+        cmd += ["--detail", a.detail] + (["--tree", a.tree] if a.tree else [])
         if a.scheduler:
             cmd += ["--scheduler", a.scheduler]
         if a.tests is not None:

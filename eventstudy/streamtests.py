@@ -86,7 +86,12 @@ class _Job:
 
 
 class _Totals:
-    """Running totals of arrays, keyed; added once per chunk and key."""
+    """Running totals of per-group arrays, keyed; added once per chunk and key.
+
+    A chunk's sums cover only the groups its pairs touch (``rows``, sorted
+    group codes), and are added to those rows of the study-wide totals
+    (G rows): the work per chunk is proportional to the chunk, not to G.
+    """
 
     def __init__(self) -> None:
         self.data: dict[Key, list[np.ndarray]] = {}
@@ -96,26 +101,48 @@ class _Totals:
         """Whether ``key`` has not been added for this chunk yet (windows share sums)."""
         return key not in self.seen
 
-    def add(self, key: Key, *arrays: np.ndarray, counts: tuple[int, ...] = ()) -> None:
-        """Add ``arrays`` to the totals of ``key`` (once per chunk).
+    def add(
+        self, key: Key, rows: np.ndarray, size: int, *arrays: np.ndarray, counts: tuple[int, ...] = ()
+    ) -> None:
+        """Add ``arrays`` (one row per group of ``rows``) to rows ``rows`` of the totals of ``key``.
 
-        The arrays at the positions ``counts`` hold whole numbers (counts of
-        pairs) and are kept as int32, exactly (half the memory of float64).
+        ``size`` is the number of groups G of the totals. The arrays at the
+        positions ``counts`` hold whole numbers (counts of pairs) and are kept
+        as int32, exactly (half the memory of float64).
         """
         if key in self.seen:  # already added for this chunk (windows sharing the sums)
             return
         self.seen.add(key)
         have = self.data.get(key)
         if have is None:
-            self.data[key] = [
-                np.array(a, dtype=np.int32 if i in counts else "float64") for i, a in enumerate(arrays)
+            have = [
+                np.zeros((size, *np.shape(a)[1:]), dtype=np.int32 if i in counts else "float64")
+                for i, a in enumerate(arrays)
             ]
-        else:
-            for tot, a in zip(have, arrays, strict=True):
-                np.add(tot, a, out=tot, casting="unsafe")
+            self.data[key] = have
+        for tot, a in zip(have, arrays, strict=True):
+            part = tot[rows]
+            np.add(part, a, out=part, casting="unsafe")
+            tot[rows] = part
 
     def new_chunk(self) -> None:
         self.seen = set()
+
+
+@dataclass
+class _Local:
+    """A chunk's pairs in the groups they touch: ``groups`` numbers them 0 … g − 1."""
+
+    groups: Groups
+    rows: np.ndarray  # the touched groups' codes in the study-wide grouping (sorted)
+    size: int  # G of the study-wide grouping
+
+
+def _local(groups: Groups, pos: np.ndarray) -> _Local:
+    """The groups of ``groups`` that the pairs ``pos`` touch, renumbered (see :class:`_Local`)."""
+    rows, codes = np.unique(groups.codes[pos], return_inverse=True)
+    names = tuple(groups.names[i] for i in rows)
+    return _Local(Groups(np.asarray(codes, dtype=np.int64).ravel(), names), rows, groups.size)
 
 
 def _pad(a: np.ndarray, width: int) -> np.ndarray:
@@ -187,13 +214,15 @@ def streamed_specs(
         if "gen_sign_z" in names:
             pos_c, m_c = _est_signs(next(iter(cin.values())))
             signs[0][pos], signs[1][pos] = pos_c, m_c
-        cgroups: dict[int, Groups] = {}
+        cgroups: dict[int, _Local] = {}
         for window, ks in by_window.items():
             ci = cin[window]
             for k in ks:
                 job = jobs[k]
-                cg = cgroups.setdefault(id(job.groups), Groups(job.groups.codes[pos], job.groups.names))
-                _accumulate(totals, k, job, ci, cg, pos, names, width)
+                lg = cgroups.get(id(job.groups))
+                if lg is None:
+                    lg = cgroups[id(job.groups)] = _local(job.groups, pos)
+                _accumulate(totals, k, job, ci, lg, pos, names, width)
             ci.memo.clear()  # the window's own arrays, before the next window's (as the runner does)
         del cin, ci, cout
     results: dict[Key, dict[str, BatchResult]] = {}
@@ -229,18 +258,18 @@ def _accumulate(
     k: int,
     job: _Job,
     ci: TestInput,
-    cg: Groups,
+    lg: _Local,
     pos: np.ndarray,
     names: set[str],
     width: Mapping[str, int],
 ) -> None:
-    """Add one chunk's group sums of job ``k`` to ``totals``."""
-    gb, cm = job.grouping, job.mask[pos]
+    """Add one chunk's group sums of job ``k`` to ``totals`` (the groups the chunk touches)."""
+    gb, cm, cg, at_g = job.grouping, job.mask[pos], lg.groups, (lg.rows, lg.size)
     if "cda_t" in names:
         sums, cnt = group_products(ci, cg, cm, "est_day_sums", _est_filled(ci))
-        totals.add(("cda", gb, job.mkey), sums, cnt, counts=(1,))
+        totals.add(("cda", gb, job.mkey), *at_g, sums, cnt, counts=(1,))
     if "placebo" in names:
-        _placebo_sums(totals, job, ci, cg, cm, width["T"])
+        _placebo_sums(totals, job, ci, lg, cm, width["T"])
     if "corrado_rank" in names:
         sums, cnt, u_total, n_u, big_l = corrado_sums(ci, cg, cm)
         t, cols = width["T"], corrado_columns(ci)
@@ -250,16 +279,19 @@ def _accumulate(
         shared = ci.cache.get("corrado_base")
         window_free = isinstance(shared, tuple) and shared[1][2] is cols
         skey: Key = ("corrado", gb, job.mkey) if window_free else ("corrado", gb, job.mkey, job.window)
-        totals.add(skey, full_s, full_c, counts=(1,))
-        totals.add(("corrado_u", k), u_total, n_u)
+        totals.add(skey, *at_g, full_s, full_c, counts=(1,))
+        totals.add(("corrado_u", k), *at_g, u_total, n_u)
         lkey = ("corrado_l", k)
-        prev = totals.data.get(lkey)
-        totals.data[lkey] = [big_l.copy() if prev is None else np.fmax(prev[0], big_l)]
+        if lkey not in totals.data:
+            totals.data[lkey] = [np.full(lg.size, np.nan)]
+        (longest,) = totals.data[lkey]
+        longest[lg.rows] = np.fmax(longest[lg.rows], big_l)
     if "grank_t" in names:
         sm = job.smask[pos]
-        n_t, sum_u, u0 = grank_sums(ci, cg, sm, job.sd)
-        totals.add(("grank_n", gb, job.smkey), n_t, counts=(0,))
-        totals.add(("grank", k), sum_u, np.bincount(cg.codes[sm], weights=u0, minlength=cg.size))
+        n_t, sum_u, u0 = grank_sums(ci, cg, sm, job.sd[lg.rows])
+        totals.add(("grank_n", gb, job.smkey), *at_g, n_t, counts=(0,))
+        u0_sums = np.bincount(cg.codes[sm], weights=u0, minlength=cg.size)
+        totals.add(("grank", k), *at_g, sum_u, u0_sums)
 
 
 def _equal_span(job: _Job, t: int) -> int:
@@ -270,7 +302,7 @@ def _equal_span(job: _Job, t: int) -> int:
     return 0
 
 
-def _placebo_sums(totals: _Totals, job: _Job, ci: TestInput, cg: Groups, cm: np.ndarray, t: int) -> None:
+def _placebo_sums(totals: _Totals, job: _Job, ci: TestInput, lg: _Local, cm: np.ndarray, t: int) -> None:
     """Add a chunk's placebo sums of a job (see :func:`~eventstudy.inference.placebo.placebo_caar_groups`).
 
     With one window length L for every pair, the group sums of the running
@@ -278,12 +310,12 @@ def _placebo_sums(totals: _Totals, job: _Job, ci: TestInput, cg: Groups, cm: np.
     an available day at each position; otherwise the group sums of the
     placebo CARs and their counts, padded to the study's K positions.
     """
-    gb = job.grouping
+    gb, cg, at_g = job.grouping, lg.groups, (lg.rows, lg.size)
     span = _equal_span(job, t)
     if span:
         if totals.wants(("placebo_cs", gb, job.mkey)):
             (cs,) = group_products(ci, cg, cm, "running_group_sums", (_running(ci)[0],))
-            totals.add(("placebo_cs", gb, job.mkey), cs)
+            totals.add(("placebo_cs", gb, job.mkey), *at_g, cs)
         ekey: Key = ("placebo_empty", gb, job.mkey, job.lkey)
         if totals.wants(ekey):
             k = t - span + 1
@@ -291,14 +323,14 @@ def _placebo_sums(totals: _Totals, job: _Job, ci: TestInput, cg: Groups, cm: np.
             rows = np.flatnonzero(cm)
             empty_i, empty_k = np.nonzero(ccnt[rows, span : span + k] == ccnt[rows, :k])
             empty = np.bincount(cg.codes[rows[empty_i]] * k + empty_k, minlength=cg.size * k)
-            totals.add(ekey, empty.reshape(cg.size, k), counts=(0,))
+            totals.add(ekey, *at_g, empty.reshape(cg.size, k), counts=(0,))
         return
     lmin = int(job.length.min())
     k_all = t - lmin + 1 if lmin <= t else 0
     pkey: Key = ("placebo", gb, job.mkey, job.lkey)
     if totals.wants(pkey):
         total, count = placebo_group_sums(ci, cg, cm)
-        totals.add(pkey, _pad(total, k_all), _pad(count, k_all), counts=(1,))
+        totals.add(pkey, *at_g, _pad(total, k_all), _pad(count, k_all), counts=(1,))
 
 
 def _placebo_caars(totals: _Totals, job: _Job, t: int) -> np.ndarray:
