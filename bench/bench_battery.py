@@ -19,6 +19,7 @@ import json
 import resource
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -36,30 +37,60 @@ def _worker_peak() -> float:
     return r.getrusage(r.RUSAGE_SELF).ru_maxrss / 2**20
 
 
-def _stages() -> dict[str, list[float]]:
-    """Wrap the study's stages (in this process only): calls, wall and CPU seconds, peak RSS when each ended.
+def _rss_gib() -> float:
+    """The process's current resident set size (``/proc/self/statm``)."""
+    with open("/proc/self/statm", encoding="ascii") as fh:
+        return int(fh.read().split()[1]) * resource.getpagesize() / 2**30
 
-    CPU is the process's (``time.process_time``: every thread, so the tests'
-    second thread counts too).
+
+class _Sampler(threading.Thread):
+    """Samples the current RSS every 20 ms and charges it to the innermost running stage."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.stack: list[str] = []
+        self.high: dict[str, float] = {}
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.02):
+            if self.stack:
+                label, rss = self.stack[-1], _rss_gib()
+                self.high[label] = max(self.high.get(label, 0.0), rss)
+
+
+def _stages() -> tuple[dict[str, list[float]], _Sampler]:
+    """Wrap the study's stages (in this process only).
+
+    Per stage: calls, wall and CPU seconds, the RSS when it (last) started,
+    the highest RSS sampled while it was the innermost running stage, and the
+    process peak RSS when it ended (GiB). CPU is the process's
+    (``time.process_time``: every thread, so the tests' second thread counts too).
     """
     import eventstudy.streamtests as streamtests
     import eventstudy.study as study_mod
 
     stats: dict[str, list[float]] = {}
+    sampler = _Sampler()
+    sampler.start()
 
     def wrap(owner: Any, name: str, label: str) -> None:
         func = getattr(owner, name)
 
         def timed(*args: Any, **kwargs: Any) -> Any:
-            t0, c0 = time.perf_counter(), time.process_time()
+            t0, c0, r0 = time.perf_counter(), time.process_time(), _rss_gib()
+            sampler.stack.append(label)
             try:
                 return func(*args, **kwargs)
             finally:
-                rec = stats.setdefault(label, [0, 0.0, 0.0, 0.0])
+                sampler.stack.pop()
+                rec = stats.setdefault(label, [0, 0.0, 0.0, 0.0, 0.0, 0.0])
                 rec[0] += 1
                 rec[1] = round(rec[1] + time.perf_counter() - t0, 2)
                 rec[2] = round(rec[2] + time.process_time() - c0, 2)
-                rec[3] = round(_peak_gib(), 3)
+                rec[3] = round(r0, 3)
+                rec[4] = round(sampler.high.get(label, 0.0), 3)
+                rec[5] = round(_peak_gib(), 3)
 
         setattr(owner, name, timed)
 
@@ -67,11 +98,19 @@ def _stages() -> dict[str, list[float]]:
     wrap(study_mod, "compute_chunks", "engine (first pass)")
     wrap(study_mod.EventStudy, "_overlaps", "_overlaps")
     wrap(study_mod.EventStudy, "_clusters", "_clusters")
+    wrap(study_mod, "adjust_car_table", "adjust_car_table")
+    wrap(study_mod.EventStudy, "_fits", "_fits")
+    wrap(study_mod.EventStudy, "_test_inputs", "_test_inputs")
+    wrap(study_mod, "volatility_table", "volatility_table")
     wrap(streamtests, "streamed_specs", "streamed tests (second pass)")
     wrap(study_mod, "run_tests", "run_tests")
+    wrap(study_mod, "adjust_tests_table", "adjust_tests_table")
+    wrap(study_mod.EventStudy, "_placebo_table", "_placebo_table")
     wrap(study_mod, "caar_table", "caar_table")
+    wrap(study_mod, "robust_table", "robust_table")
+    wrap(study_mod.EventStudy, "_data_quality", "_data_quality")
     wrap(study_mod.EventStudy, "_assemble", "_assemble (all tables and tests)")
-    return stats
+    return stats, sampler
 
 
 def measure(
@@ -110,10 +149,11 @@ def measure(
         else:
             client = distributed.Client(scheduler)
         executor = client.get_executor()
-    stages = _stages()
+    stages, sampler = _stages()
     c0, w0 = time.process_time(), time.perf_counter()
     res = study.run(executor=executor, chunk_size=chunk, detail=detail)  # type: ignore[arg-type]
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+    sampler.done.set()
     tab = res.tests()
     out: dict[str, Any] = {
         "size": size,
@@ -130,7 +170,7 @@ def measure(
         "test_rows": len(tab),
         "tests": sorted(set(tab["test"])),
         "finite_share": round(float(tab["statistic"].notna().mean()), 3),
-        "stages [calls, wall s, cpu s, peak GiB after]": stages,
+        "stages [calls, wall s, cpu s, rss at start, highest rss inside, peak after (GiB)]": stages,
     }
     if client is not None:
         peaks = client.run(_worker_peak)

@@ -319,10 +319,16 @@ def _placebo_sums(totals: _Totals, job: _Job, ci: TestInput, lg: _Local, cm: np.
         ekey: Key = ("placebo_empty", gb, job.mkey, job.lkey)
         if totals.wants(ekey):
             k = t - span + 1
-            ccnt = _running(ci)[1]
-            rows = np.flatnonzero(cm)
-            empty_i, empty_k = np.nonzero(ccnt[rows, span : span + k] == ccnt[rows, :k])
-            empty = np.bincount(cg.codes[rows[empty_i]] * k + empty_k, minlength=cg.size * k)
+            # the pairs' empty positions do not depend on the grouping: found once per chunk
+            hit = ci.cache.get(("placebo_empty_at", job.mkey, span))
+            if not isinstance(hit, tuple):
+                ccnt = _running(ci)[1]
+                rows = np.flatnonzero(cm)
+                empty_i, empty_k = np.nonzero(ccnt[rows, span : span + k] == ccnt[rows, :k])
+                hit = (rows[empty_i], empty_k)
+                ci.cache[("placebo_empty_at", job.mkey, span)] = hit
+            empty_p, empty_k = hit
+            empty = np.bincount(cg.codes[empty_p] * k + empty_k, minlength=cg.size * k)
             totals.add(ekey, *at_g, empty.reshape(cg.size, k), counts=(0,))
         return
     lmin = int(job.length.min())
