@@ -9,7 +9,9 @@ executor.
 
 from __future__ import annotations
 
+import ctypes
 import itertools
+import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, Future
@@ -23,7 +25,7 @@ from .models import Fit, Model
 from .moments import slice_sums
 from .panel import Panel
 
-__all__ = ["chunk_panel", "compute_chunks", "concat_outputs", "iter_chunks"]
+__all__ = ["chunk_panel", "compute_chunks", "concat_outputs", "iter_chunks", "release_engine_caches"]
 
 _FIT_FIELDS = ("params", "sigma2", "n", "dof", "resid", "xtx_inv", "est_var", "state", "reason")
 _OPTIONAL_FIT = ("xtx_inv", "est_var", "state", "reason")
@@ -255,3 +257,26 @@ def compute_chunks(
     work and the per-pair results.
     """
     return concat_outputs(iter_chunks(panel, cfg, model, chunk_size, executor, need_resid, detail))
+
+
+def release_engine_caches(panel: Panel) -> None:
+    """Drop the panel's engine caches (prefix sums, used positions, model window sums).
+
+    They are about 1 GiB per million pairs and only the engine reads them; a
+    later :func:`compute` on ``panel`` builds them again (the same numbers).
+    On glibc the freed heap is then handed back to the system
+    (``malloc_trim``), so the process's resident size falls with it.
+    """
+    for key in [k for k in panel.__dict__ if k.startswith(("_prefix_", "_upos_", "_gram_"))]:
+        del panel.__dict__[key]
+    trim_heap()
+
+
+def trim_heap() -> None:
+    """Return the C heap's free memory to the system (glibc ``malloc_trim``; elsewhere nothing)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (musl…): nothing to trim
+        return

@@ -34,11 +34,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .chunks import iter_chunks
+from .chunks import iter_chunks, release_engine_caches, trim_heap
 from .inference.base import TestInput, TestSpec
 from .inference.grouped import BatchResult, Groups, digest, group_products, moments
 from .inference.parametric import _est_filled, cda_batch
@@ -83,6 +83,7 @@ class _Job:
     sd: np.ndarray  # the groups' SCAR spread (grank_t)
     length: np.ndarray  # placebo window lengths
     lkey: bytes
+    cdtype: np.dtype[Any]  # counts of pairs per group (:func:`_count_dtype`)
 
 
 class _Totals:
@@ -102,13 +103,21 @@ class _Totals:
         return key not in self.seen
 
     def add(
-        self, key: Key, rows: np.ndarray, size: int, *arrays: np.ndarray, counts: tuple[int, ...] = ()
+        self,
+        key: Key,
+        rows: np.ndarray,
+        size: int,
+        cdtype: np.dtype[Any],
+        *arrays: np.ndarray,
+        counts: tuple[int, ...] = (),
     ) -> None:
         """Add ``arrays`` (one row per group of ``rows``) to rows ``rows`` of the totals of ``key``.
 
         ``size`` is the number of groups G of the totals. The arrays at the
-        positions ``counts`` hold whole numbers (counts of pairs) and are kept
-        as int32, exactly (half the memory of float64).
+        positions ``counts`` hold whole numbers (counts of pairs, at most the
+        largest group's size) and are kept exactly in the integer type
+        ``cdtype`` (:func:`_count_dtype`: one byte per count for groups of at
+        most 255 pairs, such as the markets of a universe).
         """
         if key in self.seen:  # already added for this chunk (windows sharing the sums)
             return
@@ -116,7 +125,7 @@ class _Totals:
         have = self.data.get(key)
         if have is None:
             have = [
-                np.zeros((size, *np.shape(a)[1:]), dtype=np.int32 if i in counts else "float64")
+                np.zeros((size, *np.shape(a)[1:]), dtype=cdtype if i in counts else np.dtype("float64"))
                 for i, a in enumerate(arrays)
             ]
             self.data[key] = have
@@ -136,13 +145,23 @@ class _Local:
     groups: Groups
     rows: np.ndarray  # the touched groups' codes in the study-wide grouping (sorted)
     size: int  # G of the study-wide grouping
+    cdtype: np.dtype[Any]  # the totals' type of counts of pairs
 
 
-def _local(groups: Groups, pos: np.ndarray) -> _Local:
+def _local(groups: Groups, pos: np.ndarray, cdtype: np.dtype[Any]) -> _Local:
     """The groups of ``groups`` that the pairs ``pos`` touch, renumbered (see :class:`_Local`)."""
     rows, codes = np.unique(groups.codes[pos], return_inverse=True)
     names = tuple(groups.names[i] for i in rows)
-    return _Local(Groups(np.asarray(codes, dtype=np.int64).ravel(), names), rows, groups.size)
+    return _Local(Groups(np.asarray(codes, dtype=np.int64).ravel(), names), rows, groups.size, cdtype)
+
+
+def _count_dtype(groups: Groups) -> np.dtype[Any]:
+    """The smallest unsigned integer type holding the size of every group of ``groups``."""
+    largest = int(np.bincount(groups.codes).max()) if len(groups.codes) else 0
+    for dt in (np.uint8, np.uint16, np.uint32):
+        if largest <= np.iinfo(dt).max:
+            return np.dtype(dt)
+    return np.dtype(np.int64)
 
 
 def _pad(a: np.ndarray, width: int) -> np.ndarray:
@@ -221,25 +240,30 @@ def streamed_specs(
                 job = jobs[k]
                 lg = cgroups.get(id(job.groups))
                 if lg is None:
-                    lg = cgroups[id(job.groups)] = _local(job.groups, pos)
+                    lg = cgroups[id(job.groups)] = _local(job.groups, pos, job.cdtype)
                 _accumulate(totals, k, job, ci, lg, pos, names, width)
             ci.memo.clear()  # the window's own arrays, before the next window's (as the runner does)
         del cin, ci, cout
+    release_engine_caches(panel)  # the last engine pass of the study: its prefix sums can go
     results: dict[Key, dict[str, BatchResult]] = {}
     for k, job in enumerate(jobs):
         res = _finish(totals, k, job, names, signs, width)
         results.setdefault((id(job.inp), digest(job.groups.codes), job.groups.names), {}).update(res)
+    del totals, jobs
+    trim_heap()
     return [_lookup(spec, results) if spec.name in names else spec for spec in specs]
 
 
 def _jobs(sets: Sequence[tuple[Mapping[str, TestInput], Mapping[str, np.ndarray]]]) -> list[_Job]:
     made: dict[int, Groups] = {}
+    cdtypes: dict[int, np.dtype[Any]] = {}
     per_input: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, tuple[bytes, bytes, bytes]]] = {}
     same: dict[bytes, np.ndarray] = {}
     jobs = []
     for inputs, labels in sets:
         for gb, lab in labels.items():
             groups = made.setdefault(id(lab), Groups.from_labels(lab))
+            cdtype = cdtypes.setdefault(id(lab), _count_dtype(groups))
             for w, inp in inputs.items():
                 if id(inp) not in per_input:  # one set of masks per window, shared by its groupings
                     arrays = (np.isfinite(inp.car), np.isfinite(inp.scar), _placebo_length(inp))
@@ -249,7 +273,9 @@ def _jobs(sets: Sequence[tuple[Mapping[str, TestInput], Mapping[str, np.ndarray]
                     per_input[id(inp)] = (mask, smask, length, keys)
                 mask, smask, length, keys = per_input[id(inp)]
                 sd = moments(groups, inp.scar, smask).sd
-                jobs.append(_Job(w, gb, inp, groups, mask, keys[0], smask, keys[1], sd, length, keys[2]))
+                jobs.append(
+                    _Job(w, gb, inp, groups, mask, keys[0], smask, keys[1], sd, length, keys[2], cdtype)
+                )
     return jobs
 
 
@@ -264,7 +290,7 @@ def _accumulate(
     width: Mapping[str, int],
 ) -> None:
     """Add one chunk's group sums of job ``k`` to ``totals`` (the groups the chunk touches)."""
-    gb, cm, cg, at_g = job.grouping, job.mask[pos], lg.groups, (lg.rows, lg.size)
+    gb, cm, cg, at_g = job.grouping, job.mask[pos], lg.groups, (lg.rows, lg.size, lg.cdtype)
     if "cda_t" in names:
         sums, cnt = group_products(ci, cg, cm, "est_day_sums", _est_filled(ci))
         totals.add(("cda", gb, job.mkey), *at_g, sums, cnt, counts=(1,))
@@ -310,7 +336,7 @@ def _placebo_sums(totals: _Totals, job: _Job, ci: TestInput, lg: _Local, cm: np.
     an available day at each position; otherwise the group sums of the
     placebo CARs and their counts, padded to the study's K positions.
     """
-    gb, cg, at_g = job.grouping, lg.groups, (lg.rows, lg.size)
+    gb, cg, at_g = job.grouping, lg.groups, (lg.rows, lg.size, lg.cdtype)
     span = _equal_span(job, t)
     if span:
         if totals.wants(("placebo_cs", gb, job.mkey)):
