@@ -49,13 +49,16 @@ _ARRAY_FIELDS = (
 )
 
 
-def concat_outputs(parts: Iterable[EngineOutput]) -> EngineOutput:
+def concat_outputs(parts: Iterable[EngineOutput], stats_windows: int | None = None) -> EngineOutput:
     """Join the outputs of disjoint chunks of pairs (in chunk order).
 
     ``parts`` may be any iterable (e.g. :func:`iter_chunks`); its outputs are
     taken apart as they come and each field's chunks are released once that
     field is joined, so the peak is the joined output plus one field's chunks
     (not twice the output) when the caller keeps no reference to the parts.
+    With ``stats_windows``, only the first that many windows keep their
+    ``car_t`` and ``car_p`` (the CAR windows of a study, whose table shows
+    them; the single days' t and p are read by nothing).
     """
     first: EngineOutput | None = None
     excluded: dict[int, str] = {}
@@ -71,13 +74,16 @@ def concat_outputs(parts: Iterable[EngineOutput]) -> EngineOutput:
         spans.append(p.est_span)
         shapes.append(p.est_day.shape)
         for f in _ARRAY_FIELDS:
-            cols[f].append(getattr(p, f))
+            a = getattr(p, f)
+            cols[f].append(a[:, :stats_windows] if stats_windows is not None and f in _STATS else a)
         for f in _FIT_FIELDS:
             cols[f].append(getattr(p.fit, f))
     if first is None:
         raise ValueError("concat_outputs: no outputs to join")
     if count == 1:
-        return first
+        if stats_windows is None:
+            return first
+        return replace(first, car_t=cols["car_t"][0].copy(), car_p=cols["car_p"][0].copy())
 
     def cat(name: str) -> np.ndarray:
         chunks = cols.pop(name)
@@ -103,6 +109,10 @@ def concat_outputs(parts: Iterable[EngineOutput]) -> EngineOutput:
     return EngineOutput(
         excluded=excluded, fit=fit, rel=first.rel, detail=first.detail, est_span=est_span, **arrays
     )
+
+
+#: Per-window statistics that ``concat_outputs(..., stats_windows=…)`` keeps for the first windows only.
+_STATS = ("car_t", "car_p")
 
 
 def _chunk_job(args: tuple[Panel, StudyConfig, Model, np.ndarray, bool, Detail]) -> EngineOutput:
@@ -247,6 +257,7 @@ def compute_chunks(
     executor: Executor | None = None,
     need_resid: bool = True,
     detail: Detail = "full",
+    stats_windows: int | None = None,
 ) -> EngineOutput:
     """Compute in chunks of ``chunk_size`` pairs, optionally on ``executor``.
 
@@ -254,9 +265,10 @@ def compute_chunks(
     order, so the output does not depend on the chunk size or the executor.
     With ``detail="pairs"`` only the per-pair arrays of each chunk are kept
     (see :func:`compute`), so memory is bounded by the panel, one chunk's
-    work and the per-pair results.
+    work and the per-pair results. ``stats_windows`` as for :func:`concat_outputs`.
     """
-    return concat_outputs(iter_chunks(panel, cfg, model, chunk_size, executor, need_resid, detail))
+    parts = iter_chunks(panel, cfg, model, chunk_size, executor, need_resid, detail)
+    return concat_outputs(parts, stats_windows)
 
 
 def release_engine_caches(panel: Panel) -> None:
