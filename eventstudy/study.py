@@ -16,7 +16,7 @@ import pandas as pd
 from .align import calendar_notes
 from .analysis.multitest import adjust_car_table, adjust_tests_table
 from .assembly import StudyParts, estimation_sar, group_labels, window_inputs
-from .chunks import compute_chunks
+from .chunks import compute_chunks, release_engine_caches
 from .config import DEFAULT_CAR_WINDOWS, StudyConfig, Window, format_window
 from .engine import DETAILS, Detail, EngineOutput
 from .errors import DataError, InputError
@@ -288,7 +288,9 @@ class EventStudy:
             and len(ecfg.car_windows) > n_car
         )
         first = replace(cfg, car_windows=ecfg.car_windows[:n_car]) if later else ecfg
-        out = compute_chunks(panel, first, self.model, chunk_size, executor, need_resid, detail)
+        # with detail="pairs", t and p of the CAR windows only (the car table's; not the single days')
+        stats = n_car if detail == "pairs" else None
+        out = compute_chunks(panel, first, self.model, chunk_size, executor, need_resid, detail, stats)
         if len(out.keep) == 0:
             reasons = pd.Series(out.reasons(panel.pairs)).value_counts()
             top = "; ".join(f"{n} × {r}" for r, n in reasons.items())
@@ -364,6 +366,13 @@ class EventStudy:
         lazy = out.detail == "full" and out.fit.resid.shape[1] == 0
         later: Any = deferred if lazy else (lambda build: build())
 
+        if self.test_specs:  # first: a pairs run's estimation tests need the panel's prefix sums
+            tests = self._tests_table(parts)
+        else:  # no test chosen: the (empty) table when read
+            tests = later(functools.partial(parts.study._tests_table, parts))
+        if out.detail != "full":  # the last engine pass is done (the chunk-by-chunk tests')
+            release_engine_caches(panel)
+
         # CARs per window (the first C engine windows are the CAR windows)
         overlaps = self._overlaps(panel, out, kept)
         clusters = parts.car_clusters[0]
@@ -393,10 +402,6 @@ class EventStudy:
         car_tab["vol_ratio"] = (
             np.column_stack([pair_ratios(car_in[w])[0] for w in wlabels]).ravel() if C else np.empty(0)
         )
-        if self.test_specs:
-            tests = self._tests_table(parts)
-        else:  # no test chosen: the (empty) table when read
-            tests = later(functools.partial(parts.study._tests_table, parts))
         robust = later(functools.partial(_robust, parts))
         # the headline (manifest): all pairs in the first CAR window, as in the headline table
         headline = headline_of(car_in[wlabels[0]], wlabels[0]) if wlabels else {}
