@@ -59,6 +59,12 @@ class _Sampler(threading.Thread):
                 self.high[label] = max(self.high.get(label, 0.0), rss)
 
 
+def _worker_cpu() -> float:
+    import time as t
+
+    return t.process_time()
+
+
 def _stages() -> tuple[dict[str, list[float]], _Sampler]:
     """Wrap the study's stages (in this process only).
 
@@ -150,6 +156,7 @@ def measure(
             client = distributed.Client(scheduler)
         executor = client.get_executor()
     stages, sampler = _stages()
+    wcpu0 = client.run(_worker_cpu) if client is not None else {}
     c0, w0 = time.process_time(), time.perf_counter()
     res = study.run(executor=executor, chunk_size=chunk, detail=detail)  # type: ignore[arg-type]
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0
@@ -175,6 +182,9 @@ def measure(
     if client is not None:
         peaks = client.run(_worker_peak)
         out["worker_peak_rss_gib"] = sorted(round(v, 3) for v in peaks.values())
+        wcpu = client.run(_worker_cpu)
+        out["worker_cpu_s"] = round(sum(wcpu[w] - wcpu0.get(w, 0.0) for w in wcpu), 1)
+        out["n_workers"] = len(wcpu)
         client.close()
         if cluster is not None:
             cluster.close()
