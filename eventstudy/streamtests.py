@@ -45,6 +45,7 @@ from .inference.parametric import _est_filled, cda_batch
 from .inference.placebo import _placebo_length, _running, placebo_batch, placebo_group_sums
 from .inference.ranks import corrado_columns, corrado_result, corrado_sums, grank_result, grank_sums
 from .inference.signs import _est_signs, gen_sign_batch
+from .streamtotals import GroupIndex, Local, Part, Stitch, Totals, count_dtype, local_groups, subset_input
 
 if TYPE_CHECKING:
     from .panel import Panel
@@ -84,84 +85,6 @@ class _Job:
     length: np.ndarray  # placebo window lengths
     lkey: bytes
     cdtype: np.dtype[Any]  # counts of pairs per group (:func:`_count_dtype`)
-
-
-class _Totals:
-    """Running totals of per-group arrays, keyed; added once per chunk and key.
-
-    A chunk's sums cover only the groups its pairs touch (``rows``, sorted
-    group codes), and are added to those rows of the study-wide totals
-    (G rows): the work per chunk is proportional to the chunk, not to G.
-    """
-
-    def __init__(self) -> None:
-        self.data: dict[Key, list[np.ndarray]] = {}
-        self.seen: set[Key] = set()
-
-    def wants(self, key: Key) -> bool:
-        """Whether ``key`` has not been added for this chunk yet (windows share sums)."""
-        return key not in self.seen
-
-    def add(
-        self,
-        key: Key,
-        rows: np.ndarray,
-        size: int,
-        cdtype: np.dtype[Any],
-        *arrays: np.ndarray,
-        counts: tuple[int, ...] = (),
-    ) -> None:
-        """Add ``arrays`` (one row per group of ``rows``) to rows ``rows`` of the totals of ``key``.
-
-        ``size`` is the number of groups G of the totals. The arrays at the
-        positions ``counts`` hold whole numbers (counts of pairs, at most the
-        largest group's size) and are kept exactly in the integer type
-        ``cdtype`` (:func:`_count_dtype`: one byte per count for groups of at
-        most 255 pairs, such as the markets of a universe).
-        """
-        if key in self.seen:  # already added for this chunk (windows sharing the sums)
-            return
-        self.seen.add(key)
-        have = self.data.get(key)
-        if have is None:
-            have = [
-                np.zeros((size, *np.shape(a)[1:]), dtype=cdtype if i in counts else np.dtype("float64"))
-                for i, a in enumerate(arrays)
-            ]
-            self.data[key] = have
-        for tot, a in zip(have, arrays, strict=True):
-            part = tot[rows]
-            np.add(part, a, out=part, casting="unsafe")
-            tot[rows] = part
-
-    def new_chunk(self) -> None:
-        self.seen = set()
-
-
-@dataclass
-class _Local:
-    """A chunk's pairs in the groups they touch: ``groups`` numbers them 0 … g − 1."""
-
-    groups: Groups
-    rows: np.ndarray  # the touched groups' codes in the study-wide grouping (sorted)
-    size: int  # G of the study-wide grouping
-    cdtype: np.dtype[Any]  # the totals' type of counts of pairs
-
-
-def _local(groups: Groups, pos: np.ndarray, cdtype: np.dtype[Any]) -> _Local:
-    """The groups of ``groups`` that the pairs ``pos`` touch, renumbered (see :class:`_Local`)."""
-    rows, codes = np.unique(groups.codes[pos], return_inverse=True)
-    names = tuple(groups.names[i] for i in rows)
-    return _Local(Groups(np.asarray(codes, dtype=np.int64).ravel(), names), rows, groups.size, cdtype)
-
-
-def _count_dtype(groups: Groups) -> np.dtype[Any]:
-    """The smallest unsigned integer type holding the size of every group of ``groups``."""
-    largest = int(np.bincount(groups.codes).max()) if len(groups.codes) else 0
-    for dt in (np.uint8, np.uint16, np.uint32):
-        if largest <= np.iinfo(dt).max:
-            return np.dtype(dt)
-    return np.dtype(np.int64)
 
 
 def _pad(a: np.ndarray, width: int) -> np.ndarray:
@@ -215,7 +138,21 @@ def streamed_specs(
     by_window: dict[str, list[int]] = {}
     for k, job in enumerate(jobs):
         by_window.setdefault(job.window, []).append(k)
-    totals = _Totals()
+    totals = Totals()
+    index = {id(job.groups): GroupIndex(job.groups) for job in jobs}
+    stitch = [{name: Stitch(job.groups.size) for name in names} for job in jobs]
+    of_groups: dict[int, list[int]] = {}
+    for k, job in enumerate(jobs):
+        of_groups.setdefault(id(job.groups), []).append(k)
+
+    def close(gid: int, done: np.ndarray) -> None:
+        """Finish the tests of the complete groups ``done`` of grouping ``gid``; drop their totals."""
+        part = index[gid].part(done)
+        for k in of_groups[gid]:
+            for name, res in _finish(totals, k, jobs[k], names, signs, width, part).items():
+                stitch[k][name].put(done, res)
+        totals.drop(jobs[of_groups[gid][0]].grouping, done)
+
     ecfg = replace(study.config, car_windows=study.engine_windows())
     n_pairs = len(keep)
     signs = (np.zeros(n_pairs), np.zeros(n_pairs))
@@ -233,23 +170,31 @@ def streamed_specs(
         if "gen_sign_z" in names:
             pos_c, m_c = _est_signs(next(iter(cin.values())))
             signs[0][pos], signs[1][pos] = pos_c, m_c
-        cgroups: dict[int, _Local] = {}
+        cgroups: dict[int, Local] = {}
         for window, ks in by_window.items():
             ci = cin[window]
             for k in ks:
                 job = jobs[k]
                 lg = cgroups.get(id(job.groups))
                 if lg is None:
-                    lg = cgroups[id(job.groups)] = _local(job.groups, pos, job.cdtype)
+                    lg = cgroups[id(job.groups)] = local_groups(job.groups, pos, job.cdtype)
                 _accumulate(totals, k, job, ci, lg, pos, names, width)
             ci.memo.clear()  # the window's own arrays, before the next window's (as the runner does)
         del cin, ci, cout
+        for gid, lg in cgroups.items():  # groups whose last pair was in this chunk
+            done = index[gid].complete(lg.rows, int(pos[-1]))
+            if len(done):
+                close(gid, done)
     release_engine_caches(panel)  # the last engine pass of the study: its prefix sums can go
+    for gid, idx in index.items():  # groups open to the end (spread over the study)
+        rest = np.flatnonzero(~idx.closed)
+        if len(rest):
+            close(gid, rest)
     results: dict[Key, dict[str, BatchResult]] = {}
     for k, job in enumerate(jobs):
-        res = _finish(totals, k, job, names, signs, width)
+        res = {name: st.result() for name, st in stitch[k].items()}
         results.setdefault((id(job.inp), digest(job.groups.codes), job.groups.names), {}).update(res)
-    del totals, jobs
+    totals.data.clear()
     trim_heap()
     return [_lookup(spec, results) if spec.name in names else spec for spec in specs]
 
@@ -263,7 +208,7 @@ def _jobs(sets: Sequence[tuple[Mapping[str, TestInput], Mapping[str, np.ndarray]
     for inputs, labels in sets:
         for gb, lab in labels.items():
             groups = made.setdefault(id(lab), Groups.from_labels(lab))
-            cdtype = cdtypes.setdefault(id(lab), _count_dtype(groups))
+            cdtype = cdtypes.setdefault(id(lab), count_dtype(groups))
             for w, inp in inputs.items():
                 if id(inp) not in per_input:  # one set of masks per window, shared by its groupings
                     arrays = (np.isfinite(inp.car), np.isfinite(inp.scar), _placebo_length(inp))
@@ -280,17 +225,17 @@ def _jobs(sets: Sequence[tuple[Mapping[str, TestInput], Mapping[str, np.ndarray]
 
 
 def _accumulate(
-    totals: _Totals,
+    totals: Totals,
     k: int,
     job: _Job,
     ci: TestInput,
-    lg: _Local,
+    lg: Local,
     pos: np.ndarray,
     names: set[str],
     width: Mapping[str, int],
 ) -> None:
     """Add one chunk's group sums of job ``k`` to ``totals`` (the groups the chunk touches)."""
-    gb, cm, cg, at_g = job.grouping, job.mask[pos], lg.groups, (lg.rows, lg.size, lg.cdtype)
+    gb, cm, cg, at_g = job.grouping, job.mask[pos], lg.groups, (lg.rows, lg.cdtype)
     if "cda_t" in names:
         sums, cnt = group_products(ci, cg, cm, "est_day_sums", _est_filled(ci))
         totals.add(("cda", gb, job.mkey), *at_g, sums, cnt, counts=(1,))
@@ -306,18 +251,14 @@ def _accumulate(
         window_free = isinstance(shared, tuple) and shared[1][2] is cols
         skey: Key = ("corrado", gb, job.mkey) if window_free else ("corrado", gb, job.mkey, job.window)
         totals.add(skey, *at_g, full_s, full_c, counts=(1,))
-        totals.add(("corrado_u", k), *at_g, u_total, n_u)
-        lkey = ("corrado_l", k)
-        if lkey not in totals.data:
-            totals.data[lkey] = [np.full(lg.size, np.nan)]
-        (longest,) = totals.data[lkey]
-        longest[lg.rows] = np.fmax(longest[lg.rows], big_l)
+        totals.add(("corrado_u", gb, k), *at_g, u_total, n_u)
+        totals.fmax(("corrado_l", gb, k), lg.rows, big_l)
     if "grank_t" in names:
         sm = job.smask[pos]
         n_t, sum_u, u0 = grank_sums(ci, cg, sm, job.sd[lg.rows])
         totals.add(("grank_n", gb, job.smkey), *at_g, n_t, counts=(0,))
         u0_sums = np.bincount(cg.codes[sm], weights=u0, minlength=cg.size)
-        totals.add(("grank", k), *at_g, sum_u, u0_sums)
+        totals.add(("grank", gb, k), *at_g, sum_u, u0_sums)
 
 
 def _equal_span(job: _Job, t: int) -> int:
@@ -328,7 +269,7 @@ def _equal_span(job: _Job, t: int) -> int:
     return 0
 
 
-def _placebo_sums(totals: _Totals, job: _Job, ci: TestInput, lg: _Local, cm: np.ndarray, t: int) -> None:
+def _placebo_sums(totals: Totals, job: _Job, ci: TestInput, lg: Local, cm: np.ndarray, t: int) -> None:
     """Add a chunk's placebo sums of a job (see :func:`~eventstudy.inference.placebo.placebo_caar_groups`).
 
     With one window length L for every pair, the group sums of the running
@@ -336,7 +277,7 @@ def _placebo_sums(totals: _Totals, job: _Job, ci: TestInput, lg: _Local, cm: np.
     an available day at each position; otherwise the group sums of the
     placebo CARs and their counts, padded to the study's K positions.
     """
-    gb, cg, at_g = job.grouping, lg.groups, (lg.rows, lg.size, lg.cdtype)
+    gb, cg, at_g = job.grouping, lg.groups, (lg.rows, lg.cdtype)
     span = _equal_span(job, t)
     if span:
         if totals.wants(("placebo_cs", gb, job.mkey)):
@@ -365,56 +306,68 @@ def _placebo_sums(totals: _Totals, job: _Job, ci: TestInput, lg: _Local, cm: np.
         totals.add(pkey, *at_g, _pad(total, k_all), _pad(count, k_all), counts=(1,))
 
 
-def _placebo_caars(totals: _Totals, job: _Job, t: int) -> np.ndarray:
-    """The groups' placebo CAARs (G × K) from the totals of :func:`_placebo_sums`."""
-    gb, data = job.grouping, totals.data
+def _placebo_caars(totals: Totals, job: _Job, t: int, part: Part, mask: np.ndarray) -> np.ndarray:
+    """The placebo CAARs (groups × K) of the groups of ``part`` from the totals of :func:`_placebo_sums`."""
+    gb, done = job.grouping, part.done
     span = _equal_span(job, t)
     if span:
         k = t - span + 1
-        (cs,) = data[("placebo_cs", gb, job.mkey)]
-        (empty,) = data[("placebo_empty", gb, job.mkey, job.lkey)]
+        (cs,) = totals.take(("placebo_cs", gb, job.mkey), done)
+        (empty,) = totals.take(("placebo_empty", gb, job.mkey, job.lkey), done)
         total = cs[:, span : span + k] - cs[:, :k]
-        count = job.groups.count(job.mask)[:, None] - empty.astype(np.int64)
+        count = part.groups.count(mask)[:, None] - empty.astype(np.int64)
     else:
-        total, count = data[("placebo", gb, job.mkey, job.lkey)]
+        total, count = totals.take(("placebo", gb, job.mkey, job.lkey), done)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.asarray(total / np.where(count > 0, count, np.nan))
 
 
 def _finish(
-    totals: _Totals,
+    totals: Totals,
     k: int,
     job: _Job,
     names: set[str],
     signs: tuple[np.ndarray, np.ndarray],
     width: Mapping[str, int],
+    part: Part,
 ) -> dict[str, BatchResult]:
-    """The streamed tests' results of job ``k`` from the totals (with the tests' own code)."""
-    gb, groups, data = job.grouping, job.groups, totals.data
-    ginp = replace(job.inp, cache={})  # a private memo, filled with the totals
+    """The streamed tests' results of job ``k`` for the complete groups of ``part`` (the tests' own code).
+
+    The tests run on the groups' pairs alone (:func:`~eventstudy.streamtotals.subset_input`)
+    with their totals in a private memo: each group's numbers are those of the
+    whole study (every group sum runs over the group's own pairs, in order).
+    """
+    gb, groups, done, idx = job.grouping, part.groups, part.done, part.idx
+    ginp = subset_input(job.inp, idx)  # a private memo, filled with the totals
+    mask, smask = job.mask[idx], job.smask[idx]
+    mkey = digest(mask)
     out: dict[str, BatchResult] = {}
     if "gen_sign_z" in names:
-        ginp.cache["est_signs"] = signs
+        ginp.cache["est_signs"] = (signs[0][idx], signs[1][idx])
         out["gen_sign_z"] = gen_sign_batch(ginp, groups)
     if "cda_t" in names:
-        ginp.cache[("est_day_sums", groups.uid, job.mkey)] = tuple(
-            np.asarray(a, dtype="float64") for a in data[("cda", gb, job.mkey)]
+        ginp.cache[("est_day_sums", groups.uid, mkey)] = tuple(
+            np.asarray(a, dtype="float64") for a in totals.take(("cda", gb, job.mkey), done)
         )
         out["cda_t"] = cda_batch(ginp, groups)
     if "placebo" in names:
-        caars = _placebo_caars(totals, job, width["T"])
-        ginp.cache[("placebo_groups", groups.uid, job.mkey, job.lkey)] = caars
+        caars = _placebo_caars(totals, job, width["T"], part, mask)
+        ginp.cache[("placebo_groups", groups.uid, mkey, digest(job.length[idx]))] = caars
         out["placebo"] = placebo_batch(ginp, groups)
     if "corrado_rank" in names:
-        sums = data.get(("corrado", gb, job.mkey)) or data[("corrado", gb, job.mkey, job.window)]
-        u_total, n_u = data[("corrado_u", k)]
-        (big_l,) = data[("corrado_l", k)]
-        s_sum, s_cnt = sums[0], sums[1].astype("float64")
-        out["corrado_rank"] = corrado_result(groups.count(job.mask), s_sum, s_cnt, u_total, n_u, big_l)
+        skey: Key = ("corrado", gb, job.mkey)
+        if not totals.has(skey):
+            skey = ("corrado", gb, job.mkey, job.window)
+        s_sum, s_cnt = totals.take(skey, done)
+        u_total, n_u = totals.take(("corrado_u", gb, k), done)
+        (big_l,) = totals.take(("corrado_l", gb, k), done)
+        out["corrado_rank"] = corrado_result(
+            groups.count(mask), s_sum, s_cnt.astype("float64"), u_total, n_u, big_l
+        )
     if "grank_t" in names:
-        n_t = data[("grank_n", gb, job.smkey)][0].astype("float64")
-        sum_u, u0_total = data[("grank", k)]
-        m = moments(groups, job.inp.scar, job.smask)
+        n_t = totals.take(("grank_n", gb, job.smkey), done)[0].astype("float64")
+        sum_u, u0_total = totals.take(("grank", gb, k), done)
+        m = moments(groups, ginp.scar, smask)
         out["grank_t"] = grank_result(m, n_t, sum_u, u0_total)
     return out
 

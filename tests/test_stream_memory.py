@@ -1,9 +1,10 @@
 """The bounded-memory paths of ``detail="pairs"``: touched-group totals, small counts, released caches.
 
-* :class:`eventstudy.streamtests._Totals` adds a chunk's sums only to the
+* :class:`eventstudy.streamtotals.Totals` adds a chunk's sums only to the
   groups the chunk touches; the totals equal a dense accumulation of every
-  chunk's G-row sums (exactly: the same additions, and zeros elsewhere), and
-  counts kept in the smallest integer type are exact.
+  chunk's G-row sums (exactly: the same additions, and zeros elsewhere),
+  counts kept in the smallest integer type are exact, and dropping complete
+  groups leaves the others' totals.
 * ``concat_outputs(..., stats_windows=k)`` keeps t and p of the first k
   windows, equal to those columns of the whole output; every other field is
   unchanged.
@@ -30,7 +31,9 @@ from eventstudy.chunks import compute_chunks, release_engine_caches
 from eventstudy.inference.grouped import Groups
 from eventstudy.moments import PrefixSums
 from eventstudy.panel import Panel, build_panel
-from eventstudy.streamtests import _count_dtype, _local, _Totals
+from eventstudy.streamtotals import Totals, count_dtype, local_groups
+
+KEY = ("sums", "g")
 
 
 @settings(max_examples=40, deadline=None)
@@ -47,14 +50,14 @@ def test_touched_rows_equal_a_dense_accumulation(
     codes = rng.integers(0, n_groups, sum(chunks))
     values = rng.normal(size=(len(codes), width))
     groups = Groups(codes, tuple(f"g{i:02d}" for i in range(n_groups)))
-    cdtype = _count_dtype(groups)
-    totals = _Totals()
+    cdtype = count_dtype(groups)
+    totals = Totals()
     dense_sum, dense_cnt = np.zeros((n_groups, width)), np.zeros((n_groups, width), dtype=np.int64)
     lo = 0
     for size in chunks:
         pos = np.arange(lo, lo + size)
         lo += size
-        lg = _local(groups, pos, cdtype)
+        lg = local_groups(groups, pos, cdtype)
         # the chunk's groups, renumbered in order, with their study-wide names
         np.testing.assert_array_equal(lg.rows[lg.groups.codes], codes[pos])
         assert lg.groups.names == tuple(groups.names[i] for i in lg.rows)
@@ -62,20 +65,29 @@ def test_touched_rows_equal_a_dense_accumulation(
         part_sum = np.asarray(onehot @ values[pos])
         part_cnt = np.asarray(onehot @ np.ones((size, width)))
         totals.new_chunk()
-        totals.add(("k",), lg.rows, lg.size, lg.cdtype, part_sum, part_cnt, counts=(1,))
-        totals.add(("k",), lg.rows, lg.size, lg.cdtype, part_sum, part_cnt, counts=(1,))  # once per chunk
+        totals.add(KEY, lg.rows, lg.cdtype, part_sum, part_cnt, counts=(1,))
+        totals.add(KEY, lg.rows, lg.cdtype, part_sum, part_cnt, counts=(1,))  # once per chunk
         full_sum = np.asarray(groups.matrix(np.isin(np.arange(len(codes)), pos)) @ values)
         dense_sum += full_sum
         np.add.at(dense_cnt, codes[pos], 1)
-    got_sum, got_cnt = totals.data[("k",)]
-    np.testing.assert_array_equal(got_sum, dense_sum)
+    touched = np.unique(codes)
+    np.testing.assert_array_equal(totals.rows[KEY], touched)  # only the touched groups have rows
+    assert not dense_sum[np.setdiff1d(np.arange(n_groups), touched)].any()
+    got_sum, got_cnt = totals.take(KEY, touched)
+    np.testing.assert_array_equal(got_sum, dense_sum[touched])
     assert got_cnt.dtype == cdtype
-    np.testing.assert_array_equal(got_cnt.astype(np.int64), dense_cnt)
+    np.testing.assert_array_equal(got_cnt.astype(np.int64), dense_cnt[touched])
+    # dropping complete groups keeps the others' totals
+    gone = touched[::2]
+    totals.drop("g", gone)
+    rest = np.setdiff1d(touched, gone)
+    np.testing.assert_array_equal(totals.rows[KEY], rest)
+    np.testing.assert_array_equal(totals.take(KEY, rest)[0], dense_sum[rest])
 
 
 def test_count_type_holds_the_largest_group() -> None:
     def of(sizes: list[int]) -> np.dtype:
-        return _count_dtype(Groups(np.repeat(np.arange(len(sizes)), sizes), tuple(map(str, sizes))))
+        return count_dtype(Groups(np.repeat(np.arange(len(sizes)), sizes), tuple(map(str, sizes))))
 
     assert of([3, 255]) == np.uint8
     assert of([256, 1]) == np.uint16
