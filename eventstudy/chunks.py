@@ -75,7 +75,8 @@ def concat_outputs(parts: Iterable[EngineOutput], stats_windows: int | None = No
         shapes.append(p.est_day.shape)
         for f in _ARRAY_FIELDS:
             a = getattr(p, f)
-            cols[f].append(a[:, :stats_windows] if stats_windows is not None and f in _STATS else a)
+            # a copy of the kept columns, so that the chunk's whole t and p are freed now
+            cols[f].append(a[:, :stats_windows].copy() if stats_windows is not None and f in _STATS else a)
         for f in _FIT_FIELDS:
             cols[f].append(getattr(p.fit, f))
     if first is None:
@@ -83,7 +84,7 @@ def concat_outputs(parts: Iterable[EngineOutput], stats_windows: int | None = No
     if count == 1:
         if stats_windows is None:
             return first
-        return replace(first, car_t=cols["car_t"][0].copy(), car_p=cols["car_p"][0].copy())
+        return replace(first, car_t=cols["car_t"][0], car_p=cols["car_p"][0])
 
     def cat(name: str) -> np.ndarray:
         chunks = cols.pop(name)
