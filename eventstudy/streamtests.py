@@ -27,6 +27,13 @@ What is accumulated (G groups, T estimation days, K placebo positions):
   and Σ U_it (G × T) and Σ U_i0.
 
 Not accumulated: ``kp_bmp_t`` and ``kp_patell_z`` (:data:`NOT_STREAMED`).
+
+Memory: a chunk's sums cover only the groups its pairs touch, and a group's
+tests are finished, and its totals dropped, as soon as the chunk holding its
+last pair is in (:mod:`eventstudy.streamtotals`), so the by-market totals of
+a universe stay at about one chunk's markets. The pass is the study's last
+engine work: it releases the panel's prefix sums when done
+(:func:`~eventstudy.chunks.release_engine_caches`).
 """
 
 from __future__ import annotations
