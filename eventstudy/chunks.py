@@ -273,14 +273,14 @@ def compute_chunks(
 
 
 def release_engine_caches(panel: Panel) -> None:
-    """Drop the panel's engine caches (prefix sums, used positions, model window sums).
+    """Drop the panel's engine caches (prefix sums, used positions, model window sums, day numbers).
 
     They are about 1 GiB per million pairs and only the engine reads them; a
     later :func:`compute` on ``panel`` builds them again (the same numbers).
     On glibc the freed heap is then handed back to the system
     (``malloc_trim``), so the process's resident size falls with it.
     """
-    for key in [k for k in panel.__dict__ if k.startswith(("_prefix_", "_upos_", "_gram_"))]:
+    for key in [k for k in panel.__dict__ if k.startswith(("_prefix_", "_upos_", "_gram_", "_day_numbers"))]:
         del panel.__dict__[key]
     trim_heap()
 
