@@ -188,15 +188,12 @@ def build_synthetic(
 #: does not start last and leave the other worker idle. Other modules follow in their
 #: usual order.
 HEAVY_FIRST = (
+    "test_properties.py",
+    "test_properties_invariance.py",
     "test_hostile.py",
-    "test_streamtests.py",
-    "test_garch_study.py",
     "test_report_reader_browser.py",
-    "test_volatility.py",
     "test_cli.py",
-    "test_inference_batch.py",
-    "test_cli_reader.py",
-    "test_engine_reference.py",
+    "test_garch_study.py",
 )
 
 
