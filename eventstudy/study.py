@@ -209,6 +209,24 @@ class EventStudy:
         self.test_specs = get_tests(list(tests) if tests is not None else None)
         self._stream: tuple[int, Executor | None] = (20_000, None)
 
+    def _bound_panel(self) -> Panel:
+        """The study's panel, with the model configured for it and bound to it (sets ``self.model``)."""
+        cfg = self.config
+        shifts, auto = beta_shifts(cfg)
+        panel = build_panel(
+            self.events,
+            self.prices,
+            self.symbols,
+            cfg,
+            self.mask_events,
+            self.model.needs_benchmark,
+            shifts=shifts,
+            sync=self.model.sync_benchmark,
+            shifts_if_later=auto,
+        )
+        self.model, panel = configured_model(cfg, panel).bind(panel, self.prices, self.events, cfg)
+        return panel
+
     def run(
         self, executor: Executor | None = None, chunk_size: int = 20_000, detail: Detail = "full"
     ) -> StudyResult:
@@ -258,19 +276,7 @@ class EventStudy:
         if detail not in DETAILS:
             raise InputError(f"detail: expected one of {', '.join(map(repr, DETAILS))}, got {detail!r}")
         cfg = self.config
-        shifts, auto = beta_shifts(cfg)
-        panel = build_panel(
-            self.events,
-            self.prices,
-            self.symbols,
-            cfg,
-            self.mask_events,
-            self.model.needs_benchmark,
-            shifts=shifts,
-            sync=self.model.sync_benchmark,
-            shifts_if_later=auto,
-        )
-        self.model, panel = configured_model(cfg, panel).bind(panel, self.prices, self.events, cfg)
+        panel = self._bound_panel()
         if len(panel.pairs) == 0:
             raise DataError("no event applies to the chosen markets (check the events' symbols column)")
         study = self if detail == "full" else self._per_pair_only(chunk_size, executor)

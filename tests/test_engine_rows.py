@@ -21,8 +21,7 @@ from hypothesis import strategies as st
 import eventstudy.engine as engine
 from eventstudy import EventStudy
 from eventstudy.engine import EngineOutput, compute
-from eventstudy.models import beta_shifts, configured_model
-from eventstudy.panel import Panel, build_panel
+from eventstudy.panel import Panel
 
 
 def _study(model: str, **kw: object) -> tuple[EventStudy, Panel]:
@@ -39,21 +38,7 @@ def _study(model: str, **kw: object) -> tuple[EventStudy, Panel]:
 
 def _panel(study: EventStudy) -> Panel:
     """The study's panel with its model bound to it (as ``EventStudy.run`` builds them)."""
-    cfg = study.config
-    shifts, auto = beta_shifts(cfg)
-    panel = build_panel(
-        study.events,
-        study.prices,
-        study.symbols,
-        cfg,
-        study.mask_events,
-        study.model.needs_benchmark,
-        shifts=shifts,
-        sync=study.model.sync_benchmark,
-        shifts_if_later=auto,
-    )
-    study.model, panel = configured_model(cfg, panel).bind(panel, study.prices, study.events, cfg)
-    return panel
+    return study._bound_panel()
 
 
 _CASES = {

@@ -107,14 +107,7 @@ def _panel(study: EventStudy) -> Panel:
 
 def test_t_and_p_of_the_first_windows_only() -> None:
     study = _study()
-    panel = build_panel(
-        study.events,
-        study.prices,
-        study.symbols,
-        study.config,
-        study.mask_events,
-        study.model.needs_benchmark,
-    )
+    panel = _panel(study)
     cfg = replace(study.config, car_windows=study.engine_windows())
     whole = compute_chunks(panel, cfg, study.model, 13, detail="pairs")
     for chunk in (13, 10_000):  # several chunks, and one
@@ -130,14 +123,7 @@ def test_t_and_p_of_the_first_windows_only() -> None:
 
 def test_released_prefix_sums_are_rebuilt_the_same() -> None:
     study = _study()
-    panel = build_panel(
-        study.events,
-        study.prices,
-        study.symbols,
-        study.config,
-        study.mask_events,
-        study.model.needs_benchmark,
-    )
+    panel = _panel(study)
     cfg = replace(study.config, car_windows=study.engine_windows())
     before = compute_chunks(panel, cfg, study.model, 17, detail="pairs")
     ps = panel.prefix_sums(True)
