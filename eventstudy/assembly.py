@@ -55,12 +55,20 @@ def window_inputs(
     dups: np.ndarray,
     est_sar: np.ndarray,
     evt_days: np.ndarray,
+    event_ar: np.ndarray | None = None,
 ) -> dict[str, TestInput]:
-    """The test input of each engine window ``cols`` (column ``j`` of ``clusters`` is ``cols[j]``)."""
+    """The test input of each engine window ``cols`` (column ``j`` of ``clusters`` is ``cols[j]``).
+
+    ``event_ar`` (the ARs of the whole event window, NaN outside it) is built
+    from ``out`` when not given; passing the same array to every call of a
+    study lets the tests that depend on it alone share their work through the
+    inputs' common cache.
+    """
     cfg = study.config
     windows = study.engine_windows()
     avail = np.isfinite(out.ar)
-    event_ar = np.where(out.in_window, out.ar, np.nan)
+    if event_ar is None:
+        event_ar = np.where(out.in_window, out.ar, np.nan)
     inputs: dict[str, TestInput] = {}
     for j, c in enumerate(cols):
         t1, t2 = windows[c]
@@ -177,9 +185,17 @@ class StudyParts:
     def labels(self) -> dict[str, np.ndarray]:
         return group_labels(self.study, self.kept)
 
+    @functools.cached_property
+    def event_ar(self) -> np.ndarray:
+        """ARs of the whole event window (NaN outside it), one array for every window's input."""
+        return np.where(self.out.in_window, self.out.ar, np.nan)
+
     def _build(self, cols: range, clusters: tuple[np.ndarray, np.ndarray]) -> dict[str, TestInput]:
         out = self.out if cols.stop <= self.n_car else self.full
-        return window_inputs(self.study, out, cols, *clusters, self.est_sar, self.evt_days)
+        # the same event-window array when both inputs come from one engine output, so that the
+        # rank tests' study-wide sort (keyed on it) is done once for the CAR and single-day windows
+        event_ar = self.event_ar if out is self.out else None
+        return window_inputs(self.study, out, cols, *clusters, self.est_sar, self.evt_days, event_ar)
 
     @functools.cached_property
     def car_inputs(self) -> dict[str, TestInput]:
