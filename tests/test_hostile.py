@@ -402,8 +402,11 @@ def test_signals_during_save_clean_up_and_say_so(
     hook = inputs / "sitecustomize.py"
     # the ready file appears (by a rename) only once it is closed: a signal that lands while
     # a file object is finalized is reported as "ignored" by Python, not raised
+    # a run started in the background by a non-interactive shell inherits SIGINT ignored, and
+    # Python then keeps it ignored: the study is given the interactive default, as a user has it
     hook.write_text(
-        "import os, time, pandas as pd\n"
+        "import os, signal, time, pandas as pd\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "real = pd.DataFrame.to_csv\n"
         "def slow(self, path=None, *a, **k):\n"
         "    r = real(self, path, *a, **k)\n"
