@@ -1,0 +1,251 @@
+"""Generalized rank test of Kolari and Pynnönen (2011) (GRANK, formula sheet §5.8).
+
+The estimation-window SARs are sorted within each pair once per study
+(:func:`~eventstudy.inference.rowsort.sort_rows`, kept in ``inp.cache``);
+the day-0 value of each pair is placed among them by a binary search, and
+the per-day counts of estimation days above day 0 come from
+:mod:`eventstudy.inference.grankcounts`, so no pair is looped over.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import TestInput, TestResult, finite_subset, not_applicable, t_p
+from .grankcounts import above_counts, segment_counts, weight_runs
+from .grouped import BatchResult, GroupMoments, Groups, group_products, moments, t_p_array
+from .rowsort import sort_rows
+
+__all__ = ["grank_batch", "grank_result", "grank_sums", "grank_t"]
+
+
+def _est_parts(inp: TestInput) -> None:
+    """One row-wise sort of ``est_sar`` gives GRANK's estimation-window arrays (in ``inp.cache``).
+
+    ``est_sar_ranks``: the ranks (0 where missing), availability and M_i;
+    ``est_sar_sorted``: each row sorted, NaN last; ``est_sar_first``: the
+    first ordinals (:meth:`RowSort.first_ordinals`, 16-bit where the days
+    allow), or ``False`` when ``est_sar`` has an infinity; ``est_sar_order``:
+    the column at each sorted position (same integer type).
+    """
+    srt = sort_rows(inp.est_sar)
+    ok = np.isfinite(inp.est_sar)
+    m = ok.sum(axis=1)
+    finite = bool(np.array_equal(m, srt.count))
+    r = srt.ranks(missing=0.0) if finite else np.where(ok, srt.ranks(), 0.0)
+    inp.cache["est_sar_ranks"] = (r, ok.astype("float64"), m.astype("float64"))
+    inp.cache["est_sar_sorted"] = srt.values
+    small = np.int16 if srt.shape[1] < 2**15 - 1 else np.int32
+    inp.cache["est_sar_first"] = srt.first_ordinals(small) if finite else False
+    inp.cache["est_sar_order"] = srt.order.astype(small)
+
+
+def _est_ranks(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Estimation-window ranks of ``est_sar`` per pair (0 where missing), availability, M_i.
+
+    Memoized in ``inp.cache`` (depends on ``est_sar`` only; see :func:`_est_parts`).
+    """
+    hit = inp.cache.get("est_sar_ranks")
+    if not isinstance(hit, tuple):
+        _est_parts(inp)
+        hit = inp.cache["est_sar_ranks"]
+    return hit  # type: ignore[return-value]
+
+
+def _est_first(inp: TestInput) -> np.ndarray | None:
+    """First ordinals of ``est_sar`` (memoized, :func:`_est_parts`); ``None`` if it has an infinity.
+
+    SAR_it > x exactly when its first ordinal exceeds the pair's count of
+    SARs ≤ x, so one compare of small integers tells every estimation day
+    above GRANK's day 0.
+    """
+    if "est_sar_first" not in inp.cache:
+        _est_parts(inp)
+    hit = inp.cache["est_sar_first"]
+    return hit if isinstance(hit, np.ndarray) else None
+
+
+def grank_t(inp: TestInput, idx: np.ndarray) -> TestResult:
+    """Generalized rank test of Kolari and Pynnönen (2011) (formula sheet §5.8).
+
+    1. SCAR_i = CAR_i / √(γ'V_iγ) (exact prediction-error corrected, §5.2);
+    2. SCAR*_i = SCAR_i / S_SCAR, S_SCAR the cross-sectional standard deviation
+       (N − 1) of the group's SCARs (no KP factor, unlike eventstudy2);
+    3. GSAR_it = SAR_it = ε̂_it/σ̂_i on the estimation days and GSAR_i0 = SCAR*_i
+       (the CAR window collapsed into one day 0);
+    4. U_it = rank(GSAR_it)/(T_i + 1) − ½, T_i = M_i + 1 available days of pair i;
+    5. Ū_t = N_t⁻¹ Σ_i U_it, S_Ū = √(T⁻¹ Σ_t (N_t/N) Ū_t²) over the T days
+       (estimation days with N_t > 0, plus day 0), Z = Ū_0 / S_Ū;
+    6. t_grank = Z √((T − 2)/(T − 1 − Z²)), two-sided p from t(T − 2).
+
+    The statistic is t_grank; Z is written in the note (EST reports both).
+    Needs N ≥ 2 (for S_SCAR). The estimation SARs are not re-standardized for
+    prediction error (KP 2011). Invariant to rescaling all returns.
+    """
+    used = finite_subset(inp.scar, idx)
+    n = len(used)
+    if n < 2:
+        return not_applicable(n, "needs at least 2 pairs")
+    scar = inp.scar[used]
+    s_scar = float(np.std(scar, ddof=1))
+    if not s_scar > 0.0 or not np.max(scar) > np.min(scar):
+        return not_applicable(n, "no cross-sectional variation of SCAR")
+    g0 = scar / s_scar
+    r_est, f_est, m_est = _est_ranks(inp)
+    est = inp.est_sar[used]  # NaN compares false: missing days count nowhere
+    below = est < g0[:, None]
+    tie = est == g0[:, None]
+    above = est > g0[:, None]
+    t_i = m_est[used] + 1.0
+    a = 1.0 / (t_i + 1.0)
+    # rank of day 0 among the pair's T_i values, and Σ_i U_it of the estimation days:
+    # rank_it = rank among estimation days + 1{GSAR_i0 below} (+ ½ on a tie)
+    rank0 = 1.0 + below.sum(axis=1) + 0.5 * tie.sum(axis=1)
+    u0 = rank0 * a - 0.5
+    n_t = f_est[used].sum(axis=0)
+    sum_u = a @ r_est[used] + a @ above + 0.5 * (a @ tie) - 0.5 * n_t
+    have = n_t > 0
+    ubar_t = sum_u[have] / n_t[have]
+    ubar0 = float(u0.mean())
+    big_t = int(have.sum()) + 1
+    s_u = float(np.sqrt((np.sum(n_t[have] / n * ubar_t**2) + ubar0**2) / big_t))
+    if not s_u > 0.0:
+        return not_applicable(n, "ranks have no variation")
+    z = ubar0 / s_u
+    if big_t < 3 or big_t - 1 - z * z <= 0.0:
+        return not_applicable(n, f"t_grank undefined (T={big_t}, Z={z:.4f})")
+    t = float(z * np.sqrt((big_t - 2) / (big_t - 1 - z * z)))
+    return TestResult(t, t_p(t, big_t - 2), n, f"Z={z:.4f}; T={big_t}")
+
+
+def _sorted_est(inp: TestInput) -> np.ndarray:
+    """``est_sar`` sorted within each row, NaN last (memoized, :func:`_est_parts`)."""
+    hit = inp.cache.get("est_sar_sorted")
+    if not isinstance(hit, np.ndarray):
+        _est_parts(inp)
+        hit = inp.cache["est_sar_sorted"]
+    return hit  # type: ignore[return-value]
+
+
+def _est_order(inp: TestInput) -> np.ndarray:
+    """The column at each sorted position of every row of ``est_sar`` (memoized, :func:`_est_parts`)."""
+    hit = inp.cache.get("est_sar_order")
+    if not isinstance(hit, np.ndarray):
+        _est_parts(inp)
+        hit = inp.cache["est_sar_order"]
+    return hit  # type: ignore[return-value]
+
+
+def _count_below(inp: TestInput, rows: np.ndarray, x: np.ndarray, *, or_equal: bool = False) -> np.ndarray:
+    """Per row of ``est_sar[rows]``: how many values are < ``x`` (≤ ``x`` with ``or_equal``).
+
+    A binary search of all rows at once in the row-sorted ``est_sar``
+    (sorted once per study, memoized in ``inp.cache``).
+    """
+    srt = _sorted_est(inp)
+    _, _, m = _est_ranks(inp)
+    t = srt.shape[1]
+    m_rows = m[rows].astype(np.intp)
+    base = (rows if len(rows) != len(srt) else np.arange(len(rows))) * t - 1
+    values = srt.reshape(-1)
+    below = np.less_equal if or_equal else np.less
+    count = np.zeros(len(rows), dtype=np.intp)
+    step = 1 << max(t.bit_length() - 1, 0) if t else 0
+    while step:  # branchless: advance each count by step while the value there is still below x
+        grow = count + step
+        ok = (grow <= m_rows) & below(values[base + np.minimum(grow, t)], x)
+        count += step * ok
+        step >>= 1
+    return count.astype("float64")
+
+
+def grank_batch(inp: TestInput, groups: Groups) -> BatchResult:
+    """:func:`grank_t` for every group of ``groups`` at once."""
+    mask = np.isfinite(inp.scar)
+    m = moments(groups, inp.scar, mask)
+    n_t, sum_u, u0 = grank_sums(inp, groups, mask, m.sd)
+    u0_total = np.bincount(groups.codes[mask], weights=u0, minlength=groups.size)
+    return grank_result(m, n_t, sum_u, u0_total)
+
+
+def grank_sums(
+    inp: TestInput, groups: Groups, mask: np.ndarray, sd: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sums over pairs behind :func:`grank_batch`, given the groups' SCAR spread ``sd``.
+
+    Returns ``(n_t, sum_u, u0)``: N_t and Σ_i U_it per group and estimation
+    day (G × T), and U_i0 of each pair with ``mask`` (in pair order). Both
+    sums add up over disjoint sets of pairs, so a study can compute them
+    chunk by chunk of pairs (:mod:`eventstudy.streamtests`) with ``sd`` taken
+    from all pairs.
+    """
+    rows = np.flatnonzero(mask)
+    codes = groups.codes[rows]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g0 = inp.scar[rows] / sd[codes]
+    r_est, f_est, m_est = _est_ranks(inp)
+    a = 1.0 / (m_est + 2.0)  # 1/(T_i + 1), T_i = M_i + 1
+    (n_t,) = group_products(inp, groups, mask, "grank_n", (f_est,))
+    (rank_sum,) = group_products(inp, groups, mask, "grank_a", (r_est,), a)
+    first = _est_first(inp)
+    if first is not None:  # SAR_it > g0_i ⇔ its first ordinal > #(SAR_i ≤ g0_i): a compare of integers
+        n_le = np.where(np.isnan(g0), m_est[rows], _count_below(inp, rows, g0, or_equal=True))
+    else:
+        est = inp.est_sar if len(rows) == len(mask) else inp.est_sar[rows]
+        with np.errstate(invalid="ignore"):
+            above = np.greater(est, g0[:, None]).astype(np.float32)  # 0/1 exactly; NaN counts 0
+        n_le = m_est[rows] - above.sum(axis=1, dtype=np.float64)
+    srt = _sorted_est(inp)
+    at = np.clip(n_le.astype(np.int64) - 1, 0, max(srt.shape[1] - 1, 0))
+    n_below, n_tie = n_le, np.zeros(len(rows))
+    tied = bool(((n_le > 0) & (srt[rows, at] == g0)).any())
+    if tied:  # a day-0 value equal to estimation values: they count half
+        n_below = _count_below(inp, rows, g0)
+        n_tie = n_le - n_below
+    # estimation days above day 0, counted per day for each run of pairs with the
+    # same group and the same weight a_i (the window's groupings share the work)
+    if first is not None:
+        order = _est_order(inp)
+        runs, counts = above_counts(inp, groups, mask, a, n_le, first, order)
+    else:
+        runs = weight_runs(inp, groups, mask, a)
+        counts = np.asarray(runs.matrix @ above, dtype=np.float64)  # 0/1 sums, exact in float32
+    sum_u = rank_sum - 0.5 * n_t + np.asarray(runs.weight @ counts)
+    if tied:  # the days equal to day 0 count half
+        if first is not None:  # at sorted positions n_below … n_le − 1 (none for a NaN day 0)
+            lo = n_below.astype(np.int64)
+            hi = np.where(np.isnan(g0), lo, n_le.astype(np.int64))
+            same = segment_counts(order, rows, lo, hi, runs.run_of, np.ones(len(rows)), runs.size)
+        else:
+            with np.errstate(invalid="ignore"):
+                same = np.asarray(runs.matrix @ (est == g0[:, None]).astype(np.float32), dtype=np.float64)
+        sum_u = sum_u + 0.5 * np.asarray(runs.weight @ same)
+    u0 = (1.0 + n_below + 0.5 * n_tie) * a[rows] - 0.5
+    return n_t, sum_u, u0
+
+
+def grank_result(m: GroupMoments, n_t: np.ndarray, sum_u: np.ndarray, u0_total: np.ndarray) -> BatchResult:
+    """:func:`grank_batch`'s statistics from :func:`grank_sums`.
+
+    ``m`` holds the groups' SCAR moments, ``u0_total`` the group sums Σ_i U_i0.
+    """
+    n = m.n
+    have = n_t > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ubar_t = np.where(have, sum_u / np.where(have, n_t, 1.0), 0.0)
+        ubar0 = u0_total / n
+        big_t = have.sum(axis=1) + 1
+        s_u = np.sqrt(((n_t / n[:, None]) * ubar_t**2 * have).sum(axis=1) + ubar0**2) / np.sqrt(big_t)
+        z = ubar0 / s_u
+        t = z * np.sqrt((big_t - 2) / (big_t - 1 - z * z))
+    notes = [f"Z={zz:.4f}; T={tt}" for zz, tt in zip(z, big_t, strict=True)]
+    reasons = [
+        (n < 2, "needs at least 2 pairs"),
+        (m.constant | ~(m.sd > 0.0), "no cross-sectional variation of SCAR"),
+        (~(s_u > 0.0), "ranks have no variation"),
+        (
+            (big_t < 3) | ~(big_t - 1 - z * z > 0.0),
+            [f"t_grank undefined (T={tt}, Z={zz:.4f})" for zz, tt in zip(z, big_t, strict=True)],
+        ),
+    ]
+    return BatchResult.build(t, t_p_array(t, big_t - 2), n, notes, reasons)

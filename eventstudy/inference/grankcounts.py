@@ -1,0 +1,205 @@
+"""GRANK's per-day counts of estimation days above day 0, for runs of pairs sharing a group and a weight.
+
+Kolari and Pynnönen's (2011) GRANK needs, per group and estimation day t,
+Σ_i a_i·1{GSAR_it > GSAR_i0} (a_i = 1/(T_i + 1); formula sheet §5.8). Pairs
+with the same group and the same a_i form a *run*; the counts per run and
+day are integers, exact in any order of summation, and the a-weighted group
+sums are then one small product (:func:`weight_runs`).
+
+Per pair the days above day 0 are those whose *first ordinal* (1 + the
+start of the value's tie run in the row's sorted order,
+:meth:`~eventstudy.inference.rowsort.RowSort.first_ordinals`) exceeds
+n_i = #(SAR_i ≤ GSAR_i0): the days at sorted positions n_i … M_i − 1. A
+threshold of that kind never splits a tie run, so two thresholds n and r of
+a pair differ by the days at sorted positions [min(n, r), max(n, r)).
+
+The groupings of one window share GSAR_i0 up to the groups' SCAR spread, so
+their thresholds differ little. One window's counts are therefore taken
+once, against the first grouping's thresholds, for the *atoms* — the runs
+of every announced grouping at once (their common refinement), while they
+stay few — and each grouping of the window adds its runs' atoms and the few
+days between its thresholds and those (:func:`segment_counts`), instead of a
+compare of the whole panel per grouping.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from .base import TestInput
+from .grouped import GROUPINGS_KEY, Groups, digest
+
+__all__ = ["Runs", "above_counts", "segment_counts", "weight_runs"]
+
+#: Atoms of a window at most this fraction of its pairs (else the grouping counts on its own).
+ATOM_SHARE = 4
+
+
+@dataclass(frozen=True, eq=False)
+class Runs:
+    """Runs of the pairs with a mask that share a group and a weight.
+
+    ``matrix`` is the 0/1 runs × pairs matrix (float32, columns = the masked
+    pairs in order), ``weight`` the G × runs matrix of the runs' weights and
+    ``run_of`` the run of each masked pair: ``weight @ (matrix @ X)`` is the
+    a-weighted group sum of the rows of a 0/1 matrix X, counted exactly.
+    """
+
+    matrix: sparse.csc_matrix
+    weight: sparse.csc_matrix
+    run_of: np.ndarray
+
+    @property
+    def size(self) -> int:
+        """The number of runs."""
+        return int(self.matrix.shape[0])
+
+
+def weight_runs(inp: TestInput, groups: Groups, mask: np.ndarray, a: np.ndarray) -> Runs:
+    """:class:`Runs` of the pairs with ``mask`` by group, then weight ``a`` (memoized in ``inp.cache``)."""
+    key = ("weight_runs", groups.uid, digest(mask))
+    hit = inp.cache.get(key)
+    if isinstance(hit, Runs):
+        return hit
+    rows = np.flatnonzero(mask)
+    codes, w = groups.codes[rows], a[rows]
+    by = np.lexsort((w, codes))  # runs in order of group, then weight
+    new = np.ones(len(rows), dtype=bool)
+    new[1:] = (codes[by][1:] != codes[by][:-1]) | (w[by][1:] != w[by][:-1])
+    run_of = np.empty(len(rows), dtype=np.int64)
+    run_of[by] = np.cumsum(new) - 1
+    n_runs = int(new.sum())
+    runs = sparse.csc_matrix(
+        (np.ones(len(rows), dtype=np.float32), (run_of, np.arange(len(rows)))), shape=(n_runs, len(rows))
+    )
+    weight = sparse.csc_matrix((w[by][new], (codes[by][new], np.arange(n_runs))), shape=(groups.size, n_runs))
+    out = Runs(runs, weight, run_of)
+    inp.cache[key] = out
+    return out
+
+
+def segment_counts(
+    order: np.ndarray,
+    rows: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    bins: np.ndarray,
+    weights: np.ndarray,
+    n_bins: int,
+) -> np.ndarray:
+    """Weighted counts of the columns held by segments of sorted positions.
+
+    ``out[b, t] = Σ_k weights[k] · #{p ∈ [lo[k], hi[k]) : order[rows[k], p] = t}``
+    over the k with ``bins[k] = b`` (an empty segment where ``hi ≤ lo``);
+    ``order`` holds per row the column at each sorted position. Returns an
+    ``n_bins × order.shape[1]`` float64 array (integer weights give exact
+    counts).
+    """
+    t = order.shape[1]
+    length = np.maximum(np.asarray(hi, dtype=np.int64) - lo, 0)
+    total = int(length.sum())
+    if total == 0 or t == 0:
+        return np.zeros((n_bins, t))
+    seg = np.repeat(np.arange(len(length)), length)
+    ends = np.cumsum(length)
+    pos = np.arange(total, dtype=np.int64) - (ends - length)[seg] + np.asarray(lo, dtype=np.int64)[seg]
+    day = order.reshape(-1)[np.asarray(rows, dtype=np.int64)[seg] * t + pos]
+    flat = np.asarray(bins, dtype=np.int64)[seg] * t + day
+    out = np.bincount(flat, weights=np.asarray(weights, dtype="float64")[seg], minlength=n_bins * t)
+    return out.reshape(n_bins, t)
+
+
+@dataclass(frozen=True, eq=False)
+class _Base:
+    """One window's counts of days above reference thresholds, per atom."""
+
+    atom_of: np.ndarray  # atom of each masked pair
+    ref: np.ndarray  # the reference threshold of each masked pair (int64)
+    counts: np.ndarray  # atoms × T, days with first ordinal > ref (float64, exact)
+
+
+def _atoms(inp: TestInput, rows: np.ndarray, a: np.ndarray) -> tuple[frozenset[int], np.ndarray]:
+    """The groupings whose runs the window's atoms refine, and each masked pair's atom.
+
+    The announced groupings (:data:`~eventstudy.inference.grouped.GROUPINGS_KEY`,
+    kept in ``inp.cache`` for the windows after the first) join from the
+    fewest groups up while the atoms stay at most 1/:data:`ATOM_SHARE` of
+    the pairs.
+    """
+    announced = inp.memo.get(GROUPINGS_KEY)
+    if isinstance(announced, tuple):
+        inp.cache["grank_groupings"] = announced
+    else:
+        announced = inp.cache.get("grank_groupings", ())
+    assert isinstance(announced, tuple)
+    cap = max(len(rows) // ATOM_SHARE, 1)
+    _, key = np.unique(a[rows], return_inverse=True)
+    key = key.reshape(-1).astype(np.int64)
+    uids: set[int] = set()
+    for g in sorted(announced, key=lambda g: g.size):
+        if len(g.codes) != len(a):
+            continue
+        uniq, inv = np.unique(key * g.size + g.codes[rows], return_inverse=True)
+        if len(uniq) <= cap:
+            key, uids = inv.reshape(-1).astype(np.int64), uids | {g.uid}
+    return frozenset(uids), key
+
+
+def above_counts(
+    inp: TestInput,
+    groups: Groups,
+    mask: np.ndarray,
+    a: np.ndarray,
+    n_le: np.ndarray,
+    first: np.ndarray,
+    order: np.ndarray,
+) -> tuple[Runs, np.ndarray]:
+    """Per run of ``groups`` and estimation day: the pairs whose first ordinal exceeds ``n_le``.
+
+    ``first``/``order``: the first ordinals and the sorted column order of
+    every pair's estimation SARs (P × T); ``n_le`` the thresholds of the
+    pairs with ``mask`` (in order), ``a`` the pairs' weights. Returns the
+    :class:`Runs` and their counts (runs × T, float64, exact). The window's
+    atoms are counted once (``inp.memo``); a grouping outside them compares
+    its own thresholds with the panel.
+    """
+    runs = weight_runs(inp, groups, mask, a)
+    rows = np.flatnonzero(mask)
+    n = n_le.astype(np.int64)
+    digest_mask = digest(mask)
+    found = inp.memo.get(("grank_atoms", digest_mask))
+    if not isinstance(found, tuple):
+        found = _atoms(inp, rows, a)
+        inp.memo[("grank_atoms", digest_mask)] = found
+    uids, atom_of = found
+    base = inp.memo.get(("grank_base", digest_mask))
+    if groups.uid not in uids or not isinstance(base, _Base):
+        whole = first if len(rows) == len(mask) else first[rows]
+        buf = inp.memo.get("grank_buf")
+        if not isinstance(buf, np.ndarray) or buf.shape != whole.shape:
+            buf = np.empty(whole.shape, dtype=np.float32)
+            inp.memo["grank_buf"] = buf
+        above = np.greater(whole, n.astype(first.dtype)[:, None], out=buf, casting="unsafe")
+        if groups.uid not in uids:  # this grouping on its own: its runs' counts (0/1 sums, exact in float32)
+            return runs, np.asarray(runs.matrix @ above, dtype=np.float64)
+        n_atoms = int(atom_of.max()) + 1 if len(atom_of) else 0
+        ones = np.ones(len(rows), dtype=np.float32)
+        onehot = sparse.csc_matrix((ones, (atom_of, np.arange(len(rows)))), shape=(n_atoms, len(rows)))
+        base = _Base(atom_of, n, np.asarray(onehot @ above, dtype=np.float64))
+        inp.memo[("grank_base", digest_mask)] = base
+    run_of_atom = np.zeros(base.counts.shape[0], dtype=np.int64)
+    run_of_atom[base.atom_of] = runs.run_of
+    to_runs = sparse.csr_matrix(
+        (np.ones(len(run_of_atom)), (run_of_atom, np.arange(len(run_of_atom)))),
+        shape=(runs.size, len(run_of_atom)),
+    )
+    counts = np.asarray(to_runs @ base.counts)
+    moved = np.flatnonzero(n != base.ref)
+    if moved.size:  # the days between this grouping's thresholds and the reference ones
+        lo, hi = np.minimum(n, base.ref)[moved], np.maximum(n, base.ref)[moved]
+        sign = np.where(n[moved] < base.ref[moved], 1.0, -1.0)
+        counts += segment_counts(order, rows[moved], lo, hi, runs.run_of[moved], sign, runs.size)
+    return runs, counts
