@@ -145,18 +145,18 @@ def _count_below(inp: TestInput, rows: np.ndarray, x: np.ndarray, *, or_equal: b
     srt = _sorted_est(inp)
     _, _, m = _est_ranks(inp)
     t = srt.shape[1]
-    m_rows = m[rows].astype(np.intp)
-    base = (rows if len(rows) != len(srt) else np.arange(len(rows))) * t - 1
-    values = srt.reshape(-1)
+    if t == 0 or len(rows) == 0:
+        return np.zeros(len(rows))
     below = np.less_equal if or_equal else np.less
-    count = np.zeros(len(rows), dtype=np.intp)
-    step = 1 << max(t.bit_length() - 1, 0) if t else 0
-    while step:  # branchless: advance each count by step while the value there is still below x
-        grow = count + step
-        ok = (grow <= m_rows) & below(values[base + np.minimum(grow, t)], x)
-        count += step * ok
-        step >>= 1
-    return count.astype("float64")
+    values = srt.reshape(-1)
+    start = np.asarray(rows, dtype=np.intp) * t
+    at, size = start.copy(), t
+    while size > 1:  # branchless lower bound: the count lies in at − start … at − start + size
+        half = size // 2
+        at += half * below(values[at + half], x)
+        size -= half
+    count = at - start + below(values[at], x)  # NaN (past the available values) is never below
+    return np.minimum(count, m[rows]).astype("float64")  # at most M_i (as the infinities count)
 
 
 def grank_batch(inp: TestInput, groups: Groups) -> BatchResult:
