@@ -57,6 +57,9 @@ def test_sort_rows_orders_and_ranks_like_argsort_and_scipy(a: np.ndarray) -> Non
     first = s.first_ordinals(np.int16)
     assert first.dtype == np.int16
     np.testing.assert_array_equal(first, _first_ordinal_loop(a))
+    both, ranks = s.first_ordinals_and_ranks(np.int16)
+    np.testing.assert_array_equal(both, first)
+    np.testing.assert_array_equal(ranks, np.nan_to_num(_scipy_ranks(a), nan=0.0))
 
 
 def test_close_values_fall_back_to_an_exact_sort() -> None:

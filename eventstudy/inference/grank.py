@@ -31,12 +31,15 @@ def _est_parts(inp: TestInput) -> None:
     srt = sort_rows(inp.est_sar)
     ok = np.isfinite(inp.est_sar)
     m = ok.sum(axis=1)
-    finite = bool(np.array_equal(m, srt.count))
-    r = srt.ranks(missing=0.0) if finite else np.where(ok, srt.ranks(), 0.0)
+    small = np.int16 if srt.shape[1] < 2**15 - 1 else np.int32
+    first: np.ndarray | bool
+    if np.array_equal(m, srt.count):
+        first, r = srt.first_ordinals_and_ranks(small)
+    else:  # an infinity: ranked, not counted in M_i
+        first, r = False, np.where(ok, srt.ranks(), 0.0)
     inp.cache["est_sar_ranks"] = (r, ok.astype("float64"), m.astype("float64"))
     inp.cache["est_sar_sorted"] = srt.values
-    small = np.int16 if srt.shape[1] < 2**15 - 1 else np.int32
-    inp.cache["est_sar_first"] = srt.first_ordinals(small) if finite else False
+    inp.cache["est_sar_first"] = first
     inp.cache["est_sar_order"] = srt.order.astype(small)
 
 

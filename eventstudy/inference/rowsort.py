@@ -122,10 +122,16 @@ class RowSort:
         0 where missing. An element is greater than a number x exactly when
         its first ordinal exceeds the count of the row's values ≤ x.
         """
+        return self._first_ordinals(dtype, self.tie_runs())
+
+    def _first_ordinals(
+        self, dtype: type[np.integer], runs: tuple[np.ndarray, np.ndarray, np.ndarray]
+    ) -> np.ndarray:
+        """:meth:`first_ordinals` given the :meth:`tie_runs`."""
         n, t = self.shape
         first = np.empty((n, t), dtype=dtype)
         first[:] = np.arange(1, t + 1, dtype=dtype)
-        q, start, _ = self.tie_runs()
+        q, start, _ = runs
         if q.size:
             val = (start + 1).astype(dtype)
             flat = first.reshape(-1)
@@ -133,6 +139,23 @@ class RowSort:
             flat[q + 1] = val
         first[np.arange(t) >= self.count[:, None]] = 0
         return self.scatter(first)
+
+    def first_ordinals_and_ranks(self, dtype: type[np.integer] = np.int32) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`first_ordinals` and ``ranks(missing=0.0)`` from one pass over the sorted values.
+
+        An untied element's average rank is its first ordinal; only the
+        elements of tie runs are set apart (to the mean rank of their run).
+        """
+        runs = self.tie_runs()
+        first = self._first_ordinals(dtype, runs)
+        ranks = first.astype("float64")
+        q, start, end = runs
+        if q.size:
+            avg = 0.5 * (start + end) + 1.0
+            flat, at = ranks.reshape(-1), self.flat.reshape(-1)
+            flat[at[q]] = avg
+            flat[at[q + 1]] = avg
+        return first, ranks
 
     def scatter(self, by_position: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Put a value given per sorted position back at its element's place in the original array.
