@@ -13,7 +13,7 @@ from test_inference_synth import make_input, replace
 from eventstudy.inference import TESTS, Groups
 from eventstudy.inference import grank as gk
 from eventstudy.inference import ranks as rk
-from eventstudy.inference.rowsort import row_ranks, sort_rows, stable_available_first
+from eventstudy.inference.rowsort import count_sorted_below, row_ranks, sort_rows, stable_available_first
 
 _ONE = 1.0 + np.finfo(float).eps
 #: Values that stress the packed keys: signed zeros, infinities, NaNs of both signs,
@@ -161,3 +161,18 @@ def test_corrado_deviations_match_scipy_ranks(infinite: bool, ties: bool) -> Non
     np.testing.assert_array_equal(d0, ref)
     np.testing.assert_array_equal(f, ok.astype(float))
     np.testing.assert_array_equal(d_v, ref[:, est.shape[1] :])
+
+
+@settings(max_examples=80, deadline=None)
+@given(a=_panels, seed=st.integers(0, 2**31 - 1), or_equal=st.booleans())
+def test_count_sorted_below_counts_like_a_compare(a: np.ndarray, seed: int, or_equal: bool) -> None:
+    """The branchless search of row-sorted values (NaN last) counts as a plain comparison; a NaN
+    query counts nothing."""
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(0, a.shape[0], 7)
+    x = rng.choice(np.array(_AWKWARD + [0.5, -2.0, 3.5]), 7)
+    with np.errstate(invalid="ignore"):
+        cmp = np.less_equal if or_equal else np.less
+        ref = [int(np.sum(cmp(a[r], v))) for r, v in zip(rows, x, strict=True)]
+    got = count_sorted_below(sort_rows(a).values, rows, x, or_equal=or_equal)
+    np.testing.assert_array_equal(got, ref)

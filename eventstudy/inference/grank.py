@@ -14,7 +14,7 @@ import numpy as np
 from .base import TestInput, TestResult, finite_subset, not_applicable, t_p
 from .grankcounts import above_counts, segment_counts, weight_runs
 from .grouped import BatchResult, GroupMoments, Groups, group_products, moments, t_p_array
-from .rowsort import sort_rows
+from .rowsort import count_sorted_below, sort_rows
 
 __all__ = ["grank_batch", "grank_result", "grank_sums", "grank_t"]
 
@@ -147,18 +147,7 @@ def _count_below(inp: TestInput, rows: np.ndarray, x: np.ndarray, *, or_equal: b
     """
     srt = _sorted_est(inp)
     _, _, m = _est_ranks(inp)
-    t = srt.shape[1]
-    if t == 0 or len(rows) == 0:
-        return np.zeros(len(rows))
-    below = np.less_equal if or_equal else np.less
-    values = srt.reshape(-1)
-    start = np.asarray(rows, dtype=np.intp) * t
-    at, size = start.copy(), t
-    while size > 1:  # branchless lower bound: the count lies in at − start … at − start + size
-        half = size // 2
-        at += half * below(values[at + half], x)
-        size -= half
-    count = at - start + below(values[at], x)  # NaN (past the available values) is never below
+    count = count_sorted_below(srt, rows, x, or_equal=or_equal)
     return np.minimum(count, m[rows]).astype("float64")  # at most M_i (as the infinities count)
 
 

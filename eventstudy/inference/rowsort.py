@@ -23,7 +23,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["RowSort", "row_ranks", "sort_rows", "stable_available_first"]
+__all__ = [
+    "RowSort",
+    "average_positions",
+    "count_sorted_below",
+    "row_ranks",
+    "sort_rows",
+    "stable_available_first",
+    "tie_runs",
+]
 
 #: Columns beyond which keys keep too few value bits to be worth packing.
 _MAX_BITS = 24
@@ -71,27 +79,8 @@ class RowSort:
         return self.flat - (np.arange(n, dtype=np.intp) * t)[:, None]
 
     def tie_runs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Runs of equal neighbours in sorted order, as flat indices into ``values``.
-
-        Returns ``(members, start, end)``: ``members`` the flat index of every
-        element of a run of two or more equal values except its last,
-        ``start``/``end`` the column of the first and last element of each
-        member's run. A member ``q`` and ``q + 1`` belong to the same run, so
-        ``members`` and ``members + 1`` together cover all tied elements.
-        """
-        t = self.shape[1]
-        eq = self.values[:, 1:] == self.values[:, :-1]  # NaN never equals NaN
-        p = np.flatnonzero(eq)
-        if p.size == 0:
-            empty = np.empty(0, dtype=np.intp)
-            return empty, empty, empty
-        q = p + p // (t - 1)  # from n × (t − 1) to n × t: the left element of each equal pair
-        new = np.ones(q.size, dtype=bool)
-        new[1:] = q[1:] != q[:-1] + 1  # runs never cross rows: a row's last left element is t − 2
-        run = np.cumsum(new) - 1
-        last = np.ones(q.size, dtype=bool)
-        last[:-1] = new[1:]
-        return q, (q[new] % t)[run], (q[last] % t + 1)[run]
+        """Runs of equal neighbours in sorted order (:func:`tie_runs` of ``values``)."""
+        return tie_runs(self.values)
 
     def positions(
         self, *, centre: bool = False, missing: float = np.nan, out: np.ndarray | None = None
@@ -102,19 +91,7 @@ class RowSort:
         available values. ``out`` may be ``values`` itself when they are no
         longer needed (it saves a fresh n × t array).
         """
-        n, t = self.shape
-        q, start, end = self.tie_runs()
-        pos = np.empty((n, t)) if out is None else out
-        pos[:] = np.arange(1.0, t + 1.0)
-        if q.size:
-            avg = 0.5 * (start + end) + 1.0
-            flat = pos.reshape(-1)
-            flat[q] = avg
-            flat[q + 1] = avg
-        if centre:
-            pos -= (self.count[:, None] + 1.0) / 2.0
-        pos[np.arange(t) >= self.count[:, None]] = missing
-        return pos
+        return average_positions(self.values, self.count, centre=centre, missing=missing, out=out)
 
     def first_ordinals(self, dtype: type[np.integer] = np.int32) -> np.ndarray:
         """Per element of the original array: 1 + the sorted column of the first value equal to it.
@@ -170,6 +147,82 @@ class RowSort:
     def ranks(self, *, centre: bool = False, missing: float = np.nan) -> np.ndarray:
         """Average ranks 1…T_i of each row's elements in their original places (see :meth:`positions`)."""
         return self.scatter(self.positions(centre=centre, missing=missing))
+
+
+def tie_runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runs of equal neighbours in each row of row-sorted ``values``, as flat indices into them.
+
+    Returns ``(members, start, end)``: ``members`` the flat index of every
+    element of a run of two or more equal values except its last,
+    ``start``/``end`` the column of the first and last element of each
+    member's run. A member ``q`` and ``q + 1`` belong to the same run, so
+    ``members`` and ``members + 1`` together cover all tied elements.
+    """
+    t = values.shape[1]
+    eq = values[:, 1:] == values[:, :-1]  # NaN never equals NaN
+    p = np.flatnonzero(eq)
+    if p.size == 0:
+        empty = np.empty(0, dtype=np.intp)
+        return empty, empty, empty
+    q = p + p // (t - 1)  # from n × (t − 1) to n × t: the left element of each equal pair
+    new = np.ones(q.size, dtype=bool)
+    new[1:] = q[1:] != q[:-1] + 1  # runs never cross rows: a row's last left element is t − 2
+    run = np.cumsum(new) - 1
+    last = np.ones(q.size, dtype=bool)
+    last[:-1] = new[1:]
+    return q, (q[new] % t)[run], (q[last] % t + 1)[run]
+
+
+def average_positions(
+    values: np.ndarray,
+    count: np.ndarray,
+    *,
+    centre: bool = False,
+    missing: float = np.nan,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """Average rank (1-based) of each position of row-sorted ``values``, ``missing`` past ``count``.
+
+    ``count`` holds each row's available (leading, non-NaN) values. With
+    ``centre``, minus the row's mean rank (count + 1)/2. ``out`` may be
+    ``values`` itself when they are no longer needed.
+    """
+    n, t = values.shape
+    q, start, end = tie_runs(values)
+    pos = np.empty((n, t)) if out is None else out
+    pos[:] = np.arange(1.0, t + 1.0)
+    if q.size:
+        avg = 0.5 * (start + end) + 1.0
+        flat = pos.reshape(-1)
+        flat[q] = avg
+        flat[q + 1] = avg
+    if centre:
+        pos -= (count[:, None] + 1.0) / 2.0
+    pos[np.arange(t) >= count[:, None]] = missing
+    return pos
+
+
+def count_sorted_below(
+    values: np.ndarray, rows: np.ndarray, x: np.ndarray, *, or_equal: bool = False
+) -> np.ndarray:
+    """How many values of row ``rows[k]`` of row-sorted ``values`` are < ``x[k]`` (≤ with ``or_equal``).
+
+    A branchless lower-bound search of all queries at once; NaN (past a
+    row's available values) is never below, and a NaN ``x`` counts 0.
+    Returns intp counts.
+    """
+    t = values.shape[1]
+    if t == 0 or len(rows) == 0:
+        return np.zeros(len(rows), dtype=np.intp)
+    below = np.less_equal if or_equal else np.less
+    flat = values.reshape(-1)
+    start = np.asarray(rows, dtype=np.intp) * t
+    at, size = start.copy(), t
+    while size > 1:  # the count lies in at − start … at − start + size
+        half = size // 2
+        at += half * below(flat[at + half], x)
+        size -= half
+    return at - start + below(flat[at], x)
 
 
 def _float_keys(a: np.ndarray, bits: int) -> np.ndarray | None:
