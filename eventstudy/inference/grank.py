@@ -40,7 +40,8 @@ def _est_parts(inp: TestInput) -> None:
     inp.cache["est_sar_ranks"] = (r, ok.astype("float64"), m.astype("float64"))
     inp.cache["est_sar_sorted"] = srt.values
     inp.cache["est_sar_first"] = first
-    inp.cache["est_sar_order"] = srt.order.astype(small)
+    offset = (np.arange(srt.shape[0], dtype=np.intp) * srt.shape[1])[:, None]
+    inp.cache["est_sar_order"] = np.subtract(srt.flat, offset, dtype=small, casting="unsafe")
 
 
 def _est_ranks(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -127,7 +127,8 @@ def _atoms(inp: TestInput, rows: np.ndarray, a: np.ndarray) -> tuple[frozenset[i
     The announced groupings (:data:`~eventstudy.inference.grouped.GROUPINGS_KEY`,
     kept in ``inp.cache`` for the windows after the first) join from the
     fewest groups up while the atoms stay at most 1/:data:`ATOM_SHARE` of
-    the pairs.
+    the pairs. Memoized in ``inp.cache`` by the groupings and the pairs
+    (the weights depend on the estimation arrays only).
     """
     announced = inp.memo.get(GROUPINGS_KEY)
     if isinstance(announced, tuple):
@@ -135,6 +136,19 @@ def _atoms(inp: TestInput, rows: np.ndarray, a: np.ndarray) -> tuple[frozenset[i
     else:
         announced = inp.cache.get("grank_groupings", ())
     assert isinstance(announced, tuple)
+    key = ("grank_atoms", tuple(g.uid for g in announced), digest(rows), ATOM_SHARE)
+    hit = inp.cache.get(key)  # the windows of a study mostly share their pairs
+    if isinstance(hit, tuple):
+        return hit
+    out = _refine(announced, rows, a)
+    inp.cache[key] = out
+    return out
+
+
+def _refine(
+    announced: tuple[Groups, ...], rows: np.ndarray, a: np.ndarray
+) -> tuple[frozenset[int], np.ndarray]:
+    """:func:`_atoms` of the pairs ``rows`` (not memoized)."""
     cap = max(len(rows) // ATOM_SHARE, 1)
     _, key = np.unique(a[rows], return_inverse=True)
     key = key.reshape(-1).astype(np.int64)
