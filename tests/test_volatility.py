@@ -8,6 +8,8 @@ from dataclasses import replace as dc_replace
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import special, stats
 
 from eventstudy import EventStudy
@@ -17,6 +19,8 @@ from eventstudy.inference.volatility import (
     VOLATILITY_COLUMNS,
     estimation_log_mean,
     log_null_mean,
+    pair_ratio,
+    pair_ratios,
     volatility_table,
 )
 from eventstudy.models import beta_shifts, configured_model
@@ -167,6 +171,55 @@ def test_estimation_blocks_shared_through_the_cache_match_the_loop():
         np.testing.assert_allclose(got, want, rtol=1e-10, equal_nan=True)
         np.testing.assert_array_equal(got, estimation_log_mean(x, days))  # the same numbers uncached
     assert ("volatility_log_mean", 3) in cache
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    shape=st.tuples(st.integers(1, 12), st.integers(1, 30)),
+    gaps=st.sampled_from([0.0, 0.1, 0.5, 0.9]),
+    scale=st.sampled_from([1e-6, 1.0, 1e6]),
+)
+def test_estimation_blocks_match_the_loop_whatever_the_gaps(seed, shape, gaps, scale):
+    """Rows without gaps, with gaps, empty or shorter than L: the loop's value (NaN where no block)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape) * scale
+    x[rng.random(shape) < gaps] = np.nan
+    x[0, : shape[1] // 2] = np.nan  # a row whose available days are all at the end
+    days = rng.integers(0, shape[1] + 2, shape[0])
+    got = estimation_log_mean(x, days, {})
+    want = [
+        _block_log_mean(x[i], int(d)) if 0 < d <= np.isfinite(x[i]).sum() else np.nan
+        for i, d in enumerate(days)
+    ]
+    np.testing.assert_allclose(got, want, rtol=1e-9, equal_nan=True)
+
+
+def test_ratio_alone_is_the_ratio_of_pair_ratios():
+    """``pair_ratio`` (no estimation SARs read) equals ``pair_ratios``' ratio and a plain loop."""
+    rng = np.random.default_rng(11)
+    p, w = 40, 5
+    sar = rng.standard_normal((p, w))
+    sar[rng.random(sar.shape) < 0.3] = np.nan
+    sar[3] = np.nan  # no day: NaN
+    sar[4] = 0.0  # a ratio of 0
+    est = rng.standard_normal((p, 30))
+    inp = TestInput(
+        car=np.nansum(sar, axis=1),
+        se=np.ones(p),
+        days=np.isfinite(sar).sum(axis=1),
+        dof=np.full(p, 28.0),
+        n_est=np.full(p, 30.0),
+        ar=sar,
+        sar=sar,
+        est_resid=est,
+        est_sar=est,
+        est_day=np.zeros(est.shape, dtype=np.int64),
+    )
+    got = pair_ratio(inp)
+    np.testing.assert_array_equal(got, pair_ratios(inp)[0])
+    want = [np.mean(r[np.isfinite(r)] ** 2) if np.isfinite(r).any() else np.nan for r in sar]
+    np.testing.assert_allclose(got, want, rtol=1e-14, equal_nan=True)
 
 
 def test_log_null_mean_is_the_mean_of_log_f():

@@ -53,9 +53,8 @@ from scipy import special
 from .base import TestInput
 from .clustered import cells, estimates
 from .grouped import Groups, t_p_array
-from .rowsort import stable_available_first
 
-__all__ = ["VOLATILITY_COLUMNS", "log_null_mean", "pair_ratios", "volatility_table"]
+__all__ = ["VOLATILITY_COLUMNS", "log_null_mean", "pair_ratio", "pair_ratios", "volatility_table"]
 
 #: Columns of ``volatility.csv`` (one row per grouping, group and CAR window).
 VOLATILITY_COLUMNS = [
@@ -87,18 +86,25 @@ def log_null_mean(days: np.ndarray, dof: np.ndarray) -> np.ndarray:
 
 
 def _compact_cumsum(est_sar: np.ndarray, cache: dict[object, object] | None) -> tuple[np.ndarray, np.ndarray]:
-    """Available days per pair and the cumulative sums of their SAR² in date order (memoized)."""
+    """Available days per pair and the cumulative sums of their SAR² in date order (memoized).
+
+    Row i of the sums is 0 followed by the running totals of the squares of
+    its available days, moved to the front in date order (zeros after them).
+    """
     hit = None if cache is None else cache.get("volatility_cumsum")
     if isinstance(hit, tuple):
         return hit
     ok = np.isfinite(est_sar)
     p, t = est_sar.shape
-    order = stable_available_first(ok)  # available days first, in date order
-    np.add(order, (np.arange(p, dtype=np.intp) * t)[:, None], out=order)
-    sq = np.where(ok, est_sar * est_sar, 0.0).reshape(-1)[order]
+    n = ok.sum(axis=1)
     cum = np.zeros((p, t + 1))
-    np.cumsum(sq, axis=1, out=cum[:, 1:])
-    out = (ok.sum(axis=1), cum)
+    body = cum[:, 1:]
+    # boolean masks select row by row, columns in order: the available values land at the
+    # front of their row in date order (the rows without a gap, cheaply, all at once)
+    body[np.arange(t)[None, :] < n[:, None]] = est_sar[ok]
+    np.multiply(body, body, out=body)
+    np.cumsum(body, axis=1, out=body)
+    out = (n, cum)
     if cache is not None:
         cache["volatility_cumsum"] = out
     return out
@@ -108,13 +114,17 @@ def _block_log_mean(n: np.ndarray, cum: np.ndarray, big_l: int) -> np.ndarray:
     """Per row of ``cum`` (the rows' :func:`_compact_cumsum`): the mean log(mean SAR²) of its L-day blocks."""
     t = cum.shape[1] - 1
     m = t - big_l + 1
-    block = cum[:, big_l : big_l + m] - cum[:, :m]
+    lg = np.subtract(cum[:, big_l : big_l + m], cum[:, :m])  # block sums, then in place
+    np.divide(lg, big_l, out=lg)
     with np.errstate(invalid="ignore", divide="ignore"):
-        lg = np.log(block / big_l)
-    use = (np.arange(m)[None, :] <= (n - big_l)[:, None]) & np.isfinite(lg)
+        np.log(lg, out=lg)
+    use = np.isfinite(lg)
+    use &= np.arange(m)[None, :] <= (n - big_l)[:, None]
     cnt = use.sum(axis=1)
+    np.logical_not(use, out=use)
+    lg[use] = 0.0
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(cnt > 0, np.where(use, lg, 0.0).sum(axis=1) / cnt, np.nan)
+        return np.where(cnt > 0, lg.sum(axis=1) / cnt, np.nan)
 
 
 def estimation_log_mean(
@@ -174,17 +184,32 @@ def null_log_mean(inp: TestInput, days: np.ndarray) -> tuple[np.ndarray, bool]:
     return np.where(d > 0, emp + gap, np.nan), True
 
 
-def pair_ratios(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(ratio, days, centred_log)`` per pair of ``inp``: VR_i, L_i and y_i (NaN without days).
+def pair_ratio(inp: TestInput) -> np.ndarray:
+    """VR_i per pair of ``inp`` (NaN without days): the ratio alone, without its null value.
 
-    y_i = log VR_i − E₀[log VR_i] (:func:`null_log_mean`).
+    The same numbers as the first element of :func:`pair_ratios`, without
+    reading the estimation-window SARs (the car table's ``vol_ratio``).
     """
+    return _ratio_days(inp)[0]
+
+
+def _ratio_days(inp: TestInput) -> tuple[np.ndarray, np.ndarray]:
     sar = inp.sar
     ok = np.isfinite(sar)
     days = ok.sum(axis=1)
     ss = np.where(ok, sar * sar, 0.0).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(days > 0, ss / days, np.nan)
+    return ratio, days
+
+
+def pair_ratios(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(ratio, days, centred_log)`` per pair of ``inp``: VR_i, L_i and y_i (NaN without days).
+
+    y_i = log VR_i − E₀[log VR_i] (:func:`null_log_mean`).
+    """
+    ratio, days = _ratio_days(inp)
+    with np.errstate(invalid="ignore", divide="ignore"):
         y = np.log(ratio) - null_log_mean(inp, days)[0]
     y = np.where(np.isfinite(y), y, np.nan)  # a ratio of 0 (all ARs exactly 0) has no log
     return ratio, days, y
