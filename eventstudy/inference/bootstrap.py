@@ -11,7 +11,8 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from .base import TestInput, TestResult, finite_subset, not_applicable
-from .grouped import GROUPINGS_KEY, BatchResult, Groups, mean_t_batch, value_order
+from .grouped import GROUPINGS_KEY, BatchResult, Groups, value_order
+from .groupmemo import mean_t_shared
 from .parametric import mean_t
 
 __all__ = [
@@ -364,7 +365,7 @@ def _wild_groupings(inputs: Sequence[TestInput], groupings: Sequence[Groups]) ->
         mask = np.isfinite(inp.car)
         by_value = value_order(inp.memo, "car", inp.car, mask)
         for groups in groupings:
-            t_obs, n, reasons = mean_t_batch(groups, inp.car, mask)
+            t_obs, n, reasons = mean_t_shared(inp, groups, "car")
             order, starts = groups.sorted_within(inp.car, mask, by_value)
             codes = groups.codes[order]
             parts.append((t_obs, n, reasons, inp.car[order], codes, np.arange(len(order)) - starts[codes]))

@@ -5,10 +5,13 @@ Conventions follow the formula sheet (``formulas.md``) and are stated per test.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
 from .base import TestInput, TestResult, finite_subset, not_applicable, t_p
-from .grouped import BatchResult, Groups, group_products, mean_t_batch, t_p_array
+from .grouped import BatchResult, Groups, group_products, t_p_array
+from .groupmemo import car_count, mean_t_shared
 
 __all__ = [
     "bmp_batch",
@@ -130,26 +133,25 @@ def cda_t(inp: TestInput, idx: np.ndarray) -> TestResult:
     return TestResult(float(t), t_p(t, l1 - 1), n, f"L1={l1}")
 
 
-def _t_batch(groups: Groups, values: np.ndarray) -> BatchResult:
-    mask = np.isfinite(values)
-    t, n, reasons = mean_t_batch(groups, values, mask)
+def _t_batch(inp: TestInput, groups: Groups, name: Literal["car", "scar"]) -> BatchResult:
+    t, n, reasons = mean_t_shared(inp, groups, name)
     return BatchResult.build(t, t_p_array(t, n - 1), n, reasons=reasons)
 
 
 def csect_batch(inp: TestInput, groups: Groups) -> BatchResult:
     """:func:`csect_t` for every group of ``groups`` at once."""
-    return _t_batch(groups, inp.car)
+    return _t_batch(inp, groups, "car")
 
 
 def bmp_batch(inp: TestInput, groups: Groups) -> BatchResult:
     """:func:`bmp_t` for every group of ``groups`` at once."""
-    return _t_batch(groups, inp.scar)
+    return _t_batch(inp, groups, "scar")
 
 
 def cda_batch(inp: TestInput, groups: Groups) -> BatchResult:
     """:func:`cda_t` for every group of ``groups`` at once."""
     mask = np.isfinite(inp.car)
-    n = groups.count(mask)
+    n = car_count(inp, groups)
     sums, cnt = group_products(inp, groups, mask, "est_day_sums", _est_filled(inp))
     have = cnt > 0
     l1 = have.sum(axis=1)

@@ -11,6 +11,7 @@ import numpy as np
 
 from .base import TestInput, TestResult, finite_subset, not_applicable
 from .grouped import BatchResult, Groups, digest, group_products
+from .groupmemo import car_count
 
 __all__ = [
     "placebo",
@@ -241,7 +242,7 @@ def placebo(inp: TestInput, idx: np.ndarray) -> TestResult:
 def placebo_batch(inp: TestInput, groups: Groups) -> BatchResult:
     """:func:`placebo` for every group of ``groups`` at once (one sparse product per window)."""
     mask = np.isfinite(inp.car)
-    n = groups.count(mask)
+    n = car_count(inp, groups)
     caars = placebo_caar_groups(inp, groups, mask)
     have = np.isfinite(caars)
     b = have.sum(axis=1)

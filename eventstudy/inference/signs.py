@@ -9,6 +9,7 @@ import numpy as np
 
 from .base import TestInput, TestResult, average_ranks, finite_subset, normal_p, not_applicable
 from .grouped import BatchResult, Groups, normal_p_array, value_order
+from .groupmemo import car_count
 
 __all__ = [
     "EXACT_MAX_N",
@@ -26,6 +27,7 @@ __all__ = [
 EXACT_MAX_N = 25
 
 
+@lru_cache(maxsize=4096)
 def exact_sign_p(w: int, n: int) -> float:
     """Exact two-sided p of ``w`` successes under Bin(n, ½): min(1, 2 min(P(W ≤ w), P(W ≥ w))).
 
@@ -47,6 +49,7 @@ def _signed_rank_counts(n: int) -> tuple[int, ...]:
     return tuple(counts)
 
 
+@lru_cache(maxsize=4096)
 def exact_signed_rank_p(w: int, n: int) -> float:
     """Exact two-sided p of the signed-rank sum ``w`` (integer) for ``n`` untied non-zero values.
 
@@ -165,7 +168,7 @@ def _est_signs(inp: TestInput) -> tuple[np.ndarray, np.ndarray]:
 def gen_sign_batch(inp: TestInput, groups: Groups) -> BatchResult:
     """:func:`gen_sign_z` for every group of ``groups`` at once."""
     mask = np.isfinite(inp.car)
-    n = groups.count(mask)
+    n = car_count(inp, groups)
     pos, m_i = _est_signs(inp)
     m = groups.total(m_i, mask)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -183,7 +186,7 @@ def gen_sign_batch(inp: TestInput, groups: Groups) -> BatchResult:
 def sign_batch(inp: TestInput, groups: Groups) -> BatchResult:
     """:func:`sign_z` for every group of ``groups`` at once."""
     mask = np.isfinite(inp.car)
-    n = groups.count(mask)
+    n = car_count(inp, groups)
     with np.errstate(invalid="ignore"):
         w = groups.count(mask & (inp.car > 0))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -199,7 +202,7 @@ def sign_batch(inp: TestInput, groups: Groups) -> BatchResult:
 def wilcoxon_batch(inp: TestInput, groups: Groups) -> BatchResult:
     """:func:`wilcoxon_z` for every group of ``groups`` at once (one sort of all groups' |CAR|)."""
     mask = np.isfinite(inp.car)
-    n = groups.count(mask)
+    n = car_count(inp, groups)
     a = np.abs(inp.car)
     order, starts = groups.sorted_within(a, mask, value_order(inp.memo, "abs_car", a, mask))
     codes, s = groups.codes[order], a[order]

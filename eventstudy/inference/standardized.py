@@ -12,7 +12,8 @@ import numpy as np
 from .base import TestInput, TestResult, finite_subset, normal_p, not_applicable, t_p
 from .crosscorr import group_rbar
 from .crossgroups import group_rbar_batch
-from .grouped import BatchResult, Groups, Reason, mean_t_batch, normal_p_array, t_p_array
+from .grouped import BatchResult, Groups, Reason, normal_p_array, t_p_array
+from .groupmemo import mean_t_shared
 from .parametric import bmp_statistic
 
 __all__ = [
@@ -175,7 +176,7 @@ def _rbar_reasons(r: np.ndarray) -> list[Reason]:
 def kp_bmp_batch(inp: TestInput, groups: Groups) -> BatchResult:
     """:func:`kp_bmp_t` for every group of ``groups`` at once."""
     mask = np.isfinite(inp.scar)
-    t, n, reasons = mean_t_batch(groups, inp.scar, mask)
+    t, n, reasons = mean_t_shared(inp, groups, "scar")
     r, _ = group_rbar_batch(inp, groups, mask)
     denom = 1.0 + (n - 1) * r
     with np.errstate(invalid="ignore", divide="ignore"):
