@@ -85,8 +85,9 @@ def _codes_of_rows(rows: Callable[[Any], np.ndarray], n: int, t: int) -> np.ndar
     h = np.empty(n, dtype=np.uint64)
     blocks = [slice(lo, min(lo + _KEY_ROWS, n)) for lo in range(0, n, _KEY_ROWS)]
     for sel in blocks:
-        with np.errstate(over="ignore"):
-            h[sel] = (rows(sel).astype(np.uint64) * mult[None, :]).sum(axis=1)
+        # Σ key·mult modulo 2⁶⁴ as one integer product (no temporaries; the order of the
+        # terms does not change a sum modulo 2⁶⁴)
+        h[sel] = np.ascontiguousarray(rows(sel), dtype=np.int64).view(np.uint64) @ mult
     codes, _ = pd.factorize(h)
     rep = rows(_first_of(codes))
     if not all((rows(sel) == rep[codes[sel]]).all() for sel in blocks):
@@ -122,21 +123,56 @@ def _est_atoms(inp: TestInput) -> _EstAtoms:
     return out
 
 
+def _run(idx: np.ndarray) -> slice | None:
+    """``idx`` as a slice when it is a non-empty run of consecutive increasing indices."""
+    if len(idx) and (np.diff(idx) == 1).all():
+        return slice(int(idx[0]), int(idx[-1]) + 1)
+    return None
+
+
+def _take(a: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``a[np.ix_(rows, cols)]`` (a new array), by slices where ``rows`` or ``cols`` is a run."""
+    c, r = _run(cols), _run(rows)
+    if c is None:
+        return a[np.ix_(rows, cols)]
+    return a[r, c].copy() if r is not None else a[rows, c]
+
+
+def _own_means(inp: TestInput) -> np.ndarray:
+    """Per pair, the mean of its available estimation residuals (memoized).
+
+    The numbers of ``np.nanmean(est_resid, axis=1)`` (NaN as 0 in the row sum,
+    divided by the count), without its warning for rows with none.
+    """
+    hit = inp.cache.get("kp_own_mean")
+    if isinstance(hit, np.ndarray):
+        return hit
+    missing = np.isnan(inp.est_resid)
+    filled = np.array(inp.est_resid, copy=True)
+    np.copyto(filled, 0.0, where=missing)
+    count = np.sum(~missing, axis=1, dtype=np.intp)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.true_divide(filled.sum(axis=1), count)
+    inp.cache["kp_own_mean"] = out
+    return out
+
+
 def _standardized(inp: TestInput, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """z of each row on the columns ``cols`` (unit norm, centred) and whether it is defined."""
-    x = inp.est_resid[np.ix_(rows, cols)]
+    x = _take(inp.est_resid, rows, cols)
     if x.shape[1] < MIN_OVERLAP:
         return np.zeros_like(x), np.zeros(len(rows), dtype=bool)
     q = x - x.mean(axis=1, keepdims=True)  # centred on the common dates
     v = (q * q).sum(axis=1)
     # the pair-by-pair form compares with Σx² of the series centred on all its own dates
-    full = inp.est_resid[rows]
-    own = full - np.nanmean(full, axis=1, keepdims=True)
-    scale = (own[:, cols] ** 2).sum(axis=1)
+    own = x - _own_means(inp)[rows, None]
+    np.multiply(own, own, out=own)
+    scale = own.sum(axis=1)
     valid = v > _TOL * scale
     with np.errstate(invalid="ignore", divide="ignore"):
-        z = np.where(valid[:, None], q / np.sqrt(v)[:, None], 0.0)
-    return z, valid
+        np.divide(q, np.sqrt(v)[:, None], out=q)
+    q[~valid] = 0.0
+    return q, valid
 
 
 def _z(
@@ -367,11 +403,31 @@ def _atom_pair(
     total: np.ndarray,
     linked: np.ndarray,
 ) -> None:
-    """Add the group sums of ρ_ij w over i in atom ``a``, j in atom ``b`` (same group, i ≠ j)."""
+    """Add the group sums of ρ_ij w over i in atom ``a``, j in atom ``b`` (same group, i ≠ j).
+
+    The unweighted sums do not depend on the window beyond its atoms: memoized
+    in ``inp.cache`` for the other windows with the same atoms (the single days).
+    """
     A, B = int(atoms.est[a]), int(atoms.est[b])
+    key = ("kp_pair", groups.uid, dig(a), dig(b), A, B)
+    hit = inp.cache.get(key)
+    if not isinstance(hit, tuple):
+        hit = _atom_pair_sums(inp, groups, atoms, a, b, A, B, dig)
+        inp.cache[key] = hit
+    both, dot, pairs = hit
+    if len(both):
+        total[both] += w * dot
+        linked[both] += pairs
+
+
+def _atom_pair_sums(
+    inp: TestInput, groups: Groups, atoms: _WindowAtoms, a: int, b: int, A: int, B: int, dig: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Groups present in both atoms, Σ ρ_ij over their pairs (i ≠ j) and the count of defined ρ_ij."""
+    empty = (np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))
     cols_a, cols_b = _common_columns(inp, A, B)
     if len(cols_a) < MIN_OVERLAP:
-        return
+        return empty
     ga, ya, na = _group_sums(inp, groups, atoms.members[a], cols_a, ("kp_sums", groups.uid, dig(a), B))
     gb, yb, nb = _group_sums(inp, groups, atoms.members[b], cols_b, ("kp_sums", groups.uid, dig(b), A))
     pa: slice | np.ndarray
@@ -381,14 +437,13 @@ def _atom_pair(
     else:
         both, pa, pb = np.intersect1d(ga, gb, assume_unique=True, return_indices=True)
     if not len(both):
-        return
+        return empty
     dot = (ya[pa] * yb[pb]).sum(axis=1)
     pairs = na[pa] * nb[pb]
     if a == b:  # the i = j terms: z_i·z_i = 1 for every defined z
         dot = dot - na[pa]
         pairs = pairs - na[pa]
-    total[both] += w * dot
-    linked[both] += pairs
+    return both, dot, pairs
 
 
 def _block_sums(

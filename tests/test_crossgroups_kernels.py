@@ -1,0 +1,91 @@
+"""Kernels of the atoms' r̄ (crossgroups): slices for runs, each pair's own mean, shared atom sums."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_inference_batch import _kp_input
+from test_inference_synth import replace
+
+import eventstudy.inference.crosscorr as cc
+import eventstudy.inference.crossgroups as cg
+from eventstudy.inference import TESTS
+from eventstudy.inference.runner import run_tests
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    shape=st.tuples(st.integers(1, 15), st.integers(1, 25)),
+    rows_run=st.booleans(),
+    cols_run=st.booleans(),
+)
+def test_take_equals_fancy_indexing(seed, shape, rows_run, cols_run):
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal(shape)
+
+    def pick(n: int, run: bool) -> np.ndarray:
+        if run:
+            lo = int(rng.integers(0, n))
+            return np.arange(lo, int(rng.integers(lo + 1, n + 1)))
+        return np.sort(rng.choice(n, size=int(rng.integers(1, n + 1)), replace=False))[::-1]
+
+    rows, cols = pick(shape[0], rows_run), pick(shape[1], cols_run)
+    got = cg._take(a, rows, cols)
+    np.testing.assert_array_equal(got, a[np.ix_(rows, cols)])
+    got[...] = 0.0  # a new array: the source is untouched
+    assert np.isfinite(a).all() and (a != 0.0).any()
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), missing=st.sampled_from([0.0, 0.3, 1.0]))
+def test_own_means_are_nanmean_without_warnings(seed, missing):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((9, 17)) * 10.0 ** rng.integers(-5, 5)
+    x[rng.random(x.shape) < missing] = np.nan
+    inp = replace(_kp_input(rng, 9, 3), est_resid=x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = cg._own_means(replace(inp, cache={}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = np.nanmean(x, axis=1)
+    np.testing.assert_array_equal(got, want)
+    loop = [np.mean(r[~np.isnan(r)]) if (~np.isnan(r)).any() else np.nan for r in x]
+    np.testing.assert_allclose(got, loop, rtol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize("seed", [1, 5])
+def test_windows_sharing_atoms_give_each_window_s_own_numbers(seed, monkeypatch):
+    """Windows of one study reuse the atom-pair sums: each window's rows equal it run alone."""
+    monkeypatch.setattr(cc, "DENSE_LIMIT", 0)
+    monkeypatch.setattr(cg, "DENSE_LIMIT", 0)
+    rng = np.random.default_rng(seed)
+    n = 60
+    inp = _kp_input(rng, n, 4)
+    base = replace(inp, est_day=np.repeat(inp.est_day[:6], 10, axis=0))
+    # single-day windows: the same atoms, other days (and one window with other atoms)
+    wins = {}
+    for k in range(3):
+        wd = np.repeat(base.window_day[:6, k : k + 1], 10, axis=0)
+        wins[f"d{k}"] = replace(base, window_day=wd, car=base.car * (k + 1) + k, cache=base.cache)
+    wins["all"] = replace(base, window_day=np.repeat(inp.window_day[:6], 10, axis=0), cache=base.cache)
+    labels = {
+        "all": np.full(n, "all", dtype=object),
+        "g": np.array([f"g{k}" for k in rng.integers(0, 4, n)], dtype=object),
+    }
+    specs = [TESTS["kp_bmp_t"], TESTS["kp_patell_z"]]
+    together = run_tests(wins, labels, specs)
+    alone = pd.concat(
+        [run_tests({w: replace(i, cache={})}, labels, specs) for w, i in wins.items()], ignore_index=True
+    )
+    key = ["group_by", "window", "group", "test"]
+    a = together.sort_values(key).reset_index(drop=True)
+    b = alone.sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    assert a["statistic"].notna().sum() > 8
