@@ -54,19 +54,41 @@ def test_full_block_of_999_draws_and_the_fallback(monkeypatch: pytest.MonkeyPatc
 
 
 @pytest.mark.parametrize("flip_cache", [0, 2**30])
+@pytest.mark.parametrize("int8_cache", [0, 2**30])
 @pytest.mark.parametrize("packed_cache", [0, 2**30])
 @pytest.mark.parametrize("slab", [8, 16, 2**20])
 def test_slab_products_equal_one_product(
-    flip_cache: int, packed_cache: int, slab: int, monkeypatch: pytest.MonkeyPatch
+    flip_cache: int, int8_cache: int, packed_cache: int, slab: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(rs, "FLIP_BLOCK", 16)
     monkeypatch.setattr(rs, "_FLIP_CACHE_BYTES", flip_cache)
+    monkeypatch.setattr(rs, "_INT8_CACHE_BYTES", int8_cache)
     monkeypatch.setattr(rs, "_PACKED_CACHE_BYTES", packed_cache)
     monkeypatch.setattr(rs, "_SLAB_BYTES", slab)
     inp = make_input(n=50, seed=2)
     x = np.random.default_rng(1).standard_normal((3, 45))
     expected = x @ _reference(inp.seed, 45, 11, 16)
     np.testing.assert_allclose(rs._flip_products(replace(inp), x, 11), expected, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("slab", [8, 2**20])
+def test_int8_and_packed_flips_give_the_same_products_exactly(
+    slab: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The int8 memo of the flips and the packed bits: the same slabs, so the same sums bit for bit."""
+    monkeypatch.setattr(rs, "FLIP_BLOCK", 16)
+    monkeypatch.setattr(rs, "_FLIP_CACHE_BYTES", 0)
+    monkeypatch.setattr(rs, "_SLAB_BYTES", slab)
+    inp = make_input(n=50, seed=4)
+    x = np.random.default_rng(2).standard_normal((4, 50))
+    got = {}
+    for int8_cache in (0, 2**30):
+        monkeypatch.setattr(rs, "_INT8_CACHE_BYTES", int8_cache)
+        got[int8_cache] = rs._flip_products(replace(inp, cache={}), x, 13)
+    np.testing.assert_array_equal(got[0], got[2**30])
+    signs = rs._int8_signs(replace(inp, cache={}), 50, 13)
+    assert signs.dtype == np.int8
+    np.testing.assert_array_equal(signs, _reference(inp.seed, 50, 13, 16))
 
 
 def _groupings(rng: np.random.Generator, n: int) -> list[Groups]:

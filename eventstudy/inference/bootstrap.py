@@ -137,7 +137,8 @@ def _flip_blocks(seed: int, n: int, draws: int, first: int = 0) -> Iterator[tupl
 class _Signs:
     """Rows of the flip matrix as ±1 floats, a slab at a time (see :func:`_flip_products`).
 
-    From the memoized float matrix when the study is small, else unpacked
+    From the memoized float matrix when the study is small; else converted
+    from memoized int8 signs (up to :data:`_INT8_CACHE_BYTES`) or unpacked
     from the memoized packed bits (or drawn again block by block) into one
     reused slab of at most :data:`_SLAB_BYTES`.
     """
@@ -155,16 +156,24 @@ class _Signs:
             inp.cache[key] = self.full
         # a power of two dividing FLIP_BLOCK: a slab never straddles two blocks
         self.step = 1 << int(np.log2(max(8, min(FLIP_BLOCK, _SLAB_BYTES // (8 * draws)))))
+        self.small: np.ndarray | None = None
         if self.full is None:
             self.step = min(self.step, _SLAB_ROWS)
-            self.blocks = _packed_blocks(inp, n, draws, as_bits=True)
             self.slab = np.empty((self.step, draws))
             self.block: tuple[int, np.ndarray] = (-1, np.zeros((0, draws), dtype=np.int8))
+            if rows * draws <= _INT8_CACHE_BYTES:
+                self.small = _int8_signs(inp, rows, draws)
+            else:
+                self.blocks = _packed_blocks(inp, n, draws, as_bits=True)
 
     def rows(self, lo: int, hi: int) -> np.ndarray:
         """Rows ``lo`` … ``hi − 1`` (within one slab: ``hi − lo`` ≤ ``step``, same block)."""
         if self.full is not None:
             return self.full[lo:hi]
+        if self.small is not None:
+            out = self.slab[: hi - lo]
+            np.copyto(out, self.small[lo:hi])
+            return out
         start, signs = self.block
         if not start <= lo < start + len(signs):  # blocks come in order
             for start, bits in self.blocks:
@@ -189,6 +198,24 @@ def _flip_products(inp: TestInput, x: np.ndarray, draws: int) -> np.ndarray:
     for lo in range(0, n, signs.step):
         hi = min(lo + signs.step, n, (lo // FLIP_BLOCK + 1) * FLIP_BLOCK)
         _add_product(out, x[:, lo:hi], signs.rows(lo, hi))
+    return out
+
+
+#: Largest flip matrix kept as int8 ±1 (one byte a flip) for the windows of a
+#: study: the slabs are then converted to floats with no unpacking of bits.
+_INT8_CACHE_BYTES = 32 * 2**20
+
+
+def _int8_signs(inp: TestInput, rows: int, draws: int) -> np.ndarray:
+    """The first ``rows`` rows of :func:`rademacher` as int8, memoized in ``inp.cache``."""
+    key = ("rademacher_int8", int(inp.seed), draws)
+    hit = inp.cache.get(key)
+    if isinstance(hit, np.ndarray) and hit.shape[0] >= rows:
+        return hit
+    out = np.empty((rows, draws), dtype=np.int8)
+    for start, bits in _bit_blocks(inp.seed, rows, draws):
+        out[start : start + len(bits)] = _signs(bits)
+    inp.cache[key] = out
     return out
 
 

@@ -33,7 +33,10 @@ def _running_sums(est_resid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = est_resid.shape[0]
     csum = np.zeros((n, est_resid.shape[1] + 1))
     ccnt = np.zeros((n, est_resid.shape[1] + 1), dtype=np.int32)
-    np.cumsum(np.where(ok, est_resid, 0.0), axis=1, out=csum[:, 1:])
+    body = csum[:, 1:]  # the ARs with 0 where missing, summed in place (no temporary)
+    np.copyto(body, est_resid)
+    np.copyto(body, 0.0, where=~ok)
+    np.cumsum(body, axis=1, out=body)
     np.cumsum(ok, axis=1, out=ccnt[:, 1:])
     return csum, ccnt
 
