@@ -352,6 +352,29 @@ def _row_sums(
         yield order[r0:r1], acc
 
 
+def _extreme_draws(sums: np.ndarray, size: np.ndarray, ssq: np.ndarray, t_abs: np.ndarray) -> np.ndarray:
+    """Per row: the draws with |t_b| ≥ |t_obs| (1 − rtol), from the resampled sums Σ_j x_j w_bj.
+
+    mean_b = sums / N, var_b = max(Σx² − N mean_b², 0) / (N − 1),
+    t_b = |mean_b| / √(var_b / N) (0 where undefined); computed in place in
+    ``sums`` and one array of the same shape.
+    """
+    nn = size[:, None].astype("float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_b = np.divide(sums, nn, out=sums)
+        t_b = np.square(mean_b)
+        np.multiply(nn, t_b, out=t_b)
+        np.subtract(ssq[:, None], t_b, out=t_b)
+        np.maximum(t_b, 0.0, out=t_b)
+        np.divide(t_b, nn - 1, out=t_b)  # var_b
+        np.divide(t_b, nn, out=t_b)
+        np.sqrt(t_b, out=t_b)
+        np.divide(mean_b, t_b, out=t_b)
+        np.abs(t_b, out=t_b)
+    np.copyto(t_b, 0.0, where=np.isnan(t_b))
+    return np.asarray((t_b >= (t_abs * (1.0 - _RTOL))[:, None]).sum(axis=1))
+
+
 def wild_bootstrap_windows(inputs: Sequence[TestInput], groups: Groups) -> list[BatchResult]:
     """:func:`wild_bootstrap` for every group of ``groups`` in every window of ``inputs``.
 
@@ -410,13 +433,7 @@ def _wild_groupings(inputs: Sequence[TestInput], groupings: Sequence[Groups]) ->
         ssq = np.bincount(row, weights=x * x, minlength=len(size))
         extreme = np.zeros(len(size))
         for r, sums in _row_sums(first, size, row, col, x, b):
-            nn = size[r][:, None].astype("float64")
-            with np.errstate(invalid="ignore", divide="ignore"):
-                mean_b = sums / nn
-                var_b = np.maximum(ssq[r][:, None] - nn * mean_b**2, 0.0) / (nn - 1)
-                t_b = np.abs(mean_b / np.sqrt(var_b / nn))
-                t_b = np.where(np.isnan(t_b), 0.0, t_b)
-                extreme[r] = (t_b >= (t_abs[r] * (1.0 - _RTOL))[:, None]).sum(axis=1)
+            extreme[r] = _extreme_draws(sums, size[r], ssq[r], t_abs[r])
         note = f"B={b} Rademacher draws, seed={first.seed}"
         flat = []
         for k, (t_obs, n, reasons, *_) in enumerate(parts):
