@@ -1,4 +1,4 @@
-"""Kernels of the atoms' r̄ (crossgroups): slices for runs, each pair's own mean, shared atom sums."""
+"""Kernels of the atoms' r̄ (kpatoms, crossgroups): slices for runs, each pair's own mean, shared atom sums."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from test_inference_synth import replace
 
 import eventstudy.inference.crosscorr as cc
 import eventstudy.inference.crossgroups as cg
+import eventstudy.inference.kpatoms as kp
 from eventstudy.inference import TESTS
 from eventstudy.inference.runner import run_tests
 
@@ -36,7 +37,7 @@ def test_take_equals_fancy_indexing(seed, shape, rows_run, cols_run):
         return np.sort(rng.choice(n, size=int(rng.integers(1, n + 1)), replace=False))[::-1]
 
     rows, cols = pick(shape[0], rows_run), pick(shape[1], cols_run)
-    got = cg._take(a, rows, cols)
+    got = kp.take(a, rows, cols)
     np.testing.assert_array_equal(got, a[np.ix_(rows, cols)])
     got[...] = 0.0  # a new array: the source is untouched
     assert np.isfinite(a).all() and (a != 0.0).any()
@@ -51,7 +52,7 @@ def test_own_means_are_nanmean_without_warnings(seed, missing):
     inp = replace(_kp_input(rng, 9, 3), est_resid=x)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        got = cg._own_means(replace(inp, cache={}))
+        got = kp.own_means(replace(inp, cache={}))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         want = np.nanmean(x, axis=1)

@@ -27,12 +27,10 @@ pair-by-pair form.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from scipy import sparse
 
 from .base import TestInput
@@ -45,145 +43,20 @@ from .crosscorr import (
     window_overlap,
 )
 from .grouped import Groups, digest
+from .kpatoms import est_atoms, first_of, row_codes, split_codes, standardized
 
 __all__ = ["group_rbar_batch"]
-
-#: Relative variance below which a series counts as constant (as in pairwise_correlation).
-_TOL = 1e-12
-
-_HASH = np.random.default_rng(20101).integers(1, 2**63, size=4096, dtype=np.uint64) | np.uint64(1)
-
-
-def _first_of(codes: np.ndarray) -> np.ndarray:
-    """Index of the first occurrence of each code 0 … max(codes)."""
-    first = np.zeros(int(codes.max()) + 1 if len(codes) else 0, dtype=np.int64)
-    first[codes[::-1]] = np.arange(len(codes))[::-1]
-    return first
-
-
-def _split(codes: np.ndarray) -> list[np.ndarray]:
-    """Positions holding each code 0 … max(codes), in order."""
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(int(codes.max()) + 2 if len(codes) else 1))
-    return [order[bounds[k] : bounds[k + 1]] for k in range(len(bounds) - 1)]
-
-
-def _row_codes(keys: np.ndarray) -> np.ndarray:
-    """Codes 0… of identical rows of the int64 matrix ``keys`` (hash, then verified)."""
-    return _codes_of_rows(lambda sel: keys[sel], *keys.shape)
-
-
-#: Rows of a key matrix hashed or compared at a time (no temporaries of the whole matrix).
-_KEY_ROWS = 2048
-
-
-def _codes_of_rows(rows: Callable[[Any], np.ndarray], n: int, t: int) -> np.ndarray:
-    """:func:`_row_codes` of the n × t int64 matrix whose rows ``rows(index)`` returns, a block at a time."""
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    mult = np.resize(_HASH, t)
-    h = np.empty(n, dtype=np.uint64)
-    blocks = [slice(lo, min(lo + _KEY_ROWS, n)) for lo in range(0, n, _KEY_ROWS)]
-    for sel in blocks:
-        # Σ key·mult modulo 2⁶⁴ as one integer product (no temporaries; the order of the
-        # terms does not change a sum modulo 2⁶⁴)
-        h[sel] = np.ascontiguousarray(rows(sel), dtype=np.int64).view(np.uint64) @ mult
-    codes, _ = pd.factorize(h)
-    rep = rows(_first_of(codes))
-    if not all((rows(sel) == rep[codes[sel]]).all() for sel in blocks):
-        # a hash collision: exact grouping instead
-        _, codes = np.unique(rows(slice(None)), axis=0, return_inverse=True)
-    return np.asarray(codes, dtype=np.int64).ravel()
-
-
-@dataclass(frozen=True)
-class _EstAtoms:
-    """Pairs with the same available estimation dates (in the same columns)."""
-
-    codes: np.ndarray  # (P,) atom of each pair
-    cols: list[np.ndarray]  # columns of est_resid available in each atom
-    dates: list[np.ndarray]  # calendar dates of those columns
-
-
-def _est_atoms(inp: TestInput) -> _EstAtoms:
-    hit = inp.cache.get("est_atoms")
-    if isinstance(hit, _EstAtoms):
-        return hit
-
-    def keys(sel: Any) -> np.ndarray:  # calendar day of each available residual, −1 elsewhere
-        return np.where(np.isfinite(inp.est_resid[sel]), np.asarray(inp.est_day[sel], dtype=np.int64), -1)
-
-    codes = _codes_of_rows(keys, *inp.est_resid.shape)
-    first = _first_of(codes)
-    rep = keys(first)
-    cols = [np.flatnonzero(r) for r in np.isfinite(inp.est_resid[first])]
-    dates = [r[c] for r, c in zip(rep, cols, strict=True)]
-    out = _EstAtoms(codes, cols, dates)
-    inp.cache["est_atoms"] = out
-    return out
-
-
-def _run(idx: np.ndarray) -> slice | None:
-    """``idx`` as a slice when it is a non-empty run of consecutive increasing indices."""
-    if len(idx) and (np.diff(idx) == 1).all():
-        return slice(int(idx[0]), int(idx[-1]) + 1)
-    return None
-
-
-def _take(a: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """``a[np.ix_(rows, cols)]`` (a new array), by slices where ``rows`` or ``cols`` is a run."""
-    c, r = _run(cols), _run(rows)
-    if c is None:
-        return a[np.ix_(rows, cols)]
-    return a[r, c].copy() if r is not None else a[rows, c]
-
-
-def _own_means(inp: TestInput) -> np.ndarray:
-    """Per pair, the mean of its available estimation residuals (memoized).
-
-    The numbers of ``np.nanmean(est_resid, axis=1)`` (NaN as 0 in the row sum,
-    divided by the count), without its warning for rows with none.
-    """
-    hit = inp.cache.get("kp_own_mean")
-    if isinstance(hit, np.ndarray):
-        return hit
-    missing = np.isnan(inp.est_resid)
-    filled = np.array(inp.est_resid, copy=True)
-    np.copyto(filled, 0.0, where=missing)
-    count = np.sum(~missing, axis=1, dtype=np.intp)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.true_divide(filled.sum(axis=1), count)
-    inp.cache["kp_own_mean"] = out
-    return out
-
-
-def _standardized(inp: TestInput, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """z of each row on the columns ``cols`` (unit norm, centred) and whether it is defined."""
-    x = _take(inp.est_resid, rows, cols)
-    if x.shape[1] < MIN_OVERLAP:
-        return np.zeros_like(x), np.zeros(len(rows), dtype=bool)
-    q = x - x.mean(axis=1, keepdims=True)  # centred on the common dates
-    v = (q * q).sum(axis=1)
-    # the pair-by-pair form compares with Σx² of the series centred on all its own dates
-    own = x - _own_means(inp)[rows, None]
-    np.multiply(own, own, out=own)
-    scale = own.sum(axis=1)
-    valid = v > _TOL * scale
-    with np.errstate(invalid="ignore", divide="ignore"):
-        np.divide(q, np.sqrt(v)[:, None], out=q)
-    q[~valid] = 0.0
-    return q, valid
 
 
 def _z(
     inp: TestInput, rows: np.ndarray, cols: np.ndarray, key: tuple[object, ...]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_standardized` of ``rows`` on ``cols``, memoized (it does not depend on the grouping)."""
+    """:func:`standardized` of ``rows`` on ``cols``, memoized (it does not depend on the grouping)."""
     zkey = ("kp_z", *key[2:])
     hit = inp.cache.get(zkey)
     if isinstance(hit, tuple):
         return hit
-    z, valid = _standardized(inp, rows, cols)
+    z, valid = standardized(inp, rows, cols)
     _keep(inp, zkey, (z, valid), z.nbytes)
     return z, valid
 
@@ -258,7 +131,7 @@ def _window_atoms(inp: TestInput, mask: np.ndarray) -> _WindowAtoms:
     hit = inp.memo.get(key)
     if isinstance(hit, _WindowAtoms):
         return hit
-    est = _est_atoms(inp)
+    est = est_atoms(inp)
     wd = np.asarray(inp.window_day, dtype=np.int64)
     rows = np.flatnonzero(mask & (wd >= 0).any(axis=1))
     empty = np.zeros(0, dtype=np.int64)
@@ -267,14 +140,14 @@ def _window_atoms(inp: TestInput, mask: np.ndarray) -> _WindowAtoms:
         inp.memo[key] = out
         return out
     signature = np.sort(np.where(wd[rows] >= 0, wd[rows], -1), axis=1)
-    bcodes = _row_codes(signature)
-    acodes = _row_codes(np.concatenate([est.codes[rows, None], bcodes[:, None]], axis=1))
-    members = [rows[at] for at in _split(acodes)]
-    first = _first_of(acodes)
-    block_atoms = _split(bcodes[first])
+    bcodes = row_codes(signature)
+    acodes = row_codes(np.concatenate([est.codes[rows, None], bcodes[:, None]], axis=1))
+    members = [rows[at] for at in split_codes(acodes)]
+    first = first_of(acodes)
+    block_atoms = split_codes(bcodes[first])
     n_blocks = len(block_atoms)
     # block × calendar-day incidence of the window days → common days c_AB and L_A
-    sig = signature[_first_of(bcodes)]
+    sig = signature[first_of(bcodes)]
     day_rows, day_cols = np.nonzero(sig >= 0)
     _, day_idx = np.unique(sig[day_rows, day_cols], return_inverse=True)
     day_idx = np.asarray(day_idx).ravel()
@@ -299,7 +172,7 @@ def _common_columns(inp: TestInput, a: int, b: int) -> tuple[np.ndarray, np.ndar
     hit = inp.cache.get(key)
     if isinstance(hit, tuple):
         return hit
-    est = _est_atoms(inp)
+    est = est_atoms(inp)
     _, ia, ib = np.intersect1d(est.dates[a], est.dates[b], return_indices=True)
     out = (est.cols[a][ia], est.cols[b][ib])
     inp.cache[key] = out

@@ -1,0 +1,161 @@
+"""Estimation atoms of the Kolari–Pynnönen r̄ and the residuals standardized on common dates.
+
+Pairs with the same available estimation dates form an *atom*
+(:func:`est_atoms`); identical rows are found by a hash of each row (one
+integer product, modulo 2⁶⁴) and then verified exactly. Within an atom and
+on the dates it shares with another, every pair's residuals are centred and
+scaled to unit norm (:func:`standardized`), so that a correlation is an inner
+product (see :mod:`~eventstudy.inference.crossgroups`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .base import TestInput
+from .crosscorr import MIN_OVERLAP
+
+__all__ = [
+    "EstAtoms",
+    "as_run",
+    "codes_of_rows",
+    "est_atoms",
+    "first_of",
+    "own_means",
+    "row_codes",
+    "split_codes",
+    "standardized",
+    "take",
+]
+
+
+#: Relative variance below which a series counts as constant (as in pairwise_correlation).
+_TOL = 1e-12
+
+_HASH = np.random.default_rng(20101).integers(1, 2**63, size=4096, dtype=np.uint64) | np.uint64(1)
+
+
+def first_of(codes: np.ndarray) -> np.ndarray:
+    """Index of the first occurrence of each code 0 … max(codes)."""
+    first = np.zeros(int(codes.max()) + 1 if len(codes) else 0, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]
+    return first
+
+
+def split_codes(codes: np.ndarray) -> list[np.ndarray]:
+    """Positions holding each code 0 … max(codes), in order."""
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(int(codes.max()) + 2 if len(codes) else 1))
+    return [order[bounds[k] : bounds[k + 1]] for k in range(len(bounds) - 1)]
+
+
+def row_codes(keys: np.ndarray) -> np.ndarray:
+    """Codes 0… of identical rows of the int64 matrix ``keys`` (hash, then verified)."""
+    return codes_of_rows(lambda sel: keys[sel], *keys.shape)
+
+
+#: Rows of a key matrix hashed or compared at a time (no temporaries of the whole matrix).
+_KEY_ROWS = 2048
+
+
+def codes_of_rows(rows: Callable[[Any], np.ndarray], n: int, t: int) -> np.ndarray:
+    """:func:`row_codes` of the n × t int64 matrix whose rows ``rows(index)`` returns, a block at a time."""
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    mult = np.resize(_HASH, t)
+    h = np.empty(n, dtype=np.uint64)
+    blocks = [slice(lo, min(lo + _KEY_ROWS, n)) for lo in range(0, n, _KEY_ROWS)]
+    for sel in blocks:
+        # Σ key·mult modulo 2⁶⁴ as one integer product (no temporaries; the order of the
+        # terms does not change a sum modulo 2⁶⁴)
+        h[sel] = np.ascontiguousarray(rows(sel), dtype=np.int64).view(np.uint64) @ mult
+    codes, _ = pd.factorize(h)
+    rep = rows(first_of(codes))
+    if not all((rows(sel) == rep[codes[sel]]).all() for sel in blocks):
+        # a hash collision: exact grouping instead
+        _, codes = np.unique(rows(slice(None)), axis=0, return_inverse=True)
+    return np.asarray(codes, dtype=np.int64).ravel()
+
+
+@dataclass(frozen=True)
+class EstAtoms:
+    """Pairs with the same available estimation dates (in the same columns)."""
+
+    codes: np.ndarray  # (P,) atom of each pair
+    cols: list[np.ndarray]  # columns of est_resid available in each atom
+    dates: list[np.ndarray]  # calendar dates of those columns
+
+
+def est_atoms(inp: TestInput) -> EstAtoms:
+    hit = inp.cache.get("est_atoms")
+    if isinstance(hit, EstAtoms):
+        return hit
+
+    def keys(sel: Any) -> np.ndarray:  # calendar day of each available residual, −1 elsewhere
+        return np.where(np.isfinite(inp.est_resid[sel]), np.asarray(inp.est_day[sel], dtype=np.int64), -1)
+
+    codes = codes_of_rows(keys, *inp.est_resid.shape)
+    first = first_of(codes)
+    rep = keys(first)
+    cols = [np.flatnonzero(r) for r in np.isfinite(inp.est_resid[first])]
+    dates = [r[c] for r, c in zip(rep, cols, strict=True)]
+    out = EstAtoms(codes, cols, dates)
+    inp.cache["est_atoms"] = out
+    return out
+
+
+def as_run(idx: np.ndarray) -> slice | None:
+    """``idx`` as a slice when it is a non-empty run of consecutive increasing indices."""
+    if len(idx) and (np.diff(idx) == 1).all():
+        return slice(int(idx[0]), int(idx[-1]) + 1)
+    return None
+
+
+def take(a: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``a[np.ix_(rows, cols)]`` (a new array), by slices where ``rows`` or ``cols`` is a run."""
+    c, r = as_run(cols), as_run(rows)
+    if c is None:
+        return a[np.ix_(rows, cols)]
+    return a[r, c].copy() if r is not None else a[rows, c]
+
+
+def own_means(inp: TestInput) -> np.ndarray:
+    """Per pair, the mean of its available estimation residuals (memoized).
+
+    The numbers of ``np.nanmean(est_resid, axis=1)`` (NaN as 0 in the row sum,
+    divided by the count), without its warning for rows with none.
+    """
+    hit = inp.cache.get("kp_own_mean")
+    if isinstance(hit, np.ndarray):
+        return hit
+    missing = np.isnan(inp.est_resid)
+    filled = np.array(inp.est_resid, copy=True)
+    np.copyto(filled, 0.0, where=missing)
+    count = np.sum(~missing, axis=1, dtype=np.intp)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.true_divide(filled.sum(axis=1), count)
+    inp.cache["kp_own_mean"] = out
+    return out
+
+
+def standardized(inp: TestInput, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """z of each row on the columns ``cols`` (unit norm, centred) and whether it is defined."""
+    x = take(inp.est_resid, rows, cols)
+    if x.shape[1] < MIN_OVERLAP:
+        return np.zeros_like(x), np.zeros(len(rows), dtype=bool)
+    q = x - x.mean(axis=1, keepdims=True)  # centred on the common dates
+    v = (q * q).sum(axis=1)
+    # the pair-by-pair form compares with Σx² of the series centred on all its own dates
+    own = x - own_means(inp)[rows, None]
+    np.multiply(own, own, out=own)
+    scale = own.sum(axis=1)
+    valid = v > _TOL * scale
+    with np.errstate(invalid="ignore", divide="ignore"):
+        np.divide(q, np.sqrt(v)[:, None], out=q)
+    q[~valid] = 0.0
+    return q, valid
