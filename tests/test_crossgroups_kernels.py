@@ -50,7 +50,8 @@ def test_own_means_are_nanmean_without_warnings(seed, missing):
     x = rng.standard_normal((9, 17)) * 10.0 ** rng.integers(-5, 5)
     x[rng.random(x.shape) < missing] = np.nan
     inp = replace(_kp_input(rng, 9, 3), est_resid=x)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), pytest.MonkeyPatch.context() as mp:
+        mp.setattr(kp, "_KEY_ROWS", 4)  # rows a block at a time
         warnings.simplefilter("error")
         got = kp.own_means(replace(inp, cache={}))
     with warnings.catch_warnings():
@@ -90,3 +91,45 @@ def test_windows_sharing_atoms_give_each_window_s_own_numbers(seed, monkeypatch)
     b = alone.sort_values(key).reset_index(drop=True)
     pd.testing.assert_frame_equal(a, b, check_exact=True)
     assert a["statistic"].notna().sum() > 8
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    n=st.integers(0, 60),
+    t=st.integers(1, 4),
+    block=st.sampled_from([1, 3, 7, 2048]),
+    collide=st.booleans(),
+)
+def test_row_codes_number_distinct_rows_by_first_appearance(seed, n, t, block, collide):
+    """Codes of identical rows: first appearance order (a dict loop); on a hash collision, np.unique's."""
+    rng = np.random.default_rng(seed)
+    keys = rng.integers(-1, 3, (n, t)).astype(np.int64)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(kp, "_KEY_ROWS", block)
+        if collide:  # every row hashes alike: the exact grouping
+            mp.setattr(kp, "_HASH", np.zeros(4096, dtype=np.uint64))
+        got = kp.row_codes(keys)
+    if collide and len({tuple(r) for r in keys}) > 1:
+        want = np.unique(keys, axis=0, return_inverse=True)[1].ravel()
+    else:
+        first: dict[tuple[int, ...], int] = {}
+        want = np.array([first.setdefault(tuple(r), len(first)) for r in keys.tolist()], dtype=np.int64)
+    np.testing.assert_array_equal(got, want)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), width=st.integers(1, 5), single=st.booleans())
+def test_window_signatures_group_rows_with_the_same_days(seed, width, single):
+    """Single-day rows as one column, others sorted: rows get equal signatures exactly when same days."""
+    rng = np.random.default_rng(seed)
+    wd = rng.integers(-1, 4, (30, width))
+    if single:
+        wd[:, 1:] = -1
+        wd = rng.permuted(wd, axis=1)
+    sig = kp.window_signatures(wd)
+    days = [sorted(int(d) for d in r if d >= 0) for r in wd]
+    for i in range(30):
+        for j in range(30):
+            assert (sig[i] == sig[j]).all() == (days[i] == days[j])
+        assert sorted(int(d) for d in sig[i] if d >= 0) == days[i]

@@ -43,7 +43,7 @@ from .crosscorr import (
     window_overlap,
 )
 from .grouped import Groups, digest
-from .kpatoms import est_atoms, first_of, row_codes, split_codes, standardized
+from .kpatoms import est_atoms, first_of, row_codes, split_codes, standardized, window_signatures
 
 __all__ = ["group_rbar_batch"]
 
@@ -139,7 +139,7 @@ def _window_atoms(inp: TestInput, mask: np.ndarray) -> _WindowAtoms:
         out = _WindowAtoms([], empty, [], (empty, empty, np.zeros(0)), np.zeros(0))
         inp.memo[key] = out
         return out
-    signature = np.sort(np.where(wd[rows] >= 0, wd[rows], -1), axis=1)
+    signature = window_signatures(wd[rows])
     bcodes = row_codes(signature)
     acodes = row_codes(np.concatenate([est.codes[rows, None], bcodes[:, None]], axis=1))
     members = [rows[at] for at in split_codes(acodes)]

@@ -31,6 +31,7 @@ __all__ = [
     "split_codes",
     "standardized",
     "take",
+    "window_signatures",
 ]
 
 
@@ -64,22 +65,45 @@ _KEY_ROWS = 2048
 
 
 def codes_of_rows(rows: Callable[[Any], np.ndarray], n: int, t: int) -> np.ndarray:
-    """:func:`row_codes` of the n × t int64 matrix whose rows ``rows(index)`` returns, a block at a time."""
+    """:func:`row_codes` of the n × t int64 matrix whose rows ``rows(index)`` returns, a block at a time.
+
+    Codes number the distinct rows in order of first appearance. Each block of
+    rows is read once: hashed, given the codes of hashes seen before (new
+    hashes the next codes, in order), and compared with the first row of its
+    code; on a hash collision the rows are grouped exactly instead.
+    """
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     mult = np.resize(_HASH, t)
-    h = np.empty(n, dtype=np.uint64)
-    blocks = [slice(lo, min(lo + _KEY_ROWS, n)) for lo in range(0, n, _KEY_ROWS)]
-    for sel in blocks:
+    codes = np.empty(n, dtype=np.int64)
+    seen = pd.Index(np.zeros(0, dtype=np.uint64))
+    reps = np.empty((0, t), dtype=np.int64)  # first row of each code (capacity grows by doubling)
+    n_codes = 0
+    for lo in range(0, n, _KEY_ROWS):
+        sel = slice(lo, min(lo + _KEY_ROWS, n))
+        keys = np.ascontiguousarray(rows(sel), dtype=np.int64)
         # Σ key·mult modulo 2⁶⁴ as one integer product (no temporaries; the order of the
         # terms does not change a sum modulo 2⁶⁴)
-        h[sel] = np.ascontiguousarray(rows(sel), dtype=np.int64).view(np.uint64) @ mult
-    codes, _ = pd.factorize(h)
-    rep = rows(first_of(codes))
-    if not all((rows(sel) == rep[codes[sel]]).all() for sel in blocks):
-        # a hash collision: exact grouping instead
-        _, codes = np.unique(rows(slice(None)), axis=0, return_inverse=True)
-    return np.asarray(codes, dtype=np.int64).ravel()
+        h = keys.view(np.uint64) @ mult
+        local, uniq = pd.factorize(h)  # in order of first appearance in the block
+        known = seen.get_indexer(uniq) if len(seen) else np.full(len(uniq), -1)
+        new = known < 0
+        k_new = int(new.sum())
+        known[new] = n_codes + np.arange(k_new)
+        if k_new:
+            if n_codes + k_new > len(reps):
+                grown = np.empty((max(2 * len(reps), n_codes + k_new), t), dtype=np.int64)
+                grown[:n_codes] = reps[:n_codes]
+                reps = grown
+            reps[n_codes : n_codes + k_new] = keys[first_of(local)[new]]
+            seen = seen.append(pd.Index(np.asarray(uniq)[new]))
+            n_codes += k_new
+        codes[sel] = known[local]
+        if not (keys == reps[codes[sel]]).all():
+            # a hash collision: exact grouping instead
+            _, inverse = np.unique(rows(slice(None)), axis=0, return_inverse=True)
+            return np.asarray(inverse, dtype=np.int64).ravel()
+    return codes
 
 
 @dataclass(frozen=True)
@@ -133,12 +157,18 @@ def own_means(inp: TestInput) -> np.ndarray:
     hit = inp.cache.get("kp_own_mean")
     if isinstance(hit, np.ndarray):
         return hit
-    missing = np.isnan(inp.est_resid)
-    filled = np.array(inp.est_resid, copy=True)
-    np.copyto(filled, 0.0, where=missing)
-    count = np.sum(~missing, axis=1, dtype=np.intp)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.true_divide(filled.sum(axis=1), count)
+    r = inp.est_resid
+    out = np.empty(r.shape[0])
+    buf = np.empty((min(_KEY_ROWS, r.shape[0]), r.shape[1]))  # a block of rows at a time
+    for lo in range(0, r.shape[0], _KEY_ROWS):
+        part = r[lo : lo + _KEY_ROWS]
+        filled = buf[: len(part)]
+        missing = np.isnan(part)
+        np.copyto(filled, part)
+        np.copyto(filled, 0.0, where=missing)
+        count = np.sum(~missing, axis=1, dtype=np.intp)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            np.true_divide(filled.sum(axis=1), count, out=out[lo : lo + len(part)])
     inp.cache["kp_own_mean"] = out
     return out
 
@@ -159,3 +189,15 @@ def standardized(inp: TestInput, rows: np.ndarray, cols: np.ndarray) -> tuple[np
         np.divide(q, np.sqrt(v)[:, None], out=q)
     q[~valid] = 0.0
     return q, valid
+
+
+def window_signatures(wd: np.ndarray) -> np.ndarray:
+    """Each row's window days in ascending order, −1 for the days it lacks first.
+
+    Rows with at most one day (single-day windows) as their one column: the
+    day or −1 (the same rows equal, the same days; no row sort).
+    """
+    days = np.where(wd >= 0, wd, -1)
+    if wd.shape[1] > 1 and ((wd >= 0).sum(axis=1) <= 1).all():
+        return days.max(axis=1, keepdims=True)
+    return np.sort(days, axis=1)
