@@ -9,8 +9,8 @@ from scipy import stats
 from test_inference_synth import make_input, replace
 
 from eventstudy.inference import Groups
-from eventstudy.inference.grouped import mean_t_batch
-from eventstudy.inference.groupmemo import car_count, mean_t_shared
+from eventstudy.inference.grouped import mean_t_batch, moments
+from eventstudy.inference.groupmemo import car_count, group_stats, mean_t_shared
 
 
 @settings(max_examples=30, deadline=None)
@@ -33,6 +33,11 @@ def test_shared_t_and_counts_match_a_loop_and_the_unshared_form(seed, n, n_group
         t, cnt, reasons = mean_t_shared(inp, groups, name)
         again = mean_t_shared(inp, groups, name)  # from the memo: the same numbers
         ref = mean_t_batch(groups, values, np.isfinite(values))
+        m = moments(groups, values, np.isfinite(values))
+        for got_stat, want_stat in zip(
+            group_stats(inp, groups, name), (m.n, m.mean, m.sd, m.constant), strict=True
+        ):
+            np.testing.assert_array_equal(got_stat, want_stat)
         for got in (t, again[0]):
             np.testing.assert_array_equal(got, ref[0])
         np.testing.assert_array_equal(cnt, ref[1])

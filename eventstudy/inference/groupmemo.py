@@ -1,11 +1,12 @@
 """Group quantities that several tests of one window share, computed once per grouping.
 
-The cross-sectional t and the wild bootstrap both start from the t of the
-CARs of each group, BMP and KP–BMP from that of the SCARs, and most tests
-count each group's pairs with a CAR. Within one window (one
+The cross-sectional t, the skewness-adjusted t and the wild bootstrap all
+start from the group moments of the CARs, BMP and KP–BMP from those of the
+SCARs, and most tests count each group's pairs with a CAR. Within one window (one
 :class:`~eventstudy.inference.base.TestInput`) these are the same numbers
 for every test, so they are memoized in ``inp.memo`` (the runner clears it
 after the window) by grouping. Each value is exactly what
+:func:`~eventstudy.inference.grouped.moments`,
 :func:`~eventstudy.inference.grouped.mean_t_batch` and
 :meth:`~eventstudy.inference.grouped.Groups.count` return.
 """
@@ -17,9 +18,31 @@ from typing import Literal
 import numpy as np
 
 from .base import TestInput
-from .grouped import Groups, Reason, mean_t_batch
+from .grouped import Groups, Reason, moments
 
-__all__ = ["car_count", "mean_t_shared"]
+__all__ = ["car_count", "group_stats", "mean_t_shared"]
+
+
+def group_stats(
+    inp: TestInput, groups: Groups, name: Literal["car", "scar"]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(n, mean, sd, constant)`` of :func:`~eventstudy.inference.grouped.moments` over the finite
+    ``inp.car`` or ``inp.scar``, memoized by grouping in ``inp.memo``.
+
+    Arrays of one value per group only (not the pairs' deviations), so that
+    windows computed together keep little; not to be changed.
+    """
+    key = ("group_stats", name, groups.uid)
+    hit = inp.memo.get(key)
+    if isinstance(hit, tuple):
+        return hit
+    values = inp.car if name == "car" else inp.scar
+    m = moments(groups, values, np.isfinite(values))
+    out = (m.n, m.mean, m.sd, m.constant)
+    inp.memo[key] = out
+    if name == "car":
+        inp.memo.setdefault(("car_count", groups.uid), m.n)
+    return out
 
 
 def mean_t_shared(
@@ -27,20 +50,16 @@ def mean_t_shared(
 ) -> tuple[np.ndarray, np.ndarray, list[Reason]]:
     """:func:`~eventstudy.inference.grouped.mean_t_batch` of ``inp.car`` or ``inp.scar``, shared.
 
-    Returns ``(t, n, reasons)`` as ``mean_t_batch`` does (the reasons a new
-    list each call); memoized by grouping in ``inp.memo`` (arrays of one value
-    per group only, so that windows computed together keep little).
+    Returns ``(t, n, reasons)`` as ``mean_t_batch`` does, from :func:`group_stats`.
     """
-    key = ("mean_t", name, groups.uid)
-    hit = inp.memo.get(key)
-    if not isinstance(hit, tuple):
-        values = inp.car if name == "car" else inp.scar
-        hit = mean_t_batch(groups, values, np.isfinite(values))
-        inp.memo[key] = hit
-        if name == "car":
-            inp.memo.setdefault(("car_count", groups.uid), hit[1])
-    t, n, reasons = hit
-    return t, n, list(reasons)
+    n, mean, sd, constant = group_stats(inp, groups, name)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = mean / (sd / np.sqrt(n))
+    reasons: list[Reason] = [
+        (n < 2, "needs at least 2 pairs"),
+        (constant | ~np.isfinite(sd) | (sd == 0.0), "no cross-sectional variation"),
+    ]
+    return t, n, reasons
 
 
 def car_count(inp: TestInput, groups: Groups) -> np.ndarray:

@@ -27,16 +27,22 @@ __all__ = [
 _RTOL = 1e-10
 
 
-def _running_sums(est_resid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Cumulative sums of the available ARs and of their count along each row, with a leading 0."""
+def _running_sums(est_resid: np.ndarray, filled: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative sums of the available ARs and of their count along each row, with a leading 0.
+
+    ``filled``, the ARs with 0 where missing (:func:`~eventstudy.inference.parametric._est_filled`'s),
+    saves building them again.
+    """
     ok = np.isfinite(est_resid)
     n = est_resid.shape[0]
     csum = np.zeros((n, est_resid.shape[1] + 1))
     ccnt = np.zeros((n, est_resid.shape[1] + 1), dtype=np.int32)
     body = csum[:, 1:]  # the ARs with 0 where missing, summed in place (no temporary)
-    np.copyto(body, est_resid)
-    np.copyto(body, 0.0, where=~ok)
-    np.cumsum(body, axis=1, out=body)
+    if filled is None:
+        np.copyto(body, est_resid)
+        np.copyto(body, 0.0, where=~ok)
+        filled = body
+    np.cumsum(filled, axis=1, out=body)
     np.cumsum(ok, axis=1, out=ccnt[:, 1:])
     return csum, ccnt
 
@@ -127,7 +133,8 @@ def _placebo_filled(inp: TestInput) -> tuple[np.ndarray, np.ndarray]:
 def _running(inp: TestInput) -> tuple[np.ndarray, np.ndarray]:
     sums = inp.cache.get("running_sums")
     if not isinstance(sums, tuple):
-        sums = _running_sums(inp.est_resid)
+        filled = inp.cache.get("est_filled")  # the CDA test's, when it ran first
+        sums = _running_sums(inp.est_resid, filled[0] if isinstance(filled, tuple) else None)
         inp.cache["running_sums"] = sums
     return sums
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .base import TestInput, TestResult, finite_subset, not_applicable, t_p
-from .grouped import BatchResult, Groups, moments, t_p_array
+from .grouped import BatchResult, Groups, t_p_array
+from .groupmemo import group_stats
 
 __all__ = ["skew_adj_batch", "skew_adj_t"]
 
@@ -45,14 +46,15 @@ def skew_adj_t(inp: TestInput, idx: np.ndarray) -> TestResult:
 def skew_adj_batch(inp: TestInput, groups: Groups) -> BatchResult:
     """:func:`skew_adj_t` for every group of ``groups`` at once."""
     mask = np.isfinite(inp.car)
-    m = moments(groups, inp.car, mask)
-    n = m.n
+    n, mean, sd, constant = group_stats(inp, groups, "car")
+    codes = groups.codes[mask]
     with np.errstate(invalid="ignore", divide="ignore"):
-        g = np.bincount(groups.codes[mask], weights=m.dev**3, minlength=groups.size) / (n * m.sd**3)
-        S = m.mean / m.sd
+        dev = inp.car[mask] - mean[codes]  # as grouped.moments
+        g = np.bincount(codes, weights=dev**3, minlength=groups.size) / (n * sd**3)
+        S = mean / sd
         t = np.sqrt(n) * (S + g * S * S / 3.0 + g / (6.0 * n))
     reasons = [
         (n < 3, "needs at least 3 pairs"),
-        (m.constant | ~(m.sd > 0.0), "no cross-sectional variation"),
+        (constant | ~(sd > 0.0), "no cross-sectional variation"),
     ]
     return BatchResult.build(t, t_p_array(t, n - 1), n, [f"γ̂={v:.4f}" for v in g], reasons)

@@ -1,0 +1,40 @@
+"""The placebo's running sums: against a loop over rows, and the same from the CDA test's filled ARs."""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+placebo_mod = importlib.import_module("eventstudy.inference.placebo")
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    shape=st.tuples(st.integers(1, 12), st.integers(0, 30)),
+    missing=st.sampled_from([0.0, 0.3, 1.0]),
+)
+def test_running_sums_match_a_loop_and_do_not_depend_on_the_filled_input(seed, shape, missing):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape) * 10.0 ** rng.integers(-4, 4)
+    x[rng.random(shape) < missing] = np.nan
+    if x.size:
+        x.flat[int(rng.integers(x.size))] = np.inf  # not finite: left out like NaN
+    csum, ccnt = placebo_mod._running_sums(x)
+    ok = np.isfinite(x)
+    again = placebo_mod._running_sums(x, np.where(ok, x, 0.0))
+    np.testing.assert_array_equal(csum, again[0])
+    np.testing.assert_array_equal(ccnt, again[1])
+    assert ccnt.dtype == np.int32
+    for i, row in enumerate(x):
+        total, count = 0.0, 0
+        assert csum[i, 0] == 0.0 and ccnt[i, 0] == 0
+        for t, v in enumerate(row):
+            if np.isfinite(v):
+                total += v
+                count += 1
+            assert csum[i, t + 1] == total  # the same order of additions: exactly
+            assert ccnt[i, t + 1] == count
