@@ -91,10 +91,10 @@ def mark_independence(tests: pd.DataFrame) -> pd.DataFrame:
     if out.empty:
         return out
     names = out["test"].astype(str)
-    naive = ~names.isin(CLUSTER_TESTS)
-    what = names[naive].map(lambda t: INDEPENDENCE_NOTES.get(t, _DEFAULT_NOTE))
+    naive = (~names.isin(CLUSTER_TESTS)).to_numpy()
+    what = names[naive].map(INDEPENDENCE_NOTES).fillna(_DEFAULT_NOTE)  # whole columns, no loop
     old = out.loc[naive, "note"].fillna("").astype(str)
-    out.loc[naive, "note"] = [f"{w}; {o}" if o else w for w, o in zip(what, old, strict=True)]
+    out.loc[naive, "note"] = (what + "; " + old).where(old != "", what)
     return out
 
 

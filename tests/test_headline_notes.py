@@ -1,0 +1,44 @@
+"""The tests table's notes of the tests that assume independent pairs: against a row-by-row loop."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from eventstudy.inference import CLUSTER_TESTS, TESTS
+from eventstudy.inference.headline import INDEPENDENCE_NOTES, mark_independence
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.sampled_from(sorted(TESTS)), st.sampled_from(["", "B=999 draws", "r̄=0.0100", None])),
+        max_size=40,
+    )
+)
+def test_notes_match_a_loop(rows):
+    tests = pd.DataFrame(
+        {
+            "group": [f"g{k}" for k in range(len(rows))],
+            "test": [t for t, _ in rows],
+            "note": np.array([n for _, n in rows], dtype=object),
+        },
+        index=np.arange(len(rows)) * 3 + 1,  # not a default index
+    )
+    got = mark_independence(tests)
+    want = []
+    for test, note in rows:
+        if test in CLUSTER_TESTS:
+            want.append(note)
+        else:
+            what = INDEPENDENCE_NOTES.get(test, "assumes independent pairs")
+            want.append(f"{what}; {note}" if note else what)
+
+    def plain(notes: pd.Series) -> list[str | None]:
+        return [None if pd.isna(v) else v for v in notes]
+
+    assert plain(got["note"]) == want
+    pd.testing.assert_frame_equal(got.drop(columns="note"), tests.drop(columns="note"))
+    assert plain(tests["note"]) == [n for _, n in rows]  # the input is left as it was
