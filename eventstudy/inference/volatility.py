@@ -85,29 +85,28 @@ def log_null_mean(days: np.ndarray, dof: np.ndarray) -> np.ndarray:
     return np.where((half_l > 0) & (half_d > 0), out, np.nan)
 
 
-def _compact_cumsum(est_sar: np.ndarray, cache: dict[object, object] | None) -> tuple[np.ndarray, np.ndarray]:
-    """Available days per pair and the cumulative sums of their SAR² in date order (memoized).
+#: Pairs whose estimation SARs are compacted and block-averaged at a time (small
+#: temporaries, reused, instead of several arrays of every pair's estimation days).
+_ROWS = 2048
+
+
+def _compact_cumsum(est_sar: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Available days per row and the cumulative sums of their SAR² in date order.
 
     Row i of the sums is 0 followed by the running totals of the squares of
     its available days, moved to the front in date order (zeros after them).
     """
-    hit = None if cache is None else cache.get("volatility_cumsum")
-    if isinstance(hit, tuple):
-        return hit
     ok = np.isfinite(est_sar)
     p, t = est_sar.shape
     n = ok.sum(axis=1)
     cum = np.zeros((p, t + 1))
     body = cum[:, 1:]
     # boolean masks select row by row, columns in order: the available values land at the
-    # front of their row in date order (the rows without a gap, cheaply, all at once)
+    # front of their row in date order
     body[np.arange(t)[None, :] < n[:, None]] = est_sar[ok]
     np.multiply(body, body, out=body)
     np.cumsum(body, axis=1, out=body)
-    out = (n, cum)
-    if cache is not None:
-        cache["volatility_cumsum"] = out
-    return out
+    return n, cum
 
 
 def _block_log_mean(n: np.ndarray, cum: np.ndarray, big_l: int) -> np.ndarray:
@@ -136,31 +135,40 @@ def estimation_log_mean(
     length, masked days skipped) gives one placebo log ratio; their mean is
     the pair's empirical null value of log VR, which carries the fat tails and
     the volatility clustering of its own returns. Computed from one cumulative
-    sum per pair and one block-difference per distinct L (no loop over pairs).
-    NaN where the pair has fewer than L_i estimation days. ``cache`` (a
-    study's shared memo of its estimation arrays) keeps the cumulative sums
-    and each pair's value per L for the other windows and callers.
+    sum per pair and one block-difference per distinct L (no loop over pairs;
+    a block of :data:`_ROWS` pairs at a time). NaN where the pair has fewer
+    than L_i estimation days. ``cache`` (a study's shared memo of its
+    estimation arrays) keeps each pair's value per L for the other windows
+    and callers.
     """
     p, t = est_sar.shape
     days = np.asarray(days, dtype=np.int64)
     out = np.full(p, np.nan)
     if t == 0:
         return out
-    n, cum = _compact_cumsum(est_sar, cache)
-    for big_l in np.unique(days[(days > 0) & (days <= t)]):
-        rows = np.flatnonzero(days == big_l)
-        key = ("volatility_log_mean", int(big_l))
-        hit = None if cache is None else cache.get(key)
+    lengths = [int(v) for v in np.unique(days[(days > 0) & (days <= t)])]
+    memo: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    todo = np.zeros(p, dtype=bool)
+    for big_l in lengths:
+        hit = None if cache is None else cache.get(("volatility_log_mean", big_l))
         known, done = hit if isinstance(hit, tuple) else (np.full(p, np.nan), np.zeros(p, dtype=bool))
-        todo = rows[~done[rows]]
-        if len(todo) == p:  # every pair: the whole cumulative sums, no copy
-            known[:] = _block_log_mean(n, cum, int(big_l))
-        elif len(todo):
-            known[todo] = _block_log_mean(n[todo], cum[todo], int(big_l))
-        done[todo] = True
+        memo[big_l] = (known, done)
+        todo |= (days == big_l) & ~done
+    rows = np.flatnonzero(todo)
+    for lo in range(0, len(rows), _ROWS):  # a block of pairs at a time, every L of the block
+        part = rows[lo : lo + _ROWS]
+        n, cum = _compact_cumsum(est_sar[part])
+        d = days[part]
+        for big_l in np.unique(d):
+            at = d == big_l
+            known, done = memo[int(big_l)]
+            known[part[at]] = _block_log_mean(n[at], cum[at], int(big_l))
+            done[part[at]] = True
+    for big_l, (known, done) in memo.items():
         if cache is not None:
-            cache[key] = (known, done)
-        out[rows] = known[rows]
+            cache[("volatility_log_mean", big_l)] = (known, done)
+        at = days == big_l
+        out[at] = known[at]
     return out
 
 
