@@ -162,8 +162,12 @@ def test_flip_matrix_blocks_and_bounded_products(monkeypatch: pytest.MonkeyPatch
     np.testing.assert_array_equal(rs.rademacher(3, 13, 5), full[:13])
     inp = make_input(n=21, seed=1)
     x = np.random.default_rng(0).standard_normal((4, 21))
-    monkeypatch.setattr(rs, "_FLIP_CACHE_BYTES", 0)  # no float matrix: packed bits kept
+    monkeypatch.setattr(rs, "_FLIP_CACHE_BYTES", 0)  # no float matrix: int8 signs kept
     expected = x @ rs.rademacher(inp.seed, 21, 5)
+    small = replace(inp)
+    np.testing.assert_allclose(rs._flip_products(small, x, 5), expected, rtol=1e-12)
+    assert any(isinstance(k, tuple) and k[0] == "rademacher_int8" for k in small.cache)
+    monkeypatch.setattr(rs, "_INT8_CACHE_BYTES", 0)  # no int8 signs either: packed bits kept
     packed = replace(inp)
     np.testing.assert_allclose(rs._flip_products(packed, x, 5), expected, rtol=1e-12)
     assert any(isinstance(k, tuple) and k[0] == "rademacher_bits" for k in packed.cache)
