@@ -73,6 +73,7 @@ def _stages() -> tuple[dict[str, list[float]], _Sampler]:
     process peak RSS when it ended (GiB). CPU is the process's
     (``time.process_time``: every thread, so the tests' second thread counts too).
     """
+    import eventstudy.assembly as assembly_mod
     import eventstudy.streamtests as streamtests
     import eventstudy.study as study_mod
 
@@ -81,7 +82,9 @@ def _stages() -> tuple[dict[str, list[float]], _Sampler]:
     sampler.start()
 
     def wrap(owner: Any, name: str, label: str) -> None:
-        func = getattr(owner, name)
+        func = getattr(owner, name, None)
+        if func is None:  # a stage another checkout does not have
+            return
 
         def timed(*args: Any, **kwargs: Any) -> Any:
             t0, c0, r0 = time.perf_counter(), time.process_time(), _rss_gib()
@@ -115,6 +118,11 @@ def _stages() -> tuple[dict[str, list[float]], _Sampler]:
     wrap(study_mod, "caar_table", "caar_table")
     wrap(study_mod, "robust_table", "robust_table")
     wrap(study_mod.EventStudy, "_data_quality", "_data_quality")
+    wrap(assembly_mod, "pair_clusters", "pair_clusters")
+    wrap(assembly_mod, "window_inputs", "window_inputs")
+    wrap(study_mod, "pair_ratios", "pair_ratios (vol_ratio)")
+    wrap(study_mod, "headline_of", "headline_of")
+    wrap(study_mod.EventStudy, "_tests_table", "_tests_table")
     wrap(study_mod.EventStudy, "_assemble", "_assemble (all tables and tests)")
     return stats, sampler
 

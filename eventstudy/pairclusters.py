@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .config import Window
-from .inference.clusters import cluster_labels, duplicate_keys
+from .inference.clusters import cluster_labels, dense_codes, duplicate_keys
 from .panel import Panel
 
 __all__ = ["pair_clusters"]
@@ -42,30 +42,40 @@ def pair_clusters(
     clusters, dups : ndarray (P, C) of int64
     """
     base = kept["base"].to_numpy(dtype=np.int64)
-    t1 = np.array([w[0] for w in windows], dtype=np.int64)
-    t2 = np.array([w[1] for w in windows], dtype=np.int64)
     top = len(panel.dates) - 1
-    first = _filled_days_at(panel, np.clip(base[:, None] + t1[None, :], 0, top))
-    last = _filled_days_at(panel, np.clip(base[:, None] + t2[None, :] + ext, 0, top))
-    first = np.where(np.isfinite(car), first, -1)
-    eids = kept["ev"].to_numpy(dtype=np.int64)
+    eids = dense_codes(kept["ev"].to_numpy(dtype=np.int64))  # the same codes for every window
     syms = kept["mk"].to_numpy(dtype=np.int64)
-    clusters = np.empty(first.shape, dtype=np.int64)
-    dups = np.empty(first.shape, dtype=np.int64)
-    for c in range(len(windows)):
-        clusters[:, c] = cluster_labels(eids, first[:, c], last[:, c])
-        dups[:, c] = duplicate_keys(syms, first[:, c], last[:, c])
+    clusters = np.empty(car.shape, dtype=np.int64)
+    dups = np.empty(car.shape, dtype=np.int64)
+    for c, (t1, t2) in enumerate(windows):  # window by window: a few P-arrays at a time
+        first = _filled_days_at(panel, np.clip(base + t1, 0, top))
+        last = _filled_days_at(panel, np.clip(base + (t2 + ext[:, c]), 0, top))
+        first[~np.isfinite(car[:, c])] = -1
+        clusters[:, c] = cluster_labels(eids, first, last)
+        dups[:, c] = duplicate_keys(syms, first, last)
     return clusters, dups
 
 
 def _filled_days_at(panel: Panel, pos: np.ndarray) -> np.ndarray:
     """:func:`_filled_days` at the long-array positions ``pos`` only (any shape, in range).
 
-    The same days, from the positions of the valid dates around each
-    queried position (binary searches), without a pass over the whole array.
+    A position with a date gives that date's day; only positions without one
+    (padding) look up the valid dates around them (binary searches). No pass
+    over the whole array.
     """
     dates = panel.dates
     flat = pos.ravel()
+    d = dates[flat]
+    out = d.astype("datetime64[D]").astype(np.int64)  # a position with a date is its own day
+    gap = np.flatnonzero(np.isnat(d))
+    if len(gap):
+        out[gap] = _padding_days(panel, flat[gap])
+    return out.reshape(pos.shape)
+
+
+def _padding_days(panel: Panel, flat: np.ndarray) -> np.ndarray:
+    """:func:`_filled_days` at long-array positions ``flat`` (1-D) that have no date."""
+    dates = panel.dates
     valid_pos = panel.__dict__.get("_valid_positions")
     if valid_pos is None:  # positions with a date, ascending (once per panel)
         valid_pos = panel.__dict__["_valid_positions"] = np.flatnonzero(~np.isnat(dates))
@@ -81,7 +91,7 @@ def _filled_days_at(panel: Panel, pos: np.ndarray) -> np.ndarray:
     ok = ~np.isnat(d)
     out = np.zeros(len(flat), dtype=np.int64)
     out[ok] = d[ok].astype("datetime64[D]").astype(np.int64)
-    return out.reshape(pos.shape)
+    return out
 
 
 def _filled_days(panel: Panel) -> np.ndarray:

@@ -39,7 +39,7 @@ def _interval_components(first: np.ndarray, last: np.ndarray) -> np.ndarray:
     n = len(first)
     if n == 0:
         return np.empty(0, dtype=np.int64)
-    order = np.lexsort((last, first))
+    order = _order_of(first, last)
     f, la = first[order], last[order]
     reach = np.maximum.accumulate(la)
     new = np.r_[True, f[1:] > reach[:-1]]
@@ -110,7 +110,7 @@ def cluster_labels(event: np.ndarray, first: np.ndarray, last: np.ndarray) -> np
     f, la = first[ok], np.maximum(last[ok], first[ok])
     comp = _interval_components(f, la)
     if event.dtype.kind in "iu":
-        ev_codes = np.unique(event[ok], return_inverse=True)[1].ravel()
+        ev_codes = dense_codes(event[ok])
     else:
         ev_codes, _ = pd.factorize(pd.Series(event[ok], dtype=object))
     lab = _joined(comp, np.asarray(ev_codes, dtype=np.int64))
@@ -136,10 +136,18 @@ def duplicate_keys(symbol: np.ndarray, first: np.ndarray, last: np.ndarray) -> n
     if len(cols[0]) == 0:
         return np.empty(0, dtype=np.int64)
     # rank of each distinct (market, first, last) in lexicographic order, as
-    # ``np.unique(..., axis=0, return_inverse=True)`` numbers them, by one lexsort
-    order = np.lexsort(cols)
-    new = np.ones(len(order), dtype=bool)
-    new[1:] = np.any([c[order[1:]] != c[order[:-1]] for c in cols], axis=0)
+    # ``np.unique(..., axis=0, return_inverse=True)`` numbers them: one sort of a
+    # single int64 key (market major) when the three ranges fit in it, else a lexsort
+    key = _joint_key(cols[::-1])
+    if key is not None:
+        order = np.argsort(key, kind="stable")  # the market-major key is mostly in runs
+        ks = key[order]
+        new = np.ones(len(order), dtype=bool)
+        new[1:] = ks[1:] != ks[:-1]
+    else:
+        order = np.lexsort(cols)
+        new = np.ones(len(order), dtype=bool)
+        new[1:] = np.any([c[order[1:]] != c[order[:-1]] for c in cols], axis=0)
     codes = np.empty(len(order), dtype=np.int64)
     codes[order] = np.cumsum(new) - 1
     return codes
@@ -155,7 +163,56 @@ def first_of_duplicates(keys: np.ndarray, group: np.ndarray, mask: np.ndarray) -
     keep = np.zeros(len(mask), dtype=bool)
     if len(rows) == 0:
         return keep
+    k = np.asarray(keys)[rows]
+    lo, hi = int(k.min()), int(k.max())
+    if hi - lo < 4 * len(k) + 1024:  # by counting: only keys seen twice need a look at the groups
+        multi = np.bincount(k - lo)[k - lo] > 1
+        keep[rows[~multi]] = True
+        rows = rows[multi]
+        if len(rows) == 0:
+            return keep
     pair = np.asarray(group, dtype=np.int64)[rows] * (int(keys.max()) + 1) + keys[rows]
     _, first = np.unique(pair, return_index=True)
     keep[rows[first]] = True
     return keep
+
+
+def dense_codes(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values, return_inverse=True)[1]`` of integers (by counting when their range is small)."""
+    v = np.asarray(values)
+    if len(v) == 0:
+        return np.empty(0, dtype=np.int64)
+    lo, hi = int(v.min()), int(v.max())
+    if hi - lo >= 4 * len(v) + 1024:
+        return np.asarray(np.unique(v, return_inverse=True)[1], dtype=np.int64).ravel()
+    shifted = v.astype(np.int64) - lo
+    present = np.bincount(shifted, minlength=hi - lo + 1) > 0
+    return (np.cumsum(present) - 1)[shifted]
+
+
+def _joint_key(cols: tuple[np.ndarray, ...]) -> np.ndarray | None:
+    """One int64 key ordering the rows as the columns ``cols`` do lexicographically (first major).
+
+    Each column is shifted to start at 0 and weighted by the ranges of the
+    columns after it; ``None`` when the product of the ranges does not fit in
+    62 bits.
+    """
+    if len(cols[0]) == 0:
+        return np.empty(0, dtype=np.int64)
+    lows = [int(c.min()) for c in cols]
+    spans = [int(c.max()) - lo + 1 for c, lo in zip(cols, lows, strict=True)]
+    total = 1
+    for s in spans:
+        total *= s
+    if total >= 2**62:
+        return None
+    key = cols[0] - lows[0]
+    for c, lo, s in zip(cols[1:], lows[1:], spans[1:], strict=True):
+        key = key * s + (c - lo)
+    return np.asarray(key, dtype=np.int64)
+
+
+def _order_of(first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """An order of the rows by ``first``, then ``last`` (ties in any order)."""
+    key = _joint_key((first, last))
+    return np.lexsort((last, first)) if key is None else np.argsort(key)
