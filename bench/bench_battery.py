@@ -118,6 +118,8 @@ def _stages() -> tuple[dict[str, list[float]], _Sampler]:
     wrap(study_mod, "caar_table", "caar_table")
     wrap(study_mod, "robust_table", "robust_table")
     wrap(study_mod.EventStudy, "_data_quality", "_data_quality")
+    wrap(study_mod, "overlap_ids", "overlap_ids")
+    wrap(study_mod, "car_table", "car_table")
     wrap(assembly_mod, "pair_clusters", "pair_clusters")
     wrap(assembly_mod, "window_inputs", "window_inputs")
     wrap(study_mod, "pair_ratios", "pair_ratios (vol_ratio)")

@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 from .align import calendar_notes
-from .analysis.multitest import adjust_car_table, adjust_tests_table
+from .analysis.multitest import adjust_tests_table
 from .assembly import StudyParts, estimation_sar, group_labels, window_inputs
+from .cartable import car_table, overlap_ids
 from .chunks import compute_chunks, release_engine_caches
 from .config import DEFAULT_CAR_WINDOWS, StudyConfig, Window, format_window
 from .engine import DETAILS, Detail, EngineOutput
@@ -362,7 +363,6 @@ class EventStudy:
         cfg = self.config
         pairs = panel.pairs
         kept = pairs.iloc[out.keep].reset_index(drop=True)
-        P = out.ar.shape[0]
         wlabels = [format_window(w) for w in cfg.car_windows]
         C = len(wlabels)
         parts = StudyParts(copy.copy(self), panel, out, kept, days)
@@ -380,34 +380,14 @@ class EventStudy:
             release_engine_caches(panel)
 
         # CARs per window (the first C engine windows are the CAR windows)
-        overlaps = self._overlaps(panel, out, kept)
-        clusters = parts.car_clusters[0]
-        car_tab = pd.DataFrame(
-            {
-                "event_id": np.repeat(kept["event_id"].to_numpy(), C),
-                "symbol": np.repeat(kept["symbol"].to_numpy(), C),
-                "window": np.tile(wlabels, P),
-                "car": out.car[:, :C].ravel(),
-                "se": out.car_se[:, :C].ravel(),
-                "t_stat": out.car_t[:, :C].ravel(),
-                "p_value": out.car_p[:, :C].ravel(),
-                "n_est": np.repeat(out.fit.n.astype(np.int64), C),
-                "day0": np.repeat(kept["day0"].to_numpy(), C),
-                "day0_latest": np.repeat(kept["day0_latest"].to_numpy(), C),
-                "cluster": clusters.ravel(),
-                "day0_uncertain": np.repeat(kept["day0_uncertain"].to_numpy(), C),
-                "overlaps": overlaps.ravel(),
-                "days": out.car_days[:, :C].ravel(),
-                "extended_by": out.car_ext[:, :C].ravel(),
-            }
+        overlaps = overlap_ids(
+            panel, out.car_ext, kept, cfg.car_windows, self.mask_events.table["event_id"].to_numpy()
         )
-
-        car_tab = adjust_car_table(car_tab)
         alignment = self._alignment(panel)
         car_in = parts.car_inputs
-        car_tab["vol_ratio"] = (
-            np.column_stack([pair_ratios(car_in[w])[0] for w in wlabels]).ravel() if C else np.empty(0)
-        )
+        vol_ratio = np.column_stack([pair_ratios(car_in[w])[0] for w in wlabels]) if C else np.empty(0)
+        car_tab = car_table(kept, out, wlabels, parts.car_clusters[0], overlaps, vol_ratio)
+        del overlaps, vol_ratio
         robust = later(functools.partial(_robust, parts))
         # the headline (manifest): all pairs in the first CAR window, as in the headline table
         headline = headline_of(car_in[wlabels[0]], wlabels[0]) if wlabels else {}
@@ -490,84 +470,6 @@ class EventStudy:
             ignore_index=True,
         )
         return adjust_tests_table(mark_independence(tests))
-
-    def _overlaps(self, panel: Panel, out: EngineOutput, kept: pd.DataFrame) -> np.ndarray:
-        """Per pair and window: ids of other events whose day 0 falls inside the window.
-
-        Linear in the number of events: the events are sorted by their
-        earliest day 0, and each pair looks only at the events whose day-0
-        range can reach its window (two binary searches), never at a
-        pairs × events matrix. Markets whose event positions are the same
-        arrays (series with equal dates share them, see
-        :func:`~eventstudy.panel.build_panel`) are handled together, so a
-        universe on one calendar is one pass, not one per security.
-        """
-        cfg = self.config
-        P, C = out.car.shape[0], len(cfg.car_windows)
-        res = np.full((P, C), "", dtype=object)
-        if P == 0 or C == 0:
-            return res
-        mids = self.mask_events.table["event_id"].to_numpy()
-        # group markets by their (shared) event-position arrays
-        key_of: dict[tuple[int, int, int], int] = {}
-        group = np.empty(len(panel.markets), dtype=np.int64)
-        timing: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        for k, m in enumerate(panel.markets):
-            pos = panel.day0_pos[m.symbol]
-            key = (id(pos[0]), id(pos[1]), id(pos[2]))
-            if key not in key_of:
-                key_of[key] = len(timing)
-                timing.append(pos)
-            group[k] = key_of[key]
-        mk = kept["mk"].to_numpy(dtype=np.int64)
-        local = kept["base"].to_numpy(dtype=np.int64) - np.asarray(panel.offsets, dtype=np.int64)[mk]
-        own_all = kept["event_id"].to_numpy()
-        pair_group = group[mk]
-        order_g = np.argsort(pair_group, kind="stable")
-        cuts = np.searchsorted(pair_group[order_g], np.arange(len(timing) + 1))
-        for g, (midx, p0, p1) in enumerate(timing):
-            rows = order_g[cuts[g] : cuts[g + 1]]
-            if len(rows) == 0 or len(midx) == 0:
-                continue
-            self._overlaps_of(res, rows, local[rows], own_all[rows], mids[midx], p0, p1, out.car_ext)
-        return res
-
-    def _overlaps_of(
-        self,
-        res: np.ndarray,
-        rows: np.ndarray,
-        d: np.ndarray,
-        own: np.ndarray,
-        names: np.ndarray,
-        p0: np.ndarray,
-        p1: np.ndarray,
-        car_ext: np.ndarray,
-    ) -> None:
-        """Fill ``res[rows]`` for pairs (day 0 at grid position ``d``) of markets sharing events ``names``."""
-        order = np.argsort(p0, kind="stable")
-        p0s = p0[order]
-        span = int((p1 - p0).max())
-        for c, (t1, t2) in enumerate(self.config.car_windows):
-            lo = d + t1
-            hi = d + t2 + car_ext[rows, c]
-            left = np.searchsorted(p0s, lo - span, side="left")
-            right = np.searchsorted(p0s, hi, side="right")
-            counts = right - left
-            if counts.sum() == 0:
-                continue
-            pair = np.repeat(np.arange(len(rows)), counts)
-            start = np.repeat(np.cumsum(counts) - counts, counts)
-            ev = order[left[pair] + np.arange(len(pair)) - start]
-            hit = (p1[ev] >= lo[pair]) & (names[ev] != own[pair])
-            pair, ev = pair[hit], ev[hit]
-            if len(pair) == 0:
-                continue
-            srt = np.lexsort((ev, pair))  # by pair, then in the market's event order
-            pair, ids = pair[srt], names[ev[srt]]
-            cuts = np.flatnonzero(np.diff(pair)) + 1
-            firsts = np.concatenate(([0], cuts))
-            ends = np.concatenate((cuts, [len(pair)]))
-            res[rows[pair[firsts]], c] = [" ".join(ids[i:j]) for i, j in zip(firsts, ends, strict=True)]
 
     def _fits(self, panel: Panel, out: EngineOutput, align: dict[str, Any] | None = None) -> pd.DataFrame:
         pairs = panel.pairs

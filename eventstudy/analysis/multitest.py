@@ -37,6 +37,7 @@ __all__ = [
     "ADJUSTED_COLUMNS",
     "adjust",
     "adjust_car_table",
+    "adjust_columns",
     "adjust_tests_table",
     "adjust_within",
 ]
@@ -215,3 +216,54 @@ def adjust_tests_table(tests: pd.DataFrame, p_col: str = "p_value") -> pd.DataFr
         ``group_by="event"``: over all events).
     """
     return adjust_within(tests, by=["group_by", "window", "test"], p_col=p_col)
+
+
+def adjust_columns(p: np.ndarray, columns: Mapping[str, str] = ADJUSTED_COLUMNS) -> dict[str, np.ndarray]:
+    """Holm and Benjamini–Hochberg p-values of a pairs × windows matrix, each column one family.
+
+    The numbers of :func:`adjust_car_table` (family: one CAR window) without
+    building a table: the CAR table's rows are the matrix ravelled row by row,
+    and within a window its rows are in pair order, so one stable sort of each
+    column orders the family as the table's sort by window and p-value does.
+
+    Parameters
+    ----------
+    p : ndarray (P, C)
+        Raw p-values, each in [0, 1] or NaN.
+    columns : mapping method → name
+        Methods among ``holm`` and ``fdr_bh`` (default both, named as in the tables).
+
+    Returns
+    -------
+    dict name → ndarray (P, C)
+        NaN where ``p`` is NaN; the family size of a column is its finite count.
+
+    Raises
+    ------
+    InputError
+        When a value is outside [0, 1] or infinite, or a method is not ``holm`` or ``fdr_bh``.
+    """
+    p = np.asarray(p, dtype=float)
+    finite = np.isfinite(p)
+    if np.isinf(p).any() or (p[finite] < 0).any() or (p[finite] > 1).any():
+        raise InputError("p_value: every p-value must lie in [0, 1] (or be NaN)")
+    bad = [m for m in columns if m not in ("holm", "fdr_bh")]
+    if bad:
+        raise InputError(f"columns: '{bad[0]}' is not one of holm, fdr_bh")
+    out = {name: np.full(p.shape, np.nan) for name in columns.values()}
+    for c in range(p.shape[1] if p.ndim == 2 else 0):
+        col = p[:, c]
+        idx = np.flatnonzero(finite[:, c])
+        if idx.size == 0:
+            continue
+        rows = idx[np.argsort(col[idx], kind="stable")]
+        p_s = col[rows]
+        m = np.int64(len(rows))
+        rank = np.arange(1, len(rows) + 1, dtype=np.int64)
+        for method, name in columns.items():
+            if method == "holm":  # running maximum of (m − i + 1) p_(i)
+                adj = np.maximum.accumulate((m - rank + 1) * p_s)
+            else:  # running minimum from the top of m p_(i) / i
+                adj = np.minimum.accumulate((p_s * m / rank)[::-1])[::-1]
+            out[name][rows, c] = np.minimum(adj, 1.0)
+    return out

@@ -1,0 +1,104 @@
+"""The CAR table built from whole columns, against the table built row by row and statsmodels.
+
+``adjust_columns`` (one family per column of a pairs × windows matrix) against
+``multipletests`` per column and against :func:`adjust_car_table` on the
+ravelled table; :func:`~eventstudy.cartable.car_table` (text columns taken by
+position, adjusted p-values from the matrix, one frame) against the frame
+built from per-row object arrays and adjusted by the table function, on a
+study with overlapping events, uncertain day 0s and excluded pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from statsmodels.stats.multitest import multipletests
+
+from eventstudy import EventStudy
+from eventstudy.analysis.multitest import adjust_car_table, adjust_columns
+from eventstudy.cartable import car_table, overlap_ids
+from eventstudy.config import format_window
+from eventstudy.errors import InputError
+from eventstudy.pairclusters import pair_clusters
+
+p_values = st.one_of(st.just(np.nan), st.sampled_from([0.0, 0.01, 0.05, 0.5, 1.0]), st.floats(0.0, 1.0))
+
+
+@settings(max_examples=80)
+@given(hnp.arrays(np.float64, st.tuples(st.integers(0, 40), st.integers(1, 4)), elements=p_values))
+def test_adjust_columns_equal_multipletests_per_column_and_the_table(p: np.ndarray) -> None:
+    got = adjust_columns(p)
+    for c in range(p.shape[1]):
+        ok = np.isfinite(p[:, c])
+        for method, name in (("holm", "p_holm"), ("fdr_bh", "p_bh")):
+            want = np.full(len(p), np.nan)
+            if ok.any():
+                want[ok] = multipletests(p[ok, c], method=method)[1]
+            np.testing.assert_allclose(got[name][:, c], want, rtol=1e-12, atol=0)
+    labels = [f"w{c}" for c in range(p.shape[1])]
+    table = pd.DataFrame({"window": np.tile(labels, len(p)), "p_value": p.ravel()})
+    ref = adjust_car_table(table)  # the grouped sort over the table: bit for bit
+    for name in ("p_holm", "p_bh"):
+        np.testing.assert_array_equal(got[name].ravel(), ref[name].to_numpy())
+
+
+def test_adjust_columns_rejects_bad_values_and_methods() -> None:
+    with pytest.raises(InputError, match="p_value"):
+        adjust_columns(np.array([[0.5], [1.5]]))
+    with pytest.raises(InputError, match="p_value"):
+        adjust_columns(np.array([[np.inf]]))
+    with pytest.raises(InputError, match="columns"):
+        adjust_columns(np.array([[0.5]]), {"bonferroni": "p_bonf"})
+
+
+def _reference(kept: pd.DataFrame, out, labels, clusters, overlaps, vol_ratio) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """The table from per-row object arrays, adjusted over the table (the earlier construction)."""
+    P, C = len(kept), len(labels)
+    tab = pd.DataFrame(
+        {
+            "event_id": np.repeat(kept["event_id"].to_numpy(), C),
+            "symbol": np.repeat(kept["symbol"].to_numpy(), C),
+            "window": np.tile(labels, P),
+            "car": out.car[:, :C].ravel(),
+            "se": out.car_se[:, :C].ravel(),
+            "t_stat": out.car_t[:, :C].ravel(),
+            "p_value": out.car_p[:, :C].ravel(),
+            "n_est": np.repeat(out.fit.n.astype(np.int64), C),
+            "day0": np.repeat(kept["day0"].to_numpy(), C),
+            "day0_latest": np.repeat(kept["day0_latest"].to_numpy(), C),
+            "cluster": clusters.ravel(),
+            "day0_uncertain": np.repeat(kept["day0_uncertain"].to_numpy(), C),
+            "overlaps": overlaps.ravel(),
+            "days": out.car_days[:, :C].ravel(),
+            "extended_by": out.car_ext[:, :C].ravel(),
+        }
+    )
+    tab = adjust_car_table(tab)
+    tab["vol_ratio"] = vol_ratio.ravel()
+    return tab
+
+
+def test_car_table_equals_the_table_of_object_arrays(synthetic_panel) -> None:  # type: ignore[no-untyped-def]
+    syn = synthetic_panel(seed=5, n_days=500, n_events=14, drop={"AAA": 300})
+    mask = syn.events  # a second event a few days after the first: overlapping windows
+    st_ = EventStudy(syn.events, syn.prices, model="market", benchmark="MKT", window=(-10, 10), mask_events=mask)
+    from eventstudy.chunks import compute_chunks
+
+    panel = st_._bound_panel()
+    windows = ((-10, 10), (-1, 1), (0, 0))
+    out = compute_chunks(panel, replace(st_.config, car_windows=windows), st_.model, 20_000, None, False, "full")
+    assert len(out.excluded) > 0  # AAA's early events have too little estimation data
+    kept = panel.pairs.iloc[out.keep].reset_index(drop=True)
+    labels = [format_window(w) for w in windows]
+    clusters = pair_clusters(panel, out.car, out.car_ext, kept, windows)[0]
+    overlaps = overlap_ids(panel, out.car_ext, kept, windows, mask.table["event_id"].to_numpy())
+    assert (overlaps != "").any() and (overlaps == "").any()
+    vol = np.random.default_rng(0).normal(size=(len(kept), len(windows)))
+    got = car_table(kept, out, labels, clusters, overlaps, vol)
+    pd.testing.assert_frame_equal(got, _reference(kept, out, labels, clusters, overlaps, vol), check_exact=True)
