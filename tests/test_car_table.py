@@ -23,6 +23,7 @@ from statsmodels.stats.multitest import multipletests
 from eventstudy import EventStudy
 from eventstudy.analysis.multitest import adjust_car_table, adjust_columns
 from eventstudy.cartable import car_table, overlap_ids
+from eventstudy.chunks import compute_chunks
 from eventstudy.config import format_window
 from eventstudy.errors import InputError
 from eventstudy.pairclusters import pair_clusters
@@ -86,13 +87,12 @@ def _reference(kept: pd.DataFrame, out, labels, clusters, overlaps, vol_ratio) -
 
 def test_car_table_equals_the_table_of_object_arrays(synthetic_panel) -> None:  # type: ignore[no-untyped-def]
     syn = synthetic_panel(seed=5, n_days=500, n_events=14, drop={"AAA": 300})
-    mask = syn.events  # a second event a few days after the first: overlapping windows
-    st_ = EventStudy(syn.events, syn.prices, model="market", benchmark="MKT", window=(-10, 10), mask_events=mask)
-    from eventstudy.chunks import compute_chunks
-
+    mask = syn.events
+    st_ = EventStudy(syn.events, syn.prices, model="market", benchmark="MKT", mask_events=mask)
     panel = st_._bound_panel()
     windows = ((-10, 10), (-1, 1), (0, 0))
-    out = compute_chunks(panel, replace(st_.config, car_windows=windows), st_.model, 20_000, None, False, "full")
+    cfg = replace(st_.config, car_windows=windows)
+    out = compute_chunks(panel, cfg, st_.model, 20_000, None, False, "full")
     assert len(out.excluded) > 0  # AAA's early events have too little estimation data
     kept = panel.pairs.iloc[out.keep].reset_index(drop=True)
     labels = [format_window(w) for w in windows]
@@ -101,4 +101,5 @@ def test_car_table_equals_the_table_of_object_arrays(synthetic_panel) -> None:  
     assert (overlaps != "").any() and (overlaps == "").any()
     vol = np.random.default_rng(0).normal(size=(len(kept), len(windows)))
     got = car_table(kept, out, labels, clusters, overlaps, vol)
-    pd.testing.assert_frame_equal(got, _reference(kept, out, labels, clusters, overlaps, vol), check_exact=True)
+    want = _reference(kept, out, labels, clusters, overlaps, vol)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
