@@ -39,6 +39,7 @@ STALE_RUN = 5
 EXTREME_Z = 10.0
 MAD_SCALE = 1.4826
 MIN_RETURNS = 20  # fewer finite returns: no robust scale, no extreme-move check
+BLOCK = 2**18  # values per block of series checked at once (bounded memory for any universe)
 
 
 def _day(values: np.ndarray) -> list[str]:
@@ -57,41 +58,58 @@ def _owner(pos: np.ndarray, ends: np.ndarray) -> np.ndarray:
 
 def _multi_session(markets: Sequence[MarketReturns]) -> list[list[dict[str, Any]]]:
     out: list[list[dict[str, Any]]] = [[] for _ in markets]
-    if not markets:
-        return out
-    span = np.concatenate([np.asarray(m.span) for m in markets])
-    ends = _ends([len(m.span) for m in markets])
-    hits = np.flatnonzero(span > 1)
-    for k, p in zip(_owner(hits, ends).tolist(), hits.tolist(), strict=True):
-        i = p - (int(ends[k - 1]) if k else 0)
-        d = markets[k].sessions.dates
-        n = int(span[p])
-        frm, to = _day(np.asarray([d[i - n].to_datetime64(), d[i].to_datetime64()]))
-        out[k].append({"date": to, "from": frm, "sessions": n})
+    hits_of: dict[int, np.ndarray] = {}  # markets with equal dates share their span array
+    for k, m in enumerate(markets):
+        hits = hits_of.get(id(m.span))
+        if hits is None:
+            hits = hits_of[id(m.span)] = np.flatnonzero(np.asarray(m.span) > 1)
+        if len(hits) == 0:
+            continue
+        d = m.sessions.dates
+        span = np.asarray(m.span)
+        for i in hits.tolist():
+            n = int(span[i])
+            frm, to = _day(np.asarray([d[i - n].to_datetime64(), d[i].to_datetime64()]))
+            out[k].append({"date": to, "from": frm, "sessions": n})
+    return out
+
+
+def _blocks(lengths: Sequence[int]) -> list[tuple[int, int]]:
+    """Consecutive ranges ``(k0, k1)`` of series holding about :data:`BLOCK` values each (at least one)."""
+    size = BLOCK
+    out: list[tuple[int, int]] = []
+    k0, total = 0, 0
+    for k, n in enumerate(lengths):
+        total += n
+        if total >= size:
+            out.append((k0, k + 1))
+            k0, total = k + 1, 0
+    if k0 < len(lengths):
+        out.append((k0, len(lengths)))
     return out
 
 
 def _stale_runs(closes: Sequence[pd.Series]) -> list[list[dict[str, Any]]]:
-    """Runs of ``STALE_RUN`` or more equal consecutive closes, per series."""
+    """Runs of ``STALE_RUN`` or more equal consecutive closes, per series (blocks of series end to end)."""
     out: list[list[dict[str, Any]]] = [[] for _ in closes]
-    if not closes:
-        return out
-    v = np.concatenate([np.asarray(c.to_numpy(), dtype=np.float64) for c in closes])
-    ends = _ends([len(c) for c in closes])
-    same = np.zeros(len(v), dtype=bool)
-    same[1:] = v[1:] == v[:-1]
-    heads = ends[:-1]
-    same[heads[heads < len(v)]] = False  # a series' first close repeats nothing
-    edges = np.diff(np.concatenate(([0], same.view(np.int8), [0])))
-    first = np.flatnonzero(edges == 1) - 1  # first close of the run
-    last = np.flatnonzero(edges == -1) - 1  # last close of the run
-    keep = last - first + 1 >= STALE_RUN
-    first, last = first[keep], last[keep]
-    for k, a, b in zip(_owner(first, ends).tolist(), first.tolist(), last.tolist(), strict=True):
-        at = int(ends[k - 1]) if k else 0
-        idx = closes[k].index
-        frm, to = _day(np.asarray([idx[a - at].to_datetime64(), idx[b - at].to_datetime64()]))
-        out[k].append({"from": frm, "to": to, "sessions": b - a + 1, "close": float(v[a])})
+    for k0, k1 in _blocks([len(c) for c in closes]):
+        block = closes[k0:k1]
+        v = np.concatenate([np.asarray(c.to_numpy(), dtype=np.float64) for c in block])
+        ends = _ends([len(c) for c in block])
+        same = np.zeros(len(v), dtype=bool)
+        same[1:] = v[1:] == v[:-1]
+        heads = ends[:-1]
+        same[heads[heads < len(v)]] = False  # a series' first close repeats nothing
+        edges = np.diff(np.concatenate(([0], same.view(np.int8), [0])))
+        first = np.flatnonzero(edges == 1) - 1  # first close of the run
+        last = np.flatnonzero(edges == -1) - 1  # last close of the run
+        keep = last - first + 1 >= STALE_RUN
+        first, last = first[keep], last[keep]
+        for j, a, b in zip(_owner(first, ends).tolist(), first.tolist(), last.tolist(), strict=True):
+            at = int(ends[j - 1]) if j else 0
+            idx = block[j].index
+            frm, to = _day(np.asarray([idx[a - at].to_datetime64(), idx[b - at].to_datetime64()]))
+            out[k0 + j].append({"from": frm, "to": to, "sessions": b - a + 1, "close": float(v[a])})
     return out
 
 
@@ -104,35 +122,43 @@ def _row_median(s: np.ndarray, n: np.ndarray) -> np.ndarray:
 
 
 def _extreme(markets: Sequence[MarketReturns]) -> list[list[dict[str, Any]]]:
-    """Returns beyond ``EXTREME_Z`` robust standard deviations, per series (stacked by length)."""
+    """Returns beyond ``EXTREME_Z`` robust standard deviations, per series (stacked by length, in blocks)."""
     out: list[list[dict[str, Any]]] = [[] for _ in markets]
     by_len: dict[int, list[int]] = {}
     for k, m in enumerate(markets):
         by_len.setdefault(len(m.ret), []).append(k)
-    for n_obs, ks in by_len.items():
+    for n_obs, every in by_len.items():
         if n_obs < MIN_RETURNS:
             continue
-        r = np.stack([np.asarray(markets[k].ret, dtype=np.float64) for k in ks])
-        ok = np.isfinite(r)
-        cnt = ok.sum(axis=1)
-        with np.errstate(invalid="ignore"):
-            med = _row_median(np.sort(np.where(ok, r, np.nan), axis=1), cnt)
-            dev = np.where(ok, np.abs(r - med[:, None]), np.nan)
-            mad = _row_median(np.sort(dev, axis=1), cnt) * MAD_SCALE
-            live = (cnt >= MIN_RETURNS) & (mad != 0)
-            safe = np.where(live, mad, 1.0)
-            z = np.where(ok, (r - med[:, None]) / safe[:, None], 0.0)
-        row, col = np.nonzero((np.abs(z) > EXTREME_Z) & live[:, None])
-        for j, i in zip(row.tolist(), col.tolist(), strict=True):
-            m = markets[ks[j]]
-            out[ks[j]].append(
-                {
-                    "date": _day(np.asarray([m.sessions.dates[i].to_datetime64()]))[0],
-                    "return": float(r[j, i]),
-                    "robust_z": float(z[j, i]),
-                }
-            )
+        rows = max(1, BLOCK // n_obs)
+        for b0 in range(0, len(every), rows):
+            ks = every[b0 : b0 + rows]
+            r = np.stack([np.asarray(markets[k].ret, dtype=np.float64) for k in ks])
+            for j, i, z in _beyond(r):
+                m = markets[ks[j]]
+                out[ks[j]].append(
+                    {
+                        "date": _day(np.asarray([m.sessions.dates[i].to_datetime64()]))[0],
+                        "return": float(r[j, i]),
+                        "robust_z": z,
+                    }
+                )
     return out
+
+
+def _beyond(r: np.ndarray) -> list[tuple[int, int, float]]:
+    """(row, column, robust z) of the values of ``r`` (series × sessions) beyond ``EXTREME_Z``."""
+    ok = np.isfinite(r)
+    cnt = ok.sum(axis=1)
+    with np.errstate(invalid="ignore"):
+        med = _row_median(np.sort(np.where(ok, r, np.nan), axis=1), cnt)
+        dev = np.where(ok, np.abs(r - med[:, None]), np.nan)
+        mad = _row_median(np.sort(dev, axis=1), cnt) * MAD_SCALE
+        live = (cnt >= MIN_RETURNS) & (mad != 0)
+        safe = np.where(live, mad, 1.0)
+        z = np.where(ok, (r - med[:, None]) / safe[:, None], 0.0)
+    row, col = np.nonzero((np.abs(z) > EXTREME_Z) & live[:, None])
+    return [(j, i, float(z[j, i])) for j, i in zip(row.tolist(), col.tolist(), strict=True)]
 
 
 def quality_reports(

@@ -1,6 +1,7 @@
 """The data-quality checks over all series at once against a per-series reference.
 
-The reference is the per-series computation the checks replace: ``numpy.median``
+Also in blocks of a few values (series checked block by block) and with span
+arrays shared between series. The reference is the per-series computation the checks replace: ``numpy.median``
 of each series' finite returns and of their absolute deviations (robust z,
 Rousseeuw and Croux 1993), and a walk over each series' closes for runs of
 equal values.
@@ -12,9 +13,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from eventstudy import quality
 from eventstudy.calendars import data_sessions
 from eventstudy.quality import EXTREME_Z, STALE_RUN, quality_report, quality_reports
 from eventstudy.returns import MarketReturns
@@ -85,7 +88,23 @@ series = st.lists(
 
 @given(series)
 def test_batch_checks_equal_the_per_series_reference(spec: list[tuple[int, int, str]]) -> None:
+    _check_against_reference(spec)
+
+
+@settings(max_examples=40)
+@given(series, st.integers(1, 90), st.booleans())
+def test_blocks_of_series_and_shared_spans_equal_the_reference(
+    spec: list[tuple[int, int, str]], block: int, share: bool
+) -> None:
+    # a few values per block: the series are checked in many blocks, a block of one long series too
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(quality, "BLOCK", block)
+        _check_against_reference(spec, share)
+
+
+def _check_against_reference(spec: list[tuple[int, int, str]], share: bool = False) -> None:
     markets, closes = [], []
+    spans: dict[int, np.ndarray] = {}
     for k, (n, seed, kind) in enumerate(spec):
         rng = np.random.default_rng(seed)
         v = 100.0 * np.cumprod(1.0 + rng.normal(0, 0.01, n))
@@ -102,6 +121,8 @@ def test_batch_checks_equal_the_per_series_reference(spec: list[tuple[int, int, 
         span = np.ones(n, dtype=np.int64)
         if n > 5:
             span[int(rng.integers(2, n))] = int(rng.integers(2, 4))
+        if share:  # series of one length share one span array, as markets with equal dates do
+            span = spans.setdefault(n, span)
         m, c = _market(f"S{k}", pd.Series(v, index=idx), span)
         markets.append(m)
         closes.append(c)
