@@ -99,13 +99,12 @@ def window_inputs(
 def group_labels(study: EventStudy, kept: pd.DataFrame) -> dict[str, np.ndarray]:
     """Per grouping of :data:`~eventstudy.inference.runner.GROUPINGS`, each pair's group (read-only)."""
     evt = study.events.table
-    eids = kept["event_id"].to_numpy()
     rows = kept["ev"].to_numpy(dtype=np.int64)  # each pair's row of the events table
     dirs = evt["direction"].to_numpy()[rows]
     labels = {
         "all": np.full(len(kept), "all", dtype=object),
-        "event": eids.astype(object),
-        "market": kept["symbol"].to_numpy().astype(object),
+        "event": _shared_text(kept["event_id"]),
+        "market": _shared_text(kept["symbol"]),
         "category": evt["category"].to_numpy().astype(object)[rows],
         "direction": direction_labels(dirs),
     }
@@ -113,6 +112,14 @@ def group_labels(study: EventStudy, kept: pd.DataFrame) -> dict[str, np.ndarray]
     for lab in labels.values():  # read-only: each grouping is factorized once (Groups.from_labels)
         lab.flags.writeable = False
     return labels
+
+
+def _shared_text(column: pd.Series) -> np.ndarray:
+    """``column`` as an object array holding one string object per distinct value (not one per row)."""
+    codes, uniques = pd.factorize(column)
+    if len(codes) and codes.min() < 0:  # a missing value: as it is
+        return column.to_numpy(dtype=object)
+    return np.asarray(uniques, dtype=object)[codes]
 
 
 def direction_labels(dirs: np.ndarray) -> np.ndarray:

@@ -74,11 +74,30 @@ def _filled_days_at(panel: Panel, pos: np.ndarray) -> np.ndarray:
 
 
 def _padding_days(panel: Panel, flat: np.ndarray) -> np.ndarray:
-    """:func:`_filled_days` at long-array positions ``flat`` (1-D) that have no date."""
+    """:func:`_filled_days` at long-array positions ``flat`` (1-D) that have no date.
+
+    Left padding takes its market's first data date, right padding its last
+    (the ends of the market's session grid); a position without a date inside
+    a market's data (or a market without dates) is looked up among the valid
+    dates around it (binary searches over the array's dated positions).
+    """
     dates = panel.dates
-    valid_pos = panel.__dict__.get("_valid_positions")
-    if valid_pos is None:  # positions with a date, ascending (once per panel)
-        valid_pos = panel.__dict__["_valid_positions"] = np.flatnonzero(~np.isnat(dates))
+    block = np.searchsorted(panel.starts, flat, side="right") - 1
+    lo = np.asarray(panel.offsets, dtype=np.int64)[block]
+    hi = lo + np.asarray([len(m.ret) for m in panel.markets], dtype=np.int64)[block]
+    src = np.where(flat < lo, lo, hi - 1)
+    d = dates[np.clip(src, 0, len(dates) - 1)]
+    out = d.astype("datetime64[D]").astype(np.int64)
+    odd = np.flatnonzero(((flat >= lo) & (flat < hi)) | (hi <= lo) | np.isnat(d))
+    if len(odd):
+        out[odd] = _searched_days(panel, flat[odd])
+    return out
+
+
+def _searched_days(panel: Panel, flat: np.ndarray) -> np.ndarray:
+    """:func:`_filled_days` at positions ``flat`` by binary searches among the dated positions."""
+    dates = panel.dates
+    valid_pos = np.flatnonzero(~np.isnat(dates))
     n = len(dates)
     k = np.searchsorted(valid_pos, flat, side="left")  # first valid position >= flat
     nxt = np.where(k < len(valid_pos), valid_pos[np.minimum(k, len(valid_pos) - 1)], n)

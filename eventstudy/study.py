@@ -372,11 +372,16 @@ class EventStudy:
         lazy = out.detail == "full" and out.fit.resid.shape[1] == 0
         later: Any = deferred if lazy else (lambda build: build())
 
-        if self.test_specs:  # first: a pairs run's estimation tests need the panel's prefix sums
+        # a pairs run's estimation tests run the engine again (chunk by chunk): the panel's
+        # prefix sums are released after them, else at once (no engine pass is left)
+        streamed = out.detail != "full" and any(s.uses_estimation for s in self.test_specs)
+        if out.detail != "full" and not streamed:
+            release_engine_caches(panel)
+        if self.test_specs:
             tests = self._tests_table(parts)
         else:  # no test chosen: the (empty) table when read
             tests = later(functools.partial(parts.study._tests_table, parts))
-        if out.detail != "full":  # the last engine pass is done (the chunk-by-chunk tests')
+        if streamed:
             release_engine_caches(panel)
 
         # CARs per window (the first C engine windows are the CAR windows)

@@ -21,7 +21,7 @@ from eventstudy import EventStudy
 from eventstudy.chunks import compute_chunks
 from eventstudy.inference import clusters as cl
 from eventstudy.models import configured_model
-from eventstudy.pairclusters import _filled_days, pair_clusters
+from eventstudy.pairclusters import _filled_days, _filled_days_at, pair_clusters
 from eventstudy.panel import build_panel
 
 small = hnp.arrays(np.int64, st.integers(0, 80), elements=st.integers(-5, 5))
@@ -71,6 +71,24 @@ def test_first_of_duplicates_equals_a_loop(keys: np.ndarray, seed: int, shift: i
             seen.add((int(group[i]), int(keys[i])))
             want[i] = True
     assert np.array_equal(cl.first_of_duplicates(keys, group, mask), want)
+    repeated = cl.repeated_keys(keys, mask)  # computed once for every grouping of a window
+    assert np.array_equal(cl.first_of_duplicates(keys, group, mask, repeated), want)
+    assert np.array_equal(
+        cl.first_of_duplicates(keys, np.zeros_like(group), mask, repeated), mask & ~_later(keys, mask)
+    )
+    twice = [i for i in range(len(keys)) if mask[i] and int(mask[keys == keys[i]].sum()) > 1]
+    assert repeated.tolist() == twice
+
+
+def _later(keys: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Rows of ``mask`` whose key appeared in an earlier row of ``mask``."""
+    out = np.zeros(len(keys), dtype=bool)
+    seen: set[int] = set()
+    for i in range(len(keys)):
+        if mask[i]:
+            out[i] = int(keys[i]) in seen
+            seen.add(int(keys[i]))
+    return out
 
 
 def test_pair_clusters_equal_whole_array_days_and_reference_keys() -> None:
@@ -88,6 +106,8 @@ def test_pair_clusters_equal_whole_array_days_and_reference_keys() -> None:
     kept = panel.pairs.iloc[out.keep].reset_index(drop=True)
     got_c, got_d = pair_clusters(panel, out.car, out.car_ext, kept, windows)
     days = _filled_days(panel)
+    everywhere = np.arange(len(days))
+    assert np.array_equal(_filled_days_at(panel, everywhere), days)  # right padding too
     base = kept["base"].to_numpy()
     top = len(days) - 1
     eid = kept["event_id"].to_numpy(dtype=object)  # labels: the factorizing path

@@ -19,6 +19,7 @@ import copy
 import importlib.metadata as im
 import pickle
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -166,6 +167,14 @@ def test_filled_days_at_positions_equal_the_whole_array(seed: int) -> None:
     assert np.array_equal(_filled_days_at(panel, pos), _filled_days(panel))
     grid = np.random.default_rng(seed).integers(0, len(pos), (50, 3))
     assert np.array_equal(_filled_days_at(panel, grid), _filled_days(panel)[grid])
+    # a position without a date inside a market's data, and a market's first and last dates
+    # missing too: the lookups among the dated positions around them
+    dates = panel.dates.copy()
+    at = np.random.default_rng(seed).choice(np.flatnonzero(~np.isnat(dates)), 5, replace=False)
+    dates[at] = np.datetime64("NaT")
+    dates[panel.offsets[1]] = dates[panel.offsets[2] - 1] = np.datetime64("NaT")
+    odd = replace(panel, dates=dates)
+    assert np.array_equal(_filled_days_at(odd, pos), _filled_days(odd))
 
 
 def test_versions_from_the_metadata_line_equal_importlib() -> None:

@@ -35,7 +35,7 @@ from scipy import special
 
 from .base import TestInput, TestResult, not_applicable
 from .clusterdraws import extreme_counts
-from .clusters import first_of_duplicates
+from .clusters import first_of_duplicates, repeated_keys
 from .grouped import BatchResult, Groups, Reason, t_p_array
 
 __all__ = [
@@ -108,7 +108,10 @@ def cells(inp: TestInput, groups: Groups) -> Cells | None:
         return hit
     mask = np.isfinite(inp.car) & (inp.cluster >= 0)
     dup = inp.dup if inp.dup is not None else np.arange(len(inp.car), dtype=np.int64)
-    keep = first_of_duplicates(dup, groups.codes, mask)
+    repeated = inp.memo.get(("cluster_repeated",))  # the same for every grouping of the window
+    if not isinstance(repeated, np.ndarray):
+        repeated = inp.memo[("cluster_repeated",)] = repeated_keys(dup, mask)
+    keep = first_of_duplicates(dup, groups.codes, mask, repeated)
     rows = np.flatnonzero(keep)
     width = int(inp.cluster.max()) + 1 if len(inp.cluster) else 1
     code = groups.codes[rows] * width + inp.cluster[rows]

@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse import csgraph
 
-__all__ = ["cluster_labels", "duplicate_keys", "first_of_duplicates"]
+__all__ = ["cluster_labels", "dense_codes", "duplicate_keys", "first_of_duplicates", "repeated_keys"]
 
 
 def _interval_components(first: np.ndarray, last: np.ndarray) -> np.ndarray:
@@ -153,28 +153,44 @@ def duplicate_keys(symbol: np.ndarray, first: np.ndarray, last: np.ndarray) -> n
     return codes
 
 
-def first_of_duplicates(keys: np.ndarray, group: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def first_of_duplicates(
+    keys: np.ndarray, group: np.ndarray, mask: np.ndarray, repeated: np.ndarray | None = None
+) -> np.ndarray:
     """``mask`` restricted to the first pair of each (group, duplicate key).
 
     Within one group an exact duplicate counts once; the same window in two
     different groups (events of opposite direction on one day) counts in each.
+    ``repeated`` (:func:`repeated_keys` of ``keys`` and ``mask``), when given,
+    spares finding the rows whose key is not unique again for every grouping.
+    """
+    if repeated is None:
+        repeated = repeated_keys(keys, mask)
+    keep = np.array(mask, dtype=bool)
+    if len(repeated) == 0:
+        return keep
+    keep[repeated] = False
+    pair = np.asarray(group, dtype=np.int64)[repeated] * (int(keys.max()) + 1) + keys[repeated]
+    _, first = np.unique(pair, return_index=True)
+    keep[repeated[first]] = True
+    return keep
+
+
+def repeated_keys(keys: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Rows of ``mask`` (ascending) whose key occurs in another row of ``mask``.
+
+    By counting when the keys span a small range (as :func:`duplicate_keys`
+    gives them), else by one sort.
     """
     rows = np.flatnonzero(mask)
-    keep = np.zeros(len(mask), dtype=bool)
     if len(rows) == 0:
-        return keep
+        return rows
     k = np.asarray(keys)[rows]
     lo, hi = int(k.min()), int(k.max())
-    if hi - lo < 4 * len(k) + 1024:  # by counting: only keys seen twice need a look at the groups
-        multi = np.bincount(k - lo)[k - lo] > 1
-        keep[rows[~multi]] = True
-        rows = rows[multi]
-        if len(rows) == 0:
-            return keep
-    pair = np.asarray(group, dtype=np.int64)[rows] * (int(keys.max()) + 1) + keys[rows]
-    _, first = np.unique(pair, return_index=True)
-    keep[rows[first]] = True
-    return keep
+    if hi - lo < 4 * len(k) + 1024:
+        shifted = k - lo
+        return rows[np.bincount(shifted)[shifted] > 1]
+    _, inv, counts = np.unique(k, return_inverse=True, return_counts=True)
+    return rows[counts[inv.ravel()] > 1]
 
 
 def dense_codes(values: np.ndarray) -> np.ndarray:
