@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -32,7 +33,14 @@ if TYPE_CHECKING:
     from .panel import Panel
     from .study import EventStudy
 
-__all__ = ["StudyParts", "direction_labels", "estimation_sar", "window_inputs"]
+__all__ = [
+    "StudyParts",
+    "direction_labels",
+    "estimation_sar",
+    "window_inputs",
+    "window_major",
+    "WINDOW_ARRAYS",
+]
 
 
 def estimation_sar(out: EngineOutput) -> np.ndarray:
@@ -42,9 +50,29 @@ def estimation_sar(out: EngineOutput) -> np.ndarray:
         if out.fit.est_var is not None:  # the model's own residual variances (GARCH)
             return np.asarray(est_resid / np.sqrt(out.fit.est_var))
         est_sar = est_resid / np.sqrt(out.fit.sigma2)[:, None]
-        if out.est_span is not None:  # a k-session residual has variance kσ²
-            est_sar = est_sar / np.sqrt(out.est_span)
+        if out.est_span is not None:  # a k-session residual has variance kσ² (divided in place)
+            np.divide(est_sar, np.sqrt(out.est_span), out=est_sar)
     return np.asarray(est_sar)
+
+
+#: The per-pair window arrays of an engine output that the tests and tables read window by window.
+WINDOW_ARRAYS = ("car", "car_se", "car_days", "car_ext")
+
+
+def window_major(out: EngineOutput, name: str) -> EngineOutput:
+    """``out`` with its window array ``name`` (P × C) in column-major order.
+
+    The same values; each window's column is then contiguous, as the tests
+    and tables read them (a window at a time), instead of strided across the
+    pairs. One array per call: a caller that rebinds ``out`` after each
+    (``for name in WINDOW_ARRAYS: out = window_major(out, name)``) holds at
+    most one extra array at a time.
+    """
+    arr = getattr(out, name)
+    if arr.ndim != 2 or arr.flags.f_contiguous:
+        return out
+    fields: dict[str, Any] = {name: np.asfortranarray(arr)}
+    return replace(out, **fields)
 
 
 def window_inputs(

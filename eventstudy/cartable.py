@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .engine import EngineOutput
     from .panel import Panel
 
-__all__ = ["car_table", "overlap_ids"]
+__all__ = ["car_table", "overlap_ids", "text_column"]
 
 
 def overlap_ids(
@@ -126,7 +126,7 @@ def _overlaps_of(
         res[rows[pair[firsts]], c] = [" ".join(ids[i:j]) for i, j in zip(firsts, ends, strict=True)]
 
 
-def _text(values: Any, take: np.ndarray) -> Any:
+def text_column(values: Any, take: np.ndarray) -> Any:
     """``values[take]`` as a column of text, typed as a frame types those values.
 
     ``values`` are the few distinct values (an object array) or a text column
@@ -174,9 +174,9 @@ def car_table(
     at[full] = np.arange(1, len(full) + 1)
     adjusted = adjust_columns(out.car_p[:, :C])
     cols: dict[str, Any] = {
-        "event_id": _text(kept["event_id"], pair),
-        "symbol": _text(kept["symbol"], pair),
-        "window": _text(np.asarray(labels, dtype=object), np.tile(np.arange(C), P)),
+        "event_id": text_column(kept["event_id"], pair),
+        "symbol": text_column(kept["symbol"], pair),
+        "window": text_column(np.asarray(labels, dtype=object), np.tile(np.arange(C), P)),
         "car": out.car[:, :C].ravel(),
         "se": out.car_se[:, :C].ravel(),
         "t_stat": out.car_t[:, :C].ravel(),
@@ -186,7 +186,7 @@ def car_table(
         "day0_latest": np.repeat(kept["day0_latest"].to_numpy(), C),
         "cluster": clusters.ravel(),
         "day0_uncertain": np.repeat(kept["day0_uncertain"].to_numpy(), C),
-        "overlaps": _text(text, at),
+        "overlaps": text_column(text, at),
         "days": out.car_days[:, :C].ravel(),
         "extended_by": out.car_ext[:, :C].ravel(),
         "p_holm": adjusted["p_holm"].ravel(),

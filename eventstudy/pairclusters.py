@@ -40,13 +40,15 @@ def pair_clusters(
     Returns
     -------
     clusters, dups : ndarray (P, C) of int64
+        In column-major order (a window's column is contiguous).
     """
     base = kept["base"].to_numpy(dtype=np.int64)
     top = len(panel.dates) - 1
     eids = dense_codes(kept["ev"].to_numpy(dtype=np.int64))  # the same codes for every window
     syms = kept["mk"].to_numpy(dtype=np.int64)
-    clusters = np.empty(car.shape, dtype=np.int64)
-    dups = np.empty(car.shape, dtype=np.int64)
+    # window-major (each window's column contiguous: the tests read them one window at a time)
+    clusters = np.empty(car.shape[::-1], dtype=np.int64).T
+    dups = np.empty(car.shape[::-1], dtype=np.int64).T
     for c, (t1, t2) in enumerate(windows):  # window by window: a few P-arrays at a time
         first = _filled_days_at(panel, np.clip(base + t1, 0, top))
         last = _filled_days_at(panel, np.clip(base + (t2 + ext[:, c]), 0, top))

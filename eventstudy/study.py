@@ -15,8 +15,8 @@ import pandas as pd
 
 from .align import calendar_notes
 from .analysis.multitest import adjust_tests_table
-from .assembly import StudyParts, estimation_sar, group_labels, window_inputs
-from .cartable import car_table, overlap_ids
+from .assembly import WINDOW_ARRAYS, StudyParts, estimation_sar, group_labels, window_inputs, window_major
+from .cartable import car_table, overlap_ids, text_column
 from .chunks import compute_chunks, release_engine_caches
 from .config import DEFAULT_CAR_WINDOWS, StudyConfig, Window, format_window
 from .engine import DETAILS, Detail, EngineOutput
@@ -302,6 +302,8 @@ class EventStudy:
             reasons = pd.Series(out.reasons(panel.pairs)).value_counts()
             top = "; ".join(f"{n} × {r}" for r, n in reasons.items())
             raise DataError(f"every event×market pair was excluded: {top}")
+        for name in WINDOW_ARRAYS:  # the tests and tables read one window at a time
+            out = window_major(out, name)
         days = None
         if later:
             days = functools.partial(_day_windows, panel, ecfg, self.model, chunk_size, out, n_car)
@@ -628,8 +630,8 @@ def _ar_table(panel: Panel, out: EngineOutput, kept: pd.DataFrame) -> pd.DataFra
     cum = np.cumsum(np.where(np.isfinite(arr), arr, 0.0), axis=1)
     return pd.DataFrame(
         {
-            "event_id": kept["event_id"].to_numpy()[pi],
-            "symbol": kept["symbol"].to_numpy()[pi],
+            "event_id": text_column(kept["event_id"], pi) if len(pi) else kept["event_id"].to_numpy()[pi],
+            "symbol": text_column(kept["symbol"], pi) if len(pi) else kept["symbol"].to_numpy()[pi],
             "rel_day": out.rel[wi],
             "date": pd.DatetimeIndex(panel.dates[out.evt_idx[pi, wi]]),
             "return": out.ret[pi, wi],

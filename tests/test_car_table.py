@@ -5,7 +5,8 @@
 ravelled table; :func:`~eventstudy.cartable.car_table` (text columns taken by
 position, adjusted p-values from the matrix, one frame) against the frame
 built from per-row object arrays and adjusted by the table function, on a
-study with overlapping events, uncertain day 0s and excluded pairs.
+study with overlapping events, uncertain day 0s and excluded pairs. The
+window arrays turned column-major keep their values.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from statsmodels.stats.multitest import multipletests
 
 from eventstudy import EventStudy
 from eventstudy.analysis.multitest import adjust_car_table, adjust_columns
+from eventstudy.assembly import WINDOW_ARRAYS, window_major
 from eventstudy.cartable import car_table, overlap_ids
 from eventstudy.chunks import compute_chunks
 from eventstudy.config import format_window
@@ -103,3 +105,23 @@ def test_car_table_equals_the_table_of_object_arrays(synthetic_panel) -> None:  
     got = car_table(kept, out, labels, clusters, overlaps, vol)
     want = _reference(kept, out, labels, clusters, overlaps, vol)
     pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+def test_window_arrays_in_column_major_order_keep_their_values(synthetic_panel) -> None:  # type: ignore[no-untyped-def]
+    syn = synthetic_panel(seed=2, n_days=400, n_events=8)
+    st_ = EventStudy(syn.events, syn.prices, model="market", benchmark="MKT")
+    panel = st_._bound_panel()
+    cfg = replace(st_.config, car_windows=st_.engine_windows())
+    out = compute_chunks(panel, cfg, st_.model, 20_000, None, False, "full")
+    new = out
+    for name in WINDOW_ARRAYS:
+        new = window_major(new, name)
+    for name in WINDOW_ARRAYS:
+        a, b = getattr(out, name), getattr(new, name)
+        assert (
+            b.flags.f_contiguous
+            and b.dtype == a.dtype
+            and np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+        )
+    assert new.fit is out.fit and new.ar is out.ar  # nothing else copied
+    assert window_major(new, "car") is new  # already column-major: as it is
