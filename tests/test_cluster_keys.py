@@ -121,3 +121,32 @@ def test_pair_clusters_equal_whole_array_days_and_reference_keys() -> None:
         rows = np.column_stack([kept["mk"].to_numpy(), first, last])
         assert np.array_equal(got_d[:, c], np.unique(rows, axis=0, return_inverse=True)[1].ravel())
     assert (got_c >= 0).any() and len(pd.unique(got_c[:, 0])) > 1
+
+
+def _components_reference(event: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Clusters from the full pair × pair link matrix (scipy components), numbered by earliest day."""
+    from scipy.sparse import csgraph, csr_matrix
+
+    ok = first >= 0
+    f, la, ev = first[ok], np.maximum(last[ok], first[ok]), event[ok]
+    link = (ev[:, None] == ev[None, :]) | ((f[:, None] <= la[None, :]) & (f[None, :] <= la[:, None]))
+    _, comp = csgraph.connected_components(csr_matrix(link), directed=False)
+    start = np.array([f[comp == g].min() for g in range(comp.max() + 1)]) if len(f) else np.zeros(0)
+    rank = np.argsort(np.argsort(start, kind="stable"), kind="stable")
+    out = np.full(len(first), -1, dtype=np.int64)
+    out[ok] = rank[comp]
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 300), st.integers(0, 2**32 - 1), st.sampled_from([3, 30, 3000]), st.integers(0, 4))
+def test_cluster_labels_of_few_or_many_distinct_days_equal_the_link_matrix(
+    n: int, seed: int, days: int, reach: int
+) -> None:
+    # few distinct days: the intervals merged once each (counting); many: sorted pair by pair
+    rng = np.random.default_rng(seed)
+    event = rng.integers(0, max(1, n // 5), n)
+    first = rng.integers(0, days, n) + 10_000
+    last = first + rng.integers(0, reach + 1, n)
+    first[rng.random(n) < 0.05] = -1
+    assert np.array_equal(cl.cluster_labels(event, first, last), _components_reference(event, first, last))

@@ -39,6 +39,17 @@ def _interval_components(first: np.ndarray, last: np.ndarray) -> np.ndarray:
     n = len(first)
     if n == 0:
         return np.empty(0, dtype=np.int64)
+    lo_f, lo_l = int(first.min()), int(last.min())
+    span_l = int(last.max()) - lo_l + 1
+    span = (int(first.max()) - lo_f + 1) * span_l
+    if span <= 4 * n + 1024:  # few distinct intervals (days): each merged once, found by counting
+        key = (first - lo_f) * span_l + (last - lo_l)
+        present = np.bincount(key, minlength=span) > 0
+        uniq = np.flatnonzero(present)  # ascending: by first, then last
+        f, la = uniq // span_l + lo_f, uniq % span_l + lo_l
+        reach = np.maximum.accumulate(la)
+        new = np.r_[True, f[1:] > reach[:-1]]
+        return (np.cumsum(new) - 1)[(np.cumsum(present) - 1)[key]]
     order = _order_of(first, last)
     f, la = first[order], last[order]
     reach = np.maximum.accumulate(la)
