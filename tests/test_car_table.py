@@ -125,3 +125,14 @@ def test_window_arrays_in_column_major_order_keep_their_values(synthetic_panel) 
         )
     assert new.fit is out.fit and new.ar is out.ar  # nothing else copied
     assert window_major(new, "car") is new  # already column-major: as it is
+
+
+@given(
+    hnp.arrays(
+        np.float64, st.integers(0, 200), elements=st.sampled_from([0.0, 0.25, 0.5, 1.0]) | st.floats(0, 1)
+    )
+)
+def test_stable_order_equals_a_stable_argsort(v: np.ndarray) -> None:
+    from eventstudy.analysis.multitest import _stable_order
+
+    assert np.array_equal(_stable_order(v), np.argsort(v, kind="stable"))

@@ -245,18 +245,19 @@ def adjust_columns(p: np.ndarray, columns: Mapping[str, str] = ADJUSTED_COLUMNS)
     """
     p = np.asarray(p, dtype=float)
     finite = np.isfinite(p)
-    if np.isinf(p).any() or (p[finite] < 0).any() or (p[finite] > 1).any():
+    if np.isinf(p).any() or (p < 0).any() or (p > 1).any():  # NaN compares false
         raise InputError("p_value: every p-value must lie in [0, 1] (or be NaN)")
     bad = [m for m in columns if m not in ("holm", "fdr_bh")]
     if bad:
         raise InputError(f"columns: '{bad[0]}' is not one of holm, fdr_bh")
-    out = {name: np.full(p.shape, np.nan) for name in columns.values()}
+    # column-major: each family's values and results contiguous
+    out = {name: np.full(p.shape[::-1], np.nan).T for name in columns.values()}
     for c in range(p.shape[1] if p.ndim == 2 else 0):
-        col = p[:, c]
+        col = np.ascontiguousarray(p[:, c])
         idx = np.flatnonzero(finite[:, c])
         if idx.size == 0:
             continue
-        rows = idx[np.argsort(col[idx], kind="stable")]
+        rows = idx[_stable_order(col[idx])]
         p_s = col[rows]
         m = np.int64(len(rows))
         rank = np.arange(1, len(rows) + 1, dtype=np.int64)
@@ -267,3 +268,24 @@ def adjust_columns(p: np.ndarray, columns: Mapping[str, str] = ADJUSTED_COLUMNS)
                 adj = np.minimum.accumulate((p_s * m / rank)[::-1])[::-1]
             out[name][rows, c] = np.minimum(adj, 1.0)
     return out
+
+
+def _stable_order(v: np.ndarray) -> np.ndarray:
+    """``np.argsort(v, kind="stable")`` of finite floats: one quicksort, then equal values by position.
+
+    Only the runs of equal values are put back in position order, so the
+    result is the stable order whatever order the quicksort left ties in.
+    """
+    order = np.argsort(v)
+    vs = v[order]
+    tie = vs[1:] == vs[:-1]
+    if not tie.any():
+        return order
+    in_run = np.zeros(len(v), dtype=bool)
+    in_run[1:] |= tie
+    in_run[:-1] |= tie
+    at = np.flatnonzero(in_run)
+    run = np.cumsum(np.r_[True, ~tie])[at]  # run of equal values of each tied position
+    sub = order[at]
+    order[at] = sub[np.lexsort((sub, run))]
+    return order
