@@ -84,6 +84,8 @@ def _padding_days(panel: Panel, flat: np.ndarray) -> np.ndarray:
     dates around it (binary searches over the array's dated positions).
     """
     dates = panel.dates
+    if len(panel.markets) != len(panel.offsets):  # a panel without its markets' returns
+        return _searched_days(panel, flat)
     block = np.searchsorted(panel.starts, flat, side="right") - 1
     lo = np.asarray(panel.offsets, dtype=np.int64)[block]
     hi = lo + np.asarray([len(m.ret) for m in panel.markets], dtype=np.int64)[block]

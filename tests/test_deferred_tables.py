@@ -175,6 +175,7 @@ def test_filled_days_at_positions_equal_the_whole_array(seed: int) -> None:
     dates[panel.offsets[1]] = dates[panel.offsets[2] - 1] = np.datetime64("NaT")
     odd = replace(panel, dates=dates)
     assert np.array_equal(_filled_days_at(odd, pos), _filled_days(odd))
+    assert np.array_equal(_filled_days_at(replace(odd, markets=[]), pos), _filled_days(odd))  # searched
 
 
 def test_versions_from_the_metadata_line_equal_importlib() -> None:
