@@ -17,7 +17,7 @@ from .align import calendar_notes
 from .analysis.multitest import adjust_tests_table
 from .assembly import WINDOW_ARRAYS, StudyParts, estimation_sar, group_labels, window_inputs, window_major
 from .cartable import car_table, overlap_ids, text_column
-from .chunks import compute_chunks, release_engine_caches, trim_heap
+from .chunks import compute_chunks, release_engine_caches
 from .config import DEFAULT_CAR_WINDOWS, StudyConfig, Window, format_window
 from .engine import DETAILS, Detail, EngineOutput
 from .errors import DataError, InputError
@@ -278,8 +278,6 @@ class EventStudy:
             raise InputError(f"detail: expected one of {', '.join(map(repr, DETAILS))}, got {detail!r}")
         cfg = self.config
         panel = self._bound_panel()
-        if detail != "full":  # universe scale: the panel's freed temporaries go back before the engine
-            trim_heap()
         if len(panel.pairs) == 0:
             raise DataError("no event applies to the chosen markets (check the events' symbols column)")
         study = self if detail == "full" else self._per_pair_only(chunk_size, executor)

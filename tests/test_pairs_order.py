@@ -1,7 +1,6 @@
 """The order of a ``detail="pairs"`` run's memory steps (universe scale).
 
-The panel's freed temporaries are handed back before the first engine pass;
-the engine caches (prefix sums) are released before the tables are built when
+The engine caches (prefix sums) are released before the tables are built when
 no estimation test runs the engine again, and only after the chunk-by-chunk
 tests when one does. A ``"full"`` run does neither. The tables are the same
 in every case (see ``test_streamtests.py``).
@@ -31,7 +30,6 @@ def _logged(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
         monkeypatch.setattr(owner, name, wrapped)
 
-    spy(study_mod, "trim_heap")
     spy(study_mod, "compute_chunks")
     spy(study_mod, "release_engine_caches")
     spy(assembly_mod, "pair_clusters")
@@ -42,12 +40,12 @@ def _logged(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 @pytest.mark.parametrize(
     ("detail", "tests", "want"),
     [
-        ("pairs", [], ["trim_heap", "compute_chunks", "release_engine_caches", "pair_clusters"]),
-        ("pairs", ["cluster_t"], ["trim_heap", "compute_chunks", "release_engine_caches", "pair_clusters"]),
+        ("pairs", [], ["compute_chunks", "release_engine_caches", "pair_clusters"]),
+        ("pairs", ["cluster_t"], ["compute_chunks", "release_engine_caches", "pair_clusters"]),
         (
             "pairs",
             ["cda_t"],
-            ["trim_heap", "compute_chunks", "pair_clusters", "iter_chunks", "release_engine_caches"],
+            ["compute_chunks", "pair_clusters", "iter_chunks", "release_engine_caches"],
         ),
         ("full", ["cluster_t"], ["compute_chunks", "pair_clusters"]),
     ],
