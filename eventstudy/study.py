@@ -26,7 +26,7 @@ from .frames import as_events, as_prices
 from .inference import TestInput, get_tests
 from .inference.headline import headline_of, mark_independence, robust_table
 from .inference.runner import caar_table, run_tests
-from .inference.volatility import pair_ratios, volatility_table
+from .inference.volatility import pair_ratio, volatility_table
 from .manifest import build_manifest
 from .markets import MARKETS
 from .models import beta_shifts, configured_model
@@ -392,7 +392,7 @@ class EventStudy:
         )
         alignment = self._alignment(panel)
         car_in = parts.car_inputs
-        vol_ratio = np.column_stack([pair_ratios(car_in[w])[0] for w in wlabels]) if C else np.empty(0)
+        vol_ratio = np.column_stack([pair_ratio(car_in[w]) for w in wlabels]) if C else np.empty(0)
         car_tab = car_table(kept, out, wlabels, parts.car_clusters[0], overlaps, vol_ratio)
         del overlaps, vol_ratio
         robust = later(functools.partial(_robust, parts))
