@@ -122,7 +122,8 @@ def _stages() -> tuple[dict[str, list[float]], _Sampler]:
     wrap(study_mod, "car_table", "car_table")
     wrap(assembly_mod, "pair_clusters", "pair_clusters")
     wrap(assembly_mod, "window_inputs", "window_inputs")
-    wrap(study_mod, "pair_ratios", "pair_ratios (vol_ratio)")
+    wrap(study_mod, "pair_ratios", "pair_ratios (vol_ratio)")  # before pair_ratio
+    wrap(study_mod, "pair_ratio", "pair_ratio (vol_ratio)")
     wrap(study_mod, "headline_of", "headline_of")
     wrap(study_mod.EventStudy, "_tests_table", "_tests_table")
     wrap(study_mod.EventStudy, "_assemble", "_assemble (all tables and tests)")
