@@ -16,7 +16,6 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import jinja2
-import plotly.io as pio
 from markupsafe import Markup
 
 from ..config import format_window
@@ -27,6 +26,7 @@ from ..models import MODELS
 from . import blocks, eventfigs, figstyle, figures, fmt, headlines, tablerows, views
 from .assets import plotly_js
 from .cards import event_cards
+from .plotdiv import plain_div
 
 if TYPE_CHECKING:
     from ..results import StudyResult
@@ -75,9 +75,17 @@ def plot_div(fig: Any, div_id: str) -> Markup:
     """A chart as a ``div.plotly-graph-div`` with a fixed id, without plotly.js.
 
     ``fig`` is a plain figure dictionary (written as it is: plotly's JSON
-    encoder, no graph objects) or a :class:`plotly.graph_objects.Figure`
-    (validated, with its template, as plotly writes it).
+    encoder, no graph objects; :func:`~eventstudy.report.plotdiv.plain_div`
+    writes plotly's text without importing plotly's validators) or a
+    :class:`plotly.graph_objects.Figure` (validated, with its template, as
+    plotly writes it).
     """
+    if isinstance(fig, dict):
+        fast = plain_div(fig, div_id, PLOT_CONFIG)
+        if fast is not None:
+            return Markup(fast)
+    import plotly.io as pio
+
     html: str = pio.to_html(
         fig,
         include_plotlyjs=False,
