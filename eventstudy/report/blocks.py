@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     pass
 
 from .tablerows import generic_table
-from .views import group_label, stars, unique
+from .views import group_label, records, stars, unique
 
 _TERM_RE = re.compile(r"^(\w+)\[(.*)\]$")
 
@@ -36,7 +36,7 @@ def _direction_block(df: pd.DataFrame, windows: Sequence[str]) -> dict[str, Any]
     d = df.copy()
     d["_o"] = d["window"].astype(str).map({w: i for i, w in enumerate(windows)}).fillna(len(windows))
     rows = []
-    for r in d.sort_values("_o", kind="stable").to_dict("records"):
+    for r in records(d.sort_values("_o", kind="stable")):
         rows.append(
             [
                 str(r["window"]),
@@ -102,7 +102,7 @@ def _coef_block(df: pd.DataFrame, windows: Sequence[str], main: str) -> dict[str
                 if fmt.is_finite(r.get("ci_low"))
                 else "",
             ]
-            for r in sub.to_dict("records")
+            for r in records(sub)
         ]
         facts = []
         if "n" in first:
@@ -150,7 +150,7 @@ def _covariate_block(df: pd.DataFrame, windows: Sequence[str]) -> dict[str, Any]
             str(r.get("n_events", "")),
             str(r.get("n_clusters", "")),
         ]
-        for r in sub.to_dict("records")
+        for r in records(sub)
     ]
     return {
         "id": "analysis-covariates",
@@ -208,7 +208,7 @@ def _volatility_block(df: pd.DataFrame, windows: Sequence[str], main: str) -> di
                 _p_cell(r.get("p_value")),
                 f"{r['n_clusters']} / {r['n_pairs']}",
             ]
-            for r in sub.to_dict("records")
+            for r in records(sub)
         ]
         tables.append(
             {

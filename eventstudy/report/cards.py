@@ -14,7 +14,7 @@ import pandas as pd
 from ..config import format_window
 from . import fmt
 from .eventview import event_reactions
-from .views import EventInfo, stars
+from .views import EventInfo, records, stars
 
 if TYPE_CHECKING:
     from ..results import StudyResult
@@ -71,10 +71,10 @@ def event_cards(res: StudyResult, info: EventInfo) -> list[dict[str, Any]]:
     windows = [format_window(w) for w in res.config.car_windows]
     react = event_reactions(res)
     by_event: dict[str, list[dict[str, Any]]] = {}
-    for r in react.to_dict("records") if len(react) else []:  # one conversion, not one per event
+    for r in records(react) if len(react) else []:  # one conversion, not one per event
         by_event.setdefault(str(r["event_id"]), []).append(r)
     excl: dict[str, list[str]] = {}
-    for r in res.excluded.to_dict("records"):
+    for r in records(res.excluded):
         excl.setdefault(str(r["event_id"]), []).append(f"{r['symbol']}: {r['reason']}")
     cards = []
     for eid in info.table.sort_values("date", kind="stable").index:

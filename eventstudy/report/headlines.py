@@ -16,7 +16,7 @@ from markupsafe import Markup
 from ..config import format_window
 from ..markets import market_name
 from . import fmt
-from .views import PRIMARY_TESTS, EventInfo, Lookup, ci95, group_label, stars, test_stars
+from .views import PRIMARY_TESTS, EventInfo, Lookup, ci95, group_label, records, stars, test_stars
 
 if TYPE_CHECKING:
     from ..results import StudyResult
@@ -230,7 +230,7 @@ def notable_pairs(
         if s not in by_market:
             continue
         g = by_market[s].sort_values(["p_value", "event_id"], kind="stable").head(per_market)
-        for r in g.to_dict("records"):
+        for r in records(g):
             carv = float(r["car"])
             verb = "rose" if carv > 0 else "fell"
             ext = int(r.get("extended_by", 0) or 0)

@@ -21,6 +21,7 @@ from .views import (
     Lookup,
     ci95,
     group_label,
+    records,
     stars,
     stat_text,
     test_stars,
@@ -103,7 +104,7 @@ def tests_matrix(
             if len(vc) and vc.iloc[0] * 2 > len(sub):
                 common[str(nm)] = str(vc.index[0])
     rows: dict[tuple[str, str], dict[str, Any]] = {}
-    for r in t.to_dict("records"):
+    for r in records(t):
         g, w = str(r["group"]), str(r["window"])
         row = rows.get((g, w))
         if row is None:
@@ -203,7 +204,7 @@ def pair_rows(res: StudyResult, info: EventInfo, windows: Sequence[str], main: s
     m = car[car["window"] == main]
     has_bh = "p_bh" in m.columns
     rows = []
-    for r in m.to_dict("records"):
+    for r in records(m):
         eid, sym = str(r["event_id"]), str(r["symbol"])
         day0 = r["day0"]
         ext = int(r["extended_by"]) if fmt.is_finite(r.get("extended_by")) else 0
@@ -267,7 +268,7 @@ def excluded_rows(res: StudyResult, info: EventInfo) -> list[dict[str, str]]:
             "market": market_name(str(r["symbol"])),
             "reason": str(r["reason"]),
         }
-        for r in res.excluded.to_dict("records")
+        for r in records(res.excluded)
     ]
 
 
