@@ -282,7 +282,8 @@ def write_tables(res: StudyResult, folder: Path) -> None:
         (folder / "tables.tex").write_text(head + f"% {why}\n", encoding="utf-8")
         (folder / "tables.md").write_text(f"No publication table: {why}.\n", encoding="utf-8")
         return
-    tex = "\n".join(latex_table(res, b) for b in bys)
-    md = "\n".join(markdown_table(res, b) for b in bys)
+    frames = {b: publication_table(res, b) for b in bys}  # each once, for both files
+    tex = "\n".join(frame_latex(frames[b], _caption(res, b), f"tab:caar-{b}") for b in bys)
+    md = "\n".join(frame_markdown(frames[b], _caption(res, b)) for b in bys)
     (folder / "tables.tex").write_text(head + "\n" + tex, encoding="utf-8")
     (folder / "tables.md").write_text(f"# Study '{res.config.study_name}'\n\n" + md, encoding="utf-8")

@@ -53,7 +53,7 @@ _VALUE = st.recursive(
 )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(
     traces=st.lists(st.dictionaries(_TEXT, _VALUE, max_size=4), max_size=3),
     layout=st.dictionaries(st.sampled_from(["title", "xaxis", "a/b", "width", "height"]), _VALUE, max_size=4),

@@ -27,7 +27,7 @@ def _cells(draw: st.DrawFn) -> pd.DataFrame:
     return pd.DataFrame(data, index=index, columns=pd.Index(columns, dtype=object))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(cells=_cells(), caption=_TEXT, label=_TEXT)
 def test_tabular_is_the_styler_text(cells: pd.DataFrame, caption: str, label: str) -> None:
     fmt = "ll" + "r" * cells.shape[1]
