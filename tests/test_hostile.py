@@ -124,10 +124,10 @@ def test_out_naming_a_file_is_refused(inputs: Path) -> None:
 
 
 @pytest.mark.parametrize("to_study", [False, True])
-def test_out_naming_a_symlink_is_refused(inputs: Path, to_study: bool) -> None:
+def test_out_naming_a_symlink_is_refused(inputs: Path, earlier_study: Path, to_study: bool) -> None:
     real = inputs / "real"
     if to_study:
-        assert _invoke(*_args(inputs, "--out", str(real)))[0] == 0
+        shutil.copytree(earlier_study, real)
     else:
         real.mkdir()
         (real / "keep.txt").write_text("keep\n")
@@ -186,9 +186,9 @@ def test_a_study_folder_is_replaced_and_an_empty_folder_is_used(inputs: Path) ->
     assert sorted(p.name for p in inputs.iterdir() if p.name.startswith(".")) == []
 
 
-def test_a_study_folder_holding_a_users_file_is_not_replaced(inputs: Path) -> None:
+def test_a_study_folder_holding_a_users_file_is_not_replaced(inputs: Path, earlier_study: Path) -> None:
     out = inputs / "o"
-    assert _invoke(*_args(inputs, "--out", str(out)))[0] == 0
+    shutil.copytree(earlier_study, out)
     (out / "my notes.docx").write_bytes(b"PK\x03\x04 the user's notes")
     (out / "figures").mkdir()
     before = _snapshot(inputs)
@@ -248,10 +248,10 @@ def test_listing_failure_keeps_the_study_and_warns(inputs: Path, monkeypatch: py
 
 
 def test_disk_full_during_save_is_one_line_and_keeps_the_earlier_study(
-    inputs: Path, monkeypatch: pytest.MonkeyPatch
+    inputs: Path, earlier_study: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = inputs / "o"
-    assert _invoke(*_args(inputs, "--out", str(out)))[0] == 0
+    shutil.copytree(earlier_study, out)
     before = _snapshot(out)
     real = pd.DataFrame.to_csv
 
