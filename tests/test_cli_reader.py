@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -81,13 +82,26 @@ def test_run_json_is_the_machine_readable_summary(json_run: tuple[dict, Path]) -
     assert doc["sentence"].startswith("Across all event×market pairs")
 
 
-def test_quiet_prints_nothing(tmp_path: Path) -> None:
-    r = runner.invoke(
-        app, ["run", "--symbols", "^HSI", "--start", "2025-01-01", "--out", str(tmp_path / "q"), "-q"]
-    )
+@pytest.fixture(scope="module")
+def quiet_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Any]]:
+    """Three quiet runs in a fresh folder: ^HSI since 2025, then by category, then with another CAR."""
+    work = tmp_path_factory.mktemp("quiet")
+    base = ["run", "--symbols", "^HSI", "--start", "2025-01-01", "-q"]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(work)
+        runs = [
+            runner.invoke(app, base + extra)
+            for extra in ([], ["--category", "tariff_escalation"], ["--car=-1:+1"])
+        ]
+    return work, runs
+
+
+def test_quiet_prints_nothing(quiet_runs: tuple[Path, list[Any]]) -> None:
+    work, runs = quiet_runs
+    r = runs[0]
     assert r.exit_code == 0, r.stderr
     assert r.stdout == ""
-    assert (tmp_path / "q" / "index.html").is_file()
+    assert (work / "reports" / "constant-mean_symbols=HSI_start=2025-01-01" / "index.html").is_file()
 
 
 def _close_return(sym: str, day: str, prev: str) -> float:
@@ -127,11 +141,9 @@ def test_event_command_unknown_event_is_one_line_exit_1() -> None:
     assert r.stderr.count("\n") == 1 and "no event matches" in r.stderr
 
 
-def test_runs_with_other_parameters_keep_every_study(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    base = ["run", "--symbols", "^HSI", "--start", "2025-01-01", "-q"]
-    for extra in ([], ["--category", "tariff_escalation"], ["--car=-1:+1"]):
-        r = runner.invoke(app, base + extra)
+def test_runs_with_other_parameters_keep_every_study(quiet_runs: tuple[Path, list[Any]]) -> None:
+    tmp_path, runs = quiet_runs
+    for r in runs:
         assert r.exit_code == 0, r.stderr
     folders = sorted(p.name for p in (tmp_path / "reports").iterdir() if p.is_dir())
     assert folders == [
