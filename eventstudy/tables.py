@@ -197,6 +197,9 @@ def _tabular(cells: pd.DataFrame, caption: str, label: str, column_format: str) 
     """
     if not (caption and label and cells.shape[1] and cells.index.nlevels == 2 and cells.columns.nlevels == 1):
         return _styler_tabular(cells, caption, label, column_format)
+    labels = [*cells.index.get_level_values(0), *cells.index.get_level_values(1), *cells.columns]
+    if not all(isinstance(v, str) for v in [*labels, *cells.to_numpy().ravel()]):  # numbers: styler's format
+        return _styler_tabular(cells, caption, label, column_format)
     lines = [
         "\\begin{table}[htbp]",
         "\\centering",

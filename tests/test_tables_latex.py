@@ -48,3 +48,11 @@ def test_publication_table_latex_equals_the_styler_route() -> None:
     cells = frame.map(lambda v: v.replace("-", "$-$", 1) if v.startswith(("-", "(-")) else v)
     ref = _styler_tabular(cells, "Caption with 50\\% \\& more", "tab:x", "llrr")
     assert _tabular(cells, "Caption with 50\\% \\& more", "tab:x", "llrr") == ref
+
+
+def test_numbers_in_a_frame_take_the_stylers_route() -> None:
+    """The styler formats numbers (precision, thousands): such frames are written by it."""
+    index = pd.MultiIndex.from_tuples([("0:0", "CAAR (%)"), (1.5, "t")], names=["Window", ""])
+    cells = pd.DataFrame([["a", 1234.5678], ["b", 2]], index=index, columns=["x", 3])
+    assert _tabular(cells, "c", "l", "llrr") == _styler_tabular(cells, "c", "l", "llrr")
+    assert "1234.567800" in _tabular(cells, "c", "l", "llrr")
