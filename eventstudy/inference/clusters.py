@@ -29,7 +29,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy.sparse import csgraph
 
 __all__ = ["cluster_labels", "dense_codes", "duplicate_keys", "first_of_duplicates", "repeated_keys"]
 
@@ -89,6 +88,8 @@ def _joined(comp: np.ndarray, ev: np.ndarray) -> np.ndarray:
     cols = np.r_[n + comp, n + n_int + ev]
     size = n + n_int + n_ev
     graph = sparse.coo_matrix((np.ones(2 * n, dtype=np.int8), (rows, cols)), shape=(size, size))
+    from scipy.sparse import csgraph  # the fallback only: not imported by a default run
+
     _, out = csgraph.connected_components(graph, directed=False)
     return np.asarray(out[:n], dtype=np.int64)
 
