@@ -6,6 +6,7 @@ rows, so memory stays bounded); there is no Python loop over draws or pairs.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -164,7 +165,8 @@ class _Signs:
             if rows * draws <= _INT8_CACHE_BYTES:
                 self.small = _int8_signs(inp, rows, draws)
             else:
-                self.blocks = _packed_blocks(inp, n, draws, as_bits=True)
+                self.again = functools.partial(_packed_blocks, inp, n, draws, as_bits=True)
+                self.blocks = self.again()
 
     def rows(self, lo: int, hi: int) -> np.ndarray:
         """Rows ``lo`` … ``hi − 1`` (within one slab: ``hi − lo`` ≤ ``step``, same block)."""
@@ -176,6 +178,8 @@ class _Signs:
             return out
         start, signs = self.block
         if not start <= lo < start + len(signs):  # blocks come in order
+            if lo < start:  # the next block of rows sweeps the flips again from the first
+                self.blocks = self.again()
             for start, bits in self.blocks:
                 if lo < start + len(bits):
                     break
