@@ -22,10 +22,17 @@ import numpy as np
 from .config import StudyConfig
 from .engine import Detail, EngineOutput, check_detail, compute
 from .models import Fit, Model
-from .moments import slice_sums
+from .moments import Checkpoints, PrefixSums, checkpoint_sums, checkpoints, slice_sums
 from .panel import Panel
 
-__all__ = ["chunk_panel", "compute_chunks", "concat_outputs", "iter_chunks", "release_engine_caches"]
+__all__ = [
+    "chunk_panel",
+    "compute_chunks",
+    "concat_outputs",
+    "iter_chunks",
+    "release_engine_caches",
+    "use_checkpoints",
+]
 
 _FIT_FIELDS = ("params", "sigma2", "n", "dof", "resid", "xtx_inv", "est_var", "state", "reason")
 _OPTIONAL_FIT = ("xtx_inv", "est_var", "state", "reason")
@@ -150,8 +157,6 @@ def chunk_panel(
     ``markets`` and ``day0_pos`` are left empty. With ``model``, its own
     window sums (when not the panel's prefix sums) are cut the same way.
     """
-    ps = panel.prefix_sums(with_benchmark)
-    upos = panel.used_positions(with_benchmark)
     base = panel.base_all[rows]
     inside = base >= 0
     (e_lo, e_hi), (w_lo, w_hi) = cfg.estimation, cfg.window
@@ -182,14 +187,51 @@ def chunk_panel(
         shifts=panel.shifts,
         later=panel.later[k0:k1] if len(panel.later) else panel.later,
     )
-    c_lo, c_hi = int(ps.count[lo]), int(ps.count[hi])
-    sub.__dict__[f"_prefix_{with_benchmark}"] = slice_sums(ps, lo, hi, k0, k1, sub_starts)
-    sub.__dict__[f"_upos_{with_benchmark}"] = upos[c_lo:c_hi] - np.asarray(lo, dtype=upos.dtype)
+    sums = _range_sums(panel, with_benchmark, lo, hi, k0, k1, sub_starts)
+    sub.__dict__[f"_prefix_{with_benchmark}"] = sums
+    upos = np.flatnonzero(sums.used)  # = the panel's used positions in [lo, hi), less lo
+    sub.__dict__[f"_upos_{with_benchmark}"] = upos.astype(np.int32) if len(panel.R) < 2**31 - 1 else upos
     if model is not None:
         for key, val in list(panel.__dict__.items()):
             if key.startswith("_gram_"):
                 sub.__dict__[key] = val.sliced(lo, hi, k0, k1, sub_starts)
     return sub, lo
+
+
+def _range_sums(
+    panel: Panel, with_benchmark: bool, lo: int, hi: int, k0: int, k1: int, starts: np.ndarray
+) -> PrefixSums:
+    """The panel's prefix sums of positions ``[lo, hi)`` (:func:`~eventstudy.moments.slice_sums`).
+
+    From the checkpoints when the panel holds them and not the whole sums
+    (:func:`use_checkpoints`); the same numbers either way.
+    """
+    whole = panel.__dict__.get(f"_prefix_{with_benchmark}")
+    cp = panel.__dict__.get(f"{_CHECKPOINTS}{with_benchmark}")
+    if whole is None and isinstance(cp, Checkpoints):
+        return checkpoint_sums(panel, cp, lo, hi, k0, k1, starts)
+    return slice_sums(panel.prefix_sums(with_benchmark), lo, hi, k0, k1, starts)
+
+
+#: Key prefix of the panel's cached checkpoints (a ``_prefix_`` key: released with the prefix sums).
+_CHECKPOINTS = "_prefix_cp_"
+
+
+def use_checkpoints(panel: Panel, model: Model) -> bool:
+    """Keep only checkpoints of the panel's prefix sums, for a model that reads them.
+
+    Builds them once (:func:`~eventstudy.moments.checkpoints`); each chunk's
+    sums are then rebuilt from them (:func:`chunk_panel`), so the whole sums
+    (about 48 bytes per long-array position, 1.1 GiB for a million pairs)
+    are never held. ``False`` (nothing built) for a model with its own window
+    sums.
+    """
+    if type(model).window_sums is not Model.window_sums:
+        return False
+    key = f"{_CHECKPOINTS}{model.needs_benchmark}"
+    if key not in panel.__dict__ and f"_prefix_{model.needs_benchmark}" not in panel.__dict__:
+        panel.__dict__[key] = checkpoints(panel, model.needs_benchmark)
+    return True
 
 
 def iter_chunks(
@@ -201,6 +243,7 @@ def iter_chunks(
     need_resid: bool = True,
     detail: Detail = "full",
     in_flight: int | None = None,
+    bounded: bool = False,
 ) -> Iterator[EngineOutput]:
     """Compute chunks of ``chunk_size`` consecutive pairs, yielding each output in order.
 
@@ -221,6 +264,10 @@ def iter_chunks(
         Most chunks submitted to ``executor`` and not yet yielded (default:
         twice the worker count when the executor says, else 4), so that the
         jobs and their results do not pile up.
+    bounded : bool
+        Hold only checkpoints of the panel's prefix sums (:func:`use_checkpoints`)
+        and compute each chunk, in this process too, on its own part of the
+        panel (:func:`chunk_panel`, as on an executor); the same numbers.
 
     Yields
     ------
@@ -230,10 +277,17 @@ def iter_chunks(
     detail = check_detail(detail)
     n = len(panel.pairs)
     bounds = list(range(0, n, max(1, chunk_size))) + [n]
-    panel.prefix_sums(model.needs_benchmark)  # once, before the chunks are shipped
-    panel.used_positions(model.needs_benchmark)
-    model.window_sums(panel)
     chunks = (np.arange(a, b) for a, b in itertools.pairwise(bounds))
+    if bounded and use_checkpoints(panel, model):
+        if executor is None:
+            for rows in chunks:
+                sub, lo = chunk_panel(panel, cfg, rows, model.needs_benchmark, model)
+                yield _sub_job((sub, lo, cfg, model, rows, need_resid, detail))
+            return
+    else:
+        panel.prefix_sums(model.needs_benchmark)  # once, before the chunks are shipped
+        panel.used_positions(model.needs_benchmark)
+        model.window_sums(panel)
     if executor is None:
         for rows in chunks:
             yield _chunk_job((panel, cfg, model, rows, need_resid, detail))
@@ -265,10 +319,13 @@ def compute_chunks(
     Chunks are disjoint, consecutive sets of pairs and results are joined in
     order, so the output does not depend on the chunk size or the executor.
     With ``detail="pairs"`` only the per-pair arrays of each chunk are kept
-    (see :func:`compute`), so memory is bounded by the panel, one chunk's
-    work and the per-pair results. ``stats_windows`` as for :func:`concat_outputs`.
+    (see :func:`compute`) and only checkpoints of the prefix sums
+    (``bounded``, :func:`iter_chunks`), so memory is bounded by the panel,
+    one chunk's work and the per-pair results. ``stats_windows`` as for :func:`concat_outputs`.
     """
-    parts = iter_chunks(panel, cfg, model, chunk_size, executor, need_resid, detail)
+    parts = iter_chunks(
+        panel, cfg, model, chunk_size, executor, need_resid, detail, bounded=detail == "pairs"
+    )
     return concat_outputs(parts, stats_windows)
 
 

@@ -24,7 +24,19 @@ import numpy as np
 
 from .panel import Panel
 
-__all__ = ["PrefixSums", "WindowSums", "prefix_sums", "slice_sums"]
+#: Positions between two checkpoints of :func:`checkpoints` (about 50 KB of
+#: checkpoints per million long-array positions).
+CHECKPOINT_EVERY = 1024
+
+__all__ = [
+    "Checkpoints",
+    "PrefixSums",
+    "WindowSums",
+    "checkpoint_sums",
+    "checkpoints",
+    "prefix_sums",
+    "slice_sums",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -213,4 +225,122 @@ def prefix_sums(panel: Panel, with_benchmark: bool) -> PrefixSums:
         cy=cy_b,
         starts=starts,
         sk=sk,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Checkpoints:
+    """The cumulative sums of :class:`PrefixSums` at every ``every``-th position only.
+
+    Entry ``j`` of ``count``, ``sx`` … ``syy`` (and ``sk``) is the prefix sum
+    at position ``j · every``; ``used``, ``cx``, ``cy`` and ``starts`` are
+    those of the whole sums. :func:`checkpoint_sums` rebuilds the sums of any
+    range from them, bit for bit.
+    """
+
+    every: int
+    with_benchmark: bool
+    used: np.ndarray
+    count: np.ndarray
+    sx: np.ndarray
+    sy: np.ndarray
+    sxx: np.ndarray
+    sxy: np.ndarray
+    syy: np.ndarray
+    cx: np.ndarray
+    cy: np.ndarray
+    starts: np.ndarray
+    sk: np.ndarray | None = None
+
+
+def checkpoints(panel: Panel, with_benchmark: bool, every: int = CHECKPOINT_EVERY) -> Checkpoints:
+    """:func:`prefix_sums` of ``panel`` kept every ``every`` positions (the rest dropped at once).
+
+    The whole sums (about 48 bytes a position) exist only while this runs;
+    what is kept is ``used`` (one byte a position) and the checkpoints.
+    """
+    ps = prefix_sums(panel, with_benchmark)
+
+    def pick(c: np.ndarray) -> np.ndarray:
+        return c[::every].copy()
+
+    return Checkpoints(
+        every=every,
+        with_benchmark=with_benchmark,
+        used=ps.used,
+        count=pick(ps.count),
+        sx=pick(ps.sx),
+        sy=pick(ps.sy),
+        sxx=pick(ps.sxx),
+        sxy=pick(ps.sxy),
+        syy=pick(ps.syy),
+        cx=ps.cx,
+        cy=ps.cy,
+        starts=ps.starts,
+        sk=None if ps.sk is None else pick(ps.sk),
+    )
+
+
+def checkpoint_sums(
+    panel: Panel, cp: Checkpoints, lo: int, hi: int, k0: int, k1: int, starts: np.ndarray
+) -> PrefixSums:
+    """``slice_sums(prefix_sums(panel, …), lo, hi, k0, k1, starts)``, rebuilt from ``cp``.
+
+    The values of positions from the checkpoint at or before ``lo`` up to
+    ``hi`` are centred and multiplied as :func:`prefix_sums` does, element by
+    element, and accumulated from the checkpoint's sums: ``np.cumsum`` adds
+    sequentially, so every cumulative sum is the very number of the whole
+    array (work ∝ ``hi − lo`` plus at most ``cp.every`` positions).
+    """
+    j0 = lo // cp.every
+    p0 = j0 * cp.every
+    used = cp.used[p0:hi]
+    unused = ~used
+    # market block of every position (a position belongs to the last block starting at or before it)
+    block = np.searchsorted(cp.starts, np.arange(p0, hi), side="right") - 1
+    span = None if panel.span is None else panel.span[p0:hi]
+    n = hi - p0
+    skip = lo - p0
+
+    def running(values: np.ndarray | None, seeds: np.ndarray) -> np.ndarray:
+        out = np.empty(n + 1)
+        if values is None:  # no benchmark: the sums are zeros
+            out[:] = 0.0
+            return out[skip:]
+        out[1:] = values
+        if p0 == 0:  # as prefix_sums: the first cumulative sum is the first value itself
+            out[0] = 0.0
+            np.cumsum(out[1:], out=out[1:])
+        else:
+            out[0] = seeds[j0]
+            np.cumsum(out, out=out)
+        return out[skip:]
+
+    def products(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        out = np.multiply(a, b)
+        if span is not None:
+            np.divide(out, span, out=out)
+        return out
+
+    y = np.empty(n)
+    _centre(panel.R[p0:hi], unused, block, cp.cy, y, span)
+    x: np.ndarray | None = None
+    if cp.with_benchmark:
+        x = np.empty(n)
+        _centre(panel.B[p0:hi], unused, block, cp.cx, x, span)
+    count = np.empty(hi - lo + 1, dtype=cp.count.dtype)
+    count[0] = 0
+    np.cumsum(used[skip:], out=count[1:])
+    return PrefixSums(
+        used=cp.used[lo:hi],
+        count=count,
+        sx=running(x, cp.sx),
+        sy=running(y, cp.sy),
+        sxx=running(None if x is None else products(x, x), cp.sxx),
+        sxy=running(None if x is None else products(x, y), cp.sxy),
+        syy=running(products(y, y), cp.syy),
+        cx=cp.cx[k0:k1],
+        cy=cp.cy[k0:k1],
+        starts=starts,
+        sk=None if cp.sk is None or span is None else running(np.where(used, span, 0.0), cp.sk),
     )

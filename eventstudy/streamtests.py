@@ -164,7 +164,7 @@ def streamed_specs(
     n_pairs = len(keep)
     signs = (np.zeros(n_pairs), np.zeros(n_pairs))
     width: dict[str, int] = {}
-    for cout in iter_chunks(panel, ecfg, study.model, chunk_size, executor, True, "full"):
+    for cout in iter_chunks(panel, ecfg, study.model, chunk_size, executor, True, "full", bounded=True):
         if len(cout.keep) == 0:
             continue
         pos = np.searchsorted(keep, cout.keep)
