@@ -11,7 +11,7 @@ import pandas as pd
 from .base import TestInput, TestSpec
 from .grouped import GROUPINGS_KEY, BatchResult, Groups, moments
 
-__all__ = ["run_tests", "caar_table", "GROUPINGS"]
+__all__ = ["run_tests", "caar_table", "GROUPINGS", "window_batches"]
 
 #: Build the tests table as one frame from whole columns (else one frame per
 #: grouping and window, concatenated: the same table, slower).
@@ -30,6 +30,33 @@ def _per_group(spec: TestSpec, inp: TestInput, groups: Groups) -> BatchResult:
         np.array([r.n for r in res], dtype=np.int64),
         [r.note for r in res],
     )
+
+
+#: Most pair × grouping × window entries the windows handed together to a test's
+#: ``batch_windows`` may hold (the wild bootstrap's one sweep of the flips keeps
+#: about 60 bytes per entry): 0.5 GiB. Below it every window goes at once (any
+#: study up to about 100,000 pairs); results do not depend on it.
+SWEEP_ENTRIES = 2**23
+
+
+def window_batches(sizes: Sequence[int], n_groupings: int, bound: int | None = None) -> list[list[int]]:
+    """Consecutive runs of the windows (``sizes``: pairs of each) of at most ``bound`` entries.
+
+    A window's entries are its pairs times ``n_groupings``; a run holds one
+    window at least, whatever its size.
+    """
+    bound = SWEEP_ENTRIES if bound is None else bound
+    batches: list[list[int]] = []
+    held = 0
+    for w, size in enumerate(sizes):
+        entries = size * max(n_groupings, 1)
+        if batches and held + entries <= bound:
+            batches[-1].append(w)
+            held += entries
+        else:
+            batches.append([w])
+            held = entries
+    return batches
 
 
 def run_tests(
@@ -65,16 +92,19 @@ def run_tests(
         (k, w): [None] * len(specs) for k in range(len(grouped)) for w in range(len(windows))
     }
     multi = [s for s, spec in enumerate(specs) if batched and spec.batch_windows is not None]
-    # tests whose windows share work: all windows of a grouping at once (the
-    # groupings announced, so that a test may also do them all in one pass)
-    if windows:
-        windows[0][1].memo[GROUPINGS_KEY] = tuple(groups for _, groups in grouped)
+    # tests whose windows share work: the windows of a grouping together (the groupings
+    # announced, so that a test may also do them all in one pass), as many windows at a
+    # time as keep the pairs × groupings × windows entries of one pass within the bound
+    batches = window_batches([len(inp.car) for _, inp in windows], len(grouped)) if multi else []
+    for batch in batches:
+        windows[batch[0]][1].memo[GROUPINGS_KEY] = tuple(groups for _, groups in grouped)
     for k, (_, groups) in enumerate(grouped):
         for s in multi:
             several = specs[s].batch_windows
             assert several is not None
-            for w, res in enumerate(several([inp for _, inp in windows], groups)):
-                results[(k, w)][s] = res
+            for batch in batches:
+                for w, res in zip(batch, several([windows[w][1] for w in batch], groups), strict=True):
+                    results[(k, w)][s] = res
 
     # the others window by window, so that each window's memo is built once
     # for all groupings and freed before the next window
