@@ -9,9 +9,7 @@ executor.
 
 from __future__ import annotations
 
-import ctypes
 import itertools
-import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, Future
@@ -21,6 +19,7 @@ import numpy as np
 
 from .config import StudyConfig
 from .engine import Detail, EngineOutput, check_detail, compute
+from .heap import trim_heap
 from .models import Fit, Model
 from .moments import Checkpoints, PrefixSums, checkpoint_sums, checkpoints, slice_sums
 from .panel import Panel
@@ -340,13 +339,3 @@ def release_engine_caches(panel: Panel) -> None:
     for key in [k for k in panel.__dict__ if k.startswith(("_prefix_", "_upos_", "_gram_", "_day_numbers"))]:
         del panel.__dict__[key]
     trim_heap()
-
-
-def trim_heap() -> None:
-    """Return the C heap's free memory to the system (glibc ``malloc_trim``; elsewhere nothing)."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc (musl…): nothing to trim
-        return

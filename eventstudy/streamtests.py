@@ -45,7 +45,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .chunks import iter_chunks, release_engine_caches, trim_heap
+from .chunks import iter_chunks, release_engine_caches
+from .heap import trim_heap
 from .inference.base import TestInput, TestSpec
 from .inference.grouped import BatchResult, Groups, digest, group_products, moments
 from .inference.parametric import _est_filled, cda_batch

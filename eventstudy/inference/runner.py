@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 
+from ..heap import trim_heap
 from .base import TestInput, TestSpec
 from .grouped import GROUPINGS_KEY, BatchResult, Groups, moments
 
@@ -31,6 +32,10 @@ def _per_group(spec: TestSpec, inp: TestInput, groups: Groups) -> BatchResult:
         [r.note for r in res],
     )
 
+
+#: Studies of at least this many pairs hand the memory freed by each window's
+#: tests back to the system before the next window (:func:`~eventstudy.heap.trim_heap`).
+TRIM_PAIRS = 100_000
 
 #: Most pair × grouping × window entries the windows handed together to a test's
 #: ``batch_windows`` may hold (the wild bootstrap's one sweep of the flips keeps
@@ -91,6 +96,9 @@ def run_tests(
     results: dict[tuple[int, int], list[BatchResult | None]] = {
         (k, w): [None] * len(specs) for k in range(len(grouped)) for w in range(len(windows))
     }
+    large = any(len(inp.car) >= TRIM_PAIRS for _, inp in windows)
+    if large:  # what the study freed before
+        trim_heap()
     multi = [s for s, spec in enumerate(specs) if batched and spec.batch_windows is not None]
     # tests whose windows share work: the windows of a grouping together (the groupings
     # announced, so that a test may also do them all in one pass), as many windows at a
@@ -105,6 +113,8 @@ def run_tests(
             for batch in batches:
                 for w, res in zip(batch, several([windows[w][1] for w in batch], groups), strict=True):
                     results[(k, w)][s] = res
+                if large:
+                    trim_heap()
 
     # the others window by window, so that each window's memo is built once
     # for all groupings and freed before the next window
@@ -119,6 +129,8 @@ def run_tests(
                     else _per_group(spec, inp, groups)
                 )
         inp.memo.clear()
+        if large:
+            trim_heap()
 
     items = [(w, inp) for w, (_, inp) in enumerate(windows)]
     if items:  # the first window alone builds the study-wide caches the others read
