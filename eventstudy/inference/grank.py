@@ -9,6 +9,8 @@ the per-day counts of estimation days above day 0 come from
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 
 from .base import TestInput, TestResult, finite_subset, not_applicable, t_p
@@ -44,16 +46,19 @@ def _est_parts(inp: TestInput) -> None:
     inp.cache["est_sar_order"] = np.subtract(srt.flat, offset, dtype=small, casting="unsafe")
 
 
+def _est_part(inp: TestInput, key: str) -> Any:
+    """Entry ``key`` of :func:`_est_parts`: computed on the first request, then read from ``inp.cache``."""
+    if key not in inp.cache:
+        _est_parts(inp)
+    return inp.cache[key]
+
+
 def _est_ranks(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Estimation-window ranks of ``est_sar`` per pair (0 where missing), availability, M_i.
 
     Memoized in ``inp.cache`` (depends on ``est_sar`` only; see :func:`_est_parts`).
     """
-    hit = inp.cache.get("est_sar_ranks")
-    if not isinstance(hit, tuple):
-        _est_parts(inp)
-        hit = inp.cache["est_sar_ranks"]
-    return hit  # type: ignore[return-value]
+    return cast(tuple[np.ndarray, np.ndarray, np.ndarray], _est_part(inp, "est_sar_ranks"))
 
 
 def _est_first(inp: TestInput) -> np.ndarray | None:
@@ -63,9 +68,7 @@ def _est_first(inp: TestInput) -> np.ndarray | None:
     SARs ≤ x, so one compare of small integers tells every estimation day
     above GRANK's day 0.
     """
-    if "est_sar_first" not in inp.cache:
-        _est_parts(inp)
-    hit = inp.cache["est_sar_first"]
+    hit = _est_part(inp, "est_sar_first")
     return hit if isinstance(hit, np.ndarray) else None
 
 
@@ -124,20 +127,12 @@ def grank_t(inp: TestInput, idx: np.ndarray) -> TestResult:
 
 def _sorted_est(inp: TestInput) -> np.ndarray:
     """``est_sar`` sorted within each row, NaN last (memoized, :func:`_est_parts`)."""
-    hit = inp.cache.get("est_sar_sorted")
-    if not isinstance(hit, np.ndarray):
-        _est_parts(inp)
-        hit = inp.cache["est_sar_sorted"]
-    return hit  # type: ignore[return-value]
+    return cast(np.ndarray, _est_part(inp, "est_sar_sorted"))
 
 
 def _est_order(inp: TestInput) -> np.ndarray:
     """The column at each sorted position of every row of ``est_sar`` (memoized, :func:`_est_parts`)."""
-    hit = inp.cache.get("est_sar_order")
-    if not isinstance(hit, np.ndarray):
-        _est_parts(inp)
-        hit = inp.cache["est_sar_order"]
-    return hit  # type: ignore[return-value]
+    return cast(np.ndarray, _est_part(inp, "est_sar_order"))
 
 
 def _count_below(inp: TestInput, rows: np.ndarray, x: np.ndarray, *, or_equal: bool = False) -> np.ndarray:
