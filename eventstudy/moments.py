@@ -151,13 +151,21 @@ def _centre(
     buf[unused] = 0.0
 
 
+def _products(
+    a: np.ndarray, b: np.ndarray, span: np.ndarray | None = None, out: np.ndarray | None = None
+) -> np.ndarray:
+    """``a * b`` divided by ``span`` (when given), into ``out`` (a new array when omitted)."""
+    out = np.multiply(a, b, out=out)
+    if span is not None:
+        np.divide(out, span, out=out)
+    return out
+
+
 def _products_cumsum(a: np.ndarray, b: np.ndarray, span: np.ndarray | None = None) -> np.ndarray:
     """Cumulative sum of ``a * b`` (divided by ``span``) with a leading 0 (one allocation)."""
     out: np.ndarray = np.empty(len(a) + 1)
     out[0] = 0.0
-    np.multiply(a, b, out=out[1:])
-    if span is not None:
-        np.divide(out[1:], span, out=out[1:])
+    _products(a, b, span, out=out[1:])
     np.cumsum(out[1:], out=out[1:])
     return out
 
@@ -316,12 +324,6 @@ def checkpoint_sums(
             np.cumsum(out, out=out)
         return out[skip:]
 
-    def products(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        out = np.multiply(a, b)
-        if span is not None:
-            np.divide(out, span, out=out)
-        return out
-
     y = np.empty(n)
     _centre(panel.R[p0:hi], unused, block, cp.cy, y, span)
     x: np.ndarray | None = None
@@ -336,9 +338,9 @@ def checkpoint_sums(
         count=count,
         sx=running(x, cp.sx),
         sy=running(y, cp.sy),
-        sxx=running(None if x is None else products(x, x), cp.sxx),
-        sxy=running(None if x is None else products(x, y), cp.sxy),
-        syy=running(products(y, y), cp.syy),
+        sxx=running(None if x is None else _products(x, x, span), cp.sxx),
+        sxy=running(None if x is None else _products(x, y, span), cp.sxy),
+        syy=running(_products(y, y, span), cp.syy),
         cx=cp.cx[k0:k1],
         cy=cp.cy[k0:k1],
         starts=starts,
