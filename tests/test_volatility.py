@@ -23,8 +23,6 @@ from eventstudy.inference.volatility import (
     pair_ratios,
     volatility_table,
 )
-from eventstudy.models import beta_shifts, configured_model
-from eventstudy.panel import build_panel
 
 
 @pytest.fixture(scope="module")
@@ -41,18 +39,7 @@ def _estimation_sar(syn) -> np.ndarray:  # type: ignore[no-untyped-def]
     """The estimation-window SARs of every included pair (rows in ``car.csv`` pair order)."""
     study = EventStudy(syn.events, syn.prices, model="market", benchmark=syn.benchmark)
     cfg = study.config
-    shifts, auto = beta_shifts(cfg)
-    panel = build_panel(
-        study.events,
-        study.prices,
-        study.symbols,
-        cfg,
-        study.mask_events,
-        True,
-        shifts=shifts,
-        shifts_if_later=auto,
-    )
-    study.model = configured_model(cfg, panel)
+    panel = study._bound_panel()
     out = compute_chunks(
         panel, dc_replace(cfg, car_windows=study.engine_windows()), study.model, 20_000, None, True
     )
