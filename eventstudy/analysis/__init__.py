@@ -18,13 +18,8 @@ from __future__ import annotations
 from .compare import Comparison, compare_groups
 from .covariates import covariate_frame, covariate_table
 from .crosssection import CrossSection, DirectionAnswer, cross_section, cross_section_tables, cross_sections
-from .dummies import (
-    EventDummyPanel,
-    EventDummyResult,
-    event_dummy_regression,
-    event_dummy_regressions,
-    newey_west_maxlags,
-)
+from .dummies import EventDummyResult, event_dummy_regression, newey_west_maxlags
+from .dummypanel import EventDummyPanel, event_dummy_regressions
 from .multitest import adjust, adjust_car_table, adjust_tests_table, adjust_within
 
 __all__ = [
