@@ -27,11 +27,9 @@ import contextlib
 import datetime as _dt
 import errno
 import hashlib
-import io
 import json
 import os
 import stat
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +40,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import PricesError, show
+from .cachefiles import atomic_write, closes_from_parquet, parquet_bytes, read_regular
+from .spans import Span, as_midnight, merge_spans, missing_spans
 
 try:  # POSIX
     import fcntl as _fcntl
@@ -66,11 +66,6 @@ CACHE_ENV = "EVENTSTUDY_CACHE"
 #: Version of the on-disk layout (sidecar ``format`` field).
 FORMAT = 1
 
-#: An inclusive range of dates ``(first, last)``, tz-naive midnights.
-Span = tuple[pd.Timestamp, pd.Timestamp]
-
-_DAY = pd.Timedelta(days=1)
-
 
 class CacheCorruptError(PricesError):
     """A cached file fails its checksum or cannot be read back."""
@@ -91,72 +86,6 @@ def default_cache_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_path("eventstudy"))
-
-
-def _day(x: object) -> pd.Timestamp:
-    ts = pd.Timestamp(x)
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
-    return ts.normalize().as_unit("ns")
-
-
-def merge_spans(spans: Iterable[Span]) -> tuple[Span, ...]:
-    """Union of inclusive date ranges, merged where they overlap or touch.
-
-    Parameters
-    ----------
-    spans : iterable of (Timestamp, Timestamp)
-        Inclusive ``(first, last)`` date ranges; empty ones (``first > last``)
-        are ignored.
-
-    Returns
-    -------
-    tuple of (Timestamp, Timestamp)
-        Disjoint, sorted ranges; two ranges are merged when the second starts
-        at most one day after the first ends.
-    """
-    items = sorted((_day(a), _day(b)) for a, b in spans if _day(a) <= _day(b))
-    out: list[Span] = []
-    for a, b in items:
-        if out and a <= out[-1][1] + _DAY:
-            if b > out[-1][1]:
-                out[-1] = (out[-1][0], b)
-        else:
-            out.append((a, b))
-    return tuple(out)
-
-
-def missing_spans(request: Span, covered: Sequence[Span]) -> list[Span]:
-    """Parts of ``request`` not inside any of the ``covered`` ranges.
-
-    Parameters
-    ----------
-    request : (Timestamp, Timestamp)
-        Inclusive range wanted.
-    covered : sequence of (Timestamp, Timestamp)
-        Inclusive ranges already held.
-
-    Returns
-    -------
-    list of (Timestamp, Timestamp)
-        Sorted, disjoint inclusive gaps (empty when ``request`` is covered).
-    """
-    lo, hi = _day(request[0]), _day(request[1])
-    gaps: list[Span] = []
-    cur = lo
-    for a, b in merge_spans(covered):
-        if b < cur:
-            continue
-        if a > hi:
-            break
-        if a > cur:
-            gaps.append((cur, min(hi, a - _DAY)))
-        cur = max(cur, b + _DAY)
-        if cur > hi:
-            break
-    if cur <= hi:
-        gaps.append((cur, hi))
-    return gaps
 
 
 @dataclass(frozen=True, eq=False)
@@ -219,60 +148,6 @@ class EntryInfo:
     ok: bool
     problem: str = ""
     written_at: str = ""
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same directory."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _read_regular(path: Path, limit: int) -> bytes:
-    """The bytes of a regular file, never through a symbolic link and never more than ``limit``."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-            raise ValueError("not a regular file")
-        data = fh.read(limit + 1)
-    if len(data) > limit:
-        raise ValueError(f"larger than {limit} bytes")
-    return data
-
-
-def _parquet_bytes(closes: pd.Series) -> bytes:
-    idx = pd.DatetimeIndex(closes.index).as_unit("ns")
-    df = pd.DataFrame({"close": np.asarray(closes.to_numpy(), dtype="float64")}, index=idx)
-    df.index.name = "date"
-    buf = io.BytesIO()
-    df.to_parquet(buf, engine="pyarrow", index=True)
-    return buf.getvalue()
-
-
-def _closes_from_parquet(data: bytes, symbol: str) -> pd.Series:
-    df = pd.read_parquet(io.BytesIO(data), engine="pyarrow")
-    if "close" not in df.columns:
-        raise ValueError("no 'close' column")
-    idx = pd.DatetimeIndex(df.index)
-    if idx.tz is not None:
-        raise ValueError("dates carry a timezone")
-    vals = df["close"].to_numpy(dtype="float64")
-    if not (np.isfinite(vals).all() and (vals > 0).all()):
-        raise ValueError("non-finite or non-positive closes")
-    idx = idx.as_unit("ns")
-    if not (idx.is_monotonic_increasing and idx.is_unique):
-        raise ValueError("dates not ascending and unique")
-    s = pd.Series(vals, index=idx, name=symbol)
-    s.index.name = "date"
-    return s
 
 
 class PriceCache:
@@ -357,19 +232,19 @@ class PriceCache:
             return None
         where = f"cache file {dpath}"
         try:
-            meta = json.loads(_read_regular(mpath, 64 << 20).decode("utf-8"))
+            meta = json.loads(read_regular(mpath, 64 << 20).decode("utf-8"))
             if not isinstance(meta, dict) or meta.get("format") != FORMAT:
                 raise ValueError("unknown sidecar format")
             if meta.get("symbol") != symbol:
                 raise CacheCorruptError(
                     f"{where}: the entry belongs to {show(meta.get('symbol'))}, not {show(symbol)}"
                 )
-            data = _read_regular(dpath, 2 << 30)
+            data = read_regular(dpath, 2 << 30)
             digest = hashlib.sha256(data).hexdigest()
             if digest != meta.get("sha256"):
                 raise CacheCorruptError(f"{where}: checksum mismatch (the file is corrupt)")
-            covered = merge_spans((_day(a), _day(b)) for a, b in meta["covered"])
-            closes = _closes_from_parquet(data, symbol)
+            covered = merge_spans((as_midnight(a), as_midnight(b)) for a, b in meta["covered"])
+            closes = closes_from_parquet(data, symbol)
         except CacheCorruptError:
             raise
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -397,7 +272,7 @@ class PriceCache:
         s = pd.Series(np.asarray(closes.to_numpy(), dtype="float64"), index=idx.as_unit("ns"))
         s = s[~s.index.duplicated(keep="last")].sort_index()
         spans = merge_spans(covered)
-        data = _parquet_bytes(s)
+        data = parquet_bytes(s)
         digest = hashlib.sha256(data).hexdigest()
         side: dict[str, Any] = dict(meta or {})
         side.update(
@@ -412,8 +287,8 @@ class PriceCache:
                 "written_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             }
         )
-        _atomic_write(self.data_path(symbol), data)
-        _atomic_write(self.meta_path(symbol), json.dumps(side, indent=1).encode("utf-8"))
+        atomic_write(self.data_path(symbol), data)
+        atomic_write(self.meta_path(symbol), json.dumps(side, indent=1).encode("utf-8"))
         s.name = symbol
         s.index.name = "date"
         return CacheEntry(symbol, s, spans, side, digest)

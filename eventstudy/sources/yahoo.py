@@ -61,9 +61,10 @@ import pandas as pd
 
 from ..errors import InputError, NetworkError, PricesError
 from .base import Prices
-from .cache import CacheCorruptError, PriceCache, Span, merge_spans, missing_spans
+from .cache import CacheCorruptError, PriceCache
 from .cacheinfo import CacheInfo, cache_clear, cache_info
 from .fx import fx_correct_dates, is_fx
+from .spans import Span, merge_spans, missing_spans
 from .yfcalls import (
     ADJ_RTOL,
     ADVICE,
