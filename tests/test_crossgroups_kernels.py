@@ -102,20 +102,26 @@ def test_windows_sharing_atoms_give_each_window_s_own_numbers(seed, monkeypatch)
     collide=st.booleans(),
 )
 def test_row_codes_number_distinct_rows_by_first_appearance(seed, n, t, block, collide):
-    """Codes of identical rows: first appearance order (a dict loop); on a hash collision, np.unique's."""
+    """Codes of identical rows: first appearance order (a dict loop); on a hash collision, np.unique's.
+
+    ``row_codes`` of one or two columns factorizes (first appearance order, whatever the hash).
+    """
     rng = np.random.default_rng(seed)
     keys = rng.integers(-1, 3, (n, t)).astype(np.int64)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(kp, "_KEY_ROWS", block)
         if collide:  # every row hashes alike: the exact grouping
             mp.setattr(kp, "_HASH", np.zeros(4096, dtype=np.uint64))
-        got = kp.row_codes(keys)
+        got = kp.codes_of_rows(lambda sel: keys[sel], n, t)  # the hashed kernel
+        direct = kp.row_codes(keys)  # one or two columns: factorized, never hashed
+    first: dict[tuple[int, ...], int] = {}
+    in_order = np.array([first.setdefault(tuple(r), len(first)) for r in keys.tolist()], dtype=np.int64)
     if collide and len({tuple(r) for r in keys}) > 1:
         want = np.unique(keys, axis=0, return_inverse=True)[1].ravel()
     else:
-        first: dict[tuple[int, ...], int] = {}
-        want = np.array([first.setdefault(tuple(r), len(first)) for r in keys.tolist()], dtype=np.int64)
+        want = in_order
     np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(direct, in_order if t <= 2 or not collide else want)
 
 
 @settings(max_examples=40, deadline=None)

@@ -56,7 +56,19 @@ def split_codes(codes: np.ndarray) -> list[np.ndarray]:
 
 
 def row_codes(keys: np.ndarray) -> np.ndarray:
-    """Codes 0… of identical rows of the int64 matrix ``keys`` (hash, then verified)."""
+    """Codes 0… of identical rows of the int64 matrix ``keys`` (hash, then verified).
+
+    Keys of one or two columns (a single day's window, an atom's estimation
+    and window codes) are factorized directly: the same codes, in order of
+    first appearance, with no hash.
+    """
+    n, t = keys.shape
+    if n and t <= 2:
+        codes, _ = pd.factorize(keys[:, 0])
+        if t == 2:
+            low, uniq = pd.factorize(keys[:, 1])
+            codes, _ = pd.factorize(codes.astype(np.int64) * len(uniq) + low)  # one number per row
+        return np.asarray(codes, dtype=np.int64)
     return codes_of_rows(lambda sel: keys[sel], *keys.shape)
 
 

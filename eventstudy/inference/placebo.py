@@ -34,17 +34,24 @@ def _running_sums(est_resid: np.ndarray, filled: np.ndarray | None = None) -> tu
     saves building them again.
     """
     ok = np.isfinite(est_resid)
+    ccnt = np.zeros((est_resid.shape[0], est_resid.shape[1] + 1), dtype=np.int32)
+    np.cumsum(ok, axis=1, out=ccnt[:, 1:])
+    return _running_ar_sums(est_resid, filled, ok), ccnt
+
+
+def _running_ar_sums(
+    est_resid: np.ndarray, filled: np.ndarray | None = None, ok: np.ndarray | None = None
+) -> np.ndarray:
+    """The first array of :func:`_running_sums` alone (``ok``: ``np.isfinite(est_resid)`` if known)."""
     n = est_resid.shape[0]
     csum = np.zeros((n, est_resid.shape[1] + 1))
-    ccnt = np.zeros((n, est_resid.shape[1] + 1), dtype=np.int32)
     body = csum[:, 1:]  # the ARs with 0 where missing, summed in place (no temporary)
     if filled is None:
         np.copyto(body, est_resid)
-        np.copyto(body, 0.0, where=~ok)
+        np.copyto(body, 0.0, where=~(np.isfinite(est_resid) if ok is None else ok))
         filled = body
     np.cumsum(filled, axis=1, out=body)
-    np.cumsum(ok, axis=1, out=ccnt[:, 1:])
-    return csum, ccnt
+    return csum
 
 
 def placebo_cars(
@@ -130,29 +137,71 @@ def _placebo_filled(inp: TestInput) -> tuple[np.ndarray, np.ndarray]:
     return out
 
 
+def _est_missing(inp: TestInput) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column of every missing (not finite) estimation AR, in row-major order.
+
+    As ``np.nonzero(~np.isfinite(inp.est_resid))``, in int32 when the matrix
+    allows (memoized in ``inp.cache``).
+    """
+    hit = inp.cache.get("est_missing")
+    if isinstance(hit, tuple):
+        return hit
+    rows, cols = np.nonzero(~np.isfinite(inp.est_resid))
+    if max(inp.est_resid.shape) < 2**31:
+        rows, cols = rows.astype(np.int32), cols.astype(np.int32)
+    out = (rows, cols)
+    inp.cache["est_missing"] = out
+    return out
+
+
 def _running(inp: TestInput) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_running_sums` of ``inp.est_resid`` (memoized; the sums are :func:`_running_ars`')."""
     sums = inp.cache.get("running_sums")
     if not isinstance(sums, tuple):
-        filled = inp.cache.get("est_filled")  # the CDA test's, when it ran first
-        sums = _running_sums(inp.est_resid, filled[0] if isinstance(filled, tuple) else None)
+        csum = _running_ars(inp)
+        ccnt = np.zeros(csum.shape, dtype=np.int32)
+        np.cumsum(np.isfinite(inp.est_resid), axis=1, out=ccnt[:, 1:])
+        sums = (csum, ccnt)
         inp.cache["running_sums"] = sums
     return sums
+
+
+def _running_ars(inp: TestInput) -> np.ndarray:
+    """The running sums of the ARs of :func:`_running_sums` alone, memoized in ``inp.cache``.
+
+    From the CDA test's filled ARs when it ran first; without the running
+    counts, which only :func:`_running` (the per-group form) builds.
+    """
+    sums = inp.cache.get("running_sums")
+    if isinstance(sums, tuple):
+        return np.asarray(sums[0])
+    hit = inp.cache.get("running_ars")
+    if isinstance(hit, np.ndarray):
+        return hit
+    filled = inp.cache.get("est_filled")  # the CDA test's, when it ran first
+    csum = _running_ar_sums(inp.est_resid, filled[0] if isinstance(filled, tuple) else None)
+    inp.cache["running_ars"] = csum
+    return csum
 
 
 def _empty_positions(inp: TestInput, span: int) -> tuple[np.ndarray, np.ndarray]:
     """Pairs and start positions whose ``span``-day placebo window has no available day.
 
-    Over all pairs, memoized in ``inp.cache`` by ``span``; the groupings and
-    windows of a study pick their pairs from them.
+    Over all pairs, in row-major order, memoized in ``inp.cache`` by
+    ``span``; the groupings and windows of a study pick their pairs from
+    them. A window starting at a missing AR is empty when the missing entry
+    ``span`` − 1 places on (:func:`_est_missing`, row-major) is in the same
+    row, ``span`` − 1 columns on.
     """
     key = ("placebo_empty", span)
     hit = inp.cache.get(key)
     if isinstance(hit, tuple):
         return hit
-    _, ccnt = _running(inp)
-    k = inp.est_resid.shape[1] - span + 1
-    pairs, starts = np.nonzero(ccnt[:, span : span + k] == ccnt[:, :k])
-    out = (pairs, starts)
+    rows, cols = _est_missing(inp)
+    lo = np.arange(max(len(rows) - span + 1, 0))
+    hi = lo + (span - 1)
+    run = (rows[hi] == rows[lo]) & (cols[hi] == cols[lo] + (span - 1))
+    out = (rows[lo[run]], cols[lo[run]])
     inp.cache[key] = out
     return out
 
@@ -192,7 +241,7 @@ def placebo_group_sums(inp: TestInput, groups: Groups, mask: np.ndarray) -> tupl
     if n and t and length.min() == length.max() and length[0] <= t:
         span = int(length[0])
         k = t - span + 1
-        csum, _ = _running(inp)
+        csum = _running_ars(inp)
         (cs,) = group_products(inp, groups, mask, "running_group_sums", (csum,))
         total = cs[:, span : span + k] - cs[:, :k]
         empty_i, empty_k = _empty_positions(inp, span)
