@@ -308,30 +308,27 @@ def _width(length: np.ndarray) -> np.ndarray:
 
 
 def _row_sums(
-    inp: TestInput, size: np.ndarray, row: np.ndarray, col: np.ndarray, x: np.ndarray, draws: int
+    inp: TestInput, size: np.ndarray, x: np.ndarray, draws: int
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Σ_j x_rj · flips_j of every row r, as ``(rows, sums)`` blocks of :data:`_ROW_BLOCK` rows.
 
-    Row r holds the entries ``(col, x)`` at ``row == r`` (cols 0 … size[r] − 1,
-    flip row ``col``). Rows are taken by decreasing size; for each block of
-    rows the flip matrix is swept once, a slab of rows at a time
-    (:class:`_Signs`), and in each slab the rows still reaching into it are
-    cut into size classes (:func:`_width`), one dense product per class, so
-    that the padding is at most a quarter and each slab is turned into ±1
-    once for all the rows of a block.
+    Row r holds the ``size[r]`` entries of ``x`` after those of the rows
+    before it (entry j of the row takes flip row j). Rows are taken by
+    decreasing size; for each block of rows the flip matrix is swept once, a
+    slab of rows at a time (:class:`_Signs`), and in each slab the rows still
+    reaching into it are cut into size classes (:func:`_width`), one dense
+    product per class, so that the padding is at most a quarter and each slab
+    is turned into ±1 once for all the rows of a block. A slab's entries of
+    a row are consecutive in ``x``: no index of the entries is kept.
     """
     n_rows = len(size)
     order = np.argsort(-size, kind="stable")
     if n_rows == 0 or size[order[0]] == 0:
         return
-    rank = np.empty(n_rows, dtype=np.int64)
-    rank[order] = np.arange(n_rows)
     srt = size[order]
+    start = (np.cumsum(size) - size)[order]  # each row's first entry, rows by rank
     signs = _Signs(inp, int(srt[0]), draws)
     step = signs.step
-    e_rank, e_slab = rank[row], col // step
-    ent = np.lexsort((e_rank, e_slab))  # entries by slab, then by rank
-    slab_start = np.searchsorted(e_slab[ent], np.arange(-(-int(srt[0]) // step) + 1))
     for r0 in range(0, n_rows, _ROW_BLOCK):
         r1 = min(r0 + _ROW_BLOCK, n_rows)
         if srt[r0] == 0:
@@ -342,18 +339,26 @@ def _row_sums(
             live = r0 + int(np.searchsorted(-srt[r0:r1], -lo, side="left"))  # rows with size > lo
             ell = np.minimum(srt[r0:live] - lo, step)
             flips = signs.rows(lo, lo + int(ell[0]))
-            a, z = slab_start[k], slab_start[k + 1]
-            ranks = e_rank[ent[a:z]]
-            a, z = a + np.searchsorted(ranks, r0), a + np.searchsorted(ranks, live)
-            e = ent[a:z]
             dense = np.zeros((live - r0, int(ell[0])))
-            dense[e_rank[e] - r0, col[e] - lo] = x[e]
+            _fill_rows(dense, x, start[r0:live] + lo, ell)
             cls = np.minimum(_width(ell), int(ell[0]))
             cuts = np.flatnonzero(np.diff(cls)) + 1
             for i0, i1 in zip(np.r_[0, cuts], np.r_[cuts, len(cls)], strict=True):
                 c = int(cls[i0])
                 _add_product(acc[i0:i1], dense[i0:i1, :c], flips[:c])
         yield order[r0:r1], acc
+
+
+def _fill_rows(dense: np.ndarray, x: np.ndarray, first: np.ndarray, length: np.ndarray) -> None:
+    """Row i of ``dense`` starts with ``x[first[i] : first[i] + length[i]]`` (the rest left as is)."""
+    full = int(np.searchsorted(-length, -dense.shape[1], side="right"))  # rows of the whole width
+    if full:
+        dense[:full] = x[first[:full, None] + np.arange(dense.shape[1])]
+    if full < len(length):
+        lens = length[full:]
+        rows = np.repeat(np.arange(full, len(length)), lens)
+        cols = np.arange(len(rows)) - np.repeat(np.cumsum(lens) - lens, lens)
+        dense[rows, cols] = x[first[rows] + cols]
 
 
 def _extreme_draws(sums: np.ndarray, size: np.ndarray, ssq: np.ndarray, t_abs: np.ndarray) -> np.ndarray:
@@ -411,36 +416,43 @@ def wild_bootstrap_windows(inputs: Sequence[TestInput], groups: Groups) -> list[
 
 
 def _wild_groupings(inputs: Sequence[TestInput], groupings: Sequence[Groups]) -> list[list[BatchResult]]:
-    """:func:`wild_bootstrap_windows` of every grouping of ``groupings``, in one sweep of the flips."""
+    """:func:`wild_bootstrap_windows` of every grouping of ``groupings``, in one sweep of the flips.
+
+    The entries (one per pair of each window and grouping) are the groups'
+    sorted CARs, written one row (window, grouping, group) after the other
+    into one array: 8 bytes an entry, with no index of them.
+    """
     first = inputs[0]
     b = int(first.draws)
-    parts = []
-    for inp in inputs:
-        mask = np.isfinite(inp.car)
-        by_value = value_order(inp.memo, "car", inp.car, mask)
-        for groups in groupings:
-            t_obs, n, reasons = mean_t_shared(inp, groups, "car")
-            order, starts = groups.sorted_within(inp.car, mask, by_value)
-            codes = groups.codes[order]
-            parts.append((t_obs, n, reasons, inp.car[order], codes, np.arange(len(order)) - starts[codes]))
+    heads = [mean_t_shared(inp, groups, "car") for inp in inputs for groups in groupings]
     if b < 1:
         why = f"draws must be at least 1 (got {b})"
-        flat = [BatchResult.build(t, t, n, reasons=[*r, (n >= 0, why)]) for t, n, r, *_ in parts]
+        flat = [BatchResult.build(t, t, n, reasons=[*r, (n >= 0, why)]) for t, n, r in heads]
     else:
         # one row per (window, grouping, group)
-        size = np.concatenate([p[1] for p in parts]).astype(np.int64)
-        t_abs = np.abs(np.concatenate([p[0] for p in parts]))
-        offset = np.cumsum([0] + [len(p[1]) for p in parts])
-        row = np.concatenate([o + p[4] for o, p in zip(offset, parts, strict=False)])
-        col = np.concatenate([p[5] for p in parts])
-        x = np.concatenate([p[3] for p in parts])
-        ssq = np.bincount(row, weights=x * x, minlength=len(size))
+        size = np.concatenate([h[1] for h in heads]).astype(np.int64)
+        t_abs = np.abs(np.concatenate([h[0] for h in heads]))
+        offset = np.cumsum([0] + [len(h[1]) for h in heads])
+        x = np.empty(int(size.sum()))  # each row's CARs in increasing order, row after row
+        ssq = np.empty(len(size))
+        at, k = 0, 0
+        for inp in inputs:
+            mask = np.isfinite(inp.car)
+            by_value = value_order(inp.memo, "car", inp.car, mask)
+            for groups in groupings:
+                order, _ = groups.sorted_within(inp.car, mask, by_value)
+                part = np.take(inp.car, order, out=x[at : at + len(order)])
+                # each row's Σx² in the order of its entries, as one bincount over all rows
+                ssq[offset[k] : offset[k + 1]] = np.bincount(
+                    groups.codes[order], weights=part * part, minlength=groups.size
+                )
+                at, k = at + len(order), k + 1
         extreme = np.zeros(len(size))
-        for r, sums in _row_sums(first, size, row, col, x, b):
+        for r, sums in _row_sums(first, size, x, b):
             extreme[r] = _extreme_draws(sums, size[r], ssq[r], t_abs[r])
         note = f"B={b} Rademacher draws, seed={first.seed}"
         flat = []
-        for k, (t_obs, n, reasons, *_) in enumerate(parts):
+        for k, (t_obs, n, reasons) in enumerate(heads):
             p = (1.0 + extreme[offset[k] : offset[k + 1]]) / (1.0 + b)
             flat.append(BatchResult.build(t_obs, p, n, [note] * len(n), reasons))
     k = len(groupings)
