@@ -12,8 +12,8 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from .base import TestInput, TestResult, finite_subset, not_applicable
-from .grouped import GROUPINGS_KEY, BatchResult, Groups, value_order
-from .groupmemo import mean_t_shared
+from .grouped import GROUPINGS_KEY, BatchResult, Groups
+from .groupmemo import mean_t_shared, sorted_by_group
 from .parametric import mean_t
 
 __all__ = [
@@ -438,9 +438,8 @@ def _wild_groupings(inputs: Sequence[TestInput], groupings: Sequence[Groups]) ->
         at, k = 0, 0
         for inp in inputs:
             mask = np.isfinite(inp.car)
-            by_value = value_order(inp.memo, "car", inp.car, mask)
             for groups in groupings:
-                order, _ = groups.sorted_within(inp.car, mask, by_value)
+                order, _ = sorted_by_group(inp, groups, "car", inp.car, mask)
                 part = np.take(inp.car, order, out=x[at : at + len(order)])
                 # each row's Σx² in the order of its entries, as one bincount over all rows
                 ssq[offset[k] : offset[k + 1]] = np.bincount(

@@ -8,8 +8,8 @@ from math import comb
 import numpy as np
 
 from .base import TestInput, TestResult, average_ranks, finite_subset, normal_p, not_applicable
-from .grouped import BatchResult, Groups, normal_p_array, value_order
-from .groupmemo import car_count
+from .grouped import BatchResult, Groups, normal_p_array
+from .groupmemo import car_count, sorted_by_group
 
 __all__ = [
     "EXACT_MAX_N",
@@ -204,7 +204,7 @@ def wilcoxon_batch(inp: TestInput, groups: Groups) -> BatchResult:
     mask = np.isfinite(inp.car)
     n = car_count(inp, groups)
     a = np.abs(inp.car)
-    order, starts = groups.sorted_within(a, mask, value_order(inp.memo, "abs_car", a, mask))
+    order, starts = sorted_by_group(inp, groups, "abs_car", a, mask)
     codes, s = groups.codes[order], a[order]
     # average ranks within each group: ties are equal |CAR| in the same group
     new = np.r_[True, (s[1:] != s[:-1]) | (codes[1:] != codes[:-1])]
