@@ -139,3 +139,17 @@ def test_window_signatures_group_rows_with_the_same_days(seed, width, single):
         for j in range(30):
             assert (sig[i] == sig[j]).all() == (days[i] == days[j])
         assert sorted(int(d) for d in sig[i] if d >= 0) == days[i]
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n=st.integers(0, 40), width=st.integers(1, 6))
+def test_by_columns_equals_the_row_reduction(seed, n, width):
+    """Column-by-column max, sum and any of integer rows: exactly numpy's reduction along the rows."""
+    rng = np.random.default_rng(seed)
+    wd = rng.integers(-3, 9, (n, width))
+    np.testing.assert_array_equal(kp.by_columns(np.maximum, wd), wd.max(axis=1) if n else np.zeros(0))
+    np.testing.assert_array_equal(kp.by_columns(np.add, wd >= 0, np.int32), (wd >= 0).sum(axis=1))
+    sig = kp.window_signatures(wd)
+    single = width > 1 and ((wd >= 0).sum(axis=1) <= 1).all()
+    days = np.where(wd >= 0, wd, -1)
+    np.testing.assert_array_equal(sig, days.max(axis=1, keepdims=True) if single else np.sort(days, axis=1))

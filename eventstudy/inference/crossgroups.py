@@ -43,7 +43,15 @@ from .crosscorr import (
     window_overlap,
 )
 from .grouped import Groups, digest
-from .kpatoms import est_atoms, first_of, row_codes, split_codes, standardized, window_signatures
+from .kpatoms import (
+    by_columns,
+    est_atoms,
+    first_of,
+    row_codes,
+    split_codes,
+    standardized,
+    window_signatures,
+)
 
 __all__ = ["group_rbar_batch"]
 
@@ -133,7 +141,7 @@ def _window_atoms(inp: TestInput, mask: np.ndarray) -> _WindowAtoms:
         return hit
     est = est_atoms(inp)
     wd = np.asarray(inp.window_day, dtype=np.int64)
-    rows = np.flatnonzero(mask & (wd >= 0).any(axis=1))
+    rows = np.flatnonzero(mask & (by_columns(np.maximum, wd) >= 0))  # pairs with a window day
     empty = np.zeros(0, dtype=np.int64)
     if len(rows) == 0:
         out = _WindowAtoms([], empty, [], (empty, empty, np.zeros(0)), np.zeros(0))

@@ -23,6 +23,7 @@ from .crosscorr import MIN_OVERLAP
 __all__ = [
     "EstAtoms",
     "as_run",
+    "by_columns",
     "codes_of_rows",
     "est_atoms",
     "first_of",
@@ -203,13 +204,25 @@ def standardized(inp: TestInput, rows: np.ndarray, cols: np.ndarray) -> tuple[np
     return q, valid
 
 
+def by_columns(op: np.ufunc, a: np.ndarray, dtype: Any = None) -> np.ndarray:
+    """``op.reduce(a, axis=1)`` of a 2-D array, a column at a time (integers: the same numbers).
+
+    Rows of a few columns (a window's days) reduce several times faster
+    column by column than row by row.
+    """
+    out = np.array(a[:, 0], dtype=dtype if dtype is not None else a.dtype)
+    for j in range(1, a.shape[1]):
+        op(out, a[:, j], out=out)
+    return out
+
+
 def window_signatures(wd: np.ndarray) -> np.ndarray:
     """Each row's window days in ascending order, −1 for the days it lacks first.
 
     Rows with at most one day (single-day windows) as their one column: the
     day or −1 (the same rows equal, the same days; no row sort).
     """
-    days = np.where(wd >= 0, wd, -1)
-    if wd.shape[1] > 1 and ((wd >= 0).sum(axis=1) <= 1).all():
-        return days.max(axis=1, keepdims=True)
-    return np.sort(days, axis=1)
+    if wd.shape[1] > 1 and (by_columns(np.add, wd >= 0, np.int32) <= 1).all():
+        last = by_columns(np.maximum, wd)  # the one day, or a negative
+        return np.where(last >= 0, last, -1)[:, None]
+    return np.sort(np.where(wd >= 0, wd, -1), axis=1)
