@@ -188,15 +188,15 @@ def own_means(inp: TestInput) -> np.ndarray:
 
 def standardized(inp: TestInput, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """z of each row on the columns ``cols`` (unit norm, centred) and whether it is defined."""
-    x = take(inp.est_resid, rows, cols)
+    x = take(inp.est_resid, rows, cols)  # a new array: centred in place below
     if x.shape[1] < MIN_OVERLAP:
         return np.zeros_like(x), np.zeros(len(rows), dtype=bool)
-    q = x - x.mean(axis=1, keepdims=True)  # centred on the common dates
-    v = (q * q).sum(axis=1)
     # the pair-by-pair form compares with Σx² of the series centred on all its own dates
-    own = x - own_means(inp)[rows, None]
-    np.multiply(own, own, out=own)
-    scale = own.sum(axis=1)
+    work = np.subtract(x, own_means(inp)[rows, None])
+    np.multiply(work, work, out=work)
+    scale = work.sum(axis=1)
+    q = np.subtract(x, x.mean(axis=1, keepdims=True), out=x)  # centred on the common dates
+    v = np.multiply(q, q, out=work).sum(axis=1)
     valid = v > _TOL * scale
     with np.errstate(invalid="ignore", divide="ignore"):
         np.divide(q, np.sqrt(v)[:, None], out=q)
