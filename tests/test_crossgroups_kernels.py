@@ -153,3 +153,27 @@ def test_by_columns_equals_the_row_reduction(seed, n, width):
     single = width > 1 and ((wd >= 0).sum(axis=1) <= 1).all()
     days = np.where(wd >= 0, wd, -1)
     np.testing.assert_array_equal(sig, days.max(axis=1, keepdims=True) if single else np.sort(days, axis=1))
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), atoms=st.booleans())
+def test_group_rbar_batch_memo_is_per_grouping_and_mask(seed, atoms):
+    """The r̄ of one grouping and mask is kept for the other KP test of the window; another mask
+    or grouping gets its own, equal to the per-group r̄ of a fresh input (dense and atom forms)."""
+    from eventstudy.inference import Groups
+
+    rng = np.random.default_rng(seed)
+    inp = _kp_input(rng, 24, 3)
+    by = [Groups.from_labels((np.arange(24) % k).astype(str)) for k in (2, 5)]
+    masks = [np.ones(24, dtype=bool), rng.random(24) < 0.7]
+    with pytest.MonkeyPatch.context() as mp:
+        if atoms:
+            mp.setattr(cg, "DENSE_LIMIT", 0)
+        for groups in by:
+            for mask in masks:
+                first = cg.group_rbar_batch(inp, groups, mask)
+                assert cg.group_rbar_batch(inp, groups, mask) is first  # memoized
+                for g, idx in enumerate(groups.members(mask)):
+                    want = cc.group_rbar(replace(inp, cache={}), idx)
+                    assert first[1][g] == want.n_corr
+                    np.testing.assert_allclose(first[0][g], want.rbar, rtol=1e-9, atol=1e-12)

@@ -220,18 +220,26 @@ def group_rbar_batch(inp: TestInput, groups: Groups, mask: np.ndarray) -> tuple[
     up to :data:`~eventstudy.inference.crosscorr.DENSE_LIMIT` pairs, group
     sums of the P × P weighted correlations (one product for all groups);
     above it, the atoms' group sums (see the module docstring). Without
-    window days every group is computed pair by pair.
+    window days every group is computed pair by pair. Memoized in ``inp.memo``
+    by grouping and mask (not to be changed).
     """
+    key = ("kp_rbar", groups.uid, digest(mask))
+    hit = inp.memo.get(key)
+    if isinstance(hit, tuple):  # KP–BMP and KP–Patell on the same pairs: one r̄
+        return hit
     n = groups.count(mask)
     if inp.window_day is None:
         res = [group_rbar(inp, idx) for idx in groups.members(mask)]
-        return np.array([r.rbar for r in res]), np.array([r.n_corr for r in res], dtype=np.int64)
-    if len(inp.car) <= DENSE_LIMIT:
+        out = (np.array([r.rbar for r in res]), np.array([r.n_corr for r in res], dtype=np.int64))
+    elif len(inp.car) <= DENSE_LIMIT:
         total, count = _dense_rbar(inp, groups, mask)
         with np.errstate(invalid="ignore", divide="ignore"):
             rbar = np.where(n >= 2, total / (n * (n - 1.0)), np.nan)
-        return rbar, (np.rint(count).astype(np.int64) // 2)
-    return _atom_rbar(inp, groups, mask, n)
+        out = (rbar, (np.rint(count).astype(np.int64) // 2))
+    else:
+        out = _atom_rbar(inp, groups, mask, n)
+    inp.memo[key] = out
+    return out
 
 
 #: Above this many atom pairs between two linked blocks (pairs with the same
