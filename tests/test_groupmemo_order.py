@@ -58,3 +58,29 @@ def test_sorted_by_group_with_many_groups(n_groups):
     want_order, want_starts = groups.sorted_within(values, mask)
     np.testing.assert_array_equal(order, want_order)
     np.testing.assert_array_equal(starts, want_starts)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    n=st.integers(0, 80),
+    kind=st.sampled_from(["distinct", "ties", "signed_zeros", "infinities"]),
+)
+def test_stable_argsort_equals_numpy_stable_sort(seed, n, kind):
+    """Distinct values (the quicksort's order kept), ties, ±0 and ±∞: numpy's stable argsort exactly."""
+    from eventstudy.inference.grouped import value_order as grouped_value_order
+    from eventstudy.inference.groupmemo import stable_argsort, value_order
+
+    rng = np.random.default_rng(seed)
+    v = rng.standard_normal(n)
+    if kind == "ties":
+        v = np.round(v, 0)
+    elif kind == "signed_zeros":
+        v[rng.random(n) < 0.3] = 0.0
+        v[rng.random(n) < 0.3] = -0.0
+    elif kind == "infinities" and n:
+        v[rng.integers(n)] = np.inf
+        v[rng.integers(n)] = -np.inf
+    np.testing.assert_array_equal(stable_argsort(v), np.argsort(v, kind="stable"))
+    mask = rng.random(n) < 0.8
+    np.testing.assert_array_equal(value_order({}, "v", v, mask), grouped_value_order({}, "v", v, mask))

@@ -27,7 +27,7 @@ pair-by-pair form.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -130,6 +130,7 @@ class _WindowAtoms:
     block_atoms: list[np.ndarray]  # atoms of each block
     links: tuple[np.ndarray, np.ndarray, np.ndarray]  # (A, B, c_AB) of every overlapping ordered block pair
     length: np.ndarray  # L_A, window days of each block
+    digests: dict[int, bytes] = field(default_factory=dict)  # of each atom's members, once per window
 
 
 def _window_atoms(inp: TestInput, mask: np.ndarray) -> _WindowAtoms:
@@ -259,7 +260,7 @@ def _atom_rbar(
     atoms = _window_atoms(inp, mask)
     total = np.zeros(groups.size)
     linked = np.zeros(groups.size)
-    digests: dict[int, bytes] = {}
+    digests = atoms.digests  # shared by the groupings of the window
 
     def dig(a: int) -> bytes:
         if a not in digests:

@@ -18,9 +18,9 @@ from typing import Literal
 import numpy as np
 
 from .base import TestInput
-from .grouped import Groups, Reason, moments, value_order
+from .grouped import Groups, Reason, moments
 
-__all__ = ["car_count", "group_stats", "mean_t_shared", "sorted_by_group"]
+__all__ = ["car_count", "group_stats", "mean_t_shared", "sorted_by_group", "stable_argsort", "value_order"]
 
 
 def group_stats(
@@ -77,7 +77,7 @@ def sorted_by_group(
     inp: TestInput, groups: Groups, name: str, values: np.ndarray, mask: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """:meth:`~eventstudy.inference.grouped.Groups.sorted_within` of ``values`` over ``mask``, from
-    the window's one stable sort of the values (:func:`~eventstudy.inference.grouped.value_order`
+    the window's one stable sort of the values (:func:`value_order`
     under ``name``).
 
     The same ``(order, starts)``: a stable sort of the group codes keeps the
@@ -94,3 +94,33 @@ def sorted_by_group(
         order = by_value[np.argsort(small, kind="stable")]
     starts = np.searchsorted(groups.codes[order], np.arange(groups.size + 1))
     return order, starts
+
+
+def stable_argsort(values: np.ndarray) -> np.ndarray:
+    """``np.argsort(values, kind="stable")`` of a 1-D array without NaN.
+
+    A quicksort first (several times faster than the merge sort): when the
+    sorted values are strictly increasing no two are equal, so the order is
+    the only one and the stable sort's; else (ties, ±0) the stable sort.
+    """
+    order = np.argsort(values)
+    s = values[order]
+    if len(s) > 1 and not (s[1:] > s[:-1]).all():
+        return np.argsort(values, kind="stable")
+    return order
+
+
+def value_order(memo: dict[object, object], name: str, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The pairs with ``mask`` in stable order of ``values``, memoized in ``memo`` under ``name``.
+
+    :func:`~eventstudy.inference.grouped.value_order`'s pairs, under its memo
+    key, through :func:`stable_argsort`.
+    """
+    key = ("value_order", name)
+    hit = memo.get(key)
+    if isinstance(hit, np.ndarray):
+        return hit
+    rows = np.flatnonzero(mask)
+    out = rows[stable_argsort(values[rows])]
+    memo[key] = out
+    return out
