@@ -156,14 +156,20 @@ def test_by_columns_equals_the_row_reduction(seed, n, width):
 
 
 @settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 2**31 - 1), atoms=st.booleans())
-def test_group_rbar_batch_memo_is_per_grouping_and_mask(seed, atoms):
+@given(seed=st.integers(0, 2**31 - 1), atoms=st.booleans(), single=st.booleans())
+def test_group_rbar_batch_memo_is_per_grouping_and_mask(seed, atoms, single):
     """The r̄ of one grouping and mask is kept for the other KP test of the window; another mask
-    or grouping gets its own, equal to the per-group r̄ of a fresh input (dense and atom forms)."""
+    or grouping gets its own, equal to the per-group r̄ of a fresh input (dense and atom forms;
+    multi-day windows, or single days at varying positions of the window's columns)."""
     from eventstudy.inference import Groups
 
     rng = np.random.default_rng(seed)
     inp = _kp_input(rng, 24, 3)
+    if single:  # one day per pair (or none), in any column
+        wd = np.full((24, 3), -1, dtype=np.int64)
+        wd[np.arange(24), rng.integers(0, 3, 24)] = 500 + rng.choice([0, 1, 3], 24)
+        wd[rng.random(24) < 0.1] = -1
+        inp = replace(inp, window_day=wd)
     by = [Groups.from_labels((np.arange(24) % k).astype(str)) for k in (2, 5)]
     masks = [np.ones(24, dtype=bool), rng.random(24) < 0.7]
     with pytest.MonkeyPatch.context() as mp:

@@ -142,13 +142,17 @@ def _window_atoms(inp: TestInput, mask: np.ndarray) -> _WindowAtoms:
         return hit
     est = est_atoms(inp)
     wd = np.asarray(inp.window_day, dtype=np.int64)
-    rows = np.flatnonzero(mask & (by_columns(np.maximum, wd) >= 0))  # pairs with a window day
+    last = by_columns(np.maximum, wd)
+    rows = np.flatnonzero(mask & (last >= 0))  # pairs with a window day
     empty = np.zeros(0, dtype=np.int64)
     if len(rows) == 0:
         out = _WindowAtoms([], empty, [], (empty, empty, np.zeros(0)), np.zeros(0))
         inp.memo[key] = out
         return out
-    signature = window_signatures(wd[rows])
+    if wd.shape[1] > 1 and (by_columns(np.add, wd >= 0, np.int32)[rows] <= 1).all():
+        signature = last[rows, None]  # single days: window_signatures' one column, its day
+    else:
+        signature = window_signatures(wd[rows])
     bcodes = row_codes(signature)
     acodes = row_codes(np.concatenate([est.codes[rows, None], bcodes[:, None]], axis=1))
     members = [rows[at] for at in split_codes(acodes)]
