@@ -31,7 +31,7 @@ from .crosscorr import average_correlation, group_rbar
 from .grouped import BatchResult, Groups
 from .parametric import bmp_batch, bmp_t, cda_batch, cda_t, csect_batch, csect_t
 from .placebo import placebo, placebo_batch
-from .ranks import corrado_batch, corrado_rank, grank_batch, grank_t
+from .ranks import corrado_batch, corrado_rank, grank_batch, grank_t, grank_windows
 from .signs import gen_sign_batch, gen_sign_z, sign_batch, sign_z, wilcoxon_batch, wilcoxon_z
 from .skew import skew_adj_batch, skew_adj_t
 from .standardized import kp_bmp_batch, kp_bmp_t, kp_patell_batch, kp_patell_z, patell_batch, patell_z
@@ -253,6 +253,9 @@ _BATCH: dict[str, BatchFunc] = {
     "cluster_bootstrap": cluster_bootstrap_batch,
 }
 
+#: Forms of the tests whose windows share work, computed several windows at a time.
+_WINDOWS: dict[str, Callable[..., Any]] = {"wild_bootstrap": wild_bootstrap_windows, "grank_t": grank_windows}
+
 for _name, _func, _dist, _cite, _desc in _BATTERY:
     register_test(
         _name,
@@ -261,7 +264,7 @@ for _name, _func, _dist, _cite, _desc in _BATTERY:
         _desc,
         uses_estimation=_name not in _PER_PAIR,
         batch=_BATCH[_name],
-        batch_windows=wild_bootstrap_windows if _name == "wild_bootstrap" else None,
+        batch_windows=_WINDOWS.get(_name),
     )(_func)
 
 

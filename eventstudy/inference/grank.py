@@ -9,22 +9,26 @@ the per-day counts of estimation days above day 0 come from
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, cast
 
 import numpy as np
 
+from .availcounts import Cells, available_counts, rare_cells
 from .base import TestInput, TestResult, finite_subset, not_applicable, t_p
-from .grankcounts import above_counts, segment_counts, weight_runs
-from .grouped import BatchResult, GroupMoments, Groups, group_products, moments, t_p_array
-from .rowsort import count_sorted_below, sort_rows
+from .grankcounts import SCRATCH_KEY, above_counts, segment_counts, weight_runs
+from .grouped import BatchResult, GroupMoments, Groups, digest, group_products, moments, t_p_array
+from .rowsort import count_sorted_below, first_order_ranks, sort_rows
 
-__all__ = ["grank_batch", "grank_result", "grank_sums", "grank_t"]
+__all__ = ["grank_batch", "grank_result", "grank_sums", "grank_t", "grank_windows"]
 
 
 def _est_parts(inp: TestInput) -> None:
     """One row-wise sort of ``est_sar`` gives GRANK's estimation-window arrays (in ``inp.cache``).
 
-    ``est_sar_ranks``: the ranks (0 where missing), availability and M_i;
+    ``est_sar_ranks``: the ranks (0 where missing), availability (bool) and
+    M_i; ``est_sar_cells``: the availability's rarer cells
+    (:func:`~eventstudy.inference.availcounts.rare_cells`, for N_t);
     ``est_sar_sorted``: each row sorted, NaN last; ``est_sar_first``: the
     first ordinals (:meth:`RowSort.first_ordinals`, 16-bit where the days
     allow), or ``False`` when ``est_sar`` has an infinity; ``est_sar_order``:
@@ -35,15 +39,17 @@ def _est_parts(inp: TestInput) -> None:
     m = ok.sum(axis=1)
     small = np.int16 if srt.shape[1] < 2**15 - 1 else np.int32
     first: np.ndarray | bool
-    if np.array_equal(m, srt.count):
-        first, r = srt.first_ordinals_and_ranks(small)
+    inp.cache["est_sar_sorted"] = srt.values
+    if np.array_equal(m, srt.count):  # the ranks over the sort's spent index memory
+        first, order, r = first_order_ranks(srt, small)
     else:  # an infinity: ranked, not counted in M_i
         first, r = False, np.where(ok, srt.ranks(), 0.0)
-    inp.cache["est_sar_ranks"] = (r, ok.astype("float64"), m.astype("float64"))
-    inp.cache["est_sar_sorted"] = srt.values
+        offset = (np.arange(srt.shape[0], dtype=np.intp) * srt.shape[1])[:, None]
+        order = np.subtract(srt.flat, offset, dtype=small, casting="unsafe")
+    inp.cache["est_sar_ranks"] = (r, ok, m.astype("float64"))
+    inp.cache["est_sar_cells"] = rare_cells(ok)
     inp.cache["est_sar_first"] = first
-    offset = (np.arange(srt.shape[0], dtype=np.intp) * srt.shape[1])[:, None]
-    inp.cache["est_sar_order"] = np.subtract(srt.flat, offset, dtype=small, casting="unsafe")
+    inp.cache["est_sar_order"] = order
 
 
 def _est_part(inp: TestInput, key: str) -> Any:
@@ -54,7 +60,7 @@ def _est_part(inp: TestInput, key: str) -> Any:
 
 
 def _est_ranks(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Estimation-window ranks of ``est_sar`` per pair (0 where missing), availability, M_i.
+    """Estimation-window ranks of ``est_sar`` per pair (0 where missing), availability (bool), M_i.
 
     Memoized in ``inp.cache`` (depends on ``est_sar`` only; see :func:`_est_parts`).
     """
@@ -109,7 +115,7 @@ def grank_t(inp: TestInput, idx: np.ndarray) -> TestResult:
     # rank_it = rank among estimation days + 1{GSAR_i0 below} (+ ½ on a tie)
     rank0 = 1.0 + below.sum(axis=1) + 0.5 * tie.sum(axis=1)
     u0 = rank0 * a - 0.5
-    n_t = f_est[used].sum(axis=0)
+    n_t = f_est[used].sum(axis=0).astype("float64")
     sum_u = a @ r_est[used] + a @ above + 0.5 * (a @ tie) - 0.5 * n_t
     have = n_t > 0
     ubar_t = sum_u[have] / n_t[have]
@@ -147,6 +153,17 @@ def _count_below(inp: TestInput, rows: np.ndarray, x: np.ndarray, *, or_equal: b
     return np.minimum(count, m[rows]).astype("float64")  # at most M_i (as the infinities count)
 
 
+def _available(inp: TestInput, groups: Groups, mask: np.ndarray) -> np.ndarray:
+    """N_t per group and estimation day over the pairs with ``mask`` (memoized in ``inp.cache``)."""
+    key = ("grank_n", groups.uid, digest(mask))
+    hit = inp.cache.get(key)
+    if isinstance(hit, np.ndarray):
+        return hit
+    out = available_counts(cast(Cells, _est_part(inp, "est_sar_cells")), groups, mask)
+    inp.cache[key] = out
+    return out
+
+
 def grank_batch(inp: TestInput, groups: Groups) -> BatchResult:
     """:func:`grank_t` for every group of ``groups`` at once."""
     mask = np.isfinite(inp.scar)
@@ -154,6 +171,24 @@ def grank_batch(inp: TestInput, groups: Groups) -> BatchResult:
     n_t, sum_u, u0 = grank_sums(inp, groups, mask, m.sd)
     u0_total = np.bincount(groups.codes[mask], weights=u0, minlength=groups.size)
     return grank_result(m, n_t, sum_u, u0_total)
+
+
+def grank_windows(inputs: Sequence[TestInput], groups: Groups) -> list[BatchResult]:
+    """:func:`grank_batch` for every window of ``inputs`` (the runner's ``batch_windows``).
+
+    The windows are computed one after the other and share one scratch
+    array for their compares of the estimation days with day 0
+    (:func:`~eventstudy.inference.grankcounts.above_counts`), freed at the
+    end, instead of a fresh P × T array per window.
+    """
+    scratch: dict[str, object] = {}
+    for inp in inputs:
+        inp.memo[SCRATCH_KEY] = scratch
+    try:
+        return [grank_batch(inp, groups) for inp in inputs]
+    finally:
+        for inp in inputs:
+            inp.memo.pop(SCRATCH_KEY, None)
 
 
 def grank_sums(
@@ -171,9 +206,9 @@ def grank_sums(
     codes = groups.codes[rows]
     with np.errstate(invalid="ignore", divide="ignore"):
         g0 = inp.scar[rows] / sd[codes]
-    r_est, f_est, m_est = _est_ranks(inp)
+    r_est, _, m_est = _est_ranks(inp)
     a = 1.0 / (m_est + 2.0)  # 1/(T_i + 1), T_i = M_i + 1
-    (n_t,) = group_products(inp, groups, mask, "grank_n", (f_est,))
+    n_t = _available(inp, groups, mask)
     (rank_sum,) = group_products(inp, groups, mask, "grank_a", (r_est,), a)
     first = _est_first(inp)
     if first is not None:  # SAR_it > g0_i ⇔ its first ordinal > #(SAR_i ≤ g0_i): a compare of integers

@@ -32,7 +32,12 @@ from scipy import sparse
 from .base import TestInput
 from .grouped import GROUPINGS_KEY, Groups, digest
 
-__all__ = ["Runs", "above_counts", "segment_counts", "weight_runs"]
+__all__ = ["SCRATCH_KEY", "Runs", "above_counts", "segment_counts", "weight_runs"]
+
+#: Memo key of a dict that windows computed one after the other share for their
+#: scratch array (:func:`~eventstudy.inference.grank.grank_windows`); without
+#: it a window keeps its own in its memo.
+SCRATCH_KEY = "grank_scratch"
 
 #: Atoms of a window at most this fraction of its pairs (else the grouping counts on its own).
 ATOM_SHARE = 4
@@ -192,10 +197,12 @@ def above_counts(
     base = inp.memo.get(("grank_base", digest_mask))
     if groups.uid not in uids or not isinstance(base, _Base):
         whole = first if len(rows) == len(mask) else first[rows]
-        buf = inp.memo.get("grank_buf")
+        shared = inp.memo.get(SCRATCH_KEY)
+        holder = shared if isinstance(shared, dict) else inp.memo
+        buf = holder.get("grank_buf")
         if not isinstance(buf, np.ndarray) or buf.shape != whole.shape:
             buf = np.empty(whole.shape, dtype=np.float32)
-            inp.memo["grank_buf"] = buf
+            holder["grank_buf"] = buf
         above = np.greater(whole, n.astype(first.dtype)[:, None], out=buf, casting="unsafe")
         if groups.uid not in uids:  # this grouping on its own: its runs' counts (0/1 sums, exact in float32)
             return runs, np.asarray(runs.matrix @ above, dtype=np.float64)

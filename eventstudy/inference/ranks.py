@@ -9,11 +9,14 @@ group's rows, so no pair is looped over. GRANK lives in
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
+from .availcounts import Cells, available_counts, rare_cells
 from .base import TestInput, TestResult, finite_subset, normal_p, not_applicable
-from .grank import grank_batch, grank_result, grank_sums, grank_t
-from .grouped import BatchResult, Groups, group_products, normal_p_array
+from .grank import grank_batch, grank_result, grank_sums, grank_t, grank_windows
+from .grouped import BatchResult, Groups, digest, group_products, normal_p_array
 from .rowsort import row_ranks, sort_rows
 
 __all__ = [
@@ -26,6 +29,7 @@ __all__ = [
     "grank_result",
     "grank_sums",
     "grank_t",
+    "grank_windows",
     "row_ranks",
 ]
 
@@ -51,7 +55,7 @@ def _corrado_base(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     """Window-independent arrays of the Corrado test.
 
     Returns ``(D0, F, cols, D_v)``: D0 = K_it − (T_i + 1)/2 (0 where missing)
-    and F = 1 where available, P × (T + W') over the estimation columns of
+    and F, true where available, P × (T + W') over the estimation columns of
     ``est_resid`` followed by the W' event-window columns ``cols`` that have
     an AR; ``D_v`` the event-window part of D0. The ranks over the combined
     days come from one row-wise sort of the estimation and event days
@@ -82,8 +86,9 @@ def _corrado_base(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
         d0 = srt.scatter(srt.positions(centre=True, missing=0.0, out=srt.values), out=combined)
     else:  # infinite ARs are ranked but not counted in T_i
         d0 = np.where(ok, srt.ranks() - (t_i[:, None] + 1.0) / 2.0, 0.0)
-    out = (d0, ok.astype("float64"), cols, d0[:, e.shape[1] :])
+    out = (d0, ok, cols, d0[:, e.shape[1] :])
     memo["corrado_base"] = (inp.event_ar, out)
+    memo["corrado_cells"] = rare_cells(ok)
     return out
 
 
@@ -95,7 +100,7 @@ def corrado_columns(inp: TestInput) -> np.ndarray:
 def _corrado_parts(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Arrays of the Corrado test for the input's window (memoized).
 
-    Returns ``(D0, F, D0w, Fw)``: D0 and F of :func:`_corrado_base`; D0w and
+    Returns ``(D0, F, D0w, Fw)``: D0 and F (bool) of :func:`_corrado_base`; D0w and
     Fw the same restricted to the CAR window's days, P × W'.
     """
     hit = inp.memo.get("corrado")
@@ -142,7 +147,7 @@ def corrado_rank(inp: TestInput, idx: np.ndarray) -> TestResult:
     if n == 0:
         return not_applicable(0, "needs at least 1 pair with a CAR")
     d0, f, d0w, fw = _corrado_parts(inp)
-    cnt = f[used].sum(axis=0)
+    cnt = f[used].sum(axis=0).astype("float64")
     have = cnt > 0
     dbar = d0[used].sum(axis=0)[have] / cnt[have]
     s_k = float(np.sqrt(np.mean(dbar**2)))
@@ -175,13 +180,17 @@ def corrado_sums(
     up over disjoint sets of pairs (the last is a maximum), so a study can
     compute them chunk by chunk of pairs (:mod:`eventstudy.streamtests`).
     """
-    d0, f, d0w, fw = _corrado_parts(inp)
+    d0, _, d0w, fw = _corrado_parts(inp)
     shared = inp.cache.get("corrado_base")
     if isinstance(shared, tuple) and shared[1][0] is d0:  # window-independent: shared by the windows
-        sums, cnt = group_products(inp, groups, mask, "corrado", (d0, f))
+        (sums,) = group_products(inp, groups, mask, "corrado", (d0,))
+        key = ("corrado_n", groups.uid, digest(mask))
+        cnt = inp.cache.get(key)
+        if not isinstance(cnt, np.ndarray):
+            cnt = inp.cache[key] = available_counts(cast(Cells, inp.cache["corrado_cells"]), groups, mask)
     else:
-        onehot = groups.matrix(mask)
-        sums, cnt = np.asarray(onehot @ d0), np.asarray(onehot @ f)
+        sums = np.asarray(groups.matrix(mask) @ d0)
+        cnt = available_counts(cast(Cells, inp.memo["corrado_cells"]), groups, mask)
     l_i = fw.sum(axis=1)
     has = mask & (l_i > 0)
     with np.errstate(invalid="ignore", divide="ignore"):

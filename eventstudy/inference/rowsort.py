@@ -27,6 +27,7 @@ __all__ = [
     "RowSort",
     "average_positions",
     "count_sorted_below",
+    "first_order_ranks",
     "row_ranks",
     "sort_rows",
     "stable_available_first",
@@ -147,6 +148,33 @@ class RowSort:
     def ranks(self, *, centre: bool = False, missing: float = np.nan) -> np.ndarray:
         """Average ranks 1…T_i of each row's elements in their original places (see :meth:`positions`)."""
         return self.scatter(self.positions(centre=centre, missing=missing))
+
+
+def first_order_ranks(srt: RowSort, dtype: type[np.integer]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``srt``'s first ordinals, column order (both ``dtype``) and ``ranks(missing=0.0)``.
+
+    As :meth:`RowSort.first_ordinals_and_ranks` and :attr:`RowSort.order`,
+    with the float64 ranks written over the memory of ``srt.flat`` (a fresh
+    n × t array is costly): ``srt`` is spent, its ``flat`` no longer holds
+    indices.
+    """
+    n, t = srt.shape
+    runs = srt.tie_runs()
+    first = srt._first_ordinals(dtype, runs)
+    offset = (np.arange(n, dtype=np.intp) * t)[:, None]
+    order = np.subtract(srt.flat, offset, dtype=dtype, casting="unsafe")
+    q, start, end = runs
+    at = srt.flat.reshape(-1)
+    tied = (at[q], at[q + 1]) if q.size else None  # the tied elements' places, before they go
+    own = srt.flat.dtype.itemsize == 8 and srt.flat.flags.c_contiguous
+    ranks = srt.flat.view(np.float64) if own else np.empty((n, t))
+    ranks[...] = first
+    if tied is not None:
+        avg = 0.5 * (start + end) + 1.0
+        flat = ranks.reshape(-1)
+        flat[tied[0]] = avg
+        flat[tied[1]] = avg
+    return first, order, ranks
 
 
 def tie_runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
