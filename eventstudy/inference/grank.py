@@ -145,11 +145,18 @@ def _count_below(inp: TestInput, rows: np.ndarray, x: np.ndarray, *, or_equal: b
     """Per row of ``est_sar[rows]``: how many values are < ``x`` (≤ ``x`` with ``or_equal``).
 
     A binary search of all rows at once in the row-sorted ``est_sar``
-    (sorted once per study, memoized in ``inp.cache``).
+    (sorted once per study, memoized in ``inp.cache``). The groupings of a
+    window differ in day 0 only by their groups' SCAR spread, so the last
+    grouping's counts (``inp.memo``) are tried first and only the pairs they
+    miss are searched.
     """
     srt = _sorted_est(inp)
     _, _, m = _est_ranks(inp)
-    count = count_sorted_below(srt, rows, x, or_equal=or_equal)
+    key = ("grank_below", or_equal)
+    last = inp.memo.get(key)
+    hint = last[1] if isinstance(last, tuple) and np.array_equal(last[0], rows) else None
+    count = count_sorted_below(srt, rows, x, or_equal=or_equal, hint=hint)
+    inp.memo[key] = (rows, count)
     return np.minimum(count, m[rows]).astype("float64")  # at most M_i (as the infinities count)
 
 

@@ -231,12 +231,19 @@ def average_positions(
 
 
 def count_sorted_below(
-    values: np.ndarray, rows: np.ndarray, x: np.ndarray, *, or_equal: bool = False
+    values: np.ndarray,
+    rows: np.ndarray,
+    x: np.ndarray,
+    *,
+    or_equal: bool = False,
+    hint: np.ndarray | None = None,
 ) -> np.ndarray:
     """How many values of row ``rows[k]`` of row-sorted ``values`` are < ``x[k]`` (≤ with ``or_equal``).
 
     A branchless lower-bound search of all queries at once; NaN (past a
     row's available values) is never below, and a NaN ``x`` counts 0.
+    ``hint``, a likely count per query (e.g. for nearby ``x``), is checked
+    with two reads per query, and only the queries it misses are searched.
     Returns intp counts.
     """
     t = values.shape[1]
@@ -245,6 +252,15 @@ def count_sorted_below(
     below = np.less_equal if or_equal else np.less
     flat = values.reshape(-1)
     start = np.asarray(rows, dtype=np.intp) * t
+    if hint is not None:  # the count is h exactly when the h-th value is below and the next is not
+        h = np.clip(np.asarray(hint, dtype=np.intp), 0, t)
+        good = (h == 0) | below(flat[start + np.maximum(h - 1, 0)], x)
+        good &= (h == t) | ~below(flat[start + np.minimum(h, t - 1)], x)
+        miss = np.flatnonzero(~good)
+        if miss.size:
+            rest = np.asarray(rows)[miss], np.asarray(x)[miss]
+            h[miss] = count_sorted_below(values, *rest, or_equal=or_equal)
+        return h
     at, size = start.copy(), t
     while size > 1:  # the count lies in at − start … at − start + size
         half = size // 2
