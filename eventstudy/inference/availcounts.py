@@ -26,8 +26,7 @@ __all__ = ["Cells", "available_counts", "rare_cells"]
 class Cells:
     """The rarer cells of a P × T availability: ``missing`` says which kind they are.
 
-    ``rows``/``cols`` list the cells in row-major order (int32 rows; cols in
-    the smallest integer type that holds T).
+    ``rows``/``cols`` list the cells in row-major order (intp).
     """
 
     rows: np.ndarray
@@ -43,10 +42,9 @@ def rare_cells(ok: np.ndarray) -> Cells:
     p, t = ok.shape
     n_ok = int(np.count_nonzero(ok))
     missing = 2 * n_ok >= ok.size
-    rows, cols = np.nonzero(~ok if missing else ok)
-    row_type = np.int32 if p < 2**31 else np.int64
-    col_type = np.int16 if t < 2**15 else np.int32
-    return Cells(rows.astype(row_type), cols.astype(col_type), (p, t), missing)
+    flat = np.flatnonzero(~ok if missing else ok)
+    rows = flat // max(t, 1)
+    return Cells(rows, flat - rows * t, (p, t), missing)
 
 
 def available_counts(cells: Cells, groups: Groups, mask: np.ndarray) -> np.ndarray:
@@ -56,8 +54,12 @@ def available_counts(cells: Cells, groups: Groups, mask: np.ndarray) -> np.ndarr
     ``ok`` that ``cells`` came from.
     """
     t = cells.shape[1]
-    keep = mask[cells.rows]
-    code = groups.codes[cells.rows[keep]] * t + cells.cols[keep]
+    rows, cols = cells.rows, cells.cols
+    if not mask.all():
+        keep = mask[rows]
+        rows, cols = rows[keep], cols[keep]
+    code = groups.codes[rows] * t
+    code += cols
     rare = np.bincount(code, minlength=groups.size * t).reshape(groups.size, t)
     if not cells.missing:
         return rare.astype(np.float64)
