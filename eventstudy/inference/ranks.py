@@ -63,7 +63,9 @@ def _corrado_base(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
 
     With ``event_ar`` (the whole event window) these do not depend on the
     CAR window, so they are computed once per study (``inp.cache``);
-    otherwise the window's own days are the event days (``inp.memo``).
+    otherwise the window's own days are the event days (``inp.memo``). The
+    entry ``corrado_base`` also holds F's rarer cells
+    (:func:`~eventstudy.inference.availcounts.rare_cells`, for N_t).
     """
     evt = inp.event_ar
     win = np.isfinite(inp.ar)
@@ -87,8 +89,7 @@ def _corrado_base(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     else:  # infinite ARs are ranked but not counted in T_i
         d0 = np.where(ok, srt.ranks() - (t_i[:, None] + 1.0) / 2.0, 0.0)
     out = (d0, ok, cols, d0[:, e.shape[1] :])
-    memo["corrado_base"] = (inp.event_ar, out)
-    memo["corrado_cells"] = rare_cells(ok)
+    memo["corrado_base"] = (inp.event_ar, out, rare_cells(ok))  # one entry: read whole by other windows
     return out
 
 
@@ -180,17 +181,19 @@ def corrado_sums(
     up over disjoint sets of pairs (the last is a maximum), so a study can
     compute them chunk by chunk of pairs (:mod:`eventstudy.streamtests`).
     """
-    d0, _, d0w, fw = _corrado_parts(inp)
+    d0, f, d0w, fw = _corrado_parts(inp)
     shared = inp.cache.get("corrado_base")
     if isinstance(shared, tuple) and shared[1][0] is d0:  # window-independent: shared by the windows
         (sums,) = group_products(inp, groups, mask, "corrado", (d0,))
         key = ("corrado_n", groups.uid, digest(mask))
         cnt = inp.cache.get(key)
         if not isinstance(cnt, np.ndarray):
-            cnt = inp.cache[key] = available_counts(cast(Cells, inp.cache["corrado_cells"]), groups, mask)
+            cnt = inp.cache[key] = available_counts(cast(Cells, shared[2]), groups, mask)
     else:
         sums = np.asarray(groups.matrix(mask) @ d0)
-        cnt = available_counts(cast(Cells, inp.memo["corrado_cells"]), groups, mask)
+        own = inp.memo.get("corrado_base")
+        cells = own[2] if isinstance(own, tuple) and own[1][0] is d0 else rare_cells(f)
+        cnt = available_counts(cast(Cells, cells), groups, mask)
     l_i = fw.sum(axis=1)
     has = mask & (l_i > 0)
     with np.errstate(invalid="ignore", divide="ignore"):
