@@ -120,7 +120,9 @@ def test_grank_windows_equal_each_window_alone_and_the_per_group_test(seed: int,
     alone = _windows(seed, ties)
     for groups in groupings:
         got = gk.grank_windows(together, groups)
-        assert all(gk.SCRATCH_KEY not in inp.memo for inp in together)  # the scratch array is freed
+        parts = (gk.SCRATCH_KEY, "grank_atoms", "grank_base", "grank_below")
+        for inp in together:  # the scratch array and the windows' shared counts are freed
+            assert not [k for k in inp.memo if (k[0] if isinstance(k, tuple) else k) in parts]
         for res, inp in zip(got, alone, strict=True):
             ref = gk.grank_batch(inp, groups)
             np.testing.assert_array_equal(res.statistic, ref.statistic)
@@ -129,6 +131,8 @@ def test_grank_windows_equal_each_window_alone_and_the_per_group_test(seed: int,
             func = TESTS["grank_t"].func
             looped = [func(inp, np.flatnonzero(groups.codes == g)) for g in range(groups.size)]
             np.testing.assert_allclose(res.statistic, [r.statistic for r in looped], rtol=1e-10)
+    # every announced grouping was asked for: no result is left waiting in the first window's memo
+    assert not [k for k in together[0].memo if isinstance(k, tuple) and k[0] == "grank_windows"]
 
 
 def test_the_runner_hands_grank_its_windows_and_matches_the_per_group_path() -> None:

@@ -17,7 +17,16 @@ import numpy as np
 from .availcounts import Cells, available_counts, rare_cells
 from .base import TestInput, TestResult, finite_subset, not_applicable, t_p
 from .grankcounts import SCRATCH_KEY, above_counts, segment_counts, weight_runs
-from .grouped import BatchResult, GroupMoments, Groups, digest, group_products, moments, t_p_array
+from .grouped import (
+    GROUPINGS_KEY,
+    BatchResult,
+    GroupMoments,
+    Groups,
+    digest,
+    group_products,
+    moments,
+    t_p_array,
+)
 from .rowsort import count_sorted_below, first_order_ranks, sort_rows
 
 __all__ = ["grank_batch", "grank_result", "grank_sums", "grank_t", "grank_windows"]
@@ -183,19 +192,45 @@ def grank_batch(inp: TestInput, groups: Groups) -> BatchResult:
 def grank_windows(inputs: Sequence[TestInput], groups: Groups) -> list[BatchResult]:
     """:func:`grank_batch` for every window of ``inputs`` (the runner's ``batch_windows``).
 
-    The windows are computed one after the other and share one scratch
-    array for their compares of the estimation days with day 0
-    (:func:`~eventstudy.inference.grankcounts.above_counts`), freed at the
-    end, instead of a fresh P × T array per window.
+    When the runner has announced its groupings
+    (:data:`~eventstudy.inference.grouped.GROUPINGS_KEY` in the first
+    input's memo), every announced grouping of a window is computed at once,
+    window after window, and the other groupings' results are kept in that
+    memo for their calls; a window's shared counts are dropped once its
+    groupings are done, and all windows share one scratch array for their
+    compares of the estimation days with day 0
+    (:func:`~eventstudy.inference.grankcounts.above_counts`) instead of a
+    fresh P × T array each.
     """
+    if not inputs:
+        return []
+    first = inputs[0]
+    ids = tuple(id(inp) for inp in inputs)
+    hit = first.memo.pop(("grank_windows", ids, groups.uid), None)
+    if isinstance(hit, list):
+        return hit
+    announced = first.memo.get(GROUPINGS_KEY)
+    together = [groups]
+    if isinstance(announced, tuple) and any(g is groups for g in announced):
+        together += [g for g in announced if g is not groups]
     scratch: dict[str, object] = {}
+    results: list[list[BatchResult]] = [[] for _ in together]
     for inp in inputs:
         inp.memo[SCRATCH_KEY] = scratch
-    try:
-        return [grank_batch(inp, groups) for inp in inputs]
-    finally:
-        for inp in inputs:
-            inp.memo.pop(SCRATCH_KEY, None)
+        try:
+            for out, g in zip(results, together, strict=True):
+                out.append(grank_batch(inp, g))
+        finally:
+            for key in [k for k in inp.memo if k == SCRATCH_KEY or _window_part(k)]:
+                del inp.memo[key]
+    for g, out in zip(together[1:], results[1:], strict=True):
+        first.memo[("grank_windows", ids, g.uid)] = out
+    return results[0]
+
+
+def _window_part(key: object) -> bool:
+    """Whether ``key`` names one of GRANK's per-window intermediates in ``inp.memo``."""
+    return isinstance(key, tuple) and key[0] in ("grank_atoms", "grank_base", "grank_below")
 
 
 def grank_sums(
