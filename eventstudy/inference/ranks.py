@@ -194,12 +194,23 @@ def corrado_sums(
         own = inp.memo.get("corrado_base")
         cells = own[2] if isinstance(own, tuple) and own[1][0] is d0 else rare_cells(f)
         cnt = available_counts(cast(Cells, cells), groups, mask)
-    l_i = fw.sum(axis=1)
+    l_i, u = _window_u(inp, d0w, fw)
     has = mask & (l_i > 0)
+    _, big_l = groups.spread(l_i, mask)
+    return sums, cnt, groups.total(u, has), groups.count(has), big_l
+
+
+def _window_u(inp: TestInput, d0w: np.ndarray, fw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair, L_i and U_i = Σ_{τ ∈ window} D_iτ / √L_i (float64; the same for every grouping of
+    the window, memoized in ``inp.memo``)."""
+    hit = inp.memo.get("corrado_u")
+    if isinstance(hit, tuple) and hit[0] is d0w:
+        return hit[1], hit[2]
+    l_i = fw.sum(axis=1).astype("float64")
     with np.errstate(invalid="ignore", divide="ignore"):
         u = d0w.sum(axis=1) / np.sqrt(l_i)
-    _, big_l = groups.spread(l_i.astype("float64"), mask)
-    return sums, cnt, groups.total(u, has), groups.count(has), big_l
+    inp.memo["corrado_u"] = (d0w, l_i, u)
+    return l_i, u
 
 
 def corrado_result(
