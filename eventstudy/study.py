@@ -23,9 +23,10 @@ from .engine import DETAILS, Detail, EngineOutput
 from .errors import DataError, InputError
 from .events import Events
 from .frames import as_events, as_prices
+from .heap import trim_heap
 from .inference import TestInput, get_tests
 from .inference.headline import headline_of, mark_independence, robust_table
-from .inference.runner import caar_table, run_tests
+from .inference.runner import TRIM_PAIRS, caar_table, run_tests
 from .inference.volatility import pair_ratio, volatility_table
 from .manifest import build_manifest
 from .markets import MARKETS
@@ -469,14 +470,15 @@ class EventStudy:
 
             sets = [(car_in, labels), (day_in, day_labels)]
             specs = streamed_specs(self, parts.panel, parts.out.keep, sets, specs, *self._stream)
-        tests = pd.concat(
-            [
-                run_tests(car_in, labels, specs, threads=threads),
-                run_tests(day_in, day_labels, specs, threads=threads),
-            ],
-            ignore_index=True,
-        )
-        return adjust_tests_table(mark_independence(tests))
+        # the single days first: their table is small, so the CAR windows' table (one row per
+        # market and test at universe scale) is not held through the single days' tests
+        days = run_tests(day_in, day_labels, specs, threads=threads)
+        tests = pd.concat([run_tests(car_in, labels, specs, threads=threads), days], ignore_index=True)
+        del days
+        tests = adjust_tests_table(mark_independence(tests))
+        if len(parts.out.keep) >= TRIM_PAIRS:  # the tables' transients, before the next tables
+            trim_heap()
+        return tests
 
     def _fits(self, panel: Panel, out: EngineOutput, align: dict[str, Any] | None = None) -> pd.DataFrame:
         pairs = panel.pairs

@@ -42,3 +42,21 @@ def test_notes_match_a_loop(rows):
     assert plain(got["note"]) == want
     pd.testing.assert_frame_equal(got.drop(columns="note"), tests.drop(columns="note"))
     assert plain(tests["note"]) == [n for _, n in rows]  # the input is left as it was
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.sampled_from(sorted(TESTS)), st.sampled_from(["", "B=999 draws", "p̂=0.5", None])),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_text_notes_marked_per_distinct_note_equal_the_column_form(rows):
+    """A text note column (marked once per distinct test and note) gives the notes of an object column."""
+    tests = pd.DataFrame({"test": [t for t, _ in rows], "note": pd.array([n for _, n in rows], dtype="str")})
+    assert isinstance(tests["note"].dtype, pd.StringDtype)
+    text = mark_independence(tests)["note"]
+    objects = mark_independence(tests.astype({"note": object}))["note"]
+    assert [None if pd.isna(v) else v for v in text] == [None if pd.isna(v) else v for v in objects]
+    assert text.dtype == tests["note"].dtype

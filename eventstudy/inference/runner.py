@@ -148,21 +148,52 @@ def run_tests(
         return pd.DataFrame(columns=columns)
     if not _WHOLE_COLUMNS or not specs or any(grouped[k][1].size == 0 for k, _ in keys):
         return _frames_table(results, grouped, windows, names, columns)
-    # one frame from whole columns, in the order of the blocks (grouping, window)
-    cols: dict[str, list[np.ndarray]] = {c: [] for c in columns}
-    for k, w in keys:
-        res = [r for r in results[(k, w)] if r is not None]
-        gb, groups = grouped[k]
-        rows = groups.size * len(specs)
-        cols["group_by"].append(np.full(rows, gb, dtype=object))
-        cols["group"].append(np.repeat(np.array(groups.names, dtype=object), len(specs)))
-        cols["window"].append(np.full(rows, windows[w][0], dtype=object))
-        cols["test"].append(np.tile(names, groups.size))
-        cols["statistic"].append(np.column_stack([r.statistic for r in res]).ravel())
-        cols["p_value"].append(np.column_stack([r.p_value for r in res]).ravel())
-        cols["n"].append(np.column_stack([r.n for r in res]).ravel().astype(np.int64))
-        cols["note"].append(np.array([r.note[g] for g in range(groups.size) for r in res], dtype=object))
-    return pd.DataFrame({c: np.concatenate(v) for c, v in cols.items()})
+    return _whole_table(results, keys, grouped, windows, names, columns)
+
+
+def _whole_table(
+    results: Mapping[tuple[int, int], list[BatchResult | None]],
+    keys: Sequence[tuple[int, int]],
+    grouped: Sequence[tuple[str, Groups]],
+    windows: Sequence[tuple[str, TestInput]],
+    names: np.ndarray,
+    columns: list[str],
+) -> pd.DataFrame:
+    """The tests table as one frame from whole columns, in the order of the blocks ``keys``.
+
+    Each column is filled in place, block by block (rows: the block's groups, each
+    with every test), and handed to the frame on its own, so that a universe's
+    table (millions of rows) is built with one column's Python objects at a time
+    beside the finished columns.
+    """
+    n_tests = len(names)
+    sizes = [grouped[k][1].size * n_tests for k, _ in keys]
+    starts = np.cumsum([0, *sizes])
+    total = int(starts[-1])
+
+    def fill(column: str) -> np.ndarray:
+        kind = {"statistic": np.float64, "p_value": np.float64, "n": np.int64}.get(column, object)
+        out = np.empty(total, dtype=kind)
+        for (k, w), a, z in zip(keys, starts[:-1], starts[1:], strict=True):
+            gb, groups = grouped[k]
+            block = out[a:z].reshape(groups.size, n_tests)  # a view: rows are groups, columns tests
+            if column == "group_by":
+                block[:] = gb
+            elif column == "group":
+                block[:] = np.array(groups.names, dtype=object)[:, None]
+            elif column == "window":
+                block[:] = windows[w][0]
+            elif column == "test":
+                block[:] = names[None, :]
+            else:
+                res = [r for r in results[(k, w)] if r is not None]
+                for s, r in enumerate(res):
+                    block[:, s] = r.note if column == "note" else getattr(r, column)
+        return out
+
+    # each column a Series of its own (string columns inferred as a frame of the arrays
+    # would infer them), its array of Python objects dropped before the next is filled
+    return pd.DataFrame({c: pd.Series(fill(c), copy=False) for c in columns}, copy=False)
 
 
 def _frames_table(
