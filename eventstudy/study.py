@@ -386,6 +386,16 @@ class EventStudy:
             tests = later(functools.partial(parts.study._tests_table, parts))
         if streamed:
             release_engine_caches(panel)
+        if lazy:
+            robust = later(functools.partial(_robust, parts))
+            caar = later(functools.partial(_caar, parts))
+        else:
+            # built now, before the CAR windows' tables: nothing else reads the single days'
+            # inputs and clusters, which go before the car table is built (at universe scale
+            # a GiB together)
+            robust, caar = _robust(parts), _caar(parts)
+            for name in ("day_inputs", "day_clusters"):
+                parts.__dict__.pop(name, None)  # the cached properties' values
 
         # CARs per window (the first C engine windows are the CAR windows)
         overlaps = overlap_ids(
@@ -396,7 +406,6 @@ class EventStudy:
         vol_ratio = np.column_stack([pair_ratio(car_in[w]) for w in wlabels]) if C else np.empty(0)
         car_tab = car_table(kept, out, wlabels, parts.car_clusters[0], overlaps, vol_ratio)
         del overlaps, vol_ratio
-        robust = later(functools.partial(_robust, parts))
         # the headline (manifest): all pairs in the first CAR window, as in the headline table
         headline = headline_of(car_in[wlabels[0]], wlabels[0]) if wlabels else {}
 
@@ -441,7 +450,7 @@ class EventStudy:
             abnormal_returns_table=later(functools.partial(_ar_table, panel, out, kept)),
             car_table=car_tab,
             tests_table=tests,
-            caar_table=later(functools.partial(_caar, parts)),
+            caar_table=caar,
             fits_table=later(functools.partial(frozen._fits, panel, out, alignment)),
             manifest=manifest,
             placebo_table=later(lambda: frozen._placebo_table(parts.car_inputs, parts.labels)),
