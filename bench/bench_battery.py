@@ -126,6 +126,8 @@ def _stages() -> tuple[dict[str, list[float]], _Sampler]:
     wrap(study_mod, "pair_ratio", "pair_ratio (vol_ratio)")
     wrap(study_mod, "headline_of", "headline_of")
     wrap(study_mod.EventStudy, "_tests_table", "_tests_table")
+    wrap(study_mod.EventStudy, "_raw_tests", "_raw_tests")
+    wrap(study_mod, "mark_independence", "mark_independence")
     wrap(study_mod.EventStudy, "_assemble", "_assemble (all tables and tests)")
     return stats, sampler
 

@@ -380,22 +380,24 @@ class EventStudy:
         streamed = out.detail != "full" and any(s.uses_estimation for s in self.test_specs)
         if out.detail != "full" and not streamed:
             release_engine_caches(panel)
-        if self.test_specs:
-            tests = self._tests_table(parts)
-        else:  # no test chosen: the (empty) table when read
-            tests = later(functools.partial(parts.study._tests_table, parts))
+        raw = self._raw_tests(parts) if self.test_specs else None
         if streamed:
             release_engine_caches(panel)
         if lazy:
             robust = later(functools.partial(_robust, parts))
             caar = later(functools.partial(_caar, parts))
         else:
-            # built now, before the CAR windows' tables: nothing else reads the single days'
-            # inputs and clusters, which go before the car table is built (at universe scale
-            # a GiB together)
+            # built now, before the tests' notes and adjusted p-values and the CAR windows'
+            # tables: nothing else reads the single days' inputs and clusters, which go
+            # before those are built (at universe scale about half a GiB)
             robust, caar = _robust(parts), _caar(parts)
             for name in ("day_inputs", "day_clusters"):
                 parts.__dict__.pop(name, None)  # the cached properties' values
+        if raw is not None:
+            held, raw = [raw], None
+            tests = _finished_tests(held, len(out.keep))
+        else:  # no test chosen: the (empty) table when read
+            tests = later(functools.partial(parts.study._tests_table, parts))
 
         # CARs per window (the first C engine windows are the CAR windows)
         overlaps = overlap_ids(
@@ -462,6 +464,10 @@ class EventStudy:
 
     def _tests_table(self, parts: StudyParts) -> pd.DataFrame:
         """The tests of every window and grouping (``tests.csv`` before the added columns)."""
+        return _finished_tests([self._raw_tests(parts)], len(parts.out.keep))
+
+    def _raw_tests(self, parts: StudyParts) -> pd.DataFrame:
+        """:meth:`_tests_table` before its notes and adjusted p-values (:func:`_finished_tests`)."""
         threads, specs = TEST_THREADS, self.test_specs
         car_in, labels = parts.car_inputs, parts.labels
         if not specs and car_in:
@@ -484,9 +490,6 @@ class EventStudy:
         days = run_tests(day_in, day_labels, specs, threads=threads)
         tests = pd.concat([run_tests(car_in, labels, specs, threads=threads), days], ignore_index=True)
         del days
-        tests = adjust_tests_table(mark_independence(tests))
-        if len(parts.out.keep) >= TRIM_PAIRS:  # the tables' transients, before the next tables
-            trim_heap()
         return tests
 
     def _fits(self, panel: Panel, out: EngineOutput, align: dict[str, Any] | None = None) -> pd.DataFrame:
@@ -601,6 +604,15 @@ class EventStudy:
         if dropped:
             dq["dropped_rows"] = dropped
         return dq
+
+
+def _finished_tests(held: list[pd.DataFrame], n_pairs: int) -> pd.DataFrame:
+    """The tests table in ``held`` (:meth:`EventStudy._raw_tests`, taken out of the list, so
+    that its unmarked notes are freed once marked) with its notes and adjusted p-values."""
+    tests = adjust_tests_table(mark_independence(held.pop()))
+    if n_pairs >= TRIM_PAIRS:  # the tables' transients, before the next tables
+        trim_heap()
+    return tests
 
 
 def _day_windows(
