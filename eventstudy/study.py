@@ -408,6 +408,8 @@ class EventStudy:
         vol_ratio = np.column_stack([pair_ratio(car_in[w]) for w in wlabels]) if C else np.empty(0)
         car_tab = car_table(kept, out, wlabels, parts.car_clusters[0], overlaps, vol_ratio)
         del overlaps, vol_ratio
+        tidy = trim_heap if len(out.keep) >= TRIM_PAIRS else (lambda: None)
+        tidy()  # the car table's transients, before the tables built after it
         # the headline (manifest): all pairs in the first CAR window, as in the headline table
         headline = headline_of(car_in[wlabels[0]], wlabels[0]) if wlabels else {}
 
@@ -443,6 +445,7 @@ class EventStudy:
             | ({"factor_alignment": own} if (own := self.model.alignment()) is not None else {}),
         )
         manifest["alignment"]["notes"] = cal_notes
+        tidy()  # the data-quality counts' transients, before the fits table
         frozen = parts.study
         return StudyResult(
             config=cfg,
