@@ -200,7 +200,11 @@ def _study_for_event(
     benchmark: str | None,
     factors: list[str] | None = None,
 ) -> Any:
-    """Run the study of the bundled snapshot for ``eventstudy event`` (in memory, nothing written)."""
+    """Run the study of the bundled snapshot for ``eventstudy event`` (in memory, nothing written).
+
+    The view reads only the abnormal returns and the CAR table (each pair's own t
+    test), so the study runs without the battery of group tests (``tests=[]``).
+    """
     from .events import read_events
     from .markets import DEFAULT_SYMBOLS
     from .sources import load_prices
@@ -210,7 +214,9 @@ def _study_for_event(
     syms = symbols or list(DEFAULT_SYMBOLS)
     extra = ([benchmark] if benchmark else []) + list(factors or [])
     need = syms + [s for s in dict.fromkeys(extra) if s not in syms]
-    kw: dict[str, Any] = {"model": model} if model else {}
+    kw: dict[str, Any] = {"tests": []}
+    if model:
+        kw["model"] = model
     if benchmark:
         kw["benchmark"] = benchmark
     if factors:
