@@ -183,28 +183,32 @@ def build_synthetic(
     return Synthetic(prices, events, list(recs), params, benchmark, tuple(symbols), dates, rets)
 
 
-#: Test modules that take longest, longest first (summed test durations of one ``--durations=0``
-#: run, 6 Dec 2026): under ``-n`` with ``--dist loadfile`` each worker takes whole modules in
-#: this order, so a long module does not start last and leave the other worker idle (the
-#: longest-first rule of scheduling). Other modules follow in their usual order.
+#: Test modules that take longest, longest first (CPU of each module's tests plus the processes
+#: they start, summed per module over one ``CI=true`` run, 6 Dec 2026): under ``-n`` with
+#: ``--dist loadfile`` each worker takes whole modules in this order, so a long module does not
+#: start last and leave the other worker idle (the longest-first rule of scheduling). Other
+#: modules follow in their usual order.
 HEAVY_FIRST = (
     "test_hostile.py",
     "test_garch_study.py",
-    "test_cli.py",
-    "test_properties.py",
-    "test_properties_invariance.py",
-    "test_streamtests.py",
-    "test_cli_reader.py",
-    "test_report_reader_browser.py",
+    "test_inference_batch.py",
     "test_volatility.py",
+    "test_streamtests.py",
+    "test_cli.py",
+    "test_engine_reference.py",
     "test_streaming.py",
     "test_report_structure.py",
-    "test_calendar_map.py",
-    "test_inference_batch.py",
-    "test_engine_reference.py",
-    "test_day0.py",
-    "test_covariates.py",
     "test_executors.py",
+    "test_properties.py",
+    "test_properties_invariance.py",
+    "test_report_reader_browser.py",
+    "test_yahoo.py",
+    "test_library.py",
+    "test_cli_reader.py",
+    "test_calendar_map.py",
+    "test_covariates.py",
+    "test_hostile_inputs.py",
+    "test_day0.py",
 )
 
 
