@@ -165,18 +165,30 @@ def car_table(
         ``P × C`` rows (a study has at least one pair and one CAR window).
     """
     P, C = len(kept), len(labels)
+    # columns that need a transient (row indices, a C-ordered copy) first, each transient
+    # released once its column is made: at universe scale each is a column's size, and the
+    # finished columns are most of the table's memory
     pair = np.repeat(np.arange(P), C)
+    event_id, symbol = text_column(kept["event_id"], pair), text_column(kept["symbol"], pair)
+    del pair
+    window = text_column(np.asarray(labels, dtype=object), np.tile(np.arange(C), P))
     flat = overlaps.ravel()
     full = np.flatnonzero(flat != "")
     text = np.empty(len(full) + 1, dtype=object)
     text[0], text[1:] = "", flat[full]
     at = np.zeros(P * C, dtype=np.int64)
     at[full] = np.arange(1, len(full) + 1)
-    adjusted = adjust_columns(out.car_p[:, :C])
+    del flat, full
+    overlap_col = text_column(text, at)
+    del text, at
+    adjusted = adjust_columns(out.car_p[:, :C])  # column-major (P, C): ravelled one at a time
+    p_holm = adjusted.pop("p_holm").ravel()
+    p_bh = adjusted.pop("p_bh").ravel()
+    del adjusted
     cols: dict[str, Any] = {
-        "event_id": text_column(kept["event_id"], pair),
-        "symbol": text_column(kept["symbol"], pair),
-        "window": text_column(np.asarray(labels, dtype=object), np.tile(np.arange(C), P)),
+        "event_id": event_id,
+        "symbol": symbol,
+        "window": window,
         "car": out.car[:, :C].ravel(),
         "se": out.car_se[:, :C].ravel(),
         "t_stat": out.car_t[:, :C].ravel(),
@@ -186,11 +198,11 @@ def car_table(
         "day0_latest": np.repeat(kept["day0_latest"].to_numpy(), C),
         "cluster": clusters.ravel(),
         "day0_uncertain": np.repeat(kept["day0_uncertain"].to_numpy(), C),
-        "overlaps": text_column(text, at),
+        "overlaps": overlap_col,
         "days": out.car_days[:, :C].ravel(),
         "extended_by": out.car_ext[:, :C].ravel(),
-        "p_holm": adjusted["p_holm"].ravel(),
-        "p_bh": adjusted["p_bh"].ravel(),
+        "p_holm": p_holm,
+        "p_bh": p_bh,
         "vol_ratio": np.asarray(vol_ratio).ravel(),
     }
     return pd.DataFrame(cols, copy=False)  # whole fresh columns: none copied again
