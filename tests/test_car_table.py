@@ -6,12 +6,16 @@ ravelled table; :func:`~eventstudy.cartable.car_table` (text columns taken by
 position, adjusted p-values from the matrix, one frame) against the frame
 built from per-row object arrays and adjusted by the table function, on a
 study with overlapping events, uncertain day 0s and excluded pairs. The
-window arrays turned column-major keep their values.
+window arrays turned column-major keep their values. The build holds at most
+one column's worth of transients above the finished table (numpy memory as
+``tracemalloc`` sees it), on the study repeated to 100,000+ rows.
 """
 
 from __future__ import annotations
 
+import tracemalloc
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -106,6 +110,39 @@ def test_car_table_equals_the_table_of_object_arrays(synthetic_panel) -> None:  
     assert (overlaps != "").any() and (overlaps == "").any()
     vol = np.random.default_rng(0).normal(size=(len(kept), len(windows)))
     got = car_table(kept, out, labels, clusters, overlaps, vol)
+    want = _reference(kept, out, labels, clusters, overlaps, vol)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+def test_car_table_holds_at_most_one_column_beyond_the_table(synthetic_panel) -> None:  # type: ignore[no-untyped-def]
+    syn = synthetic_panel(seed=5, n_days=500, n_events=14)
+    st_ = EventStudy(syn.events, syn.prices, model="market", benchmark="MKT")
+    panel = st_._bound_panel()
+    windows = ((-10, 10), (-1, 1), (0, 0))
+    cfg = replace(st_.config, car_windows=windows)
+    one = compute_chunks(panel, cfg, st_.model, 20_000, None, False, "full")
+    kept1 = panel.pairs.iloc[one.keep].reset_index(drop=True)
+    clusters1 = pair_clusters(panel, one.car, one.car_ext, kept1, windows)[0]
+    overlaps1 = overlap_ids(panel, one.car_ext, kept1, windows, syn.events.table["event_id"].to_numpy())
+    reps = -(-40_000 // len(kept1))  # 40,000+ pairs, 120,000+ rows: transients well above noise
+    names = ("car", "car_se", "car_t", "car_p", "car_days", "car_ext")
+    # as in a study, the engine's windows go beyond the CAR windows (here: them again)
+    out = SimpleNamespace(**{n: np.tile(np.hstack([getattr(one, n)] * 2), (reps, 1)) for n in names})
+    out.fit = SimpleNamespace(n=np.tile(one.fit.n, reps))
+    kept = pd.concat([kept1] * reps, ignore_index=True)
+    clusters, overlaps = np.tile(clusters1, (reps, 1)), np.tile(overlaps1, (reps, 1))
+    vol = np.random.default_rng(1).normal(size=clusters.shape)
+    labels = [format_window(w) for w in windows]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        got = car_table(kept, out, labels, clusters, overlaps, vol)  # type: ignore[arg-type]
+        held, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    column = 8 * len(got)
+    assert held - before >= 10 * column  # the table's numeric columns are held
+    assert peak - held <= column + 2**20  # beyond them: at most one column's transient
     want = _reference(kept, out, labels, clusters, overlaps, vol)
     pd.testing.assert_frame_equal(got, want, check_exact=True)
 
