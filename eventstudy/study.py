@@ -14,9 +14,8 @@ import numpy as np
 import pandas as pd
 
 from .align import calendar_notes
-from .analysis.multitest import adjust_tests_table
 from .assembly import WINDOW_ARRAYS, StudyParts, estimation_sar, group_labels, window_inputs, window_major
-from .cartable import car_table, overlap_ids, text_column
+from .cartable import car_table, overlap_ids
 from .chunks import compute_chunks, release_engine_caches
 from .config import DEFAULT_CAR_WINDOWS, StudyConfig, Window, format_window
 from .engine import DETAILS, Detail, EngineOutput
@@ -25,8 +24,8 @@ from .events import Events
 from .frames import as_events, as_prices
 from .heap import trim_heap
 from .inference import TestInput, get_tests
-from .inference.headline import headline_of, mark_independence, robust_table
-from .inference.runner import TRIM_PAIRS, caar_table, run_tests
+from .inference.headline import headline_of
+from .inference.runner import TRIM_PAIRS, run_tests
 from .inference.volatility import pair_ratio, volatility_table
 from .manifest import build_manifest
 from .markets import MARKETS
@@ -37,6 +36,7 @@ from .quality import quality_reports
 from .results import StudyResult, deferred
 from .returns import ReturnFrames
 from .sources.base import Prices
+from .studytables import ar_table, caar_of, date_ranges, day_windows, finished_tests, robust_of
 
 __all__ = ["EventStudy", "DAILY_MARKETS"]
 
@@ -286,7 +286,7 @@ class EventStudy:
         need_resid = any(spec.uses_estimation for spec in study.test_specs)
         chunk_size = min(chunk_size, self.model.chunk_pairs or chunk_size)  # per-pair fits: small chunks
         # without tests, the single-day windows serve only tables built when read: computed then
-        # (fits from window sums, in this process; see _day_windows)
+        # (fits from window sums, in this process; see day_windows)
         n_car = len(cfg.car_windows)
         later = (
             detail == "full"
@@ -307,7 +307,7 @@ class EventStudy:
             out = window_major(out, name)
         days = None
         if later:
-            days = functools.partial(_day_windows, panel, ecfg, self.model, chunk_size, out, n_car)
+            days = functools.partial(day_windows, panel, ecfg, self.model, chunk_size, out, n_car)
         res = study._assemble(panel, out, days)
         manifest = res.manifest  # the result's own dict, completed here (no copy: its tables stay deferred)
         if detail != "full":
@@ -384,18 +384,18 @@ class EventStudy:
         if streamed:
             release_engine_caches(panel)
         if lazy:
-            robust = later(functools.partial(_robust, parts))
-            caar = later(functools.partial(_caar, parts))
+            robust = later(functools.partial(robust_of, parts))
+            caar = later(functools.partial(caar_of, parts))
         else:
             # built now, before the tests' notes and adjusted p-values and the CAR windows'
             # tables: nothing else reads the single days' inputs and clusters, which go
             # before those are built (at universe scale about half a GiB)
-            robust, caar = _robust(parts), _caar(parts)
+            robust, caar = robust_of(parts), caar_of(parts)
             for name in ("day_inputs", "day_clusters"):
                 parts.__dict__.pop(name, None)  # the cached properties' values
         if raw is not None:
             held, raw = [raw], None
-            tests = _finished_tests(held, len(out.keep))
+            tests = finished_tests(held, len(out.keep))
         else:  # no test chosen: the (empty) table when read
             tests = later(functools.partial(parts.study._tests_table, parts))
 
@@ -428,7 +428,7 @@ class EventStudy:
                 "origin": self.prices.origin,
                 "sha256": self.prices.sha256(self.symbols + self._reference_series()),
                 "provenance": self.prices.provenance,
-                "ranges": _date_ranges(panel),
+                "ranges": date_ranges(panel),
             },
             calendars=calendars,
             counts={
@@ -452,7 +452,7 @@ class EventStudy:
             events=self.events,
             prices=self.prices.select(self.symbols + self._reference_series()),
             symbols=tuple(self.symbols),
-            abnormal_returns_table=later(functools.partial(_ar_table, panel, out, kept)),
+            abnormal_returns_table=later(functools.partial(ar_table, panel, out, kept)),
             car_table=car_tab,
             tests_table=tests,
             caar_table=caar,
@@ -467,10 +467,10 @@ class EventStudy:
 
     def _tests_table(self, parts: StudyParts) -> pd.DataFrame:
         """The tests of every window and grouping (``tests.csv`` before the added columns)."""
-        return _finished_tests([self._raw_tests(parts)], len(parts.out.keep))
+        return finished_tests([self._raw_tests(parts)], len(parts.out.keep))
 
     def _raw_tests(self, parts: StudyParts) -> pd.DataFrame:
-        """:meth:`_tests_table` before its notes and adjusted p-values (:func:`_finished_tests`)."""
+        """:meth:`_tests_table` before its notes and adjusted p-values (:func:`finished_tests`)."""
         threads, specs = TEST_THREADS, self.test_specs
         car_in, labels = parts.car_inputs, parts.labels
         if not specs and car_in:
@@ -607,88 +607,3 @@ class EventStudy:
         if dropped:
             dq["dropped_rows"] = dropped
         return dq
-
-
-def _finished_tests(held: list[pd.DataFrame], n_pairs: int) -> pd.DataFrame:
-    """The tests table in ``held`` (:meth:`EventStudy._raw_tests`, taken out of the list, so
-    that its unmarked notes are freed once marked) with its notes and adjusted p-values."""
-    tests = adjust_tests_table(mark_independence(held.pop()))
-    if n_pairs >= TRIM_PAIRS:  # the tables' transients, before the next tables
-        trim_heap()
-    return tests
-
-
-def _day_windows(
-    panel: Panel, cfg: StudyConfig, model: Any, chunk_size: int, out: EngineOutput, n_car: int
-) -> EngineOutput:
-    """``out`` (the first ``n_car`` engine windows of ``cfg``) completed with the others.
-
-    The engine is run again for the remaining windows only: every window's
-    CAR, SE, t, p, days and extension are computed column by column from the
-    same fit and abnormal returns, so the joined arrays equal those of one
-    run with every window.
-    """
-    rest = compute_chunks(
-        panel, replace(cfg, car_windows=cfg.car_windows[n_car:]), model, chunk_size, None, False, "full"
-    )
-    if not np.array_equal(rest.keep, out.keep):  # the same pairs, fitted alike
-        raise RuntimeError("the single-day windows kept other pairs than the CAR windows")
-
-    def cat(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.concatenate([a, b], axis=1)
-
-    return replace(
-        out,
-        car=cat(out.car, rest.car),
-        car_se=cat(out.car_se, rest.car_se),
-        car_t=cat(out.car_t, rest.car_t),
-        car_p=cat(out.car_p, rest.car_p),
-        car_days=cat(out.car_days, rest.car_days),
-        car_ext=cat(out.car_ext, rest.car_ext),
-    )
-
-
-def _ar_table(panel: Panel, out: EngineOutput, kept: pd.DataFrame) -> pd.DataFrame:
-    """Abnormal returns (long), within each pair's extended event window."""
-    sel = out.in_window
-    pi, wi = np.nonzero(sel)
-    arr = out.ar
-    cum = np.cumsum(np.where(np.isfinite(arr), arr, 0.0), axis=1)
-    return pd.DataFrame(
-        {
-            "event_id": text_column(kept["event_id"], pi) if len(pi) else kept["event_id"].to_numpy()[pi],
-            "symbol": text_column(kept["symbol"], pi) if len(pi) else kept["symbol"].to_numpy()[pi],
-            "rel_day": out.rel[wi],
-            "date": pd.DatetimeIndex(panel.dates[out.evt_idx[pi, wi]]),
-            "return": out.ret[pi, wi],
-            "normal_return": out.normal[pi, wi],
-            "ar": arr[pi, wi],
-            "sar": out.sar[pi, wi],
-            "car": cum[pi, wi],
-        }
-    )
-
-
-def _caar(parts: StudyParts) -> pd.DataFrame:
-    """CAAR per grouping, group and window: the CAR windows, then the single days."""
-    return pd.concat(
-        [caar_table(parts.car_inputs, parts.labels), caar_table(parts.day_inputs, parts.day_labels)],
-        ignore_index=True,
-    )
-
-
-def _robust(parts: StudyParts) -> pd.DataFrame:
-    """The headline test per grouping, group and window (``headlines.csv``)."""
-    return pd.concat(
-        [robust_table(parts.car_inputs, parts.labels), robust_table(parts.day_inputs, parts.day_labels)],
-        ignore_index=True,
-    )
-
-
-def _date_ranges(panel: Panel) -> dict[str, list[str]]:
-    """First and last session date (ISO) of each market's data."""
-    ends = np.array(
-        [(m.sessions.dates_ns[0], m.sessions.dates_ns[-1]) for m in panel.markets], dtype=np.int64
-    )
-    days = np.datetime_as_string(ends.reshape(-1).astype("datetime64[ns]").astype("datetime64[D]"), unit="D")
-    return {m.symbol: [str(days[2 * k]), str(days[2 * k + 1])] for k, m in enumerate(panel.markets)}
