@@ -33,7 +33,6 @@ __all__ = [
     "moments",
     "normal_p_array",
     "t_p_array",
-    "value_order",
 ]
 
 #: Why a test cannot apply to some groups: (groups hit, one text or one per group).
@@ -264,18 +263,6 @@ def mean_t_batch(
         (m.constant | ~np.isfinite(m.sd) | (m.sd == 0.0), "no cross-sectional variation"),
     ]
     return t, m.n, reasons
-
-
-def value_order(memo: dict[object, object], name: str, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The pairs with ``mask`` in stable order of ``values``, memoized in ``memo`` under ``name``."""
-    key = ("value_order", name)
-    hit = memo.get(key)
-    if isinstance(hit, np.ndarray):
-        return hit
-    rows = np.flatnonzero(mask)
-    out = rows[np.argsort(values[rows], kind="stable")]
-    memo[key] = out
-    return out
 
 
 def group_products(

@@ -113,8 +113,8 @@ def stable_argsort(values: np.ndarray) -> np.ndarray:
 def value_order(memo: dict[object, object], name: str, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The pairs with ``mask`` in stable order of ``values``, memoized in ``memo`` under ``name``.
 
-    :func:`~eventstudy.inference.grouped.value_order`'s pairs, under its memo
-    key, through :func:`stable_argsort`.
+    The order is :func:`stable_argsort`'s (numpy's stable sort), so ties keep
+    the pairs' order.
     """
     key = ("value_order", name)
     hit = memo.get(key)
