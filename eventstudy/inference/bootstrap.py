@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from .base import TestInput, TestResult, finite_subset, not_applicable
-from .grouped import GROUPINGS_KEY, BatchResult, Groups
+from .grouped import BatchResult, Groups, groupings_together
 from .groupmemo import mean_t_shared, sorted_by_group
 from .parametric import mean_t
 
@@ -405,10 +405,7 @@ def wild_bootstrap_windows(inputs: Sequence[TestInput], groups: Groups) -> list[
     hit = first.memo.pop(key, None)
     if isinstance(hit, list):
         return hit
-    announced = first.memo.get(GROUPINGS_KEY)
-    together = [groups]
-    if isinstance(announced, tuple) and any(gr is groups for gr in announced):
-        together += [gr for gr in announced if gr is not groups]
+    together = groupings_together(first.memo, groups)
     results = _wild_groupings(inputs, together)
     for gr, res in zip(together[1:], results[1:], strict=True):
         first.memo[("wild_bootstrap", key[1], gr.uid)] = res

@@ -18,12 +18,12 @@ from .availcounts import Cells, available_counts, rare_cells
 from .base import TestInput, TestResult, finite_subset, not_applicable, t_p
 from .grankcounts import SCRATCH_KEY, above_counts, segment_counts, weight_runs
 from .grouped import (
-    GROUPINGS_KEY,
     BatchResult,
     GroupMoments,
     Groups,
     digest,
     group_products,
+    groupings_together,
     moments,
     t_p_array,
 )
@@ -209,10 +209,7 @@ def grank_windows(inputs: Sequence[TestInput], groups: Groups) -> list[BatchResu
     hit = first.memo.pop(("grank_windows", ids, groups.uid), None)
     if isinstance(hit, list):
         return hit
-    announced = first.memo.get(GROUPINGS_KEY)
-    together = [groups]
-    if isinstance(announced, tuple) and any(g is groups for g in announced):
-        together += [g for g in announced if g is not groups]
+    together = groupings_together(first.memo, groups)
     scratch: dict[str, object] = {}
     results: list[list[BatchResult]] = [[] for _ in together]
     for inp in inputs:

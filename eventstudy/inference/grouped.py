@@ -23,6 +23,7 @@ from scipy import sparse, special
 
 __all__ = [
     "GROUPINGS_KEY",
+    "groupings_together",
     "BatchResult",
     "GroupMoments",
     "Groups",
@@ -44,6 +45,19 @@ _UID = itertools.count()
 #: of :class:`Groups`, every grouping it is about to ask a test for: a test
 #: whose groupings share work may compute them all on the first call.
 GROUPINGS_KEY = "announced_groupings"
+
+
+def groupings_together(memo: dict[object, object], groups: Groups) -> list[Groups]:
+    """``groups`` first, then the other groupings announced in ``memo`` under :data:`GROUPINGS_KEY`.
+
+    A test that does every grouping of its windows in one pass does these
+    together (only ``groups`` when it is not among the announced ones).
+    """
+    announced = memo.get(GROUPINGS_KEY)
+    together = [groups]
+    if isinstance(announced, tuple) and any(g is groups for g in announced):
+        together += [g for g in announced if g is not groups]
+    return together
 
 
 def digest(a: np.ndarray) -> bytes:
