@@ -40,6 +40,7 @@ def test_notes_match_a_loop(rows):
         return [None if pd.isna(v) else v for v in notes]
 
     assert plain(got["note"]) == want
+    assert got["note"].dtype == tests["note"].dtype  # the column keeps its dtype
     pd.testing.assert_frame_equal(got.drop(columns="note"), tests.drop(columns="note"))
     assert plain(tests["note"]) == [n for _, n in rows]  # the input is left as it was
 

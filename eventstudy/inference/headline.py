@@ -90,22 +90,15 @@ def mark_independence(tests: pd.DataFrame) -> pd.DataFrame:
     out = tests.copy()
     if out.empty:
         return out
-    if isinstance(out["note"].dtype, pd.StringDtype) and out["test"].notna().all():  # per distinct note
-        out["note"] = _marked_notes(out["test"], out["note"], set(CLUSTER_TESTS))
-        return out
-    names = out["test"].astype(str)
-    naive = (~names.isin(CLUSTER_TESTS)).to_numpy()
-    what = names[naive].map(INDEPENDENCE_NOTES).fillna(_DEFAULT_NOTE)  # whole columns, no loop
-    old = out.loc[naive, "note"].fillna("").astype(str)
-    out.loc[naive, "note"] = (what + "; " + old).where(old != "", what)
+    out["note"] = _marked_notes(out["test"], out["note"], set(CLUSTER_TESTS))
     return out
 
 
 def _marked_notes(test: pd.Series, note: pd.Series, robust: set[str]) -> pd.Series:
-    """The notes of :func:`mark_independence` for a text ``note`` column, built once per
-    distinct (test, note) and taken row by row (a universe's table has millions of rows
-    and a few thousand distinct notes: no string is made per row)."""
-    t_codes, t_names = pd.factorize(test)
+    """The notes of :func:`mark_independence`, built once per distinct (test, note) and
+    taken row by row (a universe's table has millions of rows and a few thousand
+    distinct notes: no string is made per row); a text column keeps its dtype."""
+    t_codes, t_names = pd.factorize(test, use_na_sentinel=False)  # a missing name: "nan"
     n_codes, n_texts = pd.factorize(note)  # a missing note: −1
     width = len(n_texts) + 1
     pair_codes, pairs = pd.factorize(t_codes.astype(np.int64) * width + n_codes + 1)
@@ -119,8 +112,9 @@ def _marked_notes(test: pd.Series, note: pd.Series, robust: set[str]) -> pd.Seri
         what = INDEPENDENCE_NOTES.get(name, _DEFAULT_NOTE)
         text = "" if k < 0 else str(old)
         marked.append(f"{what}; {text}" if text != "" else what)
-    values = pd.array(marked, dtype=note.dtype).take(pair_codes)
-    return pd.Series(values, index=note.index, name=note.name)
+    dtype = note.dtype if isinstance(note.dtype, pd.StringDtype) else object  # text, else Python objects
+    values = pd.array(marked, dtype=dtype).take(pair_codes)
+    return pd.Series(values, index=note.index, name=note.name, dtype=dtype)
 
 
 def robust_table(inputs: Mapping[str, TestInput], labels: Mapping[str, np.ndarray]) -> pd.DataFrame:
