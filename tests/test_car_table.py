@@ -94,19 +94,26 @@ def _reference(kept: pd.DataFrame, out, labels, clusters, overlaps, vol_ratio) -
     return tab
 
 
-def test_car_table_equals_the_table_of_object_arrays(synthetic_panel) -> None:  # type: ignore[no-untyped-def]
-    syn = synthetic_panel(seed=5, n_days=500, n_events=14, drop={"AAA": 300})
-    mask = syn.events
-    st_ = EventStudy(syn.events, syn.prices, model="market", benchmark="MKT", mask_events=mask)
+def _window_parts(syn, windows, mask=None):  # type: ignore[no-untyped-def]
+    """A study's engine output for ``windows`` and its kept pairs, clusters and overlaps."""
+    kw = {} if mask is None else {"mask_events": mask}
+    st_ = EventStudy(syn.events, syn.prices, model="market", benchmark="MKT", **kw)
     panel = st_._bound_panel()
-    windows = ((-10, 10), (-1, 1), (0, 0))
     cfg = replace(st_.config, car_windows=windows)
     out = compute_chunks(panel, cfg, st_.model, 20_000, None, False, "full")
-    assert len(out.excluded) > 0  # AAA's early events have too little estimation data
     kept = panel.pairs.iloc[out.keep].reset_index(drop=True)
-    labels = [format_window(w) for w in windows]
     clusters = pair_clusters(panel, out.car, out.car_ext, kept, windows)[0]
-    overlaps = overlap_ids(panel, out.car_ext, kept, windows, mask.table["event_id"].to_numpy())
+    events = (syn.events if mask is None else mask).table["event_id"].to_numpy()
+    overlaps = overlap_ids(panel, out.car_ext, kept, windows, events)
+    return out, kept, clusters, overlaps
+
+
+def test_car_table_equals_the_table_of_object_arrays(synthetic_panel) -> None:  # type: ignore[no-untyped-def]
+    syn = synthetic_panel(seed=5, n_days=500, n_events=14, drop={"AAA": 300})
+    windows = ((-10, 10), (-1, 1), (0, 0))
+    out, kept, clusters, overlaps = _window_parts(syn, windows, mask=syn.events)
+    assert len(out.excluded) > 0  # AAA's early events have too little estimation data
+    labels = [format_window(w) for w in windows]
     assert (overlaps != "").any() and (overlaps == "").any()
     vol = np.random.default_rng(0).normal(size=(len(kept), len(windows)))
     got = car_table(kept, out, labels, clusters, overlaps, vol)
@@ -116,14 +123,8 @@ def test_car_table_equals_the_table_of_object_arrays(synthetic_panel) -> None:  
 
 def test_car_table_holds_at_most_one_column_beyond_the_table(synthetic_panel) -> None:  # type: ignore[no-untyped-def]
     syn = synthetic_panel(seed=5, n_days=500, n_events=14)
-    st_ = EventStudy(syn.events, syn.prices, model="market", benchmark="MKT")
-    panel = st_._bound_panel()
     windows = ((-10, 10), (-1, 1), (0, 0))
-    cfg = replace(st_.config, car_windows=windows)
-    one = compute_chunks(panel, cfg, st_.model, 20_000, None, False, "full")
-    kept1 = panel.pairs.iloc[one.keep].reset_index(drop=True)
-    clusters1 = pair_clusters(panel, one.car, one.car_ext, kept1, windows)[0]
-    overlaps1 = overlap_ids(panel, one.car_ext, kept1, windows, syn.events.table["event_id"].to_numpy())
+    one, kept1, clusters1, overlaps1 = _window_parts(syn, windows)
     reps = -(-40_000 // len(kept1))  # 40,000+ pairs, 120,000+ rows: transients well above noise
     names = ("car", "car_se", "car_t", "car_p", "car_days", "car_ext")
     # as in a study, the engine's windows go beyond the CAR windows (here: them again)
