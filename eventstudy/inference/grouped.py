@@ -159,23 +159,16 @@ class Groups:
         vals = np.ones(len(rows)) if weights is None else np.asarray(weights, dtype="float64")[rows]
         return sparse.csc_matrix((vals, (self.codes[rows], rows)), shape=(self.size, len(mask)))
 
-    def sorted_within(
-        self, values: np.ndarray, mask: np.ndarray, by_value: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def sorted_within(self, values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pairs with ``mask`` ordered by group, then by ``values``, and each group's start.
 
         Returns ``(order, starts)``: ``order`` lists pair indices; group g
         occupies ``order[starts[g]:starts[g + 1]]`` (``starts`` has G + 1 entries).
-        ``by_value``, the pairs with ``mask`` already in stable ``values``
-        order, lets groupings share one sort of the values: a stable sort of
-        the group codes then keeps that order within each group (the same
-        order as ``np.lexsort((values, codes))``).
+        Groupings that share one sort of the values use
+        :func:`~eventstudy.inference.groupmemo.sorted_by_group` (the same order).
         """
-        if by_value is None:
-            rows = np.flatnonzero(mask)
-            order = rows[np.lexsort((values[rows], self.codes[rows]))]
-        else:
-            order = by_value[np.argsort(self.codes[by_value], kind="stable")]
+        rows = np.flatnonzero(mask)
+        order = rows[np.lexsort((values[rows], self.codes[rows]))]
         starts = np.searchsorted(self.codes[order], np.arange(self.size + 1))
         return order, starts
 
