@@ -19,6 +19,7 @@ from test_inference_synth import make_input, replace
 
 from eventstudy.inference import TESTS, Groups
 from eventstudy.inference import bootstrap as rs
+from eventstudy.inference import flips as fl
 from eventstudy.inference.grouped import GROUPINGS_KEY
 from eventstudy.inference.runner import run_tests
 
@@ -41,16 +42,16 @@ def _reference(seed: int, n: int, draws: int, block: int) -> np.ndarray:
 )
 def test_flips_are_the_integers_stream(seed: int, n: int, draws: int, block: int) -> None:
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(rs, "FLIP_BLOCK", block)
-        np.testing.assert_array_equal(rs.rademacher(seed, n, draws), _reference(seed, n, draws, block))
+        mp.setattr(fl, "FLIP_BLOCK", block)
+        np.testing.assert_array_equal(fl.rademacher(seed, n, draws), _reference(seed, n, draws, block))
 
 
 def test_full_block_of_999_draws_and_the_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
     ref = _reference(20101, 4096 + 5, 999, 4096)
-    assert rs._raw_bits_ok()  # this numpy draws the int8 flips as bit 7 of each raw byte
-    np.testing.assert_array_equal(rs.rademacher(20101, 4096 + 5, 999), ref)
-    monkeypatch.setattr(rs, "_RAW_BITS", [False])  # as on a numpy that draws them otherwise
-    np.testing.assert_array_equal(rs.rademacher(20101, 4096 + 5, 999), ref)
+    assert fl._raw_bits_ok()  # this numpy draws the int8 flips as bit 7 of each raw byte
+    np.testing.assert_array_equal(fl.rademacher(20101, 4096 + 5, 999), ref)
+    monkeypatch.setattr(fl, "_RAW_BITS", [False])  # as on a numpy that draws them otherwise
+    np.testing.assert_array_equal(fl.rademacher(20101, 4096 + 5, 999), ref)
 
 
 @pytest.mark.parametrize("flip_cache", [0, 2**30])
@@ -60,15 +61,15 @@ def test_full_block_of_999_draws_and_the_fallback(monkeypatch: pytest.MonkeyPatc
 def test_slab_products_equal_one_product(
     flip_cache: int, int8_cache: int, packed_cache: int, slab: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(rs, "FLIP_BLOCK", 16)
-    monkeypatch.setattr(rs, "_FLIP_CACHE_BYTES", flip_cache)
-    monkeypatch.setattr(rs, "_INT8_CACHE_BYTES", int8_cache)
-    monkeypatch.setattr(rs, "_PACKED_CACHE_BYTES", packed_cache)
-    monkeypatch.setattr(rs, "_SLAB_BYTES", slab)
+    monkeypatch.setattr(fl, "FLIP_BLOCK", 16)
+    monkeypatch.setattr(fl, "_FLIP_CACHE_BYTES", flip_cache)
+    monkeypatch.setattr(fl, "_INT8_CACHE_BYTES", int8_cache)
+    monkeypatch.setattr(fl, "_PACKED_CACHE_BYTES", packed_cache)
+    monkeypatch.setattr(fl, "_SLAB_BYTES", slab)
     inp = make_input(n=50, seed=2)
     x = np.random.default_rng(1).standard_normal((3, 45))
     expected = x @ _reference(inp.seed, 45, 11, 16)
-    np.testing.assert_allclose(rs._flip_products(replace(inp), x, 11), expected, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(fl.flip_products(replace(inp), x, 11), expected, rtol=1e-12, atol=1e-13)
 
 
 @pytest.mark.parametrize("slab", [8, 2**20])
@@ -76,17 +77,17 @@ def test_int8_and_packed_flips_give_the_same_products_exactly(
     slab: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The int8 memo of the flips and the packed bits: the same slabs, so the same sums bit for bit."""
-    monkeypatch.setattr(rs, "FLIP_BLOCK", 16)
-    monkeypatch.setattr(rs, "_FLIP_CACHE_BYTES", 0)
-    monkeypatch.setattr(rs, "_SLAB_BYTES", slab)
+    monkeypatch.setattr(fl, "FLIP_BLOCK", 16)
+    monkeypatch.setattr(fl, "_FLIP_CACHE_BYTES", 0)
+    monkeypatch.setattr(fl, "_SLAB_BYTES", slab)
     inp = make_input(n=50, seed=4)
     x = np.random.default_rng(2).standard_normal((4, 50))
     got = {}
     for int8_cache in (0, 2**30):
-        monkeypatch.setattr(rs, "_INT8_CACHE_BYTES", int8_cache)
-        got[int8_cache] = rs._flip_products(replace(inp, cache={}), x, 13)
+        monkeypatch.setattr(fl, "_INT8_CACHE_BYTES", int8_cache)
+        got[int8_cache] = fl.flip_products(replace(inp, cache={}), x, 13)
     np.testing.assert_array_equal(got[0], got[2**30])
-    signs = rs._int8_signs(replace(inp, cache={}), 50, 13)
+    signs = fl._int8_signs(replace(inp, cache={}), 50, 13)
     assert signs.dtype == np.int8
     np.testing.assert_array_equal(signs, _reference(inp.seed, 50, 13, 16))
 
@@ -105,9 +106,9 @@ def test_groupings_in_one_sweep_equal_each_alone(seed: int, n: int, slab: int) -
     rng = np.random.default_rng(seed)
     base = make_input(n=n, seed=seed % 50)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(rs, "FLIP_BLOCK", 16)
-        mp.setattr(rs, "_FLIP_CACHE_BYTES", 0)
-        mp.setattr(rs, "_SLAB_BYTES", slab)
+        mp.setattr(fl, "FLIP_BLOCK", 16)
+        mp.setattr(fl, "_FLIP_CACHE_BYTES", 0)
+        mp.setattr(fl, "_SLAB_BYTES", slab)
         shared: dict[object, object] = {}
         windows = [replace(base, car=base.car * rng.uniform(0.5, 2, n) + k, cache=shared) for k in range(2)]
         groupings = _groupings(rng, n)
@@ -154,6 +155,6 @@ def test_products_in_small_tiles_add_up_to_the_product(m: int, k: int, n: int, t
     acc = rng.standard_normal((m, n))
     expected = acc + x @ flips
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(rs, "_TILE", tile)
-        rs._add_product(acc, x, flips)
+        mp.setattr(fl, "_TILE", tile)
+        fl.add_product(acc, x, flips)
     np.testing.assert_allclose(acc, expected, rtol=1e-12, atol=1e-12)

@@ -17,6 +17,7 @@ from test_inference_synth import make_input, replace
 
 from eventstudy.inference import TESTS, Groups
 from eventstudy.inference import bootstrap as rs
+from eventstudy.inference import flips as fl
 
 
 @settings(max_examples=12, deadline=None)
@@ -35,11 +36,11 @@ def test_row_blocks_equal_the_per_group_reference(
     labels = np.array([f"g{k}" for k in rng.integers(0, 3, n)], dtype=object)
     groups = Groups.from_labels(labels)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(rs, "FLIP_BLOCK", 8)
-        mp.setattr(rs, "_FLIP_CACHE_BYTES", 0)
-        mp.setattr(rs, "_PACKED_CACHE_BYTES", packed_cache)
-        mp.setattr(rs, "_INT8_CACHE_BYTES", int8_cache)
-        mp.setattr(rs, "_SLAB_BYTES", 8 * 8 * base.draws)  # slabs of 8 flip rows: several per group
+        mp.setattr(fl, "FLIP_BLOCK", 8)
+        mp.setattr(fl, "_FLIP_CACHE_BYTES", 0)
+        mp.setattr(fl, "_PACKED_CACHE_BYTES", packed_cache)
+        mp.setattr(fl, "_INT8_CACHE_BYTES", int8_cache)
+        mp.setattr(fl, "_SLAB_BYTES", 8 * 8 * base.draws)  # slabs of 8 flip rows: several per group
         mp.setattr(rs, "_ROW_BLOCK", row_block)
         shared: dict[object, object] = {}
         windows = [replace(base, car=base.car * rng.uniform(0.5, 2, n) + k, cache=shared) for k in range(2)]

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from eventstudy.inference import TestInput
 from eventstudy.inference import bootstrap as rs
+from eventstudy.inference import flips as fl
 
 
 @settings(max_examples=60, deadline=None)
@@ -57,16 +58,16 @@ def test_row_sums_equal_each_row_times_the_flips(seed, sizes, row_block, slab_ro
     draws = 7
     inp = _input(max(int(size.max()), 1), draws)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(rs, "FLIP_BLOCK", 16)
-        mp.setattr(rs, "_FLIP_CACHE_BYTES", 0)
-        mp.setattr(rs, "_SLAB_BYTES", 8 * slab_rows * draws)
+        mp.setattr(fl, "FLIP_BLOCK", 16)
+        mp.setattr(fl, "_FLIP_CACHE_BYTES", 0)
+        mp.setattr(fl, "_SLAB_BYTES", 8 * slab_rows * draws)
         mp.setattr(rs, "_ROW_BLOCK", row_block)
         got = {
             int(r): s
             for rows, sums in rs._row_sums(inp, size, x, draws)
             for r, s in zip(rows, sums, strict=True)
         }
-        flips = rs.rademacher(inp.seed, int(size.max()), draws)
+        flips = fl.rademacher(inp.seed, int(size.max()), draws)
     start = np.cumsum(size) - size
     for r in range(len(size)):
         if size[r] == 0:

@@ -152,24 +152,24 @@ def test_placebo_window_longer_than_estimation_gives_reason() -> None:
 
 def test_flip_matrix_blocks_and_bounded_products(monkeypatch: pytest.MonkeyPatch) -> None:
     """Rows come in blocks of FLIP_BLOCK from their own generators; products drawn block by block agree."""
-    from eventstudy.inference import bootstrap as rs
+    from eventstudy.inference import flips as fl
 
-    monkeypatch.setattr(rs, "FLIP_BLOCK", 8)
-    full = rs.rademacher(3, 21, 5)
+    monkeypatch.setattr(fl, "FLIP_BLOCK", 8)
+    full = fl.rademacher(3, 21, 5)
     for k in range(3):
         block = 2 * np.random.default_rng([3, k]).integers(0, 2, size=(8, 5), dtype=np.int8) - 1
         np.testing.assert_array_equal(full[8 * k : 8 * k + 8], block[: min(8, 21 - 8 * k)])
-    np.testing.assert_array_equal(rs.rademacher(3, 13, 5), full[:13])
+    np.testing.assert_array_equal(fl.rademacher(3, 13, 5), full[:13])
     inp = make_input(n=21, seed=1)
     x = np.random.default_rng(0).standard_normal((4, 21))
-    monkeypatch.setattr(rs, "_FLIP_CACHE_BYTES", 0)  # no float matrix: int8 signs kept
-    expected = x @ rs.rademacher(inp.seed, 21, 5)
+    monkeypatch.setattr(fl, "_FLIP_CACHE_BYTES", 0)  # no float matrix: int8 signs kept
+    expected = x @ fl.rademacher(inp.seed, 21, 5)
     small = replace(inp)
-    np.testing.assert_allclose(rs._flip_products(small, x, 5), expected, rtol=1e-12)
+    np.testing.assert_allclose(fl.flip_products(small, x, 5), expected, rtol=1e-12)
     assert any(isinstance(k, tuple) and k[0] == "rademacher_int8" for k in small.cache)
-    monkeypatch.setattr(rs, "_INT8_CACHE_BYTES", 0)  # no int8 signs either: packed bits kept
+    monkeypatch.setattr(fl, "_INT8_CACHE_BYTES", 0)  # no int8 signs either: packed bits kept
     packed = replace(inp)
-    np.testing.assert_allclose(rs._flip_products(packed, x, 5), expected, rtol=1e-12)
+    np.testing.assert_allclose(fl.flip_products(packed, x, 5), expected, rtol=1e-12)
     assert any(isinstance(k, tuple) and k[0] == "rademacher_bits" for k in packed.cache)
-    monkeypatch.setattr(rs, "_PACKED_CACHE_BYTES", 0)  # nothing kept: blocks drawn per product
-    np.testing.assert_allclose(rs._flip_products(replace(inp), x, 5), expected, rtol=1e-12)
+    monkeypatch.setattr(fl, "_PACKED_CACHE_BYTES", 0)  # nothing kept: blocks drawn per product
+    np.testing.assert_allclose(fl.flip_products(replace(inp), x, 5), expected, rtol=1e-12)
