@@ -343,7 +343,7 @@ def test_cluster_bootstrap_statistic_equals_statsmodels_cluster_t(seed: int) -> 
 @given(codes=st.lists(st.integers(0, 3000), min_size=0, max_size=80), extra=st.sampled_from([0, 10**6]))
 def test_cell_codes_unique_as_numpy(codes: list[int], extra: int) -> None:
     """The counting form of the cells' unique codes equals ``np.unique`` (sorted codes, inverse)."""
-    from eventstudy.inference.clustered import _unique
+    from eventstudy.inference.clustercells import _unique
 
     code = np.array(codes, dtype=np.int64)
     uniq, inv = _unique(code, 3001 + extra)

@@ -21,21 +21,21 @@ market, same window sessions) count once. Three tests:
 
 Each reports ``n`` = clusters G and the pairs in ``note``. Every group of a
 grouping is computed at once from the cluster sums of each (group, cluster)
-cell; the per-group functions are plain reference loops over the same
-definitions.
+cell (:mod:`~eventstudy.inference.clustercells`, with the bootstrap's draws in
+:mod:`~eventstudy.inference.clusterdraws`); the per-group functions are plain
+reference loops over the same definitions.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from .base import TestInput, TestResult, not_applicable
+from .clustercells import Cells, cells, estimates, mde
 from .clusterdraws import extreme_counts
-from .clusters import first_of_duplicates, repeated_keys
 from .grouped import BatchResult, Groups, Reason, t_p_array
 
 __all__ = [
@@ -63,121 +63,6 @@ _WEIGHTS_CACHE_BYTES = 64 * 2**20
 _RTOL = 1e-10
 
 _WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
-
-
-def mde(
-    se: np.ndarray | float, df: np.ndarray | float, alpha: float = 0.05, power: float = 0.8
-) -> np.ndarray:
-    """Minimum detectable effect (t_{1−α/2, d} + t_{power, d}) · SE (formula sheet §7.4).
-
-    The smallest true CAAR that a two-sided test at level ``alpha`` with
-    standard error ``se`` and a t(``df``) reference rejects with probability
-    ``power`` (Bloom 1995). NaN where ``df`` < 1 or ``se`` is not finite.
-    """
-    df = np.asarray(df, dtype="float64")
-    with np.errstate(invalid="ignore"):
-        crit = special.stdtrit(df, 1.0 - alpha / 2.0) + special.stdtrit(df, power)
-        return np.asarray(np.where(df >= 1.0, crit * np.asarray(se, dtype="float64"), np.nan))
-
-
-@dataclass(frozen=True)
-class Cells:
-    """Cluster sums of one window for every group of a grouping.
-
-    A cell is one cluster within one group. ``group``, ``cluster``, ``n``
-    (pairs, duplicates once) and ``s`` (Σ CAR) have one entry per cell;
-    ``g`` (clusters), ``pairs`` and ``dups`` (duplicates left out) one per group.
-    """
-
-    group: np.ndarray
-    cluster: np.ndarray
-    n: np.ndarray
-    s: np.ndarray
-    g: np.ndarray
-    pairs: np.ndarray
-    dups: np.ndarray
-
-
-def cells(inp: TestInput, groups: Groups) -> Cells | None:
-    """The cells of ``inp`` for ``groups`` (memoized in ``inp.memo``); None without clusters."""
-    if inp.cluster is None:
-        return None
-    key = ("cluster_cells", groups.uid)
-    hit = inp.memo.get(key)
-    if isinstance(hit, Cells):
-        return hit
-    mask = np.isfinite(inp.car) & (inp.cluster >= 0)
-    dup = inp.dup if inp.dup is not None else np.arange(len(inp.car), dtype=np.int64)
-    repeated = inp.memo.get(("cluster_repeated",))  # the same for every grouping of the window
-    if not isinstance(repeated, np.ndarray):
-        repeated = inp.memo[("cluster_repeated",)] = repeated_keys(dup, mask)
-    keep = first_of_duplicates(dup, groups.codes, mask, repeated)
-    rows = np.flatnonzero(keep)
-    width = int(inp.cluster.max()) + 1 if len(inp.cluster) else 1
-    code = groups.codes[rows] * width + inp.cluster[rows]
-    uniq, inv = _unique(code, groups.size * width)
-    k = groups.size
-    cg = uniq // width
-    out = Cells(
-        group=cg,
-        cluster=uniq % width,
-        n=np.bincount(inv, minlength=len(uniq)).astype("float64"),
-        s=np.bincount(inv, weights=inp.car[rows], minlength=len(uniq)),
-        g=np.bincount(cg, minlength=k).astype(np.int64),
-        pairs=groups.count(keep),
-        dups=groups.count(mask) - groups.count(keep),
-    )
-    inp.memo[key] = out
-    return out
-
-
-def _unique(code: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(code, return_inverse=True)`` for codes 0 … bound − 1 (by counting when bound is small)."""
-    if bound > 4 * len(code) + 1024:
-        uniq, inv = np.unique(code, return_inverse=True)
-        return uniq, inv.ravel()
-    present = np.bincount(code, minlength=bound) > 0
-    return np.flatnonzero(present), (np.cumsum(present) - 1)[code]
-
-
-def _per_group(values: np.ndarray, group: np.ndarray, k: int) -> np.ndarray:
-    return np.bincount(group, weights=values, minlength=k)
-
-
-def estimates(kind: str, c: Cells) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(estimate, se, df)`` per group of ``c`` for ``kind`` ``"im"``, ``"cr2"`` or ``"cr1"``.
-
-    ``im``: mean of the cluster mean CARs, sd/√G, G − 1. ``cr2``: the CAAR,
-    its CR2 standard error and the Bell–McCaffrey degrees of freedom.
-    ``cr1``: the CAAR, the CR1 standard error (G/(G − 1) correction) and G − 1.
-    """
-    k = len(c.g)
-    g = c.g.astype("float64")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if kind == "im":
-            theta = c.s / c.n
-            est = _per_group(theta, c.group, k) / g
-            dev = theta - est[c.group]
-            sd = np.sqrt(_per_group(dev * dev, c.group, k) / (g - 1.0))
-            return est, sd / np.sqrt(g), g - 1.0
-        big_n = c.pairs.astype("float64")
-        est = _per_group(c.s, c.group, k) / big_n
-        u = c.s - c.n * est[c.group]
-        if kind == "cr1":
-            var = g / (g - 1.0) * _per_group(u * u, c.group, k) / big_n**2
-            return est, np.sqrt(var), g - 1.0
-        share = c.n / big_n[c.group]
-        k2 = 1.0 / (1.0 - share)  # (1 − n_g/N)⁻¹, the CR2 adjustment of the constant
-        var = _per_group(u * u * k2, c.group, k) / big_n**2
-        # Bell–McCaffrey: df = (tr M)² / tr M², M = diag(a) − w w'/N³ (closed form)
-        nn = big_n[c.group]
-        a = k2 * c.n / nn**2
-        w2 = k2 * c.n**2
-        sw2 = _per_group(w2, c.group, k)
-        tr = _per_group(a, c.group, k) - sw2 / big_n**3
-        tr2 = _per_group(a * a, c.group, k) - 2.0 * _per_group(a * w2, c.group, k) / big_n**3
-        tr2 = tr2 + sw2**2 / big_n**6
-        return est, np.sqrt(var), tr * tr / tr2
 
 
 def _reasons(c: Cells, se: np.ndarray) -> list[Reason]:
