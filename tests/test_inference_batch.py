@@ -143,9 +143,10 @@ def test_kp_atom_sums_equal_the_pair_by_pair_blocks(
     """Large-study paths: r̄ from the atoms' group sums (or block matrices) vs the per-group blocks."""
     import eventstudy.inference.crosscorr as cc
     import eventstudy.inference.crossgroups as cg
+    import eventstudy.inference.kpblocks as kb
 
     monkeypatch.setattr(cg, "ATOM_LINKS", atom_links)
-    monkeypatch.setattr(cg, "_BLOCK_ENTRIES", 200)  # several row chunks
+    monkeypatch.setattr(kb, "_BLOCK_ENTRIES", 200)  # several row chunks
 
     rng = np.random.default_rng(seed)
     n = 60

@@ -23,35 +23,26 @@ of α = β (z_i·z_i = 1) are taken out. Series whose correlation is undefined o
 the common dates (fewer than :data:`~eventstudy.inference.crosscorr.MIN_OVERLAP`
 dates, or no variation) enter neither the sum nor the count, as in the
 pair-by-pair form.
+
+The atoms and blocks of a window are those of
+:mod:`~eventstudy.inference.kpwindows`; two linked blocks with many atoms each
+(ragged data) are summed as one correlation matrix instead
+(:mod:`~eventstudy.inference.kpblocks`). Kolari, J. W. and Pynnönen, S.
+(2010), Review of Financial Studies 23(11), 3996–4025 (formula sheet §5.5).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import sparse
 
 from .base import TestInput
-from .crosscorr import (
-    DENSE_LIMIT,
-    MIN_OVERLAP,
-    cross_correlation,
-    group_rbar,
-    study_correlations,
-    window_overlap,
-)
+from .crosscorr import DENSE_LIMIT, MIN_OVERLAP, group_rbar, study_correlations, window_overlap
 from .grouped import Groups, digest
-from .kpatoms import (
-    by_columns,
-    est_atoms,
-    first_of,
-    row_codes,
-    split_codes,
-    standardized,
-    window_signatures,
-)
+from .kpatoms import est_atoms, standardized
+from .kpblocks import block_sums
+from .kpwindows import WindowAtoms, window_atoms
 
 __all__ = ["group_rbar_batch"]
 
@@ -115,68 +106,6 @@ def _keep(inp: TestInput, key: tuple[object, ...], value: object, nbytes: int) -
     if used + nbytes <= _KP_CACHE_BYTES:
         inp.cache[key] = value
         inp.cache["kp_cache_bytes"] = used + nbytes
-
-
-@dataclass(frozen=True)
-class _WindowAtoms:
-    """Atoms (same estimation dates and window days) within blocks (same window days).
-
-    Every pair of one block has the same window days, so the overlap weight
-    c/√(L L) is one number per pair of blocks.
-    """
-
-    members: list[np.ndarray]  # pair indices of each atom
-    est: np.ndarray  # estimation atom of each atom
-    block_atoms: list[np.ndarray]  # atoms of each block
-    links: tuple[np.ndarray, np.ndarray, np.ndarray]  # (A, B, c_AB) of every overlapping ordered block pair
-    length: np.ndarray  # L_A, window days of each block
-    digests: dict[int, bytes] = field(default_factory=dict)  # of each atom's members, once per window
-
-
-def _window_atoms(inp: TestInput, mask: np.ndarray) -> _WindowAtoms:
-    """Atoms and blocks of the pairs with ``mask`` and a window day (memoized per input and mask)."""
-    assert inp.window_day is not None
-    key = ("kp_atoms", digest(mask))
-    hit = inp.memo.get(key)
-    if isinstance(hit, _WindowAtoms):
-        return hit
-    est = est_atoms(inp)
-    wd = np.asarray(inp.window_day, dtype=np.int64)
-    last = by_columns(np.maximum, wd)
-    rows = np.flatnonzero(mask & (last >= 0))  # pairs with a window day
-    empty = np.zeros(0, dtype=np.int64)
-    if len(rows) == 0:
-        out = _WindowAtoms([], empty, [], (empty, empty, np.zeros(0)), np.zeros(0))
-        inp.memo[key] = out
-        return out
-    if wd.shape[1] > 1 and (by_columns(np.add, wd >= 0, np.int32)[rows] <= 1).all():
-        signature = last[rows, None]  # single days: window_signatures' one column, its day
-    else:
-        signature = window_signatures(wd[rows])
-    bcodes = row_codes(signature)
-    acodes = row_codes(np.concatenate([est.codes[rows, None], bcodes[:, None]], axis=1))
-    members = [rows[at] for at in split_codes(acodes)]
-    first = first_of(acodes)
-    block_atoms = split_codes(bcodes[first])
-    n_blocks = len(block_atoms)
-    # block × calendar-day incidence of the window days → common days c_AB and L_A
-    sig = signature[first_of(bcodes)]
-    day_rows, day_cols = np.nonzero(sig >= 0)
-    _, day_idx = np.unique(sig[day_rows, day_cols], return_inverse=True)
-    day_idx = np.asarray(day_idx).ravel()
-    inc = sparse.csr_matrix(
-        (np.ones(len(day_rows)), (day_rows, day_idx)), shape=(n_blocks, int(day_idx.max()) + 1)
-    )
-    common = (inc @ inc.T).tocoo()
-    out = _WindowAtoms(
-        members,
-        est.codes[rows[first]],
-        block_atoms,
-        (common.row, common.col, common.data),
-        np.asarray(inc.sum(axis=1)).ravel(),
-    )
-    inp.memo[key] = out
-    return out
 
 
 def _common_columns(inp: TestInput, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
@@ -253,15 +182,12 @@ def group_rbar_batch(inp: TestInput, groups: Groups, mask: np.ndarray) -> tuple[
 #: pair is its own atom.
 ATOM_LINKS = 64
 
-#: Entries of one chunk of a block's correlation matrix (bounds memory).
-_BLOCK_ENTRIES = 4_000_000
-
 
 def _atom_rbar(
     inp: TestInput, groups: Groups, mask: np.ndarray, n: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """r̄ and n_corr of every group from the atoms' group sums (or block matrices)."""
-    atoms = _window_atoms(inp, mask)
+    atoms = window_atoms(inp, mask)
     total = np.zeros(groups.size)
     linked = np.zeros(groups.size)
     digests = atoms.digests  # shared by the groupings of the window
@@ -276,7 +202,7 @@ def _atom_rbar(
         w = float(c) / np.sqrt(atoms.length[A] * atoms.length[B])
         in_a, in_b = atoms.block_atoms[A], atoms.block_atoms[B]
         if len(in_a) * len(in_b) > ATOM_LINKS:  # ragged data: one matrix for the two blocks
-            _block_sums(inp, groups, atoms, A, B, w, total, linked)
+            block_sums(inp, groups, atoms, A, B, w, total, linked)
             continue
         for a in in_a:
             for b in in_b:
@@ -289,7 +215,7 @@ def _atom_rbar(
 def _atom_pair(
     inp: TestInput,
     groups: Groups,
-    atoms: _WindowAtoms,
+    atoms: WindowAtoms,
     a: int,
     b: int,
     w: float,
@@ -315,7 +241,7 @@ def _atom_pair(
 
 
 def _atom_pair_sums(
-    inp: TestInput, groups: Groups, atoms: _WindowAtoms, a: int, b: int, A: int, B: int, dig: Any
+    inp: TestInput, groups: Groups, atoms: WindowAtoms, a: int, b: int, A: int, B: int, dig: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Groups present in both atoms, Σ ρ_ij over their pairs (i ≠ j) and the count of defined ρ_ij."""
     empty = (np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))
@@ -338,76 +264,3 @@ def _atom_pair_sums(
         dot = dot - na[pa]
         pairs = pairs - na[pa]
     return both, dot, pairs
-
-
-def _block_sums(
-    inp: TestInput,
-    groups: Groups,
-    atoms: _WindowAtoms,
-    A: int,
-    B: int,
-    w: float,
-    total: np.ndarray,
-    linked: np.ndarray,
-) -> None:
-    """Add Σ ρ_ij w and the count of defined ρ_ij over i, j of one group, for blocks A and B.
-
-    The pairs of the two blocks are correlated pairwise-complete as one
-    matrix, rows in chunks. The unweighted group sums do not depend on the
-    window and are memoized in ``inp.cache``; so is the matrix itself while
-    the memoized matrices stay under :data:`_BLOCK_CACHE_BYTES`.
-    """
-    rows_a = np.concatenate([atoms.members[a] for a in atoms.block_atoms[A]])
-    rows_b = np.concatenate([atoms.members[b] for b in atoms.block_atoms[B]])
-    da, db = digest(rows_a), digest(rows_b)
-    key = ("kp_block_sums", groups.uid, da, db)
-    hit = inp.cache.get(key)
-    if not isinstance(hit, tuple):
-        hit = _block_group_sums(inp, groups, rows_a, rows_b, ("kp_block", da, db))
-        inp.cache[key] = hit
-    total += w * hit[0]
-    linked += hit[1]
-
-
-#: Bytes of block correlation matrices kept for the other groupings.
-_BLOCK_CACHE_BYTES = 512 * 2**20
-
-
-def _block_group_sums(
-    inp: TestInput, groups: Groups, rows_a: np.ndarray, rows_b: np.ndarray, key: tuple[object, ...]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Σ_{i∈a, j∈b, same group, i≠j} ρ_ij and the count of defined ρ_ij, per group."""
-    codes_b = groups.codes[rows_b]
-    onehot_b = sparse.csc_matrix(
-        (np.ones(len(rows_b)), (codes_b, np.arange(len(rows_b)))), shape=(groups.size, len(rows_b))
-    )
-    total = np.zeros(groups.size)
-    count = np.zeros(groups.size)
-    step = max(1, _BLOCK_ENTRIES // max(len(rows_b), 1))
-    stored = inp.cache.get(key)
-    chunks: list[tuple[np.ndarray, np.ndarray]] = stored if isinstance(stored, list) else []
-    for n_chunk, lo in enumerate(range(0, len(rows_a), step)):
-        ra = rows_a[lo : lo + step]
-        if n_chunk < len(chunks):
-            filled, ok = chunks[n_chunk]
-        else:
-            r = cross_correlation(
-                inp.est_resid[ra], inp.est_day[ra], inp.est_resid[rows_b], inp.est_day[rows_b]
-            )
-            r[ra[:, None] == rows_b[None, :]] = np.nan  # a pair with itself is not a correlation
-            ok = np.isfinite(r).astype("float64")
-            filled = np.where(ok > 0, r, 0.0)
-            used = inp.cache.get("kp_block_bytes", 0)
-            used = used if isinstance(used, int) else 0
-            if len(chunks) == n_chunk and used + 2 * filled.nbytes <= _BLOCK_CACHE_BYTES:
-                chunks.append((filled, ok))
-                inp.cache["kp_block_bytes"] = used + 2 * filled.nbytes
-        codes_a = groups.codes[ra]
-        at = np.arange(len(ra))
-        s = np.asarray(onehot_b @ filled.T).T  # Σ over j of each group, per i
-        cnt = np.asarray(onehot_b @ ok.T).T
-        np.add.at(total, codes_a, s[at, codes_a])
-        np.add.at(count, codes_a, cnt[at, codes_a])
-    if chunks and len(chunks) == -(-len(rows_a) // step):
-        inp.cache[key] = chunks
-    return total, count
