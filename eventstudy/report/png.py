@@ -67,7 +67,7 @@ def export_png(res: StudyResult, folder: str | Path, scale: float = 2.0) -> list
     """
     if png_unavailable_reason() is not None:
         return []
-    from .render import figure_specs
+    from .figspecs import figure_specs
 
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
