@@ -6,6 +6,15 @@ date ranges it covers. A request fetches only the parts of its range that the
 cache does not cover; a request the cache covers makes no network call at all,
 so a study that was fetched once runs offline afterwards.
 
+:class:`YahooSource` is the price-source interface (arguments, the clock,
+several symbols and their provenance). One symbol's range is served from the
+cache, its gaps fetched, by :func:`~eventstudy.sources.yfsymbol.load_symbol`;
+the request to Yahoo with its retries is
+:func:`~eventstudy.sources.yfhistory.history`; yfinance's dates, errors and
+frames are handled in :mod:`eventstudy.sources.yfcalls`. The first two are
+imported on first use, so ``import eventstudy`` (which loads this module)
+does not load them.
+
 Conventions and safeguards
 --------------------------
 * **Adjustment.** ``Ticker.history(auto_adjust=True, actions=False)``: closes
@@ -51,40 +60,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from ..errors import InputError, NetworkError, PricesError
+from ..errors import InputError
 from .base import Prices
-from .cache import CacheCorruptError, PriceCache
+from .cache import PriceCache
 from .cacheinfo import CacheInfo, cache_clear, cache_info
 from .fx import fx_correct_dates, is_fx
-from .spans import Span, merge_spans, missing_spans
-from .yfcalls import (
-    ADJ_RTOL,
-    ADVICE,
-    ANCHOR_WINDOW,
-    DAY,
-    FX_NOTE,
-    as_day,
-    classify_error,
-    combine_closes,
-    empty_closes,
-    has_session,
-    import_yfinance,
-    iso_day,
-    normalize_history,
-    session_cutoff,
-    short_error,
-    utc,
-    yfinance_calls,
-    yfinance_version,
-)
+from .yfcalls import FX_NOTE, as_day, iso_day, session_cutoff, utc, yfinance_version
 
 __all__ = [
     "CacheInfo",
@@ -99,14 +86,6 @@ __all__ = [
 
 #: ``progress(symbol, stage)``; stage is ``"start"``, then ``"cached"`` or ``"fetched"``.
 ProgressCallback = Callable[[str, str], None]
-
-
-# --------------------------------------------------------------------------- source
-@dataclass
-class _Outcome:
-    closes: pd.Series
-    info: dict[str, object]
-    fetched: bool
 
 
 class YahooSource:
@@ -222,6 +201,8 @@ class YahooSource:
         ``stage`` is ``"start"`` before a symbol, then ``"cached"`` (served
         from the cache) or ``"fetched"`` (at least one request made).
         """
+        from .yfsymbol import load_symbol  # loaded on the first fetch, not by `import eventstudy`
+
         if symbols is None:
             raise InputError("symbols: the yahoo source needs symbols (e.g. --symbols ^HSI,^GDAXI)")
         syms = [symbols] if isinstance(symbols, str) else list(symbols)
@@ -240,7 +221,16 @@ class YahooSource:
         for sym in dict.fromkeys(syms):
             if progress is not None:
                 progress(sym, "start")
-            out = self._load_one(sym, lo, hi, now)
+            out = load_symbol(
+                self.cache,
+                sym,
+                lo,
+                hi,
+                now,
+                history=self._history,
+                fx_shift=self.fx_shift,
+                offline=self.offline,
+            )
             closes[sym] = out.closes
             series[sym] = out.info
             if out.fetched:
@@ -270,194 +260,17 @@ class YahooSource:
         origin = f"Yahoo Finance via yfinance (cache {self.cache.directory})"
         return Prices(closes, "yahoo", origin, prov)
 
-    # -- one symbol ----------------------------------------------------------
-    def _load_one(self, sym: str, start: pd.Timestamp, end: pd.Timestamp, now: pd.Timestamp) -> _Outcome:
-        fx = self.fx_shift and is_fx(sym)
-        if fx:  # Yahoo date y holds the close of business day y - 1
-            ys = pd.Timestamp(np.busday_offset(start.date(), 1, roll="forward")).as_unit("ns")
-            ye = pd.Timestamp(np.busday_offset(end.date(), 1, roll="backward")).as_unit("ns")
-        else:
-            ys, ye = start, end
-        cutoff = session_cutoff(sym, now)
-        last_final = min(ye, cutoff - DAY)
-        info: dict[str, object] = {}
-        with self.cache.locked(sym):
-            try:
-                entry = self.cache.read(sym)
-            except CacheCorruptError as exc:
-                info["cache_repaired"] = str(exc)
-                self.cache.discard(sym)
-                entry = None
-            closes = entry.closes if entry is not None else empty_closes(sym)
-            covered: tuple[Span, ...] = entry.covered if entry is not None else ()
-            gaps = missing_spans((ys, last_final), covered) if ys <= last_final else []
-            needed = [g for g in gaps if has_session(sym, *g)]
-            if needed and self.offline:
-                a, b = needed[0]
-                raise PricesError(
-                    f"{sym}: the cache lacks {iso_day(a)}…{iso_day(b)} and the source is offline"
-                    + self._cache_hint(sym, covered)
-                )
-            fetched: list[Span] = []
-            dropped_late: list[str] = []
-            dropped_bad: list[str] = []
-            empty: list[Span] = []
-            failure: NetworkError | None = None
-            readjusted = False
-            try:
-                for a, b in needed:
-                    fa, fb = self._anchor(closes, a, b)
-                    new, bad = self._history(sym, fa, fb)
-                    late = new.index >= cutoff
-                    dropped_late += [iso_day(d) for d in new.index[late]]
-                    dropped_bad += bad
-                    new = new[~late]
-                    common = new.index.intersection(closes.index)
-                    if len(common) and not np.allclose(
-                        new[common].to_numpy(), closes[common].to_numpy(), rtol=ADJ_RTOL, atol=0.0
-                    ):
-                        readjusted = True
-                        break
-                    closes = combine_closes(closes, new)
-                    fetched.append((a, b))
-                    if ((new.index >= a) & (new.index <= b)).any():
-                        covered = merge_spans([*covered, (a, b)])
-                    else:  # sessions expected but no rows: do not cache "no data"; ask again next time
-                        empty.append((a, b))
-                if readjusted:
-                    # Yahoo re-adjusted past closes (a dividend went ex): refetch everything.
-                    lo = min(ys, covered[0][0]) if covered else ys
-                    hi = min(max(last_final, covered[-1][1]) if covered else last_final, cutoff - DAY)
-                    new, bad = self._history(sym, lo, hi)
-                    late = new.index >= cutoff
-                    dropped_late += [iso_day(d) for d in new.index[late]]
-                    dropped_bad += bad
-                    closes, covered, fetched = new[~late], ((lo, hi),), [(lo, hi)]
-            except NetworkError as exc:
-                failure = exc
-            if fetched or "cache_repaired" in info:
-                meta = {"source": "yahoo", "auto_adjust": True, "yfinance": yfinance_version()}
-                entry = self.cache.write(sym, closes, covered, meta)
-            if failure is not None:
-                raise NetworkError(str(failure) + self._cache_hint(sym, covered)) from failure
-        out = closes[(closes.index >= ys) & (closes.index <= last_final)]
-        if fx:
-            out = fx_correct_dates(out)
-            out = out[(out.index >= start) & (out.index <= end)]
-        out = out.astype("float64").rename(sym)
-        out.index = pd.DatetimeIndex(out.index).as_unit("ns")
-        out.index.name = "date"
-        if len(out) == 0:
-            if ys >= cutoff:
-                why = f" (no session of {sym} in that range has closed yet)"
-            elif empty:
-                why = " (Yahoo returned no rows for it; check the dates)"
-            else:
-                why = f" (no trading session of {sym} in that range)"
-            raise PricesError(
-                f"Yahoo Finance has no prices for {sym} between {iso_day(start)} and {iso_day(end)}{why}"
-            )
-        info.update(
-            {
-                "rows": len(out),
-                "first": iso_day(out.index[0]),
-                "last": iso_day(out.index[-1]),
-                "from_cache": not fetched,
-                "fetched": [[iso_day(a), iso_day(b)] for a, b in fetched],
-                "cache_file": str(self.cache.data_path(sym)),
-                "cache_sha256": entry.sha256 if entry is not None else None,
-                "covered": [[iso_day(a), iso_day(b)] for a, b in covered],
-                "complete_through": iso_day(cutoff - DAY),
-            }
-        )
-        if empty:
-            info["empty"] = [[iso_day(a), iso_day(b)] for a, b in empty]
-        if dropped_late:
-            info["dropped_unclosed"] = dropped_late
-        if dropped_bad:
-            info["dropped_nonpositive"] = dropped_bad
-        if readjusted:
-            info["readjusted"] = "Yahoo changed adjusted past closes; the cached range was refetched"
-        if fx:
-            info["date_shift"] = FX_NOTE
-        return _Outcome(out, info, bool(fetched))
-
-    @staticmethod
-    def _anchor(closes: pd.Series, a: pd.Timestamp, b: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
-        """Extend a gap by one adjacent cached row, to check Yahoo's adjustment."""
-        if len(closes) == 0:
-            return a, b
-        idx = closes.index
-        before = idx[(idx < a) & (idx >= a - ANCHOR_WINDOW)]
-        if len(before):
-            return pd.Timestamp(before[-1]), b
-        after = idx[(idx > b) & (idx <= b + ANCHOR_WINDOW)]
-        if len(after):
-            return a, pd.Timestamp(after[0])
-        return a, b
-
-    def _cache_hint(self, sym: str, covered: Sequence[Span]) -> str:
-        if not covered:
-            return f" (nothing cached for {sym})"
-        spans = ", ".join(f"{iso_day(a)}…{iso_day(b)}" for a, b in covered)
-        return f" (the cache has {sym} for {spans})"
-
     def _history(self, sym: str, first: pd.Timestamp, last: pd.Timestamp) -> tuple[pd.Series, list[str]]:
-        """Closes of ``sym`` for ``first`` … ``last`` (inclusive) with retries."""
-        yf, yfe = import_yfinance()
-        attempts = self.max_retries + 1
-        kind: str | None = None
-        err: BaseException | None = None
-        for attempt in range(attempts):
-            try:
-                with yfinance_calls(yf):
-                    tkr = yf.Ticker(sym, session=self.session)
-                    df = tkr.history(
-                        start=iso_day(first),
-                        end=iso_day(last + DAY),  # yfinance's end is exclusive
-                        interval="1d",
-                        auto_adjust=True,
-                        actions=False,
-                        timeout=self.timeout,
-                    )
-                return normalize_history(df, sym)
-            except yfe.YFPricesMissingError:
-                return empty_closes(sym), []  # a valid symbol without rows in the range
-            except yfe.YFTickerMissingError:
-                raise PricesError(self._unknown(sym)) from None
-            except yfe.YFRateLimitError as exc:
-                kind, err = "rate_limit", exc
-            except yfe.YFException as exc:
-                raise PricesError(
-                    f"Yahoo Finance returned unusable data for {sym} ({short_error(exc)})"
-                ) from exc
-            except Exception as exc:
-                kind, err = classify_error(exc)
-                if kind == "not_found":
-                    raise PricesError(self._unknown(sym)) from None
-                if kind == "connection":
-                    raise NetworkError(f"cannot reach Yahoo Finance ({short_error(err)}); {ADVICE}") from exc
-                if kind == "http":
-                    raise NetworkError(
-                        f"Yahoo Finance refused the request for {sym} ({short_error(err)}); {ADVICE}"
-                    ) from exc
-                if kind is None:
-                    raise
-            if attempt + 1 < attempts:
-                self.sleep(self.backoff * 2.0**attempt)
-        assert err is not None
-        if kind == "rate_limit":
-            raise NetworkError(
-                f"Yahoo Finance is rate-limiting requests (HTTP 429, {attempts} attempts for {sym}); "
-                f"wait a few minutes and retry, {ADVICE}"
-            )
-        raise NetworkError(
-            f"cannot reach Yahoo Finance ({short_error(err)}; {attempts} attempts for {sym}); {ADVICE}"
-        )
+        """Closes of ``sym`` for ``first`` … ``last`` (inclusive), retried (:func:`.yfhistory.history`)."""
+        from .yfhistory import history
 
-    @staticmethod
-    def _unknown(sym: str) -> str:
-        return (
-            f"symbol '{sym}' is unknown to Yahoo Finance (no such ticker, or delisted); check the spelling "
-            "(indices start with ^, e.g. ^HSI; FX pairs end with =X, e.g. EURUSD=X)"
+        return history(
+            sym,
+            first,
+            last,
+            session=self.session,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            backoff=self.backoff,
+            sleep=self.sleep,
         )
