@@ -11,9 +11,7 @@ several symbols and their provenance). One symbol's range is served from the
 cache, its gaps fetched, by :func:`~eventstudy.sources.yfsymbol.load_symbol`;
 the request to Yahoo with its retries is
 :func:`~eventstudy.sources.yfhistory.history`; yfinance's dates, errors and
-frames are handled in :mod:`eventstudy.sources.yfcalls`. The first two are
-imported on first use, so ``import eventstudy`` (which loads this module)
-does not load them.
+frames are handled in :mod:`eventstudy.sources.yfcalls`.
 
 Conventions and safeguards
 --------------------------
@@ -72,6 +70,8 @@ from .cache import PriceCache
 from .cacheinfo import CacheInfo, cache_clear, cache_info
 from .fx import fx_correct_dates, is_fx
 from .yfcalls import FX_NOTE, as_day, iso_day, session_cutoff, utc, yfinance_version
+from .yfhistory import history
+from .yfsymbol import load_symbol
 
 __all__ = [
     "CacheInfo",
@@ -201,8 +201,6 @@ class YahooSource:
         ``stage`` is ``"start"`` before a symbol, then ``"cached"`` (served
         from the cache) or ``"fetched"`` (at least one request made).
         """
-        from .yfsymbol import load_symbol  # loaded on the first fetch, not by `import eventstudy`
-
         if symbols is None:
             raise InputError("symbols: the yahoo source needs symbols (e.g. --symbols ^HSI,^GDAXI)")
         syms = [symbols] if isinstance(symbols, str) else list(symbols)
@@ -262,8 +260,6 @@ class YahooSource:
 
     def _history(self, sym: str, first: pd.Timestamp, last: pd.Timestamp) -> tuple[pd.Series, list[str]]:
         """Closes of ``sym`` for ``first`` … ``last`` (inclusive), retried (:func:`.yfhistory.history`)."""
-        from .yfhistory import history
-
         return history(
             sym,
             first,
