@@ -1,98 +1,49 @@
-"""StudyResult: the immutable outcome of a study, its tables and its output folder."""
+"""StudyResult: the immutable outcome of a study, its tables and its output folder.
+
+The result holds the tidy tables and selects from them; the tables a run
+deferred are built when first read (:mod:`eventstudy.deferred`). Its
+analyses run in :mod:`eventstudy.resultanalyses`, its output folder is
+written by :mod:`eventstudy.savefolder` and read back by
+:mod:`eventstudy.persist`; the columns of its long tables are in
+:mod:`eventstudy.resultcolumns`.
+"""
 
 from __future__ import annotations
 
 import functools
-import json
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from .config import StudyConfig, WindowLike, format_window, parse_window
-from .csvout import with_omitted, write_csv_tables
-from .csvsafe import neutralise_frame
+from .deferred import Deferred, built_field, built_state, deferred, hold_pending
 from .errors import InputError
-from .events import COLUMNS, Events
-from .output import atomic_folder
+from .events import Events
 from .reprs import record_folder
+from .resultanalyses import (
+    comparison_of,
+    covariates_of,
+    cross_section_of,
+    event_dummies_of,
+    main_window_dummies,
+    second_stage_models,
+    second_stage_tables,
+)
+from .resultcolumns import AR_COLUMNS, CAR_COLUMNS, TEST_COLUMNS
+from .savefolder import folder_tables, save_result
 from .sources.base import Prices
 from .summary import Summary, stars
 from .tables import by_grouping as _by
 from .tables import select_rows as _select
-from .tables import write_tables
 
 if TYPE_CHECKING:
     from .analysis.compare import Comparison
     from .analysis.crosssection import CrossSection
 
 __all__ = ["Deferred", "StudyResult", "Summary", "deferred", "stars"]
-
-AR_COLUMNS = ["event_id", "symbol", "rel_day", "date", "return", "normal_return", "ar", "sar", "car"]
-CAR_COLUMNS = [
-    "event_id",
-    "symbol",
-    "window",
-    "car",
-    "se",
-    "t_stat",
-    "p_value",
-    "n_est",
-    "day0",
-    "day0_latest",
-    "cluster",
-    "day0_uncertain",
-    "overlaps",
-    "days",
-    "extended_by",
-    "p_holm",
-    "p_bh",
-    "vol_ratio",
-]
-TEST_COLUMNS = ["group_by", "group", "window", "test", "statistic", "p_value", "n", "note", "p_holm", "p_bh"]
-
-
-class Deferred:
-    """A table of a :class:`StudyResult` built when it is first read (see :func:`deferred`)."""
-
-    __slots__ = ("_build", "_value")
-
-    def __init__(self, build: Callable[[], pd.DataFrame]) -> None:
-        self._build: Callable[[], pd.DataFrame] | None = build
-        self._value: pd.DataFrame | None = None
-
-    def get(self) -> pd.DataFrame:
-        """The table, built on the first call (which then drops the arrays it was built from)."""
-        if self._value is None:
-            build = self._build
-            if build is not None:  # another thread may be building it too: the same table
-                self._value = build()
-                self._build = None
-        assert self._value is not None
-        return self._value
-
-
-def deferred(build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-    """``build`` as a value of a table field of :class:`StudyResult`, called on first access.
-
-    A study computes the tables that ``run`` must return at once (CARs,
-    manifest) and defers the others (tests without any test chosen, CAAR,
-    headlines, volatility, abnormal returns, fits): they are built from the
-    study's arrays the first time they are read, with the same code and the
-    same numbers, and kept. Typed as a DataFrame for the field it fills.
-    """
-    return Deferred(build)
-
-
-def _iso(df: pd.DataFrame) -> pd.DataFrame:
-    out = df.copy()
-    for c in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[c]):
-            out[c] = out[c].dt.strftime("%Y-%m-%d").astype(object).where(out[c].notna(), "")
-    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,30 +70,15 @@ class StudyResult:
     volatility_table: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     def __post_init__(self) -> None:
-        # deferred tables live in ``_pending`` until first read (``__getattr__``)
-        pending = {f.name: v for f in fields(self) if isinstance(v := self.__dict__.get(f.name), Deferred)}
-        if pending:
-            for name in pending:
-                del self.__dict__[name]
-            self.__dict__["_pending"] = pending
+        hold_pending(self)  # deferred tables live in ``_pending`` until first read (``__getattr__``)
 
     def __getstate__(self) -> dict[str, Any]:
         """The state for pickling and copying: deferred tables are built first (they are not portable)."""
-        for name in list(self.__dict__.get("_pending", ())):
-            getattr(self, name)
-        state = dict(self.__dict__)
-        state.pop("_pending", None)
-        return state
+        return built_state(self)
 
     def __getattr__(self, name: str) -> Any:
         """A deferred table, built on first access and kept (see :func:`deferred`)."""
-        pending = self.__dict__.get("_pending")
-        hit = None if pending is None else pending.get(name)
-        if hit is None:
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        value = hit.get()
-        self.__dict__[name] = value
-        return value
+        return built_field(self, name)
 
     def __repr__(self) -> str:
         from .reprs import result_repr
@@ -301,11 +237,7 @@ class StudyResult:
         ``covariates`` defaults to the study's (``StudyConfig.covariates``); pass
         ``covariates=[...]`` for others, ``[]`` for none.
         """
-        from .analysis import cross_section
-
-        w = self.main_window if window is None else self._window(window, car_only=True)
-        kwargs.setdefault("covariates", self.config.covariates)
-        return cross_section(self.car(), self.events, window=w, **kwargs)
+        return cross_section_of(self, window, **kwargs)
 
     def covariates(self) -> pd.DataFrame:
         """The study's covariates in the second stage of every window (``covariates.csv``).
@@ -315,11 +247,7 @@ class StudyResult:
         ``cross_section.csv``; empty when the study has no covariates. Another
         set: :meth:`cross_section` with ``covariates=[...]``.
         """
-        from .analysis import covariate_table
-
-        if not self.config.covariates:
-            return covariate_table({})
-        return covariate_table(self._second_stage_models)
+        return covariates_of(self)
 
     def compare(
         self, by: str, a: Any, b: Any = None, window: WindowLike | None = None, **kwargs: Any
@@ -332,10 +260,7 @@ class StudyResult:
         ``category``, ``direction``, ``event`` or an extra column of the
         events; ``b`` defaults to every other pair).
         """
-        from .analysis import compare_groups
-
-        w = self.main_window if window is None else self._window(window, car_only=True)
-        return compare_groups(self.car(), self.events, by, a, b, window=w, **kwargs)
+        return comparison_of(self, by, a, b, window, **kwargs)
 
     def event_dummies(self, window: WindowLike | None = None, cov_type: str = "hac") -> pd.DataFrame:
         """Karafiath (1988) event-dummy CARs per market and event for one CAR window (a DataFrame).
@@ -355,24 +280,7 @@ class StudyResult:
         slot; its CARs are then those of a constant-mean model). See
         :func:`eventstudy.analysis.event_dummy_regressions`.
         """
-        from .analysis import event_dummy_regressions
-
-        w = self.main_window if window is None else self._window(window, car_only=True)
-        t1, t2 = parse_window(w)
-        ar = self.abnormal_returns_table
-        car = self.car(w)
-        ext = car.set_index(["event_id", "symbol"])["extended_by"]
-        ext_row = ext.reindex(pd.MultiIndex.from_frame(ar[["event_id", "symbol"]])).to_numpy()
-        hi = t2 + np.where(t2 >= 0, np.nan_to_num(ext_row), 0)
-        rows = ar[(ar["rel_day"] >= t1) & (ar["rel_day"] <= hi) & ar["return"].notna()]
-        model = self.config.model
-        rets = {s: df["ret"] for s, df in self.market_returns.items()}
-        bench = None
-        if model == "market":
-            bench = {s: df["bench"] for s, df in self.market_returns.items()}
-        elif model == "market-adjusted":
-            rets = {s: df["ret"] - df["bench"] for s, df in self.market_returns.items()}
-        return event_dummy_regressions(rets, rows[["event_id", "symbol", "date"]], bench, cov_type=cov_type)  # type: ignore[arg-type]
+        return event_dummies_of(self, window, cov_type)
 
     # ---------------------------------------------------------------- summary
     def summary_frame(self) -> pd.DataFrame:
@@ -440,24 +348,16 @@ class StudyResult:
 
     @functools.cached_property
     def _second_stage(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        from .analysis import cross_section_tables
-
-        return cross_section_tables(self._second_stage_models)
+        return second_stage_tables(self)
 
     @functools.cached_property
     def _second_stage_models(self) -> dict[str, CrossSection]:
-        from .analysis import cross_sections
-
-        return cross_sections(self.car(), self.events, covariates=self.config.covariates)
+        return second_stage_models(self)
 
     @functools.cached_property
     def _dummies(self) -> pd.DataFrame:
         """Event-dummy CARs of the main window (empty when returns are not at hand)."""
-        if not self.market_returns:
-            return pd.DataFrame()
-        cars = self.event_dummies()
-        cars.insert(2, "window", self.main_window)
-        return cars
+        return main_window_dummies(self)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The CSV tables of the output folder, keyed by file name (copies)."""
@@ -466,21 +366,7 @@ class StudyResult:
     @functools.cached_property
     def _tables(self) -> dict[str, pd.DataFrame]:
         """The tables of :meth:`tables`, built once (the CSV files and the report both read them)."""
-        coefs, answers = self._second_stage
-        return {
-            "abnormal_returns.csv": _iso(self.abnormal_returns),
-            "car.csv": _iso(self.car()),
-            "tests.csv": self.tests().loc[:, TEST_COLUMNS],
-            "caar.csv": self.caar(),
-            "headlines.csv": self.headlines(),
-            "volatility.csv": self.volatility(by=None),
-            "fits.csv": _iso(self.fits),
-            "cross_section.csv": coefs.copy(),
-            "direction.csv": answers.copy(),
-            **({"covariates.csv": self.covariates()} if self.config.covariates else {}),
-            "placebo.csv": self.placebo(),
-            "event_dummies.csv": self._dummies,
-        }
+        return folder_tables(self)
 
     def to_html(self) -> str:
         """The self-contained HTML report."""
@@ -501,31 +387,7 @@ class StudyResult:
         PNG into ``png/`` (needs kaleido and a Chromium; see
         :func:`eventstudy.report.export_png`).
         """
-        target = Path(path)
-        html = self.to_html()
-        if png:
-            from .report import png_unavailable_reason
-
-            why = png_unavailable_reason()
-            if why:
-                raise InputError(f"png: cannot export charts: {why}")
-        with atomic_folder(target) as tmp:
-            if png:
-                from .report import export_png
-
-                export_png(self, tmp / "png")
-            omitted = write_csv_tables(self, tmp)  # tables with rows (neutralised); the others named with why
-            (tmp / "study.json").write_text(
-                json.dumps(with_omitted(self.manifest, omitted), indent=2, default=str) + "\n",
-                encoding="utf-8",
-            )
-            neutralise_frame(self.events.table.loc[:, list(COLUMNS) + self.events.extra_columns]).to_csv(
-                tmp / "events.csv", index=False, lineterminator="\n"
-            )
-            write_tables(self, tmp)
-            (tmp / "index.html").write_text(html, encoding="utf-8")
-        record_folder(self, target)
-        return target
+        return save_result(self, path, png)
 
     @classmethod
     def load(cls, path: str | Path) -> StudyResult:

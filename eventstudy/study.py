@@ -1,48 +1,42 @@
-"""EventStudy: a configuration that runs into a :class:`~eventstudy.results.StudyResult`."""
+"""EventStudy: a configuration that runs into a :class:`~eventstudy.results.StudyResult`.
+
+The arguments are checked when the study is made (:mod:`eventstudy.config`,
+:mod:`eventstudy.studyargs`); :meth:`EventStudy.run` builds the panel, runs
+the engine chunk by chunk (:mod:`eventstudy.chunks`) and hands its output to
+:func:`~eventstudy.studyresult.assemble_result`.
+"""
 
 from __future__ import annotations
 
 import copy
 import functools
-import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import replace
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .align import calendar_notes
-from .assembly import WINDOW_ARRAYS, StudyParts, estimation_sar, group_labels, window_inputs, window_major
-from .cartable import car_table, overlap_ids
-from .chunks import compute_chunks, release_engine_caches
-from .config import DEFAULT_CAR_WINDOWS, StudyConfig, Window, format_window
+from .assembly import WINDOW_ARRAYS, estimation_sar, group_labels, window_inputs, window_major
+from .chunks import compute_chunks
+from .config import DEFAULT_CAR_WINDOWS, StudyConfig, Window
 from .engine import DETAILS, Detail, EngineOutput
 from .errors import DataError, InputError
 from .events import Events
 from .frames import as_events, as_prices
-from .heap import trim_heap
 from .inference import TestInput, get_tests
-from .inference.headline import headline_of
-from .inference.runner import TRIM_PAIRS, run_tests
-from .inference.volatility import pair_ratio, volatility_table
-from .manifest import build_manifest
-from .markets import MARKETS
 from .models import beta_shifts, configured_model
 from .pairclusters import pair_clusters
 from .panel import Panel, build_panel
-from .quality import quality_reports
-from .results import StudyResult, deferred
-from .returns import ReturnFrames
+from .results import StudyResult
 from .sources.base import Prices
-from .studytables import ar_table, caar_of, date_ranges, day_windows, finished_tests, robust_of
+from .studyargs import check_covariates, regressors, study_symbols
+from .studymanifest import events_not_studied
+from .studyresult import assemble_result
+from .studytables import day_windows
+from .studytests import TEST_THREADS as TEST_THREADS
 
 __all__ = ["EventStudy", "DAILY_MARKETS"]
-
-#: Threads running the tests of different windows at once (results do not
-#: depend on it; the array work releases the GIL).
-TEST_THREADS = min(2, os.cpu_count() or 1)
 
 #: Largest number of markets for which the per-day (single-day window) tests
 #: are also reported market by market.
@@ -166,44 +160,9 @@ class EventStudy:
             covariates=tuple(covariates) if not isinstance(covariates, str) else (covariates,),
             factors=tuple([factors] if isinstance(factors, str) else factors or ()),
         )
-        if self.config.covariates:  # an unknown, non-numeric or empty column fails before any work
-            from .analysis.covariates import covariate_frame
-
-            covariate_frame(events, self.config.covariates)
+        check_covariates(events, self.config)
         self.model = configured_model(self.config)
-        if self.config.benchmark is not None and self.config.benchmark not in prices:
-            raise InputError(
-                f"benchmark: '{self.config.benchmark}' is not in the prices; "
-                f"available: {', '.join(prices.symbols)}"
-            )
-        regressors = self._regressors()
-        for f in regressors:
-            if f not in prices:
-                raise InputError(
-                    f"factors: '{f}' is not in the prices; available: {', '.join(prices.symbols)}"
-                )
-        if symbols is None:
-            symbols = [s for s in prices.symbols if s != self.config.benchmark and s not in regressors]
-        symbols = list(dict.fromkeys(symbols))
-        both = [s for s in symbols if s in regressors]
-        if both:
-            raise InputError(
-                f"factors: '{both[0]}' is also a market under study; a factor is a regressor, "
-                "drop it from --symbols or --factors"
-            )
-        if not symbols:
-            raise InputError("symbols: no market to study; pass --symbols")
-        missing = [s for s in symbols if s not in prices]
-        if missing:
-            raise InputError(
-                f"symbols: {', '.join(missing)} not in the prices; available: {', '.join(prices.symbols)}"
-            )
-        if len(events) == 0:
-            raise InputError("events: no events to study (check the filters)")
-        known = set(prices.symbols) | set(MARKETS)
-        events.check_symbols(known)
-        if mask_events is not None:
-            mask_events.check_symbols(known)
+        symbols = study_symbols(self.config, events, prices, symbols, mask_events)
         self.events = events
         self.prices = prices
         self.symbols = symbols
@@ -308,30 +267,17 @@ class EventStudy:
         days = None
         if later:
             days = functools.partial(day_windows, panel, ecfg, self.model, chunk_size, out, n_car)
-        res = study._assemble(panel, out, days)
+        res = assemble_result(study, panel, out, days)
         manifest = res.manifest  # the result's own dict, completed here (no copy: its tables stay deferred)
         if detail != "full":
             manifest["parameters"] = dict(manifest["parameters"]) | {"detail": detail}
-        # events restricted (``symbols`` column) to markets outside the study: counted, not silent
-        applies = np.zeros(len(self.events), dtype=bool)
-        for sym in self.symbols:
-            applies |= self.events.applies_to(sym)
-            if applies.all():  # every event is studied somewhere
-                break
-        manifest["events_not_studied"] = [e for e, a in zip(self.events.ids, applies, strict=True) if not a]
+        manifest["events_not_studied"] = events_not_studied(self.events, self.symbols)
         return res
-
-    def _regressors(self) -> list[str]:
-        """The factor series of the factor model (the benchmark first, when given); else none."""
-        from .models import factor_list
-
-        cfg = self.config
-        return list(factor_list(cfg.factors, cfg.benchmark)) if cfg.model == "factor" else []
 
     def _reference_series(self) -> list[str]:
         """The benchmark and the factors: the series the study reads besides its markets."""
         cfg = self.config
-        return list(dict.fromkeys(([cfg.benchmark] if cfg.benchmark else []) + self._regressors()))
+        return list(dict.fromkeys(([cfg.benchmark] if cfg.benchmark else []) + regressors(cfg)))
 
     def _per_pair_only(self, chunk_size: int, executor: Executor | None) -> EventStudy:
         """A shallow copy of this study for ``detail="pairs"``.
@@ -358,182 +304,7 @@ class EventStudy:
         days = tuple((d, d) for d in range(cfg.window[0], cfg.window[1] + 1))
         return tuple(dict.fromkeys(cfg.car_windows + days))
 
-    # ------------------------------------------------------------------ tables
-    def _assemble(
-        self, panel: Panel, out: EngineOutput, days: Callable[[], EngineOutput] | None = None
-    ) -> StudyResult:
-        """The result of ``out``; ``days`` completes it with the single-day windows when it lacks them."""
-        cfg = self.config
-        pairs = panel.pairs
-        kept = pairs.iloc[out.keep].reset_index(drop=True)
-        wlabels = [format_window(w) for w in cfg.car_windows]
-        C = len(wlabels)
-        parts = StudyParts(copy.copy(self), panel, out, kept, days)
-        # tables ``car()`` does not need are built when first read; at once when the run kept
-        # estimation-window arrays (P×T, for the chosen tests: not held beyond the run) or
-        # per-pair results only
-        lazy = out.detail == "full" and out.fit.resid.shape[1] == 0
-        later: Any = deferred if lazy else (lambda build: build())
-
-        # a pairs run's estimation tests run the engine again (chunk by chunk): the panel's
-        # prefix sums are released after them, else at once (no engine pass is left)
-        streamed = out.detail != "full" and any(s.uses_estimation for s in self.test_specs)
-        if out.detail != "full" and not streamed:
-            release_engine_caches(panel)
-        raw = self._raw_tests(parts) if self.test_specs else None
-        if streamed:
-            release_engine_caches(panel)
-        if lazy:
-            robust = later(functools.partial(robust_of, parts))
-            caar = later(functools.partial(caar_of, parts))
-        else:
-            # built now, before the tests' notes and adjusted p-values and the CAR windows'
-            # tables: nothing else reads the single days' inputs and clusters, which go
-            # before those are built (at universe scale about half a GiB)
-            robust, caar = robust_of(parts), caar_of(parts)
-            for name in ("day_inputs", "day_clusters"):
-                parts.__dict__.pop(name, None)  # the cached properties' values
-        if raw is not None:
-            held, raw = [raw], None
-            tests = finished_tests(held, len(out.keep))
-        else:  # no test chosen: the (empty) table when read
-            tests = later(functools.partial(parts.study._tests_table, parts))
-
-        # CARs per window (the first C engine windows are the CAR windows)
-        overlaps = overlap_ids(
-            panel, out.car_ext, kept, cfg.car_windows, self.mask_events.table["event_id"].to_numpy()
-        )
-        alignment = self._alignment(panel)
-        car_in = parts.car_inputs
-        vol_ratio = np.column_stack([pair_ratio(car_in[w]) for w in wlabels]) if C else np.empty(0)
-        car_tab = car_table(kept, out, wlabels, parts.car_clusters[0], overlaps, vol_ratio)
-        del overlaps, vol_ratio
-        tidy = trim_heap if len(out.keep) >= TRIM_PAIRS else (lambda: None)
-        tidy()  # the car table's transients, before the tables built after it
-        # the headline (manifest): all pairs in the first CAR window, as in the headline table
-        headline = headline_of(car_in[wlabels[0]], wlabels[0]) if wlabels else {}
-
-        calendars = {m.symbol: (m.sessions.code or "own data dates") for m in panel.markets}
-        cal_notes, cal_warnings = calendar_notes(self.events, self.symbols, cfg.calendar)
-        manifest = build_manifest(
-            parameters=cfg.to_dict() | {"symbols": self.symbols, "tests": [s.name for s in self.test_specs]},
-            events_info={
-                "file": self.events.path,
-                "sha256": self.events.sha256,
-                "n_events": len(self.events),
-                "mask_events": len(self.mask_events),
-            },
-            prices_info={
-                "source": self.prices.source,
-                "origin": self.prices.origin,
-                "sha256": self.prices.sha256(self.symbols + self._reference_series()),
-                "provenance": self.prices.provenance,
-                "ranges": date_ranges(panel),
-            },
-            calendars=calendars,
-            counts={
-                "pairs": len(pairs),
-                "included": len(out.keep),
-                "excluded": int(len(pairs) - len(out.keep)),
-            },
-            extra={
-                "headline": headline,
-                "data_quality": self._data_quality(panel),
-                "warnings": list(self.events.warnings) + list(cal_warnings),
-                "benchmark_alignment": alignment,
-            }
-            | ({"factor_alignment": own} if (own := self.model.alignment()) is not None else {}),
-        )
-        manifest["alignment"]["notes"] = cal_notes
-        tidy()  # the data-quality counts' transients, before the fits table
-        frozen = parts.study
-        return StudyResult(
-            config=cfg,
-            events=self.events,
-            prices=self.prices.select(self.symbols + self._reference_series()),
-            symbols=tuple(self.symbols),
-            abnormal_returns_table=later(functools.partial(ar_table, panel, out, kept)),
-            car_table=car_tab,
-            tests_table=tests,
-            caar_table=caar,
-            fits_table=later(functools.partial(frozen._fits, panel, out, alignment)),
-            manifest=manifest,
-            placebo_table=later(lambda: frozen._placebo_table(parts.car_inputs, parts.labels)),
-            headline_table=robust,
-            volatility_table=later(lambda: volatility_table(parts.car_inputs, parts.labels)),
-            # per-pair results only: no per-day series either
-            market_returns=ReturnFrames(panel.markets if out.detail == "full" else []),
-        )
-
-    def _tests_table(self, parts: StudyParts) -> pd.DataFrame:
-        """The tests of every window and grouping (``tests.csv`` before the added columns)."""
-        return finished_tests([self._raw_tests(parts)], len(parts.out.keep))
-
-    def _raw_tests(self, parts: StudyParts) -> pd.DataFrame:
-        """:meth:`_tests_table` before its notes and adjusted p-values (:func:`finished_tests`)."""
-        threads, specs = TEST_THREADS, self.test_specs
-        car_in, labels = parts.car_inputs, parts.labels
-        if not specs and car_in:
-            # no test: no rows, whatever the windows and groups; one window and one grouping of
-            # each set give the same empty table (and its column types) without the day windows
-            first, inp = next(iter(car_in.items()))
-            rest = [format_window(w) for w in parts.windows[parts.n_car :]]
-            car_in, labels = {first: inp}, dict(list(labels.items())[:1])
-            day_in = {rest[0]: inp} if rest else {}
-            day_labels = dict(list(parts.day_labels.items())[:1])
-        else:
-            day_in, day_labels = parts.day_inputs, parts.day_labels
-        if parts.out.detail != "full" and any(s.uses_estimation for s in specs):
-            from .streamtests import streamed_specs  # estimation tests chunk by chunk
-
-            sets = [(car_in, labels), (day_in, day_labels)]
-            specs = streamed_specs(self, parts.panel, parts.out.keep, sets, specs, *self._stream)
-        # the single days first: their table is small, so the CAR windows' table (one row per
-        # market and test at universe scale) is not held through the single days' tests
-        days = run_tests(day_in, day_labels, specs, threads=threads)
-        tests = pd.concat([run_tests(car_in, labels, specs, threads=threads), days], ignore_index=True)
-        del days
-        return tests
-
-    def _fits(self, panel: Panel, out: EngineOutput, align: dict[str, Any] | None = None) -> pd.DataFrame:
-        pairs = panel.pairs
-        fit = out.fit
-        n = len(pairs)
-        cols: dict[str, Any] = {
-            "event_id": pairs["event_id"],
-            "symbol": pairs["symbol"],
-            "model": self.model.name,
-        }
-        for j, pname in enumerate(self.model.param_names):
-            col = np.full(n, np.nan)
-            col[out.keep] = fit.params[:, j]
-            cols[pname] = col
-        if self.config.model == "market":  # which betas each market got (see benchmark_alignment)
-            align = self._alignment(panel) if align is None else align
-            per_market = [str(align.get(m.symbol, {}).get("betas", "ols")) for m in panel.markets]
-            cols["betas"] = np.asarray(per_market, dtype=object)[pairs["mk"].to_numpy(dtype=np.int64)]
-        sigma = np.full(n, np.nan)
-        sigma[out.keep] = np.sqrt(fit.sigma2)
-        n_est = np.zeros(n, dtype=np.int64)
-        n_est[out.keep] = fit.n.astype(np.int64)
-        start = np.full(n, np.datetime64("NaT", "ns"))
-        end = np.full(n, np.datetime64("NaT", "ns"))
-        start[out.keep] = out.est_start
-        end[out.keep] = out.est_end
-        reason = out.reasons(pairs)
-        cols |= {
-            "sigma": sigma,
-            "n_est": n_est,
-            "est_start": pd.DatetimeIndex(start),
-            "est_end": pd.DatetimeIndex(end),
-            "day0": pairs["day0"],
-            "day0_latest": pairs["day0_latest"],
-            "day0_uncertain": pairs["day0_uncertain"],
-            "excluded": reason != "",
-            "reason": reason,
-        }
-        return pd.DataFrame(cols)  # one frame from whole columns
-
+    # ------------------------------------------------------------- test inputs
     def _clusters(self, panel: Panel, out: EngineOutput, kept: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Per pair and engine window: cluster id and exact-duplicate key (see :func:`pair_clusters`)."""
         return pair_clusters(panel, out.car, out.car_ext, kept, self.engine_windows())
@@ -553,57 +324,3 @@ class EventStudy:
         cols = range(len(self.engine_windows()))
         inputs = window_inputs(self, out, cols, clusters, dups, estimation_sar(out), evt_days)
         return inputs, group_labels(self, kept)
-
-    def _placebo_table(self, inputs: dict[str, TestInput], labels: dict[str, np.ndarray]) -> pd.DataFrame:
-        """Placebo CAAR distributions (all pairs and per market) behind the ``placebo`` test.
-
-        Group means of every pair's placebo CARs, position by position, as one
-        matrix product per window (no loop over groups).
-        """
-        from .inference.grouped import Groups
-        from .inference.placebo import placebo_caar_groups
-
-        if "placebo" not in {s.name for s in self.test_specs}:
-            return pd.DataFrame(columns=["group_by", "group", "window", "position", "caar"])
-        frames = []
-        for gb in ("all", "market"):
-            grouping = Groups.from_labels(labels[gb])
-            groups = grouping.names
-            for w, inp in inputs.items():
-                caar = placebo_caar_groups(inp, grouping, np.isfinite(inp.car))
-                g, k = caar.shape
-                frames.append(
-                    pd.DataFrame(
-                        {
-                            "group_by": gb,
-                            "group": np.repeat(np.asarray(groups, dtype=object), k),
-                            "window": w,
-                            "position": np.tile(np.arange(k), g),
-                            "caar": caar.ravel(),
-                        }
-                    )
-                )
-        return pd.concat(frames, ignore_index=True)
-
-    def _alignment(self, panel: Panel) -> dict[str, Any]:
-        """Per market: the benchmark's clock and which benchmark returns the model uses."""
-        from .models import Dimson, ScholesWilliams
-
-        m = self.model
-        out: dict[str, Any] = {}
-        for sy in panel.syncs:
-            if isinstance(m, ScholesWilliams):
-                beta, shifts = "scholes-williams", m.shifts
-            elif isinstance(m, Dimson) and (not m.only_later or sy.later):
-                beta, shifts = "dimson", m.shifts
-            else:
-                beta, shifts = "ols", (0,)
-            out[sy.symbol] = sy.describe(self.config.model, beta, shifts)
-        return out
-
-    def _data_quality(self, panel: Panel) -> dict[str, Any]:
-        dq: dict[str, Any] = quality_reports(panel.markets, [self.prices[m.symbol] for m in panel.markets])
-        dropped = self.prices.provenance.get("dropped_rows")
-        if dropped:
-            dq["dropped_rows"] = dropped
-        return dq

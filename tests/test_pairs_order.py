@@ -15,6 +15,7 @@ import pytest
 import eventstudy.assembly as assembly_mod
 import eventstudy.streamtests as streamtests
 import eventstudy.study as study_mod
+import eventstudy.studyresult as studyresult_mod
 from eventstudy import EventStudy
 
 
@@ -31,7 +32,7 @@ def _logged(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         monkeypatch.setattr(owner, name, wrapped)
 
     spy(study_mod, "compute_chunks")
-    spy(study_mod, "release_engine_caches")
+    spy(studyresult_mod, "release_engine_caches")
     spy(assembly_mod, "pair_clusters")
     spy(streamtests, "iter_chunks")
     return log

@@ -1,0 +1,100 @@
+"""The study's chosen tests over its windows and groupings, and the placebo distributions behind one.
+
+:func:`raw_tests` runs every chosen test (:mod:`eventstudy.inference`) on
+the test inputs of the CAR windows and of the single-day windows, by
+grouping, on :data:`TEST_THREADS` threads; :func:`tests_table` adds the notes
+and adjusted p-values of ``tests.csv``
+(:func:`~eventstudy.studytables.finished_tests`). In a ``detail="pairs"`` run
+the tests that read estimation-window data are accumulated chunk by chunk
+(:mod:`eventstudy.streamtests`). :func:`placebo_table` gives the placebo
+CAAR distributions behind the ``placebo`` test (``placebo.csv``).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from .config import format_window
+from .inference import TestInput
+from .inference.runner import run_tests
+from .studytables import finished_tests
+
+if TYPE_CHECKING:
+    from .assembly import StudyParts
+    from .study import EventStudy
+
+__all__ = ["TEST_THREADS", "placebo_table", "raw_tests", "tests_table"]
+
+#: Threads running the tests of different windows at once (results do not
+#: depend on it; the array work releases the GIL).
+TEST_THREADS = min(2, os.cpu_count() or 1)
+
+
+def tests_table(study: EventStudy, parts: StudyParts) -> pd.DataFrame:
+    """The tests of every window and grouping (``tests.csv`` before the added columns)."""
+    return finished_tests([raw_tests(study, parts)], len(parts.out.keep))
+
+
+def raw_tests(study: EventStudy, parts: StudyParts) -> pd.DataFrame:
+    """:func:`tests_table` before its notes and adjusted p-values (:func:`finished_tests`)."""
+    threads, specs = TEST_THREADS, study.test_specs
+    car_in, labels = parts.car_inputs, parts.labels
+    if not specs and car_in:
+        # no test: no rows, whatever the windows and groups; one window and one grouping of
+        # each set give the same empty table (and its column types) without the day windows
+        first, inp = next(iter(car_in.items()))
+        rest = [format_window(w) for w in parts.windows[parts.n_car :]]
+        car_in, labels = {first: inp}, dict(list(labels.items())[:1])
+        day_in = {rest[0]: inp} if rest else {}
+        day_labels = dict(list(parts.day_labels.items())[:1])
+    else:
+        day_in, day_labels = parts.day_inputs, parts.day_labels
+    if parts.out.detail != "full" and any(s.uses_estimation for s in specs):
+        from .streamtests import streamed_specs  # estimation tests chunk by chunk
+
+        sets = [(car_in, labels), (day_in, day_labels)]
+        specs = streamed_specs(study, parts.panel, parts.out.keep, sets, specs, *study._stream)
+    # the single days first: their table is small, so the CAR windows' table (one row per
+    # market and test at universe scale) is not held through the single days' tests
+    days = run_tests(day_in, day_labels, specs, threads=threads)
+    tests = pd.concat([run_tests(car_in, labels, specs, threads=threads), days], ignore_index=True)
+    del days
+    return tests
+
+
+def placebo_table(
+    study: EventStudy, inputs: dict[str, TestInput], labels: dict[str, np.ndarray]
+) -> pd.DataFrame:
+    """Placebo CAAR distributions (all pairs and per market) behind the ``placebo`` test.
+
+    Group means of every pair's placebo CARs, position by position, as one
+    matrix product per window (no loop over groups).
+    """
+    from .inference.grouped import Groups
+    from .inference.placebo import placebo_caar_groups
+
+    if "placebo" not in {s.name for s in study.test_specs}:
+        return pd.DataFrame(columns=["group_by", "group", "window", "position", "caar"])
+    frames = []
+    for gb in ("all", "market"):
+        grouping = Groups.from_labels(labels[gb])
+        groups = grouping.names
+        for w, inp in inputs.items():
+            caar = placebo_caar_groups(inp, grouping, np.isfinite(inp.car))
+            g, k = caar.shape
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "group_by": gb,
+                        "group": np.repeat(np.asarray(groups, dtype=object), k),
+                        "window": w,
+                        "position": np.tile(np.arange(k), g),
+                        "caar": caar.ravel(),
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)
