@@ -80,6 +80,7 @@ def _timer() -> Any:
             "volatility_table",
             "robust_table",
             "calendar_notes",
+            "placebo_table",
         )
         METHODS = (*StageTimer.METHODS, "_clusters", "_placebo_table")  # type: ignore[assignment]
 

@@ -65,6 +65,15 @@ def _worker_cpu() -> float:
     return t.process_time()
 
 
+def _module(name: str, fallback: Any) -> Any:
+    """``eventstudy.NAME``, or ``fallback`` in a checkout without it."""
+    import importlib
+    import importlib.util
+
+    full = "eventstudy." + name
+    return importlib.import_module(full) if importlib.util.find_spec(full) else fallback
+
+
 def _stages() -> tuple[dict[str, list[float]], _Sampler]:
     """Wrap the study's stages (in this process only).
 
@@ -76,6 +85,11 @@ def _stages() -> tuple[dict[str, list[float]], _Sampler]:
     import eventstudy.assembly as assembly_mod
     import eventstudy.streamtests as streamtests
     import eventstudy.study as study_mod
+
+    # the modules the study hands its stages to (the study itself in older checkouts)
+    result_mod = _module("studyresult", study_mod)
+    tests_mod = _module("studytests", study_mod)
+    manifest_mod = _module("studymanifest", study_mod)
 
     stats: dict[str, list[float]] = {}
     sampler = _Sampler()
@@ -109,26 +123,33 @@ def _stages() -> tuple[dict[str, list[float]], _Sampler]:
     wrap(study_mod.EventStudy, "_clusters", "_clusters")
     wrap(study_mod, "adjust_car_table", "adjust_car_table")
     wrap(study_mod.EventStudy, "_fits", "_fits")
+    wrap(result_mod, "fits_table", "_fits")
     wrap(study_mod.EventStudy, "_test_inputs", "_test_inputs")
-    wrap(study_mod, "volatility_table", "volatility_table")
+    wrap(result_mod, "volatility_table", "volatility_table")
     wrap(streamtests, "streamed_specs", "streamed tests (second pass)")
-    wrap(study_mod, "run_tests", "run_tests")
+    wrap(tests_mod, "run_tests", "run_tests")
     wrap(study_mod, "adjust_tests_table", "adjust_tests_table")
     wrap(study_mod.EventStudy, "_placebo_table", "_placebo_table")
+    wrap(result_mod, "placebo_table", "_placebo_table")
     wrap(study_mod, "caar_table", "caar_table")
     wrap(study_mod, "robust_table", "robust_table")
     wrap(study_mod.EventStudy, "_data_quality", "_data_quality")
-    wrap(study_mod, "overlap_ids", "overlap_ids")
-    wrap(study_mod, "car_table", "car_table")
+    wrap(manifest_mod, "data_quality", "_data_quality")
+    wrap(result_mod, "overlap_ids", "overlap_ids")
+    wrap(result_mod, "car_table", "car_table")
     wrap(assembly_mod, "pair_clusters", "pair_clusters")
     wrap(assembly_mod, "window_inputs", "window_inputs")
-    wrap(study_mod, "pair_ratios", "pair_ratios (vol_ratio)")  # before pair_ratio
-    wrap(study_mod, "pair_ratio", "pair_ratio (vol_ratio)")
-    wrap(study_mod, "headline_of", "headline_of")
+    wrap(result_mod, "pair_ratios", "pair_ratios (vol_ratio)")  # before pair_ratio
+    wrap(result_mod, "pair_ratio", "pair_ratio (vol_ratio)")
+    wrap(result_mod, "headline_of", "headline_of")
     wrap(study_mod.EventStudy, "_tests_table", "_tests_table")
+    wrap(result_mod, "tests_table", "_tests_table")
     wrap(study_mod.EventStudy, "_raw_tests", "_raw_tests")
+    wrap(result_mod, "raw_tests", "_raw_tests")
+    wrap(tests_mod, "raw_tests", "_raw_tests")  # called by tests_table
     wrap(study_mod, "mark_independence", "mark_independence")
     wrap(study_mod.EventStudy, "_assemble", "_assemble (all tables and tests)")
+    wrap(study_mod, "assemble_result", "_assemble (all tables and tests)")
     return stats, sampler
 
 

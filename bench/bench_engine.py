@@ -63,7 +63,7 @@ import traceback
 import tracemalloc
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -138,16 +138,38 @@ def baseline_loop(
 
 
 # ---------------------------------------------------------------------- child
+def _has_module(name: str) -> bool:
+    """Whether ``eventstudy.NAME`` exists (another checkout may not have it)."""
+    import importlib.util
+
+    return importlib.util.find_spec("eventstudy." + name) is not None
+
+
 class StageTimer:
     """Accumulate wall and CPU time of named callables during one study run.
 
     Wraps, in this process only, the stage functions that ``eventstudy.study``
-    calls (module-level names and ``EventStudy`` methods, whichever exist) and
-    every registered test function, so the breakdown comes from the real run
-    rather than from re-calling private APIs.
+    and the modules it hands its stages to call (module-level names in
+    :data:`MODULES` and ``EventStudy`` methods, whichever exist) and every
+    registered test function, so the breakdown comes from the real run rather
+    than from re-calling private APIs.
     """
 
-    STUDY_FUNCS = ("build_panel", "compute", "compute_chunks", "run_tests", "caar_table", "build_manifest")
+    #: The modules whose names in ``STUDY_FUNCS`` are wrapped where they are called.
+    MODULES = ("study", "studyresult", "studytests", "studymanifest")
+    STUDY_FUNCS = (
+        "build_panel",
+        "compute",
+        "compute_chunks",
+        "run_tests",
+        "caar_table",
+        "build_manifest",
+        "assemble_result",
+        "fits_table",
+        "data_quality",
+    )
+    #: The stage label of a function, when not its name.
+    LABELS: ClassVar[dict[str, str]] = {"assemble_result": "assemble", "fits_table": "fits"}
     METHODS = ("_assemble", "_overlaps", "_fits", "_test_inputs", "_data_quality")
 
     def __init__(self) -> None:
@@ -170,14 +192,16 @@ class StageTimer:
 
     def __enter__(self) -> StageTimer:
         import dataclasses
+        import importlib
 
         import eventstudy.inference as inf
         import eventstudy.study as study
 
-        for name in self.STUDY_FUNCS:
-            if hasattr(study, name):
-                self._undo.append((study, name, getattr(study, name)))
-                setattr(study, name, self._wrap(name, getattr(study, name)))
+        for mod in [importlib.import_module("eventstudy." + m) for m in self.MODULES if _has_module(m)]:
+            for name in self.STUDY_FUNCS:
+                if hasattr(mod, name):
+                    self._undo.append((mod, name, getattr(mod, name)))
+                    setattr(mod, name, self._wrap(self.LABELS.get(name, name), getattr(mod, name)))
         for name in self.METHODS:
             if name in vars(study.EventStudy):
                 orig = vars(study.EventStudy)[name]
@@ -334,10 +358,12 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
         if spec["mode"] == "run_pergroup":
             # the baseline's tests: every test called group by group (its per-group form)
             import functools
+            import importlib
 
-            import eventstudy.study as _study
-
-            _study.run_tests = functools.partial(_study.run_tests, batched=False)  # type: ignore[assignment]
+            # the module whose ``run_tests`` the study calls (the study itself in older checkouts)
+            where = "studytests" if _has_module("studytests") else "study"
+            tests_mod = importlib.import_module("eventstudy." + where)
+            tests_mod.run_tests = functools.partial(tests_mod.run_tests, batched=False)
         try:
             gc.collect()
             with StageTimer() as timer:

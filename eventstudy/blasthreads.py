@@ -1,6 +1,6 @@
 """One BLAS thread for the command line (the test runner already runs windows in threads).
 
-The study's tests run their windows on a thread pool (``study.TEST_THREADS``),
+The study's tests run their windows on a thread pool (``studytests.TEST_THREADS``),
 each window calling numpy's BLAS on matrices of a few hundred rows. With
 OpenBLAS's own threads on top, a 2-core machine runs four busy threads per two
 cores and OpenBLAS's idle threads spin between calls: on the default study

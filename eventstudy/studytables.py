@@ -25,7 +25,7 @@ __all__ = ["ar_table", "caar_of", "date_ranges", "day_windows", "finished_tests"
 
 
 def finished_tests(held: list[pd.DataFrame], n_pairs: int) -> pd.DataFrame:
-    """The tests table in ``held`` (:meth:`~eventstudy.study.EventStudy._raw_tests`, taken out of the list, so
+    """The tests table in ``held`` (:func:`~eventstudy.studytests.raw_tests`, taken out of the list, so
     that its unmarked notes are freed once marked) with its notes and adjusted p-values."""
     tests = adjust_tests_table(mark_independence(held.pop()))
     if n_pairs >= TRIM_PAIRS:  # the tables' transients, before the next tables
