@@ -10,7 +10,8 @@ from typing import Literal
 import numpy as np
 
 from .base import TestInput, TestResult, finite_subset, not_applicable, t_p
-from .grouped import BatchResult, Groups, group_products, t_p_array
+from .estsums import announced_row_sums, est_zeroed, missing_counts, zeroed_rows
+from .grouped import BatchResult, Groups, digest, t_p_array
 from .groupmemo import car_count, mean_t_shared
 
 __all__ = [
@@ -86,9 +87,30 @@ def _est_filled(inp: TestInput) -> tuple[np.ndarray, np.ndarray]:
     hit = inp.cache.get("est_filled")
     if isinstance(hit, tuple):
         return hit
-    ok = np.isfinite(inp.est_resid)
-    out = (np.where(ok, inp.est_resid, 0.0), ok.astype("float64"))
+    out = (est_zeroed(inp), np.isfinite(inp.est_resid).astype("float64"))
     inp.cache["est_filled"] = out
+    return out
+
+
+def cda_day_sums(inp: TestInput, groups: Groups, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per group and estimation day: Σ AR over the pairs with ``mask`` and how many have one (G × T each).
+
+    Memoized in ``inp.cache`` under ``("est_day_sums", groups.uid, digest(mask))``
+    (a study run chunk by chunk puts its totals there). The sums are the
+    one-hot products of the ARs with 0 where missing, for every announced
+    grouping in one pass (:func:`~eventstudy.inference.estsums.announced_row_sums`);
+    the counts are the group's pairs less those missing that day, as floats
+    (the 0/1 sums they equal). No pairs × days array is built.
+    """
+    key = ("est_day_sums", groups.uid, digest(mask))
+    hit = inp.cache.get(key)
+    if isinstance(hit, tuple):
+        return hit
+    width = inp.est_resid.shape[1]
+    sums = announced_row_sums(inp, groups, mask, "est_zeroed_sums", width, zeroed_rows(inp))
+    have = groups.count(mask)[:, None] - missing_counts(inp, groups, mask)
+    out = (sums, have.astype("float64"))
+    inp.cache[key] = out
     return out
 
 
@@ -152,7 +174,7 @@ def cda_batch(inp: TestInput, groups: Groups) -> BatchResult:
     """:func:`cda_t` for every group of ``groups`` at once."""
     mask = np.isfinite(inp.car)
     n = car_count(inp, groups)
-    sums, cnt = group_products(inp, groups, mask, "est_day_sums", _est_filled(inp))
+    sums, cnt = cda_day_sums(inp, groups, mask)
     have = cnt > 0
     l1 = have.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):

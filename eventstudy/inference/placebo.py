@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from .base import TestInput, TestResult, finite_subset, not_applicable
-from .grouped import BatchResult, Groups, digest, group_products
+from .estsums import announced_row_sums, est_missing, missing_counts, zeroed_rows
+from .grouped import BatchResult, Groups, digest
 from .groupmemo import car_count
 
 __all__ = [
@@ -30,7 +31,7 @@ _RTOL = 1e-10
 def _running_sums(est_resid: np.ndarray, filled: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Cumulative sums of the available ARs and of their count along each row, with a leading 0.
 
-    ``filled``, the ARs with 0 where missing (:func:`~eventstudy.inference.parametric._est_filled`'s),
+    ``filled``, the ARs with 0 where missing (:func:`~eventstudy.inference.estsums.est_zeroed`),
     saves building them again.
     """
     ok = np.isfinite(est_resid)
@@ -138,20 +139,8 @@ def _placebo_filled(inp: TestInput) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _est_missing(inp: TestInput) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column of every missing (not finite) estimation AR, in row-major order.
-
-    As ``np.nonzero(~np.isfinite(inp.est_resid))``, in int32 when the matrix
-    allows (memoized in ``inp.cache``).
-    """
-    hit = inp.cache.get("est_missing")
-    if isinstance(hit, tuple):
-        return hit
-    rows, cols = np.nonzero(~np.isfinite(inp.est_resid))
-    if max(inp.est_resid.shape) < 2**31:
-        rows, cols = rows.astype(np.int32), cols.astype(np.int32)
-    out = (rows, cols)
-    inp.cache["est_missing"] = out
-    return out
+    """Row and column of every missing estimation AR (:func:`~eventstudy.inference.estsums.est_missing`)."""
+    return est_missing(inp)
 
 
 def _running(inp: TestInput) -> tuple[np.ndarray, np.ndarray]:
@@ -178,8 +167,8 @@ def _running_ars(inp: TestInput) -> np.ndarray:
     hit = inp.cache.get("running_ars")
     if isinstance(hit, np.ndarray):
         return hit
-    filled = inp.cache.get("est_filled")  # the CDA test's, when it ran first
-    csum = _running_ar_sums(inp.est_resid, filled[0] if isinstance(filled, tuple) else None)
+    filled = inp.cache.get("est_zeroed")  # the CDA test's, when it ran first
+    csum = _running_ar_sums(inp.est_resid, filled if isinstance(filled, np.ndarray) else None)
     inp.cache["running_ars"] = csum
     return csum
 
@@ -229,6 +218,36 @@ def placebo_caar_groups(inp: TestInput, groups: Groups, mask: np.ndarray) -> np.
     return np.asarray(caars)
 
 
+def _running_group_sums(inp: TestInput, groups: Groups, mask: np.ndarray) -> np.ndarray:
+    """Group sums of the running AR sums (G × (T + 1)), as ``group_products`` of :func:`_running_ars`.
+
+    Memoized in ``inp.cache`` under the key of
+    :func:`~eventstudy.grouped.group_products` (``"running_group_sums"``, as a
+    1-tuple). Without the running sums at hand, they are built a block of pairs
+    at a time (:func:`~eventstudy.inference.estsums.announced_row_sums`; each
+    row's cumulative sum is the same) and never held whole.
+    """
+    key = ("running_group_sums", groups.uid, digest(mask))
+    hit = inp.cache.get(key)
+    if isinstance(hit, tuple):
+        return np.asarray(hit[0])
+    t = inp.est_resid.shape[1]
+    zeroed, held = zeroed_rows(inp), inp.cache.get("running_ars")
+
+    def fill(rows: np.ndarray, out: np.ndarray) -> None:
+        if isinstance(held, np.ndarray):  # built already (the per-group form's): its rows
+            np.take(held, rows, axis=0, out=out)
+            return
+        out[:, 0] = 0.0  # a leading 0, then the running sums of the ARs with 0 where missing
+        body = out[:, 1:]
+        zeroed(rows, body)
+        np.cumsum(body, axis=1, out=body)
+
+    cs = announced_row_sums(inp, groups, mask, "running_row_sums", t + 1, fill)
+    inp.cache[key] = (cs,)
+    return cs
+
+
 def placebo_group_sums(inp: TestInput, groups: Groups, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per group and position: the sum of the pairs' placebo CARs and how many pairs have one.
 
@@ -241,13 +260,16 @@ def placebo_group_sums(inp: TestInput, groups: Groups, mask: np.ndarray) -> tupl
     if n and t and length.min() == length.max() and length[0] <= t:
         span = int(length[0])
         k = t - span + 1
-        csum = _running_ars(inp)
-        (cs,) = group_products(inp, groups, mask, "running_group_sums", (csum,))
+        cs = _running_group_sums(inp, groups, mask)
         total = cs[:, span : span + k] - cs[:, :k]
-        empty_i, empty_k = _empty_positions(inp, span)
-        keep = mask[empty_i]
-        empty = np.bincount(groups.codes[empty_i[keep]] * k + empty_k[keep], minlength=groups.size * k)
-        count = groups.count(mask)[:, None] - empty.reshape(groups.size, k)
+        if span == 1:  # a one-day window is empty where the AR is missing
+            empty = missing_counts(inp, groups, mask)
+        else:
+            empty_i, empty_k = _empty_positions(inp, span)
+            keep = mask[empty_i]
+            flat = groups.codes[empty_i[keep]] * k + empty_k[keep]
+            empty = np.bincount(flat, minlength=groups.size * k).reshape(groups.size, k)
+        count = groups.count(mask)[:, None] - empty
     else:
         filled, ok = _placebo_filled(inp)
         onehot = groups.matrix(mask)
