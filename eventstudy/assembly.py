@@ -97,19 +97,24 @@ def window_inputs(
     avail = np.isfinite(out.ar)
     if event_ar is None:
         event_ar = np.where(out.in_window, out.ar, np.nan)
+    rel = out.rel
     inputs: dict[str, TestInput] = {}
     for j, c in enumerate(cols):
         t1, t2 = windows[c]
         e = out.car_ext[:, c]
-        sel = (out.rel[None, :] >= t1) & (out.rel[None, :] <= (t2 + e)[:, None]) & avail
+        # the window's days lie in the columns of t1 … t2 + the largest extension: only those are
+        # selected (the same arrays as np.where over every column, NaN or −1 elsewhere)
+        top = t2 + (int(e.max()) if len(e) else 0)
+        at = slice(int(np.searchsorted(rel, t1, "left")), int(np.searchsorted(rel, top, "right")))
+        sel = (rel[None, at] >= t1) & (rel[None, at] <= (t2 + e)[:, None]) & avail[:, at]
         inputs[format_window((t1, t2))] = TestInput(
             car=out.car[:, c],
             se=out.car_se[:, c],
             days=out.car_days[:, c],
             dof=out.fit.dof,
             n_est=out.fit.n,
-            ar=np.where(sel, out.ar, np.nan),
-            sar=np.where(sel, out.sar, np.nan),
+            ar=_within(sel, out.ar, at, np.nan),
+            sar=_within(sel, out.sar, at, np.nan),
             est_resid=out.fit.resid,
             est_sar=est_sar,
             est_day=out.est_day,
@@ -117,11 +122,19 @@ def window_inputs(
             draws=cfg.draws,
             window_len=(t2 - t1 + 1) + e,
             event_ar=event_ar,
-            window_day=np.where(sel, evt_days, -1),
+            window_day=_within(sel, evt_days, at, -1),
             cluster=clusters[:, j],
             dup=dups[:, j],
         )
     return inputs
+
+
+def _within(sel: np.ndarray, values: np.ndarray, at: slice, fill: float) -> np.ndarray:
+    """``np.where(sel, values, fill)`` over the columns ``at`` of ``values``, ``fill`` in the others."""
+    part = np.where(sel, values[:, at], fill)
+    out = np.full(values.shape, fill, dtype=part.dtype)
+    out[:, at] = part
+    return out
 
 
 def group_labels(study: EventStudy, kept: pd.DataFrame) -> dict[str, np.ndarray]:

@@ -8,6 +8,7 @@ from math import comb
 import numpy as np
 
 from .base import TestInput, TestResult, average_ranks, finite_subset, normal_p, not_applicable
+from .estsums import BLOCK_ROWS
 from .grouped import BatchResult, Groups, normal_p_array
 from .groupmemo import car_count, sorted_by_group
 
@@ -152,15 +153,33 @@ def wilcoxon_z(inp: TestInput, idx: np.ndarray) -> TestResult:
 
 
 def _est_signs(inp: TestInput) -> tuple[np.ndarray, np.ndarray]:
-    """Per pair: number of positive estimation ARs and of estimation ARs (memoized in ``inp.cache``)."""
+    """Per pair: number of positive estimation ARs and of estimation ARs (memoized in ``inp.cache``).
+
+    Counted a block of pairs at a time (one small mask, reused); the available
+    ARs are the row length less the missing ones when those are known
+    (:func:`~eventstudy.inference.estsums.est_missing`, found by ``cda_t``).
+    """
     hit = inp.cache.get("est_signs")
     if isinstance(hit, tuple):
         return hit
-    with np.errstate(invalid="ignore"):
-        out = (
-            (inp.est_resid > 0).sum(axis=1).astype("float64"),
-            np.isfinite(inp.est_resid).sum(axis=1).astype("float64"),
-        )
+    resid = inp.est_resid
+    n, t = resid.shape
+    pos = np.empty(n, dtype=np.int64)
+    have = np.empty(n, dtype=np.int64)
+    missing = inp.cache.get("est_missing")
+    if isinstance(missing, tuple):
+        np.subtract(t, np.bincount(missing[0], minlength=n), out=have)
+    buf = np.empty((min(BLOCK_ROWS, n), t), dtype=bool)
+    for lo in range(0, n, BLOCK_ROWS):
+        part = resid[lo : lo + BLOCK_ROWS]
+        flags = buf[: len(part)]
+        with np.errstate(invalid="ignore"):
+            np.greater(part, 0, out=flags)
+        pos[lo : lo + len(part)] = np.count_nonzero(flags, axis=1)
+        if not isinstance(missing, tuple):
+            np.isfinite(part, out=flags)
+            have[lo : lo + len(part)] = np.count_nonzero(flags, axis=1)
+    out = (pos.astype("float64"), have.astype("float64"))
     inp.cache["est_signs"] = out
     return out
 

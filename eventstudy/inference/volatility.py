@@ -52,6 +52,7 @@ from scipy import special
 
 from .base import TestInput
 from .clustered import cells, estimates
+from .estsums import as_slice
 from .grouped import Groups, t_p_array
 
 __all__ = ["VOLATILITY_COLUMNS", "log_null_mean", "pair_ratio", "pair_ratios", "volatility_table"]
@@ -98,14 +99,15 @@ def _compact_cumsum(est_sar: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     ok = np.isfinite(est_sar)
     p, t = est_sar.shape
-    n = ok.sum(axis=1)
-    cum = np.zeros((p, t + 1))
-    body = cum[:, 1:]
+    n = np.count_nonzero(ok, axis=1)
+    squares = np.zeros((p, t))
     # boolean masks select row by row, columns in order: the available values land at the
     # front of their row in date order
-    body[np.arange(t)[None, :] < n[:, None]] = est_sar[ok]
-    np.multiply(body, body, out=body)
-    np.cumsum(body, axis=1, out=body)
+    squares[np.arange(t)[None, :] < n[:, None]] = est_sar[ok]
+    np.multiply(squares, squares, out=squares)
+    cum = np.empty((p, t + 1))
+    cum[:, 0] = 0.0
+    np.cumsum(squares, axis=1, out=cum[:, 1:])  # into another array: no overlap to buffer
     return n, cum
 
 
@@ -119,7 +121,7 @@ def _block_log_mean(n: np.ndarray, cum: np.ndarray, big_l: int) -> np.ndarray:
         np.log(lg, out=lg)
     use = np.isfinite(lg)
     use &= np.arange(m)[None, :] <= (n - big_l)[:, None]
-    cnt = use.sum(axis=1)
+    cnt = np.count_nonzero(use, axis=1)
     np.logical_not(use, out=use)
     lg[use] = 0.0
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -157,11 +159,16 @@ def estimation_log_mean(
     rows = np.flatnonzero(todo)
     for lo in range(0, len(rows), _ROWS):  # a block of pairs at a time, every L of the block
         part = rows[lo : lo + _ROWS]
-        n, cum = _compact_cumsum(est_sar[part])
+        run = as_slice(part)  # consecutive pairs (usually all): their rows as a view, not a copy
+        n, cum = _compact_cumsum(est_sar[run] if run is not None else est_sar[part])
         d = days[part]
         for big_l in np.unique(d):
             at = d == big_l
             known, done = memo[int(big_l)]
+            if at.all():  # one L in the block: its rows as they are
+                known[part] = _block_log_mean(n, cum, int(big_l))
+                done[part] = True
+                continue
             known[part[at]] = _block_log_mean(n[at], cum[at], int(big_l))
             done[part[at]] = True
     for big_l, (known, done) in memo.items():
