@@ -122,17 +122,19 @@ def concat_outputs(parts: Iterable[EngineOutput], stats_windows: int | None = No
 _STATS = ("car_t", "car_p")
 
 
-def _chunk_job(args: tuple[Panel, StudyConfig, Model, np.ndarray, bool, Detail]) -> EngineOutput:
+def _chunk_job(args: tuple[Panel, StudyConfig, Model, np.ndarray, bool, Detail, int | None]) -> EngineOutput:
     return compute(*args)
 
 
-def _sub_job(args: tuple[Panel, int, StudyConfig, Model, np.ndarray, bool, Detail]) -> EngineOutput:
+def _sub_job(
+    args: tuple[Panel, int, StudyConfig, Model, np.ndarray, bool, Detail, int | None],
+) -> EngineOutput:
     """Compute every pair of a chunk panel cut at ``lo`` (see :func:`chunk_panel`).
 
     Rows and long-array positions of the output are those of the whole panel.
     """
-    sub, lo, cfg, model, rows, need_resid, detail = args
-    out = compute(sub, cfg, model, None, need_resid, detail)
+    sub, lo, cfg, model, rows, need_resid, detail, stats = args
+    out = compute(sub, cfg, model, None, need_resid, detail, stats)
     return replace(
         out,
         keep=rows[out.keep],
@@ -243,6 +245,7 @@ def iter_chunks(
     detail: Detail = "full",
     in_flight: int | None = None,
     bounded: bool = False,
+    stats_windows: int | None = None,
 ) -> Iterator[EngineOutput]:
     """Compute chunks of ``chunk_size`` consecutive pairs, yielding each output in order.
 
@@ -267,6 +270,9 @@ def iter_chunks(
         Hold only checkpoints of the panel's prefix sums (:func:`use_checkpoints`)
         and compute each chunk, in this process too, on its own part of the
         panel (:func:`chunk_panel`, as on an executor); the same numbers.
+    stats_windows : int, optional
+        ``car_t`` and ``car_p`` of the first that many windows only
+        (:func:`~eventstudy.engine.compute`).
 
     Yields
     ------
@@ -281,7 +287,7 @@ def iter_chunks(
         if executor is None:
             for rows in chunks:
                 sub, lo = chunk_panel(panel, cfg, rows, model.needs_benchmark, model)
-                yield _sub_job((sub, lo, cfg, model, rows, need_resid, detail))
+                yield _sub_job((sub, lo, cfg, model, rows, need_resid, detail, stats_windows))
             return
     else:
         panel.prefix_sums(model.needs_benchmark)  # once, before the chunks are shipped
@@ -289,14 +295,15 @@ def iter_chunks(
         model.window_sums(panel)
     if executor is None:
         for rows in chunks:
-            yield _chunk_job((panel, cfg, model, rows, need_resid, detail))
+            yield _chunk_job((panel, cfg, model, rows, need_resid, detail, stats_windows))
         return
     limit = in_flight or 2 * int(getattr(executor, "_max_workers", 2) or 2)
     pending: deque[Future[EngineOutput]] = deque()
     for rows in chunks:
         # each worker gets only the part of the panel its chunk reads
         sub, lo = chunk_panel(panel, cfg, rows, model.needs_benchmark, model)
-        pending.append(executor.submit(_sub_job, (sub, lo, cfg, model, rows, need_resid, detail)))
+        job = (sub, lo, cfg, model, rows, need_resid, detail, stats_windows)
+        pending.append(executor.submit(_sub_job, job))
         if len(pending) >= limit:
             yield pending.popleft().result()
     while pending:
@@ -323,7 +330,15 @@ def compute_chunks(
     one chunk's work and the per-pair results. ``stats_windows`` as for :func:`concat_outputs`.
     """
     parts = iter_chunks(
-        panel, cfg, model, chunk_size, executor, need_resid, detail, bounded=detail == "pairs"
+        panel,
+        cfg,
+        model,
+        chunk_size,
+        executor,
+        need_resid,
+        detail,
+        bounded=detail == "pairs",
+        stats_windows=stats_windows,
     )
     return concat_outputs(parts, stats_windows)
 

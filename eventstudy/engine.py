@@ -217,6 +217,7 @@ def compute(
     rows: np.ndarray | None = None,
     need_resid: bool = True,
     detail: Detail = "full",
+    stats_windows: int | None = None,
 ) -> EngineOutput:
     """Run the model on the pairs ``rows`` of ``panel`` (all by default).
 
@@ -228,7 +229,10 @@ def compute(
     per-pair arrays (fit parameters, σ², n, degrees of freedom, estimation
     range, and CAR, se, t, p, days and extension per window), with the same
     numbers as ``"full"``; the P×W event-window and P×T estimation arrays are
-    dropped (``need_resid`` is then ignored).
+    dropped (``need_resid`` is then ignored). With ``stats_windows``, ``car_t``
+    and ``car_p`` have the first that many windows' columns only (a study's
+    CAR windows, whose table shows them; the p-value of Student's t costs
+    more than the rest of a window), with the same numbers.
     """
     detail = check_detail(detail)
     if detail == "pairs":
@@ -331,7 +335,7 @@ def compute(
         var[:, c] = model.car_variance(fit, xe, gamma, span)
     with np.errstate(invalid="ignore", divide="ignore"):
         se = np.where(days > 0, np.sqrt(var), np.nan)  # no available day: no CAR, no SE
-        tstat = car / se
+        tstat = car / se if stats_windows is None else car[:, :stats_windows] / se[:, :stats_windows]
     dof = fit.dof[:, None]
     pval = 2.0 * special.stdtr(dof, -np.abs(tstat))  # = 2·t.sf(|t|, dof), without its overhead
     if detail == "pairs":

@@ -116,3 +116,28 @@ def test_residuals_are_returns_minus_the_pairs_own_fit() -> None:
                 assert out.fit.resid[i, j] == pytest.approx(expected, rel=1e-12, abs=1e-15)
             else:
                 assert np.isnan(out.fit.resid[i, j])
+
+
+@pytest.mark.parametrize("k", [0, 1, 3])
+def test_t_and_p_of_the_first_windows_only_are_those_of_every_window(
+    case: tuple[EventStudy, Panel, EngineOutput], k: int
+) -> None:
+    """``stats_windows`` keeps the first windows' t and p, as computed with every window, and
+    changes nothing else; through the chunks (on an executor too) as well."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from eventstudy.chunks import compute_chunks
+
+    study, panel, full = case
+    cfg = replace(study.config, car_windows=study.engine_windows())
+    part = compute(panel, cfg, study.model, stats_windows=k)
+    assert part.car_t.shape == part.car_p.shape == (len(full.keep), k)
+    np.testing.assert_array_equal(part.car_t, full.car_t[:, :k])
+    np.testing.assert_array_equal(part.car_p, full.car_p[:, :k])
+    for name in ("keep", "car", "car_se", "car_days", "car_ext", "ar", "sar", "est_day"):
+        np.testing.assert_array_equal(getattr(part, name), getattr(full, name))
+    with ThreadPoolExecutor(2) as pool:
+        for ex in (None, pool):
+            chunked = compute_chunks(panel, cfg, study.model, 7, ex, True, "full", k)
+            np.testing.assert_array_equal(chunked.car_t, full.car_t[:, :k])
+            np.testing.assert_array_equal(chunked.car_p, full.car_p[:, :k])
