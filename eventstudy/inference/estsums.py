@@ -158,17 +158,21 @@ def announced_row_sums(
     buf = np.empty((n_sums + min(step, len(rows)), width))
     sums = np.zeros((n_sums, width))
     carry = np.arange(n_sums)
+    k = len(together)
     for lo in range(0, len(rows), step):
         part = rows[lo : lo + step]
         n = len(part)
         x = buf[: n_sums + n]
         x[:n_sums] = sums
         fill(part, x[n_sums:])
-        codes = np.concatenate(
-            [carry, *(g.codes[part] + off for g, off in zip(together, offsets, strict=True))]
-        )
-        cols = np.concatenate([carry, np.tile(n_sums + np.arange(n), len(together))])
-        onehot = sparse.csc_matrix((np.ones(len(codes)), (codes, cols)), shape=(n_sums, n_sums + n))
+        # the one-hot matrix in compressed columns directly: column j < n_sums carries group
+        # sum j; then each pair's column holds its group in every grouping (no sorting)
+        stacked = np.empty((n, k), dtype=np.int64)
+        for j, (g, off) in enumerate(zip(together, offsets, strict=True)):
+            np.add(g.codes[part], off, out=stacked[:, j])
+        indices = np.concatenate([carry, stacked.ravel()])
+        indptr = np.concatenate([carry, n_sums + k * np.arange(n + 1)])
+        onehot = sparse.csc_matrix((np.ones(len(indices)), indices, indptr), shape=(n_sums, n_sums + n))
         sums = np.asarray(onehot @ x)
     for g, off, size in zip(together, offsets, sizes, strict=True):
         inp.cache[(name, g.uid, dmask)] = sums[off : off + size]

@@ -179,7 +179,7 @@ def own_means(inp: TestInput) -> np.ndarray:
         missing = np.isnan(part)
         np.copyto(filled, part)
         np.copyto(filled, 0.0, where=missing)
-        count = np.sum(~missing, axis=1, dtype=np.intp)
+        count = part.shape[1] - np.count_nonzero(missing, axis=1)  # the same integers, fast
         with np.errstate(invalid="ignore", divide="ignore"):
             np.true_divide(filled.sum(axis=1), count, out=out[lo : lo + len(part)])
     inp.cache["kp_own_mean"] = out

@@ -233,15 +233,18 @@ def _running_group_sums(inp: TestInput, groups: Groups, mask: np.ndarray) -> np.
         return np.asarray(hit[0])
     t = inp.est_resid.shape[1]
     zeroed, held = zeroed_rows(inp), inp.cache.get("running_ars")
+    scratch = [np.empty((0, t))]
 
     def fill(rows: np.ndarray, out: np.ndarray) -> None:
         if isinstance(held, np.ndarray):  # built already (the per-group form's): its rows
             np.take(held, rows, axis=0, out=out)
             return
         out[:, 0] = 0.0  # a leading 0, then the running sums of the ARs with 0 where missing
-        body = out[:, 1:]
-        zeroed(rows, body)
-        np.cumsum(body, axis=1, out=body)
+        if len(scratch[0]) < len(rows):  # one buffer for the blocks (the first is the largest)
+            scratch[0] = np.empty((len(rows), t))
+        ars = scratch[0][: len(rows)]
+        zeroed(rows, ars)
+        np.cumsum(ars, axis=1, out=out[:, 1:])  # from another array: no overlap to buffer
 
     cs = announced_row_sums(inp, groups, mask, "running_row_sums", t + 1, fill)
     inp.cache[key] = (cs,)
