@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -130,3 +131,35 @@ def test_one_pass_serves_the_other_announced_groupings() -> None:
     estsums.announced_row_sums(inp, a, mask, "s", 6, fill)
     estsums.announced_row_sums(inp, b, mask, "s", 6, fill)
     assert sum(calls) == 30  # every pair's row built once for both groupings
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=cases)
+def test_signs_and_atoms_read_from_the_missing_entries_equal_direct_counts(case) -> None:
+    """gen_sign_z's counts and the KP atoms' row keys, with the missing entries known or not."""
+    from eventstudy.inference import kpatoms
+    from eventstudy.inference.signs import _est_signs
+
+    rng = np.random.default_rng(case["seed"])
+    n, t = case["n"], case["t"]
+    x = _residuals(rng, n, t, case["missing"])
+    if x.size:
+        x.flat[int(rng.integers(x.size))] = 0.0  # zero is not positive
+    days = np.tile(np.arange(t, dtype=np.int32), (n, 1)) + rng.integers(0, 2, (n, 1)).astype(np.int32)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(estsums, "BLOCK_ROWS", case["block"])
+        mp.setattr(importlib.import_module("eventstudy.inference.signs"), "BLOCK_ROWS", case["block"])
+        mp.setattr(kpatoms, "_KEY_ROWS", case["block"])
+        for known in (False, True):
+            inp = replace(_input(x), est_day=days, cache={})
+            if known:
+                estsums.est_missing(inp)
+            pos, have = _est_signs(inp)
+            with np.errstate(invalid="ignore"):
+                np.testing.assert_array_equal(pos, [float(np.sum(r > 0)) for r in x])
+            np.testing.assert_array_equal(have, [float(np.isfinite(r).sum()) for r in x])
+            keys = np.where(np.isfinite(x), days, -1)
+            codes = kpatoms.est_atoms(inp).codes
+            first: dict[bytes, int] = {}
+            want = [first.setdefault(k.tobytes(), len(first)) for k in keys]  # order of first appearance
+            np.testing.assert_array_equal(codes, want)

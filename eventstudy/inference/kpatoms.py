@@ -19,6 +19,7 @@ import pandas as pd
 
 from .base import TestInput
 from .crosscorr import MIN_OVERLAP
+from .estsums import est_missing
 
 __all__ = [
     "EstAtoms",
@@ -134,7 +135,15 @@ def est_atoms(inp: TestInput) -> EstAtoms:
         return hit
 
     def keys(sel: Any) -> np.ndarray:  # calendar day of each available residual, −1 elsewhere
-        return np.where(np.isfinite(inp.est_resid[sel]), np.asarray(inp.est_day[sel], dtype=np.int64), -1)
+        if not isinstance(sel, slice) or sel.step not in (None, 1):
+            return np.where(np.isfinite(inp.est_resid[sel]), np.asarray(inp.est_day[sel], dtype=np.int64), -1)
+        # a run of rows: the days, and −1 at the missing residuals (found once for the tests)
+        start, stop, _ = sel.indices(inp.est_resid.shape[0])
+        out = np.array(inp.est_day[start:stop], dtype=np.int64)
+        miss_r, miss_c = est_missing(inp)
+        a, b = np.searchsorted(miss_r, np.array([start, stop], dtype=miss_r.dtype))
+        out[miss_r[a:b] - start, miss_c[a:b]] = -1
+        return out
 
     codes = codes_of_rows(keys, *inp.est_resid.shape)
     first = first_of(codes)
