@@ -199,6 +199,15 @@ def _estimation_rows(
     return est_day, resid, span
 
 
+def _single_column(rel: np.ndarray, t1: int, t2: int, ext: tuple[int, int]) -> int | None:
+    """The one column of ``rel`` (ascending) in every pair's window ``t1 … t2 + e`` (e from
+    ``ext[0]`` to ``ext[1]``) when the windows reach no other column, else ``None``."""
+    lo, hi = np.searchsorted(rel, t1, "left"), np.searchsorted(rel, t2 + ext[1], "right")
+    if hi - lo != 1 or rel[lo] > t2 + ext[0]:
+        return None
+    return int(lo)
+
+
 def _used_positions(panel: Panel, model: Model, ps: Any) -> np.ndarray:
     """Long-array positions usable for estimation by ``model``, ascending (cached on the panel)."""
     if ps is panel.__dict__.get(f"_prefix_{model.needs_benchmark}"):
@@ -327,11 +336,20 @@ def compute(
     car_ext = np.zeros((P, C), dtype=np.int64)
     for c, (t1, t2) in enumerate(cfg.car_windows):
         e = ext if t2 >= 0 else np.zeros_like(ext)
-        sel = (rel[None, :] >= t1) & (rel[None, :] <= (t2 + e)[:, None]) & avail
-        gamma = sel.astype("float64")
-        days[:, c] = sel.sum(axis=1)
         car_ext[:, c] = e
-        car[:, c] = np.where(days[:, c] > 0, np.where(sel, ar, 0.0).sum(axis=1), np.nan)
+        col = _single_column(rel, t1, t2, (int(e.min()), int(e.max())) if P else (0, 0))
+        if col is None:
+            sel = (rel[None, :] >= t1) & (rel[None, :] <= (t2 + e)[:, None]) & avail
+            gamma = sel.astype("float64")
+            days[:, c] = sel.sum(axis=1)
+            car[:, c] = np.where(days[:, c] > 0, np.where(sel, ar, 0.0).sum(axis=1), np.nan)
+        else:  # every pair's window is this one column (where available): the same numbers, directly
+            one = avail[:, col]
+            gamma = np.zeros(ar.shape)
+            gamma[:, col] = one
+            days[:, c] = one
+            # a row's sum of one AR and zeros is that AR (+0.0 turns a −0 into 0 as the sum does)
+            car[:, c] = np.where(one, ar[:, col] + 0.0, np.nan)
         var[:, c] = model.car_variance(fit, xe, gamma, span)
     with np.errstate(invalid="ignore", divide="ignore"):
         se = np.where(days > 0, np.sqrt(var), np.nan)  # no available day: no CAR, no SE

@@ -141,3 +141,22 @@ def test_t_and_p_of_the_first_windows_only_are_those_of_every_window(
             chunked = compute_chunks(panel, cfg, study.model, 7, ex, True, "full", k)
             np.testing.assert_array_equal(chunked.car_t, full.car_t[:, :k])
             np.testing.assert_array_equal(chunked.car_p, full.car_p[:, :k])
+
+
+def test_single_day_windows_taken_directly_equal_the_general_sums(
+    case: tuple[EventStudy, Panel, EngineOutput], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A window whose days are one column for every pair (a single day, no date-only extension
+    reaching further) gives the CAR, days and variance of the general selection, bit for bit."""
+    study, panel, full = case
+    lo, hi = study.config.window
+    windows = (*study.engine_windows(), (lo, lo + 2), (hi - 1, hi), (lo, hi))
+    cfg = replace(study.config, car_windows=windows)
+    fast = compute(panel, cfg, study.model)
+    monkeypatch.setattr(engine, "_single_column", lambda *a: None)
+    general = compute(panel, cfg, study.model)
+    for name in ("car", "car_se", "car_t", "car_p", "car_days", "car_ext"):
+        a, b = getattr(fast, name), getattr(general, name)
+        assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), name
+        n = getattr(full, name).shape[1]  # the engine windows, as the fixture computed them
+        np.testing.assert_array_equal(a[:, :n], getattr(full, name))
