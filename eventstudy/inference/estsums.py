@@ -102,7 +102,9 @@ def missing_counts(inp: TestInput, groups: Groups, mask: np.ndarray) -> np.ndarr
         masked = (rows[keep], cols[keep])
         inp.cache[mkey] = masked
     rows, cols = masked
-    flat = groups.codes[rows] * t + cols
+    flat = groups.codes[rows]  # a new array: the flat cell index, in place
+    flat *= t
+    flat += cols
     out = np.bincount(flat, minlength=groups.size * t).reshape(groups.size, t)
     inp.cache[key] = out
     return out

@@ -227,10 +227,14 @@ def wilcoxon_batch(inp: TestInput, groups: Groups) -> BatchResult:
     codes, s = groups.codes[order], a[order]
     # average ranks within each group: ties are equal |CAR| in the same group
     new = np.r_[True, (s[1:] != s[:-1]) | (codes[1:] != codes[:-1])]
-    run = np.cumsum(new) - 1
-    first = np.flatnonzero(new)
-    last = np.r_[first[1:], len(s)] - 1
-    rank = 0.5 * (first[run] + last[run]) + 1.0 - starts[codes]
+    untied = bool(new.all())
+    if untied:  # every run one value long: first = last = position, 0.5·(2i) = i exactly
+        rank = np.arange(len(s)) + 1.0 - starts[codes]
+    else:
+        run = np.cumsum(new) - 1
+        first = np.flatnonzero(new)
+        last = np.r_[first[1:], len(s)] - 1
+        rank = 0.5 * (first[run] + last[run]) + 1.0 - starts[codes]
     positive = inp.car[order] > 0
     w = np.bincount(codes[positive], weights=rank[positive], minlength=groups.size)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -239,7 +243,8 @@ def wilcoxon_batch(inp: TestInput, groups: Groups) -> BatchResult:
         z = (w - e) / np.sqrt(var)
     p = normal_p_array(z)
     notes = [""] * len(n)
-    tied_or_zero = np.bincount(codes, weights=~new | np.r_[~new[1:], False] | (s == 0), minlength=groups.size)
+    tied = (s == 0) if untied else ~new | np.r_[~new[1:], False] | (s == 0)
+    tied_or_zero = np.bincount(codes, weights=tied, minlength=groups.size)
     for g in np.flatnonzero((n > 0) & (n <= EXACT_MAX_N)):
         if tied_or_zero[g] == 0:
             p[g] = exact_signed_rank_p(round(float(w[g])), int(n[g]))
