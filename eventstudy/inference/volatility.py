@@ -230,6 +230,11 @@ def pair_ratios(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return ratio, days, y
 
 
+def _any_finite(a: np.ndarray) -> bool:
+    """Whether ``a`` has a finite value, looked for a block of rows at a time (usually the first)."""
+    return a.size > 0 and any(np.isfinite(a[lo : lo + _ROWS]).any() for lo in range(0, a.shape[0], _ROWS))
+
+
 def _expected(dof: np.ndarray) -> np.ndarray:
     d = np.asarray(dof, dtype="float64")
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -261,7 +266,7 @@ def volatility_table(inputs: Mapping[str, TestInput], labels: Mapping[str, np.nd
         if inp.sar.shape[1] == 0:  # per-pair results only (``detail="pairs"``): no daily SARs
             continue
         ratio, _, y = pair_ratios(inp)
-        calibrated = inp.est_sar.shape[1] > 0 and np.isfinite(inp.est_sar).any()
+        calibrated = _any_finite(inp.est_sar)
         # the cluster machinery on y, on the ratio and on its expectation (same pairs)
         quantities = {"y": y, "r": ratio, "e": _expected(inp.dof)}
         vin = {k: replace(inp, car=np.where(np.isfinite(y), v, np.nan)) for k, v in quantities.items()}
