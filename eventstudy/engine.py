@@ -169,6 +169,7 @@ def _estimation_rows(
     else:
         day_rows = None
     offsets = np.arange(e_lo, e_hi + 1)
+    own_regressors = type(model).regressors is not Model.regressors
     for lo in range(0, shape[0], _EST_ROWS):
         rows = slice(lo, lo + _EST_ROWS)
         est_day[rows] = days[base[rows, None] + offsets] if day_rows is None else day_rows[starts[rows]]
@@ -179,8 +180,10 @@ def _estimation_rows(
         else:  # whole rows of the long arrays (a copy of each row, no gather of each element)
             at = starts[rows]
             y, used = _windows(panel.R, shape[1])[at], _windows(used_all, shape[1])[at]
-            idx = base[rows, None] + offsets
-            x = model.regressors(panel, idx, base[rows])
+            if own_regressors:
+                x = model.regressors(panel, base[rows, None] + offsets, base[rows])
+            else:  # the default regressors (the benchmark at the same positions): whole rows too
+                x = _windows(panel.B, shape[1])[at] if model.needs_benchmark else None
             sp = None if panel.span is None else _windows(panel.span, shape[1])[at]
         part = replace(
             fit,
