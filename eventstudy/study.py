@@ -255,8 +255,8 @@ class EventStudy:
             and len(ecfg.car_windows) > n_car
         )
         first = replace(cfg, car_windows=ecfg.car_windows[:n_car]) if later else ecfg
-        # with detail="pairs", t and p of the CAR windows only (the car table's; not the single days')
-        stats = n_car if detail == "pairs" else None
+        # t and p of the CAR windows only: the car table's (nothing reads the single days')
+        stats = n_car
         out = compute_chunks(panel, first, self.model, chunk_size, executor, need_resid, detail, stats)
         if len(out.keep) == 0:
             reasons = pd.Series(out.reasons(panel.pairs)).value_counts()
