@@ -126,8 +126,11 @@ class _Base:
     counts: np.ndarray  # atoms × T, days with first ordinal > ref (float64, exact)
 
 
-def _atoms(inp: TestInput, rows: np.ndarray, a: np.ndarray) -> tuple[frozenset[int], np.ndarray]:
-    """The groupings whose runs the window's atoms refine, and each masked pair's atom.
+def _atoms(
+    inp: TestInput, rows: np.ndarray, a: np.ndarray
+) -> tuple[frozenset[int], np.ndarray, sparse.csc_matrix]:
+    """The groupings whose runs the window's atoms refine, each masked pair's atom, and the
+    atoms × pairs 0/1 matrix (float32).
 
     The announced groupings (:data:`~eventstudy.inference.grouped.GROUPINGS_KEY`,
     kept in ``inp.cache`` for the windows after the first) join from the
@@ -145,7 +148,11 @@ def _atoms(inp: TestInput, rows: np.ndarray, a: np.ndarray) -> tuple[frozenset[i
     hit = inp.cache.get(key)  # the windows of a study mostly share their pairs
     if isinstance(hit, tuple):
         return hit
-    out = _refine(announced, rows, a)
+    uids, atom_of = _refine(announced, rows, a)
+    n_atoms = int(atom_of.max()) + 1 if len(atom_of) else 0
+    ones = np.ones(len(rows), dtype=np.float32)
+    onehot = sparse.csc_matrix((ones, (atom_of, np.arange(len(rows)))), shape=(n_atoms, len(rows)))
+    out = (uids, atom_of, onehot)
     inp.cache[key] = out
     return out
 
@@ -193,7 +200,7 @@ def above_counts(
     if not isinstance(found, tuple):
         found = _atoms(inp, rows, a)
         inp.memo[("grank_atoms", digest_mask)] = found
-    uids, atom_of = found
+    uids, atom_of, onehot = found
     base = inp.memo.get(("grank_base", digest_mask))
     if groups.uid not in uids or not isinstance(base, _Base):
         whole = first if len(rows) == len(mask) else first[rows]
@@ -206,18 +213,12 @@ def above_counts(
         above = np.greater(whole, n.astype(first.dtype)[:, None], out=buf, casting="unsafe")
         if groups.uid not in uids:  # this grouping on its own: its runs' counts (0/1 sums, exact in float32)
             return runs, np.asarray(runs.matrix @ above, dtype=np.float64)
-        n_atoms = int(atom_of.max()) + 1 if len(atom_of) else 0
-        ones = np.ones(len(rows), dtype=np.float32)
-        onehot = sparse.csc_matrix((ones, (atom_of, np.arange(len(rows)))), shape=(n_atoms, len(rows)))
         base = _Base(atom_of, n, np.asarray(onehot @ above, dtype=np.float64))
         inp.memo[("grank_base", digest_mask)] = base
     run_of_atom = np.zeros(base.counts.shape[0], dtype=np.int64)
     run_of_atom[base.atom_of] = runs.run_of
-    to_runs = sparse.csr_matrix(
-        (np.ones(len(run_of_atom)), (run_of_atom, np.arange(len(run_of_atom)))),
-        shape=(runs.size, len(run_of_atom)),
-    )
-    counts = np.asarray(to_runs @ base.counts)
+    counts = np.zeros((runs.size, base.counts.shape[1]))
+    np.add.at(counts, run_of_atom, base.counts)  # sums of integers: exact in any order
     moved = np.flatnonzero(n != base.ref)
     if moved.size:  # the days between this grouping's thresholds and the reference ones
         lo, hi = np.minimum(n, base.ref)[moved], np.maximum(n, base.ref)[moved]

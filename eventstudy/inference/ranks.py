@@ -68,8 +68,9 @@ def _corrado_base(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     (:func:`~eventstudy.inference.availcounts.rare_cells`, for N_t).
     """
     evt = inp.event_ar
-    win = np.isfinite(inp.ar)
-    shared = evt is not None and bool(np.array_equal(inp.ar[win], evt[win]))
+    win = _window_days(inp)
+    with np.errstate(invalid="ignore"):
+        shared = evt is not None and bool(np.logical_or(inp.ar == evt, ~win).all())
     memo = inp.cache if shared else inp.memo
     hit = memo.get("corrado_base")
     if isinstance(hit, tuple) and (not shared or hit[0] is evt):
@@ -93,6 +94,15 @@ def _corrado_base(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     return out
 
 
+def _window_days(inp: TestInput) -> np.ndarray:
+    """Where the window has an AR (``isfinite(inp.ar)``, P × W; memoized in ``inp.memo``)."""
+    hit = inp.memo.get("corrado_win")
+    if isinstance(hit, np.ndarray):
+        return hit
+    out = inp.memo["corrado_win"] = np.isfinite(inp.ar)
+    return out
+
+
 def corrado_columns(inp: TestInput) -> np.ndarray:
     """The event-window columns of :func:`corrado_sums`' combined days (after the T estimation days)."""
     return _corrado_base(inp)[2]
@@ -108,7 +118,7 @@ def _corrado_parts(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     if isinstance(hit, tuple):
         return hit
     d0, f, cols, d_v = _corrado_base(inp)
-    win = np.isfinite(inp.ar)[:, cols]
+    win = _window_days(inp)[:, cols]
     out = (d0, f, np.where(win, d_v, 0.0), win.astype("float64"))
     inp.memo["corrado"] = out
     return out

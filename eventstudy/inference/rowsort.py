@@ -45,6 +45,9 @@ _HUGE = np.float64(1e300)
 #: Column bits up to which the float keys stay below ``_PROXY`` for values ≤ ``_HUGE``.
 _FLOAT_BITS = 16
 
+#: Sorted float keys from here up are NaN's stand-ins (a finite value's key is at most about ``_HUGE``).
+_STAND_IN = np.float64(1e305)
+
 #: Sign bit of an int64.
 _SIGN = np.int64(-(2**63))
 
@@ -62,11 +65,16 @@ class RowSort:
         The sorted values (NaN last).
     count : ndarray (n,) of intp
         Available (non-NaN) values per row.
+    pairs : ndarray of intp, optional
+        Where neighbours in sorted order are equal, as flat indices into
+        ``values[:, 1:] == values[:, :-1]`` (found by :func:`sort_rows` with
+        its check of the order); ``None``: found from ``values`` when needed.
     """
 
     flat: np.ndarray
     values: np.ndarray
     count: np.ndarray
+    pairs: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -81,7 +89,9 @@ class RowSort:
 
     def tie_runs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Runs of equal neighbours in sorted order (:func:`tie_runs` of ``values``)."""
-        return tie_runs(self.values)
+        if self.pairs is None:
+            return tie_runs(self.values)
+        return _runs_of_pairs(self.pairs, self.values.shape[1])
 
     def positions(
         self, *, centre: bool = False, missing: float = np.nan, out: np.ndarray | None = None
@@ -92,7 +102,9 @@ class RowSort:
         available values. ``out`` may be ``values`` itself when they are no
         longer needed (it saves a fresh n × t array).
         """
-        return average_positions(self.values, self.count, centre=centre, missing=missing, out=out)
+        return average_positions(
+            self.values, self.count, centre=centre, missing=missing, out=out, runs=self.tie_runs()
+        )
 
     def first_ordinals(self, dtype: type[np.integer] = np.int32) -> np.ndarray:
         """Per element of the original array: 1 + the sorted column of the first value equal to it.
@@ -186,9 +198,11 @@ def tie_runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     member's run. A member ``q`` and ``q + 1`` belong to the same run, so
     ``members`` and ``members + 1`` together cover all tied elements.
     """
-    t = values.shape[1]
-    eq = values[:, 1:] == values[:, :-1]  # NaN never equals NaN
-    p = np.flatnonzero(eq)
+    return _runs_of_pairs(np.flatnonzero(values[:, 1:] == values[:, :-1]), values.shape[1])  # NaN ≠ NaN
+
+
+def _runs_of_pairs(p: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`tie_runs` from ``p``, the flat indices of the equal neighbours in n × (t − 1) form."""
     if p.size == 0:
         empty = np.empty(0, dtype=np.intp)
         return empty, empty, empty
@@ -208,15 +222,17 @@ def average_positions(
     centre: bool = False,
     missing: float = np.nan,
     out: np.ndarray | None = None,
+    runs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Average rank (1-based) of each position of row-sorted ``values``, ``missing`` past ``count``.
 
     ``count`` holds each row's available (leading, non-NaN) values. With
     ``centre``, minus the row's mean rank (count + 1)/2. ``out`` may be
-    ``values`` itself when they are no longer needed.
+    ``values`` itself when they are no longer needed; ``runs``, their
+    :func:`tie_runs` when known.
     """
     n, t = values.shape
-    q, start, end = tie_runs(values)
+    q, start, end = tie_runs(values) if runs is None else runs
     pos = np.empty((n, t)) if out is None else out
     pos[:] = np.arange(1.0, t + 1.0)
     if q.size:
@@ -303,27 +319,44 @@ def sort_rows(a: np.ndarray) -> RowSort:
     """:class:`RowSort` of a 2-D float array: each row's order, sorted values and available count."""
     a = np.ascontiguousarray(a, dtype="float64")
     n, t = a.shape
-    missing = np.isnan(a)
-    count = t - np.count_nonzero(missing, axis=1).astype(np.intp)
     offset = (np.arange(n, dtype=np.intp) * t)[:, None]
     bits = max(int(t - 1).bit_length(), 1)
     if a.size == 0 or bits > _MAX_BITS:
         order = np.argsort(a, axis=1).astype(np.intp, copy=False)
-        return RowSort(order + offset, np.take_along_axis(a, order, axis=1), count)
+        return RowSort(order + offset, np.take_along_axis(a, order, axis=1), _available(a))
     fkeys = _float_keys(a, bits) if bits <= _FLOAT_BITS else None
-    keys = fkeys if fkeys is not None else _int_keys(a, missing, bits)
-    keys.sort(axis=1)  # NaN's stand-in is the largest key
-    flat = keys.view(np.int64)  # the keys' memory becomes the indices (fresh memory is costly)
+    if fkeys is not None:
+        fkeys.sort(axis=1)  # NaN's stand-in is the largest key
+        # the stand-ins end each row: a search of the sorted keys counts the values before them
+        count = count_sorted_below(fkeys, np.arange(n), np.full(n, _STAND_IN))
+        flat = fkeys.view(np.int64)
+    else:
+        count = _available(a)
+        keys = _int_keys(a, np.isnan(a), bits)
+        keys.sort(axis=1)
+        flat = keys.view(np.int64)
+    # the keys' memory becomes the indices (fresh memory is costly)
     np.bitwise_and(flat, np.int64((1 << bits) - 1), out=flat)
     np.add(flat, offset, out=flat)
     values = a.reshape(-1)[flat]
+    # one compare finds the rows that are not ascending and the ties of the others
     with np.errstate(invalid="ignore"):
-        bad = np.flatnonzero((values[:, 1:] < values[:, :-1]).any(axis=1))  # NaN compares false
-    if bad.size:  # values closer than the packed keys resolve: sort those rows exactly
-        exact = np.argsort(a[bad], axis=1)
-        flat[bad] = exact + offset[bad]
-        values[bad] = np.take_along_axis(a[bad], exact, axis=1)
-    return RowSort(flat, values, count)
+        pairs = np.flatnonzero(values[:, 1:] <= values[:, :-1])  # NaN compares false
+    if t > 1 and pairs.size:
+        left = pairs + pairs // (t - 1)
+        down = values.reshape(-1)[left + 1] < values.reshape(-1)[left]
+        if down.any():  # values closer than the packed keys resolve: sort those rows exactly
+            bad = np.unique(left[down] // t)
+            exact = np.argsort(a[bad], axis=1)
+            flat[bad] = exact + offset[bad]
+            values[bad] = np.take_along_axis(a[bad], exact, axis=1)
+            return RowSort(flat, values, count)
+    return RowSort(flat, values, count, pairs)
+
+
+def _available(a: np.ndarray) -> np.ndarray:
+    """Non-NaN values per row of ``a`` (intp)."""
+    return a.shape[1] - np.count_nonzero(np.isnan(a), axis=1).astype(np.intp)
 
 
 def row_ranks(a: np.ndarray) -> np.ndarray:
