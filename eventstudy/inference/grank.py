@@ -16,7 +16,7 @@ import numpy as np
 
 from .availcounts import Cells, available_counts, rare_cells
 from .base import TestInput, TestResult, finite_subset, not_applicable, t_p
-from .grankcounts import SCRATCH_KEY, above_counts, segment_counts, weight_runs
+from .grankcounts import SCRATCH_KEY, above_sums, segment_counts, weight_runs
 from .grouped import (
     BatchResult,
     GroupMoments,
@@ -268,11 +268,12 @@ def grank_sums(
     # same group and the same weight a_i (the window's groupings share the work)
     if first is not None:
         order = _est_order(inp)
-        runs, counts = above_counts(inp, groups, mask, a, n_le, first, order)
+        runs, weighted = above_sums(inp, groups, mask, a, n_le, first, order)
     else:
         runs = weight_runs(inp, groups, mask, a)
         counts = np.asarray(runs.matrix @ above, dtype=np.float64)  # 0/1 sums, exact in float32
-    sum_u = rank_sum - 0.5 * n_t + np.asarray(runs.weight @ counts)
+        weighted = np.asarray(runs.weight @ counts)
+    sum_u = rank_sum - 0.5 * n_t + weighted
     if tied:  # the days equal to day 0 count half
         if first is not None:  # at sorted positions n_below … n_le − 1 (none for a NaN day 0)
             lo = n_below.astype(np.int64)

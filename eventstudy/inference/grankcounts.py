@@ -32,7 +32,7 @@ from scipy import sparse
 from .base import TestInput
 from .grouped import GROUPINGS_KEY, Groups, digest
 
-__all__ = ["SCRATCH_KEY", "Runs", "above_counts", "segment_counts", "weight_runs"]
+__all__ = ["SCRATCH_KEY", "Runs", "above_counts", "above_sums", "segment_counts", "weight_runs"]
 
 #: Memo key of a dict that windows computed one after the other share for their
 #: scratch array (:func:`~eventstudy.inference.grank.grank_windows`); without
@@ -51,11 +51,18 @@ class Runs:
     pairs in order), ``weight`` the G × runs matrix of the runs' weights and
     ``run_of`` the run of each masked pair: ``weight @ (matrix @ X)`` is the
     a-weighted group sum of the rows of a 0/1 matrix X, counted exactly.
+    ``lead`` holds each run's first masked pair (position among the masked
+    pairs), ``members`` its number of pairs, ``group`` its group and
+    ``scale`` its weight (runs are in order of group, then weight).
     """
 
     matrix: sparse.csc_matrix
     weight: sparse.csc_matrix
     run_of: np.ndarray
+    lead: np.ndarray
+    members: np.ndarray
+    group: np.ndarray
+    scale: np.ndarray
 
     @property
     def size(self) -> int:
@@ -81,7 +88,8 @@ def weight_runs(inp: TestInput, groups: Groups, mask: np.ndarray, a: np.ndarray)
         (np.ones(len(rows), dtype=np.float32), (run_of, np.arange(len(rows)))), shape=(n_runs, len(rows))
     )
     weight = sparse.csc_matrix((w[by][new], (codes[by][new], np.arange(n_runs))), shape=(groups.size, n_runs))
-    out = Runs(runs, weight, run_of)
+    members = np.bincount(run_of, minlength=n_runs)
+    out = Runs(runs, weight, run_of, by[new], members, codes[by][new], w[by][new])
     inp.cache[key] = out
     return out
 
@@ -174,6 +182,71 @@ def _refine(
     return frozenset(uids), key
 
 
+def _window_atoms(
+    inp: TestInput, mask: np.ndarray, a: np.ndarray
+) -> tuple[frozenset[int], np.ndarray, sparse.csc_matrix]:
+    """:func:`_atoms` of the pairs with ``mask``, kept in ``inp.memo`` for the window's groupings."""
+    key = ("grank_atoms", digest(mask))
+    found = inp.memo.get(key)
+    if not isinstance(found, tuple):
+        found = inp.memo[key] = _atoms(inp, np.flatnonzero(mask), a)
+    return found
+
+
+def _above(
+    inp: TestInput, first: np.ndarray, rows: np.ndarray, mask: np.ndarray, n: np.ndarray, dtype: type
+) -> np.ndarray:
+    """``first[rows] > n[:, None]`` as 0/1 of ``dtype``, in a scratch array of the windows (or the window)."""
+    whole = first if len(rows) == len(mask) else first[rows]
+    shared = inp.memo.get(SCRATCH_KEY)
+    holder = shared if isinstance(shared, dict) else inp.memo
+    name = f"grank_buf_{np.dtype(dtype).name}"
+    buf = holder.get(name)
+    if not isinstance(buf, np.ndarray) or buf.shape != whole.shape:
+        buf = holder[name] = np.empty(whole.shape, dtype=dtype)
+    return np.greater(whole, n.astype(first.dtype)[:, None], out=buf, casting="unsafe")
+
+
+def above_sums(
+    inp: TestInput,
+    groups: Groups,
+    mask: np.ndarray,
+    a: np.ndarray,
+    n_le: np.ndarray,
+    first: np.ndarray,
+    order: np.ndarray,
+) -> tuple[Runs, np.ndarray]:
+    """The :class:`Runs` and ``runs.weight @ counts`` of :func:`above_counts` (G × T), bitwise.
+
+    Per group and day, Σ_i a_i·1{first_it > n_i}, summed run by run in run
+    order (each run's count, an integer, times its weight). A grouping
+    outside the window's atoms (e.g. one group per market: runs of a pair or
+    two) is not counted run by run into a fresh runs × T array: each run of
+    two or more pairs has its count written over its first pair's row of the
+    0/1 compare (float64), and one product of the G × pairs matrix holding
+    each run's weight at its first pair (entries in run order) sums them.
+    """
+    uids = _window_atoms(inp, mask, a)[0]
+    rows = np.flatnonzero(mask)
+    if groups.uid in uids or len(rows) == 0:
+        runs, counts = above_counts(inp, groups, mask, a, n_le, first, order)
+        return runs, np.asarray(runs.weight @ counts)
+    runs = weight_runs(inp, groups, mask, a)
+    above = _above(inp, first, rows, mask, n_le.astype(np.int64), np.float64)
+    multi = np.flatnonzero(runs.members > 1)
+    if multi.size:  # those runs' counts (sums of integers, exact) over their first pair's row
+        at = np.full(runs.size, -1, dtype=np.int64)
+        at[multi] = np.arange(multi.size)
+        k = np.flatnonzero(at[runs.run_of] >= 0)
+        onehot = sparse.csc_matrix((np.ones(k.size), (at[runs.run_of[k]], k)), shape=(multi.size, len(rows)))
+        above[runs.lead[multi]] = onehot @ above
+    indptr = np.zeros(groups.size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(runs.group, minlength=groups.size), out=indptr[1:])
+    # rows in run order, not sorted by column: a product adds each group's runs in run order
+    lead = sparse.csr_matrix((runs.scale, runs.lead, indptr), shape=(groups.size, len(rows)))
+    return runs, np.asarray(lead @ above)
+
+
 def above_counts(
     inp: TestInput,
     groups: Groups,
@@ -196,21 +269,10 @@ def above_counts(
     rows = np.flatnonzero(mask)
     n = n_le.astype(np.int64)
     digest_mask = digest(mask)
-    found = inp.memo.get(("grank_atoms", digest_mask))
-    if not isinstance(found, tuple):
-        found = _atoms(inp, rows, a)
-        inp.memo[("grank_atoms", digest_mask)] = found
-    uids, atom_of, onehot = found
+    uids, atom_of, onehot = _window_atoms(inp, mask, a)
     base = inp.memo.get(("grank_base", digest_mask))
     if groups.uid not in uids or not isinstance(base, _Base):
-        whole = first if len(rows) == len(mask) else first[rows]
-        shared = inp.memo.get(SCRATCH_KEY)
-        holder = shared if isinstance(shared, dict) else inp.memo
-        buf = holder.get("grank_buf")
-        if not isinstance(buf, np.ndarray) or buf.shape != whole.shape:
-            buf = np.empty(whole.shape, dtype=np.float32)
-            holder["grank_buf"] = buf
-        above = np.greater(whole, n.astype(first.dtype)[:, None], out=buf, casting="unsafe")
+        above = _above(inp, first, rows, mask, n, np.float32)
         if groups.uid not in uids:  # this grouping on its own: its runs' counts (0/1 sums, exact in float32)
             return runs, np.asarray(runs.matrix @ above, dtype=np.float64)
         base = _Base(atom_of, n, np.asarray(onehot @ above, dtype=np.float64))
