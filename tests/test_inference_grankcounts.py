@@ -136,3 +136,39 @@ def test_a_window_after_the_first_reads_the_announced_groupings_from_the_cache()
     ref = _grank_all(replace(later), groupings, announce=False)
     for x, y in zip(got, ref, strict=True):
         np.testing.assert_array_equal(x, y)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), ties=st.booleans(), announce=st.booleans())
+def test_above_sums_equal_the_run_by_run_product_bitwise(seed: int, ties: bool, announce: bool) -> None:
+    """The weighted group sums of days above day 0, through each run's lead row (a grouping
+    outside the atoms: runs of one pair and of several), equal bitwise ``weight @ counts`` of
+    the run-by-run counts, summed run by run in a plain loop."""
+    rng = np.random.default_rng(seed)
+    n, t = int(rng.integers(2, 40)), int(rng.integers(1, 12))
+    est = _panel(rng, n, t, ties)
+    inp = replace(make_input(n=n, seed=seed % 100), est_sar=est)
+    srt = sort_rows(est)
+    first, order = srt.first_ordinals(np.int16), srt.order.astype(np.int16)
+    m = np.isfinite(est).sum(axis=1)
+    a = 1.0 / (m + 2.0)
+    mask = rng.random(n) < 0.85
+    rows = np.flatnonzero(mask)
+    labels = [rng.integers(0, k, n) for k in (1, 3, n)]
+    groupings = [Groups.from_labels(lab.astype(str)) for lab in labels]
+    if announce:
+        inp.memo[GROUPINGS_KEY] = tuple(groupings)
+    for groups in groupings:
+        x = rng.standard_normal(len(rows))
+        with np.errstate(invalid="ignore"):
+            n_le = (est[rows] <= x[:, None]).sum(axis=1).astype(float)
+            above = est[rows] > x[:, None]
+        runs, sums = gc.above_sums(inp, groups, mask, a, n_le, first, order)
+        ref = np.zeros((groups.size, t))
+        for r in range(runs.size):  # each run's integer count times its weight, in run order
+            members = np.flatnonzero(runs.run_of == r)
+            ref[runs.group[r]] += runs.scale[r] * above[members].sum(axis=0).astype(float)
+            assert runs.lead[r] == members[0] and runs.members[r] == len(members)
+        np.testing.assert_array_equal(sums, ref)
+        _, counts = gc.above_counts(replace(inp), groups, mask, a, n_le, first, order)
+        np.testing.assert_array_equal(sums, np.asarray(runs.weight @ counts))
