@@ -20,6 +20,7 @@ equal, so untied rows cost nothing extra.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -277,12 +278,22 @@ def count_sorted_below(
             rest = np.asarray(rows)[miss], np.asarray(x)[miss]
             h[miss] = count_sorted_below(values, *rest, or_equal=or_equal)
         return h
-    at, size = start.copy(), t
-    while size > 1:  # the count lies in at − start … at − start + size
+    return _search(flat, start, x, t, below) - start
+
+
+def _search(flat: np.ndarray, at: np.ndarray, x: np.ndarray, size: int, below: Any) -> np.ndarray:
+    """Branchless lower-bound search: each count lies in ``at … at + size`` (flat positions);
+    returns the flat position ``at`` + count."""
+    at = at.copy()
+    step = np.empty_like(at)
+    while size > 1:  # the count lies in at … at + size
         half = size // 2
-        at += half * below(flat[at + half], x)
+        np.add(at, half, out=step)
+        step[...] = below(flat.take(step), x)  # 0/1: then the step itself
+        step *= half
+        at += step
         size -= half
-    return at - start + below(flat[at], x)
+    return at + below(flat[at], x)
 
 
 def _float_keys(a: np.ndarray, bits: int) -> np.ndarray | None:
