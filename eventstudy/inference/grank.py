@@ -22,11 +22,11 @@ from .grouped import (
     GroupMoments,
     Groups,
     digest,
-    group_products,
     groupings_together,
     moments,
     t_p_array,
 )
+from .groupsums import products_together
 from .rowsort import count_sorted_below, first_order_ranks, sort_rows
 
 __all__ = ["grank_batch", "grank_result", "grank_sums", "grank_t", "grank_windows"]
@@ -248,7 +248,7 @@ def grank_sums(
     r_est, _, m_est = _est_ranks(inp)
     a = 1.0 / (m_est + 2.0)  # 1/(T_i + 1), T_i = M_i + 1
     n_t = _available(inp, groups, mask)
-    (rank_sum,) = group_products(inp, groups, mask, "grank_a", (r_est,), a)
+    rank_sum = products_together(inp, groups, mask, "grank_a", r_est, a)
     first = _est_first(inp)
     if first is not None:  # SAR_it > g0_i ⇔ its first ordinal > #(SAR_i ≤ g0_i): a compare of integers
         n_le = np.where(np.isnan(g0), m_est[rows], _count_below(inp, rows, g0, or_equal=True))

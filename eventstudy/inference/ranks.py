@@ -16,7 +16,8 @@ import numpy as np
 from .availcounts import Cells, available_counts, rare_cells
 from .base import TestInput, TestResult, finite_subset, normal_p, not_applicable
 from .grank import grank_batch, grank_result, grank_sums, grank_t, grank_windows
-from .grouped import BatchResult, Groups, digest, group_products, normal_p_array
+from .grouped import BatchResult, Groups, digest, normal_p_array
+from .groupsums import products_together
 from .rowsort import row_ranks, sort_rows
 
 __all__ = [
@@ -52,6 +53,15 @@ def _ranks(a: np.ndarray, split: int | None) -> tuple[np.ndarray, np.ndarray | N
 
 
 def _corrado_base(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_corrado_arrays` of the input, looked up once per window (``inp.memo``)."""
+    hit = inp.memo.get("corrado_found")
+    if isinstance(hit, tuple):
+        return hit
+    out = inp.memo["corrado_found"] = _corrado_arrays(inp)
+    return out
+
+
+def _corrado_arrays(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Window-independent arrays of the Corrado test.
 
     Returns ``(D0, F, cols, D_v)``: D0 = K_it − (T_i + 1)/2 (0 where missing)
@@ -89,7 +99,7 @@ def _corrado_base(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
         d0 = srt.scatter(srt.positions(centre=True, missing=0.0, out=srt.values), out=combined)
     else:  # infinite ARs are ranked but not counted in T_i
         d0 = np.where(ok, srt.ranks() - (t_i[:, None] + 1.0) / 2.0, 0.0)
-    out = (d0, ok, cols, d0[:, e.shape[1] :])
+    out = (d0, ok, cols, np.ascontiguousarray(d0[:, e.shape[1] :]))  # the windows read it a row at a time
     memo["corrado_base"] = (inp.event_ar, out, rare_cells(ok))  # one entry: read whole by other windows
     return out
 
@@ -191,10 +201,10 @@ def corrado_sums(
     up over disjoint sets of pairs (the last is a maximum), so a study can
     compute them chunk by chunk of pairs (:mod:`eventstudy.streamtests`).
     """
-    d0, f, d0w, fw = _corrado_parts(inp)
+    d0, f, _, _ = _corrado_base(inp)
     shared = inp.cache.get("corrado_base")
     if isinstance(shared, tuple) and shared[1][0] is d0:  # window-independent: shared by the windows
-        (sums,) = group_products(inp, groups, mask, "corrado", (d0,))
+        sums = products_together(inp, groups, mask, "corrado", d0)
         key = ("corrado_n", groups.uid, digest(mask))
         cnt = inp.cache.get(key)
         if not isinstance(cnt, np.ndarray):
@@ -204,23 +214,26 @@ def corrado_sums(
         own = inp.memo.get("corrado_base")
         cells = own[2] if isinstance(own, tuple) and own[1][0] is d0 else rare_cells(f)
         cnt = available_counts(cast(Cells, cells), groups, mask)
-    l_i, u = _window_u(inp, d0w, fw)
+    l_i, u = _window_u(inp)
     has = mask & (l_i > 0)
     _, big_l = groups.spread(l_i, mask)
     return sums, cnt, groups.total(u, has), groups.count(has), big_l
 
 
-def _window_u(inp: TestInput, d0w: np.ndarray, fw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _window_u(inp: TestInput) -> tuple[np.ndarray, np.ndarray]:
     """Per pair, L_i and U_i = Σ_{τ ∈ window} D_iτ / √L_i (float64; the same for every grouping of
-    the window, memoized in ``inp.memo``)."""
+    the window, memoized in ``inp.memo``). The D_iτ are half-integers, so their sums are exact in
+    any order."""
     hit = inp.memo.get("corrado_u")
-    if isinstance(hit, tuple) and hit[0] is d0w:
-        return hit[1], hit[2]
-    l_i = fw.sum(axis=1).astype("float64")
+    if isinstance(hit, tuple):
+        return hit
+    _, _, cols, d_v = _corrado_base(inp)
+    win = _window_days(inp)[:, cols]
+    l_i = np.count_nonzero(win, axis=1).astype("float64")
     with np.errstate(invalid="ignore", divide="ignore"):
-        u = d0w.sum(axis=1) / np.sqrt(l_i)
-    inp.memo["corrado_u"] = (d0w, l_i, u)
-    return l_i, u
+        u = np.where(win, d_v, 0.0).sum(axis=1) / np.sqrt(l_i)
+    out = inp.memo["corrado_u"] = (l_i, u)
+    return out
 
 
 def corrado_result(
