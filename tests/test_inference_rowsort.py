@@ -19,7 +19,7 @@ _ONE = 1.0 + np.finfo(float).eps
 #: Values that stress the packed keys: signed zeros, infinities, NaNs of both signs,
 #: values a few units in the last place apart, subnormals and huge magnitudes.
 _AWKWARD = [0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, 1.0, _ONE, _ONE + 2e-16, -1.0, -_ONE]
-_AWKWARD += [5e-324, -5e-324, 1e308]
+_AWKWARD += [5e-324, -5e-324, 1e308, -1e308]
 
 
 def _scipy_ranks(a: np.ndarray) -> np.ndarray:
@@ -82,6 +82,22 @@ def test_close_values_fall_back_to_an_exact_sort() -> None:
     a[7, 4:] = rng.standard_normal(296) + 10.0
     np.testing.assert_array_equal(row_ranks(a), _scipy_ranks(a))
     assert list(row_ranks(a)[7, :4]) == [4.0, 1.5, 3.0, 1.5]
+
+
+@pytest.mark.parametrize("low", [-np.inf, -1e308])
+@pytest.mark.parametrize("column", [0, 3])
+def test_a_value_below_the_packed_keys_range_takes_the_integer_keys(low: float, column: int) -> None:
+    """−∞ or a value below −1e300 (first in column 0, or any other column) is found after the
+    float keys are sorted: the rows are then sorted with the integer keys, like argsort."""
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((6, 9))
+    a[2, column] = low
+    a[4, 5] = np.nan
+    s = sort_rows(a)
+    for i, row in enumerate(a):
+        np.testing.assert_array_equal(s.values[i], np.sort(row))
+    np.testing.assert_array_equal(s.count, [9, 9, 9, 9, 8, 9])
+    np.testing.assert_array_equal(row_ranks(a), _scipy_ranks(a))
 
 
 def test_hand_case_with_ties_and_missing_days() -> None:

@@ -300,19 +300,35 @@ def _float_keys(a: np.ndarray, bits: int) -> np.ndarray | None:
     """``a`` with the column in the lowest ``bits`` bits of each value, to sort as floats.
 
     NaN becomes the largest finite float (numpy's vectorized sort rewrites
-    NaNs, so they could not carry their column). ``None`` when ``a`` has an
-    infinity (its new low bits would make it a NaN) or a value near that
-    largest float. Signed zeros and subnormals need nothing special: where
-    the packed keys misorder them, the sorted values are not ascending and
-    the row is sorted exactly (:func:`sort_rows`).
+    NaNs, so they could not carry their column). ``None`` when ``a`` has
+    +∞ (it would become the stand-in) or a value near that largest float.
+    −∞ and values below −``_HUGE`` are found once the keys are sorted
+    (:func:`_sorted_float_keys`). Signed zeros and subnormals need nothing
+    special: where the packed keys misorder them, the sorted values are not
+    ascending and the row is sorted exactly (:func:`sort_rows`).
     """
-    if a.size and (np.fmax.reduce(a, axis=None) > _HUGE or np.fmin.reduce(a, axis=None) < -_HUGE):
-        return None  # (the extremes ignore NaN; both are NaN only when every value is)
+    if a.size and np.fmax.reduce(a, axis=None) > _HUGE:
+        return None  # (the maximum ignores NaN; it is NaN only when every value is)
     x = np.fmin(a, _PROXY)  # NaN → the stand-in
     k = x.view(np.int64)
     np.bitwise_and(k, np.int64(~((1 << bits) - 1)), out=k)
     np.bitwise_or(k, np.arange(a.shape[1], dtype=np.int64), out=k)
     return x
+
+
+def _sorted_float_keys(a: np.ndarray, bits: int) -> np.ndarray | None:
+    """:func:`_float_keys` sorted along each row; ``None`` where ``a`` has −∞ or a value below −``_HUGE``.
+
+    Such a value's key is the row's first (at most −``_HUGE``, or −∞ from −∞
+    in column 0) or a NaN (−∞ with a column), which the sort puts last.
+    """
+    keys = _float_keys(a, bits)
+    if keys is None:
+        return None
+    keys.sort(axis=1)  # NaN's stand-in is the largest key
+    if a.size and (bool((keys[:, 0] < -_HUGE).any()) or bool(np.isnan(keys[:, -1]).any())):
+        return None
+    return keys
 
 
 def _int_keys(a: np.ndarray, missing: np.ndarray, bits: int) -> np.ndarray:
@@ -335,9 +351,8 @@ def sort_rows(a: np.ndarray) -> RowSort:
     if a.size == 0 or bits > _MAX_BITS:
         order = np.argsort(a, axis=1).astype(np.intp, copy=False)
         return RowSort(order + offset, np.take_along_axis(a, order, axis=1), _available(a))
-    fkeys = _float_keys(a, bits) if bits <= _FLOAT_BITS else None
+    fkeys = _sorted_float_keys(a, bits) if bits <= _FLOAT_BITS else None
     if fkeys is not None:
-        fkeys.sort(axis=1)  # NaN's stand-in is the largest key
         # the stand-ins end each row: a search of the sorted keys counts the values before them
         count = count_sorted_below(fkeys, np.arange(n), np.full(n, _STAND_IN))
         flat = fkeys.view(np.int64)
