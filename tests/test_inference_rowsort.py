@@ -10,7 +10,7 @@ from hypothesis.extra import numpy as hnp
 from scipy import stats
 from test_inference_synth import make_input, replace
 
-from eventstudy.inference import TESTS, Groups
+from eventstudy.inference import TESTS, Groups, rowsort
 from eventstudy.inference import grank as gk
 from eventstudy.inference import ranks as rk
 from eventstudy.inference.rowsort import count_sorted_below, row_ranks, sort_rows, stable_available_first
@@ -71,6 +71,33 @@ def test_sort_rows_orders_and_ranks_like_argsort_and_scipy(a: np.ndarray) -> Non
     both, ranks = s.first_ordinals_and_ranks(np.int16)
     np.testing.assert_array_equal(both, first)
     np.testing.assert_array_equal(ranks, np.nan_to_num(ref_ranks, nan=0.0))
+
+
+@settings(max_examples=120, deadline=None)
+@given(a=_panels(), block=st.sampled_from([1, 7, 64, 2**18]))
+def test_centred_ranks_in_place_equal_scipy_and_the_whole_sort(a: np.ndarray, block: int) -> None:
+    """Block by block (blocks of one row up to the whole panel), the centred average ranks written
+    over the panel are scipy's ranks minus (T_i + 1)/2, 0 where missing, bitwise the whole sort's
+    positions put back in place; a panel with an infinity or a huge value is left untouched."""
+    old = rowsort.BLOCK_CELLS
+    rowsort.BLOCK_CELLS = block
+    try:
+        got = a.copy()
+        count = rowsort.centred_ranks_in_place(got)
+    finally:
+        rowsort.BLOCK_CELLS = old
+    finite = np.isfinite(a)
+    if np.abs(a[~np.isnan(a)]).max(initial=0.0) > 1e300:  # an infinity or a huge value
+        assert count is None
+        np.testing.assert_array_equal(got, a)
+        return
+    assert count is not None
+    np.testing.assert_array_equal(count, finite.sum(axis=1))
+    ref = np.where(finite, _scipy_ranks(a) - (count[:, None] + 1.0) / 2.0, 0.0)
+    np.testing.assert_array_equal(got, ref)
+    srt = sort_rows(a)
+    whole = srt.scatter(srt.positions(centre=True, missing=0.0))
+    assert got.tobytes() == whole.tobytes()
 
 
 def test_close_values_fall_back_to_an_exact_sort() -> None:

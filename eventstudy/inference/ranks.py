@@ -18,7 +18,7 @@ from .base import TestInput, TestResult, finite_subset, normal_p, not_applicable
 from .grank import grank_batch, grank_result, grank_sums, grank_t, grank_windows
 from .grouped import BatchResult, Groups, digest, normal_p_array
 from .groupsums import products_together
-from .rowsort import row_ranks, sort_rows
+from .rowsort import centred_ranks_in_place, row_ranks, sort_rows
 
 __all__ = [
     "corrado_batch",
@@ -69,7 +69,8 @@ def _corrado_arrays(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     ``est_resid`` followed by the W' event-window columns ``cols`` that have
     an AR; ``D_v`` the event-window part of D0. The ranks over the combined
     days come from one row-wise sort of the estimation and event days
-    together.
+    together, a block of pairs at a time, written over the combined array
+    (:func:`~eventstudy.inference.rowsort.centred_ranks_in_place`).
 
     With ``event_ar`` (the whole event window) these do not depend on the
     CAR window, so they are computed once per study (``inp.cache``);
@@ -93,12 +94,15 @@ def _corrado_arrays(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     e = inp.est_resid
     combined = np.concatenate([e, evt[:, cols]], axis=1)
     ok = np.isfinite(combined)
-    srt = sort_rows(combined)
     t_i = ok.sum(axis=1)
-    if np.array_equal(t_i, srt.count):  # K_it − (T_i + 1)/2 straight from the sort, in place
-        d0 = srt.scatter(srt.positions(centre=True, missing=0.0, out=srt.values), out=combined)
-    else:  # infinite ARs are ranked but not counted in T_i
-        d0 = np.where(ok, srt.ranks() - (t_i[:, None] + 1.0) / 2.0, 0.0)
+    if centred_ranks_in_place(combined) is not None:  # no infinity: the T_i values are the non-NaN ones
+        d0 = combined
+    else:
+        srt = sort_rows(combined)
+        if np.array_equal(t_i, srt.count):  # K_it − (T_i + 1)/2 straight from the sort, in place
+            d0 = srt.scatter(srt.positions(centre=True, missing=0.0, out=srt.values), out=combined)
+        else:  # infinite ARs are ranked but not counted in T_i
+            d0 = np.where(ok, srt.ranks() - (t_i[:, None] + 1.0) / 2.0, 0.0)
     out = (d0, ok, cols, np.ascontiguousarray(d0[:, e.shape[1] :]))  # the windows read it a row at a time
     memo["corrado_base"] = (inp.event_ar, out, rare_cells(ok))  # one entry: read whole by other windows
     return out

@@ -366,6 +366,61 @@ def sort_rows(a: np.ndarray) -> RowSort:
     np.add(flat, offset, out=flat)
     values = a.reshape(-1)[flat]
     # one compare finds the rows that are not ascending and the ties of the others
+    return _checked(RowSort(flat, values, count), a)
+
+
+#: Cells of the blocks of rows that :func:`centred_ranks_in_place` sorts at a time (2 MiB of float64).
+BLOCK_CELLS = 2**18
+
+
+def centred_ranks_in_place(a: np.ndarray) -> np.ndarray | None:
+    """Overwrite ``a`` with each available element's average rank 1…T_i minus (T_i + 1)/2, 0 where NaN.
+
+    ``a``: a C-contiguous float64 array; returns T_i per row (intp), or
+    ``None`` with ``a`` untouched when its values leave the packed float keys'
+    range (an infinity or a magnitude above 1e300) or it has too many
+    columns. The same numbers as :meth:`RowSort.positions` (``centre=True,
+    missing=0.0``) put back in place by :meth:`RowSort.scatter`, from the
+    same keys and sort, one block of rows at a time: every array but ``a``
+    is a small buffer used again for each block (no fresh n × t arrays), and
+    a block's rows are written only once its values are read.
+    """
+    n, t = a.shape
+    bits = max(int(t - 1).bit_length(), 1)
+    if not (a.flags.c_contiguous and a.dtype == np.float64) or bits > _FLOAT_BITS:
+        return None
+    if a.size and (np.fmax.reduce(a, axis=None) > _HUGE or np.fmin.reduce(a, axis=None) < -_HUGE):
+        return None  # (the extremes ignore NaN)
+    count = np.empty(n, dtype=np.intp)
+    rows = max(1, BLOCK_CELLS // max(t, 1))
+    keys, seen = np.empty((min(rows, n), t)), np.empty((min(rows, n), t))
+    column = np.arange(t, dtype=np.int64)
+    for lo in range(0, n, rows):
+        block = a[lo : lo + rows]
+        m = block.shape[0]
+        key, values = keys[:m], seen[:m]
+        np.fmin(block, _PROXY, out=key)  # the keys of _float_keys
+        k = key.view(np.int64)
+        np.bitwise_and(k, np.int64(~((1 << bits) - 1)), out=k)
+        np.bitwise_or(k, column, out=k)
+        key.sort(axis=1)
+        c = count[lo : lo + m]
+        c[:] = count_sorted_below(key, np.arange(m), np.full(m, _STAND_IN))
+        np.bitwise_and(k, np.int64((1 << bits) - 1), out=k)
+        np.add(k, (np.arange(m, dtype=np.int64) * t)[:, None], out=k)
+        src = block.reshape(-1)
+        np.take(src, k, out=values, mode="clip")  # the indices are in range: no buffering
+        srt = _checked(RowSort(k, values, c), block)
+        srt.positions(centre=True, missing=0.0, out=values)
+        src[k.reshape(-1)] = values.reshape(-1)
+    return count
+
+
+def _checked(srt: RowSort, a: np.ndarray) -> RowSort:
+    """``srt`` (of ``a``, from packed keys) with its ties found, or its rows that are not ascending
+    sorted exactly (as :func:`sort_rows`)."""
+    values, flat = srt.values, srt.flat
+    t = values.shape[1]
     with np.errstate(invalid="ignore"):
         pairs = np.flatnonzero(values[:, 1:] <= values[:, :-1])  # NaN compares false
     if t > 1 and pairs.size:
@@ -374,10 +429,10 @@ def sort_rows(a: np.ndarray) -> RowSort:
         if down.any():  # values closer than the packed keys resolve: sort those rows exactly
             bad = np.unique(left[down] // t)
             exact = np.argsort(a[bad], axis=1)
-            flat[bad] = exact + offset[bad]
+            flat[bad] = exact + (bad * t)[:, None]
             values[bad] = np.take_along_axis(a[bad], exact, axis=1)
-            return RowSort(flat, values, count)
-    return RowSort(flat, values, count, pairs)
+            return RowSort(flat, values, srt.count)
+    return RowSort(flat, values, srt.count, pairs)
 
 
 def _available(a: np.ndarray) -> np.ndarray:
