@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 from scipy import stats
 from test_inference_synth import make_input, replace
 
-from eventstudy.inference import TESTS, Groups, TestInput
+from eventstudy.inference import TESTS, Groups, TestInput, rowsort
 from eventstudy.inference import grank as gk
 from eventstudy.inference.availcounts import available_counts, rare_cells
 from eventstudy.inference.grouped import GROUPINGS_KEY
-from eventstudy.inference.rowsort import count_sorted_below, first_order_ranks, sort_rows
+from eventstudy.inference.rowsort import count_sorted_below, first_order_ranks, sort_rows, sorted_rank_parts
 from eventstudy.inference.runner import run_tests
 
 
@@ -70,6 +70,40 @@ def test_first_order_ranks_equal_the_rowsort_accessors_and_scipy(
     np.testing.assert_array_equal(ranks, np.where(np.isnan(a), 0.0, scipy_ranks))
     # the order sorts each row (NaN last)
     np.testing.assert_array_equal(np.take_along_axis(a, order.astype(np.intp), axis=1), fresh.values)
+
+
+_CLOSE = 1.0 + np.finfo(float).eps  # one unit in the last place above 1: the packed keys tie it with 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    rows=st.lists(
+        st.lists(st.one_of(_ELEMENTS, st.just(_CLOSE), st.just(np.inf)), min_size=6, max_size=6),
+        min_size=1,
+        max_size=9,
+    ),
+    block=st.sampled_from([1, 12, 30, 2**18]),
+)
+def test_block_sorted_rank_parts_equal_the_whole_sort(rows: list[list[float]], block: int) -> None:
+    """Sorted a block of rows at a time (one row up to all), the sorted values, first ordinals,
+    order and ranks are bitwise those of one sort of the whole panel; an infinity declines."""
+    a = np.array(rows)
+    old = rowsort.BLOCK_CELLS
+    rowsort.BLOCK_CELLS = block
+    try:
+        parts = sorted_rank_parts(a, np.int16)
+    finally:
+        rowsort.BLOCK_CELLS = old
+    if np.isinf(a).any():
+        assert parts is None
+        return
+    assert parts is not None
+    srt = sort_rows(a)
+    values = srt.values.copy()
+    ref = first_order_ranks(srt, np.int16)
+    assert parts[0].tobytes() == values.tobytes()
+    for got, want in zip(parts[1:], ref, strict=True):
+        assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
 
 
 @settings(max_examples=100, deadline=None)

@@ -27,7 +27,7 @@ from .grouped import (
     t_p_array,
 )
 from .groupsums import products_together
-from .rowsort import count_sorted_below, first_order_ranks, sort_rows
+from .rowsort import count_sorted_below, first_order_ranks, sort_rows, sorted_rank_parts
 
 __all__ = ["grank_batch", "grank_result", "grank_sums", "grank_t", "grank_windows"]
 
@@ -43,18 +43,22 @@ def _est_parts(inp: TestInput) -> None:
     allow), or ``False`` when ``est_sar`` has an infinity; ``est_sar_order``:
     the column at each sorted position (same integer type).
     """
-    srt = sort_rows(inp.est_sar)
     ok = np.isfinite(inp.est_sar)
     m = ok.sum(axis=1)
-    small = np.int16 if srt.shape[1] < 2**15 - 1 else np.int32
+    small = np.int16 if inp.est_sar.shape[1] < 2**15 - 1 else np.int32
     first: np.ndarray | bool
-    inp.cache["est_sar_sorted"] = srt.values
-    if np.array_equal(m, srt.count):  # the ranks over the sort's spent index memory
-        first, order, r = first_order_ranks(srt, small)
-    else:  # an infinity: ranked, not counted in M_i
-        first, r = False, np.where(ok, srt.ranks(), 0.0)
-        offset = (np.arange(srt.shape[0], dtype=np.intp) * srt.shape[1])[:, None]
-        order = np.subtract(srt.flat, offset, dtype=small, casting="unsafe")
+    parts = sorted_rank_parts(inp.est_sar, small)  # a block of pairs at a time
+    if parts is not None:  # no infinity: M_i are the non-NaN values
+        inp.cache["est_sar_sorted"], first, order, r = parts
+    else:
+        srt = sort_rows(inp.est_sar)
+        inp.cache["est_sar_sorted"] = srt.values
+        if np.array_equal(m, srt.count):  # the ranks over the sort's spent index memory
+            first, order, r = first_order_ranks(srt, small)
+        else:  # an infinity: ranked, not counted in M_i
+            first, r = False, np.where(ok, srt.ranks(), 0.0)
+            offset = (np.arange(srt.shape[0], dtype=np.intp) * srt.shape[1])[:, None]
+            order = np.subtract(srt.flat, offset, dtype=small, casting="unsafe")
     inp.cache["est_sar_ranks"] = (r, ok, m.astype("float64"))
     inp.cache["est_sar_cells"] = rare_cells(ok)
     inp.cache["est_sar_first"] = first
