@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_inference_synth import make_input, replace
 
-from eventstudy.inference import TESTS, Groups, TestInput
+from eventstudy.inference import TESTS, Groups, TestInput, rowsort
 from eventstudy.inference import grank as gk
 from eventstudy.inference import grankcounts as gc
 from eventstudy.inference.grouped import GROUPINGS_KEY
@@ -41,10 +41,25 @@ def _panel(rng: np.random.Generator, n: int, t: int, ties: bool) -> np.ndarray:
 
 
 @settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2**31 - 1), ties=st.booleans(), share=st.sampled_from([1, 4, 1000]))
-def test_above_counts_equal_a_compare_per_run(seed: int, ties: bool, share: int) -> None:
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    ties=st.booleans(),
+    share=st.sampled_from([1, 4, 1000]),
+    block=st.sampled_from([1, 40, 2**18]),
+)
+def test_above_counts_equal_a_compare_per_run(seed: int, ties: bool, share: int, block: int) -> None:
     """Counts of days above thresholds n_i = #(row ≤ x_i), for each of several groupings of one
-    window (the first gives the reference), equal the plain per-run sums of ``row > x_i``."""
+    window (the first gives the reference, compared a block of pairs at a time), equal the plain
+    per-run sums of ``row > x_i``."""
+    old_block = rowsort.BLOCK_CELLS
+    rowsort.BLOCK_CELLS = block
+    try:
+        _check_above_counts(seed, ties, share)
+    finally:
+        rowsort.BLOCK_CELLS = old_block
+
+
+def _check_above_counts(seed: int, ties: bool, share: int) -> None:
     rng = np.random.default_rng(seed)
     n, t = int(rng.integers(2, 30)), int(rng.integers(1, 12))
     est = _panel(rng, n, t, ties)

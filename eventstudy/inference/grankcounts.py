@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from . import rowsort
 from .base import TestInput
 from .grouped import GROUPINGS_KEY, Groups, digest
 
@@ -207,6 +208,28 @@ def _above(
     return np.greater(whole, n.astype(first.dtype)[:, None], out=buf, casting="unsafe")
 
 
+def _block_counts(
+    onehot: sparse.csc_matrix, first: np.ndarray, rows: np.ndarray, n: np.ndarray
+) -> np.ndarray:
+    """``onehot @ (first[rows] > n[:, None])`` (float64), a block of pairs at a time.
+
+    Each block's compare goes to a small float32 buffer that the next block
+    reuses (the pairs × days compare is never whole); the counts are
+    integers, exact in float32 within a block and in float64 over blocks.
+    """
+    t = first.shape[1]
+    step = max(1, rowsort.BLOCK_CELLS // max(t, 1))
+    out = np.zeros((onehot.shape[0], t))
+    buf = np.empty((min(step, len(rows)), t), dtype=np.float32)
+    whole = len(rows) == first.shape[0]
+    for lo in range(0, len(rows), step):
+        hi = min(lo + step, len(rows))
+        part = first[lo:hi] if whole else first[rows[lo:hi]]
+        above = np.greater(part, n[lo:hi, None].astype(first.dtype), out=buf[: hi - lo], casting="unsafe")
+        out += onehot[:, lo:hi] @ above
+    return out
+
+
 def above_sums(
     inp: TestInput,
     groups: Groups,
@@ -271,11 +294,11 @@ def above_counts(
     digest_mask = digest(mask)
     uids, atom_of, onehot = _window_atoms(inp, mask, a)
     base = inp.memo.get(("grank_base", digest_mask))
-    if groups.uid not in uids or not isinstance(base, _Base):
+    if groups.uid not in uids:  # this grouping on its own: its runs' counts (0/1 sums, exact in float32)
         above = _above(inp, first, rows, mask, n, np.float32)
-        if groups.uid not in uids:  # this grouping on its own: its runs' counts (0/1 sums, exact in float32)
-            return runs, np.asarray(runs.matrix @ above, dtype=np.float64)
-        base = _Base(atom_of, n, np.asarray(onehot @ above, dtype=np.float64))
+        return runs, np.asarray(runs.matrix @ above, dtype=np.float64)
+    if not isinstance(base, _Base):
+        base = _Base(atom_of, n, _block_counts(onehot, first, rows, n))
         inp.memo[("grank_base", digest_mask)] = base
     run_of_atom = np.zeros(base.counts.shape[0], dtype=np.int64)
     run_of_atom[base.atom_of] = runs.run_of
