@@ -154,11 +154,27 @@ def test_a_window_after_the_first_reads_the_announced_groupings_from_the_cache()
 
 
 @settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2**31 - 1), ties=st.booleans(), announce=st.booleans())
-def test_above_sums_equal_the_run_by_run_product_bitwise(seed: int, ties: bool, announce: bool) -> None:
-    """The weighted group sums of days above day 0, through each run's lead row (a grouping
-    outside the atoms: runs of one pair and of several), equal bitwise ``weight @ counts`` of
-    the run-by-run counts, summed run by run in a plain loop."""
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    ties=st.booleans(),
+    announce=st.booleans(),
+    block=st.sampled_from([1, 30, 2**18]),
+)
+def test_above_sums_equal_the_run_by_run_product_bitwise(
+    seed: int, ties: bool, announce: bool, block: int
+) -> None:
+    """The weighted group sums of days above day 0, by blocks of whole groups (a grouping outside
+    the atoms: runs of one pair and of several; blocks of one group up to all), equal bitwise
+    ``weight @ counts`` of the run-by-run counts, summed run by run in a plain loop."""
+    old_block = rowsort.BLOCK_CELLS
+    rowsort.BLOCK_CELLS = block
+    try:
+        _check_above_sums(seed, ties, announce)
+    finally:
+        rowsort.BLOCK_CELLS = old_block
+
+
+def _check_above_sums(seed: int, ties: bool, announce: bool) -> None:
     rng = np.random.default_rng(seed)
     n, t = int(rng.integers(2, 40)), int(rng.integers(1, 12))
     est = _panel(rng, n, t, ties)
@@ -184,6 +200,7 @@ def test_above_sums_equal_the_run_by_run_product_bitwise(seed: int, ties: bool, 
             members = np.flatnonzero(runs.run_of == r)
             ref[runs.group[r]] += runs.scale[r] * above[members].sum(axis=0).astype(float)
             assert runs.lead[r] == members[0] and runs.members[r] == len(members)
+            assert sorted(runs.by[runs.members[:r].sum() : runs.members[: r + 1].sum()]) == list(members)
         np.testing.assert_array_equal(sums, ref)
         _, counts = gc.above_counts(replace(inp), groups, mask, a, n_le, first, order)
         np.testing.assert_array_equal(sums, np.asarray(runs.weight @ counts))

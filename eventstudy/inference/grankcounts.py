@@ -25,6 +25,7 @@ compare of the whole panel per grouping.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from scipy import sparse
@@ -54,7 +55,8 @@ class Runs:
     a-weighted group sum of the rows of a 0/1 matrix X, counted exactly.
     ``lead`` holds each run's first masked pair (position among the masked
     pairs), ``members`` its number of pairs, ``group`` its group and
-    ``scale`` its weight (runs are in order of group, then weight).
+    ``scale`` its weight (runs are in order of group, then weight); ``by``
+    lists the masked pairs (positions) run after run.
     """
 
     matrix: sparse.csc_matrix
@@ -64,6 +66,7 @@ class Runs:
     members: np.ndarray
     group: np.ndarray
     scale: np.ndarray
+    by: np.ndarray
 
     @property
     def size(self) -> int:
@@ -90,7 +93,7 @@ def weight_runs(inp: TestInput, groups: Groups, mask: np.ndarray, a: np.ndarray)
     )
     weight = sparse.csc_matrix((w[by][new], (codes[by][new], np.arange(n_runs))), shape=(groups.size, n_runs))
     members = np.bincount(run_of, minlength=n_runs)
-    out = Runs(runs, weight, run_of, by[new], members, codes[by][new], w[by][new])
+    out = Runs(runs, weight, run_of, by[new], members, codes[by][new], w[by][new], by)
     inp.cache[key] = out
     return out
 
@@ -244,10 +247,8 @@ def above_sums(
     Per group and day, Σ_i a_i·1{first_it > n_i}, summed run by run in run
     order (each run's count, an integer, times its weight). A grouping
     outside the window's atoms (e.g. one group per market: runs of a pair or
-    two) is not counted run by run into a fresh runs × T array: each run of
-    two or more pairs has its count written over its first pair's row of the
-    0/1 compare (float64), and one product of the G × pairs matrix holding
-    each run's weight at its first pair (entries in run order) sums them.
+    two) is counted a block of whole groups at a time (:func:`_group_blocks`)
+    instead of into a fresh runs × T array.
     """
     uids = _window_atoms(inp, mask, a)[0]
     rows = np.flatnonzero(mask)
@@ -255,19 +256,48 @@ def above_sums(
         runs, counts = above_counts(inp, groups, mask, a, n_le, first, order)
         return runs, np.asarray(runs.weight @ counts)
     runs = weight_runs(inp, groups, mask, a)
-    above = _above(inp, first, rows, mask, n_le.astype(np.int64), np.float64)
-    multi = np.flatnonzero(runs.members > 1)
-    if multi.size:  # those runs' counts (sums of integers, exact) over their first pair's row
-        at = np.full(runs.size, -1, dtype=np.int64)
-        at[multi] = np.arange(multi.size)
-        k = np.flatnonzero(at[runs.run_of] >= 0)
-        onehot = sparse.csc_matrix((np.ones(k.size), (at[runs.run_of[k]], k)), shape=(multi.size, len(rows)))
-        above[runs.lead[multi]] = onehot @ above
-    indptr = np.zeros(groups.size + 1, dtype=np.int64)
-    np.cumsum(np.bincount(runs.group, minlength=groups.size), out=indptr[1:])
-    # rows in run order, not sorted by column: a product adds each group's runs in run order
-    lead = sparse.csr_matrix((runs.scale, runs.lead, indptr), shape=(groups.size, len(rows)))
-    return runs, np.asarray(lead @ above)
+    return runs, _group_blocks(runs, groups.size, first, rows, n_le.astype(np.int64))
+
+
+def _group_blocks(
+    runs: Runs, n_groups: int, first: np.ndarray, rows: np.ndarray, n: np.ndarray
+) -> np.ndarray:
+    """``runs.weight @ counts`` (G × T) for the compare ``first[rows] > n[:, None]``, by blocks of groups.
+
+    A block holds whole groups (their runs and pairs are consecutive in run
+    order) of about :data:`~eventstudy.inference.rowsort.BLOCK_CELLS` cells:
+    its pairs' compare goes to a small float32 buffer, each run's count
+    (an integer, exact) is a sum of its consecutive rows, and the block's
+    groups are the product of their weights (a row-compressed matrix,
+    entries in run order) with those counts: each group adds its runs in run
+    order from zero, as the whole product does.
+    """
+    t = first.shape[1]
+    out = np.zeros((n_groups, t))
+    if runs.size == 0 or t == 0:
+        return out
+    ends = np.cumsum(runs.members)
+    first_run = np.searchsorted(runs.group, np.arange(n_groups + 1))  # runs of group g: [g, g + 1)
+    first_pair = np.concatenate([[0], ends])[first_run]  # the same in pairs (positions in runs.by)
+    step = max(1, rowsort.BLOCK_CELLS // t)
+    starts = np.flatnonzero(np.diff(first_pair[:-1] // step, prepend=-1))  # groups opening a block
+    buf = np.empty((0, t), dtype=np.float32)
+    for g0, g1 in pairwise([*starts.tolist(), n_groups]):
+        r0, r1, p0, p1 = first_run[g0], first_run[g1], first_pair[g0], first_pair[g1]
+        if r0 == r1:  # groups without pairs: no runs
+            continue
+        if buf.shape[0] < p1 - p0:
+            buf = np.empty((p1 - p0, t), dtype=np.float32)
+        pairs = runs.by[p0:p1]
+        above = np.greater(
+            first[rows[pairs]], n[pairs, None].astype(first.dtype), out=buf[: p1 - p0], casting="unsafe"
+        )
+        counts = np.add.reduceat(above, ends[r0:r1] - runs.members[r0:r1] - p0, axis=0).astype(np.float64)
+        weight = sparse.csr_matrix(
+            (runs.scale[r0:r1], np.arange(r1 - r0), first_run[g0 : g1 + 1] - r0), shape=(g1 - g0, r1 - r0)
+        )
+        out[g0:g1] = weight @ counts
+    return out
 
 
 def above_counts(
