@@ -267,7 +267,7 @@ def _group_blocks(
     A block holds whole groups (their runs and pairs are consecutive in run
     order) of about :data:`~eventstudy.inference.rowsort.BLOCK_CELLS` cells:
     its pairs' compare goes to a small float32 buffer, each run's count
-    (an integer, exact) is a sum of its consecutive rows, and the block's
+    (an integer, exact) is the sum of its consecutive rows, and the block's
     groups are the product of their weights (a row-compressed matrix,
     entries in run order) with those counts: each group adds its runs in run
     order from zero, as the whole product does.
@@ -292,7 +292,16 @@ def _group_blocks(
         above = np.greater(
             first[rows[pairs]], n[pairs, None].astype(first.dtype), out=buf[: p1 - p0], casting="unsafe"
         )
-        counts = np.add.reduceat(above, ends[r0:r1] - runs.members[r0:r1] - p0, axis=0).astype(np.float64)
+        size = runs.members[r0:r1]
+        if (size == 1).all():  # runs of one pair each: the compare is the counts
+            counts = above.astype(np.float64)
+        else:  # each run's pairs are consecutive: a block-diagonal 0/1 product sums them
+            member_of = np.repeat(np.arange(r1 - r0), size)
+            onehot = sparse.csc_matrix(
+                (np.ones(p1 - p0, dtype=np.float32), (member_of, np.arange(p1 - p0))),
+                shape=(r1 - r0, p1 - p0),
+            )
+            counts = np.asarray(onehot @ above, dtype=np.float64)
         weight = sparse.csr_matrix(
             (runs.scale[r0:r1], np.arange(r1 - r0), first_run[g0 : g1 + 1] - r0), shape=(g1 - g0, r1 - r0)
         )
