@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_inference_synth import make_input, replace
 
-from eventstudy.inference import TESTS, Groups, TestInput, rowsort
+from eventstudy.inference import TESTS, Groups, TestInput, rowblocks
 from eventstudy.inference import grank as gk
 from eventstudy.inference import grankcounts as gc
 from eventstudy.inference.grouped import GROUPINGS_KEY
@@ -51,12 +51,12 @@ def test_above_counts_equal_a_compare_per_run(seed: int, ties: bool, share: int,
     """Counts of days above thresholds n_i = #(row ≤ x_i), for each of several groupings of one
     window (the first gives the reference, compared a block of pairs at a time), equal the plain
     per-run sums of ``row > x_i``."""
-    old_block = rowsort.BLOCK_CELLS
-    rowsort.BLOCK_CELLS = block
+    old_block = rowblocks.BLOCK_CELLS
+    rowblocks.BLOCK_CELLS = block
     try:
         _check_above_counts(seed, ties, share)
     finally:
-        rowsort.BLOCK_CELLS = old_block
+        rowblocks.BLOCK_CELLS = old_block
 
 
 def _check_above_counts(seed: int, ties: bool, share: int) -> None:
@@ -166,12 +166,12 @@ def test_above_sums_equal_the_run_by_run_product_bitwise(
     """The weighted group sums of days above day 0, by blocks of whole groups (a grouping outside
     the atoms: runs of one pair and of several; blocks of one group up to all), equal bitwise
     ``weight @ counts`` of the run-by-run counts, summed run by run in a plain loop."""
-    old_block = rowsort.BLOCK_CELLS
-    rowsort.BLOCK_CELLS = block
+    old_block = rowblocks.BLOCK_CELLS
+    rowblocks.BLOCK_CELLS = block
     try:
         _check_above_sums(seed, ties, announce)
     finally:
-        rowsort.BLOCK_CELLS = old_block
+        rowblocks.BLOCK_CELLS = old_block
 
 
 def _check_above_sums(seed: int, ties: bool, announce: bool) -> None:

@@ -10,11 +10,12 @@ from hypothesis import strategies as st
 from scipy import stats
 from test_inference_synth import make_input, replace
 
-from eventstudy.inference import TESTS, Groups, TestInput, rowsort
+from eventstudy.inference import TESTS, Groups, TestInput, rowblocks
 from eventstudy.inference import grank as gk
 from eventstudy.inference.availcounts import available_counts, rare_cells
 from eventstudy.inference.grouped import GROUPINGS_KEY
-from eventstudy.inference.rowsort import count_sorted_below, first_order_ranks, sort_rows, sorted_rank_parts
+from eventstudy.inference.rowblocks import sorted_rank_parts
+from eventstudy.inference.rowsort import count_sorted_below, first_order_ranks, sort_rows
 from eventstudy.inference.runner import run_tests
 
 
@@ -88,12 +89,12 @@ def test_block_sorted_rank_parts_equal_the_whole_sort(rows: list[list[float]], b
     """Sorted a block of rows at a time (one row up to all), the sorted values, first ordinals,
     order and ranks are bitwise those of one sort of the whole panel; an infinity declines."""
     a = np.array(rows)
-    old = rowsort.BLOCK_CELLS
-    rowsort.BLOCK_CELLS = block
+    old = rowblocks.BLOCK_CELLS
+    rowblocks.BLOCK_CELLS = block
     try:
         parts = sorted_rank_parts(a, np.int16)
     finally:
-        rowsort.BLOCK_CELLS = old
+        rowblocks.BLOCK_CELLS = old
     if np.isinf(a).any():
         assert parts is None
         return

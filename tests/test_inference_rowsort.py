@@ -10,7 +10,7 @@ from hypothesis.extra import numpy as hnp
 from scipy import stats
 from test_inference_synth import make_input, replace
 
-from eventstudy.inference import TESTS, Groups, rowsort
+from eventstudy.inference import TESTS, Groups, rowblocks
 from eventstudy.inference import grank as gk
 from eventstudy.inference import ranks as rk
 from eventstudy.inference.rowsort import count_sorted_below, row_ranks, sort_rows, stable_available_first
@@ -79,13 +79,13 @@ def test_centred_ranks_in_place_equal_scipy_and_the_whole_sort(a: np.ndarray, bl
     """Block by block (blocks of one row up to the whole panel), the centred average ranks written
     over the panel are scipy's ranks minus (T_i + 1)/2, 0 where missing, bitwise the whole sort's
     positions put back in place; a panel with an infinity or a huge value is left untouched."""
-    old = rowsort.BLOCK_CELLS
-    rowsort.BLOCK_CELLS = block
+    old = rowblocks.BLOCK_CELLS
+    rowblocks.BLOCK_CELLS = block
     try:
         got = a.copy()
-        count = rowsort.centred_ranks_in_place(got)
+        count = rowblocks.centred_ranks_in_place(got)
     finally:
-        rowsort.BLOCK_CELLS = old
+        rowblocks.BLOCK_CELLS = old
     finite = np.isfinite(a)
     if np.abs(a[~np.isnan(a)]).max(initial=0.0) > 1e300:  # an infinity or a huge value
         assert count is None

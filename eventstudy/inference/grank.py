@@ -1,7 +1,9 @@
 """Generalized rank test of Kolari and Pynnönen (2011) (GRANK, formula sheet §5.8).
 
-The estimation-window SARs are sorted within each pair once per study
-(:func:`~eventstudy.inference.rowsort.sort_rows`, kept in ``inp.cache``);
+The estimation-window SARs are sorted within each pair once per study, a
+block of pairs at a time (:func:`~eventstudy.inference.rowblocks.sorted_rank_parts`;
+:func:`~eventstudy.inference.rowsort.sort_rows` where a value leaves the
+packed keys' range), and kept in ``inp.cache``;
 the day-0 value of each pair is placed among them by a binary search, and
 the per-day counts of estimation days above day 0 come from
 :mod:`eventstudy.inference.grankcounts`, so no pair is looped over.
@@ -27,7 +29,8 @@ from .grouped import (
     t_p_array,
 )
 from .groupsums import products_together
-from .rowsort import count_sorted_below, first_order_ranks, sort_rows, sorted_rank_parts
+from .rowblocks import sorted_rank_parts
+from .rowsort import count_sorted_below, first_order_ranks, sort_rows
 
 __all__ = ["grank_batch", "grank_result", "grank_sums", "grank_t", "grank_windows"]
 

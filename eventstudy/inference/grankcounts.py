@@ -30,7 +30,7 @@ from itertools import pairwise
 import numpy as np
 from scipy import sparse
 
-from . import rowsort
+from . import rowblocks
 from .base import TestInput
 from .grouped import GROUPINGS_KEY, Groups, digest
 
@@ -221,7 +221,7 @@ def _block_counts(
     integers, exact in float32 within a block and in float64 over blocks.
     """
     t = first.shape[1]
-    step = max(1, rowsort.BLOCK_CELLS // max(t, 1))
+    step = max(1, rowblocks.BLOCK_CELLS // max(t, 1))
     out = np.zeros((onehot.shape[0], t))
     buf = np.empty((min(step, len(rows)), t), dtype=np.float32)
     whole = len(rows) == first.shape[0]
@@ -265,7 +265,7 @@ def _group_blocks(
     """``runs.weight @ counts`` (G × T) for the compare ``first[rows] > n[:, None]``, by blocks of groups.
 
     A block holds whole groups (their runs and pairs are consecutive in run
-    order) of about :data:`~eventstudy.inference.rowsort.BLOCK_CELLS` cells:
+    order) of about :data:`~eventstudy.inference.rowblocks.BLOCK_CELLS` cells:
     its pairs' compare goes to a small float32 buffer, each run's count
     (an integer, exact) is the sum of its consecutive rows, and the block's
     groups are the product of their weights (a row-compressed matrix,
@@ -279,7 +279,7 @@ def _group_blocks(
     ends = np.cumsum(runs.members)
     first_run = np.searchsorted(runs.group, np.arange(n_groups + 1))  # runs of group g: [g, g + 1)
     first_pair = np.concatenate([[0], ends])[first_run]  # the same in pairs (positions in runs.by)
-    step = max(1, rowsort.BLOCK_CELLS // t)
+    step = max(1, rowblocks.BLOCK_CELLS // t)
     starts = np.flatnonzero(np.diff(first_pair[:-1] // step, prepend=-1))  # groups opening a block
     buf = np.empty((0, t), dtype=np.float32)
     for g0, g1 in pairwise([*starts.tolist(), n_groups]):

@@ -18,7 +18,8 @@ from .base import TestInput, TestResult, finite_subset, normal_p, not_applicable
 from .grank import grank_batch, grank_result, grank_sums, grank_t, grank_windows
 from .grouped import BatchResult, Groups, digest, normal_p_array
 from .groupsums import products_together
-from .rowsort import centred_ranks_in_place, row_ranks, sort_rows
+from .rowblocks import centred_ranks_in_place
+from .rowsort import row_ranks, sort_rows
 
 __all__ = [
     "corrado_batch",
@@ -70,7 +71,7 @@ def _corrado_arrays(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     an AR; ``D_v`` the event-window part of D0. The ranks over the combined
     days come from one row-wise sort of the estimation and event days
     together, a block of pairs at a time, written over the combined array
-    (:func:`~eventstudy.inference.rowsort.centred_ranks_in_place`).
+    (:func:`~eventstudy.inference.rowblocks.centred_ranks_in_place`).
 
     With ``event_ar`` (the whole event window) these do not depend on the
     CAR window, so they are computed once per study (``inp.cache``);
