@@ -204,10 +204,11 @@ def grank_windows(inputs: Sequence[TestInput], groups: Groups) -> list[BatchResu
     input's memo), every announced grouping of a window is computed at once,
     window after window, and the other groupings' results are kept in that
     memo for their calls; a window's shared counts are dropped once its
-    groupings are done, and all windows share one scratch array for their
-    compares of the estimation days with day 0
-    (:func:`~eventstudy.inference.grankcounts.above_counts`) instead of a
-    fresh P × T array each.
+    groupings are done. A grouping counted whole on its own
+    (:func:`~eventstudy.inference.grankcounts.above_counts`) compares in one
+    scratch array that all windows share instead of a fresh P × T array
+    each; the atoms and :func:`~eventstudy.inference.grankcounts.above_sums`
+    compare a block of pairs at a time.
     """
     if not inputs:
         return []

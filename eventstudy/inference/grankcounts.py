@@ -19,7 +19,9 @@ once, against the first grouping's thresholds, for the *atoms* — the runs
 of every announced grouping at once (their common refinement), while they
 stay few — and each grouping of the window adds its runs' atoms and the few
 days between its thresholds and those (:func:`segment_counts`), instead of a
-compare of the whole panel per grouping.
+compare of the whole panel per grouping. The atoms' compare, and that of a
+grouping outside them (:func:`above_sums`), go a block of pairs at a time
+through a small buffer, never a pairs × days array.
 """
 
 from __future__ import annotations
