@@ -13,7 +13,13 @@ from test_inference_synth import make_input, replace
 from eventstudy.inference import TESTS, Groups, rowblocks
 from eventstudy.inference import grank as gk
 from eventstudy.inference import ranks as rk
-from eventstudy.inference.rowsort import count_sorted_below, row_ranks, sort_rows, stable_available_first
+from eventstudy.inference.rowsort import (
+    count_sorted_below,
+    first_order_ranks,
+    row_ranks,
+    sort_rows,
+    stable_available_first,
+)
 
 _ONE = 1.0 + np.finfo(float).eps
 #: Values that stress the packed keys: signed zeros, infinities, NaNs of both signs,
@@ -133,6 +139,21 @@ def test_hand_case_with_ties_and_missing_days() -> None:
         row_ranks(a), [[4.0, np.nan, 1.0, 4.0, 2.0, 4.0], [np.nan, np.nan, 2.5, 2.5, np.nan, 1.0]]
     )
     np.testing.assert_array_equal(sort_rows(a).first_ordinals(), [[3, 0, 1, 3, 2, 3], [0, 0, 2, 2, 0, 1]])
+
+
+@pytest.mark.parametrize("shape", [(5, 0), (0, 7), (0, 0), (3, 1)])
+def test_block_sorts_of_empty_and_one_column_panels(shape: tuple[int, int]) -> None:
+    """No rows, no columns or one column: the block sorts give the whole sort's arrays."""
+    a = np.arange(np.prod(shape), dtype=float).reshape(shape)
+    parts = rowblocks.sorted_rank_parts(a, np.int16)
+    assert parts is not None
+    srt = sort_rows(a)
+    np.testing.assert_array_equal(parts[0], srt.values)
+    for got, want in zip(parts[1:], first_order_ranks(srt, np.int16), strict=True):
+        np.testing.assert_array_equal(got, want)
+    centred = a.copy()
+    np.testing.assert_array_equal(rowblocks.centred_ranks_in_place(centred), np.full(shape[0], shape[1]))
+    np.testing.assert_array_equal(centred, np.zeros(shape))
 
 
 def test_empty_and_one_column_panels() -> None:
