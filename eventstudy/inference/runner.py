@@ -120,6 +120,8 @@ def run_tests(
     # the others window by window, so that each window's memo is built once
     # for all groupings and freed before the next window
     def window(w: int, inp: TestInput) -> None:
+        # the groupings announced whatever the tests (shared passes do not wait for a several-window test)
+        inp.memo.setdefault(GROUPINGS_KEY, tuple(groups for _, groups in grouped))
         for k, (_, groups) in enumerate(grouped):
             for s, spec in enumerate(specs):
                 if s in multi:
