@@ -165,7 +165,11 @@ def streamed_specs(
     n_pairs = len(keep)
     signs = (np.zeros(n_pairs), np.zeros(n_pairs))
     width: dict[str, int] = {}
-    for cout in iter_chunks(panel, ecfg, study.model, chunk_size, executor, True, "full", bounded=True):
+    # no t and p: the tests read the CARs and estimation arrays only
+    chunks = iter_chunks(
+        panel, ecfg, study.model, chunk_size, executor, True, "full", bounded=True, stats_windows=0
+    )
+    for cout in chunks:
         if len(cout.keep) == 0:
             continue
         pos = np.searchsorted(keep, cout.keep)
