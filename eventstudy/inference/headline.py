@@ -102,10 +102,12 @@ def _marked_notes(test: pd.Series, note: pd.Series, robust: set[str]) -> pd.Seri
     n_codes, n_texts = pd.factorize(note)  # a missing note: −1
     width = len(n_texts) + 1
     pair_codes, pairs = pd.factorize(t_codes.astype(np.int64) * width + n_codes + 1)
+    # Python lists: an Index is slow to read item by item
+    names, texts = [str(t) for t in t_names], list(n_texts)
     marked: list[object] = []
     for code in pairs:
-        name, k = str(t_names[code // width]), code % width - 1
-        old = n_texts[k] if k >= 0 else np.nan
+        name, k = names[code // width], code % width - 1
+        old = texts[k] if k >= 0 else np.nan
         if name in robust:
             marked.append(old)
             continue
