@@ -61,7 +61,14 @@ def groupings_together(memo: dict[object, object], groups: Groups) -> list[Group
 
 
 def digest(a: np.ndarray) -> bytes:
-    """A short fingerprint of an array's bytes (cache keys of masks and index sets)."""
+    """A short fingerprint of an array's bytes (cache keys of masks and index sets).
+
+    A boolean array is hashed as its packed bits and its length (an eighth of
+    the bytes); equal arrays give equal fingerprints either way.
+    """
+    if isinstance(a, np.ndarray) and a.dtype == np.bool_:
+        head = b"bool%d:" % a.size
+        return hashlib.blake2b(head + np.packbits(a, axis=None).tobytes(), digest_size=16).digest()
     return hashlib.blake2b(np.ascontiguousarray(a).tobytes(), digest_size=16).digest()
 
 
@@ -87,6 +94,7 @@ class Groups:
     names: tuple[str, ...]
     uid: int = field(default_factory=lambda: next(_UID))
     _by_code: list[np.ndarray] = field(default_factory=list, init=False, repr=False)
+    _sizes: list[np.ndarray] = field(default_factory=list, init=False, repr=False)
 
     @classmethod
     def from_labels(cls, labels: np.ndarray) -> Groups:
@@ -117,12 +125,39 @@ class Groups:
         """G, the number of groups."""
         return len(self.names)
 
+    def every(self, mask: np.ndarray) -> bool:
+        """Whether ``mask`` is a boolean mask selecting every pair.
+
+        The group sums over such a mask are those over all the pairs in the
+        same order, so they need no copy of the selected codes and values.
+        """
+        return (
+            isinstance(mask, np.ndarray)
+            and mask.dtype == np.bool_
+            and mask.shape == self.codes.shape
+            and bool(mask.all())
+        )
+
+    def sizes(self) -> np.ndarray:
+        """Number of pairs in each group (int64, G; computed once, not to be changed)."""
+        if not self._sizes:
+            self._sizes.append(np.bincount(self.codes, minlength=self.size))
+        return self._sizes[0]
+
     def count(self, mask: np.ndarray) -> np.ndarray:
         """Number of pairs with ``mask`` in each group (int64, G)."""
+        if self.every(mask):
+            return self.sizes().copy()
         return np.bincount(self.codes[mask], minlength=self.size)
 
     def total(self, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """Σ ``values`` over the pairs with ``mask`` in each group (float, G)."""
+        """Σ ``values`` over the pairs with ``mask`` in each group (float, G).
+
+        Each group's sum runs over its pairs in pair order (``np.bincount``),
+        with or without a copy of the selected pairs.
+        """
+        if self.every(mask):
+            return np.bincount(self.codes, weights=values, minlength=self.size)
         return np.bincount(self.codes[mask], weights=values[mask], minlength=self.size)
 
     def spread(self, values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -134,8 +169,11 @@ class Groups:
         if not self._by_code:
             self._by_code.append(np.argsort(self.codes, kind="stable"))
         order = self._by_code[0]
-        order = order[mask[order]]
-        n = np.bincount(self.codes[order], minlength=self.size)
+        if self.every(mask):
+            n = self.sizes()
+        else:
+            order = order[mask[order]]
+            n = np.bincount(self.codes[order], minlength=self.size)
         lo = np.full(self.size, np.nan)
         hi = np.full(self.size, np.nan)
         full = n > 0
@@ -249,10 +287,12 @@ class GroupMoments:
 def moments(groups: Groups, values: np.ndarray, mask: np.ndarray) -> GroupMoments:
     """Two-pass group moments of ``values`` over the pairs with ``mask``."""
     n = groups.count(mask)
+    every = groups.every(mask)
+    codes = groups.codes if every else groups.codes[mask]
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = groups.total(values, mask) / n
-        dev = values[mask] - mean[groups.codes[mask]]
-        ss = np.bincount(groups.codes[mask], weights=dev * dev, minlength=groups.size)
+        dev = (values if every else values[mask]) - mean[codes]
+        ss = np.bincount(codes, weights=dev * dev, minlength=groups.size)
         sd = np.sqrt(ss / (n - 1))
     lo, hi = groups.spread(values, mask)
     return GroupMoments(n, mean, sd, ~(hi > lo), dev)
