@@ -143,19 +143,18 @@ def _fill_rows(dense: np.ndarray, x: np.ndarray, first: np.ndarray, length: np.n
         dense[rows, cols] = x[first[rows] + cols]
 
 
-def _extreme_draws(sums: np.ndarray, size: np.ndarray, ssq: np.ndarray, t_abs: np.ndarray) -> np.ndarray:
-    """Per row: the draws with |t_b| ≥ |t_obs| (1 − rtol), from the resampled sums Σ_j x_j w_bj.
+def _t_abs(sums: np.ndarray, nn: np.ndarray, ssq: np.ndarray) -> np.ndarray:
+    """|t_b| of resampled sums Σ_j x_j w_bj (0 where undefined), element-wise (a new array).
 
     mean_b = sums / N, var_b = max(Σx² − N mean_b², 0) / (N − 1),
-    t_b = |mean_b| / √(var_b / N) (0 where undefined); computed in place in
-    ``sums`` and one array of the same shape.
+    t_b = |mean_b| / √(var_b / N); ``nn`` (N as floats) and ``ssq`` (Σx²)
+    broadcast against ``sums``.
     """
-    nn = size[:, None].astype("float64")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_b = np.divide(sums, nn, out=sums)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        mean_b = sums / nn
         t_b = np.square(mean_b)
         np.multiply(nn, t_b, out=t_b)
-        np.subtract(ssq[:, None], t_b, out=t_b)
+        np.subtract(ssq, t_b, out=t_b)
         np.maximum(t_b, 0.0, out=t_b)
         np.divide(t_b, nn - 1, out=t_b)  # var_b
         np.divide(t_b, nn, out=t_b)
@@ -163,7 +162,66 @@ def _extreme_draws(sums: np.ndarray, size: np.ndarray, ssq: np.ndarray, t_abs: n
         np.divide(mean_b, t_b, out=t_b)
         np.abs(t_b, out=t_b)
     np.copyto(t_b, 0.0, where=np.isnan(t_b))
-    return np.asarray((t_b >= (t_abs * (1.0 - _RTOL))[:, None]).sum(axis=1))
+    return t_b
+
+
+#: Bits of the largest finite float64 (non-negative floats order as their bits).
+_MAX_BITS = int(np.array(np.finfo(np.float64).max).view(np.int64))
+
+
+def _thresholds(size: np.ndarray, ssq: np.ndarray, bar: np.ndarray) -> np.ndarray:
+    """Per row, the least |Σ_j x_j w_bj| whose |t_b| (:func:`_t_abs`) is at least ``bar`` (∞ if none).
+
+    Every step of :func:`_t_abs` is a correctly rounded operation that is
+    monotone in |sums| (and odd in the sign of the sums), so the computed
+    |t_b| is a non-decreasing function of |sums| and |t_b| ≥ ``bar`` holds
+    exactly from one float on: that float, found by bisection on the bits of
+    the non-negative floats (which order as the floats do), starting from the
+    closed form s² ≥ bar² N Σx² / (N − 1 + bar²). A NaN ``bar`` counts nothing.
+    """
+    nn = size.astype("float64")
+
+    def counted(a: np.ndarray) -> np.ndarray:
+        return np.asarray(_t_abs(a, nn, ssq) >= bar)
+
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        guess = np.sqrt(bar * bar * nn * ssq / (nn - 1.0 + bar * bar))
+    near = np.isfinite(guess) & (guess > 0.0)
+    guess = np.where(near, guess, 1.0)
+    lo = guess * (1.0 - 1e-10)
+    hi = guess * (1.0 + 1e-10)
+    near &= ~counted(lo) & counted(hi)
+    lo_bits = np.where(near, lo.view(np.int64), 0)
+    hi_bits = np.where(near, hi.view(np.int64), _MAX_BITS)
+    at_zero = ~near & counted(np.zeros(len(nn)))
+    never = ~near & ~at_zero & ~counted(np.full(len(nn), np.finfo(np.float64).max))
+    hi_bits[at_zero] = 0
+    lo_bits[at_zero | never] = 0
+    hi_bits[never] = 0
+    while True:
+        gap = hi_bits - lo_bits
+        open_ = gap > 1
+        if not open_.any():
+            break
+        mid = lo_bits + gap // 2
+        up = counted(mid.view(np.float64))
+        hi_bits = np.where(open_ & up, mid, hi_bits)
+        lo_bits = np.where(open_ & ~up, mid, lo_bits)
+    out = hi_bits.view(np.float64).copy()
+    out[never] = np.inf
+    return out
+
+
+def _extreme_draws(sums: np.ndarray, size: np.ndarray, ssq: np.ndarray, t_abs: np.ndarray) -> np.ndarray:
+    """Per row: the draws with |t_b| ≥ |t_obs| (1 − rtol), from the resampled sums Σ_j x_j w_bj.
+
+    |t_b| is :func:`_t_abs` of the sums; it reaches the bar exactly where
+    |sums| reaches the row's :func:`_thresholds`, so only |sums| is compared
+    (``sums`` is overwritten with its absolute value).
+    """
+    theta = _thresholds(size, ssq, t_abs * (1.0 - _RTOL))
+    np.abs(sums, out=sums)
+    return np.count_nonzero(sums >= theta[:, None], axis=1)
 
 
 def wild_bootstrap_windows(inputs: Sequence[TestInput], groups: Groups) -> list[BatchResult]:
