@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .flips import add_product
+
 __all__ = ["CELL_BLOCK", "GRID_FILL", "extreme_counts"]
 
 #: Share of the groups × clusters grid that the cells must fill for the grid layout.
@@ -35,6 +37,12 @@ CELL_BLOCK = 1 << 21
 #: Values of the draws × grid array computed at once: a block that stays in
 #: the processor's cache while its few passes run (more blocks, each cheaper).
 GRID_BLOCK = 1 << 15
+
+#: Values of the draws × groups arrays of the expanded form computed at once.
+DRAW_BLOCK = 1 << 16
+
+#: Relative margin within which the expanded form leaves a draw to the residual sums.
+BAND = 1e-8
 
 
 def extreme_counts(
@@ -104,22 +112,107 @@ def _grid(
     g: np.ndarray,
     bar: np.ndarray,
 ) -> np.ndarray:
-    """:func:`extreme_counts` on the groups × clusters grid."""
+    """:func:`extreme_counts` on the groups × clusters grid.
+
+    Each group's draws are first decided from the expanded square: with
+    M_b = Σ_k w_bk s_k, C_b = Σ_k w_bk s_k n_k and A_b = Σ_k w_bk² s_k²
+    (products with the weights), N² m_b² ≥ bar² G/(G − 1) q_b reads
+    M_b² (N² − κ D)/N² + 2κ M_b C_b / N − κ A_b ≥ 0 with κ = bar² G/(G − 1)
+    and D = Σ_k n_k². Where that difference is within :data:`BAND` of the
+    sum of its terms' magnitudes (far more than the rounding of either form),
+    or not a number, the draw is decided by the residual sums themselves
+    (:func:`_exact`), so the counts are those of the residual form.
+    """
     shape = (len(big_n), w_all.shape[1])
     s = np.zeros(shape)
     n = np.zeros(shape)
     s[row, cl] = s_c
     n[row, cl] = n_c
+    draws = len(w_all)
     extreme = np.zeros(len(big_n))
-    step = max(1, GRID_BLOCK // s.size)
-    for lo in range(0, len(w_all), step):
-        ws = w_all[lo : lo + step, None, :] * s[None]  # draws × groups × clusters
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean_b = ws.sum(axis=2) / big_n
-            ws -= n[None] * mean_b[:, :, None]  # the cells' residual sums (0 off the cells)
-            q = np.einsum("bgk,bgk->bg", ws, ws)
-        extreme += _t_extreme(mean_b, q, big_n, g, bar)
+    unit = bool((np.abs(w_all) == 1.0).all())
+    w_top = float(np.abs(w_all).max()) if w_all.size else 0.0
+    sn = s * n
+    ss = s * s
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        kappa = bar * bar * g / (g - 1.0)
+        d = np.einsum("gk,gk->g", n, n)
+        a_top = w_top * w_top * ss.sum(axis=1)
+        s_top = w_top * np.abs(s).sum(axis=1)
+        c_top = w_top * np.abs(sn).sum(axis=1)
+        n2 = big_n * big_n
+        # the difference: M² α + M C β − γ; its terms' size: |M| (|M| P + Q) + R
+        alpha = (n2 - kappa * d) / n2
+        beta = 2.0 * kappa / big_n
+        big_p = BAND * (n2 + kappa * d) / n2
+        big_q = BAND * 2.0 * (big_n * s_top + kappa * c_top) / big_n
+        big_r = BAND * (s_top * s_top + kappa * a_top)
+    step = max(1, DRAW_BLOCK // max(draws, 1))
+    wt = w_all.T
+    wt2 = wt if unit else np.square(wt)
+    for lo in range(0, len(big_n), step):
+        hi = min(lo + step, len(big_n))
+        rows = slice(lo, hi)
+        col = np.s_[lo:hi, None]
+        m = np.zeros((hi - lo, draws))
+        add_product(m, s[rows], wt)
+        c = np.zeros((hi - lo, draws))
+        add_product(c, sn[rows], wt)
+        if unit:
+            a = a_top[rows] / (w_top * w_top)
+            gamma = (kappa[rows] * a)[:, None]
+        else:
+            a = np.zeros((hi - lo, draws))
+            add_product(a, ss[rows], wt2)
+            gamma = np.multiply(kappa[col], a, out=a)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            np.multiply(c, beta[col], out=c)
+            diff = np.multiply(m, alpha[col])
+            np.add(diff, c, out=diff)
+            np.multiply(diff, m, out=diff)
+            np.subtract(diff, gamma, out=diff)
+            size = np.abs(m, out=m)
+            band = np.multiply(size, big_p[col], out=c)
+            np.add(band, big_q[col], out=band)
+            np.multiply(band, size, out=band)
+            np.add(band, big_r[col], out=band)
+            sure = np.abs(diff) > band
+        extreme[rows] += np.count_nonzero(sure & (diff > 0.0), axis=1)
+        gu, bu = np.nonzero(~sure)
+        if len(gu):
+            gu += lo
+            hit = _exact(w_all, bu, gu, s, n, big_n, g, bar)
+            extreme += np.bincount(gu, weights=hit, minlength=len(big_n))
     return extreme
+
+
+def _exact(
+    w_all: np.ndarray,
+    bu: np.ndarray,
+    gu: np.ndarray,
+    s: np.ndarray,
+    n: np.ndarray,
+    big_n: np.ndarray,
+    g: np.ndarray,
+    bar: np.ndarray,
+) -> np.ndarray:
+    """Whether draw ``bu[i]`` of group ``gu[i]`` is extreme, from the grid's residual sums.
+
+    m_b = Σ_k w_bk s_k / N (numpy's sum over the group's row of the grid),
+    q_b = Σ_k (w_bk s_k − n_k m_b)²: a draw that leaves no spread has q_b = 0.
+    """
+    out = np.zeros(len(bu), dtype=bool)
+    step = max(1, GRID_BLOCK // max(s.shape[1], 1))
+    for lo in range(0, len(bu), step):
+        b, k = bu[lo : lo + step], gu[lo : lo + step]
+        ws = w_all[b] * s[k]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_b = ws.sum(axis=1) / big_n[k]
+            ws -= n[k] * mean_b[:, None]
+            q = np.einsum("uk,uk->u", ws, ws)
+            t_b = np.abs(mean_b / (np.sqrt(g[k] / (g[k] - 1.0) * q) / big_n[k]))
+        out[lo : lo + step] = np.where(np.isnan(t_b), 0.0, t_b) >= bar[k]
+    return out
 
 
 def _runs(
