@@ -46,6 +46,25 @@ def test_flips_are_the_integers_stream(seed: int, n: int, draws: int, block: int
         np.testing.assert_array_equal(fl.rademacher(seed, n, draws), _reference(seed, n, draws, block))
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 40),
+    draws=st.integers(1, 70),
+    block=st.sampled_from([8, 16]),
+    raw=st.booleans(),
+)
+def test_int8_signs_are_the_integers_stream(seed: int, n: int, draws: int, block: int, raw: bool) -> None:
+    """The int8 memo (read off the raw bytes, or through ``integers``) is the documented matrix."""
+    inp = replace(make_input(n=n, seed=1), seed=seed)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(fl, "FLIP_BLOCK", block)
+        mp.setattr(fl, "_raw_bits_ok", lambda: raw)
+        signs = fl._int8_signs(replace(inp, cache={}), n, draws)
+    assert signs.dtype == np.int8
+    np.testing.assert_array_equal(signs, _reference(seed, n, draws, block))
+
+
 def test_full_block_of_999_draws_and_the_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
     ref = _reference(20101, 4096 + 5, 999, 4096)
     assert fl._raw_bits_ok()  # this numpy draws the int8 flips as bit 7 of each raw byte

@@ -220,8 +220,19 @@ def _int8_signs(inp: TestInput, rows: int, draws: int) -> np.ndarray:
     if isinstance(hit, np.ndarray) and hit.shape[0] >= rows:
         return hit
     out = np.empty((rows, draws), dtype=np.int8)
-    for start, bits in _bit_blocks(inp.seed, rows, draws):
-        out[start : start + len(bits)] = _signs(bits)
+    if _raw_bits_ok():
+        # bit 7 of each raw byte, set → +1, clear → −1: (~byte >> 7) | 1 in signed bytes
+        for k in range(-(-rows // FLIP_BLOCK)):
+            lo = k * FLIP_BLOCK
+            part = out[lo : min(lo + FLIP_BLOCK, rows)]
+            rng = np.random.default_rng([int(inp.seed), k])
+            raw = rng.bit_generator.random_raw(-(-part.size // 8)).view(np.int8)
+            np.invert(raw[: part.size].reshape(part.shape), out=part)
+            np.right_shift(part, 7, out=part)
+            np.bitwise_or(part, 1, out=part)
+    else:
+        for start, bits in _bit_blocks(inp.seed, rows, draws):
+            out[start : start + len(bits)] = _signs(bits)
     inp.cache[key] = out
     return out
 
