@@ -128,10 +128,31 @@ def _grid(
     n = np.zeros(shape)
     s[row, cl] = s_c
     n[row, cl] = n_c
-    draws = len(w_all)
     extreme = np.zeros(len(big_n))
+    step = max(1, DRAW_BLOCK // max(len(w_all), 1))
+    for lo in range(0, len(big_n), step):
+        rows = slice(lo, min(lo + step, len(big_n)))
+        sure, diff = _expanded(w_all, s[rows], n[rows], big_n[rows], g[rows], bar[rows])
+        extreme[rows] += np.count_nonzero(sure & (diff > 0.0), axis=1)
+        gu, bu = np.nonzero(~sure)
+        if len(gu):
+            gu += lo
+            hit = _exact(w_all, bu, gu, s, n, big_n, g, bar)
+            extreme += np.bincount(gu, weights=hit, minlength=len(big_n))
+    return extreme
+
+
+def _expanded(
+    w_all: np.ndarray, s: np.ndarray, n: np.ndarray, big_n: np.ndarray, g: np.ndarray, bar: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For groups (rows of the grid ``s``, ``n``) × draws: whether the expanded form decides, and its value.
+
+    Returns ``(sure, diff)``: ``diff`` is the expanded difference of
+    :func:`_grid` and ``sure`` where it exceeds :data:`BAND` times its
+    terms' magnitudes (bounds from the largest |weight|).
+    """
+    w_top = float(np.abs(w_all).max())
     unit = bool((np.abs(w_all) == 1.0).all())
-    w_top = float(np.abs(w_all).max()) if w_all.size else 0.0
     sn = s * n
     ss = s * s
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
@@ -142,48 +163,36 @@ def _grid(
         c_top = w_top * np.abs(sn).sum(axis=1)
         n2 = big_n * big_n
         # the difference: M² α + M C β − γ; its terms' size: |M| (|M| P + Q) + R
-        alpha = (n2 - kappa * d) / n2
-        beta = 2.0 * kappa / big_n
-        big_p = BAND * (n2 + kappa * d) / n2
-        big_q = BAND * 2.0 * (big_n * s_top + kappa * c_top) / big_n
-        big_r = BAND * (s_top * s_top + kappa * a_top)
-    step = max(1, DRAW_BLOCK // max(draws, 1))
+        alpha = ((n2 - kappa * d) / n2)[:, None]
+        beta = (2.0 * kappa / big_n)[:, None]
+        big_p = (BAND * (n2 + kappa * d) / n2)[:, None]
+        big_q = (BAND * 2.0 * (big_n * s_top + kappa * c_top) / big_n)[:, None]
+        big_r = (BAND * (s_top * s_top + kappa * a_top))[:, None]
+    shape = (len(big_n), len(w_all))
     wt = w_all.T
-    wt2 = wt if unit else np.square(wt)
-    for lo in range(0, len(big_n), step):
-        hi = min(lo + step, len(big_n))
-        rows = slice(lo, hi)
-        col = np.s_[lo:hi, None]
-        m = np.zeros((hi - lo, draws))
-        add_product(m, s[rows], wt)
-        c = np.zeros((hi - lo, draws))
-        add_product(c, sn[rows], wt)
-        if unit:
-            a = a_top[rows] / (w_top * w_top)
-            gamma = (kappa[rows] * a)[:, None]
-        else:
-            a = np.zeros((hi - lo, draws))
-            add_product(a, ss[rows], wt2)
-            gamma = np.multiply(kappa[col], a, out=a)
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            np.multiply(c, beta[col], out=c)
-            diff = np.multiply(m, alpha[col])
-            np.add(diff, c, out=diff)
-            np.multiply(diff, m, out=diff)
-            np.subtract(diff, gamma, out=diff)
-            size = np.abs(m, out=m)
-            band = np.multiply(size, big_p[col], out=c)
-            np.add(band, big_q[col], out=band)
-            np.multiply(band, size, out=band)
-            np.add(band, big_r[col], out=band)
-            sure = np.abs(diff) > band
-        extreme[rows] += np.count_nonzero(sure & (diff > 0.0), axis=1)
-        gu, bu = np.nonzero(~sure)
-        if len(gu):
-            gu += lo
-            hit = _exact(w_all, bu, gu, s, n, big_n, g, bar)
-            extreme += np.bincount(gu, weights=hit, minlength=len(big_n))
-    return extreme
+    m = np.zeros(shape)
+    add_product(m, s, wt)
+    c = np.zeros(shape)
+    add_product(c, sn, wt)
+    if unit:
+        gamma = (kappa * ss.sum(axis=1))[:, None]
+    else:
+        gamma = np.zeros(shape)
+        add_product(gamma, ss, np.square(wt))
+        np.multiply(gamma, kappa[:, None], out=gamma)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        np.multiply(c, beta, out=c)
+        diff = np.multiply(m, alpha)
+        np.add(diff, c, out=diff)
+        np.multiply(diff, m, out=diff)
+        np.subtract(diff, gamma, out=diff)
+        size = np.abs(m, out=m)
+        band = np.multiply(size, big_p, out=c)
+        np.add(band, big_q, out=band)
+        np.multiply(band, size, out=band)
+        np.add(band, big_r, out=band)
+        sure = np.abs(diff) > band
+    return sure, diff
 
 
 def _exact(
