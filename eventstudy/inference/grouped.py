@@ -254,11 +254,14 @@ class BatchResult:
         taken = np.zeros(g, dtype=bool)
         for bad, why in reasons or []:
             hit = np.asarray(bad, dtype=bool) & ~taken
-            for i in np.flatnonzero(hit):
-                note[i] = why if isinstance(why, str) else why[int(i)]
+            if not hit.any():
+                continue
+            for i in np.flatnonzero(hit).tolist():
+                note[i] = why if isinstance(why, str) else why[i]
             taken |= hit
-        stat[taken] = np.nan
-        p[taken] = np.nan
+        if taken.any():
+            stat[taken] = np.nan
+            p[taken] = np.nan
         return cls(stat, p, np.asarray(n, dtype=np.int64), note)
 
 
