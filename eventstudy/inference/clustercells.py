@@ -67,27 +67,46 @@ def cells(inp: TestInput, groups: Groups) -> Cells | None:
     hit = inp.memo.get(key)
     if isinstance(hit, Cells):
         return hit
-    mask = np.isfinite(inp.car) & (inp.cluster >= 0)
-    dup = inp.dup if inp.dup is not None else np.arange(len(inp.car), dtype=np.int64)
-    repeated = inp.memo.get(("cluster_repeated",))  # the same for every grouping of the window
-    if not isinstance(repeated, np.ndarray):
-        repeated = inp.memo[("cluster_repeated",)] = repeated_keys(dup, mask)
-    keep = first_of_duplicates(dup, groups.codes, mask, repeated)
-    rows = np.flatnonzero(keep)
-    width = int(inp.cluster.max()) + 1 if len(inp.cluster) else 1
-    code = groups.codes[rows] * width + inp.cluster[rows]
-    uniq, inv = _unique(code, groups.size * width)
+    mask, repeated, width, every = _window(inp)
+    if len(repeated) == 0:  # no duplicates: the pairs kept are those of the mask
+        keep = mask
+    else:
+        dup = inp.dup if inp.dup is not None else np.arange(len(inp.car), dtype=np.int64)
+        keep = first_of_duplicates(dup, groups.codes, mask, repeated)
+    if every and keep is mask:  # every pair: no copy of the codes, clusters and CARs
+        codes, cluster, car = groups.codes, inp.cluster, inp.car
+    else:
+        rows = np.flatnonzero(keep)
+        codes, cluster, car = groups.codes[rows], inp.cluster[rows], inp.car[rows]
+    uniq, inv = _unique(codes * width + cluster, groups.size * width)
     k = groups.size
     cg = uniq // width
+    pairs = groups.count(keep)
     out = Cells(
         group=cg,
         cluster=uniq % width,
         n=np.bincount(inv, minlength=len(uniq)).astype("float64"),
-        s=np.bincount(inv, weights=inp.car[rows], minlength=len(uniq)),
+        s=np.bincount(inv, weights=car, minlength=len(uniq)),
         g=np.bincount(cg, minlength=k).astype(np.int64),
-        pairs=groups.count(keep),
-        dups=groups.count(mask) - groups.count(keep),
+        pairs=pairs,
+        dups=(groups.count(mask) - pairs) if keep is not mask else np.zeros(k, dtype=np.int64),
     )
+    inp.memo[key] = out
+    return out
+
+
+def _window(inp: TestInput) -> tuple[np.ndarray, np.ndarray, int, bool]:
+    """The window's pairs with a CAR and a cluster, its repeated duplicate keys, the cluster
+    codes' width and whether every pair is in (the same for every grouping; memoized)."""
+    key = ("cluster_window",)
+    hit = inp.memo.get(key)
+    if isinstance(hit, tuple):
+        return hit
+    assert inp.cluster is not None
+    mask = np.isfinite(inp.car) & (inp.cluster >= 0)
+    dup = inp.dup if inp.dup is not None else np.arange(len(inp.car), dtype=np.int64)
+    width = int(inp.cluster.max()) + 1 if len(inp.cluster) else 1
+    out = (mask, repeated_keys(dup, mask), width, bool(mask.all()))
     inp.memo[key] = out
     return out
 
