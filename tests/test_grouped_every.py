@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from eventstudy.inference.grouped import Groups, digest, moments
 
 
-def _groups(rng: np.random.Generator, n: int, k: int) -> Groups:
-    return Groups(rng.integers(0, k, n).astype(np.int64), tuple(f"g{i}" for i in range(k)))
+def _groups(rng: np.random.Generator, n: int, k: int, in_order: bool = False) -> Groups:
+    codes = rng.integers(0, k, n).astype(np.int64)
+    return Groups(np.sort(codes) if in_order else codes, tuple(f"g{i}" for i in range(k)))
 
 
 def _loop(groups: Groups, values: np.ndarray, mask: np.ndarray):
@@ -31,10 +32,16 @@ def _loop(groups: Groups, values: np.ndarray, mask: np.ndarray):
 
 
 @settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2**31 - 1), n=st.integers(1, 60), k=st.integers(1, 7), ties=st.booleans())
-def test_every_pair_gives_the_bits_of_the_copied_selection(seed, n, k, ties):
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    n=st.integers(1, 60),
+    k=st.integers(1, 7),
+    ties=st.booleans(),
+    in_order=st.booleans(),
+)
+def test_every_pair_gives_the_bits_of_the_copied_selection(seed, n, k, ties, in_order):
     rng = np.random.default_rng(seed)
-    groups = _groups(rng, n, k)
+    groups = _groups(rng, n, k, in_order)
     values = rng.standard_normal(n) * 10.0 ** rng.integers(-3, 4, n)
     if ties:
         values = np.round(values)
@@ -54,6 +61,23 @@ def test_every_pair_gives_the_bits_of_the_copied_selection(seed, n, k, ties):
     assert groups.count(every).tolist() == [r[0] for r in ref]
     assert groups.total(values, every).tolist() == [r[1] for r in ref]
     lo, hi = groups.spread(values, every)
+    np.testing.assert_array_equal(lo, [r[2] for r in ref])
+    np.testing.assert_array_equal(hi, [r[3] for r in ref])
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n=st.integers(0, 60), k=st.integers(1, 5), share=st.floats(0.0, 1.0))
+def test_counts_over_any_mask_equal_a_loop(seed, n, k, share):
+    """Masks that leave pairs out: counted as 0/1 weights (or by count_nonzero for one group)."""
+    rng = np.random.default_rng(seed)
+    groups = _groups(rng, n, k)
+    mask = rng.random(n) < share
+    got = groups.count(mask)
+    assert got.dtype == np.int64
+    assert got.tolist() == [int(np.sum(mask & (groups.codes == g))) for g in range(k)]
+    np.testing.assert_array_equal(got, np.bincount(groups.codes[mask], minlength=k))
+    lo, hi = groups.spread(np.arange(n, dtype="float64"), mask)
+    ref = _loop(groups, np.arange(n, dtype="float64"), mask)
     np.testing.assert_array_equal(lo, [r[2] for r in ref])
     np.testing.assert_array_equal(hi, [r[3] for r in ref])
 

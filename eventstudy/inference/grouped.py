@@ -148,6 +148,11 @@ class Groups:
         """Number of pairs with ``mask`` in each group (int64, G)."""
         if self.every(mask):
             return self.sizes().copy()
+        if isinstance(mask, np.ndarray) and mask.dtype == np.bool_ and mask.shape == self.codes.shape:
+            if self.size == 1:
+                return np.array([np.count_nonzero(mask)], dtype=np.int64)
+            # the mask as 0/1 weights: exact counts, with no copy of the selected codes
+            return np.bincount(self.codes, weights=mask, minlength=self.size).astype(np.int64)
         return np.bincount(self.codes[mask], minlength=self.size)
 
     def total(self, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -167,9 +172,13 @@ class Groups:
         codes is computed once per instance).
         """
         if not self._by_code:
-            self._by_code.append(np.argsort(self.codes, kind="stable"))
+            by_code = np.argsort(self.codes, kind="stable")
+            # pairs already in group order (one group, or sorted codes): no reordering
+            in_order = np.array(bool((by_code == np.arange(len(by_code))).all()))
+            self._by_code.extend([by_code, in_order])  # one step: threads see both or neither
         order = self._by_code[0]
-        if self.every(mask):
+        every = self.every(mask)
+        if every:
             n = self.sizes()
         else:
             order = order[mask[order]]
@@ -179,7 +188,9 @@ class Groups:
         full = n > 0
         if full.any():
             starts = (np.cumsum(n) - n)[full]
-            v = np.asarray(values, dtype="float64")[order]
+            v = np.asarray(values, dtype="float64")
+            if not (every and self._by_code[1]):
+                v = v[order]
             lo[full] = np.minimum.reduceat(v, starts)
             hi[full] = np.maximum.reduceat(v, starts)
         bad = ~np.isfinite(lo)  # as an empty group (NaN also for a minimum of −∞)
