@@ -99,3 +99,12 @@ def test_mask_fingerprints_differ_exactly_when_the_masks_do(a, b):
     x, y = np.array(a, dtype=bool), np.array(b, dtype=bool)
     assert (digest(x) == digest(y)) == (len(a) == len(b) and a == b)
     assert digest(x) == digest(x.copy())
+
+
+@settings(max_examples=60, deadline=None)
+@given(a=st.lists(st.integers(-5, 5), max_size=30), b=st.lists(st.integers(-5, 5), max_size=30))
+def test_index_fingerprints_differ_exactly_when_the_arrays_do(a, b):
+    x, y = np.array(a, dtype=np.int64), np.array(b, dtype=np.int64)
+    assert (digest(x) == digest(y)) == (a == b)
+    wide = np.repeat(x, 2)[::2]  # a strided view hashes as its values
+    assert digest(wide) == digest(x)

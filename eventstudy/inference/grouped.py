@@ -63,13 +63,18 @@ def groupings_together(memo: dict[object, object], groups: Groups) -> list[Group
 def digest(a: np.ndarray) -> bytes:
     """A short fingerprint of an array's bytes (cache keys of masks and index sets).
 
-    A boolean array is hashed as its packed bits and its length (an eighth of
-    the bytes); equal arrays give equal fingerprints either way.
+    SHA-1 (hardware-accelerated on most processors; only accidental equality
+    matters here), read in place. A boolean array is hashed as its packed
+    bits and its length (an eighth of the bytes); equal arrays give equal
+    fingerprints either way.
     """
     if isinstance(a, np.ndarray) and a.dtype == np.bool_:
-        head = b"bool%d:" % a.size
-        return hashlib.blake2b(head + np.packbits(a, axis=None).tobytes(), digest_size=16).digest()
-    return hashlib.blake2b(np.ascontiguousarray(a).tobytes(), digest_size=16).digest()
+        data: Any = b"bool%d:" % a.size + np.packbits(a, axis=None).tobytes()
+    else:
+        data = np.ascontiguousarray(a)
+        if data.dtype.hasobject:
+            data = data.tobytes()
+    return hashlib.sha1(data, usedforsecurity=False).digest()
 
 
 #: Groups of read-only label arrays, by array identity (see ``Groups.from_labels``).
