@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from .base import TestInput, TestResult, finite_subset, not_applicable
 from .flips import FLIP_BLOCK, Signs, add_product, flip_products, rademacher
@@ -134,8 +135,8 @@ def _row_sums(
 def _fill_rows(dense: np.ndarray, x: np.ndarray, first: np.ndarray, length: np.ndarray) -> None:
     """Row i of ``dense`` starts with ``x[first[i] : first[i] + length[i]]`` (the rest left as is)."""
     full = int(np.searchsorted(-length, -dense.shape[1], side="right"))  # rows of the whole width
-    if full:
-        dense[:full] = x[first[:full, None] + np.arange(dense.shape[1])]
+    if full:  # whole rows: one copy of each row's run (windows of x, no index of the entries)
+        dense[:full] = sliding_window_view(x, dense.shape[1])[first[:full]]
     if full < len(length):
         lens = length[full:]
         rows = np.repeat(np.arange(full, len(length)), lens)
