@@ -11,13 +11,15 @@ spread gives exactly 0). See
 Two layouts of the same sums:
 
 * a grid of groups × clusters (a cell missing from a group is a zero), when
-  the cells fill at least :data:`GRID_FILL` of it: the weights broadcast over the groups,
-  with no gather of weights per cell (a market grouping whose markets share
-  the clusters);
+  the cells fill at least :data:`GRID_FILL` of it (a market grouping whose
+  markets share the clusters): the draws are first decided from the expanded
+  square, whose sums are products of the grid with the weights, and only the
+  draws near the bar (within :data:`BAND` of the terms' size, far more than
+  either form's rounding) from the residual sums of their grid rows, so the
+  counts are the residual form's;
 * the cells in a row, each group one contiguous run of them
-  (``np.add.reduceat``), otherwise.
-
-Either way the draws are taken in blocks of at most :data:`CELL_BLOCK` values.
+  (``np.add.reduceat``), otherwise, in blocks of at most :data:`CELL_BLOCK`
+  values.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import numpy as np
 
 from .flips import add_product
 
-__all__ = ["CELL_BLOCK", "GRID_FILL", "extreme_counts"]
+__all__ = ["BAND", "CELL_BLOCK", "DRAW_BLOCK", "GRID_BLOCK", "GRID_FILL", "extreme_counts"]
 
 #: Share of the groups × clusters grid that the cells must fill for the grid layout.
 GRID_FILL = 0.5
@@ -34,8 +36,7 @@ GRID_FILL = 0.5
 #: Largest draws × cells array computed at once (bounds memory).
 CELL_BLOCK = 1 << 21
 
-#: Values of the draws × grid array computed at once: a block that stays in
-#: the processor's cache while its few passes run (more blocks, each cheaper).
+#: Values of the (draw, group) × clusters residual sums of the grid computed at once.
 GRID_BLOCK = 1 << 15
 
 #: Values of the draws × groups arrays of the expanded form computed at once.
