@@ -213,6 +213,10 @@ def flip_products(inp: TestInput, x: np.ndarray, draws: int) -> np.ndarray:
 _INT8_CACHE_BYTES = 32 * 2**20
 
 
+#: Bytes of the raw stream drawn at a time for the int8 memo (a multiple of 8).
+_RAW_PIECE = 1 << 16
+
+
 def _int8_signs(inp: TestInput, rows: int, draws: int) -> np.ndarray:
     """The first ``rows`` rows of :func:`rademacher` as int8, memoized in ``inp.cache``."""
     key = ("rademacher_int8", int(inp.seed), draws)
@@ -222,14 +226,18 @@ def _int8_signs(inp: TestInput, rows: int, draws: int) -> np.ndarray:
     out = np.empty((rows, draws), dtype=np.int8)
     if _raw_bits_ok():
         # bit 7 of each raw byte, set → +1, clear → −1: (~byte >> 7) | 1 in signed bytes
+        # the raw stream drawn in pieces of _RAW_PIECE bytes (one stream, the same bytes): small
+        # buffers the allocator reuses, instead of fresh pages for a whole block each time
         for k in range(-(-rows // FLIP_BLOCK)):
             lo = k * FLIP_BLOCK
-            part = out[lo : min(lo + FLIP_BLOCK, rows)]
-            rng = np.random.default_rng([int(inp.seed), k])
-            raw = rng.bit_generator.random_raw(-(-part.size // 8)).view(np.int8)
-            np.invert(raw[: part.size].reshape(part.shape), out=part)
-            np.right_shift(part, 7, out=part)
-            np.bitwise_or(part, 1, out=part)
+            flat = out[lo : min(lo + FLIP_BLOCK, rows)].reshape(-1)
+            gen = np.random.default_rng([int(inp.seed), k]).bit_generator
+            for at in range(0, flat.size, _RAW_PIECE):
+                part = flat[at : at + _RAW_PIECE]
+                raw = gen.random_raw(-(-part.size // 8)).view(np.int8)
+                np.invert(raw[: part.size], out=part)
+                np.right_shift(part, 7, out=part)
+                np.bitwise_or(part, 1, out=part)
     else:
         for start, bits in _bit_blocks(inp.seed, rows, draws):
             out[start : start + len(bits)] = _signs(bits)
