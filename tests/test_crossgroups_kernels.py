@@ -19,28 +19,41 @@ from eventstudy.inference import TESTS
 from eventstudy.inference.runner import run_tests
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(
     seed=st.integers(0, 2**31 - 1),
     shape=st.tuples(st.integers(1, 15), st.integers(1, 25)),
-    rows_run=st.booleans(),
-    cols_run=st.booleans(),
+    rows_kind=st.sampled_from(["run", "stride", "runs", "any"]),
+    cols_kind=st.sampled_from(["run", "stride", "runs", "any"]),
 )
-def test_take_equals_fancy_indexing(seed, shape, rows_run, cols_run):
+def test_take_equals_fancy_indexing(seed, shape, rows_kind, cols_kind):
     rng = np.random.default_rng(seed)
     a = rng.standard_normal(shape)
 
-    def pick(n: int, run: bool) -> np.ndarray:
-        if run:
-            lo = int(rng.integers(0, n))
+    def pick(n: int, kind: str) -> np.ndarray:
+        lo = int(rng.integers(0, n))
+        if kind == "run":
             return np.arange(lo, int(rng.integers(lo + 1, n + 1)))
+        if kind == "stride":  # one step, as the pairs of one event
+            return np.arange(lo, n, int(rng.integers(1, 4)))
+        if kind == "runs":  # increasing, with gaps (estimation dates around a hole)
+            return np.flatnonzero(rng.random(n) < 0.8) if n > 1 else np.arange(n)
         return np.sort(rng.choice(n, size=int(rng.integers(1, n + 1)), replace=False))[::-1]
 
-    rows, cols = pick(shape[0], rows_run), pick(shape[1], cols_run)
+    rows, cols = pick(shape[0], rows_kind), pick(shape[1], cols_kind)
     got = kp.take(a, rows, cols)
     np.testing.assert_array_equal(got, a[np.ix_(rows, cols)])
+    assert got.flags.c_contiguous
     got[...] = 0.0  # a new array: the source is untouched
     assert np.isfinite(a).all() and (a != 0.0).any()
+
+
+def test_take_copies_many_runs_by_fancy_indexing(monkeypatch):
+    a = np.arange(60.0).reshape(6, 10)
+    rows, cols = np.array([0, 2, 4]), np.array([0, 2, 3, 5, 9])
+    monkeypatch.setattr(kp, "_COL_RUNS", 2)  # more runs than copied run by run
+    np.testing.assert_array_equal(kp.take(a, rows, cols), a[np.ix_(rows, cols)])
+    assert kp.as_stride(rows) == slice(0, 5, 2) and kp.as_stride(np.array([3, 1])) is None
 
 
 @settings(max_examples=40, deadline=None)

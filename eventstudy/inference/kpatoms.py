@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from .estsums import est_missing
 __all__ = [
     "EstAtoms",
     "as_run",
+    "as_stride",
     "by_columns",
     "codes_of_rows",
     "est_atoms",
@@ -162,12 +164,40 @@ def as_run(idx: np.ndarray) -> slice | None:
     return None
 
 
+def as_stride(idx: np.ndarray) -> slice | None:
+    """``idx`` as a slice when its steps are one positive number (a pair of each event, say)."""
+    if len(idx) < 2:
+        return as_run(idx)
+    step = np.diff(idx)
+    if step[0] > 0 and (step == step[0]).all():
+        return slice(int(idx[0]), int(idx[-1]) + 1, int(step[0]))
+    return None
+
+
+#: At most this many runs of columns are copied run by run (else one fancy index).
+_COL_RUNS = 64
+
+
 def take(a: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """``a[np.ix_(rows, cols)]`` (a new array), by slices where ``rows`` or ``cols`` is a run."""
-    c, r = as_run(cols), as_run(rows)
-    if c is None:  # a run of rows: its block, then the columns (twice as fast as the 2-D index)
-        return np.take(a[r], cols, axis=1) if r is not None else a[np.ix_(rows, cols)]
-    return a[r, c].copy() if r is not None else a[rows, c]
+    """``a[np.ix_(rows, cols)]`` (a new array), by slices where ``rows`` or ``cols`` allow it.
+
+    Rows with one step are a strided view; columns in a few runs of
+    consecutive indices (the estimation dates with a gap or two) are copied
+    run by run, several times faster than a 2-D fancy index.
+    """
+    r = as_stride(rows)
+    if r is None and as_run(cols) is not None:
+        return a[rows, as_run(cols)]
+    cuts = np.flatnonzero(np.diff(cols) != 1) + 1 if len(cols) else np.zeros(0, dtype=np.int64)
+    if r is None or len(cuts) >= _COL_RUNS:
+        return a[np.ix_(rows, cols)]
+    src = a[r]
+    out = np.empty((len(rows), len(cols)), dtype=a.dtype)
+    bounds = [0, *cuts.tolist(), len(cols)]
+    for lo, hi in pairwise(bounds):
+        c0 = int(cols[lo])
+        out[:, lo:hi] = src[:, c0 : c0 + hi - lo]
+    return out
 
 
 def own_means(inp: TestInput) -> np.ndarray:
