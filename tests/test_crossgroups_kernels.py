@@ -196,3 +196,37 @@ def test_group_rbar_batch_memo_is_per_grouping_and_mask(seed, atoms, single):
                     want = cc.group_rbar(replace(inp, cache={}), idx)
                     assert first[1][g] == want.n_corr
                     np.testing.assert_allclose(first[0][g], want.rbar, rtol=1e-9, atol=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), shuffled=st.booleans(), k=st.integers(2, 9))
+def test_groups_of_one_row_sum_to_their_rows_exactly(seed, shuffled, k):
+    """One row per group (by market within an event): the sums are numpy's one-row reduceat sums
+    bit for bit, and r̄ of such a grouping is the pair-by-pair r̄."""
+    from eventstudy.inference import Groups
+
+    rng = np.random.default_rng(seed)
+    n = 30
+    inp = _kp_input(rng, n, 3)
+    labels = rng.permutation(n) if shuffled else np.arange(n)  # codes of the rows out of order or in
+    groups = Groups.from_labels(np.array([f"m{v:02d}" for v in labels], dtype=object))
+    rows = np.sort(rng.choice(n, size=k, replace=False))
+    cols = np.flatnonzero(np.isfinite(inp.est_resid[rows]).all(axis=0))
+    got = cg._group_sums(inp, groups, rows, cols, ("kp_sums", groups.uid, b"rows", 0))
+    z, valid = kp.standardized(replace(inp, cache={}), rows, cols)
+    codes = groups.codes[rows]
+    order = np.argsort(codes, kind="stable")
+    each = np.arange(k)
+    np.testing.assert_array_equal(got[0], codes[order])
+    np.testing.assert_array_equal(got[1], np.add.reduceat(z[order], each, axis=0))
+    np.testing.assert_array_equal(got[2], np.add.reduceat(valid[order].astype("float64"), each))
+    # every group of the whole study has one pair: r̄ undefined; pairs of two: the pair's ρ w
+    for size in (1, 2):
+        by = Groups.from_labels(np.array([f"p{v // size:02d}" for v in labels], dtype=object))
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(cg, "DENSE_LIMIT", 0)
+            rbar, n_corr = cg.group_rbar_batch(replace(inp, cache={}), by, np.ones(n, dtype=bool))
+        for g, idx in enumerate(by.members(np.ones(n, dtype=bool))):
+            want = cc.group_rbar(replace(inp, cache={}), idx)
+            assert n_corr[g] == want.n_corr
+            np.testing.assert_allclose(rbar[g], want.rbar, rtol=1e-9, atol=1e-12)

@@ -87,6 +87,12 @@ def _group_sums(
         order = np.argsort(codes, kind="stable")
         codes, z, valid = codes[order], z[order], valid[order]
     first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    if len(first) == len(codes):  # one row per group (by market, say): the sums are the rows
+        out = (codes, z, valid.astype("float64"))  # (reduceat's per-row overhead, for a copy)
+        memo = inp.cache.get(("kp_z", *key[2:]))
+        shared = isinstance(memo, tuple) and memo[0] is z  # the memoized z: no new memory
+        _keep(inp, key, out, 0 if shared else z.nbytes)
+        return out
     # z is 0 where undefined: the rows of each group summed in order (one reduction)
     out = (codes[first], np.add.reduceat(z, first, axis=0), np.add.reduceat(valid.astype("float64"), first))
     _keep(inp, key, out, out[1].nbytes)
