@@ -230,3 +230,71 @@ def test_groups_of_one_row_sum_to_their_rows_exactly(seed, shuffled, k):
             want = cc.group_rbar(replace(inp, cache={}), idx)
             assert n_corr[g] == want.n_corr
             np.testing.assert_allclose(rbar[g], want.rbar, rtol=1e-9, atol=1e-12)
+
+
+def _standardized_by_s(inp, rows, cols):
+    """Reference: the defined rows by S = Σ(x − m)² summed in full (the pair-by-pair form's test)."""
+    x = inp.est_resid[np.ix_(rows, cols)]
+    m = np.array([np.nanmean(r) if np.isfinite(r).any() else np.nan for r in inp.est_resid[rows]])
+    scale = ((x - m[:, None]) ** 2).sum(axis=1)
+    q = x - x.mean(axis=1, keepdims=True)
+    v = (q * q).sum(axis=1)
+    valid = v > kp._TOL * scale
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.where(valid[:, None], q / np.sqrt(v)[:, None], 0.0)
+    return z, valid
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    offset=st.sampled_from([0.0, 1.0, 1e3, 1e6]),
+    rel=st.floats(-1e-3, 1e-3),
+    missing=st.sampled_from([0.0, 0.2]),
+)
+def test_standardized_decides_defined_rows_as_the_full_sum(seed, offset, rel, missing):
+    """Rows near ``_TOL`` (v ≈ 1e-12 S, the common dates nearly constant far from the own mean),
+    constant rows and ordinary ones: the same defined rows and z as summing S in full."""
+    rng = np.random.default_rng(seed)
+    n, t = 12, 40
+    cols = np.arange(5, t)
+    x = rng.standard_normal((n, t))
+    near = rng.random(n) < 0.5  # v / S within rel of _TOL: own dates 0…4 set the own mean apart
+    sd = np.sqrt(kp._TOL * (1.0 + rel) * 2.0)
+    x[near, 5:] = offset + sd * rng.standard_normal((int(near.sum()), t - 5))
+    x[near, :5] = offset + rng.choice([-1.0, 1.0], (int(near.sum()), 5)) * 3.0
+    x[rng.random(n) < 0.1, 5:] = offset  # constant on the common dates
+    x[:, :5][rng.random((n, 5)) < missing] = np.nan
+    inp = replace(_kp_input(rng, n, 3), est_resid=x, cache={})
+    rows = rng.permutation(n)[: int(rng.integers(1, n + 1))]
+    z, valid = kp.standardized(inp, rows, cols)
+    want_z, want_valid = _standardized_by_s(inp, rows, cols)
+    np.testing.assert_array_equal(valid, want_valid)
+    np.testing.assert_allclose(z, want_z, rtol=1e-13, atol=0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n=st.integers(3, 300), scale=st.sampled_from([1e-8, 1.0, 1e8]))
+def test_rows_within_round_off_of_the_threshold_are_summed_in_full(seed, n, scale):
+    """Own means placed so that v = TOL · S to round-off: the open rows get S summed in full, and
+    every row's decision and z equal the full sum's; rows far from it are decided by the bound."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((40, n)) * scale
+    mean = x.mean(axis=1, keepdims=True)
+    v = ((x - mean) ** 2).sum(axis=1)
+    d = np.sqrt((v / kp._TOL - v) / n) * (1.0 + rng.uniform(-1e-13, 1e-13, 40))
+    d[::4] *= rng.choice([0.5, 2.0], 10)  # far from the threshold on either side
+    own = mean[:, 0] - d
+    full = ((x - own[:, None]) ** 2).sum(axis=1)
+    above, open_ = kp._undecided(v, mean[:, 0], own, n)
+    np.testing.assert_array_equal(above[~open_], (v > kp._TOL * full)[~open_])
+    assert not open_[::4].any()  # only rows within round-off are left open
+    inp = replace(_kp_input(rng, 40, 3), est_resid=x, cache={})
+    rows = rng.permutation(40)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(kp, "own_means", lambda _inp: own)
+        z, valid = kp.standardized(inp, rows, np.arange(n))
+    np.testing.assert_array_equal(valid, (v > kp._TOL * full)[rows])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        want = np.where(valid[:, None], (x - mean)[rows] / np.sqrt(v[rows])[:, None], 0.0)
+    np.testing.assert_allclose(z, want, rtol=1e-13, atol=0)
