@@ -226,54 +226,21 @@ def own_means(inp: TestInput) -> np.ndarray:
 
 
 def standardized(inp: TestInput, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """z of each row on the columns ``cols`` (unit norm, centred) and whether it is defined.
-
-    A row is defined when its variation on the common dates, v = Σ(x − x̄)²,
-    exceeds ``_TOL`` times S = Σ(x − m)², its sum of squares about its mean m
-    on all its own dates (as in the pair-by-pair form). S is not formed: the
-    identity S = v + n (x̄ − m)² + 2 (x̄ − m) Σ(x − x̄) bounds it tightly enough
-    to decide every row whose v is not within round-off of the threshold, and
-    only those rows (none in ordinary data) get S summed as the pair-by-pair
-    form sums it (:func:`_undecided`): the same decision for every row.
-    """
+    """z of each row on the columns ``cols`` (unit norm, centred) and whether it is defined."""
     x = take(inp.est_resid, rows, cols)  # a new array: centred in place below
     if x.shape[1] < MIN_OVERLAP:
         return np.zeros_like(x), np.zeros(len(rows), dtype=bool)
-    mean = x.mean(axis=1, keepdims=True)
-    q = np.subtract(x, mean, out=x)  # centred on the common dates
-    v = np.multiply(q, q).sum(axis=1)
-    valid, open_ = _undecided(v, mean[:, 0], own_means(inp)[rows], x.shape[1])
-    if open_.any():  # within round-off of the threshold: S as the pair-by-pair form sums it
-        at = np.flatnonzero(open_)
-        work = np.subtract(take(inp.est_resid, rows[at], cols), own_means(inp)[rows[at], None])
-        np.multiply(work, work, out=work)
-        valid[at] = v[at] > _TOL * work.sum(axis=1)
+    # the pair-by-pair form compares with Σx² of the series centred on all its own dates
+    work = np.subtract(x, own_means(inp)[rows, None])
+    np.multiply(work, work, out=work)
+    scale = work.sum(axis=1)
+    q = np.subtract(x, x.mean(axis=1, keepdims=True), out=x)  # centred on the common dates
+    v = np.multiply(q, q, out=work).sum(axis=1)
+    valid = v > _TOL * scale
     with np.errstate(invalid="ignore", divide="ignore"):
         np.divide(q, np.sqrt(v)[:, None], out=q)
     q[~valid] = 0.0
     return q, valid
-
-
-def _undecided(v: np.ndarray, mean: np.ndarray, own: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rows surely above ``_TOL`` · S, and rows too close to it to decide from the bound on S.
-
-    With d = x̄ − m, |S − (v + n d²)| is at most γ (v + A) + 4|d| γ (√(n v) + n |x̄|)
-    + γ n d² (A = v + n d², γ = 4 (n + 8) ε covering every rounding of the
-    computed sums, Higham 2002 §4.2): rows outside that band are decided, the
-    others (and any not finite or near under- or overflow) are left open.
-    """
-    gamma = 4.0 * (n + 8) * np.finfo(np.float64).eps
-    d = mean - own
-    nd2 = n * d * d
-    approx = v + nd2
-    err = gamma * (v + approx) + 4.0 * np.abs(d) * gamma * (np.sqrt(n * v) + n * np.abs(mean)) + gamma * nd2
-    with np.errstate(invalid="ignore", over="ignore"):
-        high = _TOL * ((approx + err) * (1.0 + gamma))
-        low = _TOL * ((approx - err) * (1.0 - gamma))
-        sure = (approx > 1e-250) & (approx < 1e250) & np.isfinite(err)
-        above = sure & (v > high)
-        below = sure & (v <= low)
-    return above, ~(above | below)
 
 
 def by_columns(op: np.ufunc, a: np.ndarray, dtype: Any = None) -> np.ndarray:
