@@ -92,7 +92,7 @@ class _Job:
     sd: np.ndarray  # the groups' SCAR spread (grank_t)
     length: np.ndarray  # placebo window lengths
     lkey: bytes
-    cdtype: np.dtype[Any]  # counts of pairs per group (:func:`_count_dtype`)
+    cdtype: np.dtype[Any]  # counts of pairs per group (:func:`~eventstudy.streamtotals.count_dtype`)
 
 
 def _pad(a: np.ndarray, width: int) -> np.ndarray:

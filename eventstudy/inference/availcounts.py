@@ -19,7 +19,7 @@ import numpy as np
 
 from .grouped import Groups
 
-__all__ = ["Cells", "available_counts", "rare_cells"]
+__all__ = ["Cells", "available_counts", "cell_counts", "rare_cells"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,9 +58,17 @@ def available_counts(cells: Cells, groups: Groups, mask: np.ndarray) -> np.ndarr
     if not mask.all():
         keep = mask[rows]
         rows, cols = rows[keep], cols[keep]
-    code = groups.codes[rows] * t
-    code += cols
-    rare = np.bincount(code, minlength=groups.size * t).reshape(groups.size, t)
+    rare = cell_counts(groups, rows, cols, t)
     if not cells.missing:
         return rare.astype(np.float64)
     return (groups.count(mask)[:, None] - rare).astype(np.float64)
+
+
+def cell_counts(groups: Groups, rows: np.ndarray, cols: np.ndarray, t: int) -> np.ndarray:
+    """Per group and column, how many of the cells (``rows[k]``, ``cols[k]``) it holds (int64, G × ``t``).
+
+    One ``np.bincount`` of the cells' flat (group, column) index.
+    """
+    code = groups.codes[rows] * t  # a new array: the flat index is built in place
+    code += cols
+    return np.bincount(code, minlength=groups.size * t).reshape(groups.size, t)

@@ -1,7 +1,7 @@
 """Quantities of the estimation-window residuals that several tests share, each built once per study.
 
 ``cda_t`` and ``placebo`` sum per-pair rows of the estimation window over the
-pairs of each group (G × T group sums, :func:`announced_products`), and both
+pairs of each group (G × T group sums, :func:`announced_row_sums`), and both
 count the pairs with an available AR per group and day or position
 (:func:`missing_counts`). These depend on the estimation arrays, the
 grouping and the mask of pairs only, so they are memoized in the study-wide
@@ -12,7 +12,7 @@ grouping and the mask of pairs only, so they are memoized in the study-wide
 * :func:`missing_counts` — per group and column, the masked pairs without a
   residual (an integer count, so the available counts n_g − missing equal the
   0/1 sums they replace exactly);
-* :func:`announced_products` — group sums of per-pair rows for the grouping
+* :func:`announced_row_sums` — group sums of per-pair rows for the grouping
   asked and, in the same pass over the rows, every other grouping the runner
   announced (:data:`~eventstudy.inference.grouped.GROUPINGS_KEY`).
 """
@@ -24,6 +24,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy import sparse
 
+from .availcounts import cell_counts
 from .base import TestInput
 from .grouped import Groups, digest, groupings_together
 
@@ -102,10 +103,7 @@ def missing_counts(inp: TestInput, groups: Groups, mask: np.ndarray) -> np.ndarr
         masked = (rows[keep], cols[keep])
         inp.cache[mkey] = masked
     rows, cols = masked
-    flat = groups.codes[rows]  # a new array: the flat cell index, in place
-    flat *= t
-    flat += cols
-    out = np.bincount(flat, minlength=groups.size * t).reshape(groups.size, t)
+    out = cell_counts(groups, rows, cols, t)
     inp.cache[key] = out
     return out
 
