@@ -40,6 +40,26 @@ def _panel(rng: np.random.Generator, n: int, t: int, ties: bool) -> np.ndarray:
     return est
 
 
+def _sorted_parts(
+    rng: np.random.Generator, seed: int, n_max: int, ties: bool
+) -> tuple[int, int, np.ndarray, TestInput, np.ndarray, np.ndarray, np.ndarray]:
+    """A random panel of estimation SARs (n < ``n_max`` pairs) in a test input, its first
+    ordinals, sorted column order (int16) and available days M_i."""
+    n, t = int(rng.integers(2, n_max)), int(rng.integers(1, 12))
+    est = _panel(rng, n, t, ties)
+    inp = replace(make_input(n=n, seed=seed % 100), est_sar=est)
+    srt = sort_rows(est)
+    first, order = srt.first_ordinals(np.int16), srt.order.astype(np.int16)
+    return n, t, est, inp, first, order, np.isfinite(est).sum(axis=1)
+
+
+def _with_block(block: int, check, *args) -> None:
+    """``check(*args)`` with the row blocks of ``block`` cells."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(rowblocks, "BLOCK_CELLS", block)
+        check(*args)
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     seed=st.integers(0, 2**31 - 1),
@@ -51,23 +71,12 @@ def test_above_counts_equal_a_compare_per_run(seed: int, ties: bool, share: int,
     """Counts of days above thresholds n_i = #(row ≤ x_i), for each of several groupings of one
     window (the first gives the reference, compared a block of pairs at a time), equal the plain
     per-run sums of ``row > x_i``."""
-    old_block = rowblocks.BLOCK_CELLS
-    rowblocks.BLOCK_CELLS = block
-    try:
-        _check_above_counts(seed, ties, share)
-    finally:
-        rowblocks.BLOCK_CELLS = old_block
+    _with_block(block, _check_above_counts, seed, ties, share)
 
 
 def _check_above_counts(seed: int, ties: bool, share: int) -> None:
     rng = np.random.default_rng(seed)
-    n, t = int(rng.integers(2, 30)), int(rng.integers(1, 12))
-    est = _panel(rng, n, t, ties)
-    inp = make_input(n=n, seed=seed % 100)
-    inp = replace(inp, est_sar=est)
-    srt = sort_rows(est)
-    first, order = srt.first_ordinals(np.int16), srt.order.astype(np.int16)
-    m = np.isfinite(est).sum(axis=1)
+    n, t, est, inp, first, order, m = _sorted_parts(rng, seed, 30, ties)
     a = 1.0 / (m + 2.0)
     mask = rng.random(n) < 0.85
     rows = np.flatnonzero(mask)
@@ -166,22 +175,12 @@ def test_above_sums_equal_the_run_by_run_product_bitwise(
     """The weighted group sums of days above day 0, by blocks of whole groups (a grouping outside
     the atoms: runs of one pair and of several; blocks of one group up to all), equal bitwise
     ``weight @ counts`` of the run-by-run counts, summed run by run in a plain loop."""
-    old_block = rowblocks.BLOCK_CELLS
-    rowblocks.BLOCK_CELLS = block
-    try:
-        _check_above_sums(seed, ties, announce)
-    finally:
-        rowblocks.BLOCK_CELLS = old_block
+    _with_block(block, _check_above_sums, seed, ties, announce)
 
 
 def _check_above_sums(seed: int, ties: bool, announce: bool) -> None:
     rng = np.random.default_rng(seed)
-    n, t = int(rng.integers(2, 40)), int(rng.integers(1, 12))
-    est = _panel(rng, n, t, ties)
-    inp = replace(make_input(n=n, seed=seed % 100), est_sar=est)
-    srt = sort_rows(est)
-    first, order = srt.first_ordinals(np.int16), srt.order.astype(np.int16)
-    m = np.isfinite(est).sum(axis=1)
+    n, t, est, inp, first, order, m = _sorted_parts(rng, seed, 40, ties)
     a = 1.0 / (m + 2.0)
     mask = rng.random(n) < 0.85
     rows = np.flatnonzero(mask)
