@@ -131,23 +131,6 @@ class RowSort:
         first[np.arange(t) >= self.count[:, None]] = 0
         return self.scatter(first)
 
-    def first_ordinals_and_ranks(self, dtype: type[np.integer] = np.int32) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`first_ordinals` and ``ranks(missing=0.0)`` from one pass over the sorted values.
-
-        An untied element's average rank is its first ordinal; only the
-        elements of tie runs are set apart (to the mean rank of their run).
-        """
-        runs = self.tie_runs()
-        first = self._first_ordinals(dtype, runs)
-        ranks = first.astype("float64")
-        q, start, end = runs
-        if q.size:
-            avg = 0.5 * (start + end) + 1.0
-            flat, at = ranks.reshape(-1), self.flat.reshape(-1)
-            flat[at[q]] = avg
-            flat[at[q + 1]] = avg
-        return first, ranks
-
     def scatter(self, by_position: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Put a value given per sorted position back at its element's place in the original array.
 
@@ -166,10 +149,12 @@ class RowSort:
 def first_order_ranks(srt: RowSort, dtype: type[np.integer]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``srt``'s first ordinals, column order (both ``dtype``) and ``ranks(missing=0.0)``.
 
-    As :meth:`RowSort.first_ordinals_and_ranks` and :attr:`RowSort.order`,
-    with the float64 ranks written over the memory of ``srt.flat`` (a fresh
-    n × t array is costly): ``srt`` is spent, its ``flat`` no longer holds
-    indices.
+    As :meth:`RowSort.first_ordinals`, :attr:`RowSort.order` and
+    ``ranks(missing=0.0)`` from one pass: an untied element's average rank is
+    its first ordinal, only the elements of tie runs are set apart (to the
+    mean rank of their run); the float64 ranks are written over the memory
+    of ``srt.flat`` (a fresh n × t array is costly): ``srt`` is spent, its
+    ``flat`` no longer holds indices.
     """
     n, t = srt.shape
     runs = srt.tie_runs()
