@@ -39,13 +39,13 @@ def day_windows(
     """``out`` (the first ``n_car`` engine windows of ``cfg``) completed with the others.
 
     The engine is run again for the remaining windows only: every window's
-    CAR, SE, t, p, days and extension are computed column by column from the
-    same fit and abnormal returns, so the joined arrays equal those of one
-    run with every window.
+    CAR, SE, days and extension are computed column by column from the same
+    fit and abnormal returns, so the joined arrays equal those of one run
+    with every window; t and p stay those of the CAR windows (as in a study's
+    one run: nothing reads the single days').
     """
-    rest = compute_chunks(
-        panel, replace(cfg, car_windows=cfg.car_windows[n_car:]), model, chunk_size, None, False, "full"
-    )
+    rest_cfg = replace(cfg, car_windows=cfg.car_windows[n_car:])
+    rest = compute_chunks(panel, rest_cfg, model, chunk_size, None, False, "full", 0)
     if not np.array_equal(rest.keep, out.keep):  # the same pairs, fitted alike
         raise RuntimeError("the single-day windows kept other pairs than the CAR windows")
 
@@ -56,8 +56,6 @@ def day_windows(
         out,
         car=cat(out.car, rest.car),
         car_se=cat(out.car_se, rest.car_se),
-        car_t=cat(out.car_t, rest.car_t),
-        car_p=cat(out.car_p, rest.car_p),
         car_days=cat(out.car_days, rest.car_days),
         car_ext=cat(out.car_ext, rest.car_ext),
     )
