@@ -98,7 +98,7 @@ class Groups:
     codes: np.ndarray
     names: tuple[str, ...]
     uid: int = field(default_factory=lambda: next(_UID))
-    _by_code: list[np.ndarray] = field(default_factory=list, init=False, repr=False)
+    _by_code: list[tuple[np.ndarray, bool]] = field(default_factory=list, init=False, repr=False)
     _sizes: list[np.ndarray] = field(default_factory=list, init=False, repr=False)
 
     @classmethod
@@ -179,9 +179,8 @@ class Groups:
         if not self._by_code:
             by_code = np.argsort(self.codes, kind="stable")
             # pairs already in group order (one group, or sorted codes): no reordering
-            in_order = np.array(bool((by_code == np.arange(len(by_code))).all()))
-            self._by_code.extend([by_code, in_order])  # one step: threads see both or neither
-        order = self._by_code[0]
+            self._by_code.append((by_code, bool((by_code == np.arange(len(by_code))).all())))
+        order, in_order = self._by_code[0]
         every = self.every(mask)
         if every:
             n = self.sizes()
@@ -194,7 +193,7 @@ class Groups:
         if full.any():
             starts = (np.cumsum(n) - n)[full]
             v = np.asarray(values, dtype="float64")
-            if not (every and self._by_code[1]):
+            if not (every and in_order):
                 v = v[order]
             lo[full] = np.minimum.reduceat(v, starts)
             hi[full] = np.maximum.reduceat(v, starts)
