@@ -37,7 +37,8 @@ def skew_adj_t(inp: TestInput, idx: np.ndarray) -> TestResult:
     s = float(v.std(ddof=1))
     if not s > 0.0 or not np.max(v) > np.min(v):
         return not_applicable(n, "no cross-sectional variation")
-    g = float(np.sum((v - m) ** 3) / (n * s**3))
+    d = v - m
+    g = float(np.sum(d * d * d) / (n * s**3))
     S = m / s
     t = float(np.sqrt(n) * (S + g * S * S / 3.0 + g / (6.0 * n)))
     return TestResult(t, t_p(t, n - 1), n, f"γ̂={g:.4f}")
@@ -50,7 +51,8 @@ def skew_adj_batch(inp: TestInput, groups: Groups) -> BatchResult:
     codes = groups.codes[mask]
     with np.errstate(invalid="ignore", divide="ignore"):
         dev = inp.car[mask] - mean[codes]  # as grouped.moments
-        g = np.bincount(codes, weights=dev**3, minlength=groups.size) / (n * sd**3)
+        # the cube as two products (libm's pow costs 60× more; same value to an ulp or two)
+        g = np.bincount(codes, weights=dev * dev * dev, minlength=groups.size) / (n * sd**3)
         S = mean / sd
         t = np.sqrt(n) * (S + g * S * S / 3.0 + g / (6.0 * n))
     reasons = [
