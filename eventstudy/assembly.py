@@ -123,6 +123,7 @@ def window_inputs(
             window_len=(t2 - t1 + 1) + e,
             event_ar=event_ar,
             window_day=_within(sel, evt_days, at, -1),
+            event_day=evt_days,
             cluster=clusters[:, j],
             dup=dups[:, j],
         )

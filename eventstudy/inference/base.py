@@ -109,6 +109,12 @@ class TestInput:
         Calendar day number of each day of the pair's CAR window (−1 outside
         it); with it, the Kolari–Pynnönen r̄ weights each correlation by the
         calendar overlap of the two pairs' windows.
+    event_day : ndarray (P, W) of int, optional
+        Calendar day number of each day of the pair's whole event window (−1
+        where none): every window's days are among them. With it, the r̄ of
+        up to :data:`~eventstudy.inference.crosscorr.DENSE_LIMIT` pairs
+        correlates only pairs whose event windows are linked through shared
+        days (the only ones any window weights).
     cluster : ndarray (P,) of int, optional
         Cluster of each pair for this window (:func:`~eventstudy.inference.clusters.cluster_labels`;
         −1 without a window); the cluster tests need it.
@@ -145,6 +151,7 @@ class TestInput:
     event_ar: np.ndarray | None = None
     window_day: np.ndarray | None = None
     cluster: np.ndarray | None = None
+    event_day: np.ndarray | None = None
     dup: np.ndarray | None = None
     cache: dict[object, object] = field(default_factory=_AutoCache, repr=False)
     memo: dict[object, object] = field(default_factory=dict, repr=False, init=False)

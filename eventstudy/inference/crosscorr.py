@@ -38,8 +38,10 @@ Everything is computed with matrix products over a dates×pairs matrix with a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
+from scipy import sparse
 
 from .base import TestInput
 
@@ -49,6 +51,7 @@ __all__ = [
     "average_correlation",
     "cross_correlation",
     "group_rbar",
+    "linked_components",
     "window_overlap",
     "pairwise_correlation",
     "study_correlations",
@@ -182,17 +185,54 @@ def average_correlation(
 
 
 def study_correlations(inp: TestInput) -> np.ndarray:
-    """The P×P pairwise correlations of all pairs of ``inp`` (memoized in ``inp.cache``).
+    """The P×P pairwise correlations of the pairs of ``inp`` (memoized in ``inp.cache``).
 
     A pairwise-complete correlation does not depend on the other pairs, so
-    every group's r̄ is the mean of a sub-matrix of this one.
+    every group's r̄ is the mean of a sub-matrix of this one. With
+    ``inp.window_day`` and ``inp.event_day`` only pairs whose event windows
+    are linked (:func:`linked_components`) are correlated, component by
+    component, on the component's own days; the others are NaN: no window
+    weights them (their overlap is 0). A study whose events spread over
+    years then costs a few small blocks instead of P × P × its calendar.
     """
+    evt = inp.event_day if inp.window_day is not None else None
     hit = inp.cache.get(("corr", MIN_OVERLAP))
-    if isinstance(hit, np.ndarray):
-        return hit
-    r = pairwise_correlation(inp.est_resid, inp.est_day, MIN_OVERLAP)
-    inp.cache[("corr", MIN_OVERLAP)] = r
+    if isinstance(hit, tuple) and hit[0] is evt:
+        return cast(np.ndarray, hit[1])
+    if evt is None:
+        r = pairwise_correlation(inp.est_resid, inp.est_day, MIN_OVERLAP)
+    else:
+        r = np.full((len(inp.car), len(inp.car)), np.nan)
+        for idx in linked_components(evt):
+            r[np.ix_(idx, idx)] = pairwise_correlation(inp.est_resid[idx], inp.est_day[idx], MIN_OVERLAP)
+    inp.cache[("corr", MIN_OVERLAP)] = (evt, r)  # the event days it was computed for, and r
     return r
+
+
+def linked_components(days: np.ndarray) -> list[np.ndarray]:
+    """Groups of rows linked through shared days, chains included (two rows or more each).
+
+    Rows i and j are linked when they share a day (``days`` ≥ 0, −1 = none),
+    or through a chain of rows that do: the connected components of the
+    rows–days graph (``scipy.sparse.csgraph``). Rows are in increasing order
+    within a group; groups by their first row; rows linked to no other row
+    are left out.
+    """
+    from scipy.sparse import csgraph  # only the KP r̄ of small studies needs it
+
+    days = np.asarray(days)
+    n = days.shape[0]
+    rows, cols = np.nonzero(days >= 0)
+    if rows.size == 0:
+        return []
+    _, day_node = np.unique(days[rows, cols], return_inverse=True)
+    n_days = int(day_node.max()) + 1
+    graph = sparse.coo_matrix((np.ones(rows.size), (rows, n + day_node.ravel())), shape=(n + n_days,) * 2)
+    _, label = csgraph.connected_components(graph, directed=False)
+    label = label[:n]
+    order = np.argsort(label, kind="stable")
+    cuts = np.flatnonzero(np.diff(label[order])) + 1
+    return [g for g in np.split(order, cuts) if len(g) >= 2]
 
 
 def window_overlap(window_day: np.ndarray) -> np.ndarray:
