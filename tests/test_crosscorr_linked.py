@@ -12,42 +12,37 @@ from test_inference_kp_overlap import _input, _reference_rbar
 
 from eventstudy.inference import TESTS
 from eventstudy.inference.crosscorr import (
+    BAND_ROWS,
     group_rbar,
-    linked_components,
+    linked_bands,
     pairwise_correlation,
     study_correlations,
     window_overlap,
 )
 
 
-def _union_find(days: np.ndarray) -> list[list[int]]:
-    """Rows linked through shared days (chains too), by a plain union–find over rows."""
+def _share_a_day(days: np.ndarray) -> np.ndarray:
+    """Which rows share at least one day (−1 = none), by a plain double loop over sets."""
     n = days.shape[0]
-    parent = list(range(n))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            i = parent[i]
-        return i
-
-    for i in range(n):
-        for j in range(i + 1, n):
-            if {int(d) for d in days[i] if d >= 0} & {int(d) for d in days[j] if d >= 0}:
-                parent[root(j)] = root(i)
-    groups: dict[int, list[int]] = {}
-    for i in range(n):
-        groups.setdefault(root(i), []).append(i)
-    return sorted((g for g in groups.values() if len(g) >= 2), key=lambda g: g[0])
+    sets = [{int(d) for d in days[i] if d >= 0} for i in range(n)]
+    return np.array([[bool(sets[i] & sets[j]) for j in range(n)] for i in range(n)])
 
 
 @settings(max_examples=60, deadline=None)
 @given(
-    st.lists(st.lists(st.integers(-1, 25), min_size=3, max_size=3), min_size=1, max_size=12),
+    st.lists(st.lists(st.integers(-1, 90), min_size=3, max_size=3), min_size=1, max_size=80),
 )
-def test_linked_components_equal_a_union_find(rows: list[list[int]]) -> None:
+def test_bands_cover_every_two_rows_with_a_common_day(rows: list[list[int]]) -> None:
     days = np.array(rows, dtype=np.int64)
-    got = sorted((g.tolist() for g in linked_components(days)), key=lambda g: g[0])
-    assert got == _union_find(days)
+    covered = np.zeros((len(rows), len(rows)), dtype=bool)
+    in_band: list[int] = []
+    for band, partners in linked_bands(days):
+        assert len(band) <= BAND_ROWS
+        covered[np.ix_(band, partners)] = True
+        in_band += band.tolist()
+    assert not (_share_a_day(days) & ~covered).any()
+    with_days = [i for i in range(len(rows)) if max(rows[i]) >= 0]
+    assert sorted(in_band) == with_days  # each row with a day in exactly one band
 
 
 def _with_event_days(seed: int, starts: list[int]) -> tuple:
@@ -60,19 +55,20 @@ def _with_event_days(seed: int, starts: list[int]) -> tuple:
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_linked_correlations_are_the_all_pairs_ones_where_any_window_weights_them(seed: int) -> None:
-    starts = [0, 0, 2, 30, 31, 34, 80, 80, 200, 203, 400]
+    starts = [0, 0, 2, 30, 31, 34, 80, 80, 200, 203, 400, *range(500, 700, 5)]
     inp, event_day = _with_event_days(seed, starts)
     got = study_correlations(inp)
     full = pairwise_correlation(inp.est_resid, inp.est_day)
-    same = np.zeros(got.shape, dtype=bool)
-    for g in _union_find(event_day):
-        same[np.ix_(g, g)] = True
-    np.fill_diagonal(same, False)
-    assert np.array_equal(np.isnan(got[same]), np.isnan(full[same]))
-    np.testing.assert_allclose(got[same], full[same], rtol=1e-12, atol=1e-14)
-    assert np.isnan(got[~same]).all()  # unlinked pairs: no window weights them
-    # every pair a window weights is correlated
-    assert not (window_overlap(inp.window_day) > 0)[~same & ~np.eye(len(starts), dtype=bool)].any()
+    done = np.isfinite(got)
+    np.testing.assert_allclose(got[done], full[done], rtol=1e-12, atol=1e-14)
+    assert np.isnan(np.diag(got)).all()
+    # every pair a window weights (a common window day) has its correlation, if defined at all
+    weighted = window_overlap(inp.window_day) > 0
+    np.fill_diagonal(weighted, False)
+    assert weighted.any()
+    assert np.array_equal(done[weighted], np.isfinite(full[weighted]))
+    assert np.array_equal(done[_share_a_day(event_day)], np.isfinite(full[_share_a_day(event_day)]))
+    assert not done.all()  # windows hundreds of days apart are not correlated
 
 
 @pytest.mark.parametrize("seed", [3, 4, 5])
@@ -91,10 +87,12 @@ def test_rbar_and_kp_tests_equal_the_loop_and_the_all_pairs_path(seed: int) -> N
 
 def test_the_memo_follows_the_event_days() -> None:
     """Inputs sharing the estimation arrays but not the event days do not share the linked matrix."""
-    inp, _ = _with_event_days(6, [0, 0, 100, 100])
+    k = BAND_ROWS
+    inp, _ = _with_event_days(6, [0] * k + [100] * k)  # two bands, windows 100 days apart
     linked = study_correlations(inp)
-    assert np.isnan(linked[0, 2])  # windows 100 days apart: not linked
-    moved = dataclasses.replace(inp, event_day=300 + np.zeros((4, 5), dtype=np.int64))  # one window for all
+    assert np.isnan(linked[0, k])  # not linked
+    one = 300 + np.zeros((2 * k, 5), dtype=np.int64)  # one window for all
+    moved = dataclasses.replace(inp, event_day=one)
     assert moved.cache is inp.cache
     again = study_correlations(moved)
-    assert again[0, 2] == pytest.approx(pairwise_correlation(inp.est_resid, inp.est_day)[0, 2], rel=1e-12)
+    assert again[0, k] == pytest.approx(pairwise_correlation(inp.est_resid, inp.est_day)[0, k], rel=1e-12)

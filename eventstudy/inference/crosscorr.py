@@ -41,7 +41,6 @@ from dataclasses import dataclass
 from typing import cast
 
 import numpy as np
-from scipy import sparse
 
 from .base import TestInput
 
@@ -51,7 +50,7 @@ __all__ = [
     "average_correlation",
     "cross_correlation",
     "group_rbar",
-    "linked_components",
+    "linked_bands",
     "window_overlap",
     "pairwise_correlation",
     "study_correlations",
@@ -190,10 +189,10 @@ def study_correlations(inp: TestInput) -> np.ndarray:
     A pairwise-complete correlation does not depend on the other pairs, so
     every group's r̄ is the mean of a sub-matrix of this one. With
     ``inp.window_day`` and ``inp.event_day`` only pairs whose event windows
-    are linked (:func:`linked_components`) are correlated, component by
-    component, on the component's own days; the others are NaN: no window
-    weights them (their overlap is 0). A study whose events spread over
-    years then costs a few small blocks instead of P × P × its calendar.
+    can share days are correlated (:func:`linked_bands`), the others are NaN:
+    no window weights them (their overlap is 0). A study whose events spread
+    over years then costs a band of the P × P products on the band's own
+    days instead of all of them over its whole calendar.
     """
     evt = inp.event_day if inp.window_day is not None else None
     hit = inp.cache.get(("corr", MIN_OVERLAP))
@@ -203,36 +202,44 @@ def study_correlations(inp: TestInput) -> np.ndarray:
         r = pairwise_correlation(inp.est_resid, inp.est_day, MIN_OVERLAP)
     else:
         r = np.full((len(inp.car), len(inp.car)), np.nan)
-        for idx in linked_components(evt):
-            r[np.ix_(idx, idx)] = pairwise_correlation(inp.est_resid[idx], inp.est_day[idx], MIN_OVERLAP)
+        values, days = inp.est_resid, inp.est_day
+        for band, partners in linked_bands(evt):
+            r[np.ix_(band, partners)] = cross_correlation(
+                values[band], days[band], values[partners], days[partners], MIN_OVERLAP
+            )
+        np.fill_diagonal(r, np.nan)
     inp.cache[("corr", MIN_OVERLAP)] = (evt, r)  # the event days it was computed for, and r
     return r
 
 
-def linked_components(days: np.ndarray) -> list[np.ndarray]:
-    """Groups of rows linked through shared days, chains included (two rows or more each).
+#: Rows of :func:`linked_bands` correlated with their partners at a time.
+BAND_ROWS = 32
 
-    Rows i and j are linked when they share a day (``days`` ≥ 0, −1 = none),
-    or through a chain of rows that do: the connected components of the
-    rows–days graph (``scipy.sparse.csgraph``). Rows are in increasing order
-    within a group; groups by their first row; rows linked to no other row
-    are left out.
+
+def linked_bands(days: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Bands of rows and the rows that can share a day with them.
+
+    Rows (−1 = no day) are ordered by their first day and cut into bands of
+    :data:`BAND_ROWS`; a band's partners are the rows whose first-to-last
+    day span meets the band's. Every two rows with a common day are thus a
+    band row and one of its partners (the converse need not hold). Rows
+    without a day are in no band.
     """
-    from scipy.sparse import csgraph  # only the KP r̄ of small studies needs it
-
     days = np.asarray(days)
-    n = days.shape[0]
-    rows, cols = np.nonzero(days >= 0)
+    has_day = days >= 0
+    rows = np.flatnonzero(has_day.any(axis=1))
     if rows.size == 0:
         return []
-    _, day_node = np.unique(days[rows, cols], return_inverse=True)
-    n_days = int(day_node.max()) + 1
-    graph = sparse.coo_matrix((np.ones(rows.size), (rows, n + day_node.ravel())), shape=(n + n_days,) * 2)
-    _, label = csgraph.connected_components(graph, directed=False)
-    label = label[:n]
-    order = np.argsort(label, kind="stable")
-    cuts = np.flatnonzero(np.diff(label[order])) + 1
-    return [g for g in np.split(order, cuts) if len(g) >= 2]
+    big = np.iinfo(np.int64).max
+    first = np.where(has_day, days, big).min(axis=1)
+    last = np.where(has_day, days, -1).max(axis=1)
+    rows = rows[np.argsort(first[rows], kind="stable")]
+    out = []
+    for lo in range(0, len(rows), BAND_ROWS):
+        band = rows[lo : lo + BAND_ROWS]
+        reach = (first[rows] <= last[band].max()) & (last[rows] >= first[band].min())
+        out.append((band, np.sort(rows[reach])))
+    return out
 
 
 def window_overlap(window_day: np.ndarray) -> np.ndarray:
