@@ -80,30 +80,33 @@ def test_sort_rows_orders_and_ranks_like_argsort_and_scipy(a: np.ndarray) -> Non
 
 
 @settings(max_examples=120, deadline=None)
-@given(a=_panels(), block=st.sampled_from([1, 7, 64, 2**18]))
-def test_centred_ranks_in_place_equal_scipy_and_the_whole_sort(a: np.ndarray, block: int) -> None:
-    """Block by block (blocks of one row up to the whole panel), the centred average ranks written
-    over the panel are scipy's ranks minus (T_i + 1)/2, 0 where missing, bitwise the whole sort's
-    positions put back in place; a panel with an infinity or a huge value is left untouched."""
+@given(a=_panels(), block=st.sampled_from([1, 7, 64, 2**18]), split=st.floats(0.0, 1.0))
+def test_centred_ranks_equal_scipy_and_the_whole_sort(a: np.ndarray, block: int, split: float) -> None:
+    """Block by block (blocks of one row up to the whole panel), the centred average ranks over two
+    parts side by side (the panel split at any column) are scipy's ranks minus (T_i + 1)/2, 0 where
+    missing, bitwise the whole sort's positions put back in place (float32: exact); a panel with
+    an infinity or a huge value is refused."""
+    cut = round(split * a.shape[1])
     old = rowblocks.BLOCK_CELLS
     rowblocks.BLOCK_CELLS = block
     try:
-        got = a.copy()
-        count = rowblocks.centred_ranks_in_place(got)
+        found = rowblocks.centred_ranks((a[:, :cut], a[:, cut:]))
     finally:
         rowblocks.BLOCK_CELLS = old
     finite = np.isfinite(a)
     if np.abs(a[~np.isnan(a)]).max(initial=0.0) > 1e300:  # an infinity or a huge value
-        assert count is None
-        np.testing.assert_array_equal(got, a)
+        assert found is None
         return
-    assert count is not None
-    np.testing.assert_array_equal(count, finite.sum(axis=1))
+    assert found is not None
+    got, available = found
+    assert got.dtype == np.float32 and available.dtype == np.bool_
+    np.testing.assert_array_equal(available, finite)
+    count = available.sum(axis=1)
     ref = np.where(finite, _scipy_ranks(a) - (count[:, None] + 1.0) / 2.0, 0.0)
     np.testing.assert_array_equal(got, ref)
     srt = sort_rows(a)
     whole = srt.scatter(srt.positions(centre=True, missing=0.0))
-    assert got.tobytes() == whole.tobytes()
+    assert got.astype(np.float64).tobytes() == whole.tobytes()
 
 
 def test_close_values_fall_back_to_an_exact_sort() -> None:
@@ -151,9 +154,10 @@ def test_block_sorts_of_empty_and_one_column_panels(shape: tuple[int, int]) -> N
     np.testing.assert_array_equal(parts[0], srt.values)
     for got, want in zip(parts[1:], first_order_ranks(srt, np.int16), strict=True):
         np.testing.assert_array_equal(got, want)
-    centred = a.copy()
-    np.testing.assert_array_equal(rowblocks.centred_ranks_in_place(centred), np.full(shape[0], shape[1]))
-    np.testing.assert_array_equal(centred, np.zeros(shape))
+    found = rowblocks.centred_ranks((a, a[:, :0]))
+    assert found is not None
+    np.testing.assert_array_equal(found[1].sum(axis=1), np.full(shape[0], shape[1]))
+    np.testing.assert_array_equal(found[0], np.zeros(shape))
 
 
 def test_empty_and_one_column_panels() -> None:

@@ -17,8 +17,8 @@ from .availcounts import Cells, available_counts, rare_cells
 from .base import TestInput, TestResult, finite_subset, normal_p, not_applicable
 from .grank import grank_batch, grank_result, grank_sums, grank_t, grank_windows
 from .grouped import BatchResult, Groups, digest, normal_p_array
-from .groupsums import products_together
-from .rowblocks import centred_ranks_in_place
+from .groupsums import exact_product, products_together
+from .rowblocks import centred_ranks
 from .rowsort import row_ranks, sort_rows
 
 __all__ = [
@@ -68,10 +68,12 @@ def _corrado_arrays(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     Returns ``(D0, F, cols, D_v)``: D0 = K_it − (T_i + 1)/2 (0 where missing)
     and F, true where available, P × (T + W') over the estimation columns of
     ``est_resid`` followed by the W' event-window columns ``cols`` that have
-    an AR; ``D_v`` the event-window part of D0. The ranks over the combined
-    days come from one row-wise sort of the estimation and event days
-    together, a block of pairs at a time, written over the combined array
-    (:func:`~eventstudy.inference.rowblocks.centred_ranks_in_place`).
+    an AR; ``D_v`` the event-window part of D0 (float64). The ranks over the
+    combined days come from one row-wise sort of the estimation and event
+    days together, a block of pairs at a time
+    (:func:`~eventstudy.inference.rowblocks.centred_ranks`); D0 is then
+    float32 (half-integers: exact), float64 where an AR leaves the sort's
+    range. Its group sums are exact in any order.
 
     With ``event_ar`` (the whole event window) these do not depend on the
     CAR window, so they are computed once per study (``inp.cache``);
@@ -81,8 +83,7 @@ def _corrado_arrays(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     """
     evt = inp.event_ar
     win = _window_days(inp)
-    with np.errstate(invalid="ignore"):
-        shared = evt is not None and bool(np.logical_or(inp.ar == evt, ~win).all())
+    shared = evt is not None and _event_days_agree(inp.ar, evt, win)
     memo = inp.cache if shared else inp.memo
     hit = memo.get("corrado_base")
     if isinstance(hit, tuple) and (not shared or hit[0] is evt):
@@ -93,20 +94,33 @@ def _corrado_arrays(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray,
         evt = np.where(win, inp.ar, evt)  # the window's days are event days in any case
     cols = np.flatnonzero(np.isfinite(evt).any(axis=0))
     e = inp.est_resid
-    combined = np.concatenate([e, evt[:, cols]], axis=1)
-    ok = np.isfinite(combined)
-    t_i = ok.sum(axis=1)
-    if centred_ranks_in_place(combined) is not None:  # no infinity: the T_i values are the non-NaN ones
-        d0 = combined
+    found = centred_ranks((e, evt[:, cols]))  # no infinity: the T_i values are the non-NaN ones
+    if found is not None:
+        d0, ok = found
     else:
+        combined = np.concatenate([e, evt[:, cols]], axis=1)
+        ok = np.isfinite(combined)
+        t_i = ok.sum(axis=1)
         srt = sort_rows(combined)
         if np.array_equal(t_i, srt.count):  # K_it − (T_i + 1)/2 straight from the sort, in place
             d0 = srt.scatter(srt.positions(centre=True, missing=0.0, out=srt.values), out=combined)
         else:  # infinite ARs are ranked but not counted in T_i
             d0 = np.where(ok, srt.ranks() - (t_i[:, None] + 1.0) / 2.0, 0.0)
-    out = (d0, ok, cols, np.ascontiguousarray(d0[:, e.shape[1] :]))  # the windows read it a row at a time
+    # the event days in float64, contiguous: the windows read them a row at a time
+    out = (d0, ok, cols, np.ascontiguousarray(d0[:, e.shape[1] :], dtype=np.float64))
     memo["corrado_base"] = (inp.event_ar, out, rare_cells(ok))  # one entry: read whole by other windows
     return out
+
+
+def _event_days_agree(ar: np.ndarray, evt: np.ndarray, win: np.ndarray) -> bool:
+    """Whether ``ar`` equals ``evt`` wherever it has a value (``win``), compared only on the days
+    (columns) where some pair has one (one day for a single-day window)."""
+    days = np.flatnonzero(win.any(axis=0))
+    if days.size == win.shape[1]:
+        with np.errstate(invalid="ignore"):
+            return bool(np.logical_or(ar == evt, ~win).all())
+    with np.errstate(invalid="ignore"):
+        return bool(np.logical_or(ar[:, days] == evt[:, days], ~win[:, days]).all())
 
 
 def _window_days(inp: TestInput) -> np.ndarray:
@@ -175,7 +189,7 @@ def corrado_rank(inp: TestInput, idx: np.ndarray) -> TestResult:
     d0, f, d0w, fw = _corrado_parts(inp)
     cnt = f[used].sum(axis=0).astype("float64")
     have = cnt > 0
-    dbar = d0[used].sum(axis=0)[have] / cnt[have]
+    dbar = d0[used].sum(axis=0, dtype=np.float64)[have] / cnt[have]
     s_k = float(np.sqrt(np.mean(dbar**2)))
     if not s_k > 0.0:
         return not_applicable(n, "ranks have no variation")
@@ -209,13 +223,13 @@ def corrado_sums(
     d0, f, _, _ = _corrado_base(inp)
     shared = inp.cache.get("corrado_base")
     if isinstance(shared, tuple) and shared[1][0] is d0:  # window-independent: shared by the windows
-        sums = products_together(inp, groups, mask, "corrado", d0)
+        sums = products_together(inp, groups, mask, "corrado", d0, exact=True)
         key = ("corrado_n", groups.uid, digest(mask))
         cnt = inp.cache.get(key)
         if not isinstance(cnt, np.ndarray):
             cnt = inp.cache[key] = available_counts(cast(Cells, shared[2]), groups, mask)
     else:
-        sums = np.asarray(groups.matrix(mask) @ d0)
+        sums = exact_product(groups.matrix(mask), d0)
         own = inp.memo.get("corrado_base")
         cells = own[2] if isinstance(own, tuple) and own[1][0] is d0 else rare_cells(f)
         cnt = available_counts(cast(Cells, cells), groups, mask)

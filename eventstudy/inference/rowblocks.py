@@ -12,7 +12,7 @@ costly). Every result is row by row, so it is the same bitwise.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -27,31 +27,39 @@ from .rowsort import (
     first_order_ranks,
 )
 
-__all__ = ["BLOCK_CELLS", "centred_ranks_in_place", "sorted_rank_parts"]
+__all__ = ["BLOCK_CELLS", "centred_ranks", "sorted_rank_parts"]
 
 
-#: Cells of the blocks of rows that :func:`centred_ranks_in_place` sorts at a time (2 MiB of float64).
+#: Cells of the blocks of rows that the sorts here take at a time (2 MiB of float64).
 BLOCK_CELLS = 2**18
 
 
-def centred_ranks_in_place(a: np.ndarray) -> np.ndarray | None:
-    """Overwrite ``a`` with each available element's average rank 1…T_i minus (T_i + 1)/2, 0 where NaN.
+def centred_ranks(parts: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each row's average ranks 1…T_i minus (T_i + 1)/2 (0 where NaN) over ``parts`` side by side.
 
-    ``a``: a C-contiguous float64 array; returns T_i per row (intp), or
-    ``None`` with ``a`` untouched when its values leave the packed float keys'
-    range (an infinity or a magnitude above 1e300) or it has too many
-    columns. The same numbers as :meth:`RowSort.positions` (``centre=True,
-    missing=0.0``) put back in place by :meth:`RowSort.scatter`, from the
-    same keys and sort, one block of rows at a time (:func:`_sorted_blocks`:
-    no fresh n × t arrays); a block's rows are written once its values are read.
+    ``parts``: 2-D float arrays with the same rows (e.g. the estimation and
+    event days of Corrado 1989, formula sheet §5.6), ranked as their
+    concatenation without making it: each block of rows is copied into a
+    small buffer. Returns ``(centred, available)``: the centred ranks as
+    float32 (half-integers below 2**15 in magnitude: exact) and where a value
+    is, or ``None`` when the values leave the packed float keys' range (an
+    infinity or a magnitude above 1e300) or there are too many columns. The
+    same numbers as :meth:`RowSort.positions` (``centre=True, missing=0.0``)
+    put back in place by :meth:`RowSort.scatter`, from the same keys and sort,
+    one block of rows at a time (:func:`_sorted_blocks`: no fresh n × t
+    float64 array).
     """
-    if not (a.flags.c_contiguous and a.dtype == np.float64 and _in_float_range(a)):
+    parts = [np.asarray(x, dtype=np.float64) for x in parts]
+    n, t = parts[0].shape[0], sum(x.shape[1] for x in parts)
+    if not all(_in_float_range(x) for x in parts) or not _few_columns(t):
         return None
-    count = np.empty(a.shape[0], dtype=np.intp)
-    for lo, block, srt in _sorted_blocks(a):
-        count[lo : lo + len(block)] = srt.count
-        srt.scatter(srt.positions(centre=True, missing=0.0, out=srt.values), out=block)
-    return count
+    centred = np.empty((n, t), dtype=np.float32)
+    available = np.empty((n, t), dtype=bool)
+    for lo, block, srt in _sorted_blocks(_joined_blocks(parts, n, t), t):
+        hi = lo + len(block)
+        np.logical_not(np.isnan(block), out=available[lo:hi])
+        srt.scatter(srt.positions(centre=True, missing=0.0, out=srt.values), out=centred[lo:hi])
+    return centred, available
 
 
 def sorted_rank_parts(
@@ -66,46 +74,73 @@ def sorted_rank_parts(
     block (:func:`_sorted_blocks`), so the passes over it stay in cache.
     """
     a = np.ascontiguousarray(a, dtype="float64")
-    if not _in_float_range(a):
+    if not (_in_float_range(a) and _few_columns(a.shape[1])):
         return None
     n, t = a.shape
     values, ranks = np.empty((n, t)), np.empty((n, t))
     first, order = np.empty((n, t), dtype=dtype), np.empty((n, t), dtype=dtype)
-    for lo, block, srt in _sorted_blocks(a, values):
+    for lo, block, srt in _sorted_blocks(_row_blocks(a), t, values):
         hi = lo + len(block)
         first[lo:hi], order[lo:hi], ranks[lo:hi] = first_order_ranks(srt, dtype)
     return values, first, order, ranks
 
 
 def _in_float_range(a: np.ndarray) -> bool:
-    """Whether every value of ``a`` is NaN or at most 1e300 in magnitude, with few enough columns
-    for the packed float keys (:func:`_sorted_blocks`)."""
-    if max(int(a.shape[1] - 1).bit_length(), 1) > _FLOAT_BITS:
-        return False
+    """Whether every value of ``a`` is NaN or at most 1e300 in magnitude (the packed float keys'
+    range, :func:`_sorted_blocks`)."""
     # (the extremes ignore NaN; they are NaN only when every value is)
     return not (a.size and (np.fmax.reduce(a, axis=None) > _HUGE or np.fmin.reduce(a, axis=None) < -_HUGE))
 
 
-def _sorted_blocks(
-    a: np.ndarray, values_out: np.ndarray | None = None
-) -> Iterator[tuple[int, np.ndarray, RowSort]]:
-    """Each block of :data:`BLOCK_CELLS` cells of rows of ``a`` (C-contiguous, :func:`_in_float_range`)
-    with its :class:`RowSort`, as :func:`sort_rows` makes it.
+def _few_columns(t: int) -> bool:
+    """Whether ``t`` columns fit the packed float keys' low bits."""
+    return max(int(t - 1).bit_length(), 1) <= _FLOAT_BITS
 
-    Yields ``(lo, block, srt)``: ``block`` is ``a[lo : lo + len(block)]``;
+
+def _block_rows(t: int) -> int:
+    """Rows of a block of :data:`BLOCK_CELLS` cells of ``t`` columns."""
+    return max(1, BLOCK_CELLS // max(t, 1))
+
+
+def _row_blocks(a: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    """``(lo, a[lo : lo + rows])`` for each block of rows of ``a`` (C-contiguous)."""
+    rows = _block_rows(a.shape[1])
+    for lo in range(0, a.shape[0], rows):
+        yield lo, a[lo : lo + rows]
+
+
+def _joined_blocks(parts: Sequence[np.ndarray], n: int, t: int) -> Iterator[tuple[int, np.ndarray]]:
+    """``(lo, block)``: each block of rows of the ``parts`` side by side (n × t), copied into one
+    buffer that the next block reuses."""
+    rows = _block_rows(t)
+    buf = np.empty((min(rows, n), t))
+    edges = np.cumsum([0] + [x.shape[1] for x in parts]).tolist()
+    for lo in range(0, n, rows):
+        block = buf[: min(rows, n - lo)]
+        for x, c0, c1 in zip(parts, edges[:-1], edges[1:], strict=True):
+            block[:, c0:c1] = x[lo : lo + len(block)]
+        yield lo, block
+
+
+def _sorted_blocks(
+    blocks: Iterable[tuple[int, np.ndarray]], t: int, values_out: np.ndarray | None = None
+) -> Iterator[tuple[int, np.ndarray, RowSort]]:
+    """Each block of ``blocks`` (C-contiguous blocks of rows of ``t`` columns, at most
+    :func:`_block_rows` rows, :func:`_in_float_range`, :func:`_few_columns`) with its
+    :class:`RowSort`, as :func:`sort_rows` makes it.
+
+    Yields ``(lo, block, srt)``: ``block`` holds rows ``lo …`` of the panel;
     ``srt.flat`` indexes ``block.ravel()`` and lives in a buffer that the
     next block reuses, as do ``srt.values`` unless ``values_out`` (n × t)
     receives them.
     """
-    n, t = a.shape
     bits = max(int(t - 1).bit_length(), 1)
-    rows = max(1, BLOCK_CELLS // max(t, 1))
-    keys = np.empty((min(rows, n), t))
-    seen = np.empty((min(rows, n), t)) if values_out is None else None
+    keys = seen = np.empty((0, t))
     column = np.arange(t, dtype=np.int64)
-    for lo in range(0, n, rows):
-        block = a[lo : lo + rows]
+    for lo, block in blocks:
         m = block.shape[0]
+        if keys.shape[0] < m:  # the buffers, sized by the first (largest) block
+            keys, seen = np.empty((m, t)), np.empty((m if values_out is None else 0, t))
         key = keys[:m]
         np.fmin(block, _PROXY, out=key)  # the keys of _float_keys
         k = key.view(np.int64)
@@ -115,6 +150,6 @@ def _sorted_blocks(
         count = count_sorted_below(key, np.arange(m), np.full(m, _STAND_IN))
         np.bitwise_and(k, np.int64((1 << bits) - 1), out=k)
         np.add(k, (np.arange(m, dtype=np.int64) * t)[:, None], out=k)
-        values = seen[:m] if seen is not None else values_out[lo : lo + m]  # type: ignore[index]
+        values = seen[:m] if values_out is None else values_out[lo : lo + m]
         np.take(block.reshape(-1), k, out=values, mode="clip")  # the indices are in range: no buffering
         yield lo, block, _checked(RowSort(k, values, count), block)

@@ -1,0 +1,114 @@
+"""The rank tests' block-wise kernels against plain references: exact group sums of half-integers a
+block of pairs at a time, and Corrado's check that a window's ARs are the event days'."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from eventstudy.inference import Groups, groupsums
+from eventstudy.inference import ranks as rk
+from eventstudy.inference.grouped import GROUPINGS_KEY, group_products
+from eventstudy.inference.groupsums import exact_product, products_together
+
+
+def _half_integers(rng: np.random.Generator, shape: tuple[int, int], dtype: type) -> np.ndarray:
+    """Centred-rank-like values: half-integers in [−60, 60], some zeros."""
+    return (rng.integers(-120, 121, shape) / 2.0).astype(dtype)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    p=st.integers(0, 40),
+    t=st.integers(0, 9),
+    block=st.sampled_from([1, 5, 17, 2**20]),
+    dtype=st.sampled_from([np.float32, np.float64]),
+)
+def test_exact_product_equals_the_whole_product_and_a_loop(
+    seed: int, p: int, t: int, block: int, dtype: type
+) -> None:
+    """Block by block (one cell up to all), the group sums of half-integers are bitwise the one
+    float64 product's and a plain loop's, in float64 whatever the array's type."""
+    rng = np.random.default_rng(seed)
+    x = _half_integers(rng, (p, t), dtype)
+    groups = Groups.from_labels(rng.integers(0, 4, p).astype(str)) if p else None
+    mask = rng.random(p) < 0.8
+    if groups is None:
+        return
+    matrix = groups.matrix(mask)
+    old = groupsums.EXACT_BLOCK_CELLS
+    groupsums.EXACT_BLOCK_CELLS = block
+    try:
+        got = exact_product(matrix, x)
+    finally:
+        groupsums.EXACT_BLOCK_CELLS = old
+    assert got.dtype == np.float64 and got.shape == (groups.size, t)
+    want = np.asarray(matrix @ x.astype(np.float64))
+    assert got.tobytes() == want.tobytes()
+    loop = np.zeros((groups.size, t))
+    for i in range(p):  # a plain loop over pairs
+        if mask[i]:
+            loop[groups.codes[i]] += x[i]
+    np.testing.assert_array_equal(got, loop)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_exact_products_together_equal_each_groupings_own_product(dtype: type) -> None:
+    """With the groupings announced, the exact route fills every grouping's sums at once, bitwise
+    each grouping's own float64 product."""
+    rng = np.random.default_rng(7)
+    p, t = 60, 11
+    x = _half_integers(rng, (p, t), dtype)
+    labels = [np.zeros(p, dtype=int), np.arange(p) % 4, np.arange(p) // 3]
+    groupings = tuple(Groups.from_labels(lab.astype(str)) for lab in labels)
+    mask = rng.random(p) < 0.9
+
+    class Inp:
+        def __init__(self) -> None:
+            self.cache: dict[object, object] = {}
+            self.memo: dict[object, object] = {GROUPINGS_KEY: groupings}
+
+    inp = Inp()
+    for g in groupings:
+        got = products_together(inp, g, mask, "x", x, exact=True)
+        (want,) = group_products(Inp(), g, mask, "x", (x.astype(np.float64),))
+        assert got.tobytes() == np.asarray(want).tobytes()
+    alone = Inp()
+    alone.memo = {}  # nothing announced: the grouping on its own, still block by block
+    got = products_together(alone, groupings[1], mask, "x", x, exact=True)
+    assert got.tobytes() == np.asarray(groupings[1].matrix(mask) @ x.astype(np.float64)).tobytes()
+
+
+_VALUES = st.sampled_from([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, 2.5, -1.0])
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    days=st.lists(st.integers(0, 6), min_size=0, max_size=7),
+    flip=st.booleans(),
+    value=_VALUES,
+)
+def test_window_days_agree_like_the_whole_compare(
+    seed: int, days: list[int], flip: bool, value: float
+) -> None:
+    """A window's ARs (values on some of its days) agree with the event days exactly when the
+    compare of the whole panels says so, however few the days."""
+    rng = np.random.default_rng(seed)
+    p, w = 8, 7
+    evt = np.where(rng.random((p, w)) < 0.2, np.nan, np.round(rng.normal(size=(p, w)), 1))
+    ar = np.full((p, w), np.nan)
+    ar[:, days] = evt[:, days]
+    ar[rng.random((p, w)) < 0.1] = np.nan  # a pair without a value on a window day
+    if flip and days:  # one cell of the window differs (or becomes a value where evt has none)
+        i, d = int(rng.integers(p)), days[int(rng.integers(len(days)))]
+        ar[i, d] = value
+    win = np.isfinite(ar)
+    with np.errstate(invalid="ignore"):
+        want = bool(np.logical_or(ar == evt, ~win).all())
+        loop = all(not win[i, d] or ar[i, d] == evt[i, d] for i in range(p) for d in range(w))
+    assert want == loop
+    assert rk._event_days_agree(ar, evt, win) == want
