@@ -112,3 +112,42 @@ def test_window_days_agree_like_the_whole_compare(
         loop = all(not win[i, d] or ar[i, d] == evt[i, d] for i in range(p) for d in range(w))
     assert want == loop
     assert rk._event_days_agree(ar, evt, win) == want
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    p=st.integers(1, 40),
+    t=st.integers(0, 9),
+    block=st.sampled_from([1, 5, 17, 2**20]),
+)
+def test_carried_product_is_the_whole_product_bitwise(seed: int, p: int, t: int, block: int) -> None:
+    """Rows handed a block at a time, with float weights (sums that depend on their order), give
+    bitwise the one column-compressed product, and a pair-by-pair loop's numbers."""
+    rng = np.random.default_rng(seed)
+    x = np.where(rng.random((p, t)) < 0.2, 0.0, rng.random((p, t)) * 100.0)  # non-negative
+    labels = [rng.integers(0, 3, p), np.arange(p) % 5]
+    groupings = [Groups.from_labels(lab.astype(str)) for lab in labels]
+    mask = rng.random(p) < 0.85
+    weights = 1.0 / rng.integers(2, 300, p)
+    stacked = groupsums._stacked(groupings, mask, x, weights)  # the one product
+    asked: list[tuple[int, int]] = []
+
+    def rows(lo: int, hi: int) -> np.ndarray:
+        asked.append((lo, hi))
+        return x[lo:hi]
+
+    old = groupsums.EXACT_BLOCK_CELLS
+    groupsums.EXACT_BLOCK_CELLS = block
+    try:
+        carried = groupsums._stacked(groupings, mask, groupsums.BlockRows(x.shape, rows), weights)
+    finally:
+        groupsums.EXACT_BLOCK_CELLS = old
+    for got, want, g in zip(carried, stacked, groupings, strict=True):
+        assert got.tobytes() == want.tobytes()
+        loop = np.zeros((g.size, t))
+        for i in range(p):  # each group adds its pairs in pair order from zero
+            if mask[i]:
+                loop[g.codes[i]] = loop[g.codes[i]] + weights[i] * x[i]
+        assert got.tobytes() == loop.tobytes()
+    assert all(hi - lo <= max(1, block // max(t, 1)) for lo, hi in asked)  # never the whole array at once

@@ -28,8 +28,8 @@ from .grouped import (
     moments,
     t_p_array,
 )
-from .groupsums import products_together
-from .rowblocks import sorted_rank_parts
+from .groupsums import BlockRows, products_together
+from .rowblocks import sorted_rank_parts, sorted_ranks
 from .rowsort import count_sorted_below, first_order_ranks, sort_rows
 
 __all__ = ["grank_batch", "grank_result", "grank_sums", "grank_t", "grank_windows"]
@@ -38,8 +38,10 @@ __all__ = ["grank_batch", "grank_result", "grank_sums", "grank_t", "grank_window
 def _est_parts(inp: TestInput) -> None:
     """One row-wise sort of ``est_sar`` gives GRANK's estimation-window arrays (in ``inp.cache``).
 
-    ``est_sar_ranks``: the ranks (0 where missing), availability (bool) and
-    M_i; ``est_sar_cells``: the availability's rarer cells
+    ``est_sar_ranks``: the ranks (0 where missing; ``None`` when they follow
+    from the sorted values, first ordinals and order a block of pairs at a
+    time, :func:`_rank_rows`), availability (bool) and M_i;
+    ``est_sar_cells``: the availability's rarer cells
     (:func:`~eventstudy.inference.availcounts.rare_cells`, for N_t);
     ``est_sar_sorted``: each row sorted, NaN last; ``est_sar_first``: the
     first ordinals (:meth:`RowSort.first_ordinals`, 16-bit where the days
@@ -50,9 +52,10 @@ def _est_parts(inp: TestInput) -> None:
     m = ok.sum(axis=1)
     small = np.int16 if inp.est_sar.shape[1] < 2**15 - 1 else np.int32
     first: np.ndarray | bool
+    r: np.ndarray | None = None
     parts = sorted_rank_parts(inp.est_sar, small)  # a block of pairs at a time
     if parts is not None:  # no infinity: M_i are the non-NaN values
-        inp.cache["est_sar_sorted"], first, order, r = parts
+        inp.cache["est_sar_sorted"], first, order = parts
     else:
         srt = sort_rows(inp.est_sar)
         inp.cache["est_sar_sorted"] = srt.values
@@ -75,12 +78,26 @@ def _est_part(inp: TestInput, key: str) -> Any:
     return inp.cache[key]
 
 
-def _est_ranks(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _est_ranks(inp: TestInput) -> tuple[np.ndarray | BlockRows, np.ndarray, np.ndarray]:
     """Estimation-window ranks of ``est_sar`` per pair (0 where missing), availability (bool), M_i.
 
-    Memoized in ``inp.cache`` (depends on ``est_sar`` only; see :func:`_est_parts`).
+    The ranks as an array, or as :class:`~eventstudy.inference.groupsums.BlockRows`
+    that make them a block of pairs at a time (:func:`_rank_rows`). Memoized
+    in ``inp.cache`` (depends on ``est_sar`` only; see :func:`_est_parts`).
     """
-    return cast(tuple[np.ndarray, np.ndarray, np.ndarray], _est_part(inp, "est_sar_ranks"))
+    r, ok, m = cast(tuple[np.ndarray | None, np.ndarray, np.ndarray], _est_part(inp, "est_sar_ranks"))
+    if r is None:
+        return BlockRows(inp.est_sar.shape, lambda lo, hi: _rank_rows(inp, slice(lo, hi))), ok, m
+    return r, ok, m
+
+
+def _rank_rows(inp: TestInput, rows: slice | np.ndarray) -> np.ndarray:
+    """The estimation-window ranks of ``est_sar[rows]`` (0 where missing; float64)."""
+    r, _, _ = cast(tuple[np.ndarray | None, np.ndarray, np.ndarray], _est_part(inp, "est_sar_ranks"))
+    if r is not None:
+        return r[rows]
+    first = cast(np.ndarray, _est_part(inp, "est_sar_first"))  # an array whenever r is None
+    return sorted_ranks(_sorted_est(inp)[rows], first[rows], _est_order(inp)[rows])
 
 
 def _est_first(inp: TestInput) -> np.ndarray | None:
@@ -120,7 +137,7 @@ def grank_t(inp: TestInput, idx: np.ndarray) -> TestResult:
     if not s_scar > 0.0 or not np.max(scar) > np.min(scar):
         return not_applicable(n, "no cross-sectional variation of SCAR")
     g0 = scar / s_scar
-    r_est, f_est, m_est = _est_ranks(inp)
+    _, f_est, m_est = _est_ranks(inp)
     est = inp.est_sar[used]  # NaN compares false: missing days count nowhere
     below = est < g0[:, None]
     tie = est == g0[:, None]
@@ -132,7 +149,7 @@ def grank_t(inp: TestInput, idx: np.ndarray) -> TestResult:
     rank0 = 1.0 + below.sum(axis=1) + 0.5 * tie.sum(axis=1)
     u0 = rank0 * a - 0.5
     n_t = f_est[used].sum(axis=0).astype("float64")
-    sum_u = a @ r_est[used] + a @ above + 0.5 * (a @ tie) - 0.5 * n_t
+    sum_u = a @ _rank_rows(inp, used) + a @ above + 0.5 * (a @ tie) - 0.5 * n_t
     have = n_t > 0
     ubar_t = sum_u[have] / n_t[have]
     ubar0 = float(u0.mean())

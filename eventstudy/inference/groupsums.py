@@ -12,23 +12,36 @@ matrix does, so the sums are the same bitwise; they are kept where
 :func:`~eventstudy.inference.grouped.group_products` finds them. Sums that
 are exact in any order (half-integers, unit weights) may come from an array
 of another type, a block of pairs at a time in float64
-(:func:`exact_product`), with no float64 copy of the whole array.
+(:func:`exact_product`), with no float64 copy of the whole array. An
+array that is never kept whole (:class:`BlockRows`, made a block of pairs
+at a time) is summed by :func:`carried_product`, the same bits as the one
+product.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from scipy import sparse
 
 from .grouped import Groups, digest, group_products, groupings_together
 
-__all__ = ["EXACT_BLOCK_CELLS", "exact_product", "products_together"]
+__all__ = ["EXACT_BLOCK_CELLS", "BlockRows", "carried_product", "exact_product", "products_together"]
 
 #: Cells of the blocks of pairs that :func:`exact_product` converts to float64 at a time (8 MiB).
 EXACT_BLOCK_CELLS = 2**20
+
+
+@dataclass(frozen=True)
+class BlockRows:
+    """A P × T float64 array given a block of rows at a time: ``rows(lo, hi)`` is ``array[lo:hi]``."""
+
+    shape: tuple[int, int]
+    rows: Callable[[int, int], np.ndarray]
 
 
 def products_together(
@@ -36,7 +49,7 @@ def products_together(
     groups: Groups,
     mask: np.ndarray,
     name: str,
-    array: np.ndarray,
+    array: np.ndarray | BlockRows,
     weights: np.ndarray | None = None,
     *,
     exact: bool = False,
@@ -48,7 +61,8 @@ def products_together(
     stacked product; later requests read ``inp.cache``. With ``exact`` (the
     sums are exact in any order, e.g. half-integers with unit weights), the
     product goes by blocks of pairs (:func:`exact_product`), so ``array``
-    may be float32 without a float64 copy of it.
+    may be float32 without a float64 copy of it. A :class:`BlockRows` array
+    is read a block at a time (:func:`carried_product`).
     """
     key = digest(mask)
     if (name, groups.uid, key) not in inp.cache:
@@ -57,17 +71,23 @@ def products_together(
             for g in groupings_together(inp.memo, groups)
             if len(g.codes) == len(mask) and (name, g.uid, key) not in inp.cache
         ]
-        if len(todo) > 1 or exact:
+        if len(todo) > 1 or (todo and (exact or isinstance(array, BlockRows))):
             for g, sums in zip(todo, _stacked(todo, mask, array, weights, exact), strict=True):
                 inp.cache[(name, g.uid, key)] = (sums,)
-    return group_products(inp, groups, mask, name, (array,), weights)[0]
+    if isinstance(array, BlockRows) and (name, groups.uid, key) not in inp.cache:
+        array = array.rows(0, array.shape[0])  # (a grouping of other pairs: never in a study)
+    return group_products(inp, groups, mask, name, (cast(np.ndarray, array),), weights)[0]
 
 
 def _stacked(
-    todo: list[Groups], mask: np.ndarray, array: np.ndarray, weights: np.ndarray | None, exact: bool = False
+    todo: list[Groups],
+    mask: np.ndarray,
+    array: np.ndarray | BlockRows,
+    weights: np.ndarray | None,
+    exact: bool = False,
 ) -> list[np.ndarray]:
     """``g.matrix(mask, weights) @ array`` for each grouping ``g`` of ``todo``, from one product
-    (:func:`exact_product` with ``exact``)."""
+    (:func:`exact_product` with ``exact``, :func:`carried_product` for :class:`BlockRows`)."""
     rows = np.flatnonzero(mask)
     vals = np.ones(len(rows)) if weights is None else np.asarray(weights, dtype="float64")[rows]
     offsets = np.cumsum([0] + [g.size for g in todo])
@@ -75,7 +95,10 @@ def _stacked(
     stacked = sparse.csc_matrix(
         (np.tile(vals, len(todo)), (codes, np.tile(rows, len(todo)))), shape=(int(offsets[-1]), len(mask))
     )
-    sums = exact_product(stacked, array) if exact else np.asarray(stacked @ array)
+    if isinstance(array, BlockRows):
+        sums = carried_product(stacked, array)
+    else:
+        sums = exact_product(stacked, array) if exact else np.asarray(stacked @ array)
     return [sums[a:b] for a, b in pairwise(offsets)]
 
 
@@ -96,4 +119,41 @@ def exact_product(matrix: Any, array: np.ndarray) -> np.ndarray:
         part = matrix[:, lo : lo + step]
         if part.nnz:
             out += part @ np.asarray(array[lo : lo + step], dtype=np.float64)
+    return out
+
+
+def carried_product(matrix: Any, array: BlockRows) -> np.ndarray:
+    """``matrix @ array`` (a sparse G × P matrix, ``array`` given by blocks of rows), the same bits
+    as the product of ``matrix`` with the whole array, without it.
+
+    A column-compressed product adds, for each group, the rows of its pairs
+    in pair order from zero. Each block after the first carries the sums so
+    far in as G leading rows with unit weights: ``[I | M_b] @ [S; X_b]``
+    starts every group from 0 + S_g = S_g and goes on adding in pair order, as
+    the whole product does (exact unless a partial sum is −0.0, which then
+    continues as +0.0: not the case for sums of non-negative terms).
+    """
+    matrix = sparse.csc_matrix(matrix)
+    g = matrix.shape[0]
+    p, t = array.shape
+    out = np.zeros((g, t))
+    step = max(1, EXACT_BLOCK_CELLS // max(t, 1))
+    started = False
+    for lo in range(0, p, step):
+        part = matrix[:, lo : lo + step]
+        if part.nnz == 0:
+            continue
+        block = np.asarray(array.rows(lo, min(lo + step, p)), dtype=np.float64)
+        if started:
+            part = sparse.csc_matrix(
+                (
+                    np.concatenate([np.ones(g), part.data]),
+                    np.concatenate([np.arange(g), part.indices]),
+                    np.concatenate([np.arange(g), part.indptr + g]),
+                ),
+                shape=(g, g + part.shape[1]),
+            )
+            block = np.concatenate([out, block])
+        out = np.asarray(part @ block)
+        started = True
     return out

@@ -3,7 +3,7 @@
 :func:`~eventstudy.inference.rowsort.sort_rows` makes fresh n × t arrays
 for its packed keys and sorted values; where a caller needs only ranks put
 back in place (Corrado 1989) or the arrays it keeps (Kolari and Pynnönen
-2011's sorted values, first ordinals, order and ranks; formula sheet §5.6,
+2011's sorted values, first ordinals and order; formula sheet §5.6,
 §5.8), the same keys, sort and checks run here on blocks of
 :data:`BLOCK_CELLS` cells, in small buffers used again for each block: the
 passes stay in cache and no transient n × t array is made (fresh memory is
@@ -24,10 +24,10 @@ from .rowsort import (
     RowSort,
     _checked,
     count_sorted_below,
-    first_order_ranks,
+    tie_runs,
 )
 
-__all__ = ["BLOCK_CELLS", "centred_ranks", "sorted_rank_parts"]
+__all__ = ["BLOCK_CELLS", "centred_ranks", "sorted_rank_parts", "sorted_ranks"]
 
 
 #: Cells of the blocks of rows that the sorts here take at a time (2 MiB of float64).
@@ -64,25 +64,47 @@ def centred_ranks(parts: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray] 
 
 def sorted_rank_parts(
     a: np.ndarray, dtype: type[np.integer]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-    """``sort_rows(a).values`` and :func:`first_order_ranks` of it, a block of rows at a time.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """``sort_rows(a).values`` and the first ordinals and order of :func:`first_order_ranks`, a block
+    of rows at a time.
 
-    Returns ``(values, first, order, ranks)``, or ``None`` when ``a``'s
-    values leave the packed float keys' range (an infinity or a magnitude
-    above 1e300) or it has too many columns. Only the four results are
-    n × t arrays; every intermediate is a small buffer used again for each
-    block (:func:`_sorted_blocks`), so the passes over it stay in cache.
+    Returns ``(values, first, order)``, or ``None`` when ``a``'s values leave
+    the packed float keys' range (an infinity or a magnitude above 1e300) or
+    it has too many columns. Only the three results are n × t arrays; every
+    intermediate is a small buffer used again for each block
+    (:func:`_sorted_blocks`), so the passes over it stay in cache. The ranks
+    follow from the three, a block of rows at a time (:func:`sorted_ranks`).
     """
     a = np.ascontiguousarray(a, dtype="float64")
     if not (_in_float_range(a) and _few_columns(a.shape[1])):
         return None
     n, t = a.shape
-    values, ranks = np.empty((n, t)), np.empty((n, t))
+    values = np.empty((n, t))
     first, order = np.empty((n, t), dtype=dtype), np.empty((n, t), dtype=dtype)
     for lo, block, srt in _sorted_blocks(_row_blocks(a), t, values):
         hi = lo + len(block)
-        first[lo:hi], order[lo:hi], ranks[lo:hi] = first_order_ranks(srt, dtype)
-    return values, first, order, ranks
+        srt.first_ordinals(dtype, out=first[lo:hi])
+        np.subtract(srt.flat, (np.arange(hi - lo) * t)[:, None], out=order[lo:hi], casting="unsafe")
+    return values, first, order
+
+
+def sorted_ranks(values: np.ndarray, first: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """The ranks of :func:`first_order_ranks` (average ranks, 0 where missing; float64) of rows
+    given their sorted values, first ordinals and column order (:func:`sorted_rank_parts`).
+
+    An untied element's average rank is its first ordinal; the elements of a
+    tie run (equal sorted neighbours) take its mean rank.
+    """
+    t = values.shape[1]
+    ranks = first.astype(np.float64)
+    q, start, end = tie_runs(values)
+    if q.size:
+        avg = 0.5 * (start + end) + 1.0
+        row = q - q % t  # the flat start of each member's row
+        column, flat = order.reshape(-1), ranks.reshape(-1)
+        flat[row + column[q]] = avg
+        flat[row + column[q + 1]] = avg
+    return ranks
 
 
 def _in_float_range(a: np.ndarray) -> bool:

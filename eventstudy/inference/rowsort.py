@@ -107,16 +107,20 @@ class RowSort:
             self.values, self.count, centre=centre, missing=missing, out=out, runs=self.tie_runs()
         )
 
-    def first_ordinals(self, dtype: type[np.integer] = np.int32) -> np.ndarray:
+    def first_ordinals(self, dtype: type[np.integer] = np.int32, out: np.ndarray | None = None) -> np.ndarray:
         """Per element of the original array: 1 + the sorted column of the first value equal to it.
 
         0 where missing. An element is greater than a number x exactly when
-        its first ordinal exceeds the count of the row's values ≤ x.
+        its first ordinal exceeds the count of the row's values ≤ x. ``out``
+        (n × t, ``dtype``) receives them.
         """
-        return self._first_ordinals(dtype, self.tie_runs())
+        return self._first_ordinals(dtype, self.tie_runs(), out)
 
     def _first_ordinals(
-        self, dtype: type[np.integer], runs: tuple[np.ndarray, np.ndarray, np.ndarray]
+        self,
+        dtype: type[np.integer],
+        runs: tuple[np.ndarray, np.ndarray, np.ndarray],
+        out: np.ndarray | None = None,
     ) -> np.ndarray:
         """:meth:`first_ordinals` given the :meth:`tie_runs`."""
         n, t = self.shape
@@ -129,7 +133,7 @@ class RowSort:
             flat[q] = val
             flat[q + 1] = val
         first[np.arange(t) >= self.count[:, None]] = 0
-        return self.scatter(first)
+        return self.scatter(first, out)
 
     def scatter(self, by_position: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Put a value given per sorted position back at its element's place in the original array.
