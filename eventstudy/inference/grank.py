@@ -87,17 +87,20 @@ def _est_ranks(inp: TestInput) -> tuple[np.ndarray | BlockRows, np.ndarray, np.n
     """
     r, ok, m = cast(tuple[np.ndarray | None, np.ndarray, np.ndarray], _est_part(inp, "est_sar_ranks"))
     if r is None:
-        return BlockRows(inp.est_sar.shape, lambda lo, hi: _rank_rows(inp, slice(lo, hi))), ok, m
+        return BlockRows(inp.est_sar.shape, lambda lo, hi, out: _rank_rows(inp, slice(lo, hi), out)), ok, m
     return r, ok, m
 
 
-def _rank_rows(inp: TestInput, rows: slice | np.ndarray) -> np.ndarray:
-    """The estimation-window ranks of ``est_sar[rows]`` (0 where missing; float64)."""
+def _rank_rows(inp: TestInput, rows: slice | np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """The estimation-window ranks of ``est_sar[rows]`` (0 where missing; float64), into ``out``."""
     r, _, _ = cast(tuple[np.ndarray | None, np.ndarray, np.ndarray], _est_part(inp, "est_sar_ranks"))
     if r is not None:
-        return r[rows]
+        if out is None:
+            return r[rows]
+        out[...] = r[rows]
+        return out
     first = cast(np.ndarray, _est_part(inp, "est_sar_first"))  # an array whenever r is None
-    return sorted_ranks(_sorted_est(inp)[rows], first[rows], _est_order(inp)[rows])
+    return sorted_ranks(_sorted_est(inp)[rows], first[rows], _est_order(inp)[rows], out)
 
 
 def _est_first(inp: TestInput) -> np.ndarray | None:

@@ -20,7 +20,7 @@ product.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any, cast
@@ -38,10 +38,11 @@ EXACT_BLOCK_CELLS = 2**20
 
 @dataclass(frozen=True)
 class BlockRows:
-    """A P × T float64 array given a block of rows at a time: ``rows(lo, hi)`` is ``array[lo:hi]``."""
+    """A P × T float64 array given a block of rows at a time: ``rows(lo, hi, out)`` writes
+    ``array[lo:hi]`` to ``out``."""
 
     shape: tuple[int, int]
-    rows: Callable[[int, int], np.ndarray]
+    rows: Callable[[int, int, np.ndarray], object]
 
 
 def products_together(
@@ -75,7 +76,9 @@ def products_together(
             for g, sums in zip(todo, _stacked(todo, mask, array, weights, exact), strict=True):
                 inp.cache[(name, g.uid, key)] = (sums,)
     if isinstance(array, BlockRows) and (name, groups.uid, key) not in inp.cache:
-        array = array.rows(0, array.shape[0])  # (a grouping of other pairs: never in a study)
+        whole = np.empty(array.shape)  # (a grouping of other pairs: never in a study)
+        array.rows(0, array.shape[0], whole)
+        array = whole
     return group_products(inp, groups, mask, name, (cast(np.ndarray, array),), weights)[0]
 
 
@@ -108,17 +111,18 @@ def exact_product(matrix: Any, array: np.ndarray) -> np.ndarray:
 
     Only for sums that are exact in any order (e.g. half-integers times unit
     weights, far below 2**52): the blocks' products are added up, so the sum
-    of each group is the one exact number whatever the blocks. ``array``
-    (e.g. float32) is converted to float64 a block at a time.
+    of each group is the one exact number whatever the blocks. A float32
+    ``array`` is summed in float32 a block at a time, with no float64 copy
+    of it: its values must be half-integers and ``matrix`` small integers
+    whose block sums stay below 2**22 in magnitude (exact in float32; for
+    centred ranks |D| < T/2, so a block's sums are below
+    :data:`EXACT_BLOCK_CELLS` / 2).
     """
-    matrix = sparse.csc_matrix(matrix)
     p, t = array.shape
     out = np.zeros((matrix.shape[0], t))
-    step = max(1, EXACT_BLOCK_CELLS // max(t, 1))
-    for lo in range(0, p, step):
-        part = matrix[:, lo : lo + step]
-        if part.nnz:
-            out += part @ np.asarray(array[lo : lo + step], dtype=np.float64)
+    single = array.dtype == np.float32
+    for lo, hi, part in _column_blocks(matrix, p, t, 0, np.float32 if single else np.float64):
+        out += part @ (array[lo:hi] if single else np.asarray(array[lo:hi], dtype=np.float64))
     return out
 
 
@@ -127,33 +131,48 @@ def carried_product(matrix: Any, array: BlockRows) -> np.ndarray:
     as the product of ``matrix`` with the whole array, without it.
 
     A column-compressed product adds, for each group, the rows of its pairs
-    in pair order from zero. Each block after the first carries the sums so
-    far in as G leading rows with unit weights: ``[I | M_b] @ [S; X_b]``
-    starts every group from 0 + S_g = S_g and goes on adding in pair order, as
-    the whole product does (exact unless a partial sum is −0.0, which then
-    continues as +0.0: not the case for sums of non-negative terms).
+    in pair order from zero. Each block carries the sums so far in as G
+    leading rows with unit weights: ``[I | M_b] @ [S; X_b]`` starts every
+    group from 0 + S_g = S_g and goes on adding in pair order, as the whole
+    product does (exact unless a partial sum is −0.0, which then continues
+    as +0.0: not the case for sums of non-negative terms).
     """
-    matrix = sparse.csc_matrix(matrix)
     g = matrix.shape[0]
     p, t = array.shape
     out = np.zeros((g, t))
-    step = max(1, EXACT_BLOCK_CELLS // max(t, 1))
-    started = False
-    for lo in range(0, p, step):
-        part = matrix[:, lo : lo + step]
-        if part.nnz == 0:
-            continue
-        block = np.asarray(array.rows(lo, min(lo + step, p)), dtype=np.float64)
-        if started:
-            part = sparse.csc_matrix(
-                (
-                    np.concatenate([np.ones(g), part.data]),
-                    np.concatenate([np.arange(g), part.indices]),
-                    np.concatenate([np.arange(g), part.indptr + g]),
-                ),
-                shape=(g, g + part.shape[1]),
-            )
-            block = np.concatenate([out, block])
-        out = np.asarray(part @ block)
-        started = True
+    buf = np.empty((g + min(_step(t), p), t))
+    for lo, hi, part in _column_blocks(matrix, p, t, g):
+        buf[:g] = out
+        array.rows(lo, hi, buf[g : g + hi - lo])
+        out = np.asarray(part @ buf[: g + hi - lo])
     return out
+
+
+def _step(t: int) -> int:
+    """Rows of a block of :data:`EXACT_BLOCK_CELLS` cells of ``t`` columns."""
+    return max(1, EXACT_BLOCK_CELLS // max(t, 1))
+
+
+def _column_blocks(
+    matrix: Any, p: int, t: int, lead: int, dtype: type = np.float64
+) -> Iterator[tuple[int, int, sparse.csc_matrix]]:
+    """``(lo, hi, part)`` for each block of columns ``lo:hi`` of ``matrix`` (G × ``p``) with entries:
+    ``part`` (of ``dtype``) holds them after ``lead`` unit columns (column k has a one in row k)."""
+    m = sparse.csc_matrix(matrix)
+    data = m.data.astype(dtype, copy=False)
+    g, step = m.shape[0], _step(t)
+    eye = np.arange(lead)
+    for lo in range(0, p, step):
+        hi = min(lo + step, p)
+        a, b = m.indptr[lo], m.indptr[hi]
+        if a == b:
+            continue
+        part = sparse.csc_matrix(
+            (
+                np.concatenate([np.ones(lead, dtype=dtype), data[a:b]]),
+                np.concatenate([eye, m.indices[a:b]]),
+                np.concatenate([eye, m.indptr[lo : hi + 1] - a + lead]),
+            ),
+            shape=(g, lead + hi - lo),
+        )
+        yield lo, hi, part

@@ -88,15 +88,19 @@ def sorted_rank_parts(
     return values, first, order
 
 
-def sorted_ranks(values: np.ndarray, first: np.ndarray, order: np.ndarray) -> np.ndarray:
+def sorted_ranks(
+    values: np.ndarray, first: np.ndarray, order: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
     """The ranks of :func:`first_order_ranks` (average ranks, 0 where missing; float64) of rows
     given their sorted values, first ordinals and column order (:func:`sorted_rank_parts`).
 
     An untied element's average rank is its first ordinal; the elements of a
-    tie run (equal sorted neighbours) take its mean rank.
+    tie run (equal sorted neighbours) take its mean rank. ``out`` (float64,
+    C-contiguous) receives them.
     """
     t = values.shape[1]
-    ranks = first.astype(np.float64)
+    ranks = np.empty(first.shape) if out is None else out
+    np.copyto(ranks, first)
     q, start, end = tie_runs(values)
     if q.size:
         avg = 0.5 * (start + end) + 1.0
