@@ -14,7 +14,7 @@ from eventstudy.inference import TESTS, Groups, TestInput, rowblocks
 from eventstudy.inference import grank as gk
 from eventstudy.inference.availcounts import available_counts, rare_cells
 from eventstudy.inference.grouped import GROUPINGS_KEY
-from eventstudy.inference.rowblocks import sorted_rank_parts, sorted_ranks
+from eventstudy.inference.rowblocks import block_ranks, sorted_rank_parts, sorted_ranks
 from eventstudy.inference.rowsort import count_sorted_below, first_order_ranks, sort_rows
 from eventstudy.inference.runner import run_tests
 
@@ -87,8 +87,9 @@ _CLOSE = 1.0 + np.finfo(float).eps  # one unit in the last place above 1: the pa
 )
 def test_block_sorted_rank_parts_equal_the_whole_sort(rows: list[list[float]], block: int) -> None:
     """Sorted a block of rows at a time (one row up to all), the sorted values, first ordinals,
-    order and the ranks made from them are bitwise those of one sort of the whole panel; an
-    infinity declines."""
+    order and the ranks made from them (from the sorted values, or any range of rows from the first
+    ordinals and the tied elements) are bitwise those of one sort of the whole panel; an infinity
+    declines."""
     a = np.array(rows)
     old = rowblocks.BLOCK_CELLS
     rowblocks.BLOCK_CELLS = block
@@ -104,8 +105,14 @@ def test_block_sorted_rank_parts_equal_the_whole_sort(rows: list[list[float]], b
     values = srt.values.copy()
     ref = first_order_ranks(srt, np.int16)
     assert parts[0].tobytes() == values.tobytes()
-    for got, want in zip((*parts[1:], sorted_ranks(*parts)), ref, strict=True):
+    for got, want in zip((*parts[1:3], sorted_ranks(*parts[:3])), ref, strict=True):
         assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+    places = parts[3][0]
+    assert np.all(np.diff(places) > 0)  # each tied element once, in order
+    for lo in range(a.shape[0] + 1):  # the ranks of any range of rows from the first ordinals and the ties
+        for hi in range(lo, a.shape[0] + 1):
+            got = block_ranks(parts[1], parts[3], lo, hi, np.full((hi - lo, a.shape[1]), -1.0))
+            assert got.tobytes() == ref[2][lo:hi].tobytes()
 
 
 @settings(max_examples=100, deadline=None)

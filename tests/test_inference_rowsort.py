@@ -153,7 +153,7 @@ def test_block_sorts_of_empty_and_one_column_panels(shape: tuple[int, int]) -> N
     srt = sort_rows(a)
     np.testing.assert_array_equal(parts[0], srt.values)
     for got, want in zip(
-        (*parts[1:], rowblocks.sorted_ranks(*parts)), first_order_ranks(srt, np.int16), strict=True
+        (*parts[1:3], rowblocks.sorted_ranks(*parts[:3])), first_order_ranks(srt, np.int16), strict=True
     ):
         np.testing.assert_array_equal(got, want)
     found = rowblocks.centred_ranks((a, a[:, :0]))

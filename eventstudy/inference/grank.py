@@ -29,7 +29,7 @@ from .grouped import (
     t_p_array,
 )
 from .groupsums import BlockRows, products_together
-from .rowblocks import sorted_rank_parts, sorted_ranks
+from .rowblocks import block_ranks, sorted_rank_parts, sorted_ranks
 from .rowsort import count_sorted_below, first_order_ranks, sort_rows
 
 __all__ = ["grank_batch", "grank_result", "grank_sums", "grank_t", "grank_windows"]
@@ -39,8 +39,8 @@ def _est_parts(inp: TestInput) -> None:
     """One row-wise sort of ``est_sar`` gives GRANK's estimation-window arrays (in ``inp.cache``).
 
     ``est_sar_ranks``: the ranks (0 where missing; ``None`` when they follow
-    from the sorted values, first ordinals and order a block of pairs at a
-    time, :func:`_rank_rows`), availability (bool) and M_i;
+    from the first ordinals and ``est_sar_tied``, the tied elements' ranks, a
+    block of pairs at a time, :func:`_rank_rows`), availability (bool) and M_i;
     ``est_sar_cells``: the availability's rarer cells
     (:func:`~eventstudy.inference.availcounts.rare_cells`, for N_t);
     ``est_sar_sorted``: each row sorted, NaN last; ``est_sar_first``: the
@@ -55,7 +55,7 @@ def _est_parts(inp: TestInput) -> None:
     r: np.ndarray | None = None
     parts = sorted_rank_parts(inp.est_sar, small)  # a block of pairs at a time
     if parts is not None:  # no infinity: M_i are the non-NaN values
-        inp.cache["est_sar_sorted"], first, order = parts
+        inp.cache["est_sar_sorted"], first, order, inp.cache["est_sar_tied"] = parts
     else:
         srt = sort_rows(inp.est_sar)
         inp.cache["est_sar_sorted"] = srt.values
@@ -100,6 +100,10 @@ def _rank_rows(inp: TestInput, rows: slice | np.ndarray, out: np.ndarray | None 
         out[...] = r[rows]
         return out
     first = cast(np.ndarray, _est_part(inp, "est_sar_first"))  # an array whenever r is None
+    if isinstance(rows, slice):
+        lo, hi, _ = rows.indices(len(first))
+        tied = cast(tuple[np.ndarray, np.ndarray], inp.cache["est_sar_tied"])
+        return block_ranks(first, tied, lo, hi, np.empty((hi - lo, first.shape[1])) if out is None else out)
     return sorted_ranks(_sorted_est(inp)[rows], first[rows], _est_order(inp)[rows], out)
 
 

@@ -27,7 +27,7 @@ from .rowsort import (
     tie_runs,
 )
 
-__all__ = ["BLOCK_CELLS", "centred_ranks", "sorted_rank_parts", "sorted_ranks"]
+__all__ = ["BLOCK_CELLS", "block_ranks", "centred_ranks", "sorted_rank_parts", "sorted_ranks"]
 
 
 #: Cells of the blocks of rows that the sorts here take at a time (2 MiB of float64).
@@ -64,16 +64,18 @@ def centred_ranks(parts: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray] 
 
 def sorted_rank_parts(
     a: np.ndarray, dtype: type[np.integer]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """``sort_rows(a).values`` and the first ordinals and order of :func:`first_order_ranks`, a block
-    of rows at a time.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]] | None:
+    """``sort_rows(a).values``, the first ordinals and order of :func:`first_order_ranks` and the
+    tied elements' ranks, a block of rows at a time.
 
-    Returns ``(values, first, order)``, or ``None`` when ``a``'s values leave
-    the packed float keys' range (an infinity or a magnitude above 1e300) or
-    it has too many columns. Only the three results are n × t arrays; every
-    intermediate is a small buffer used again for each block
-    (:func:`_sorted_blocks`), so the passes over it stay in cache. The ranks
-    follow from the three, a block of rows at a time (:func:`sorted_ranks`).
+    Returns ``(values, first, order, tied)``, or ``None`` when ``a``'s values
+    leave the packed float keys' range (an infinity or a magnitude above
+    1e300) or it has too many columns. ``tied`` holds the flat places of the
+    elements of tie runs (ascending) and their average ranks: with the first
+    ordinals they give the ranks a block of rows at a time
+    (:func:`block_ranks`). Only ``values``, ``first`` and ``order`` are n × t
+    arrays; every intermediate is a small buffer used again for each block
+    (:func:`_sorted_blocks`), so the passes over it stay in cache.
     """
     a = np.ascontiguousarray(a, dtype="float64")
     if not (_in_float_range(a) and _few_columns(a.shape[1])):
@@ -81,18 +83,49 @@ def sorted_rank_parts(
     n, t = a.shape
     values = np.empty((n, t))
     first, order = np.empty((n, t), dtype=dtype), np.empty((n, t), dtype=dtype)
+    places: list[np.ndarray] = []
+    ranks: list[np.ndarray] = []
     for lo, block, srt in _sorted_blocks(_row_blocks(a), t, values):
         hi = lo + len(block)
-        srt.first_ordinals(dtype, out=first[lo:hi])
+        runs = srt.tie_runs()
+        srt._first_ordinals(dtype, runs, out=first[lo:hi])
+        q, start, end = runs
+        if q.size:  # each tied element once (runs of three or more list the middle ones twice)
+            at, once = np.unique(np.concatenate([q, q + 1]), return_index=True)
+            avg = np.tile(0.5 * (start + end) + 1.0, 2)[once]
+            where = lo * t + srt.flat.reshape(-1)[at]
+            by = np.argsort(where)
+            places.append(where[by])
+            ranks.append(avg[by])
         np.subtract(srt.flat, (np.arange(hi - lo) * t)[:, None], out=order[lo:hi], casting="unsafe")
-    return values, first, order
+    tied = (np.concatenate(places or [np.empty(0, np.int64)]), np.concatenate(ranks or [np.empty(0)]))
+    return values, first, order, tied
+
+
+def block_ranks(
+    first: np.ndarray, tied: tuple[np.ndarray, np.ndarray], lo: int, hi: int, out: np.ndarray
+) -> np.ndarray:
+    """The ranks of :func:`first_order_ranks` (average ranks, 0 where missing) of rows ``lo:hi``
+    from all rows' first ordinals and ``tied`` (:func:`sorted_rank_parts`), into ``out`` (float64).
+
+    An untied element's average rank is its first ordinal; a tied element's
+    is its run's mean rank.
+    """
+    t = first.shape[1]
+    np.copyto(out, first[lo:hi])
+    places, ranks = tied
+    a, b = np.searchsorted(places, [lo * t, hi * t])
+    if b > a:
+        out.reshape(-1)[places[a:b] - lo * t] = ranks[a:b]
+    return out
 
 
 def sorted_ranks(
     values: np.ndarray, first: np.ndarray, order: np.ndarray, out: np.ndarray | None = None
 ) -> np.ndarray:
     """The ranks of :func:`first_order_ranks` (average ranks, 0 where missing; float64) of rows
-    given their sorted values, first ordinals and column order (:func:`sorted_rank_parts`).
+    given their sorted values, first ordinals and column order (:func:`sorted_rank_parts`; any
+    rows, where :func:`block_ranks` takes a range of them).
 
     An untied element's average rank is its first ordinal; the elements of a
     tie run (equal sorted neighbours) take its mean rank. ``out`` (float64,
