@@ -12,6 +12,7 @@ from eventstudy.inference import Groups, groupsums
 from eventstudy.inference import ranks as rk
 from eventstudy.inference.grouped import GROUPINGS_KEY, group_products
 from eventstudy.inference.groupsums import exact_product, products_together
+from eventstudy.inference.rowsort import fill_tails
 
 
 def _half_integers(rng: np.random.Generator, shape: tuple[int, int], dtype: type) -> np.ndarray:
@@ -151,3 +152,24 @@ def test_carried_product_is_the_whole_product_bitwise(seed: int, p: int, t: int,
                 loop[g.codes[i]] = loop[g.codes[i]] + weights[i] * x[i]
         assert got.tobytes() == loop.tobytes()
     assert all(hi - lo <= max(1, block // max(t, 1)) for lo, hi in asked)  # never the whole array at once
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    n=st.integers(0, 12),
+    t=st.integers(0, 12),
+    strided=st.booleans(),
+)
+def test_fill_tails_sets_each_rows_tail_like_a_mask(seed: int, n: int, t: int, strided: bool) -> None:
+    """Each row's positions from its count on take the value, the others keep theirs (a contiguous
+    array by the tails' flat places, a strided one by the mask)."""
+    rng = np.random.default_rng(seed)
+    base = rng.normal(size=(n, 2 * t))
+    a = base[:, ::2] if strided else base[:, :t].copy()
+    count = rng.integers(0, t + 1, n)
+    want = a.copy()
+    for i in range(n):  # a plain loop
+        want[i, count[i] :] = -7.0
+    fill_tails(a, count, -7.0)
+    assert a.tobytes() == want.tobytes()

@@ -55,10 +55,11 @@ def centred_ranks(parts: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray] 
         return None
     centred = np.empty((n, t), dtype=np.float32)
     available = np.empty((n, t), dtype=bool)
+    pos = np.empty((min(_block_rows(t), n), t), dtype=np.float32)  # exact: half-integers
     for lo, block, srt in _sorted_blocks(_joined_blocks(parts, n, t), t):
         hi = lo + len(block)
-        np.logical_not(np.isnan(block), out=available[lo:hi])
-        srt.scatter(srt.positions(centre=True, missing=0.0, out=srt.values), out=centred[lo:hi])
+        np.isfinite(block, out=available[lo:hi])  # (no infinity here)
+        srt.scatter(srt.positions(centre=True, missing=0.0, out=pos[: hi - lo]), out=centred[lo:hi])
     return centred, available
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "RowSort",
     "average_positions",
     "count_sorted_below",
+    "fill_tails",
     "first_order_ranks",
     "row_ranks",
     "sort_rows",
@@ -132,7 +133,7 @@ class RowSort:
             flat = first.reshape(-1)
             flat[q] = val
             flat[q + 1] = val
-        first[np.arange(t) >= self.count[:, None]] = 0
+        fill_tails(first, self.count, 0)
         return self.scatter(first, out)
 
     def scatter(self, by_position: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -224,16 +225,34 @@ def average_positions(
     n, t = values.shape
     q, start, end = tie_runs(values) if runs is None else runs
     pos = np.empty((n, t)) if out is None else out
-    pos[:] = np.arange(1.0, t + 1.0)
+    half = (count + 1.0) / 2.0
+    if centre:  # the same operations as subtracting the mean rank afterwards, in one pass
+        np.subtract(np.arange(1.0, t + 1.0), half[:, None], out=pos)
+    else:
+        pos[:] = np.arange(1.0, t + 1.0)
     if q.size:
         avg = 0.5 * (start + end) + 1.0
+        if centre:
+            avg -= half[q // t]
         flat = pos.reshape(-1)
         flat[q] = avg
         flat[q + 1] = avg
-    if centre:
-        pos -= (count[:, None] + 1.0) / 2.0
-    pos[np.arange(t) >= count[:, None]] = missing
+    fill_tails(pos, count, missing)
     return pos
+
+
+def fill_tails(a: np.ndarray, count: np.ndarray, value: float) -> None:
+    """Set ``a[i, count[i]:]`` to ``value`` in each row (by the tails' flat places, not a mask)."""
+    t = a.shape[1]
+    short = np.flatnonzero(count < t)
+    if not short.size:
+        return
+    if not a.flags.c_contiguous:
+        a[np.arange(t) >= count[:, None]] = value
+        return
+    lens = t - count[short]
+    ends = np.cumsum(lens)
+    a.reshape(-1)[np.arange(ends[-1]) + np.repeat(short * t + count[short] - (ends - lens), lens)] = value
 
 
 def count_sorted_below(
