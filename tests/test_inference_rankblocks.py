@@ -1,5 +1,5 @@
-"""The rank tests' block-wise kernels against plain references: exact group sums of half-integers a
-block of pairs at a time, and Corrado's check that a window's ARs are the event days'."""
+"""The rank tests' block-wise kernels against plain references: group sums a block of pairs at a
+time (exact sums of half-integers; ordered sums carried from block to block) and rows' tails."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eventstudy.inference import Groups, groupsums
-from eventstudy.inference import ranks as rk
 from eventstudy.inference.grouped import GROUPINGS_KEY, group_products
 from eventstudy.inference.groupsums import exact_product, products_together
 from eventstudy.inference.rowsort import fill_tails
@@ -81,38 +80,6 @@ def test_exact_products_together_equal_each_groupings_own_product(dtype: type) -
     alone.memo = {}  # nothing announced: the grouping on its own, still block by block
     got = products_together(alone, groupings[1], mask, "x", x, exact=True)
     assert got.tobytes() == np.asarray(groupings[1].matrix(mask) @ x.astype(np.float64)).tobytes()
-
-
-_VALUES = st.sampled_from([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, 2.5, -1.0])
-
-
-@settings(max_examples=100, deadline=None)
-@given(
-    seed=st.integers(0, 2**31 - 1),
-    days=st.lists(st.integers(0, 6), min_size=0, max_size=7),
-    flip=st.booleans(),
-    value=_VALUES,
-)
-def test_window_days_agree_like_the_whole_compare(
-    seed: int, days: list[int], flip: bool, value: float
-) -> None:
-    """A window's ARs (values on some of its days) agree with the event days exactly when the
-    compare of the whole panels says so, however few the days."""
-    rng = np.random.default_rng(seed)
-    p, w = 8, 7
-    evt = np.where(rng.random((p, w)) < 0.2, np.nan, np.round(rng.normal(size=(p, w)), 1))
-    ar = np.full((p, w), np.nan)
-    ar[:, days] = evt[:, days]
-    ar[rng.random((p, w)) < 0.1] = np.nan  # a pair without a value on a window day
-    if flip and days:  # one cell of the window differs (or becomes a value where evt has none)
-        i, d = int(rng.integers(p)), days[int(rng.integers(len(days)))]
-        ar[i, d] = value
-    win = np.isfinite(ar)
-    with np.errstate(invalid="ignore"):
-        want = bool(np.logical_or(ar == evt, ~win).all())
-        loop = all(not win[i, d] or ar[i, d] == evt[i, d] for i in range(p) for d in range(w))
-    assert want == loop
-    assert rk._event_days_agree(ar, evt, win) == want
 
 
 @settings(max_examples=60, deadline=None)

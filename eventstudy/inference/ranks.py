@@ -83,7 +83,8 @@ def _corrado_arrays(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     """
     evt = inp.event_ar
     win = _window_days(inp)
-    shared = evt is not None and _event_days_agree(inp.ar, evt, win)
+    with np.errstate(invalid="ignore"):
+        shared = evt is not None and bool(np.logical_or(inp.ar == evt, ~win).all())
     memo = inp.cache if shared else inp.memo
     hit = memo.get("corrado_base")
     if isinstance(hit, tuple) and (not shared or hit[0] is evt):
@@ -110,17 +111,6 @@ def _corrado_arrays(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     out = (d0, ok, cols, np.ascontiguousarray(d0[:, e.shape[1] :], dtype=np.float64))
     memo["corrado_base"] = (inp.event_ar, out, rare_cells(ok))  # one entry: read whole by other windows
     return out
-
-
-def _event_days_agree(ar: np.ndarray, evt: np.ndarray, win: np.ndarray) -> bool:
-    """Whether ``ar`` equals ``evt`` wherever it has a value (``win``), compared only on the days
-    (columns) where some pair has one (one day for a single-day window)."""
-    days = np.flatnonzero(win.any(axis=0))
-    if days.size == win.shape[1]:
-        with np.errstate(invalid="ignore"):
-            return bool(np.logical_or(ar == evt, ~win).all())
-    with np.errstate(invalid="ignore"):
-        return bool(np.logical_or(ar[:, days] == evt[:, days], ~win[:, days]).all())
 
 
 def _window_days(inp: TestInput) -> np.ndarray:
