@@ -30,7 +30,8 @@ from .grouped import (
 )
 from .groupsums import BlockRows, products_together
 from .rowblocks import block_ranks, sorted_rank_parts, sorted_ranks
-from .rowsort import count_sorted_below, first_order_ranks, sort_rows
+from .rowsearch import count_sorted_below
+from .rowsort import first_order_ranks, sort_rows
 
 __all__ = ["grank_batch", "grank_result", "grank_sums", "grank_t", "grank_windows"]
 

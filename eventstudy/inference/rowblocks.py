@@ -1,10 +1,12 @@
 """Row-wise sorts of a panel a block of rows at a time, for results that are row by row.
 
 :func:`~eventstudy.inference.rowsort.sort_rows` makes fresh n × t arrays
-for its packed keys and sorted values; where a caller needs only ranks put
-back in place (Corrado 1989) or the arrays it keeps (Kolari and Pynnönen
-2011's sorted values, first ordinals and order; formula sheet §5.6,
-§5.8), the same keys, sort and checks run here on blocks of
+for its packed keys and sorted values; where a caller needs only centred
+ranks put back in place (Corrado 1989, over estimation and event days side
+by side, copied a block at a time) or the arrays it keeps (Kolari and
+Pynnönen 2011's sorted values, first ordinals and order, with the ranks
+made from them a block at a time; formula sheet §5.6, §5.8), the same
+keys, sort and checks run here on blocks of
 :data:`BLOCK_CELLS` cells, in small buffers used again for each block: the
 passes stay in cache and no transient n × t array is made (fresh memory is
 costly). Every result is row by row, so it is the same bitwise.
@@ -16,6 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
+from .rowsearch import count_sorted_below
 from .rowsort import (
     _FLOAT_BITS,
     _HUGE,
@@ -23,7 +26,6 @@ from .rowsort import (
     _STAND_IN,
     RowSort,
     _checked,
-    count_sorted_below,
     tie_runs,
 )
 
