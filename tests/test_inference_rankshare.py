@@ -12,7 +12,7 @@ from test_inference_synth import make_input, replace
 
 from eventstudy.inference import TESTS, Groups, TestInput, rowblocks
 from eventstudy.inference import grank as gk
-from eventstudy.inference.availcounts import available_counts, rare_cells
+from eventstudy.inference.availcounts import available_counts, missing_cells, rare_cells
 from eventstudy.inference.grouped import GROUPINGS_KEY
 from eventstudy.inference.rowblocks import block_ranks, sorted_rank_parts, sorted_ranks
 from eventstudy.inference.rowsort import count_sorted_below, first_order_ranks, sort_rows
@@ -44,6 +44,13 @@ def test_available_counts_equal_the_one_hot_product(seed: int, share: float, n: 
     np.testing.assert_array_equal(got, ref)
     np.testing.assert_array_equal(got, np.asarray(groups.matrix(mask) @ ok.astype(float)))
     assert got.dtype == np.float64
+    from_sort = missing_cells(np.flatnonzero(~ok), ok.shape)  # the missing cells as a row sort finds them
+    if from_sort is None:
+        assert not cells.missing
+    else:
+        assert cells.missing
+        for x, y in ((from_sort.rows, cells.rows), (from_sort.cols, cells.cols)):
+            assert x.dtype == y.dtype and x.tobytes() == y.tobytes()
 
 
 _ELEMENTS = st.one_of(st.sampled_from([np.nan, 0.0, -0.0, 1.0, -1.0, 0.5]), st.floats(-3, 3))
@@ -107,6 +114,8 @@ def test_block_sorted_rank_parts_equal_the_whole_sort(rows: list[list[float]], b
     assert parts[0].tobytes() == values.tobytes()
     for got, want in zip((*parts[1:3], sorted_ranks(*parts[:3])), ref, strict=True):
         assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+    np.testing.assert_array_equal(parts.available, (~np.isnan(a)).sum(axis=1))
+    assert parts.missing.tobytes() == np.flatnonzero(np.isnan(a)).astype(np.int64).tobytes()
     places = parts[3][0]
     assert np.all(np.diff(places) > 0)  # each tied element once, in order
     for lo in range(a.shape[0] + 1):  # the ranks of any range of rows from the first ordinals and the ties

@@ -98,9 +98,10 @@ def test_centred_ranks_equal_scipy_and_the_whole_sort(a: np.ndarray, block: int,
         assert found is None
         return
     assert found is not None
-    got, available = found
+    got, available, missing = found
     assert got.dtype == np.float32 and available.dtype == np.bool_
     np.testing.assert_array_equal(available, finite)
+    assert missing.tobytes() == np.flatnonzero(~finite).astype(np.int64).tobytes()
     count = available.sum(axis=1)
     ref = np.where(finite, _scipy_ranks(a) - (count[:, None] + 1.0) / 2.0, 0.0)
     np.testing.assert_array_equal(got, ref)

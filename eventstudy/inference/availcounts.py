@@ -19,7 +19,7 @@ import numpy as np
 
 from .grouped import Groups
 
-__all__ = ["Cells", "available_counts", "cell_counts", "rare_cells"]
+__all__ = ["Cells", "available_counts", "cell_counts", "missing_cells", "rare_cells"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,6 +45,16 @@ def rare_cells(ok: np.ndarray) -> Cells:
     flat = np.flatnonzero(~ok if missing else ok)
     rows = flat // max(t, 1)
     return Cells(rows, flat - rows * t, (p, t), missing)
+
+
+def missing_cells(places: np.ndarray, shape: tuple[int, int]) -> Cells | None:
+    """:func:`rare_cells` from the ascending flat places of the missing cells (e.g. found by a
+    row sort), or ``None`` when the available cells are the fewer (then :func:`rare_cells`)."""
+    p, t = shape
+    if 2 * (p * t - len(places)) < p * t:
+        return None
+    rows = places // max(t, 1)
+    return Cells(rows, places - rows * t, (p, t), True)
 
 
 def available_counts(cells: Cells, groups: Groups, mask: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from .availcounts import Cells, available_counts, rare_cells
+from .availcounts import Cells, available_counts, missing_cells, rare_cells
 from .base import TestInput, TestResult, finite_subset, not_applicable, t_p
 from .grankcounts import SCRATCH_KEY, above_sums, segment_counts, weight_runs
 from .grouped import (
@@ -41,33 +41,35 @@ def _est_parts(inp: TestInput) -> None:
 
     ``est_sar_ranks``: the ranks (0 where missing; ``None`` when they follow
     from the first ordinals and ``est_sar_tied``, the tied elements' ranks, a
-    block of pairs at a time, :func:`_rank_rows`), availability (bool) and M_i;
+    block of pairs at a time, :func:`_rank_rows`) and M_i;
     ``est_sar_cells``: the availability's rarer cells
-    (:func:`~eventstudy.inference.availcounts.rare_cells`, for N_t);
+    (:func:`~eventstudy.inference.availcounts.rare_cells`, for N_t; the
+    missing ones straight from the sort where they are the fewer);
     ``est_sar_sorted``: each row sorted, NaN last; ``est_sar_first``: the
     first ordinals (:meth:`RowSort.first_ordinals`, 16-bit where the days
     allow), or ``False`` when ``est_sar`` has an infinity; ``est_sar_order``:
     the column at each sorted position (same integer type).
     """
-    ok = np.isfinite(inp.est_sar)
-    m = ok.sum(axis=1)
     small = np.int16 if inp.est_sar.shape[1] < 2**15 - 1 else np.int32
     first: np.ndarray | bool
     r: np.ndarray | None = None
+    cells: Cells | None = None
     parts = sorted_rank_parts(inp.est_sar, small)  # a block of pairs at a time
     if parts is not None:  # no infinity: M_i are the non-NaN values
-        inp.cache["est_sar_sorted"], first, order, inp.cache["est_sar_tied"] = parts
+        inp.cache["est_sar_sorted"], first, order, inp.cache["est_sar_tied"], m, _ = parts
+        cells = missing_cells(parts.missing, inp.est_sar.shape)
     else:
+        m = np.isfinite(inp.est_sar).sum(axis=1)
         srt = sort_rows(inp.est_sar)
         inp.cache["est_sar_sorted"] = srt.values
         if np.array_equal(m, srt.count):  # the ranks over the sort's spent index memory
             first, order, r = first_order_ranks(srt, small)
         else:  # an infinity: ranked, not counted in M_i
-            first, r = False, np.where(ok, srt.ranks(), 0.0)
+            first, r = False, np.where(np.isfinite(inp.est_sar), srt.ranks(), 0.0)
             offset = (np.arange(srt.shape[0], dtype=np.intp) * srt.shape[1])[:, None]
             order = np.subtract(srt.flat, offset, dtype=small, casting="unsafe")
-    inp.cache["est_sar_ranks"] = (r, ok, m.astype("float64"))
-    inp.cache["est_sar_cells"] = rare_cells(ok)
+    inp.cache["est_sar_ranks"] = (r, m.astype("float64"))
+    inp.cache["est_sar_cells"] = rare_cells(np.isfinite(inp.est_sar)) if cells is None else cells
     inp.cache["est_sar_first"] = first
     inp.cache["est_sar_order"] = order
 
@@ -79,22 +81,22 @@ def _est_part(inp: TestInput, key: str) -> Any:
     return inp.cache[key]
 
 
-def _est_ranks(inp: TestInput) -> tuple[np.ndarray | BlockRows, np.ndarray, np.ndarray]:
-    """Estimation-window ranks of ``est_sar`` per pair (0 where missing), availability (bool), M_i.
+def _est_ranks(inp: TestInput) -> tuple[np.ndarray | BlockRows, np.ndarray]:
+    """Estimation-window ranks of ``est_sar`` per pair (0 where missing) and M_i.
 
     The ranks as an array, or as :class:`~eventstudy.inference.groupsums.BlockRows`
     that make them a block of pairs at a time (:func:`_rank_rows`). Memoized
     in ``inp.cache`` (depends on ``est_sar`` only; see :func:`_est_parts`).
     """
-    r, ok, m = cast(tuple[np.ndarray | None, np.ndarray, np.ndarray], _est_part(inp, "est_sar_ranks"))
+    r, m = cast(tuple[np.ndarray | None, np.ndarray], _est_part(inp, "est_sar_ranks"))
     if r is None:
-        return BlockRows(inp.est_sar.shape, lambda lo, hi, out: _rank_rows(inp, slice(lo, hi), out)), ok, m
-    return r, ok, m
+        return BlockRows(inp.est_sar.shape, lambda lo, hi, out: _rank_rows(inp, slice(lo, hi), out)), m
+    return r, m
 
 
 def _rank_rows(inp: TestInput, rows: slice | np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """The estimation-window ranks of ``est_sar[rows]`` (0 where missing; float64), into ``out``."""
-    r, _, _ = cast(tuple[np.ndarray | None, np.ndarray, np.ndarray], _est_part(inp, "est_sar_ranks"))
+    r, _ = cast(tuple[np.ndarray | None, np.ndarray], _est_part(inp, "est_sar_ranks"))
     if r is not None:
         if out is None:
             return r[rows]
@@ -145,7 +147,7 @@ def grank_t(inp: TestInput, idx: np.ndarray) -> TestResult:
     if not s_scar > 0.0 or not np.max(scar) > np.min(scar):
         return not_applicable(n, "no cross-sectional variation of SCAR")
     g0 = scar / s_scar
-    _, f_est, m_est = _est_ranks(inp)
+    _, m_est = _est_ranks(inp)
     est = inp.est_sar[used]  # NaN compares false: missing days count nowhere
     below = est < g0[:, None]
     tie = est == g0[:, None]
@@ -156,7 +158,7 @@ def grank_t(inp: TestInput, idx: np.ndarray) -> TestResult:
     # rank_it = rank among estimation days + 1{GSAR_i0 below} (+ ½ on a tie)
     rank0 = 1.0 + below.sum(axis=1) + 0.5 * tie.sum(axis=1)
     u0 = rank0 * a - 0.5
-    n_t = f_est[used].sum(axis=0).astype("float64")
+    n_t = np.isfinite(est).sum(axis=0).astype("float64")
     sum_u = a @ _rank_rows(inp, used) + a @ above + 0.5 * (a @ tie) - 0.5 * n_t
     have = n_t > 0
     ubar_t = sum_u[have] / n_t[have]
@@ -192,7 +194,7 @@ def _count_below(inp: TestInput, rows: np.ndarray, x: np.ndarray, *, or_equal: b
     miss are searched.
     """
     srt = _sorted_est(inp)
-    _, _, m = _est_ranks(inp)
+    _, m = _est_ranks(inp)
     key = ("grank_below", or_equal)
     last = inp.memo.get(key)
     hint = last[1] if isinstance(last, tuple) and np.array_equal(last[0], rows) else None
@@ -278,7 +280,7 @@ def grank_sums(
     codes = groups.codes[rows]
     with np.errstate(invalid="ignore", divide="ignore"):
         g0 = inp.scar[rows] / sd[codes]
-    r_est, _, m_est = _est_ranks(inp)
+    r_est, m_est = _est_ranks(inp)
     a = 1.0 / (m_est + 2.0)  # 1/(T_i + 1), T_i = M_i + 1
     n_t = _available(inp, groups, mask)
     rank_sum = products_together(inp, groups, mask, "grank_a", r_est, a)

@@ -13,7 +13,7 @@ from typing import cast
 
 import numpy as np
 
-from .availcounts import Cells, available_counts, rare_cells
+from .availcounts import Cells, available_counts, missing_cells, rare_cells
 from .base import TestInput, TestResult, finite_subset, normal_p, not_applicable
 from .grank import grank_batch, grank_result, grank_sums, grank_t, grank_windows
 from .grouped import BatchResult, Groups, digest, normal_p_array
@@ -96,8 +96,10 @@ def _corrado_arrays(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     cols = np.flatnonzero(np.isfinite(evt).any(axis=0))
     e = inp.est_resid
     found = centred_ranks((e, evt[:, cols]))  # no infinity: the T_i values are the non-NaN ones
+    cells: Cells | None = None
     if found is not None:
-        d0, ok = found
+        d0, ok, missing = found
+        cells = missing_cells(missing, ok.shape)
     else:
         combined = np.concatenate([e, evt[:, cols]], axis=1)
         ok = np.isfinite(combined)
@@ -109,7 +111,8 @@ def _corrado_arrays(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray,
             d0 = np.where(ok, srt.ranks() - (t_i[:, None] + 1.0) / 2.0, 0.0)
     # the event days in float64, contiguous: the windows read them a row at a time
     out = (d0, ok, cols, np.ascontiguousarray(d0[:, e.shape[1] :], dtype=np.float64))
-    memo["corrado_base"] = (inp.event_ar, out, rare_cells(ok))  # one entry: read whole by other windows
+    cells = rare_cells(ok) if cells is None else cells
+    memo["corrado_base"] = (inp.event_ar, out, cells)  # one entry: read whole by other windows
     return out
 
 

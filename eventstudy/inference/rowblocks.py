@@ -15,6 +15,7 @@ costly). Every result is row by row, so it is the same bitwise.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -29,22 +30,24 @@ from .rowsort import (
     tie_runs,
 )
 
-__all__ = ["BLOCK_CELLS", "block_ranks", "centred_ranks", "sorted_rank_parts", "sorted_ranks"]
+__all__ = ["BLOCK_CELLS", "RankParts", "block_ranks", "centred_ranks", "sorted_rank_parts", "sorted_ranks"]
 
 
 #: Cells of the blocks of rows that the sorts here take at a time (2 MiB of float64).
 BLOCK_CELLS = 2**18
 
 
-def centred_ranks(parts: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
+def centred_ranks(parts: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Each row's average ranks 1…T_i minus (T_i + 1)/2 (0 where NaN) over ``parts`` side by side.
 
     ``parts``: 2-D float arrays with the same rows (e.g. the estimation and
     event days of Corrado 1989, formula sheet §5.6), ranked as their
     concatenation without making it: each block of rows is copied into a
-    small buffer. Returns ``(centred, available)``: the centred ranks as
-    float32 (half-integers below 2**15 in magnitude: exact) and where a value
-    is, or ``None`` when the values leave the packed float keys' range (an
+    small buffer. Returns ``(centred, available, missing)``: the centred
+    ranks as float32 (half-integers below 2**15 in magnitude: exact), where a
+    value is, and the flat places of the NaN (ascending, as
+    ``np.flatnonzero(~available)``), or ``None`` when the values leave the
+    packed float keys' range (an
     infinity or a magnitude above 1e300) or there are too many columns. The
     same numbers as :meth:`RowSort.positions` (``centre=True, missing=0.0``)
     put back in place by :meth:`RowSort.scatter`, from the same keys and sort,
@@ -58,27 +61,41 @@ def centred_ranks(parts: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray] 
     centred = np.empty((n, t), dtype=np.float32)
     available = np.empty((n, t), dtype=bool)
     pos = np.empty((min(_block_rows(t), n), t), dtype=np.float32)  # exact: half-integers
+    missing: list[np.ndarray] = []
     for lo, block, srt in _sorted_blocks(_joined_blocks(parts, n, t), t):
         hi = lo + len(block)
         np.isfinite(block, out=available[lo:hi])  # (no infinity here)
+        missing.append(_missing_places(srt, lo))
         srt.scatter(srt.positions(centre=True, missing=0.0, out=pos[: hi - lo]), out=centred[lo:hi])
-    return centred, available
+    return centred, available, _ascending(missing)
 
 
-def sorted_rank_parts(
-    a: np.ndarray, dtype: type[np.integer]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]] | None:
-    """``sort_rows(a).values``, the first ordinals and order of :func:`first_order_ranks` and the
-    tied elements' ranks, a block of rows at a time.
+class RankParts(NamedTuple):
+    """The arrays of :func:`sorted_rank_parts`."""
 
-    Returns ``(values, first, order, tied)``, or ``None`` when ``a``'s values
-    leave the packed float keys' range (an infinity or a magnitude above
-    1e300) or it has too many columns. ``tied`` holds the flat places of the
-    elements of tie runs (ascending) and their average ranks: with the first
-    ordinals they give the ranks a block of rows at a time
-    (:func:`block_ranks`). Only ``values``, ``first`` and ``order`` are n × t
-    arrays; every intermediate is a small buffer used again for each block
-    (:func:`_sorted_blocks`), so the passes over it stay in cache.
+    #: Each row sorted, NaN last (n × t float64).
+    values: np.ndarray
+    #: First ordinals (:meth:`RowSort.first_ordinals`) and the column at each sorted position.
+    first: np.ndarray
+    order: np.ndarray
+    #: The tied elements' flat places (ascending) and their average ranks (:func:`block_ranks`).
+    tied: tuple[np.ndarray, np.ndarray]
+    #: The available (non-NaN) values of each row, and the NaN's flat places (ascending).
+    available: np.ndarray
+    missing: np.ndarray
+
+
+def sorted_rank_parts(a: np.ndarray, dtype: type[np.integer]) -> RankParts | None:
+    """``sort_rows(a).values``, the first ordinals and order of :func:`first_order_ranks`, the
+    tied elements' ranks and the missing cells, a block of rows at a time.
+
+    Returns :class:`RankParts`, or ``None`` when ``a``'s values leave the
+    packed float keys' range (an infinity or a magnitude above 1e300) or it
+    has too many columns. With the first ordinals the tied elements give the
+    ranks a block of rows at a time (:func:`block_ranks`). Only ``values``,
+    ``first`` and ``order`` are n × t arrays; every intermediate is a small
+    buffer used again for each block (:func:`_sorted_blocks`), so the passes
+    over it stay in cache.
     """
     a = np.ascontiguousarray(a, dtype="float64")
     if not (_in_float_range(a) and _few_columns(a.shape[1])):
@@ -86,8 +103,10 @@ def sorted_rank_parts(
     n, t = a.shape
     values = np.empty((n, t))
     first, order = np.empty((n, t), dtype=dtype), np.empty((n, t), dtype=dtype)
+    count = np.empty(n, dtype=np.intp)
     places: list[np.ndarray] = []
     ranks: list[np.ndarray] = []
+    missing: list[np.ndarray] = []
     for lo, block, srt in _sorted_blocks(_row_blocks(a), t, values):
         hi = lo + len(block)
         runs = srt.tie_runs()
@@ -100,9 +119,34 @@ def sorted_rank_parts(
             by = np.argsort(where)
             places.append(where[by])
             ranks.append(avg[by])
+        count[lo:hi] = srt.count
+        missing.append(_missing_places(srt, lo))
         np.subtract(srt.flat, (np.arange(hi - lo) * t)[:, None], out=order[lo:hi], casting="unsafe")
     tied = (np.concatenate(places or [np.empty(0, np.int64)]), np.concatenate(ranks or [np.empty(0)]))
-    return values, first, order, tied
+    return RankParts(values, first, order, tied, count, _ascending(missing))
+
+
+def _missing_places(srt: RowSort, lo: int) -> np.ndarray:
+    """Flat places in the panel (rows from ``lo``) of a block's NaN: its rows' sorted positions from
+    their counts on."""
+    t = srt.shape[1]
+    short = np.flatnonzero(srt.count < t)
+    if not short.size:
+        return np.empty(0, dtype=np.int64)
+    count = srt.count[short]
+    lens = t - count
+    ends = np.cumsum(lens)
+    at = np.arange(ends[-1]) + np.repeat(short * t + count - (ends - lens), lens)
+    return lo * t + srt.flat.reshape(-1)[at]
+
+
+def _ascending(parts: list[np.ndarray]) -> np.ndarray:
+    """The blocks' flat places together, ascending (a row's NaN follow their columns' order unless
+    the row was sorted exactly)."""
+    out = np.concatenate(parts or [np.empty(0, dtype=np.int64)]).astype(np.int64, copy=False)
+    if out.size > 1 and not bool((out[1:] > out[:-1]).all()):
+        out.sort()
+    return out
 
 
 def block_ranks(
