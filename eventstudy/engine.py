@@ -211,6 +211,18 @@ def _single_column(rel: np.ndarray, t1: int, t2: int, ext: tuple[int, int]) -> i
     return int(lo)
 
 
+def _column_variance(
+    model: Model, fit: Fit, xe: np.ndarray | None, one: np.ndarray, span: np.ndarray | None, col: int
+) -> np.ndarray:
+    """Var(CAR) of the one-day window at column ``col`` (available where ``one``), for a model
+    whose ``car_variance`` of a selector zero elsewhere is that of the column alone
+    (``columnwise_variance``): the P×1 arrays instead of P×W ones."""
+    at = slice(col, col + 1)
+    gamma = one.astype("float64")[:, None]
+    x, sp = None if xe is None else xe[:, at], None if span is None else span[:, at]
+    return model.car_variance(fit, x, gamma, sp)
+
+
 def _used_positions(panel: Panel, model: Model, ps: Any) -> np.ndarray:
     """Long-array positions usable for estimation by ``model``, ascending (cached on the panel)."""
     if ps is panel.__dict__.get(f"_prefix_{model.needs_benchmark}"):
@@ -348,11 +360,14 @@ def compute(
             car[:, c] = np.where(days[:, c] > 0, np.where(sel, ar, 0.0).sum(axis=1), np.nan)
         else:  # every pair's window is this one column (where available): the same numbers, directly
             one = avail[:, col]
-            gamma = np.zeros(ar.shape)
-            gamma[:, col] = one
             days[:, c] = one
             # a row's sum of one AR and zeros is that AR (+0.0 turns a −0 into 0 as the sum does)
             car[:, c] = np.where(one, ar[:, col] + 0.0, np.nan)
+            if model.columnwise_variance:  # the variance from that column alone: the same numbers
+                var[:, c] = _column_variance(model, fit, xe, one, span, col)
+                continue
+            gamma = np.zeros(ar.shape)
+            gamma[:, col] = one
         var[:, c] = model.car_variance(fit, xe, gamma, span)
     with np.errstate(invalid="ignore", divide="ignore"):
         se = np.where(days > 0, np.sqrt(var), np.nan)  # no available day: no CAR, no SE

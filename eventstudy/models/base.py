@@ -96,6 +96,10 @@ class Model(ABC):
     #: one lagged a session (earned before the market's close; see
     #: :mod:`eventstudy.sync`) rather than the same date's
     sync_benchmark: ClassVar[bool] = False
+    #: :meth:`car_variance` of a selector that is 0 outside some columns equals its
+    #: value on those columns alone, bit for bit (a sum of per-day terms that do not
+    #: depend on the day's column), so a one-day window may pass its one column
+    columnwise_variance: ClassVar[bool] = False
 
     @abstractmethod
     def fit(self, y: np.ndarray, x: np.ndarray | None, w: np.ndarray, span: np.ndarray | None = None) -> Fit:

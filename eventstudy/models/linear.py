@@ -25,6 +25,7 @@ class LinearModel(Model):
 
     needs_benchmark: ClassVar[bool]
     from_sums: ClassVar[bool] = True
+    columnwise_variance: ClassVar[bool] = True  # Σγk and Σγx: zero days add exact zeros
 
     def design(self, x: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
         """Regressor array (P, T, k) from the benchmark returns."""

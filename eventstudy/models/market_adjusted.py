@@ -23,6 +23,7 @@ class MarketAdjusted(Model):
     param_names = ()
     dof_loss = 1
     sync_benchmark = True
+    columnwise_variance = True  # σ²Σγk: zero days add exact zeros
     description = "market-adjusted returns (asset minus benchmark)"
 
     def fit(self, y: np.ndarray, x: np.ndarray | None, w: np.ndarray, span: np.ndarray | None = None) -> Fit:
