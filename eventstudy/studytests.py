@@ -72,29 +72,41 @@ def placebo_table(
     """Placebo CAAR distributions (all pairs and per market) behind the ``placebo`` test.
 
     Group means of every pair's placebo CARs, position by position, as one
-    matrix product per window (no loop over groups).
+    matrix product per window (no loop over groups). One frame from whole
+    columns: the text columns are taken by position from their few distinct
+    values (:func:`~eventstudy.cartable.text_column`), not one Python string
+    per row.
     """
+    from .cartable import text_column
     from .inference.grouped import Groups
     from .inference.placebo import placebo_caar_groups
 
+    columns = ["group_by", "group", "window", "position", "caar"]
     if "placebo" not in {s.name for s in study.test_specs}:
-        return pd.DataFrame(columns=["group_by", "group", "window", "position", "caar"])
-    frames = []
-    for gb in ("all", "market"):
+        return pd.DataFrame(columns=columns)
+    groupings, windows = ("all", "market"), list(inputs)
+    names: list[np.ndarray] = []  # each block's group names, laid end to end
+    caars: list[np.ndarray] = []
+    blocks: list[tuple[int, int, int, int]] = []  # grouping, window, groups, positions of each block
+    for b, gb in enumerate(groupings):
         grouping = Groups.from_labels(labels[gb])
-        groups = grouping.names
-        for w, inp in inputs.items():
+        for w, inp in enumerate(inputs.values()):
             caar = placebo_caar_groups(inp, grouping, np.isfinite(inp.car))
-            g, k = caar.shape
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "group_by": gb,
-                        "group": np.repeat(np.asarray(groups, dtype=object), k),
-                        "window": w,
-                        "position": np.tile(np.arange(k), g),
-                        "caar": caar.ravel(),
-                    }
-                )
-            )
-    return pd.concat(frames, ignore_index=True)
+            names.append(np.asarray(grouping.names, dtype=object))
+            caars.append(caar.ravel())
+            blocks.append((b, w, *caar.shape))
+    if not blocks:
+        return pd.DataFrame(columns=columns)
+    rows = np.array([g * k for _, _, g, k in blocks], dtype=np.int64)
+    first = np.cumsum([0, *(len(n) for n in names[:-1])])  # each block's first name
+    group = np.concatenate(
+        [f + np.repeat(np.arange(g), k) for f, (_, _, g, k) in zip(first.tolist(), blocks, strict=True)]
+    )
+    cols = {
+        "group_by": text_column(np.array(groupings, dtype=object), np.repeat([b[0] for b in blocks], rows)),
+        "group": text_column(np.concatenate(names), group),
+        "window": text_column(np.array(windows, dtype=object), np.repeat([b[1] for b in blocks], rows)),
+        "position": np.concatenate([np.tile(np.arange(k), g) for _, _, g, k in blocks]),
+        "caar": np.concatenate(caars),
+    }
+    return pd.DataFrame(cols, copy=False)
