@@ -36,7 +36,7 @@ from .daytiming import (
 )
 from .events import Events
 from .markets import calendar_for
-from .returns import MarketReturns, aligned_returns
+from .returns import MarketReturns, aligned_returns_into
 from .sources.base import Prices
 from .sync import Sync, close_gap_hours
 
@@ -201,10 +201,26 @@ def build_panel(
     markets: list[MarketReturns] = []
     day0_pos: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     drop = cfg.gaps == "drop"
+    # the returns of the series sharing a grid at once, straight into R (NaN until written)
+    shared: dict[int, list[int]] = {}
+    for k, (g, _) in enumerate(layout):
+        shared.setdefault(id(g), []).append(k)
+    returns: list[MarketReturns | None] = [None] * len(layout)
+    for ks in shared.values():
+        g = layout[ks[0]][0]
+        syms = [symbols[k] for k in ks]
+        closes = [prices[x] for x in syms]
+        done = aligned_returns_into(syms, closes, g.al, cfg.returns, drop, R, offsets[ks])
+        for k, m in zip(ks, done, strict=True):
+            returns[k] = m
+    spans: dict[int, bool] = {}  # per grid: a return spans several sessions
+    outside: dict[int, bool] = {}  # per timing: an event's day 0 lies outside the data
     at = 0
     for k, (sym, (g, t), o) in enumerate(zip(symbols, layout, offsets.tolist(), strict=True)):
         sl = slice(o, o + g.n)
-        markets.append(aligned_returns(sym, prices[sym], g.al, cfg.returns, drop, out=R[sl]))
+        ret_k = returns[k]
+        assert ret_k is not None
+        markets.append(ret_k)
         if syncs:
             B[sl] = g.al.shifted[1] if (sync and syncs[k].later) else g.al.shifted[0]
             if sync and syncs[k].later:  # the benchmark return the study subtracts
@@ -212,14 +228,20 @@ def build_panel(
             if BX is not None:
                 for j, sh in enumerate(shifts):
                     BX[j, sl] = g.al.shifted[sh]
-        if (g.al.span > 1).any() and not drop:
+        wide = spans.get(id(g))
+        if wide is None:
+            wide = spans[id(g)] = bool((g.al.span > 1).any())
+        if wide and not drop:
             if span is None:
                 span = np.ones(total)
             span[sl] = np.maximum(g.al.span, 1)
         masked[sl] = t.masked
         dates[sl] = g.dates
         day0_pos[sym] = (t.mask_ev, t.mp0, t.mp1)
-        if not t.inside.all():
+        out_t = outside.get(id(t))
+        if out_t is None:
+            out_t = outside[id(t)] = not t.inside.all()
+        if out_t:
             write_reasons(sym, g, t, reason, at)
         at += len(t.ev)
 

@@ -42,6 +42,7 @@ __all__ = [
     "ReturnKind",
     "align_dates",
     "aligned_returns",
+    "aligned_returns_into",
     "interval_returns",
     "market_returns",
 ]
@@ -50,13 +51,17 @@ ReturnKind = Literal["simple", "log"]
 
 
 def interval_returns(levels: np.ndarray, kind: ReturnKind) -> np.ndarray:
-    """Returns between consecutive entries of ``levels`` (first is NaN)."""
+    """Returns between consecutive entries of ``levels`` (first is NaN).
+
+    ``levels`` may be a matrix: the returns along each row (the same
+    element-wise operations, so the same numbers as row by row).
+    """
     out = np.full(levels.shape, np.nan)
-    if len(levels) > 1:
+    if levels.shape[-1] > 1:
         if kind == "log":
-            out[1:] = np.diff(np.log(levels))
+            out[..., 1:] = np.diff(np.log(levels), axis=-1)
         else:
-            out[1:] = levels[1:] / levels[:-1] - 1.0
+            out[..., 1:] = levels[..., 1:] / levels[..., :-1] - 1.0
     return out
 
 
@@ -235,6 +240,49 @@ def aligned_returns(
     if drop_gaps:
         ret[al.span > 1] = np.nan
     return MarketReturns(symbol, al.grid, ret, al.bench, al.span, list(al.off_session))
+
+
+#: Series whose levels are stacked into one matrix at a time (:func:`aligned_returns_into`).
+_SERIES_BLOCK = 256
+
+
+def aligned_returns_into(
+    symbols: Sequence[str],
+    closes: Sequence[pd.Series],
+    al: Alignment,
+    kind: ReturnKind,
+    drop_gaps: bool,
+    out: np.ndarray,
+    offsets: np.ndarray,
+) -> list[MarketReturns]:
+    """:func:`aligned_returns` of several series sharing the alignment ``al``, written into ``out``.
+
+    Series ``j``'s returns go to ``out[offsets[j] : offsets[j] + n]`` (``n`` the
+    grid's length; that slice becomes its ``ret``), which must hold NaN
+    beforehand (the cells without a price row are not written). The levels
+    of :data:`_SERIES_BLOCK` series at a time are stacked and their returns
+    computed row-wise (the same element-wise operations as series by series,
+    so the same numbers).
+    """
+    n = len(al.span)
+    pos = np.asarray(al.pos, dtype=np.int64)
+    gaps = np.flatnonzero(al.span > 1) if drop_gaps else np.empty(0, dtype=np.int64)
+    offsets = np.asarray(offsets, dtype=np.int64)
+    for lo in range(0, len(closes), _SERIES_BLOCK):
+        part = closes[lo : lo + _SERIES_BLOCK]
+        levels = np.empty((len(part), len(part[0]) if len(part) else 0))
+        for j, close in enumerate(part):
+            levels[j] = close.to_numpy(dtype="float64")
+        if not al.all_on:
+            levels = levels[:, al.on]
+        at = offsets[lo : lo + len(part), None]
+        out[at + pos[None, :]] = interval_returns(levels, kind)
+        if len(gaps):
+            out[at + gaps[None, :]] = np.nan
+    return [
+        MarketReturns(sym, al.grid, out[o : o + n], al.bench, al.span, list(al.off_session))
+        for sym, o in zip(symbols, offsets.tolist(), strict=True)
+    ]
 
 
 def market_returns(
