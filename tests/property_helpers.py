@@ -22,6 +22,10 @@ from eventstudy.config import DEFAULT_CAR_WINDOWS
 MODELS = ["constant-mean", "market-adjusted", "market"]
 N_DAYS = 400
 SETTINGS = settings(max_examples=30, deadline=None, derandomize=True)
+#: For properties whose example runs several whole studies (0.1–0.2 s an example): fewer drawn
+#: examples, and each such test adds explicit ``@example`` cases that pin what a short draw
+#: could miss (every model, the smallest and largest sizes its strategies allow).
+COSTLY = settings(SETTINGS, max_examples=12)
 
 seeds = st.integers(0, 2**32 - 1)
 models = st.sampled_from(MODELS)

@@ -12,16 +12,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from conftest import build_synthetic
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
-from property_helpers import N_DAYS, SETTINGS, models, run, seeds, sorted_by
+from property_helpers import COSTLY, N_DAYS, SETTINGS, models, run, seeds, sorted_by
 
 from eventstudy import Prices, events_from_records
 
 
 # ---------------------------------------------------------------------- order
-@SETTINGS
+@COSTLY  # two studies with tests an example: 12 drawn, and each model at the extremes of the sizes
 @given(seed=seeds, model=models, n_events=st.integers(2, 8), perm_seed=seeds)
+@example(seed=0, model="constant-mean", n_events=2, perm_seed=4)  # events and symbols permuted
+@example(seed=1, model="market-adjusted", n_events=8, perm_seed=2)
+@example(seed=2, model="market", n_events=8, perm_seed=3)
 def test_order_of_events_and_symbols_does_not_matter(
     seed: int, model: str, n_events: int, perm_seed: int
 ) -> None:
