@@ -269,7 +269,9 @@ _CLOSES: dict[str, list[datetime]] = {}
 
 
 def _brute_day0(code: str, instant: datetime) -> str:
-    closes = _CLOSES.setdefault(code, _raw_closes(code))
+    if code not in _CLOSES:  # (``setdefault`` would rebuild the list on every call)
+        _CLOSES[code] = _raw_closes(code)
+    closes = _CLOSES[code]
     i = bisect.bisect_right(closes, instant)  # first close strictly after the instant
     return str(closes[i].date())
 
