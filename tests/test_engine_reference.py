@@ -421,15 +421,20 @@ def compare(res: StudyResult, ref: RefResult, model: str) -> None:
 def check_car_is_sum_of_ar(res: StudyResult) -> None:
     """CAR of car.csv = Σ AR of abnormal_returns.csv over the (extended) window."""
     ar = res.abnormal_returns
+    # each pair's rows picked once (not by a scan of the whole table per pair), as plain arrays
+    pair_rows = {key: rows for key, rows in ar.groupby(["event_id", "symbol"], sort=False)}
     for (eid, sym), grp in res.car().groupby(["event_id", "symbol"]):
-        rows = ar[(ar["event_id"] == eid) & (ar["symbol"] == sym)]
-        for _, r in grp.iterrows():
-            t1, t2 = (int(v) for v in r["window"].split(":"))
-            w = rows[(rows["rel_day"] >= t1) & (rows["rel_day"] <= t2 + r["extended_by"])]
-            fin = w["ar"].dropna()
-            assert len(fin) == r["days"]
+        rows = pair_rows.get((eid, sym), ar.iloc[:0])
+        rel, ars = rows["rel_day"].to_numpy(), rows["ar"].to_numpy(dtype=float)
+        for window, ext, days, car in zip(
+            grp["window"], grp["extended_by"], grp["days"], grp["car"], strict=True
+        ):
+            t1, t2 = (int(v) for v in window.split(":"))
+            w = ars[(rel >= t1) & (rel <= t2 + ext)]
+            fin = w[~np.isnan(w)]
+            assert len(fin) == days
             expected = fin.sum() if len(fin) else np.nan  # no available day: no CAR
-            np.testing.assert_allclose(r["car"], expected, rtol=1e-12, atol=1e-15)
+            np.testing.assert_allclose(car, expected, rtol=1e-12, atol=1e-15)
 
 
 # --------------------------------------------------------------------------- (a) synthetic
