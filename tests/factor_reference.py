@@ -155,18 +155,19 @@ def check_against_reference(
             mine = [c for c in cols if c[0] == fac]
             if len(mine) > 1:
                 np.testing.assert_allclose(f[f"b_{fac}_sum"], sum(f[_name(c)] for c in mine), rtol=1e-12)
-        for rel, a, s, nr in zip(r["rel"], r["ar"], r["sar"], r["normal"], strict=True):
-            row = ar.loc[(eid, d_market, int(rel))]
-            np.testing.assert_allclose(row["ar"], a, rtol=1e-9, atol=1e-12)
-            np.testing.assert_allclose(row["sar"], s, rtol=1e-9, atol=1e-10)
-            np.testing.assert_allclose(row["normal_return"], nr, rtol=1e-9, atol=1e-12)
-        for (t1, t2), (c_ref, se_ref) in r["car"].items():
-            label = f"{t1:+d}:{t2:+d}".replace("+0", "0")
-            row = car.loc[(eid, d_market, label)]
-            np.testing.assert_allclose(row["car"], c_ref, rtol=1e-9, atol=1e-12)
-            np.testing.assert_allclose(row["se"], se_ref, rtol=1e-10)
-            np.testing.assert_allclose(
-                row["p_value"], 2 * stats.t.sf(abs(c_ref / se_ref), r["dof"]), rtol=1e-8
-            )
+        # every rebuilt day and window of the pair looked up at once (a missing row is a KeyError),
+        # then compared element by element
+        rows = ar.loc[[(eid, d_market, int(rel)) for rel in r["rel"]]]
+        np.testing.assert_allclose(rows["ar"].to_numpy(), r["ar"], rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(rows["sar"].to_numpy(), r["sar"], rtol=1e-9, atol=1e-10)
+        np.testing.assert_allclose(rows["normal_return"].to_numpy(), r["normal"], rtol=1e-9, atol=1e-12)
+        labels = [f"{t1:+d}:{t2:+d}".replace("+0", "0") for t1, t2 in r["car"]]
+        rows = car.loc[[(eid, d_market, label) for label in labels]]
+        c_ref, se_ref = (np.array([v[i] for v in r["car"].values()]) for i in (0, 1))
+        np.testing.assert_allclose(rows["car"].to_numpy(), c_ref, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(rows["se"].to_numpy(), se_ref, rtol=1e-10)
+        np.testing.assert_allclose(
+            rows["p_value"].to_numpy(), 2 * stats.t.sf(np.abs(c_ref / se_ref), r["dof"]), rtol=1e-8
+        )
         checked += 1
     return checked
