@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import eventstudy.engine as engine
+import eventstudy.estrows as estrows
 from eventstudy import EventStudy
 from eventstudy.engine import EngineOutput, compute
 from eventstudy.panel import Panel
@@ -72,8 +73,8 @@ def test_blocks_of_pairs_give_the_same_arrays(
     """Any block size, rows copied whole or gathered element by element: the very same arrays."""
     study, panel, whole = case
     cfg = replace(study.config, car_windows=study.engine_windows())
-    monkeypatch.setattr(engine, "_EST_ROWS", rows)
-    monkeypatch.setattr(engine, "_ROW_COPIES", copies)
+    monkeypatch.setattr(estrows, "_EST_ROWS", rows)
+    monkeypatch.setattr(estrows, "_ROW_COPIES", copies)
     out = compute(panel, cfg, study.model)
     assert out.excluded == whole.excluded
     _same(out.keep, whole.keep)
