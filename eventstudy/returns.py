@@ -225,9 +225,6 @@ def aligned_returns(
     ``out``, when given, is a float64 array as long as the grid (e.g. a slice
     of a larger array) that receives the returns and becomes ``ret``.
     """
-    levels = close.to_numpy(dtype="float64")
-    if not al.all_on:
-        levels = levels[al.on]
     n = len(al.span)
     if out is None:
         ret = np.full(n, np.nan)
@@ -236,10 +233,7 @@ def aligned_returns(
             raise ValueError(f"out: expected shape ({n},), got {out.shape}")
         ret = out
         ret.fill(np.nan)
-    ret[al.pos] = interval_returns(levels, kind)
-    if drop_gaps:
-        ret[al.span > 1] = np.nan
-    return MarketReturns(symbol, al.grid, ret, al.bench, al.span, list(al.off_session))
+    return aligned_returns_into([symbol], [close], al, kind, drop_gaps, ret, np.zeros(1, dtype=np.int64))[0]
 
 
 #: Series whose levels are stacked into one matrix at a time (:func:`aligned_returns_into`).
