@@ -161,9 +161,13 @@ def test_kp_atom_sums_equal_the_pair_by_pair_blocks(
     specs = [TESTS["kp_bmp_t"], TESTS["kp_patell_z"]]
     cc_limit, cg_limit = cc.DENSE_LIMIT, cg.DENSE_LIMIT
     for case in (inp, base):
-        dense = run_tests({"w": replace(case)}, labels, specs)
+        with monkeypatch.context() as mp:  # the dense route whatever the atoms' size
+            mp.setattr(cg, "DENSE_ATOM_SIZE", np.inf)
+            assert cg.dense_route(replace(case))
+            dense = run_tests({"w": replace(case)}, labels, specs)
         monkeypatch.setattr(cc, "DENSE_LIMIT", 0)
         monkeypatch.setattr(cg, "DENSE_LIMIT", 0)
+        assert not cg.dense_route(replace(case))
         atoms = run_tests({"w": replace(case)}, labels, specs)
         blocks = run_tests({"w": replace(case)}, labels, specs, batched=False)
         monkeypatch.setattr(cc, "DENSE_LIMIT", cc_limit)
@@ -171,6 +175,39 @@ def test_kp_atom_sums_equal_the_pair_by_pair_blocks(
         _assert_same(atoms, blocks)
         _assert_same(atoms, dense)
         assert atoms["statistic"].notna().any()
+
+
+@pytest.mark.parametrize("per_set", [1, 2, 3, 10])
+def test_kp_route_follows_the_pairs_per_set_of_estimation_dates(
+    per_set: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dense while fewer than DENSE_ATOM_SIZE pairs share a set of available estimation
+    dates on average (counted here with a plain set of tuples) and the study is within
+    DENSE_LIMIT; the atoms otherwise. Both routes give the same KP table."""
+    import eventstudy.inference.crossgroups as cg
+
+    n = 60
+    rng = np.random.default_rng(per_set)
+    inp = _kp_input(rng, n, 4)
+    first = np.arange(n) // per_set  # rows of one set share the first row's days and gaps
+    lead = inp.est_resid[first * per_set]
+    own = np.where(np.isnan(inp.est_resid), lead, inp.est_resid)
+    case = replace(inp, est_day=inp.est_day[first * per_set], est_resid=np.where(np.isnan(lead), np.nan, own))
+    sets = {tuple(case.est_day[i][np.isfinite(case.est_resid[i])].tolist()) for i in range(n)}
+    assert len(sets) == -(-n // per_set)
+    ragged = n < cg.DENSE_ATOM_SIZE * len(sets)
+    assert cg.dense_route(replace(case)) == ragged == (per_set < 2)
+    labels = {"all": np.full(n, "all", dtype=object), "g": (np.arange(n) % 4).astype(str).astype(object)}
+    specs = [TESTS["kp_bmp_t"], TESTS["kp_patell_z"]]
+    routed = run_tests({"w": replace(case)}, labels, specs)
+    monkeypatch.setattr(cg, "DENSE_ATOM_SIZE", np.inf if not ragged else 0.0)  # the other route
+    assert cg.dense_route(replace(case)) != ragged
+    other = run_tests({"w": replace(case)}, labels, specs)
+    _assert_same(routed, other)
+    assert routed["statistic"].notna().any()
+    monkeypatch.setattr(cg, "DENSE_ATOM_SIZE", np.inf)
+    monkeypatch.setattr(cg, "DENSE_LIMIT", n - 1)  # above the limit: the atoms whatever the dates
+    assert not cg.dense_route(replace(case))
 
 
 def test_grank_batch_handles_day0_ties_with_estimation_values() -> None:
