@@ -10,9 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_inference_kp_overlap import _input, _reference_rbar
 
+import eventstudy.inference.crosscorr as cc
 from eventstudy.inference import TESTS
 from eventstudy.inference.crosscorr import (
     BAND_ROWS,
+    _merged,
     group_rbar,
     linked_bands,
     pairwise_correlation,
@@ -53,10 +55,44 @@ def _with_event_days(seed: int, starts: list[int]) -> tuple:
     return dataclasses.replace(inp, event_day=event_day), event_day
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(-1, 40), min_size=2, max_size=2), min_size=1, max_size=150),
+    st.integers(1, 5000),
+)
+def test_merged_bands_keep_each_rows_partners(rows: list[list[int]], bound: int) -> None:
+    """Merging consecutive bands of equal partners keeps every row with exactly its band's
+    partners, each row once, and a merged product within the bound (a lone band may exceed it)."""
+    days = np.array(rows, dtype=np.int64)
+    bands = linked_bands(days)
+    want = {int(r): set(p.tolist()) for band, p in bands for r in band}
+    old = cc.MERGED_ENTRIES
+    try:
+        cc.MERGED_ENTRIES = bound
+        merged = _merged(bands)
+    finally:
+        cc.MERGED_ENTRIES = old
+    seen: list[int] = []
+    for rows_m, partners in merged:
+        assert len(rows_m) * len(partners) <= bound or any(np.array_equal(rows_m, band) for band, _ in bands)
+        for r in rows_m.tolist():
+            assert want[r] == set(partners.tolist())
+        seen += rows_m.tolist()
+    assert sorted(seen) == sorted(want)
+    assert len(merged) <= len(bands)
+
+
+@pytest.mark.parametrize("bound", [None, 1])
 @pytest.mark.parametrize("seed", [1, 2])
-def test_linked_correlations_are_the_all_pairs_ones_where_any_window_weights_them(seed: int) -> None:
-    starts = [0, 0, 2, 30, 31, 34, 80, 80, 200, 203, 400, *range(500, 700, 5)]
+def test_linked_correlations_are_the_all_pairs_ones_where_any_window_weights_them(
+    seed: int, bound: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With bands merged (an event of more than a band of pairs) and with none merged."""
+    if bound is not None:
+        monkeypatch.setattr(cc, "MERGED_ENTRIES", bound)
+    starts = [0, 0, 2, 30, 31, 34, 80, 80, 200, 203, 400, *range(500, 700, 5), *[900] * (2 * BAND_ROWS + 9)]
     inp, event_day = _with_event_days(seed, starts)
+    assert len(_merged(linked_bands(event_day))) < len(linked_bands(event_day)) or bound == 1
     got = study_correlations(inp)
     full = pairwise_correlation(inp.est_resid, inp.est_day)
     done = np.isfinite(got)

@@ -203,9 +203,9 @@ def study_correlations(inp: TestInput) -> np.ndarray:
     else:
         r = np.full((len(inp.car), len(inp.car)), np.nan)
         values, days = inp.est_resid, inp.est_day
-        for band, partners in linked_bands(evt):
-            r[np.ix_(band, partners)] = cross_correlation(
-                values[band], days[band], values[partners], days[partners], MIN_OVERLAP
+        for rows, partners in _merged(linked_bands(evt)):
+            r[np.ix_(rows, partners)] = cross_correlation(
+                values[rows], days[rows], values[partners], days[partners], MIN_OVERLAP
             )
         np.fill_diagonal(r, np.nan)
     inp.cache[("corr", MIN_OVERLAP)] = (evt, r)  # the event days it was computed for, and r
@@ -214,6 +214,28 @@ def study_correlations(inp: TestInput) -> np.ndarray:
 
 #: Rows of :func:`linked_bands` correlated with their partners at a time.
 BAND_ROWS = 32
+
+#: Most rows × partners entries of one merged product (:func:`_merged`).
+MERGED_ENTRIES = 2**22
+
+
+def _merged(bands: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Consecutive bands with the same partners as one set of rows (up to :data:`MERGED_ENTRIES`).
+
+    The pairs of one event share their partners, band after band: one product
+    of all their rows with the partners instead of one per band (the partners'
+    day matrices built once). Every row keeps exactly its band's partners.
+    """
+    out: list[tuple[np.ndarray, np.ndarray]] = []
+    for band, partners in bands:
+        if out:
+            rows, held = out[-1]
+            fits = (len(rows) + len(band)) * len(held) <= MERGED_ENTRIES
+            if fits and len(held) == len(partners) and np.array_equal(held, partners):
+                out[-1] = (np.concatenate([rows, band]), held)
+                continue
+        out.append((band, partners))
+    return out
 
 
 def linked_bands(days: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:

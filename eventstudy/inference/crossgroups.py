@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from .base import TestInput
-from .crosscorr import DENSE_LIMIT, MIN_OVERLAP, group_rbar, study_correlations, window_overlap
+from .crosscorr import DENSE_LIMIT, MIN_OVERLAP, group_rbar, study_correlations
 from .grouped import Groups, digest
 from .kpatoms import est_atoms, standardized
 from .kpblocks import block_sums
@@ -127,29 +127,51 @@ def _common_columns(inp: TestInput, a: int, b: int) -> tuple[np.ndarray, np.ndar
     return out
 
 
-def _dense_terms(inp: TestInput) -> tuple[np.ndarray, np.ndarray]:
-    """P × P matrices ρ_ij c_ij/√(L_i L_j) and 1{linked, ρ defined}, zero diagonal (memoized per input)."""
-    hit = inp.memo.get("kp_dense")
+def _linked_entries(inp: TestInput, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every ordered pair (i, j) of linked blocks with a defined ρ_ij: i, j and ρ_ij c_ij/√(L_i L_j).
+
+    The blocks of the window (pairs with ``mask`` and the same window days,
+    :func:`~eventstudy.inference.kpwindows.window_atoms`) and their overlap
+    c_AB/√(L_A L_B) give the weight; ρ_ij is the entry of
+    :func:`~eventstudy.inference.crosscorr.study_correlations` (NaN on the
+    diagonal and where undefined: left out). Σ |A||B| entries over the linked
+    blocks, at most P²; memoized per mask in ``inp.memo`` for the groupings.
+    """
+    key = ("kp_dense_entries", digest(mask))
+    hit = inp.memo.get(key)
     if isinstance(hit, tuple):
         return hit
-    assert inp.window_day is not None
     r = study_correlations(inp)
-    w = window_overlap(inp.window_day)
-    np.fill_diagonal(w, 0.0)
-    defined = (w > 0) & np.isfinite(r)
-    out = (np.where(defined, r * w, 0.0), defined.astype("float64"))
-    inp.memo["kp_dense"] = out
+    atoms = window_atoms(inp, mask)
+    rows = [
+        np.concatenate([atoms.members[a] for a in block]) if len(block) else np.zeros(0, dtype=np.int64)
+        for block in atoms.block_atoms
+    ]
+    A, B, c = atoms.links
+    weight = c / np.sqrt(atoms.length[A] * atoms.length[B])
+    i_parts, j_parts, w_parts = [], [], []
+    for a, b, w in zip(A.tolist(), B.tolist(), weight.tolist(), strict=True):
+        ra, rb = rows[a], rows[b]
+        i_parts.append(np.repeat(ra, len(rb)))
+        j_parts.append(np.tile(rb, len(ra)))
+        w_parts.append(np.full(len(ra) * len(rb), w))
+    empty = np.zeros(0, dtype=np.int64)
+    i = np.concatenate(i_parts) if i_parts else empty
+    j = np.concatenate(j_parts) if j_parts else empty
+    rho = r[i, j]
+    ok = np.isfinite(rho)
+    out = (i[ok], j[ok], rho[ok] * (np.concatenate(w_parts)[ok] if w_parts else np.zeros(0)))
+    inp.memo[key] = out
     return out
 
 
 def _dense_rbar(inp: TestInput, groups: Groups, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Group sums of the dense terms: Σ_{i,j ∈ g} as one sparse × dense product."""
-    weighted, linked = _dense_terms(inp)
-    rows = np.flatnonzero(mask)
-    codes = groups.codes[rows]
-    onehot = groups.matrix(mask)  # G × P
-    total = np.bincount(codes, weights=np.asarray(onehot @ weighted)[codes, rows], minlength=groups.size)
-    count = np.bincount(codes, weights=np.asarray(onehot @ linked)[codes, rows], minlength=groups.size)
+    """Group sums Σ_{i≠j ∈ g} ρ_ij c_ij/√(L_i L_j) and the count of their terms, from the linked entries."""
+    i, j, terms = _linked_entries(inp, mask)
+    ci = groups.codes[i]
+    same = ci == groups.codes[j]
+    total = np.bincount(ci[same], weights=terms[same], minlength=groups.size)
+    count = np.bincount(ci[same], minlength=groups.size).astype("float64")
     return total, count
 
 
@@ -178,9 +200,10 @@ def group_rbar_batch(inp: TestInput, groups: Groups, mask: np.ndarray) -> tuple[
 
     Returns ``(rbar, n_corr)``, arrays of length G. With ``inp.window_day``:
     on the :func:`dense_route` (ragged dates, up to
-    :data:`~eventstudy.inference.crosscorr.DENSE_LIMIT` pairs), group sums of
-    the P × P weighted correlations (one product for all groups); else the
-    atoms' group sums (see the module docstring). Without
+    :data:`~eventstudy.inference.crosscorr.DENSE_LIMIT` pairs), the study's
+    P × P correlations taken at the pairs of linked blocks only and summed by
+    group (one pass for all groups); else the atoms' group sums (see the
+    module docstring). Without
     window days every group is computed pair by pair. Memoized in ``inp.memo``
     by grouping and mask (not to be changed).
     """
