@@ -14,7 +14,7 @@ import eventstudy.inference.crosscorr as cc
 from eventstudy.inference import TESTS
 from eventstudy.inference.crosscorr import (
     BAND_ROWS,
-    _merged,
+    merged_bands,
     group_rbar,
     linked_bands,
     pairwise_correlation,
@@ -69,7 +69,7 @@ def test_merged_bands_keep_each_rows_partners(rows: list[list[int]], bound: int)
     old = cc.MERGED_ENTRIES
     try:
         cc.MERGED_ENTRIES = bound
-        merged = _merged(bands)
+        merged = merged_bands(bands)
     finally:
         cc.MERGED_ENTRIES = old
     seen: list[int] = []
@@ -92,7 +92,7 @@ def test_linked_correlations_are_the_all_pairs_ones_where_any_window_weights_the
         monkeypatch.setattr(cc, "MERGED_ENTRIES", bound)
     starts = [0, 0, 2, 30, 31, 34, 80, 80, 200, 203, 400, *range(500, 700, 5), *[900] * (2 * BAND_ROWS + 9)]
     inp, event_day = _with_event_days(seed, starts)
-    assert len(_merged(linked_bands(event_day))) < len(linked_bands(event_day)) or bound == 1
+    assert len(merged_bands(linked_bands(event_day))) < len(linked_bands(event_day)) or bound == 1
     got = study_correlations(inp)
     full = pairwise_correlation(inp.est_resid, inp.est_day)
     done = np.isfinite(got)

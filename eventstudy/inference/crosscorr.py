@@ -51,6 +51,7 @@ __all__ = [
     "cross_correlation",
     "group_rbar",
     "linked_bands",
+    "merged_bands",
     "window_overlap",
     "pairwise_correlation",
     "study_correlations",
@@ -203,7 +204,7 @@ def study_correlations(inp: TestInput) -> np.ndarray:
     else:
         r = np.full((len(inp.car), len(inp.car)), np.nan)
         values, days = inp.est_resid, inp.est_day
-        for rows, partners in _merged(linked_bands(evt)):
+        for rows, partners in merged_bands(linked_bands(evt)):
             r[np.ix_(rows, partners)] = cross_correlation(
                 values[rows], days[rows], values[partners], days[partners], MIN_OVERLAP
             )
@@ -215,11 +216,11 @@ def study_correlations(inp: TestInput) -> np.ndarray:
 #: Rows of :func:`linked_bands` correlated with their partners at a time.
 BAND_ROWS = 32
 
-#: Most rows × partners entries of one merged product (:func:`_merged`).
+#: Most rows × partners entries of one merged product (:func:`merged_bands`).
 MERGED_ENTRIES = 2**22
 
 
-def _merged(bands: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[np.ndarray, np.ndarray]]:
+def merged_bands(bands: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[np.ndarray, np.ndarray]]:
     """Consecutive bands with the same partners as one set of rows (up to :data:`MERGED_ENTRIES`).
 
     The pairs of one event share their partners, band after band: one product

@@ -43,6 +43,7 @@ from .grouped import Groups, digest
 from .kpatoms import est_atoms, standardized
 from .kpblocks import block_sums
 from .kpwindows import WindowAtoms, window_atoms
+from .linkedcorr import linked_correlations
 
 __all__ = ["DENSE_ATOM_SIZE", "dense_route", "group_rbar_batch"]
 
@@ -141,7 +142,7 @@ def _linked_entries(inp: TestInput, mask: np.ndarray) -> tuple[np.ndarray, np.nd
     hit = inp.memo.get(key)
     if isinstance(hit, tuple):
         return hit
-    r = study_correlations(inp)
+    store = linked_correlations(inp)
     atoms = window_atoms(inp, mask)
     rows = [
         np.concatenate([atoms.members[a] for a in block]) if len(block) else np.zeros(0, dtype=np.int64)
@@ -158,7 +159,7 @@ def _linked_entries(inp: TestInput, mask: np.ndarray) -> tuple[np.ndarray, np.nd
     empty = np.zeros(0, dtype=np.int64)
     i = np.concatenate(i_parts) if i_parts else empty
     j = np.concatenate(j_parts) if j_parts else empty
-    rho = r[i, j]
+    rho = store.take(i, j) if store is not None else study_correlations(inp)[i, j]
     ok = np.isfinite(rho)
     out = (i[ok], j[ok], rho[ok] * (np.concatenate(w_parts)[ok] if w_parts else np.zeros(0)))
     inp.memo[key] = out
@@ -194,7 +195,9 @@ def dense_route(inp: TestInput) -> bool:
     routes give the same r̄ up to round-off (tested).
     """
     n = len(inp.car)
-    return n <= DENSE_LIMIT and n < DENSE_ATOM_SIZE * len(est_atoms(inp).cols)
+    if n >= DENSE_ATOM_SIZE * len(est_atoms(inp).cols):
+        return False
+    return n <= DENSE_LIMIT or linked_correlations(inp) is not None
 
 
 def group_rbar_batch(inp: TestInput, groups: Groups, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,79 @@
+"""KP r̄ of ragged studies of any size: the linked pairs' correlations computed once, band by band."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_crosscorr_linked import _with_event_days
+from test_inference_batch import _assert_same
+
+import eventstudy.inference.crosscorr as cc
+import eventstudy.inference.crossgroups as cg
+import eventstudy.inference.linkedcorr as lc
+from eventstudy.inference import TESTS
+from eventstudy.inference.runner import run_tests
+
+STARTS = [0, 0, 2, 30, 31, 34, 80, 80, 200, 203, *[400] * 40, *range(500, 700, 5), *[900] * 70]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_take_reads_the_study_matrix_bit_for_bit(seed: int) -> None:
+    """Every ρ_ij the bands keep is the P × P matrix's entry (the same products); the others NaN."""
+    inp, _ = _with_event_days(seed, STARTS)
+    store = lc.linked_correlations(inp)
+    assert store is not None
+    full = cc.study_correlations(dataclasses.replace(inp, cache={}))
+    n = len(STARTS)
+    i, j = (a.ravel() for a in np.meshgrid(np.arange(n), np.arange(n), indexing="ij"))
+    got = store.take(i, j).reshape(n, n)
+    np.testing.assert_array_equal(got, full)  # NaN where the matrix has NaN (diagonal, unlinked)
+    assert np.isfinite(got).any() and np.isnan(got).any()
+    assert lc.linked_correlations(inp) is store  # memoized for the study's windows
+
+
+def test_memo_follows_the_event_days_and_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another set of event days gets its own bands; beyond the budget there is no store."""
+    inp, _ = _with_event_days(3, STARTS)
+    first = lc.linked_correlations(inp)
+    moved = dataclasses.replace(inp, event_day=inp.event_day + 1000 * (np.arange(len(STARTS)) % 2)[:, None])
+    other = lc.linked_correlations(moved)
+    assert other is not None and other is not first
+    assert np.isnan(other.take(np.array([0]), np.array([1])))[0]  # now a thousand days apart
+    monkeypatch.setattr(lc, "LINKED_ENTRIES", 10)
+    assert lc.linked_correlations(dataclasses.replace(inp, cache={})) is None
+    assert lc.linked_correlations(dataclasses.replace(inp, event_day=None, cache={})) is None
+
+
+def _labels(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    return {
+        "all": np.full(n, "all", dtype=object),
+        "g": np.array([f"g{k}" for k in rng.integers(0, 4, n)], dtype=object),
+        "pair": np.array([f"p{k // 2:03d}" for k in range(n)], dtype=object),
+    }
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_ragged_study_above_the_dense_limit_reads_the_bands(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above DENSE_LIMIT a ragged study keeps the dense route through the bands: its KP table equals
+    the atoms' route and the per-group pair-by-pair reference; beyond the budget it takes the atoms."""
+    inp, _ = _with_event_days(seed, STARTS)
+    n = len(STARTS)
+    labels = _labels(n, np.random.default_rng(seed))
+    specs = [TESTS["kp_bmp_t"], TESTS["kp_patell_z"]]
+    monkeypatch.setattr(cc, "DENSE_LIMIT", 10)
+    monkeypatch.setattr(cg, "DENSE_LIMIT", 10)
+    assert cg.dense_route(dataclasses.replace(inp, cache={}))  # ragged: the bands
+    bands = run_tests({"w": dataclasses.replace(inp, cache={})}, labels, specs)
+    reference = run_tests({"w": dataclasses.replace(inp, cache={})}, labels, specs, batched=False)
+    monkeypatch.setattr(lc, "LINKED_ENTRIES", 10)
+    assert not cg.dense_route(dataclasses.replace(inp, cache={}))  # over budget: the atoms
+    atoms = run_tests({"w": dataclasses.replace(inp, cache={})}, labels, specs)
+    _assert_same(bands, reference)
+    _assert_same(bands, atoms)
+    assert bands["statistic"].notna().sum() >= 4
+    pd.testing.assert_frame_equal(bands[["group_by", "group", "n"]], atoms[["group_by", "group", "n"]])
