@@ -43,7 +43,7 @@ from .grouped import Groups, digest
 from .kpatoms import est_atoms, standardized
 from .kpblocks import block_sums
 from .kpwindows import WindowAtoms, window_atoms
-from .linkedcorr import linked_correlations
+from .linkedcorr import LinkedCorrelations, linked_correlations
 
 __all__ = ["DENSE_ATOM_SIZE", "dense_route", "group_rbar_batch"]
 
@@ -133,16 +133,19 @@ def _linked_entries(inp: TestInput, mask: np.ndarray) -> tuple[np.ndarray, np.nd
 
     The blocks of the window (pairs with ``mask`` and the same window days,
     :func:`~eventstudy.inference.kpwindows.window_atoms`) and their overlap
-    c_AB/√(L_A L_B) give the weight; ρ_ij is the entry of
-    :func:`~eventstudy.inference.crosscorr.study_correlations` (NaN on the
-    diagonal and where undefined: left out). Σ |A||B| entries over the linked
-    blocks, at most P²; memoized per mask in ``inp.memo`` for the groupings.
+    c_AB/√(L_A L_B) give the weight; ρ_ij is read from the study's linked
+    correlations (:func:`~eventstudy.inference.linkedcorr.linked_correlations`,
+    a block's rows × columns at once) or its P × P matrix
+    (:func:`~eventstudy.inference.crosscorr.study_correlations`), NaN on the
+    diagonal and where undefined: left out. Σ |A||B| entries over the linked
+    blocks; memoized per mask in ``inp.memo`` for the groupings.
     """
     key = ("kp_dense_entries", digest(mask))
     hit = inp.memo.get(key)
     if isinstance(hit, tuple):
         return hit
     store = linked_correlations(inp)
+    full = study_correlations(inp) if store is None else None
     atoms = window_atoms(inp, mask)
     rows = [
         np.concatenate([atoms.members[a] for a in block]) if len(block) else np.zeros(0, dtype=np.int64)
@@ -150,25 +153,45 @@ def _linked_entries(inp: TestInput, mask: np.ndarray) -> tuple[np.ndarray, np.nd
     ]
     A, B, c = atoms.links
     weight = c / np.sqrt(atoms.length[A] * atoms.length[B])
-    i_parts, j_parts, w_parts = [], [], []
+    i_parts, j_parts, t_parts = [], [], []
     for a, b, w in zip(A.tolist(), B.tolist(), weight.tolist(), strict=True):
         ra, rb = rows[a], rows[b]
         i_parts.append(np.repeat(ra, len(rb)))
         j_parts.append(np.tile(rb, len(ra)))
-        w_parts.append(np.full(len(ra) * len(rb), w))
+        rho = full[np.ix_(ra, rb)] if full is not None else _block_of(store, ra, rb)
+        t_parts.append(rho.ravel() * w)
     empty = np.zeros(0, dtype=np.int64)
     i = np.concatenate(i_parts) if i_parts else empty
     j = np.concatenate(j_parts) if j_parts else empty
-    rho = store.take(i, j) if store is not None else study_correlations(inp)[i, j]
-    ok = np.isfinite(rho)
-    out = (i[ok], j[ok], rho[ok] * (np.concatenate(w_parts)[ok] if w_parts else np.zeros(0)))
+    terms = np.concatenate(t_parts) if t_parts else np.zeros(0)
+    ok = np.isfinite(terms)
+    out = (i[ok], j[ok], terms[ok])
     inp.memo[key] = out
+    return out
+
+
+def _block_of(store: LinkedCorrelations | None, ra: np.ndarray, rb: np.ndarray) -> np.ndarray:
+    """ρ of rows ``ra`` × columns ``rb``: slices of the bands' matrices that hold the rows."""
+    assert store is not None
+    band = store.band_of[ra]
+    out = np.full((len(ra), len(rb)), np.nan)
+    for k in np.unique(band).tolist():
+        sel = band == k
+        col = store.column[k, rb] if k >= 0 else np.full(len(rb), -1)
+        if k >= 0 and (col >= 0).all():
+            out[sel] = store.band(k)[np.ix_(store.pos[ra[sel]], col)]
+        else:  # some columns not the band's partners (never linked): entry by entry
+            rows = ra[sel]
+            pairs = store.take(np.repeat(rows, len(rb)), np.tile(rb, len(rows)))
+            out[sel] = pairs.reshape(len(rows), len(rb))
     return out
 
 
 def _dense_rbar(inp: TestInput, groups: Groups, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Group sums Σ_{i≠j ∈ g} ρ_ij c_ij/√(L_i L_j) and the count of their terms, from the linked entries."""
     i, j, terms = _linked_entries(inp, mask)
+    if groups.size == 1:  # one group (all pairs): every term
+        return np.array([terms.sum()]), np.array([float(len(terms))])
     ci = groups.codes[i]
     same = ci == groups.codes[j]
     total = np.bincount(ci[same], weights=terms[same], minlength=groups.size)

@@ -39,9 +39,15 @@ class LinkedCorrelations:
     values: np.ndarray  # every band's rows × partners matrix, raveled one after the other
     offset: np.ndarray  # first value of each band
     width: np.ndarray  # partners of each band
+    height: np.ndarray  # rows of each band
     band_of: np.ndarray  # band of each pair (−1: in none)
     pos: np.ndarray  # each pair's row in its band
     column: np.ndarray  # (bands, pairs): each partner's column in each band (−1: not a partner)
+
+    def band(self, k: int) -> np.ndarray:
+        """Band ``k``'s rows × partners matrix (a view)."""
+        start, rows, width = int(self.offset[k]), int(self.height[k]), int(self.width[k])
+        return self.values[start : start + rows * width].reshape(rows, width)
 
     def take(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """ρ_ij for the pairs ``i`` and ``j`` (arrays of equal length); NaN where not linked."""
@@ -98,4 +104,5 @@ def _build(
         pos[rows] = np.arange(len(rows))
         column[k, partners] = np.arange(len(partners), dtype=np.int32)
     width = np.array([len(p) for _, p in bands], dtype=np.int64)
-    return LinkedCorrelations(values, offset, width, band_of, pos, column)
+    height = np.array([len(r) for r, _ in bands], dtype=np.int64)
+    return LinkedCorrelations(values, offset, width, height, band_of, pos, column)
