@@ -33,6 +33,7 @@ The atoms and blocks of a window are those of
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -128,8 +129,20 @@ def _common_columns(inp: TestInput, a: int, b: int) -> tuple[np.ndarray, np.ndar
     return out
 
 
-def _linked_entries(inp: TestInput, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every ordered pair (i, j) of linked blocks with a defined ρ_ij: i, j and ρ_ij c_ij/√(L_i L_j).
+@dataclass(frozen=True)
+class _Linked:
+    """The linked blocks of one window: each link's weighted correlations and their sum."""
+
+    A: np.ndarray  # the links' blocks
+    B: np.ndarray
+    blocks: list[np.ndarray]  # each block's pairs
+    terms: list[np.ndarray]  # each link's |A| × |B| matrix of ρ_ij c_ij/√(L_i L_j) (NaN: undefined)
+    total: np.ndarray  # Σ of each link's defined terms
+    count: np.ndarray  # their number
+
+
+def _linked_entries(inp: TestInput, mask: np.ndarray) -> _Linked:
+    """The terms ρ_ij c_ij/√(L_i L_j) of every two linked blocks of the window, and their sums.
 
     The blocks of the window (pairs with ``mask`` and the same window days,
     :func:`~eventstudy.inference.kpwindows.window_atoms`) and their overlap
@@ -137,35 +150,32 @@ def _linked_entries(inp: TestInput, mask: np.ndarray) -> tuple[np.ndarray, np.nd
     correlations (:func:`~eventstudy.inference.linkedcorr.linked_correlations`,
     a block's rows × columns at once) or its P × P matrix
     (:func:`~eventstudy.inference.crosscorr.study_correlations`), NaN on the
-    diagonal and where undefined: left out. Σ |A||B| entries over the linked
-    blocks; memoized per mask in ``inp.memo`` for the groupings.
+    diagonal and where undefined (left out of the sums). Σ |A||B| terms over
+    the linked blocks; memoized per mask in ``inp.memo`` for the groupings.
     """
     key = ("kp_dense_entries", digest(mask))
     hit = inp.memo.get(key)
-    if isinstance(hit, tuple):
+    if isinstance(hit, _Linked):
         return hit
     store = linked_correlations(inp)
     full = study_correlations(inp) if store is None else None
     atoms = window_atoms(inp, mask)
-    rows = [
+    blocks = [
         np.concatenate([atoms.members[a] for a in block]) if len(block) else np.zeros(0, dtype=np.int64)
         for block in atoms.block_atoms
     ]
     A, B, c = atoms.links
     weight = c / np.sqrt(atoms.length[A] * atoms.length[B])
-    i_parts, j_parts, t_parts = [], [], []
-    for a, b, w in zip(A.tolist(), B.tolist(), weight.tolist(), strict=True):
-        ra, rb = rows[a], rows[b]
-        i_parts.append(np.repeat(ra, len(rb)))
-        j_parts.append(np.tile(rb, len(ra)))
+    terms = []
+    total, count = np.zeros(len(A)), np.zeros(len(A))
+    for k, (a, b, w) in enumerate(zip(A.tolist(), B.tolist(), weight.tolist(), strict=True)):
+        ra, rb = blocks[a], blocks[b]
         rho = full[np.ix_(ra, rb)] if full is not None else _block_of(store, ra, rb)
-        t_parts.append(rho.ravel() * w)
-    empty = np.zeros(0, dtype=np.int64)
-    i = np.concatenate(i_parts) if i_parts else empty
-    j = np.concatenate(j_parts) if j_parts else empty
-    terms = np.concatenate(t_parts) if t_parts else np.zeros(0)
-    ok = np.isfinite(terms)
-    out = (i[ok], j[ok], terms[ok])
+        t = rho * w
+        ok = np.isfinite(t)
+        total[k], count[k] = t[ok].sum(), ok.sum()
+        terms.append(t)
+    out = _Linked(A, B, blocks, terms, total, count)
     inp.memo[key] = out
     return out
 
@@ -188,14 +198,33 @@ def _block_of(store: LinkedCorrelations | None, ra: np.ndarray, rb: np.ndarray) 
 
 
 def _dense_rbar(inp: TestInput, groups: Groups, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Group sums Σ_{i≠j ∈ g} ρ_ij c_ij/√(L_i L_j) and the count of their terms, from the linked entries."""
-    i, j, terms = _linked_entries(inp, mask)
-    if groups.size == 1:  # one group (all pairs): every term
-        return np.array([terms.sum()]), np.array([float(len(terms))])
-    ci = groups.codes[i]
-    same = ci == groups.codes[j]
-    total = np.bincount(ci[same], weights=terms[same], minlength=groups.size)
-    count = np.bincount(ci[same], minlength=groups.size).astype("float64")
+    """Group sums Σ_{i≠j ∈ g} ρ_ij c_ij/√(L_i L_j) and the count of their terms, from the linked blocks.
+
+    A link whose two blocks each lie in one group (the whole sample, an event's
+    pairs by event or category) adds its sum to that group or to none; only
+    the other links are compared pair by pair.
+    """
+    linked = _linked_entries(inp, mask)
+    code = np.full(len(linked.blocks), -1, dtype=np.int64)  # each block's one group (−1: several or none)
+    for b, rows in enumerate(linked.blocks):
+        if len(rows):
+            codes = groups.codes[rows]
+            if (codes == codes[0]).all():
+                code[b] = codes[0]
+    ca, cb = code[linked.A], code[linked.B]
+    whole = (ca >= 0) & (cb >= 0)
+    hit = whole & (ca == cb)
+    # (float64 also when no link is whole: bincount of nothing gives integers)
+    total = np.bincount(ca[hit], weights=linked.total[hit], minlength=groups.size).astype("float64")
+    count = np.bincount(ca[hit], weights=linked.count[hit], minlength=groups.size).astype("float64")
+    for k in np.flatnonzero(~whole).tolist():  # links across groups: pair by pair
+        ga = groups.codes[linked.blocks[linked.A[k]]]
+        gb = groups.codes[linked.blocks[linked.B[k]]]
+        t = linked.terms[k]
+        same = (ga[:, None] == gb[None, :]) & np.isfinite(t)
+        g = np.broadcast_to(ga[:, None], t.shape)[same]
+        total += np.bincount(g, weights=t[same], minlength=groups.size)
+        count += np.bincount(g, minlength=groups.size)
     return total, count
 
 
