@@ -229,22 +229,24 @@ def _dense_rbar(inp: TestInput, groups: Groups, mask: np.ndarray) -> tuple[np.nd
 
 
 #: Studies whose pairs share their estimation dates this many to a set or more, on
-#: average, take the atoms' route at any size: a market's stocks on one calendar.
-#: Measured (6 Dec 2026, r̄ of a whole battery, CPU): 2,000 synthetic pairs of 2 and
-#: 20 events, 5.6–7.0 s and 0.8 s dense against 0.02–0.03 s by atoms; ragged dates
-#: (1 % of prices missing, nearly every pair its own set), 400–2,000 pairs, 0.05–0.97 s
-#: dense against 0.21–2.5 s by atoms; the snapshot's 887 index pairs 0.26–0.29 s dense
-#: against 5.3 s by atoms.
+#: average, take the atoms' route: a market's stocks on one calendar. Measured
+#: (6 Dec 2026, r̄ of a whole battery, CPU): 2,000 synthetic pairs of 2 and 20 events,
+#: 0.9–1.0 s and 0.44 s dense against 0.02–0.03 s by atoms; 2–8 pairs a set, about
+#: even; ragged dates (1 % of prices missing, nearly every pair its own set), 400 and
+#: 2,000 pairs, 0.055 s and 0.50 s dense against 0.19–0.20 s and 2.0–2.1 s by atoms.
 DENSE_ATOM_SIZE = 2.0
 
 
 def dense_route(inp: TestInput) -> bool:
-    """Whether r̄ of ``inp`` is computed from the P × P matrix (else from the atoms).
+    """Whether r̄ of ``inp`` is summed over the linked pairs' correlations (else from the atoms).
 
-    Dense up to :data:`~eventstudy.inference.crosscorr.DENSE_LIMIT` pairs (the
-    matrices' memory) when the pairs' estimation dates are ragged: fewer than
-    :data:`DENSE_ATOM_SIZE` pairs per distinct set of dates on average. The
-    routes give the same r̄ up to round-off (tested).
+    The dense route when the pairs' estimation dates are ragged (fewer than
+    :data:`DENSE_ATOM_SIZE` pairs per distinct set of dates on average) and
+    the correlations fit: the study's linked correlations within
+    :data:`~eventstudy.inference.linkedcorr.LINKED_ENTRIES`, or its P × P
+    matrix up to :data:`~eventstudy.inference.crosscorr.DENSE_LIMIT` pairs
+    (inputs without event days). The routes give the same r̄ up to
+    round-off (tested).
     """
     n = len(inp.car)
     if n >= DENSE_ATOM_SIZE * len(est_atoms(inp).cols):
