@@ -87,14 +87,24 @@ def _timer() -> Any:
     return Timer()
 
 
-def write_csv(S: int, E: int, seed: int, path: Path) -> None:
-    """The synthetic closes as a wide CSV ``date,S000000,…,MKT``."""
+def write_csv(S: int, E: int, seed: int, path: Path, missing: float = 0.0) -> None:
+    """The synthetic closes as a wide CSV ``date,S000000,…,MKT``.
+
+    ``missing``: the fraction of the securities' closes left blank at random
+    (ragged dates: nearly every pair then has its own estimation dates).
+    """
+    import numpy as np
     import pandas as pd
 
     from bench.synthetic import make_study
 
     syn = make_study(S, E, seed=seed, window=WINDOW)
     wide = pd.DataFrame({s: syn.prices[s] for s in syn.prices.symbols})
+    if missing > 0:
+        cols = [c for c in wide.columns if c != "MKT"]
+        values = wide[cols].to_numpy().copy()
+        values[np.random.default_rng(seed + 1).random(values.shape) < missing] = np.nan
+        wide = pd.concat([pd.DataFrame(values, index=wide.index, columns=cols), wide[["MKT"]]], axis=1)
     wide.index.name = "date"
     wide.to_csv(path)
 
@@ -202,7 +212,8 @@ def report(res: dict[str, Any]) -> str:
     S, E = res["S"], res["E"]
     out = [
         f"## Public API, {S * E:,} pairs ({S:,} securities × {E} events, wide CSV, market model, "
-        f"window {WINDOW[0]}…+{WINDOW[1]}, CAR −1…+1)",
+        f"window {WINDOW[0]}…+{WINDOW[1]}, CAR −1…+1"
+        + (f"; {res['missing']:.1%} of closes blank)" if res.get("missing") else ")"),
         f"load average {res['load_before']:.1f} → {res['load_after']:.1f}; "
         f"best of {res['reps']} fresh processes",
         "",
@@ -246,6 +257,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=3, help="fresh processes per measurement (fastest kept)")
     ap.add_argument("--loop-pairs", type=int, default=400, help="pairs of the loop's subsample")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--missing",
+        type=float,
+        default=0.0,
+        help="fraction of the securities' closes left blank (ragged dates; the loop runs on the whole panel)",
+    )
     ap.add_argument("--no-battery", action="store_true", help="skip the every-test run")
     ap.add_argument("--timeout", type=float, default=600.0)
     ap.add_argument("--json", type=Path, help="also write the measurements to this file")
@@ -256,10 +273,11 @@ def main(argv: list[str] | None = None) -> int:
         print("BENCH_JSON " + json.dumps(child(json.loads(a.child))), flush=True)
         return 0
     S, E = (int(x) for x in a.size.lower().replace("×", "x").split("x"))
-    res: dict[str, Any] = {"S": S, "E": E, "reps": a.reps, "load_before": os.getloadavg()[0]}
+    res: dict[str, Any] = {"S": S, "E": E, "reps": a.reps, "missing": a.missing}
+    res["load_before"] = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as d:
         csv = Path(d) / "wide.csv"
-        write_csv(S, E, a.seed, csv)
+        write_csv(S, E, a.seed, csv, a.missing)
         spec = {
             "S": S,
             "E": E,
