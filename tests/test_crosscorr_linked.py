@@ -14,9 +14,9 @@ import eventstudy.inference.crosscorr as cc
 from eventstudy.inference import TESTS
 from eventstudy.inference.crosscorr import (
     BAND_ROWS,
-    merged_bands,
     group_rbar,
     linked_bands,
+    merged_bands,
     pairwise_correlation,
     study_correlations,
     window_overlap,
