@@ -7,6 +7,8 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_crosscorr_linked import _with_event_days
 from test_inference_batch import _assert_same
 
@@ -77,3 +79,12 @@ def test_ragged_study_above_the_dense_limit_reads_the_bands(
     _assert_same(bands, atoms)
     assert bands["statistic"].notna().sum() >= 4
     pd.testing.assert_frame_equal(bands[["group_by", "group", "n"]], atoms[["group_by", "group", "n"]])
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.lists(st.integers(-1, 60), min_size=3, max_size=3), min_size=1, max_size=120))
+def test_linked_total_counts_the_bands_without_building_them(rows: list[list[int]]) -> None:
+    """The budget's count (two binary searches per band) is Σ rows × partners of the bands."""
+    days = np.array(rows, dtype=np.int64)
+    want = sum(len(band) * len(partners) for band, partners in cc.linked_bands(days))
+    assert lc.linked_total(days) == want

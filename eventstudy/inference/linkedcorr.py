@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .base import TestInput
-from .crosscorr import MIN_OVERLAP, cross_correlation, linked_bands, merged_bands
+from .crosscorr import BAND_ROWS, MIN_OVERLAP, cross_correlation, linked_bands, merged_bands
 
 __all__ = ["LINKED_ENTRIES", "LinkedCorrelations", "linked_correlations"]
 
@@ -78,14 +78,40 @@ def linked_correlations(inp: TestInput) -> LinkedCorrelations | None:
     hit = inp.cache.get(key)
     if isinstance(hit, tuple) and hit[0] is evt:
         return hit[1]
-    bands = merged_bands(linked_bands(evt))
-    n = len(inp.car)
-    sizes = np.array([len(rows) * len(partners) for rows, partners in bands], dtype=np.int64)
     store = None
-    if int(sizes.sum()) <= LINKED_ENTRIES and len(bands) * n <= LINKED_ENTRIES:
-        store = _build(inp, bands, sizes, n)
+    n = len(inp.car)
+    if linked_total(evt) <= LINKED_ENTRIES:  # counted without the bands (a million pairs: no loop)
+        bands = merged_bands(linked_bands(evt))
+        sizes = np.array([len(rows) * len(partners) for rows, partners in bands], dtype=np.int64)
+        if len(bands) * n <= LINKED_ENTRIES:
+            store = _build(inp, bands, sizes, n)
     inp.cache[key] = (evt, store)
     return store
+
+
+def linked_total(days: np.ndarray) -> int:
+    """Σ rows × partners over the bands of :func:`~eventstudy.inference.crosscorr.linked_bands`.
+
+    Counted from the sorted first and last days: a band spanning days lo … hi
+    has as partners the rows whose first day is at most hi, less those whose
+    last day is before lo (those have their first day before hi too).
+    """
+    days = np.asarray(days)
+    has_day = days >= 0
+    rows = np.flatnonzero(has_day.any(axis=1))
+    if rows.size == 0:
+        return 0
+    big = np.iinfo(np.int64).max
+    first = np.where(has_day, days, big).min(axis=1)[rows]
+    last = np.where(has_day, days, -1).max(axis=1)[rows]
+    order = np.argsort(first, kind="stable")
+    first, last = first[order], last[order]
+    starts = np.arange(0, len(rows), BAND_ROWS)
+    lo = first[starts]  # each band's first day (rows by first day)
+    hi = np.maximum.reduceat(last, starts)
+    partners = np.searchsorted(first, hi, "right") - np.searchsorted(np.sort(last), lo, "left")
+    height = np.diff(np.append(starts, len(rows)))
+    return int((height * partners).sum())
 
 
 def _build(
