@@ -15,6 +15,7 @@ from test_inference_synth import replace
 import eventstudy.inference.crosscorr as cc
 import eventstudy.inference.crossgroups as cg
 import eventstudy.inference.kpatoms as kp
+import eventstudy.inference.kpdense as kd
 from eventstudy.inference import TESTS
 from eventstudy.inference.runner import run_tests
 
@@ -79,7 +80,7 @@ def test_own_means_are_nanmean_without_warnings(seed, missing):
 def test_windows_sharing_atoms_give_each_window_s_own_numbers(seed, monkeypatch):
     """Windows of one study reuse the atom-pair sums: each window's rows equal it run alone."""
     monkeypatch.setattr(cc, "DENSE_LIMIT", 0)
-    monkeypatch.setattr(cg, "DENSE_LIMIT", 0)
+    monkeypatch.setattr(kd, "DENSE_ATOM_SIZE", 0.0)
     rng = np.random.default_rng(seed)
     n = 60
     inp = _kp_input(rng, n, 4)
@@ -187,7 +188,7 @@ def test_group_rbar_batch_memo_is_per_grouping_and_mask(seed, atoms, single):
     masks = [np.ones(24, dtype=bool), rng.random(24) < 0.7]
     with pytest.MonkeyPatch.context() as mp:
         if atoms:
-            mp.setattr(cg, "DENSE_LIMIT", 0)
+            mp.setattr(kd, "DENSE_ATOM_SIZE", 0.0)
         for groups in by:
             for mask in masks:
                 first = cg.group_rbar_batch(inp, groups, mask)
@@ -224,7 +225,7 @@ def test_groups_of_one_row_sum_to_their_rows_exactly(seed, shuffled, k):
     for size in (1, 2):
         by = Groups.from_labels(np.array([f"p{v // size:02d}" for v in labels], dtype=object))
         with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(cg, "DENSE_LIMIT", 0)
+            mp.setattr(kd, "DENSE_ATOM_SIZE", 0.0)
             rbar, n_corr = cg.group_rbar_batch(replace(inp, cache={}), by, np.ones(n, dtype=bool))
         for g, idx in enumerate(by.members(np.ones(n, dtype=bool))):
             want = cc.group_rbar(replace(inp, cache={}), idx)

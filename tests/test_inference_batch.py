@@ -144,6 +144,7 @@ def test_kp_atom_sums_equal_the_pair_by_pair_blocks(
     import eventstudy.inference.crosscorr as cc
     import eventstudy.inference.crossgroups as cg
     import eventstudy.inference.kpblocks as kb
+    import eventstudy.inference.kpdense as kd
 
     monkeypatch.setattr(cg, "ATOM_LINKS", atom_links)
     monkeypatch.setattr(kb, "_BLOCK_ENTRIES", 200)  # several row chunks
@@ -159,19 +160,19 @@ def test_kp_atom_sums_equal_the_pair_by_pair_blocks(
         "g": np.array([f"g{k}" for k in rng.integers(0, 4, n)], dtype=object),
     }
     specs = [TESTS["kp_bmp_t"], TESTS["kp_patell_z"]]
-    cc_limit, cg_limit = cc.DENSE_LIMIT, cg.DENSE_LIMIT
+    cc_limit, atom_size = cc.DENSE_LIMIT, kd.DENSE_ATOM_SIZE
     for case in (inp, base):
         with monkeypatch.context() as mp:  # the dense route whatever the atoms' size
-            mp.setattr(cg, "DENSE_ATOM_SIZE", np.inf)
-            assert cg.dense_route(replace(case))
+            mp.setattr(kd, "DENSE_ATOM_SIZE", np.inf)
+            assert kd.dense_route(replace(case))
             dense = run_tests({"w": replace(case)}, labels, specs)
         monkeypatch.setattr(cc, "DENSE_LIMIT", 0)
-        monkeypatch.setattr(cg, "DENSE_LIMIT", 0)
-        assert not cg.dense_route(replace(case))
+        monkeypatch.setattr(kd, "DENSE_ATOM_SIZE", 0.0)
+        assert not kd.dense_route(replace(case))
         atoms = run_tests({"w": replace(case)}, labels, specs)
         blocks = run_tests({"w": replace(case)}, labels, specs, batched=False)
         monkeypatch.setattr(cc, "DENSE_LIMIT", cc_limit)
-        monkeypatch.setattr(cg, "DENSE_LIMIT", cg_limit)
+        monkeypatch.setattr(kd, "DENSE_ATOM_SIZE", atom_size)
         _assert_same(atoms, blocks)
         _assert_same(atoms, dense)
         assert atoms["statistic"].notna().any()
@@ -184,7 +185,7 @@ def test_kp_route_follows_the_pairs_per_set_of_estimation_dates(
     """Dense while fewer than DENSE_ATOM_SIZE pairs share a set of available estimation
     dates on average (counted here with a plain set of tuples) and the study is within
     DENSE_LIMIT; the atoms otherwise. Both routes give the same KP table."""
-    import eventstudy.inference.crossgroups as cg
+    import eventstudy.inference.kpdense as kd
 
     n = 60
     rng = np.random.default_rng(per_set)
@@ -195,19 +196,19 @@ def test_kp_route_follows_the_pairs_per_set_of_estimation_dates(
     case = replace(inp, est_day=inp.est_day[first * per_set], est_resid=np.where(np.isnan(lead), np.nan, own))
     sets = {tuple(case.est_day[i][np.isfinite(case.est_resid[i])].tolist()) for i in range(n)}
     assert len(sets) == -(-n // per_set)
-    ragged = n < cg.DENSE_ATOM_SIZE * len(sets)
-    assert cg.dense_route(replace(case)) == ragged == (per_set < 2)
+    ragged = n < kd.DENSE_ATOM_SIZE * len(sets)
+    assert kd.dense_route(replace(case)) == ragged == (per_set < 2)
     labels = {"all": np.full(n, "all", dtype=object), "g": (np.arange(n) % 4).astype(str).astype(object)}
     specs = [TESTS["kp_bmp_t"], TESTS["kp_patell_z"]]
     routed = run_tests({"w": replace(case)}, labels, specs)
-    monkeypatch.setattr(cg, "DENSE_ATOM_SIZE", np.inf if not ragged else 0.0)  # the other route
-    assert cg.dense_route(replace(case)) != ragged
+    monkeypatch.setattr(kd, "DENSE_ATOM_SIZE", np.inf if not ragged else 0.0)  # the other route
+    assert kd.dense_route(replace(case)) != ragged
     other = run_tests({"w": replace(case)}, labels, specs)
     _assert_same(routed, other)
     assert routed["statistic"].notna().any()
-    monkeypatch.setattr(cg, "DENSE_ATOM_SIZE", np.inf)
-    monkeypatch.setattr(cg, "DENSE_LIMIT", n - 1)  # above the limit: the atoms whatever the dates
-    assert not cg.dense_route(replace(case))
+    monkeypatch.setattr(kd, "DENSE_ATOM_SIZE", np.inf)
+    monkeypatch.setattr(kd, "DENSE_LIMIT", n - 1)  # above the limit: the atoms whatever the dates
+    assert not kd.dense_route(replace(case))
 
 
 def test_grank_batch_handles_day0_ties_with_estimation_values() -> None:
@@ -266,6 +267,7 @@ def test_kp_without_memo_room_gives_the_same_numbers(monkeypatch: pytest.MonkeyP
     """With no room to keep standardized residuals, KP recomputes them: same table."""
     import eventstudy.inference.crosscorr as cc
     import eventstudy.inference.crossgroups as cg
+    import eventstudy.inference.kpdense as kd
 
     rng = np.random.default_rng(9)
     inp = _kp_input(rng, 50, 4)
@@ -274,7 +276,7 @@ def test_kp_without_memo_room_gives_the_same_numbers(monkeypatch: pytest.MonkeyP
     labels = {"g": np.array([f"g{k}" for k in rng.integers(0, 3, 50)], dtype=object)}
     specs = [TESTS["kp_bmp_t"]]
     monkeypatch.setattr(cc, "DENSE_LIMIT", 0)
-    monkeypatch.setattr(cg, "DENSE_LIMIT", 0)
+    monkeypatch.setattr(kd, "DENSE_ATOM_SIZE", 0.0)
     kept = run_tests({"w": replace(base), "v": replace(base)}, labels, specs)
     monkeypatch.setattr(cg, "_KP_CACHE_BYTES", 0)
     bare = run_tests({"w": replace(base), "v": replace(base)}, labels, specs)
@@ -298,7 +300,7 @@ def test_caar_table_matches_a_groupby_of_the_car_table(snapshot_study) -> None: 
 def test_kp_group_sums_of_atoms_in_group_order(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Atoms whose pairs are already by group (no sort), in one group (their total) or mixed: per-group r̄."""
     import eventstudy.inference.crosscorr as cc
-    import eventstudy.inference.crossgroups as cg
+    import eventstudy.inference.kpdense as kd
 
     rng = np.random.default_rng(seed)
     n = 60
@@ -316,7 +318,7 @@ def test_kp_group_sums_of_atoms_in_group_order(seed: int, monkeypatch: pytest.Mo
     }
     specs = [TESTS["kp_bmp_t"], TESTS["kp_patell_z"]]
     monkeypatch.setattr(cc, "DENSE_LIMIT", 0)
-    monkeypatch.setattr(cg, "DENSE_LIMIT", 0)
+    monkeypatch.setattr(kd, "DENSE_ATOM_SIZE", 0.0)
     atoms = run_tests({"w": replace(case)}, labels, specs)
     blocks = run_tests({"w": replace(case)}, labels, specs, batched=False)
     _assert_same(atoms, blocks)

@@ -13,7 +13,7 @@ from test_crosscorr_linked import _with_event_days
 from test_inference_batch import _assert_same
 
 import eventstudy.inference.crosscorr as cc
-import eventstudy.inference.crossgroups as cg
+import eventstudy.inference.kpdense as kd
 import eventstudy.inference.linkedcorr as lc
 from eventstudy.inference import TESTS
 from eventstudy.inference.runner import run_tests
@@ -68,12 +68,12 @@ def test_ragged_study_above_the_dense_limit_reads_the_bands(
     labels = _labels(n, np.random.default_rng(seed))
     specs = [TESTS["kp_bmp_t"], TESTS["kp_patell_z"]]
     monkeypatch.setattr(cc, "DENSE_LIMIT", 10)
-    monkeypatch.setattr(cg, "DENSE_LIMIT", 10)
-    assert cg.dense_route(dataclasses.replace(inp, cache={}))  # ragged: the bands
+    monkeypatch.setattr(kd, "DENSE_LIMIT", 10)
+    assert kd.dense_route(dataclasses.replace(inp, cache={}))  # ragged: the bands
     bands = run_tests({"w": dataclasses.replace(inp, cache={})}, labels, specs)
     reference = run_tests({"w": dataclasses.replace(inp, cache={})}, labels, specs, batched=False)
     monkeypatch.setattr(lc, "LINKED_ENTRIES", 10)
-    assert not cg.dense_route(dataclasses.replace(inp, cache={}))  # over budget: the atoms
+    assert not kd.dense_route(dataclasses.replace(inp, cache={}))  # over budget: the atoms
     atoms = run_tests({"w": dataclasses.replace(inp, cache={})}, labels, specs)
     _assert_same(bands, reference)
     _assert_same(bands, atoms)

@@ -33,20 +33,19 @@ The atoms and blocks of a window are those of
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .base import TestInput
-from .crosscorr import DENSE_LIMIT, MIN_OVERLAP, group_rbar, study_correlations
+from .crosscorr import MIN_OVERLAP, group_rbar
 from .grouped import Groups, digest
 from .kpatoms import est_atoms, standardized
 from .kpblocks import block_sums
+from .kpdense import dense_rbar, dense_route
 from .kpwindows import WindowAtoms, window_atoms
-from .linkedcorr import LinkedCorrelations, linked_correlations
 
-__all__ = ["DENSE_ATOM_SIZE", "dense_route", "group_rbar_batch"]
+__all__ = ["group_rbar_batch"]
 
 
 def _z(
@@ -129,142 +128,16 @@ def _common_columns(inp: TestInput, a: int, b: int) -> tuple[np.ndarray, np.ndar
     return out
 
 
-@dataclass(frozen=True)
-class _Linked:
-    """The linked blocks of one window: each link's weighted correlations and their sum."""
-
-    A: np.ndarray  # the links' blocks
-    B: np.ndarray
-    blocks: list[np.ndarray]  # each block's pairs
-    terms: list[np.ndarray]  # each link's |A| × |B| matrix of ρ_ij c_ij/√(L_i L_j) (NaN: undefined)
-    total: np.ndarray  # Σ of each link's defined terms
-    count: np.ndarray  # their number
-
-
-def _linked_entries(inp: TestInput, mask: np.ndarray) -> _Linked:
-    """The terms ρ_ij c_ij/√(L_i L_j) of every two linked blocks of the window, and their sums.
-
-    The blocks of the window (pairs with ``mask`` and the same window days,
-    :func:`~eventstudy.inference.kpwindows.window_atoms`) and their overlap
-    c_AB/√(L_A L_B) give the weight; ρ_ij is read from the study's linked
-    correlations (:func:`~eventstudy.inference.linkedcorr.linked_correlations`,
-    a block's rows × columns at once) or its P × P matrix
-    (:func:`~eventstudy.inference.crosscorr.study_correlations`), NaN on the
-    diagonal and where undefined (left out of the sums). Σ |A||B| terms over
-    the linked blocks; memoized per mask in ``inp.memo`` for the groupings.
-    """
-    key = ("kp_dense_entries", digest(mask))
-    hit = inp.memo.get(key)
-    if isinstance(hit, _Linked):
-        return hit
-    store = linked_correlations(inp)
-    full = study_correlations(inp) if store is None else None
-    atoms = window_atoms(inp, mask)
-    blocks = [
-        np.concatenate([atoms.members[a] for a in block]) if len(block) else np.zeros(0, dtype=np.int64)
-        for block in atoms.block_atoms
-    ]
-    A, B, c = atoms.links
-    weight = c / np.sqrt(atoms.length[A] * atoms.length[B])
-    terms = []
-    total, count = np.zeros(len(A)), np.zeros(len(A))
-    for k, (a, b, w) in enumerate(zip(A.tolist(), B.tolist(), weight.tolist(), strict=True)):
-        ra, rb = blocks[a], blocks[b]
-        rho = full[np.ix_(ra, rb)] if full is not None else _block_of(store, ra, rb)
-        t = rho * w
-        ok = np.isfinite(t)
-        total[k], count[k] = t[ok].sum(), ok.sum()
-        terms.append(t)
-    out = _Linked(A, B, blocks, terms, total, count)
-    inp.memo[key] = out
-    return out
-
-
-def _block_of(store: LinkedCorrelations | None, ra: np.ndarray, rb: np.ndarray) -> np.ndarray:
-    """ρ of rows ``ra`` × columns ``rb``: slices of the bands' matrices that hold the rows."""
-    assert store is not None
-    band = store.band_of[ra]
-    out = np.full((len(ra), len(rb)), np.nan)
-    for k in np.unique(band).tolist():
-        sel = band == k
-        col = store.column[k, rb] if k >= 0 else np.full(len(rb), -1)
-        if k >= 0 and (col >= 0).all():
-            out[sel] = store.band(k)[np.ix_(store.pos[ra[sel]], col)]
-        else:  # some columns not the band's partners (never linked): entry by entry
-            rows = ra[sel]
-            pairs = store.take(np.repeat(rows, len(rb)), np.tile(rb, len(rows)))
-            out[sel] = pairs.reshape(len(rows), len(rb))
-    return out
-
-
-def _dense_rbar(inp: TestInput, groups: Groups, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Group sums Σ_{i≠j ∈ g} ρ_ij c_ij/√(L_i L_j) and the count of their terms, from the linked blocks.
-
-    A link whose two blocks each lie in one group (the whole sample, an event's
-    pairs by event or category) adds its sum to that group or to none; only
-    the other links are compared pair by pair.
-    """
-    linked = _linked_entries(inp, mask)
-    code = np.full(len(linked.blocks), -1, dtype=np.int64)  # each block's one group (−1: several or none)
-    for b, rows in enumerate(linked.blocks):
-        if len(rows):
-            codes = groups.codes[rows]
-            if (codes == codes[0]).all():
-                code[b] = codes[0]
-    ca, cb = code[linked.A], code[linked.B]
-    whole = (ca >= 0) & (cb >= 0)
-    hit = whole & (ca == cb)
-    # (float64 also when no link is whole: bincount of nothing gives integers)
-    total = np.bincount(ca[hit], weights=linked.total[hit], minlength=groups.size).astype("float64")
-    count = np.bincount(ca[hit], weights=linked.count[hit], minlength=groups.size).astype("float64")
-    for k in np.flatnonzero(~whole).tolist():  # links across groups: pair by pair
-        ga = groups.codes[linked.blocks[linked.A[k]]]
-        gb = groups.codes[linked.blocks[linked.B[k]]]
-        t = linked.terms[k]
-        same = (ga[:, None] == gb[None, :]) & np.isfinite(t)
-        g = np.broadcast_to(ga[:, None], t.shape)[same]
-        total += np.bincount(g, weights=t[same], minlength=groups.size)
-        count += np.bincount(g, minlength=groups.size)
-    return total, count
-
-
-#: Studies whose pairs share their estimation dates this many to a set or more, on
-#: average, take the atoms' route: a market's stocks on one calendar. Measured
-#: (6 Dec 2026, r̄ of a whole battery, CPU): 2,000 synthetic pairs of 2 and 20 events,
-#: 0.9–1.0 s and 0.44 s dense against 0.02–0.03 s by atoms; 2–8 pairs a set, about
-#: even; ragged dates (1 % of prices missing, nearly every pair its own set), 400 and
-#: 2,000 pairs, 0.055 s and 0.50 s dense against 0.19–0.20 s and 2.0–2.1 s by atoms.
-DENSE_ATOM_SIZE = 2.0
-
-
-def dense_route(inp: TestInput) -> bool:
-    """Whether r̄ of ``inp`` is summed over the linked pairs' correlations (else from the atoms).
-
-    The dense route when the pairs' estimation dates are ragged (fewer than
-    :data:`DENSE_ATOM_SIZE` pairs per distinct set of dates on average) and
-    the correlations fit: the study's linked correlations within
-    :data:`~eventstudy.inference.linkedcorr.LINKED_ENTRIES`, or its P × P
-    matrix up to :data:`~eventstudy.inference.crosscorr.DENSE_LIMIT` pairs
-    (inputs without event days). The routes give the same r̄ up to
-    round-off (tested).
-    """
-    n = len(inp.car)
-    if n >= DENSE_ATOM_SIZE * len(est_atoms(inp).cols):
-        return False
-    return n <= DENSE_LIMIT or linked_correlations(inp) is not None
-
-
 def group_rbar_batch(inp: TestInput, groups: Groups, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`~eventstudy.inference.crosscorr.group_rbar` of the pairs with ``mask``, every group.
 
     Returns ``(rbar, n_corr)``, arrays of length G. With ``inp.window_day``:
-    on the :func:`dense_route` (ragged dates, up to
-    :data:`~eventstudy.inference.crosscorr.DENSE_LIMIT` pairs), the study's
-    P × P correlations taken at the pairs of linked blocks only and summed by
-    group (one pass for all groups); else the atoms' group sums (see the
-    module docstring). Without
-    window days every group is computed pair by pair. Memoized in ``inp.memo``
-    by grouping and mask (not to be changed).
+    on the :func:`~eventstudy.inference.kpdense.dense_route` (ragged dates),
+    the linked pairs' correlations summed by group
+    (:func:`~eventstudy.inference.kpdense.dense_rbar`); else the atoms' group
+    sums (see the module docstring). Without window days every group is
+    computed pair by pair. Memoized in ``inp.memo`` by grouping and mask (not
+    to be changed).
     """
     key = ("kp_rbar", groups.uid, digest(mask))
     hit = inp.memo.get(key)
@@ -275,7 +148,7 @@ def group_rbar_batch(inp: TestInput, groups: Groups, mask: np.ndarray) -> tuple[
         res = [group_rbar(inp, idx) for idx in groups.members(mask)]
         out = (np.array([r.rbar for r in res]), np.array([r.n_corr for r in res], dtype=np.int64))
     elif dense_route(inp):
-        total, count = _dense_rbar(inp, groups, mask)
+        total, count = dense_rbar(inp, groups, mask)
         with np.errstate(invalid="ignore", divide="ignore"):
             rbar = np.where(n >= 2, total / (n * (n - 1.0)), np.nan)
         out = (rbar, (np.rint(count).astype(np.int64) // 2))
