@@ -88,3 +88,26 @@ def test_linked_total_counts_the_bands_without_building_them(rows: list[list[int
     days = np.array(rows, dtype=np.int64)
     want = sum(len(band) * len(partners) for band, partners in cc.linked_bands(days))
     assert lc.linked_total(days) == want
+
+
+@pytest.mark.parametrize("seed", [6, 7])
+def test_link_by_link_sums_equal_one_array_of_terms(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dense route's two summations (every term as one array; link by link with whole links
+    added at once) give the same KP table, and the per-group pair-by-pair reference's."""
+    inp, _ = _with_event_days(seed, STARTS)
+    n = len(STARTS)
+    rng = np.random.default_rng(seed)
+    labels = _labels(n, rng) | {"event": np.array([f"e{s}" for s in STARTS], dtype=object)}
+    specs = [TESTS["kp_bmp_t"], TESTS["kp_patell_z"]]
+    tables = []
+    for entries in (10**9, 0):  # every window as one array of terms; every window link by link
+        monkeypatch.setattr(kd, "LINK_ENTRIES", entries)
+        fresh = dataclasses.replace(inp, cache={})
+        assert kd.dense_route(fresh)
+        tables.append(run_tests({"w": fresh}, labels, specs))
+        linked = kd._linked(fresh, np.ones(n, dtype=bool))
+        assert isinstance(linked, kd._Terms if entries else kd._Links)
+    reference = run_tests({"w": dataclasses.replace(inp, cache={})}, labels, specs, batched=False)
+    _assert_same(tables[0], tables[1])
+    _assert_same(tables[1], reference)
+    assert tables[1]["statistic"].notna().sum() >= 6
