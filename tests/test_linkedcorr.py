@@ -22,18 +22,24 @@ STARTS = [0, 0, 2, 30, 31, 34, 80, 80, 200, 203, *[400] * 40, *range(500, 700, 5
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_take_reads_the_study_matrix_bit_for_bit(seed: int) -> None:
-    """Every ρ_ij the bands keep is the P × P matrix's entry (the same products); the others NaN."""
+def test_take_reads_the_study_matrix(seed: int) -> None:
+    """Every ρ_ij the bands keep is the P × P matrix's entry (chunk by chunk: to rounding), NaN
+    where the matrix has NaN (the diagonal, unlinked pairs); a chunk read twice is computed once."""
     inp, _ = _with_event_days(seed, STARTS)
     store = lc.linked_correlations(inp)
     assert store is not None
     full = cc.study_correlations(dataclasses.replace(inp, cache={}))
     n = len(STARTS)
     i, j = (a.ravel() for a in np.meshgrid(np.arange(n), np.arange(n), indexing="ij"))
-    got = store.take(i, j).reshape(n, n)
-    np.testing.assert_array_equal(got, full)  # NaN where the matrix has NaN (diagonal, unlinked)
+    got = store.take(inp, i, j).reshape(n, n)
+    assert np.array_equal(np.isnan(got), np.isnan(full))
+    np.testing.assert_allclose(got, full, rtol=1e-12, atol=1e-14)
     assert np.isfinite(got).any() and np.isnan(got).any()
     assert lc.linked_correlations(inp) is store  # memoized for the study's windows
+    before = store.values.copy()
+    store.values[:] = np.where(np.isnan(before), before, 7.0)  # a refill would overwrite the 7s
+    again = store.take(inp, i, j).reshape(n, n)
+    assert np.array_equal(np.isnan(again), np.isnan(full)) and (again[np.isfinite(again)] == 7.0).all()
 
 
 def test_memo_follows_the_event_days_and_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -43,7 +49,7 @@ def test_memo_follows_the_event_days_and_the_budget(monkeypatch: pytest.MonkeyPa
     moved = dataclasses.replace(inp, event_day=inp.event_day + 1000 * (np.arange(len(STARTS)) % 2)[:, None])
     other = lc.linked_correlations(moved)
     assert other is not None and other is not first
-    assert np.isnan(other.take(np.array([0]), np.array([1])))[0]  # now a thousand days apart
+    assert np.isnan(other.take(moved, np.array([0]), np.array([1])))[0]  # now a thousand days apart
     monkeypatch.setattr(lc, "LINKED_ENTRIES", 10)
     assert lc.linked_correlations(dataclasses.replace(inp, cache={})) is None
     assert lc.linked_correlations(dataclasses.replace(inp, event_day=None, cache={})) is None
@@ -111,3 +117,19 @@ def test_link_by_link_sums_equal_one_array_of_terms(seed: int, monkeypatch: pyte
     _assert_same(tables[0], tables[1])
     _assert_same(tables[1], reference)
     assert tables[1]["statistic"].notna().sum() >= 6
+
+
+def test_a_chunk_is_correlated_only_when_read() -> None:
+    """Reading a band's rows against the partners of one band fills that chunk alone."""
+    inp, _ = _with_event_days(8, STARTS)
+    store = lc.linked_correlations(inp)
+    assert store is not None
+    k = int(store.band_of[len(STARTS) - 1])  # the band of the last event's pairs
+    chunks = set(np.unique(store.band_of[store.partners[k]]).tolist())
+    assert len(chunks) >= 2  # its partners lie in several bands
+    own = store.partners[k][store.band_of[store.partners[k]] == k]
+    rows = store.rows[k]
+    got = store.take(inp, np.repeat(rows, len(own)), np.tile(own, len(rows)))
+    assert store._filled[k] == {k} and not any(store._filled[m] for m in range(len(store.rows)) if m != k)
+    full = cc.pairwise_correlation(inp.est_resid, inp.est_day)[np.ix_(rows, own)].ravel()
+    np.testing.assert_allclose(got, full, rtol=1e-12, atol=1e-14)

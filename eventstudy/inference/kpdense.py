@@ -112,14 +112,15 @@ def _linked(inp: TestInput, mask: np.ndarray) -> _Terms | _Links:
     sizes = lengths[A] * lengths[B]
     out: _Terms | _Links
     if len(A) == 0 or sizes.sum() < LINK_ENTRIES * len(A):
-        out = _all_terms(blocks, lengths, A, B, weight, sizes, store, full)
+        out = _all_terms(inp, blocks, lengths, A, B, weight, sizes, store, full)
     else:
-        out = _link_terms(blocks, A, B, weight, store, full)
+        out = _link_terms(inp, blocks, A, B, weight, store, full)
     inp.memo[key] = out
     return out
 
 
 def _all_terms(
+    inp: TestInput,
     blocks: list[np.ndarray],
     lengths: np.ndarray,
     A: np.ndarray,
@@ -138,13 +139,14 @@ def _all_terms(
     a, b = np.divmod(local, np.maximum(width, 1))
     i = rows[first[A][link] + a]
     j = rows[first[B][link] + b]
-    rho = full[i, j] if full is not None else _store(store).take(i, j)
+    rho = full[i, j] if full is not None else _store(store).take(inp, i, j)
     terms = rho * weight[link]
     ok = np.isfinite(terms)
     return _Terms(i[ok], j[ok], terms[ok])
 
 
 def _link_terms(
+    inp: TestInput,
     blocks: list[np.ndarray],
     A: np.ndarray,
     B: np.ndarray,
@@ -157,7 +159,7 @@ def _link_terms(
     total, count = np.zeros(len(A)), np.zeros(len(A))
     for k, (a, b, w) in enumerate(zip(A.tolist(), B.tolist(), weight.tolist(), strict=True)):
         ra, rb = blocks[a], blocks[b]
-        rho = full[np.ix_(ra, rb)] if full is not None else _block_of(_store(store), ra, rb)
+        rho = full[np.ix_(ra, rb)] if full is not None else _block_of(inp, _store(store), ra, rb)
         t = rho * w
         ok = np.isfinite(t)
         total[k], count[k] = t[ok].sum(), ok.sum()
@@ -170,7 +172,7 @@ def _store(store: LinkedCorrelations | None) -> LinkedCorrelations:
     return store
 
 
-def _block_of(store: LinkedCorrelations, ra: np.ndarray, rb: np.ndarray) -> np.ndarray:
+def _block_of(inp: TestInput, store: LinkedCorrelations, ra: np.ndarray, rb: np.ndarray) -> np.ndarray:
     """ρ of rows ``ra`` × columns ``rb``: slices of the bands' matrices that hold the rows."""
     band = store.band_of[ra]
     out = np.full((len(ra), len(rb)), np.nan)
@@ -178,10 +180,10 @@ def _block_of(store: LinkedCorrelations, ra: np.ndarray, rb: np.ndarray) -> np.n
         sel = band == k
         col = store.column[k, rb] if k >= 0 else np.full(len(rb), -1)
         if k >= 0 and (col >= 0).all():
-            out[sel] = store.band(k)[np.ix_(store.pos[ra[sel]], col)]
+            out[sel] = store.block(inp, k, store.pos[ra[sel]], col)
         else:  # some columns not the band's partners (never linked): entry by entry
             rows = ra[sel]
-            pairs = store.take(np.repeat(rows, len(rb)), np.tile(rb, len(rows)))
+            pairs = store.take(inp, np.repeat(rows, len(rb)), np.tile(rb, len(rows)))
             out[sel] = pairs.reshape(len(rows), len(rb))
     return out
 

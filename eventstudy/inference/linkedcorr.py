@@ -3,21 +3,20 @@
 Kolari and Pynnönen's r̄ weighs each correlation ρ_ij of two pairs'
 estimation residuals by the calendar overlap of their windows (see
 :mod:`~eventstudy.inference.crosscorr`), so only pairs whose event windows
-meet need ρ_ij. :func:`linked_correlations` computes those once for a study
-(the bands of :func:`~eventstudy.inference.crosscorr.linked_bands`, one
-product per set of rows with the same partners) and keeps each band's
-rows × partners matrix, so that every window and grouping reads the same
-numbers instead of correlating its blocks again: a study of ragged dates
-(nearly every pair its own estimation dates) pays the pairwise-complete
-correlations once, whatever its size, within :data:`LINKED_ENTRIES`.
+meet need ρ_ij. :func:`linked_correlations` keeps them for a study, band by
+band (the bands of :func:`~eventstudy.inference.crosscorr.linked_bands`,
+consecutive bands with the same partners as one), each computed once when a
+window first reads it (a band's rows with the partners of one band at a
+time), so that every window and grouping reads the same numbers instead of
+correlating its blocks again: a study of ragged dates (nearly every pair its
+own estimation dates) pays the pairwise-complete correlations it uses once,
+whatever its size, within :data:`LINKED_ENTRIES`.
 
 Kolari, J. W. and Pynnönen, S. (2010), Review of Financial Studies 23(11),
 3996–4025 (formula sheet §5.5).
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -33,29 +32,70 @@ __all__ = ["LINKED_ENTRIES", "LinkedCorrelations", "linked_correlations"]
 LINKED_ENTRIES = 2**26
 
 
-@dataclass(frozen=True)
 class LinkedCorrelations:
-    """ρ_ij of the linked pairs, band by band (NaN where undefined and for i = j)."""
+    """ρ_ij of the linked pairs, band by band (NaN where undefined and for i = j).
 
-    values: np.ndarray  # every band's rows × partners matrix, raveled one after the other
-    offset: np.ndarray  # first value of each band
-    width: np.ndarray  # partners of each band
-    height: np.ndarray  # rows of each band
-    band_of: np.ndarray  # band of each pair (−1: in none)
-    pos: np.ndarray  # each pair's row in its band
-    column: np.ndarray  # (bands, pairs): each partner's column in each band (−1: not a partner)
+    A band's matrix is filled a *chunk* at a time when first read: the
+    partners that lie in one band (their own rows' band) form a chunk,
+    correlated with all of the band's rows in one product. Partners no
+    window reads (the next event's pairs, whose event window touches this
+    one by a day but whose tested windows never meet) are never correlated.
+    Chunks are fixed by the bands, so a value is the same whichever window
+    reads it first (and two threads that both fill a chunk write the same
+    numbers).
+    """
+
+    def __init__(self, inp: TestInput, bands: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        n = len(inp.car)  # (the residuals are read from the input at each fill: the study's
+        # shared memo, which holds this, must not hold its own estimation arrays)
+        self.rows = [rows for rows, _ in bands]
+        self.partners = [partners for _, partners in bands]
+        self.width = np.array([len(p) for p in self.partners], dtype=np.int64)
+        self.height = np.array([len(r) for r in self.rows], dtype=np.int64)
+        sizes = self.width * self.height
+        self.offset = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        self.values = np.empty(int(sizes.sum()))  # pages touched only where a chunk is filled
+        self.band_of = np.full(n, -1, dtype=np.int64)
+        self.pos = np.zeros(n, dtype=np.int64)
+        self.column = np.full((len(bands), n), -1, dtype=np.int32)
+        for k, (rows, partners) in enumerate(bands):
+            self.band_of[rows] = k
+            self.pos[rows] = np.arange(len(rows))
+            self.column[k, partners] = np.arange(len(partners), dtype=np.int32)
+        self._chunk = [self.band_of[partners] for partners in self.partners]  # each column's chunk
+        self._filled: list[set[int]] = [set() for _ in bands]
 
     def band(self, k: int) -> np.ndarray:
-        """Band ``k``'s rows × partners matrix (a view)."""
+        """Band ``k``'s rows × partners matrix (a view; only its filled chunks are meaningful)."""
         start, rows, width = int(self.offset[k]), int(self.height[k]), int(self.width[k])
         return self.values[start : start + rows * width].reshape(rows, width)
 
-    def take(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """ρ_ij for the pairs ``i`` and ``j`` (arrays of equal length); NaN where not linked."""
+    def fill(self, inp: TestInput, k: int, cols: np.ndarray) -> None:
+        """Correlate band ``k``'s rows with the chunks holding its columns ``cols`` not yet filled."""
+        filled = self._filled[k]
+        for m in np.unique(self._chunk[k][cols]).tolist():
+            if m in filled:
+                continue
+            at = np.flatnonzero(self._chunk[k] == m)
+            rows, partners = self.rows[k], self.partners[k][at]
+            resid, days = inp.est_resid, inp.est_day
+            r = cross_correlation(resid[rows], days[rows], resid[partners], days[partners], MIN_OVERLAP)
+            r[rows[:, None] == partners[None, :]] = np.nan  # a pair with itself is not a correlation
+            self.band(k)[:, at] = r
+            filled.add(m)
+
+    def block(self, inp: TestInput, k: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """ρ of band ``k``'s rows at positions ``rows`` × its columns ``cols`` (filled first)."""
+        self.fill(inp, k, cols)
+        return self.band(k)[np.ix_(rows, cols)]
+
+    def take(self, inp: TestInput, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """ρ_ij of ``inp``'s pairs ``i`` and ``j`` (arrays of equal length); NaN where not linked."""
         band = self.band_of[i]
-        inside = band >= 0
-        col = np.where(inside, self.column[np.maximum(band, 0), j], -1)
+        col = np.where(band >= 0, self.column[np.maximum(band, 0), j], -1)
         found = col >= 0
+        for k in np.unique(band[found]).tolist():
+            self.fill(inp, k, col[found & (band == k)])
         at = self.offset[band[found]] + self.pos[i[found]] * self.width[band[found]] + col[found]
         out = np.full(len(i), np.nan)
         out[found] = self.values[at]
@@ -66,10 +106,11 @@ def linked_correlations(inp: TestInput) -> LinkedCorrelations | None:
     """The linked pairs' correlations of ``inp`` (memoized in ``inp.cache``), or ``None``.
 
     ``None`` without event days or when the bands would hold more than
-    :data:`LINKED_ENTRIES` correlations. Each band's matrix is
-    :func:`~eventstudy.inference.crosscorr.cross_correlation` of its rows with
-    its partners, exactly as :func:`~eventstudy.inference.crosscorr.study_correlations`
-    fills its P × P matrix (the same numbers).
+    :data:`LINKED_ENTRIES` correlations. The correlations are computed when
+    first read (:meth:`LinkedCorrelations.fill`), by
+    :func:`~eventstudy.inference.crosscorr.cross_correlation` of a band's
+    rows with a chunk of its partners (the values of
+    :func:`~eventstudy.inference.crosscorr.study_correlations` to rounding).
     """
     evt = inp.event_day
     if evt is None:
@@ -82,9 +123,8 @@ def linked_correlations(inp: TestInput) -> LinkedCorrelations | None:
     n = len(inp.car)
     if linked_total(evt) <= LINKED_ENTRIES:  # counted without the bands (a million pairs: no loop)
         bands = merged_bands(linked_bands(evt))
-        sizes = np.array([len(rows) * len(partners) for rows, partners in bands], dtype=np.int64)
         if len(bands) * n <= LINKED_ENTRIES:
-            store = _build(inp, bands, sizes, n)
+            store = LinkedCorrelations(inp, bands)
     inp.cache[key] = (evt, store)
     return store
 
@@ -112,24 +152,3 @@ def linked_total(days: np.ndarray) -> int:
     partners = np.searchsorted(first, hi, "right") - np.searchsorted(np.sort(last), lo, "left")
     height = np.diff(np.append(starts, len(rows)))
     return int((height * partners).sum())
-
-
-def _build(
-    inp: TestInput, bands: list[tuple[np.ndarray, np.ndarray]], sizes: np.ndarray, n: int
-) -> LinkedCorrelations:
-    offset = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-    values = np.empty(int(sizes.sum()))
-    band_of = np.full(n, -1, dtype=np.int64)
-    pos = np.zeros(n, dtype=np.int64)
-    column = np.full((len(bands), n), -1, dtype=np.int32)
-    resid, days = inp.est_resid, inp.est_day
-    for k, (rows, partners) in enumerate(bands):
-        r = cross_correlation(resid[rows], days[rows], resid[partners], days[partners], MIN_OVERLAP)
-        r[rows[:, None] == partners[None, :]] = np.nan  # a pair with itself is not a correlation
-        values[offset[k] : offset[k] + r.size] = r.ravel()
-        band_of[rows] = k
-        pos[rows] = np.arange(len(rows))
-        column[k, partners] = np.arange(len(partners), dtype=np.int32)
-    width = np.array([len(p) for _, p in bands], dtype=np.int64)
-    height = np.array([len(r) for r, _ in bands], dtype=np.int64)
-    return LinkedCorrelations(values, offset, width, height, band_of, pos, column)
