@@ -87,7 +87,11 @@ class LinkedCorrelations:
     def block(self, inp: TestInput, k: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """ρ of band ``k``'s rows at positions ``rows`` × its columns ``cols`` (filled first)."""
         self.fill(inp, k, cols)
-        return self.band(k)[np.ix_(rows, cols)]
+        band = self.band(k)
+        if len(rows) and rows[-1] - rows[0] + 1 == len(rows) and (np.diff(rows) == 1).all():
+            band = band[int(rows[0]) : int(rows[-1]) + 1]  # a run of rows (a whole event's, say): a view
+            return band[:, cols]
+        return band[np.ix_(rows, cols)]
 
     def take(self, inp: TestInput, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """ρ_ij of ``inp``'s pairs ``i`` and ``j`` (arrays of equal length); NaN where not linked."""
