@@ -133,3 +133,17 @@ def test_a_chunk_is_correlated_only_when_read() -> None:
     assert store._filled[k] == {k} and not any(store._filled[m] for m in range(len(store.rows)) if m != k)
     full = cc.pairwise_correlation(inp.est_resid, inp.est_day)[np.ix_(rows, own)].ravel()
     np.testing.assert_allclose(got, full, rtol=1e-12, atol=1e-14)
+
+
+def test_a_run_of_rows_and_scattered_rows_read_the_same_values() -> None:
+    """block() reads a run of a band's rows as a view, other rows by index: the same numbers."""
+    inp, _ = _with_event_days(9, STARTS)
+    store = lc.linked_correlations(inp)
+    assert store is not None
+    k = int(store.band_of[len(STARTS) - 1])
+    h = int(store.height[k])
+    cols = np.flatnonzero(store.band_of[store.partners[k]] == k)
+    run = store.block(inp, k, np.arange(h), cols)
+    scattered = store.block(inp, k, np.arange(h)[::-1], cols)
+    np.testing.assert_array_equal(run, scattered[::-1])
+    assert np.isfinite(run).sum() > h  # correlations, not just NaN
