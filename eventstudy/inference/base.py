@@ -112,9 +112,10 @@ class TestInput:
     event_day : ndarray (P, W) of int, optional
         Calendar day number of each day of the pair's whole event window (−1
         where none): every window's days are among them. With it, the r̄ of
-        up to :data:`~eventstudy.inference.crosscorr.DENSE_LIMIT` pairs
+        a study on the dense route (:func:`~eventstudy.inference.kpdense.dense_route`)
         correlates only pairs whose event windows are linked through shared
-        days (the only ones any window weights).
+        days (the only ones any window weights), once for all its windows
+        (:mod:`~eventstudy.inference.linkedcorr`).
     cluster : ndarray (P,) of int, optional
         Cluster of each pair for this window (:func:`~eventstudy.inference.clusters.cluster_labels`;
         −1 without a window); the cluster tests need it.
