@@ -108,11 +108,16 @@ def test_link_by_link_sums_equal_one_array_of_terms(seed: int, monkeypatch: pyte
     tables = []
     for entries in (10**9, 0):  # every window as one array of terms; every window link by link
         monkeypatch.setattr(kd, "LINK_ENTRIES", entries)
+        monkeypatch.setattr(kd, "TERMS_ENTRIES", 10**9)
         fresh = dataclasses.replace(inp, cache={})
         assert kd.dense_route(fresh)
         tables.append(run_tests({"w": fresh}, labels, specs))
         linked = kd._linked(fresh, np.ones(n, dtype=bool))
         assert isinstance(linked, kd._Terms if entries else kd._Links)
+    monkeypatch.setattr(kd, "LINK_ENTRIES", 10**9)
+    monkeypatch.setattr(kd, "TERMS_ENTRIES", 0)  # too many terms for one array: link by link
+    fresh = dataclasses.replace(inp, cache={})
+    assert isinstance(kd._linked(fresh, np.ones(n, dtype=bool)), kd._Links)
     reference = run_tests({"w": dataclasses.replace(inp, cache={})}, labels, specs, batched=False)
     _assert_same(tables[0], tables[1])
     _assert_same(tables[1], reference)

@@ -34,7 +34,7 @@ from .kpatoms import est_atoms
 from .kpwindows import window_atoms
 from .linkedcorr import LinkedCorrelations, linked_correlations
 
-__all__ = ["DENSE_ATOM_SIZE", "LINK_ENTRIES", "dense_rbar", "dense_route"]
+__all__ = ["DENSE_ATOM_SIZE", "LINK_ENTRIES", "TERMS_ENTRIES", "dense_rbar", "dense_route"]
 
 #: Studies whose pairs share their estimation dates this many to a set or more, on
 #: average, take the atoms' route: a market's stocks on one calendar. Measured
@@ -47,6 +47,10 @@ DENSE_ATOM_SIZE = 2.0
 #: Windows whose links hold fewer terms than this on average are summed as one
 #: array of terms; larger links block by block (:func:`dense_rbar`).
 LINK_ENTRIES = 4096
+
+#: Most terms a window sums as one array (about 40 bytes each while it is built);
+#: a window with more goes block by block whatever the size of its links.
+TERMS_ENTRIES = 2**23
 
 
 def dense_route(inp: TestInput) -> bool:
@@ -111,7 +115,7 @@ def _linked(inp: TestInput, mask: np.ndarray) -> _Terms | _Links:
     lengths = np.array([len(b) for b in blocks], dtype=np.int64)
     sizes = lengths[A] * lengths[B]
     out: _Terms | _Links
-    if len(A) == 0 or sizes.sum() < LINK_ENTRIES * len(A):
+    if len(A) == 0 or (sizes.sum() < LINK_ENTRIES * len(A) and sizes.sum() <= TERMS_ENTRIES):
         out = _all_terms(inp, blocks, lengths, A, B, weight, sizes, store, full)
     else:
         out = _link_terms(inp, blocks, A, B, weight, store, full)
