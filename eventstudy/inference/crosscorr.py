@@ -49,6 +49,7 @@ __all__ = [
     "CrossCorrelation",
     "average_correlation",
     "cross_correlation",
+    "day_spans",
     "group_rbar",
     "linked_bands",
     "merged_bands",
@@ -239,6 +240,21 @@ def merged_bands(bands: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[np.nd
     return out
 
 
+def day_spans(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows with a day (−1 = none), ordered by their first day, and every row's first and last day.
+
+    The bands of :func:`linked_bands` are runs of these rows; ``first`` and
+    ``last`` are indexed by row (meaningless for rows without a day).
+    """
+    days = np.asarray(days)
+    has_day = days >= 0
+    rows = np.flatnonzero(has_day.any(axis=1))
+    big = np.iinfo(np.int64).max
+    first = np.where(has_day, days, big).min(axis=1)
+    last = np.where(has_day, days, -1).max(axis=1)
+    return rows[np.argsort(first[rows], kind="stable")], first, last
+
+
 def linked_bands(days: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """Bands of rows and the rows that can share a day with them.
 
@@ -248,15 +264,9 @@ def linked_bands(days: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     band row and one of its partners (the converse need not hold). Rows
     without a day are in no band.
     """
-    days = np.asarray(days)
-    has_day = days >= 0
-    rows = np.flatnonzero(has_day.any(axis=1))
+    rows, first, last = day_spans(days)
     if rows.size == 0:
         return []
-    big = np.iinfo(np.int64).max
-    first = np.where(has_day, days, big).min(axis=1)
-    last = np.where(has_day, days, -1).max(axis=1)
-    rows = rows[np.argsort(first[rows], kind="stable")]
     out = []
     for lo in range(0, len(rows), BAND_ROWS):
         band = rows[lo : lo + BAND_ROWS]

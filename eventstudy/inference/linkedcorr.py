@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import TestInput
-from .crosscorr import BAND_ROWS, MIN_OVERLAP, cross_correlation, linked_bands, merged_bands
+from .crosscorr import BAND_ROWS, MIN_OVERLAP, cross_correlation, day_spans, linked_bands, merged_bands
 
 __all__ = ["LINKED_ENTRIES", "LinkedCorrelations", "linked_correlations"]
 
@@ -140,16 +140,10 @@ def linked_total(days: np.ndarray) -> int:
     has as partners the rows whose first day is at most hi, less those whose
     last day is before lo (those have their first day before hi too).
     """
-    days = np.asarray(days)
-    has_day = days >= 0
-    rows = np.flatnonzero(has_day.any(axis=1))
+    rows, first_of, last_of = day_spans(days)
     if rows.size == 0:
         return 0
-    big = np.iinfo(np.int64).max
-    first = np.where(has_day, days, big).min(axis=1)[rows]
-    last = np.where(has_day, days, -1).max(axis=1)[rows]
-    order = np.argsort(first, kind="stable")
-    first, last = first[order], last[order]
+    first, last = first_of[rows], last_of[rows]  # rows by first day, as the bands take them
     starts = np.arange(0, len(rows), BAND_ROWS)
     lo = first[starts]  # each band's first day (rows by first day)
     hi = np.maximum.reduceat(last, starts)
