@@ -11,11 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_crosscorr_linked import _with_event_days
 from test_inference_batch import _assert_same
+from test_inference_kp_overlap import _reference_rbar
 
 import eventstudy.inference.crosscorr as cc
+import eventstudy.inference.crossgroups as cg
 import eventstudy.inference.kpdense as kd
 import eventstudy.inference.linkedcorr as lc
-from eventstudy.inference import TESTS
+from eventstudy.inference import TESTS, Groups
 from eventstudy.inference.runner import run_tests
 
 STARTS = [0, 0, 2, 30, 31, 34, 80, 80, 200, 203, *[400] * 40, *range(500, 700, 5), *[900] * 70]
@@ -152,3 +154,20 @@ def test_a_run_of_rows_and_scattered_rows_read_the_same_values() -> None:
     scattered = store.block(inp, k, np.arange(h)[::-1], cols)
     np.testing.assert_array_equal(run, scattered[::-1])
     assert np.isfinite(run).sum() > h  # correlations, not just NaN
+
+
+@pytest.mark.parametrize("entries", [10**9, 0])
+def test_rbar_through_the_bands_equals_a_pandas_double_loop(
+    entries: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """r̄ of the whole sample on the dense route, read from the bands a chunk at a time (both
+    summations), against a plain double loop of numpy correlations on pandas' common dates."""
+    starts = [0, 0, 1, 2, 5, 9, 9, *[20] * 36, 60, 61, 140]  # more than a band of pairs in one event
+    inp, _ = _with_event_days(11, starts)
+    n = len(starts)
+    monkeypatch.setattr(kd, "DENSE_LIMIT", 10)  # above it: the bands, not the P × P matrix
+    monkeypatch.setattr(kd, "LINK_ENTRIES", entries)
+    assert kd.dense_route(inp)
+    rbar, n_corr = cg.group_rbar_batch(inp, Groups.from_labels(np.full(n, "all")), np.ones(n, dtype=bool))
+    assert lc.linked_correlations(inp) is not None and n_corr[0] > 0
+    assert rbar[0] == pytest.approx(_reference_rbar(inp), abs=1e-12)
