@@ -43,6 +43,7 @@ from typing import cast
 import numpy as np
 
 from .base import TestInput
+from .paircorr import MIN_OVERLAP, cross_correlation, pairwise_correlation
 
 __all__ = [
     "MIN_OVERLAP",
@@ -57,9 +58,6 @@ __all__ = [
     "pairwise_correlation",
     "study_correlations",
 ]
-
-#: Minimum number of common dates for a pairwise correlation to count.
-MIN_OVERLAP = 2
 
 
 @dataclass(frozen=True)
@@ -81,89 +79,6 @@ class CrossCorrelation:
     rbar: float
     n_series: int
     n_corr: int
-
-
-def pairwise_correlation(values: np.ndarray, days: np.ndarray, min_overlap: int = MIN_OVERLAP) -> np.ndarray:
-    """Pairwise-complete correlations of series observed on calendar days.
-
-    Parameters
-    ----------
-    values : ndarray (N, T)
-        One series per row (NaN = missing).
-    days : ndarray (N, T) of int
-        Calendar day of each entry (any integer date code); meaningless where
-        ``values`` is NaN. A day must appear at most once per row.
-    min_overlap : int
-        Minimum number of common days of two series for their correlation to
-        be defined.
-
-    Returns
-    -------
-    ndarray (N, N)
-        Pearson correlation of rows i and j over their common days (means and
-        variances taken on those days); NaN on the diagonal and where fewer
-        than ``min_overlap`` common days or a zero variance leave it undefined.
-    """
-    out = cross_correlation(values, days, values, days, min_overlap)
-    np.fill_diagonal(out, np.nan)
-    return out
-
-
-def _on_days(values: np.ndarray, days: np.ndarray, uniq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Days × series matrices of the rows (centred on each row's own mean) and their availability."""
-    ok = np.isfinite(values)
-    rows, cols = np.nonzero(ok)
-    pos = np.searchsorted(uniq, np.asarray(days)[rows, cols])
-    X = np.zeros((len(uniq), values.shape[0]))
-    M = np.zeros_like(X)
-    X[pos, rows] = values[rows, cols]
-    M[pos, rows] = 1.0
-    # centre each series on its own mean first (correlations are shift-invariant;
-    # this only reduces cancellation in the moment formulas)
-    cnt = M.sum(axis=0)
-    X -= (X.sum(axis=0) / np.where(cnt > 0, cnt, 1.0))[None, :]
-    X *= M
-    return X, M
-
-
-def cross_correlation(
-    values_a: np.ndarray,
-    days_a: np.ndarray,
-    values_b: np.ndarray,
-    days_b: np.ndarray,
-    min_overlap: int = MIN_OVERLAP,
-) -> np.ndarray:
-    """Pairwise-complete correlations of the rows of ``values_a`` with those of ``values_b``.
-
-    As :func:`pairwise_correlation` (arguments alike), for two sets of series:
-    entry (i, j) is the Pearson correlation of row i of a and row j of b over
-    their common days, NaN where undefined (a row with itself included).
-    """
-    values_a = np.asarray(values_a, dtype="float64")
-    values_b = np.asarray(values_b, dtype="float64")
-    na, nb = values_a.shape[0], values_b.shape[0]
-    out = np.full((na, nb), np.nan)
-    ok_a, ok_b = np.isfinite(values_a), np.isfinite(values_b)
-    if not ok_a.any() or not ok_b.any():
-        return out
-    uniq = np.unique(np.concatenate([np.asarray(days_a)[ok_a], np.asarray(days_b)[ok_b]]))
-    Xa, Ma = _on_days(values_a, days_a, uniq)
-    Xb, Mb = _on_days(values_b, days_b, uniq)
-    n = Ma.T @ Mb  # common days
-    Sa = Xa.T @ Mb  # Σ_{common} x_i
-    Sb = Ma.T @ Xb  # Σ_{common} x_j
-    Qa = (Xa * Xa).T @ Mb  # Σ_{common} x_i²
-    Qb = Ma.T @ (Xb * Xb)  # Σ_{common} x_j²
-    C = Xa.T @ Xb  # Σ_{common} x_i x_j
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cov = C - Sa * Sb / n
-        va = Qa - Sa * Sa / n
-        vb = Qb - Sb * Sb / n
-        r = cov / np.sqrt(va * vb)
-    tol = 1e-12
-    valid = (n >= min_overlap) & (va > tol * Qa) & (vb > tol * Qb) & np.isfinite(r)
-    out[valid] = np.clip(r[valid], -1.0, 1.0)
-    return out
 
 
 def _mean_offdiag(r: np.ndarray) -> CrossCorrelation:

@@ -21,7 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from .base import TestInput
-from .crosscorr import BAND_ROWS, MIN_OVERLAP, cross_correlation, day_spans, linked_bands, merged_bands
+from .crosscorr import BAND_ROWS, day_spans, linked_bands, merged_bands
+from .paircorr import MIN_OVERLAP, cross_correlation, pairwise_correlation
 
 __all__ = ["LINKED_ENTRIES", "LinkedCorrelations", "linked_correlations"]
 
@@ -79,8 +80,12 @@ class LinkedCorrelations:
             at = np.flatnonzero(self._chunk[k] == m)
             rows, partners = self.rows[k], self.partners[k][at]
             resid, days = inp.est_resid, inp.est_day
-            r = cross_correlation(resid[rows], days[rows], resid[partners], days[partners], MIN_OVERLAP)
-            r[rows[:, None] == partners[None, :]] = np.nan  # a pair with itself is not a correlation
+            if m == k:  # the band's own rows (sorted, as partners are): one symmetric set
+                r = pairwise_correlation(resid[partners], days[partners], MIN_OVERLAP)
+                r = np.take(r, np.searchsorted(partners, rows), axis=0)
+            else:
+                r = cross_correlation(resid[rows], days[rows], resid[partners], days[partners], MIN_OVERLAP)
+                r[rows[:, None] == partners[None, :]] = np.nan  # a pair with itself is not a correlation
             self.band(k)[:, at] = r
             filled.add(m)
 
