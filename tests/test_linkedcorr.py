@@ -17,6 +17,7 @@ import eventstudy.inference.crosscorr as cc
 import eventstudy.inference.crossgroups as cg
 import eventstudy.inference.kpdense as kd
 import eventstudy.inference.linkedcorr as lc
+import eventstudy.inference.paircorr as pc
 from eventstudy.inference import TESTS, Groups
 from eventstudy.inference.runner import run_tests
 
@@ -171,3 +172,52 @@ def test_rbar_through_the_bands_equals_a_pandas_double_loop(
     rbar, n_corr = cg.group_rbar_batch(inp, Groups.from_labels(np.full(n, "all")), np.ones(n, dtype=bool))
     assert lc.linked_correlations(inp) is not None and n_corr[0] > 0
     assert rbar[0] == pytest.approx(_reference_rbar(inp), abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_link_sum_is_the_sum_over_the_block(seed: int) -> None:
+    """Σ and count of the defined ρ_ij over any two sets of pairs, whether the whole chunk less a
+    few columns or the columns themselves are read: the P × P matrix's block summed directly."""
+    inp, _ = _with_event_days(seed, STARTS)
+    store = lc.linked_correlations(inp)
+    assert store is not None
+    full = cc.study_correlations(dataclasses.replace(inp, cache={}))
+    rng = np.random.default_rng(seed)
+    n = len(STARTS)
+    for keep in (1.0, 0.97, 0.6, 0.2, 0.02):
+        for _ in range(6):
+            ra = np.flatnonzero(rng.random(n) < max(keep, 0.3))
+            rb = np.flatnonzero(rng.random(n) < keep)
+            block = full[np.ix_(ra, rb)]
+            ok = np.isfinite(block)
+            total, count = store.link_sum(inp, ra, rb)
+            assert count == int(ok.sum())
+            assert total == pytest.approx(float(block[ok].sum()), rel=1e-12, abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    ga=st.lists(st.integers(0, 6), max_size=25),
+    gb=st.lists(st.integers(0, 6), max_size=25),
+)
+def test_same_group_pairs_are_the_pairs_of_equal_codes_row_by_row(ga: list[int], gb: list[int]) -> None:
+    """Property: every (a, b) with ga[a] = gb[b], once, in row-major order (a plain double loop)."""
+    a, b = kd._same_group_pairs(np.array(ga, dtype=np.int64), np.array(gb, dtype=np.int64))
+    expected = [(i, j) for i in range(len(ga)) for j in range(len(gb)) if ga[i] == gb[j]]
+    assert list(zip(a.tolist(), b.tolist(), strict=True)) == expected
+
+
+def test_correlations_written_into_a_view_equal_a_new_array() -> None:
+    """``out=``: the same numbers written into a strided view of a larger matrix, the rest untouched."""
+    inp, _ = _with_event_days(6, STARTS)
+    v, d = inp.est_resid, inp.est_day
+    big = np.full((len(STARTS), 3 * len(STARTS)), 5.0)
+    view = big[:, 10 : 10 + len(STARTS)]
+    pc.pairwise_correlation(v, d, out=view)
+    assert np.array_equal(view, pc.pairwise_correlation(v, d), equal_nan=True)
+    half = big[:20, 200:230]
+    pc.cross_correlation(v[:20], d[:20], v[40:70], d[40:70], out=half)
+    assert np.array_equal(half, pc.cross_correlation(v[:20], d[:20], v[40:70], d[40:70]), equal_nan=True)
+    assert (big[:, :10] == 5.0).all() and (big[20:, 200:230] == 5.0).all()
+    with pytest.raises(ValueError, match="out: expected shape"):
+        pc.cross_correlation(v[:20], d[:20], v[:5], d[:5], out=half)

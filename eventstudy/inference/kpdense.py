@@ -81,13 +81,13 @@ class _Terms:
 
 @dataclass(frozen=True)
 class _Links:
-    """The links of a window of large blocks: each link's terms and their sum."""
+    """The links of a window of large blocks: each link's weight, and the Σ and count of its defined ρ."""
 
     A: np.ndarray  # the links' blocks
     B: np.ndarray
     blocks: list[np.ndarray]  # each block's pairs
-    terms: list[np.ndarray]  # each link's |A| × |B| terms (NaN: undefined)
-    total: np.ndarray  # Σ of each link's defined terms
+    weight: np.ndarray  # c_AB/√(L_A L_B)
+    total: np.ndarray  # Σ of each link's defined terms ρ_ij c_AB/√(L_A L_B)
     count: np.ndarray  # their number
 
 
@@ -158,17 +158,24 @@ def _link_terms(
     store: LinkedCorrelations | None,
     full: np.ndarray | None,
 ) -> _Links:
-    """Each link's block of terms, and its sum and count."""
-    terms = []
+    """Each link's sum and count of defined terms, without its block of terms.
+
+    From the linked store, by its rows' sums over whole chunks
+    (:meth:`~eventstudy.inference.linkedcorr.LinkedCorrelations.link_sum`:
+    a window's blocks are whole events less the few pairs without its days),
+    else sliced from the P × P matrix.
+    """
     total, count = np.zeros(len(A)), np.zeros(len(A))
     for k, (a, b, w) in enumerate(zip(A.tolist(), B.tolist(), weight.tolist(), strict=True)):
         ra, rb = blocks[a], blocks[b]
-        rho = full[np.ix_(ra, rb)] if full is not None else _block_of(inp, _store(store), ra, rb)
-        t = rho * w
-        ok = np.isfinite(t)
-        total[k], count[k] = t[ok].sum(), ok.sum()
-        terms.append(t)
-    return _Links(A, B, blocks, terms, total, count)
+        if full is not None:
+            rho = full[np.ix_(ra, rb)]
+            ok = np.isfinite(rho)
+            s, c = float(rho[ok].sum()), int(ok.sum())
+        else:
+            s, c = _store(store).link_sum(inp, ra, rb)
+        total[k], count[k] = s * w, c
+    return _Links(A, B, blocks, weight, total, count)
 
 
 def _store(store: LinkedCorrelations | None) -> LinkedCorrelations:
@@ -176,20 +183,15 @@ def _store(store: LinkedCorrelations | None) -> LinkedCorrelations:
     return store
 
 
-def _block_of(inp: TestInput, store: LinkedCorrelations, ra: np.ndarray, rb: np.ndarray) -> np.ndarray:
-    """ρ of rows ``ra`` × columns ``rb``: slices of the bands' matrices that hold the rows."""
-    band = store.band_of[ra]
-    out = np.full((len(ra), len(rb)), np.nan)
-    for k in np.unique(band).tolist():
-        sel = band == k
-        col = store.column[k, rb] if k >= 0 else np.full(len(rb), -1)
-        if k >= 0 and (col >= 0).all():
-            out[sel] = store.block(inp, k, store.pos[ra[sel]], col)
-        else:  # some columns not the band's partners (never linked): entry by entry
-            rows = ra[sel]
-            pairs = store.take(inp, np.repeat(rows, len(rb)), np.tile(rb, len(rows)))
-            out[sel] = pairs.reshape(len(rows), len(rb))
-    return out
+def _same_group_pairs(ga: np.ndarray, gb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (a, b) of every two entries with ga[a] = gb[b], row by row (a, then b, ascending)."""
+    order = np.argsort(gb, kind="stable")
+    sorted_gb = gb[order]
+    lo = np.searchsorted(sorted_gb, ga, "left")
+    size = np.searchsorted(sorted_gb, ga, "right") - lo
+    a = np.repeat(np.arange(len(ga)), size)
+    step = np.arange(int(size.sum())) - np.repeat(np.cumsum(size) - size, size)
+    return a, order[np.repeat(lo, size) + step]
 
 
 def dense_rbar(inp: TestInput, groups: Groups, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -209,13 +211,17 @@ def dense_rbar(inp: TestInput, groups: Groups, mask: np.ndarray) -> tuple[np.nda
     # (float64 also when no link is whole: bincount of nothing gives integers)
     total = np.bincount(ca[hit], weights=linked.total[hit], minlength=groups.size).astype("float64")
     count = np.bincount(ca[hit], weights=linked.count[hit], minlength=groups.size).astype("float64")
-    for k in np.flatnonzero(~whole).tolist():  # links across groups: pair by pair
-        ga = groups.codes[linked.blocks[linked.A[k]]]
-        gb = groups.codes[linked.blocks[linked.B[k]]]
-        t = linked.terms[k]
-        same = (ga[:, None] == gb[None, :]) & np.isfinite(t)
-        g = np.broadcast_to(ga[:, None], t.shape)[same]
-        total += np.bincount(g, weights=t[same], minlength=groups.size)
+    store = linked_correlations(inp)
+    full = study_correlations(inp) if store is None else None
+    for k in np.flatnonzero(~whole).tolist():  # links across groups: the pairs of one group in both
+        ra, rb = linked.blocks[linked.A[k]], linked.blocks[linked.B[k]]
+        ga = groups.codes[ra]
+        a, b = _same_group_pairs(ga, groups.codes[rb])
+        rho = full[ra[a], rb[b]] if full is not None else _store(store).take(inp, ra[a], rb[b])
+        t = rho * linked.weight[k]
+        ok = np.isfinite(t)
+        g = ga[a][ok]
+        total += np.bincount(g, weights=t[ok], minlength=groups.size)
         count += np.bincount(g, minlength=groups.size)
     return total, count
 

@@ -50,21 +50,26 @@ class LinkedCorrelations:
         n = len(inp.car)  # (the residuals are read from the input at each fill: the study's
         # shared memo, which holds this, must not hold its own estimation arrays)
         self.rows = [rows for rows, _ in bands]
-        self.partners = [partners for _, partners in bands]
+        self.band_of = np.full(n, -1, dtype=np.int64)
+        self.pos = np.zeros(n, dtype=np.int64)
+        for k, rows in enumerate(self.rows):
+            self.band_of[rows] = k
+            self.pos[rows] = np.arange(len(rows))
+        # a band's partners in the order of their own bands' rows: each chunk is a run of
+        # columns, and the band's own chunk is its rows in their order
+        self.partners = [p[np.lexsort((self.pos[p], self.band_of[p]))] for _, p in bands]
         self.width = np.array([len(p) for p in self.partners], dtype=np.int64)
         self.height = np.array([len(r) for r in self.rows], dtype=np.int64)
         sizes = self.width * self.height
         self.offset = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
         self.values = np.empty(int(sizes.sum()))  # pages touched only where a chunk is filled
-        self.band_of = np.full(n, -1, dtype=np.int64)
-        self.pos = np.zeros(n, dtype=np.int64)
         self.column = np.full((len(bands), n), -1, dtype=np.int32)
-        for k, (rows, partners) in enumerate(bands):
-            self.band_of[rows] = k
-            self.pos[rows] = np.arange(len(rows))
+        for k, partners in enumerate(self.partners):
             self.column[k, partners] = np.arange(len(partners), dtype=np.int32)
         self._chunk = [self.band_of[partners] for partners in self.partners]  # each column's chunk
         self._filled: list[set[int]] = [set() for _ in bands]
+        # per band and filled chunk: its columns, and each row's Σ and count of defined ρ over them
+        self._sums: list[dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]] = [{} for _ in bands]
 
     def band(self, k: int) -> np.ndarray:
         """Band ``k``'s rows × partners matrix (a view; only its filled chunks are meaningful)."""
@@ -80,13 +85,17 @@ class LinkedCorrelations:
             at = np.flatnonzero(self._chunk[k] == m)
             rows, partners = self.rows[k], self.partners[k][at]
             resid, days = inp.est_resid, inp.est_day
-            if m == k:  # the band's own rows (sorted, as partners are): one symmetric set
-                r = pairwise_correlation(resid[partners], days[partners], MIN_OVERLAP)
-                r = np.take(r, np.searchsorted(partners, rows), axis=0)
+            r = self.band(k)[:, at[0] : at[-1] + 1]  # (a chunk's columns are a run) written in place
+            if m == k:  # the band's own rows, in their order: one symmetric set
+                pairwise_correlation(resid[rows], days[rows], MIN_OVERLAP, out=r)
             else:
-                r = cross_correlation(resid[rows], days[rows], resid[partners], days[partners], MIN_OVERLAP)
-                r[rows[:, None] == partners[None, :]] = np.nan  # a pair with itself is not a correlation
-            self.band(k)[:, at] = r
+                cross_correlation(
+                    resid[rows], days[rows], resid[partners], days[partners], MIN_OVERLAP, out=r
+                )
+                _, i, j = np.intersect1d(rows, partners, assume_unique=True, return_indices=True)
+                r[i, j] = np.nan  # a pair with itself is not a correlation
+            ok = np.isfinite(r)
+            self._sums[k][m] = (at, np.where(ok, r, 0.0).sum(axis=1), ok.sum(axis=1))
             filled.add(m)
 
     def block(self, inp: TestInput, k: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -97,6 +106,40 @@ class LinkedCorrelations:
             band = band[int(rows[0]) : int(rows[-1]) + 1]  # a run of rows (a whole event's, say): a view
             return band[:, cols]
         return np.take(np.take(band, cols, axis=1), rows, axis=0)  # (faster than a 2-D fancy index)
+
+    def link_sum(self, inp: TestInput, ra: np.ndarray, rb: np.ndarray) -> tuple[float, int]:
+        """Σ of the defined ρ_ij over i in ``ra`` and j in ``rb`` (sets of pairs), and their number.
+
+        By band of the rows and chunk of the columns: the rows' sums over the
+        whole chunk (kept when it was filled) less the columns of the chunk
+        not in ``rb``, when those are fewer than ``rb``'s; else ``rb``'s
+        columns directly. Columns that are not a band's partners have no ρ.
+        """
+        total, count = 0.0, 0
+        band_of = self.band_of[ra]
+        for k in np.unique(band_of[band_of >= 0]).tolist():
+            rows = self.pos[ra[band_of == k]]
+            col = self.column[k, rb]
+            col = col[col >= 0]
+            chunk = self._chunk[k][col]
+            self.fill(inp, k, col)
+            band = self.band(k)
+            for m in np.unique(chunk).tolist():
+                at, sums, counts = self._sums[k][m]
+                cols = col[chunk == m]
+                if 2 * len(cols) >= len(at):  # the whole chunk, less the few columns not asked
+                    rest = np.setdiff1d(at, cols, assume_unique=True)
+                    total += float(sums[rows].sum())
+                    count += int(counts[rows].sum())
+                    sign, cols = -1.0, rest
+                else:
+                    sign = 1.0
+                if len(cols):
+                    r = np.take(np.take(band, cols, axis=1), rows, axis=0)
+                    ok = np.isfinite(r)
+                    total += sign * float(r[ok].sum())
+                    count += int(sign) * int(ok.sum())
+        return total, count
 
     def take(self, inp: TestInput, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """ρ_ij of ``inp``'s pairs ``i`` and ``j`` (arrays of equal length); NaN where not linked."""

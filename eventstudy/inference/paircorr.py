@@ -32,7 +32,9 @@ MIN_OVERLAP = 2
 _FINISH_ENTRIES = 1 << 14
 
 
-def pairwise_correlation(values: np.ndarray, days: np.ndarray, min_overlap: int = MIN_OVERLAP) -> np.ndarray:
+def pairwise_correlation(
+    values: np.ndarray, days: np.ndarray, min_overlap: int = MIN_OVERLAP, *, out: np.ndarray | None = None
+) -> np.ndarray:
     """Pairwise-complete correlations of series observed on calendar days.
 
     Parameters
@@ -45,6 +47,9 @@ def pairwise_correlation(values: np.ndarray, days: np.ndarray, min_overlap: int 
     min_overlap : int
         Minimum number of common days of two series for their correlation to
         be defined.
+    out : ndarray (N, N), optional
+        Where to write the result (a view of a larger matrix, say), instead
+        of a new array.
 
     Returns
     -------
@@ -53,8 +58,9 @@ def pairwise_correlation(values: np.ndarray, days: np.ndarray, min_overlap: int 
         variances taken on those days); NaN on the diagonal and where fewer
         than ``min_overlap`` common days or a zero variance leave it undefined.
     """
-    out = cross_correlation(values, days, values, days, min_overlap)
-    np.fill_diagonal(out, np.nan)
+    out = cross_correlation(values, days, values, days, min_overlap, out=out)
+    diag = np.arange(len(out))
+    out[diag, diag] = np.nan
     return out
 
 
@@ -109,7 +115,7 @@ def _finish(
     np.copyto(out, np.clip(r, -1.0, 1.0, out=r), where=valid)
 
 
-def _symmetric(values: np.ndarray, days: np.ndarray, min_overlap: int) -> np.ndarray:
+def _symmetric(values: np.ndarray, days: np.ndarray, min_overlap: int, out: np.ndarray) -> np.ndarray:
     """:func:`cross_correlation` of a set of series with itself, a triangle and its mirror.
 
     The moments and the product are symmetric (the product by a symmetric
@@ -117,7 +123,6 @@ def _symmetric(values: np.ndarray, days: np.ndarray, min_overlap: int) -> np.nda
     exactly.
     """
     size = values.shape[0]
-    out = np.full((size, size), np.nan)
     ok = np.isfinite(values)
     if not ok.any():
         return out
@@ -149,20 +154,26 @@ def cross_correlation(
     values_b: np.ndarray,
     days_b: np.ndarray,
     min_overlap: int = MIN_OVERLAP,
+    *,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Pairwise-complete correlations of the rows of ``values_a`` with those of ``values_b``.
 
-    As :func:`pairwise_correlation` (arguments alike), for two sets of series:
+    As :func:`pairwise_correlation` (arguments alike, ``out`` too), for two sets of series:
     entry (i, j) is the Pearson correlation of row i of a and row j of b over
     their common days, NaN where undefined (a row with itself included). The
     same arrays passed as a and b are correlated as one symmetric set.
     """
     values_a = np.asarray(values_a, dtype="float64")
     values_b = np.asarray(values_b, dtype="float64")
-    if values_a is values_b and days_a is days_b:
-        return _symmetric(values_a, days_a, min_overlap)
     na, nb = values_a.shape[0], values_b.shape[0]
-    out = np.full((na, nb), np.nan)
+    if out is None:
+        out = np.empty((na, nb))
+    elif out.shape != (na, nb):
+        raise ValueError(f"out: expected shape {(na, nb)}, got {out.shape}")
+    out.fill(np.nan)
+    if values_a is values_b and days_a is days_b:
+        return _symmetric(values_a, days_a, min_overlap, out)
     ok_a, ok_b = np.isfinite(values_a), np.isfinite(values_b)
     if not ok_a.any() or not ok_b.any():
         return out
