@@ -18,6 +18,8 @@ Kolari, J. W. and Pynnönen, S. (2010), Review of Financial Studies 23(11),
 
 from __future__ import annotations
 
+import mmap
+
 import numpy as np
 
 from .base import TestInput
@@ -62,7 +64,12 @@ class LinkedCorrelations:
         self.height = np.array([len(r) for r in self.rows], dtype=np.int64)
         sizes = self.width * self.height
         self.offset = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-        self.values = np.empty(int(sizes.sum()))  # pages touched only where a chunk is filled
+        # an anonymous map of small pages: memory is taken only where a chunk is written (numpy
+        # asks for huge pages, which a strided chunk commits 2 MiB at a time around it, and
+        # which a long-running, fragmented machine hands out slowly: 40-50 ms for a chunk of
+        # 992 × 992 against 6 ms, 6 Dec 2026)
+        self._map = mmap.mmap(-1, max(int(sizes.sum()), 1) * 8)
+        self.values = np.frombuffer(self._map, dtype=np.float64, count=int(sizes.sum()))
         self.column = np.full((len(bands), n), -1, dtype=np.int32)
         for k, partners in enumerate(self.partners):
             self.column[k, partners] = np.arange(len(partners), dtype=np.int32)
