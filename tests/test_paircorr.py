@@ -97,3 +97,17 @@ def test_one_set_equals_the_two_set_products(seed: int, n: int, missing: float, 
     assert np.array_equal(np.isnan(one), np.isnan(two))
     np.testing.assert_allclose(one, two, rtol=0, atol=1e-12)
     assert np.array_equal(one, one.T, equal_nan=True)
+
+
+def test_days_far_apart_are_ranked_by_sorting_with_the_same_result() -> None:
+    """Day codes spread far apart (no table of every day) give the same correlations."""
+    va, da = _series(7, 20, 40, 0.05, masked=6)
+    vb, db = _series(8, 15, 40, 0.05, shift=9)
+    n_days, (pa, pb) = pc._day_positions(da.ravel() * 10**9, db.ravel() * 10**9)
+    m, (qa, qb) = pc._day_positions(da.ravel(), db.ravel())
+    assert n_days == m == len(np.union1d(da, db)) and np.array_equal(pa, qa) and np.array_equal(pb, qb)
+    for f in (lambda d: d, lambda d: d * 10**9):
+        np.testing.assert_array_equal(
+            pc.cross_correlation(va, f(da), vb, f(db)), pc.cross_correlation(va, da, vb, db)
+        )
+        np.testing.assert_array_equal(pc.pairwise_correlation(va, f(da)), pc.pairwise_correlation(va, da))

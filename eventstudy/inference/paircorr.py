@@ -64,14 +64,38 @@ def pairwise_correlation(
     return out
 
 
-def _on_days(values: np.ndarray, days: np.ndarray, uniq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Days × series matrices of the rows (centred on each row's own mean) and their availability."""
-    ok = np.isfinite(values)
-    rows, cols = np.nonzero(ok)
-    pos = np.searchsorted(uniq, np.asarray(days)[rows, cols])
-    X = np.zeros((len(uniq), values.shape[0]))
+def _cells(values: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row, calendar day and value of every defined entry, row by row."""
+    rows, cols = np.nonzero(np.isfinite(values))
+    return rows, np.asarray(days)[rows, cols], values[rows, cols]
+
+
+def _day_positions(*day_sets: np.ndarray) -> tuple[int, list[np.ndarray]]:
+    """The number of distinct days of the sets, and each day's rank among them.
+
+    Calendar day codes of one study lie close together: ranked through a
+    table of the days from the first to the last (else by sorting).
+    """
+    both = [d for d in day_sets if len(d)]
+    lo = min(int(d.min()) for d in both)
+    hi = max(int(d.max()) for d in both)
+    if hi - lo <= 4 * sum(len(d) for d in both) + 4096:
+        present = np.zeros(hi - lo + 1, dtype=bool)
+        for d in both:
+            present[d - lo] = True
+        rank = np.cumsum(present) - 1
+        return int(present.sum()), [rank[d - lo] if len(d) else d for d in day_sets]
+    uniq = np.unique(np.concatenate(both))
+    return len(uniq), [np.searchsorted(uniq, d) for d in day_sets]
+
+
+def _on_days(
+    rows: np.ndarray, pos: np.ndarray, v: np.ndarray, size: int, n_days: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Days × series matrices of the cells (centred on each row's own mean) and their availability."""
+    X = np.zeros((n_days, size))
     M = np.zeros_like(X)
-    X[pos, rows] = values[rows, cols]
+    X[pos, rows] = v
     M[pos, rows] = 1.0
     # centre each series on its own mean first (correlations are shift-invariant;
     # this only reduces cancellation in the moment formulas)
@@ -123,11 +147,11 @@ def _symmetric(values: np.ndarray, days: np.ndarray, min_overlap: int, out: np.n
     exactly.
     """
     size = values.shape[0]
-    ok = np.isfinite(values)
-    if not ok.any():
+    rows, d, v = _cells(values, days)
+    if not len(rows):
         return out
-    uniq = np.unique(np.asarray(days)[ok])
-    X, M = _on_days(values, days, uniq)
+    n_days, (pos,) = _day_positions(d)
+    X, M = _on_days(rows, pos, v, size, n_days)
     n, S, Q = M.T @ M, X.T @ M, (X * X).T @ M  # (n by a symmetric rank update; S_b = Sᵀ, Q_b = Qᵀ)
     C = X.T @ X
     step = max(1, _FINISH_ENTRIES // max(size, 1))
@@ -174,12 +198,13 @@ def cross_correlation(
     out.fill(np.nan)
     if values_a is values_b and days_a is days_b:
         return _symmetric(values_a, days_a, min_overlap, out)
-    ok_a, ok_b = np.isfinite(values_a), np.isfinite(values_b)
-    if not ok_a.any() or not ok_b.any():
+    rows_a, d_a, v_a = _cells(values_a, days_a)
+    rows_b, d_b, v_b = _cells(values_b, days_b)
+    if not len(rows_a) or not len(rows_b):
         return out
-    uniq = np.unique(np.concatenate([np.asarray(days_a)[ok_a], np.asarray(days_b)[ok_b]]))
-    Xa, Ma = _on_days(values_a, days_a, uniq)
-    Xb, Mb = _on_days(values_b, days_b, uniq)
+    n_days, (pos_a, pos_b) = _day_positions(d_a, d_b)
+    Xa, Ma = _on_days(rows_a, pos_a, v_a, na, n_days)
+    Xb, Mb = _on_days(rows_b, pos_b, v_b, nb, n_days)
     n, Sa, Sb, Qa, Qb = _moments(Xa, Ma, Xb, Mb)
     C = Xa.T @ Xb  # Σ_{common} x_i x_j (a day one series lacks adds zero)
     step = max(1, _FINISH_ENTRIES // max(nb, 1))
