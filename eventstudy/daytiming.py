@@ -125,7 +125,7 @@ def positions(
         ev.local_end[sel],
     )
     total = len(sess.dates)
-    d_all = sess.dates.to_numpy()
+    d_all = sess.dates_ns.view("M8[ns]")
     nat = np.datetime64("NaT", "ns")
     d0 = np.where(e_full < total, d_all[np.minimum(e_full, total - 1)], nat)
     d1 = np.where(l_full < total, d_all[np.minimum(l_full, total - 1)], nat)
@@ -190,8 +190,14 @@ def grid_of(
 ) -> Grid:
     sess = market_sessions(sym, close, events, cfg.calendar)
     al = align_dates(close.index, sess, cfg.returns, bench, shifts)
-    lo = sess.bounds(close.index[0], close.index[-1])[0]
-    return Grid(sess, al, lo, len(al.span), al.grid.dates.to_numpy())
+    grid = al.grid.dates_ns
+    # the grid starts at the first session on or after the first price (the sessions' bounds)
+    lo = (
+        int(np.searchsorted(sess.dates_ns, grid[0]))
+        if len(grid)
+        else sess.bounds(close.index[0], close.index[-1])[0]
+    )
+    return Grid(sess, al, lo, len(al.span), grid.view("M8[ns]"))
 
 
 def timing_of(

@@ -179,18 +179,23 @@ def align_dates(
     """
     cidx = index.as_unit("ns")
     cns = np.asarray(cidx.asi8)
-    lo, hi = sessions.bounds(cidx[0], cidx[-1])
-    grid = Sessions(
-        sessions.code,
-        sessions.dates[lo:hi],
-        None if sessions.closes is None else sessions.closes[lo:hi],
-    )
-    gns = sessions.dates_ns[lo:hi]
-    n = len(gns)
-    where = np.searchsorted(gns, cns)
-    on = (where < n) & (gns[np.minimum(where, n - 1)] == cns)
-    off = [str(d.date()) for d in cidx[~on]]
-    pos = where[on]
+    if sessions.closes is None and np.array_equal(sessions.dates_ns, cns):
+        # the sessions are the series' own dates (no calendar): every row is its own session
+        grid, n = sessions, len(cns)
+        on, pos, off = np.ones(n, dtype=bool), np.arange(n), []
+    else:
+        lo, hi = sessions.bounds(cidx[0], cidx[-1])
+        grid = Sessions(
+            sessions.code,
+            sessions.dates[lo:hi],
+            None if sessions.closes is None else sessions.closes[lo:hi],
+        )
+        gns = sessions.dates_ns[lo:hi]
+        n = len(gns)
+        where = np.searchsorted(gns, cns)
+        on = (where < n) & (gns[np.minimum(where, n - 1)] == cns)
+        off = [str(d.date()) for d in cidx[~on]]
+        pos = where[on]
     span = np.zeros(n, dtype=np.int64)
     if len(pos) > 1:
         span[pos[1:]] = np.diff(pos)

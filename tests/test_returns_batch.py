@@ -92,3 +92,30 @@ def test_many_series_are_each_series_own_returns(
     for o in offsets:
         written[o : o + n] = True
     assert np.isnan(out[~written]).all()  # the padding is left as it was
+
+
+@pytest.mark.parametrize("kind", ["simple", "log"])
+@pytest.mark.parametrize("shifts", [(), (1, 2)])
+def test_a_series_on_its_own_dates_aligns_as_on_any_grid(kind: str, shifts: tuple[int, ...]) -> None:
+    """Sessions that are the series' own dates (no calendar) take a shortcut: every row on its own
+    session. It gives what the general search gives on a grid of those dates with a session
+    outside the data (which forces the search), benchmark returns and their shifts included."""
+    closes, _ = _setup(7, 1, holes=6, off=0)
+    close = closes[0]
+    own = Sessions(None, close.index, None)
+    wider = Sessions(
+        None, close.index.append(pd.DatetimeIndex([close.index[-1] + pd.Timedelta(days=3)])), None
+    )
+    bench = pd.Series(
+        np.linspace(100.0, 120.0, 70), index=pd.bdate_range("2020-12-28", periods=70).as_unit("ns")
+    )
+    fast = align_dates(close.index, own, kind, bench, shifts)  # type: ignore[arg-type]
+    slow = align_dates(close.index, wider, kind, bench, shifts)  # type: ignore[arg-type]
+    assert fast.all_on and slow.all_on and fast.off_session == slow.off_session == []
+    for name in ("on", "pos", "span"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(slow, name))
+    assert list(fast.grid.dates) == list(slow.grid.dates)
+    assert set(fast.shifted) == set(slow.shifted) == {0, *shifts}
+    for s in fast.shifted:
+        np.testing.assert_array_equal(fast.shifted[s], slow.shifted[s])
+    np.testing.assert_array_equal(fast.span[1:], 1)
