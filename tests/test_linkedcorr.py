@@ -221,3 +221,45 @@ def test_correlations_written_into_a_view_equal_a_new_array() -> None:
     assert (big[:, :10] == 5.0).all() and (big[20:, 200:230] == 5.0).all()
     with pytest.raises(ValueError, match="out: expected shape"):
         pc.cross_correlation(v[:20], d[:20], v[:5], d[:5], out=half)
+
+
+def test_a_chunk_whose_mirror_is_filled_is_its_transpose(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Band k's chunk of band m's rows, once band m holds all of band k's rows filled, is copied
+    transposed (ρ_ij = ρ_ji exactly) instead of correlated again; the values are the matrix's."""
+    inp, _ = _with_event_days(8, STARTS)
+    store = lc.linked_correlations(inp)
+    assert store is not None
+    full = cc.study_correlations(dataclasses.replace(inp, cache={}))
+    n_bands = len(store.rows)
+    everything = np.arange(len(STARTS))
+    for m in range(n_bands):  # fill every band's chunks first
+        store.fill(inp, m, store.column[m, everything][store.column[m, everything] >= 0])
+    calls: list[int] = []
+    real = lc.cross_correlation
+
+    def counting(*args: object, **kwargs: object) -> np.ndarray:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(lc, "cross_correlation", counting)
+    bands = list(zip(store.rows, store.partners, strict=True))
+    mirrored = 0
+    for k in range(n_bands):
+        for m in range(n_bands):
+            at_km = np.flatnonzero(store._chunk[k] == m)
+            at_mk = np.flatnonzero(store._chunk[m] == k)
+            if m == k or not len(at_km) or len(at_mk) != store.height[k]:
+                continue
+            mirrored += 1
+            fresh = lc.LinkedCorrelations(dataclasses.replace(inp, cache={}), bands)
+            fresh.fill(inp, m, at_mk[:1])  # band m's chunk of band k
+            n_before = len(calls)
+            fresh.fill(inp, k, at_km[:1])  # band k's chunk of band m: the transpose
+            assert len(calls) == n_before
+            got = fresh.band(k)[:, at_km]
+            back = fresh.band(m)[np.ix_(fresh.pos[store.partners[k][at_km]], at_mk)]
+            assert np.array_equal(got, back.T, equal_nan=True)
+            ref = full[np.ix_(store.rows[k], store.partners[k][at_km])]
+            assert np.array_equal(np.isnan(got), np.isnan(ref))
+            np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-14)
+    assert mirrored > 0

@@ -93,14 +93,15 @@ class LinkedCorrelations:
             rows, partners = self.rows[k], self.partners[k][at]
             resid, days = inp.est_resid, inp.est_day
             r = self.band(k)[:, at[0] : at[-1] + 1]  # (a chunk's columns are a run) written in place
+            mirror = self._mirror(m, k, partners)
             if m == k:  # the band's own rows, in their order: one symmetric set
                 pairwise_correlation(resid[rows], days[rows], MIN_OVERLAP, out=r)
-            else:
+            elif mirror is not None:  # band m holds these correlations already, transposed
+                np.copyto(r, mirror.T)
+            else:  # (a pair lies in one band: no pair of another band's chunk is itself)
                 cross_correlation(
                     resid[rows], days[rows], resid[partners], days[partners], MIN_OVERLAP, out=r
                 )
-                _, i, j = np.intersect1d(rows, partners, assume_unique=True, return_indices=True)
-                r[i, j] = np.nan  # a pair with itself is not a correlation
             ok = np.isfinite(r)
             self._sums[k][m] = (at, np.where(ok, r, 0.0).sum(axis=1), ok.sum(axis=1))
             filled.add(m)
@@ -113,6 +114,15 @@ class LinkedCorrelations:
             band = band[int(rows[0]) : int(rows[-1]) + 1]  # a run of rows (a whole event's, say): a view
             return band[:, cols]
         return np.take(np.take(band, cols, axis=1), rows, axis=0)  # (faster than a 2-D fancy index)
+
+    def _mirror(self, m: int, k: int, rows_m: np.ndarray) -> np.ndarray | None:
+        """ρ of band ``m``'s rows ``rows_m`` × all of band ``k``'s rows, if band m has them filled."""
+        if m == k or k not in self._filled[m]:
+            return None
+        at = np.flatnonzero(self._chunk[m] == k)
+        if len(at) != self.height[k]:  # some of band k's rows are not band m's partners
+            return None
+        return np.take(self.band(m)[:, at[0] : at[-1] + 1], self.pos[rows_m], axis=0)
 
     def link_sum(self, inp: TestInput, ra: np.ndarray, rb: np.ndarray) -> tuple[float, int]:
         """Σ of the defined ρ_ij over i in ``ra`` and j in ``rb`` (sets of pairs), and their number.
