@@ -36,6 +36,7 @@ from .daytiming import (
 )
 from .events import Events
 from .markets import calendar_for
+from .owndates import own_date_layouts
 from .returns import MarketReturns, aligned_returns_into
 from .sources.base import Prices
 from .sync import Sync, close_gap_hours
@@ -168,17 +169,32 @@ def build_panel(
     layout: list[tuple[Grid, Timing]] = []
     syncs: list[Sync] = []
     gaps: dict[int, float | None] = {}
+    codes = {sym: calendar_for(sym, cfg.calendar).code for sym in symbols}
+    # many series on their own dates (ragged, no calendar): their grids and timings at once
+    own = own_date_layouts(
+        {sym: prices[sym] for sym in symbols if codes[sym] is None},
+        study_ev,
+        mask_ev,
+        cfg,
+        bench,
+        want,
+        max_ext,
+    )
     for sym in symbols:
         close = prices[sym]
-        gkey = (calendar_for(sym, cfg.calendar).code, date_key(close.index))
-        g = grids.get(gkey)
-        if g is None:
-            g = grids[gkey] = grid_of(sym, close, events, cfg, bench, want)
-        msel, sel = mask_ev.applies_to(sym), study_ev.applies_to(sym)
-        tkey = (id(g), msel.tobytes(), sel.tobytes())
-        t = timings.get(tkey)
-        if t is None:
-            t = timings[tkey] = timing_of(g, study_ev, mask_ev, msel, sel, cfg, max_ext)
+        hit = own.get(sym)
+        if hit is not None:
+            g, t = hit
+        else:
+            gkey = (codes[sym], date_key(close.index))
+            if gkey not in grids:
+                grids[gkey] = grid_of(sym, close, events, cfg, bench, want)
+            g = grids[gkey]
+            msel, sel = mask_ev.applies_to(sym), study_ev.applies_to(sym)
+            tkey = (id(g), msel.tobytes(), sel.tobytes())
+            if tkey not in timings:
+                timings[tkey] = timing_of(g, study_ev, mask_ev, msel, sel, cfg, max_ext)
+            t = timings[tkey]
         layout.append((g, t))
         if bench is not None and bench_sess is not None:
             if id(g) not in gaps:

@@ -1,0 +1,253 @@
+"""Session grids and day-0 timing of many price series on their own dates, at once.
+
+A series without an exchange calendar has its own dates as sessions
+(:func:`~eventstudy.calendars.data_sessions`): every price row is its own
+session, and day 0 of an event is its first date on or after the event's
+local date. :func:`~eventstudy.daytiming.grid_of` and
+:func:`~eventstudy.daytiming.timing_of` compute that a series at a time,
+shared by the series with equal dates; a universe of stocks with a few
+missing closes each has nearly as many date sets as series, and then
+:func:`own_date_layouts` computes the same :class:`~eventstudy.daytiming.Grid`
+and :class:`~eventstudy.daytiming.Timing` for all of them at once, on the
+series' dates laid end to end (one search for every series × event, one
+cumulative sum for every confounding mask), with the same integers and the
+same benchmark returns bit for bit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .calendars import Sessions
+from .config import StudyConfig
+from .daytiming import FAR, EventArrays, Grid, Timing, date_key
+from .returns import Alignment, interval_returns
+
+__all__ = ["OWN_DATES_MIN", "own_date_layouts"]
+
+#: Studies whose series without a calendar have at least this many distinct
+#: sets of dates lay them out at once; fewer go series by series (the same
+#: grids and timings).
+OWN_DATES_MIN = 16
+
+_DAY = 86_400 * 10**9
+
+
+def own_date_layouts(
+    closes: dict[str, pd.Series],
+    study_ev: EventArrays,
+    mask_ev: EventArrays,
+    cfg: StudyConfig,
+    bench: pd.Series | None,
+    shifts: tuple[int, ...],
+    max_ext: int,
+) -> dict[str, tuple[Grid, Timing]]:
+    """Grid and timing of each series of ``closes`` (symbols without a calendar), or none.
+
+    Series with equal dates share one grid (as :func:`~eventstudy.panel.build_panel`
+    shares them). Empty unless there are :data:`OWN_DATES_MIN` distinct sets
+    of dates, all midnight dates in nanoseconds, ascending and unique (the
+    other cases go series by series).
+    """
+    keys: dict[tuple[Any, bytes], list[str]] = {}
+    for sym, close in closes.items():
+        keys.setdefault(date_key(close.index), []).append(sym)
+    if len(keys) < OWN_DATES_MIN:
+        return {}
+    first = [closes[syms[0]].index for syms in keys.values()]
+    if any(len(ix) == 0 or ix.dtype != np.dtype("M8[ns]") for ix in first):
+        return {}
+    lengths = np.array([len(ix) for ix in first], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    ns = np.concatenate([np.asarray(ix.asi8) for ix in first])
+    seg = np.repeat(np.arange(len(first)), lengths)
+    step = np.diff(ns)
+    if (ns % _DAY).any() or (step[np.diff(seg) == 0] <= 0).any():
+        return {}
+    shifted = _bench_returns(ns, starts, cfg.returns, bench, shifts)
+    grids = _grids(first, ns, starts, lengths, shifted)
+    out: dict[str, tuple[Grid, Timing]] = {}
+    by_selection: dict[tuple[bytes, bytes], list[int]] = {}
+    selections = {}
+    for k, syms in enumerate(keys.values()):
+        for sym in syms:
+            msel, sel = mask_ev.applies_to(sym), study_ev.applies_to(sym)
+            key = (msel.tobytes(), sel.tobytes())
+            selections[key] = (msel, sel)
+            by_selection.setdefault(key, [])
+            if not by_selection[key] or by_selection[key][-1] != k:
+                by_selection[key].append(k)
+    timings: dict[tuple[bytes, bytes], dict[int, Timing]] = {}
+    for key, ks in by_selection.items():
+        msel, sel = selections[key]
+        sets = np.asarray(ks, dtype=np.int64)
+        timings[key] = dict(
+            zip(
+                ks,
+                _timings(ns, seg, starts, lengths, sets, study_ev, mask_ev, msel, sel, cfg, max_ext),
+                strict=True,
+            )
+        )
+    for k, syms in enumerate(keys.values()):
+        for sym in syms:
+            key = (mask_ev.applies_to(sym).tobytes(), study_ev.applies_to(sym).tobytes())
+            out[sym] = (grids[k], timings[key][k])
+    return out
+
+
+def _bench_returns(
+    ns: np.ndarray, starts: np.ndarray, kind: Any, bench: pd.Series | None, shifts: tuple[int, ...]
+) -> dict[int, np.ndarray]:
+    """The benchmark's returns over every series' intervals (and shifted), laid end to end.
+
+    As :func:`~eventstudy.returns.align_dates`: the benchmark level at the
+    last benchmark date on or before each date (none past its data), its
+    returns between a series' consecutive dates (the first NaN).
+    """
+    if bench is None:
+        return {}
+    b = bench.to_numpy(dtype="float64")
+    bns = np.asarray(bench.index.as_unit("ns").asi8)
+    last = np.searchsorted(bns, ns, side="right") - 1
+    stale = ns > bns[-1]
+    out = {}
+    for s in dict.fromkeys((0, *shifts)):
+        bi = last - s
+        lv = np.where((bi >= 0) & (bi < len(b)), b[np.clip(bi, 0, len(b) - 1)], np.nan)
+        lv[stale] = np.nan
+        ret = interval_returns(lv, kind)
+        ret[starts] = np.nan  # (each series' first return)
+        out[s] = ret
+    return out
+
+
+def _grids(
+    first: Sequence[pd.DatetimeIndex],
+    ns: np.ndarray,
+    starts: np.ndarray,
+    lengths: np.ndarray,
+    shifted: dict[int, np.ndarray],
+) -> list[Grid]:
+    """Each date set's grid: its own dates, every row on its session (shared read-only arrays)."""
+    longest = int(lengths.max())
+    on, pos = np.ones(longest, dtype=bool), np.arange(longest)
+    span = np.ones(longest, dtype=np.int64)
+    span[0] = 0
+    dates = ns.view("M8[ns]")
+    grids = []
+    for ix, a, n in zip(first, starts.tolist(), lengths.tolist(), strict=True):
+        sess = Sessions(None, ix, None)
+        mine = {s: r[a : a + n] for s, r in shifted.items()}
+        al = Alignment(sess, on[:n], pos[:n], True, span[:n], [], mine.get(0), mine)
+        grids.append(Grid(sess, al, 0, n, dates[a : a + n]))
+    return grids
+
+
+def _day0(
+    ns: np.ndarray,
+    seg: np.ndarray,
+    starts: np.ndarray,
+    lengths: np.ndarray,
+    sets: np.ndarray,
+    ev: EventArrays,
+    sel: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`~eventstudy.daytiming.positions` of the events ``sel`` on every date set ``sets``.
+
+    Each set's dates are its sessions (no closing times): the earliest day 0
+    is the first date on or after the event's local date, the latest (of an
+    interval) the first on or after its local end; an event dated before the
+    set's first date has none. One search of every set × event on keys
+    (set, day) ordered as the sets' dates laid end to end.
+    """
+    day = (ns - ns.min()) // _DAY
+    width = int(day.max()) + 2
+    keys = seg * width + day
+
+    def search(local: np.ndarray) -> np.ndarray:
+        # first date on or after an instant: dates before it are whole days before its day's end
+        q = np.clip(-((ns.min() - local) // _DAY), 0, width - 1)  # ceil((local − first) / day)
+        at = np.searchsorted(keys, sets[:, None] * width + q[None, :], side="left")
+        return at - starts[sets][:, None]
+
+    local = ev.local[sel]
+    e_full = search(local)
+    interval = ev.interval[sel]
+    l_full = (
+        np.where(interval[None, :], search(ev.local_end[sel]), e_full) if interval.any() else e_full.copy()
+    )
+    n = lengths[sets][:, None]
+    first = ns[starts[sets]][:, None]
+    nat = np.datetime64("NaT", "ns")
+    stamps = ns.view("M8[ns]")
+    d0 = np.where(e_full < n, stamps[np.minimum(starts[sets][:, None] + e_full, len(ns) - 1)], nat)
+    d1 = np.where(l_full < n, stamps[np.minimum(starts[sets][:, None] + l_full, len(ns) - 1)], nat)
+    early = local[None, :] < first
+
+    def grid_pos(full: np.ndarray) -> np.ndarray:
+        return np.where(full >= n, FAR, np.where((full < 0) | early, -FAR, full))
+
+    return grid_pos(e_full), grid_pos(l_full), d0, d1
+
+
+def _timings(
+    ns: np.ndarray,
+    seg: np.ndarray,
+    starts: np.ndarray,
+    lengths: np.ndarray,
+    sets: np.ndarray,
+    study_ev: EventArrays,
+    mask_ev: EventArrays,
+    msel: np.ndarray,
+    sel: np.ndarray,
+    cfg: StudyConfig,
+    max_ext: int,
+) -> list[Timing]:
+    """:func:`~eventstudy.daytiming.timing_of` of the date sets ``sets`` for one selection of events."""
+    n = lengths[sets]
+    a, b = cfg.mask
+    mp0, mp1, _, _ = _day0(ns, seg, starts, lengths, sets, mask_ev, msel)
+    # confounding masks: +1 where a masked run starts, −1 past its end, summed along
+    # each set's n + 1 slots laid end to end (every run ends within its set)
+    slot = np.concatenate([[0], np.cumsum(n + 1)[:-1]]).astype(np.int64)
+    mlo = np.clip(mp0 + a, 0, n[:, None])
+    mhi = np.clip(mp1 + b + 1, 0, n[:, None])
+    ok = mlo < mhi
+    diff = np.zeros(int((n + 1).sum()), dtype=np.int64)
+    np.add.at(diff, (slot[:, None] + mlo)[ok], 1)
+    np.add.at(diff, (slot[:, None] + mhi)[ok], -1)
+    level = np.cumsum(diff)
+    p0, p1, d0, d1 = _day0(ns, seg, starts, lengths, sets, study_ev, sel)
+    inside = (p0 >= 0) & (p0 < n[:, None])
+    ext = np.where(inside, np.clip(np.minimum(p1, n[:, None] - 1) - p0, 0, max_ext), 0)
+    (e_lo, e_hi), (w_lo, w_hi) = cfg.estimation, cfg.window
+    big = np.iinfo(np.int64).max
+    any_in = inside.any(axis=1)
+    q_min = np.where(inside, p0, big).min(axis=1, initial=big)
+    q_max = np.where(inside, p0, -big).max(axis=1, initial=-big)
+    left = np.where(any_in, np.maximum(0, -(q_min + min(e_lo, w_lo))), 0)
+    right = np.where(any_in, np.maximum(0, q_max + max(e_hi, w_hi + max_ext) - (n - 1)), 0)
+    mask_idx, ev_idx = np.flatnonzero(msel), np.flatnonzero(sel)
+    out = []
+    for r, (s, m) in enumerate(zip(slot.tolist(), n.tolist(), strict=True)):
+        out.append(
+            Timing(
+                mask_idx,
+                mp0[r],
+                mp1[r],
+                level[s : s + m] > 0,
+                ev_idx,
+                p0[r],
+                d0[r],
+                d1[r],
+                inside[r],
+                ext[r],
+                int(left[r]),
+                int(right[r]),
+            )
+        )
+    return out
