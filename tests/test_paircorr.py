@@ -46,7 +46,7 @@ def _series(seed: int, n: int, days: int, missing: float, shift: int = 0, masked
 
 @pytest.mark.parametrize("missing,masked", [(0.0, 0), (0.01, 0), (0.03, 12), (0.3, 0)])
 def test_symmetric_set_matches_pandas_pair_by_pair(missing: float, masked: int) -> None:
-    v, d = _series(1, 40, 60, missing, masked=masked)
+    v, d = _series(1, 28, 60, missing, masked=masked)
     got = pc.pairwise_correlation(v, d)
     ref = _reference(v, d, v, d, pc.MIN_OVERLAP)
     np.fill_diagonal(ref, np.nan)
