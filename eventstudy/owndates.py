@@ -24,7 +24,7 @@ import pandas as pd
 
 from .calendars import Sessions
 from .config import StudyConfig
-from .daytiming import FAR, EventArrays, Grid, Timing, date_key
+from .daytiming import FAR, EventArrays, Grid, Timing
 from .returns import Alignment, interval_returns
 
 __all__ = ["OWN_DATES_MIN", "own_date_layouts"]
@@ -39,6 +39,7 @@ _DAY = 86_400 * 10**9
 
 def own_date_layouts(
     closes: dict[str, pd.Series],
+    dates: dict[str, tuple[Any, bytes]],
     study_ev: EventArrays,
     mask_ev: EventArrays,
     cfg: StudyConfig,
@@ -46,18 +47,21 @@ def own_date_layouts(
     shifts: tuple[int, ...],
     max_ext: int,
 ) -> dict[str, tuple[Grid, Timing]]:
-    """Grid and timing of each series of ``closes`` (symbols without a calendar), or none.
+    """Grid and timing of the series ``dates`` names (symbols without a calendar), or none.
+
+    ``dates`` maps each of those symbols to the key of its dates
+    (:func:`~eventstudy.daytiming.date_key`); ``closes`` holds their closes.
 
     Series with equal dates share one grid (as :func:`~eventstudy.panel.build_panel`
     shares them). Empty unless there are :data:`OWN_DATES_MIN` distinct sets
     of dates, all midnight dates in nanoseconds, ascending and unique (the
     other cases go series by series).
     """
-    keys: dict[tuple[Any, bytes], list[str]] = {}
-    for sym, close in closes.items():
-        keys.setdefault(date_key(close.index), []).append(sym)
-    if len(keys) < OWN_DATES_MIN:
+    if len(set(dates.values())) < OWN_DATES_MIN:
         return {}
+    keys: dict[tuple[Any, bytes], list[str]] = {}
+    for sym, key in dates.items():
+        keys.setdefault(key, []).append(sym)
     first = [closes[syms[0]].index for syms in keys.values()]
     if any(len(ix) == 0 or ix.dtype != np.dtype("M8[ns]") for ix in first):
         return {}

@@ -169,24 +169,18 @@ def build_panel(
     layout: list[tuple[Grid, Timing]] = []
     syncs: list[Sync] = []
     gaps: dict[int, float | None] = {}
-    codes = {sym: calendar_for(sym, cfg.calendar).code for sym in symbols}
+    closes = {sym: prices[sym] for sym in symbols}
+    gkeys = {sym: (calendar_for(sym, cfg.calendar).code, date_key(c.index)) for sym, c in closes.items()}
     # many series on their own dates (ragged, no calendar): their grids and timings at once
-    own = own_date_layouts(
-        {sym: prices[sym] for sym in symbols if codes[sym] is None},
-        study_ev,
-        mask_ev,
-        cfg,
-        bench,
-        want,
-        max_ext,
-    )
+    own_dates = {sym: gkeys[sym][1] for sym in symbols if gkeys[sym][0] is None}
+    own = own_date_layouts(closes, own_dates, study_ev, mask_ev, cfg, bench, want, max_ext)
     for sym in symbols:
-        close = prices[sym]
+        close = closes[sym]
         hit = own.get(sym)
         if hit is not None:
             g, t = hit
         else:
-            gkey = (codes[sym], date_key(close.index))
+            gkey = gkeys[sym]
             if gkey not in grids:
                 grids[gkey] = grid_of(sym, close, events, cfg, bench, want)
             g = grids[gkey]
@@ -225,8 +219,7 @@ def build_panel(
     for ks in shared.values():
         g = layout[ks[0]][0]
         syms = [symbols[k] for k in ks]
-        closes = [prices[x] for x in syms]
-        done = aligned_returns_into(syms, closes, g.al, cfg.returns, drop, R, offsets[ks])
+        done = aligned_returns_into(syms, [closes[x] for x in syms], g.al, cfg.returns, drop, R, offsets[ks])
         for k, m in zip(ks, done, strict=True):
             returns[k] = m
     spans: dict[int, bool] = {}  # per grid: a return spans several sessions
