@@ -216,11 +216,11 @@ def dense_rbar(inp: TestInput, groups: Groups, mask: np.ndarray) -> tuple[np.nda
     for k in np.flatnonzero(~whole).tolist():  # links across groups: the pairs of one group in both
         ra, rb = linked.blocks[linked.A[k]], linked.blocks[linked.B[k]]
         ga = groups.codes[ra]
-        a, b = _same_group_pairs(ga, groups.codes[rb])
-        rho = full[ra[a], rb[b]] if full is not None else _store(store).take(inp, ra[a], rb[b])
+        ia, ib = _same_group_pairs(ga, groups.codes[rb])
+        rho = full[ra[ia], rb[ib]] if full is not None else _store(store).take(inp, ra[ia], rb[ib])
         t = rho * linked.weight[k]
         ok = np.isfinite(t)
-        g = ga[a][ok]
+        g = ga[ia][ok]
         total += np.bincount(g, weights=t[ok], minlength=groups.size)
         count += np.bincount(g, minlength=groups.size)
     return total, count
