@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 import numpy as np
 import pandas as pd
@@ -263,3 +264,64 @@ def test_a_chunk_whose_mirror_is_filled_is_its_transpose(monkeypatch: pytest.Mon
             assert np.array_equal(np.isnan(got), np.isnan(ref))
             np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-14)
     assert mirrored > 0
+
+
+def test_a_chunk_another_thread_is_filling_is_waited_for() -> None:
+    """The runner reads from threads: a thread needing a chunk that another is filling (in place)
+    waits until it is complete, and the chunk is correlated once; the sums read are a sequential
+    store's."""
+    inp, _ = _with_event_days(10, STARTS)
+    store = lc.linked_correlations(inp)
+    assert store is not None
+    k = int(store.band_of[len(STARTS) - 1])
+    ra = store.rows[k]
+    rb = store.partners[k][store.band_of[store.partners[k]] == k]
+    expected = lc.LinkedCorrelations(
+        dataclasses.replace(inp, cache={}), list(zip(store.rows, store.partners, strict=True))
+    )
+    want = expected.link_sum(inp, ra, rb)
+    entered, release = threading.Event(), threading.Event()
+    filled: list[tuple[int, int]] = []
+    real = store._fill_chunk
+
+    def slow(inp_: object, k_: int, m_: int) -> None:
+        filled.append((k_, m_))
+        entered.set()
+        assert release.wait(10)
+        real(inp_, k_, m_)  # type: ignore[arg-type]
+
+    store._fill_chunk = slow  # type: ignore[method-assign]
+    first = threading.Thread(target=store.fill, args=(inp, k, store.column[k, rb]))
+    first.start()
+    assert entered.wait(10)
+    got: list[tuple[float, int]] = []
+    second = threading.Thread(target=lambda: got.append(store.link_sum(inp, ra, rb)))
+    second.start()
+    second.join(0.3)
+    assert second.is_alive() and not got  # waiting for the chunk, not reading it half filled
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert filled == [(k, k)] and got == [want]
+
+
+def test_threads_read_the_bands_as_one_thread_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ragged study on the bands gives the same tests table with the windows on two threads as on
+    one, run after run (the chunks filled in place are never read half written)."""
+    inp, _ = _with_event_days(11, STARTS)
+    labels = _labels(len(STARTS), np.random.default_rng(11))
+    specs = [TESTS["kp_bmp_t"], TESTS["kp_patell_z"]]
+    monkeypatch.setattr(cc, "DENSE_LIMIT", 10)
+    monkeypatch.setattr(kd, "DENSE_LIMIT", 10)
+    cuts = [(0, 1), (1, 2), (2, 3), (0, 2), (1, 3), (0, 3)]
+    windows = {f"w{a}{b}": dataclasses.replace(inp, window_day=inp.window_day[:, a:b]) for a, b in cuts}
+
+    def table(threads: int) -> pd.DataFrame:
+        shared: dict[object, object] = {}  # the windows of one study share its memo (and its bands)
+        fresh = {w: dataclasses.replace(v, cache=shared) for w, v in windows.items()}
+        return run_tests(fresh, labels, specs, threads=threads)
+
+    one = table(1)
+    assert one["statistic"].notna().sum() >= 12
+    for _ in range(4):
+        pd.testing.assert_frame_equal(table(2), one)

@@ -19,6 +19,7 @@ Kolari, J. W. and Pynnönen, S. (2010), Review of Financial Studies 23(11),
 from __future__ import annotations
 
 import mmap
+import threading
 
 import numpy as np
 
@@ -44,8 +45,9 @@ class LinkedCorrelations:
     window reads (the next event's pairs, whose event window touches this
     one by a day but whose tested windows never meet) are never correlated.
     Chunks are fixed by the bands, so a value is the same whichever window
-    reads it first (and two threads that both fill a chunk write the same
-    numbers).
+    reads it first. The test runner reads from several threads: a chunk is
+    filled by one of them, in place, and a thread that needs a chunk another
+    is filling waits for it (never reading a chunk half written).
     """
 
     def __init__(self, inp: TestInput, bands: list[tuple[np.ndarray, np.ndarray]]) -> None:
@@ -75,6 +77,8 @@ class LinkedCorrelations:
             self.column[k, partners] = np.arange(len(partners), dtype=np.int32)
         self._chunk = [self.band_of[partners] for partners in self.partners]  # each column's chunk
         self._filled: list[set[int]] = [set() for _ in bands]
+        self._busy: set[tuple[int, int]] = set()  # chunks (band, chunk) being filled
+        self._turn = threading.Condition()
         # per band and filled chunk: its columns, and each row's Σ and count of defined ρ over them
         self._sums: list[dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]] = [{} for _ in bands]
 
@@ -84,27 +88,43 @@ class LinkedCorrelations:
         return self.values[start : start + rows * width].reshape(rows, width)
 
     def fill(self, inp: TestInput, k: int, cols: np.ndarray) -> None:
-        """Correlate band ``k``'s rows with the chunks holding its columns ``cols`` not yet filled."""
-        filled = self._filled[k]
+        """Correlate band ``k``'s rows with the chunks holding its columns ``cols`` not yet filled.
+
+        Returns when those chunks are filled, by this thread or another.
+        """
         for m in np.unique(self._chunk[k][cols]).tolist():
-            if m in filled:
-                continue
-            at = np.flatnonzero(self._chunk[k] == m)
-            rows, partners = self.rows[k], self.partners[k][at]
-            resid, days = inp.est_resid, inp.est_day
-            r = self.band(k)[:, at[0] : at[-1] + 1]  # (a chunk's columns are a run) written in place
-            mirror = self._mirror(m, k, partners)
-            if m == k:  # the band's own rows, in their order: one symmetric set
-                pairwise_correlation(resid[rows], days[rows], MIN_OVERLAP, out=r)
-            elif mirror is not None:  # band m holds these correlations already, transposed
-                np.copyto(r, mirror.T)
-            else:  # (a pair lies in one band: no pair of another band's chunk is itself)
-                cross_correlation(
-                    resid[rows], days[rows], resid[partners], days[partners], MIN_OVERLAP, out=r
-                )
-            ok = np.isfinite(r)
-            self._sums[k][m] = (at, np.where(ok, r, 0.0).sum(axis=1), ok.sum(axis=1))
-            filled.add(m)
+            with self._turn:
+                while (k, m) in self._busy:  # another thread is filling it: wait
+                    self._turn.wait()
+                if m in self._filled[k]:
+                    continue
+                self._busy.add((k, m))
+            done = False
+            try:
+                self._fill_chunk(inp, k, m)
+                done = True
+            finally:
+                with self._turn:
+                    self._busy.discard((k, m))
+                    if done:
+                        self._filled[k].add(m)
+                    self._turn.notify_all()
+
+    def _fill_chunk(self, inp: TestInput, k: int, m: int) -> None:
+        """Band ``k``'s chunk of band ``m``'s rows, written in place, and its rows' sums."""
+        at = np.flatnonzero(self._chunk[k] == m)
+        rows, partners = self.rows[k], self.partners[k][at]
+        resid, days = inp.est_resid, inp.est_day
+        r = self.band(k)[:, at[0] : at[-1] + 1]  # (a chunk's columns are a run)
+        mirror = self._mirror(m, k, partners)
+        if m == k:  # the band's own rows, in their order: one symmetric set
+            pairwise_correlation(resid[rows], days[rows], MIN_OVERLAP, out=r)
+        elif mirror is not None:  # band m holds these correlations already, transposed
+            np.copyto(r, mirror.T)
+        else:  # (a pair lies in one band: no pair of another band's chunk is itself)
+            cross_correlation(resid[rows], days[rows], resid[partners], days[partners], MIN_OVERLAP, out=r)
+        ok = np.isfinite(r)
+        self._sums[k][m] = (at, np.where(ok, r, 0.0).sum(axis=1), ok.sum(axis=1))
 
     def block(self, inp: TestInput, k: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """ρ of band ``k``'s rows at positions ``rows`` × its columns ``cols`` (filled first)."""
@@ -145,7 +165,9 @@ class LinkedCorrelations:
                 at, sums, counts = self._sums[k][m]
                 cols = col[chunk == m]
                 if 2 * len(cols) >= len(at):  # the whole chunk, less the few columns not asked
-                    rest = np.setdiff1d(at, cols, assume_unique=True)
+                    keep = np.ones(len(at), dtype=bool)  # (a chunk's columns are a run)
+                    keep[cols - at[0]] = False
+                    rest = at[0] + np.flatnonzero(keep)
                     total += float(sums[rows].sum())
                     count += int(counts[rows].sum())
                     sign, cols = -1.0, rest
