@@ -17,6 +17,7 @@ same benchmark returns bit for bit.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,29 @@ __all__ = ["OWN_DATES_MIN", "own_date_layouts"]
 OWN_DATES_MIN = 16
 
 _DAY = 86_400 * 10**9
+
+
+@dataclass(frozen=True)
+class _Laid:
+    """Date sets laid end to end: int64 nanoseconds, each date's set, each set's start and length."""
+
+    ns: np.ndarray
+    seg: np.ndarray
+    starts: np.ndarray
+    lengths: np.ndarray
+
+    @classmethod
+    def of(cls, indexes: Sequence[pd.DatetimeIndex]) -> _Laid | None:
+        """The sets laid out, or ``None`` unless all are midnight dates in ns, ascending and unique."""
+        if any(len(ix) == 0 or ix.dtype != np.dtype("M8[ns]") for ix in indexes):
+            return None
+        lengths = np.array([len(ix) for ix in indexes], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        ns = np.concatenate([np.asarray(ix.asi8) for ix in indexes])
+        seg = np.repeat(np.arange(len(indexes)), lengths)
+        if (ns % _DAY).any() or (np.diff(ns)[np.diff(seg) == 0] <= 0).any():
+            return None
+        return cls(ns, seg, starts, lengths)
 
 
 def own_date_layouts(
@@ -63,48 +87,33 @@ def own_date_layouts(
     for sym, key in dates.items():
         keys.setdefault(key, []).append(sym)
     first = [closes[syms[0]].index for syms in keys.values()]
-    if any(len(ix) == 0 or ix.dtype != np.dtype("M8[ns]") for ix in first):
+    laid = _Laid.of(first)
+    if laid is None:
         return {}
-    lengths = np.array([len(ix) for ix in first], dtype=np.int64)
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    ns = np.concatenate([np.asarray(ix.asi8) for ix in first])
-    seg = np.repeat(np.arange(len(first)), lengths)
-    step = np.diff(ns)
-    if (ns % _DAY).any() or (step[np.diff(seg) == 0] <= 0).any():
-        return {}
-    shifted = _bench_returns(ns, starts, cfg.returns, bench, shifts)
-    grids = _grids(first, ns, starts, lengths, shifted)
-    out: dict[str, tuple[Grid, Timing]] = {}
-    by_selection: dict[tuple[bytes, bytes], list[int]] = {}
-    selections = {}
+    grids = _grids(first, laid, _bench_returns(laid, cfg.returns, bench, shifts))
+    # the events that apply (mask set, study set) differ only for restricted events: per
+    # selection, the date sets of its series, their timings computed together
+    chosen: dict[str, tuple[bytes, bytes]] = {}
+    arrays: dict[tuple[bytes, bytes], tuple[np.ndarray, np.ndarray]] = {}
+    sets: dict[tuple[bytes, bytes], list[int]] = {}
     for k, syms in enumerate(keys.values()):
         for sym in syms:
             msel, sel = mask_ev.applies_to(sym), study_ev.applies_to(sym)
-            key = (msel.tobytes(), sel.tobytes())
-            selections[key] = (msel, sel)
-            by_selection.setdefault(key, [])
-            if not by_selection[key] or by_selection[key][-1] != k:
-                by_selection[key].append(k)
-    timings: dict[tuple[bytes, bytes], dict[int, Timing]] = {}
-    for key, ks in by_selection.items():
-        msel, sel = selections[key]
-        sets = np.asarray(ks, dtype=np.int64)
-        timings[key] = dict(
-            zip(
-                ks,
-                _timings(ns, seg, starts, lengths, sets, study_ev, mask_ev, msel, sel, cfg, max_ext),
-                strict=True,
-            )
-        )
-    for k, syms in enumerate(keys.values()):
-        for sym in syms:
-            key = (mask_ev.applies_to(sym).tobytes(), study_ev.applies_to(sym).tobytes())
-            out[sym] = (grids[k], timings[key][k])
-    return out
+            key = chosen[sym] = (msel.tobytes(), sel.tobytes())
+            arrays.setdefault(key, (msel, sel))
+            ks = sets.setdefault(key, [])
+            if not ks or ks[-1] != k:
+                ks.append(k)
+    timing: dict[tuple[bytes, bytes], dict[int, Timing]] = {}
+    for key, ks in sets.items():
+        msel, sel = arrays[key]
+        made = _timings(laid, np.asarray(ks, dtype=np.int64), study_ev, mask_ev, msel, sel, cfg, max_ext)
+        timing[key] = dict(zip(ks, made, strict=True))
+    return {sym: (grids[k], timing[chosen[sym]][k]) for k, syms in enumerate(keys.values()) for sym in syms}
 
 
 def _bench_returns(
-    ns: np.ndarray, starts: np.ndarray, kind: Any, bench: pd.Series | None, shifts: tuple[int, ...]
+    laid: _Laid, kind: Any, bench: pd.Series | None, shifts: tuple[int, ...]
 ) -> dict[int, np.ndarray]:
     """The benchmark's returns over every series' intervals (and shifted), laid end to end.
 
@@ -116,34 +125,28 @@ def _bench_returns(
         return {}
     b = bench.to_numpy(dtype="float64")
     bns = np.asarray(bench.index.as_unit("ns").asi8)
-    last = np.searchsorted(bns, ns, side="right") - 1
-    stale = ns > bns[-1]
+    last = np.searchsorted(bns, laid.ns, side="right") - 1
+    stale = laid.ns > bns[-1]
     out = {}
     for s in dict.fromkeys((0, *shifts)):
         bi = last - s
         lv = np.where((bi >= 0) & (bi < len(b)), b[np.clip(bi, 0, len(b) - 1)], np.nan)
         lv[stale] = np.nan
         ret = interval_returns(lv, kind)
-        ret[starts] = np.nan  # (each series' first return)
+        ret[laid.starts] = np.nan  # (each series' first return)
         out[s] = ret
     return out
 
 
-def _grids(
-    first: Sequence[pd.DatetimeIndex],
-    ns: np.ndarray,
-    starts: np.ndarray,
-    lengths: np.ndarray,
-    shifted: dict[int, np.ndarray],
-) -> list[Grid]:
+def _grids(first: Sequence[pd.DatetimeIndex], laid: _Laid, shifted: dict[int, np.ndarray]) -> list[Grid]:
     """Each date set's grid: its own dates, every row on its session (shared read-only arrays)."""
-    longest = int(lengths.max())
+    longest = int(laid.lengths.max())
     on, pos = np.ones(longest, dtype=bool), np.arange(longest)
     span = np.ones(longest, dtype=np.int64)
     span[0] = 0
-    dates = ns.view("M8[ns]")
+    dates = laid.ns.view("M8[ns]")
     grids = []
-    for ix, a, n in zip(first, starts.tolist(), lengths.tolist(), strict=True):
+    for ix, a, n in zip(first, laid.starts.tolist(), laid.lengths.tolist(), strict=True):
         sess = Sessions(None, ix, None)
         mine = {s: r[a : a + n] for s, r in shifted.items()}
         al = Alignment(sess, on[:n], pos[:n], True, span[:n], [], mine.get(0), mine)
@@ -152,13 +155,7 @@ def _grids(
 
 
 def _day0(
-    ns: np.ndarray,
-    seg: np.ndarray,
-    starts: np.ndarray,
-    lengths: np.ndarray,
-    sets: np.ndarray,
-    ev: EventArrays,
-    sel: np.ndarray,
+    laid: _Laid, sets: np.ndarray, ev: EventArrays, sel: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`~eventstudy.daytiming.positions` of the events ``sel`` on every date set ``sets``.
 
@@ -168,9 +165,10 @@ def _day0(
     set's first date has none. One search of every set × event on keys
     (set, day) ordered as the sets' dates laid end to end.
     """
+    ns, starts = laid.ns, laid.starts
     day = (ns - ns.min()) // _DAY
     width = int(day.max()) + 2
-    keys = seg * width + day
+    keys = laid.seg * width + day
 
     def search(local: np.ndarray) -> np.ndarray:
         # first date on or after an instant: dates before it are whole days before its day's end
@@ -184,7 +182,7 @@ def _day0(
     l_full = (
         np.where(interval[None, :], search(ev.local_end[sel]), e_full) if interval.any() else e_full.copy()
     )
-    n = lengths[sets][:, None]
+    n = laid.lengths[sets][:, None]
     first = ns[starts[sets]][:, None]
     nat = np.datetime64("NaT", "ns")
     stamps = ns.view("M8[ns]")
@@ -199,10 +197,7 @@ def _day0(
 
 
 def _timings(
-    ns: np.ndarray,
-    seg: np.ndarray,
-    starts: np.ndarray,
-    lengths: np.ndarray,
+    laid: _Laid,
     sets: np.ndarray,
     study_ev: EventArrays,
     mask_ev: EventArrays,
@@ -212,9 +207,9 @@ def _timings(
     max_ext: int,
 ) -> list[Timing]:
     """:func:`~eventstudy.daytiming.timing_of` of the date sets ``sets`` for one selection of events."""
-    n = lengths[sets]
+    n = laid.lengths[sets]
     a, b = cfg.mask
-    mp0, mp1, _, _ = _day0(ns, seg, starts, lengths, sets, mask_ev, msel)
+    mp0, mp1, _, _ = _day0(laid, sets, mask_ev, msel)
     # confounding masks: +1 where a masked run starts, −1 past its end, summed along
     # each set's n + 1 slots laid end to end (every run ends within its set)
     slot = np.concatenate([[0], np.cumsum(n + 1)[:-1]]).astype(np.int64)
@@ -225,7 +220,7 @@ def _timings(
     np.add.at(diff, (slot[:, None] + mlo)[ok], 1)
     np.add.at(diff, (slot[:, None] + mhi)[ok], -1)
     level = np.cumsum(diff)
-    p0, p1, d0, d1 = _day0(ns, seg, starts, lengths, sets, study_ev, sel)
+    p0, p1, d0, d1 = _day0(laid, sets, study_ev, sel)
     inside = (p0 >= 0) & (p0 < n[:, None])
     ext = np.where(inside, np.clip(np.minimum(p1, n[:, None] - 1) - p0, 0, max_ext), 0)
     (e_lo, e_hi), (w_lo, w_hi) = cfg.estimation, cfg.window
