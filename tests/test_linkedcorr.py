@@ -144,20 +144,6 @@ def test_a_chunk_is_correlated_only_when_read() -> None:
     np.testing.assert_allclose(got, full, rtol=1e-12, atol=1e-14)
 
 
-def test_a_run_of_rows_and_scattered_rows_read_the_same_values() -> None:
-    """block() reads a run of a band's rows as a view, other rows by index: the same numbers."""
-    inp, _ = _with_event_days(9, STARTS)
-    store = lc.linked_correlations(inp)
-    assert store is not None
-    k = int(store.band_of[len(STARTS) - 1])
-    h = int(store.height[k])
-    cols = np.flatnonzero(store.band_of[store.partners[k]] == k)
-    run = store.block(inp, k, np.arange(h), cols)
-    scattered = store.block(inp, k, np.arange(h)[::-1], cols)
-    np.testing.assert_array_equal(run, scattered[::-1])
-    assert np.isfinite(run).sum() > h  # correlations, not just NaN
-
-
 @pytest.mark.parametrize("entries", [10**9, 0])
 def test_rbar_through_the_bands_equals_a_pandas_double_loop(
     entries: int, monkeypatch: pytest.MonkeyPatch

@@ -126,15 +126,6 @@ class LinkedCorrelations:
         ok = np.isfinite(r)
         self._sums[k][m] = (at, np.where(ok, r, 0.0).sum(axis=1), ok.sum(axis=1))
 
-    def block(self, inp: TestInput, k: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """ρ of band ``k``'s rows at positions ``rows`` × its columns ``cols`` (filled first)."""
-        self.fill(inp, k, cols)
-        band = self.band(k)
-        if len(rows) and rows[-1] - rows[0] + 1 == len(rows) and (np.diff(rows) == 1).all():
-            band = band[int(rows[0]) : int(rows[-1]) + 1]  # a run of rows (a whole event's, say): a view
-            return band[:, cols]
-        return np.take(np.take(band, cols, axis=1), rows, axis=0)  # (faster than a 2-D fancy index)
-
     def _mirror(self, m: int, k: int, rows_m: np.ndarray) -> np.ndarray | None:
         """ρ of band ``m``'s rows ``rows_m`` × all of band ``k``'s rows, if band m has them filled."""
         if m == k or k not in self._filled[m]:
