@@ -16,7 +16,8 @@ same benchmark returns bit for bit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,7 @@ from .config import StudyConfig
 from .daytiming import FAR, EventArrays, Grid, Timing
 from .returns import Alignment, interval_returns
 
-__all__ = ["OWN_DATES_MIN", "own_date_layouts"]
+__all__ = ["OWN_DATES_MIN", "own_date_layouts", "set_timings"]
 
 #: Studies whose series without a calendar have at least this many distinct
 #: sets of dates lay them out at once; fewer go series by series (the same
@@ -107,7 +108,17 @@ def own_date_layouts(
     timing: dict[tuple[bytes, bytes], dict[int, Timing]] = {}
     for key, ks in sets.items():
         msel, sel = arrays[key]
-        made = _timings(laid, np.asarray(ks, dtype=np.int64), study_ev, mask_ev, msel, sel, cfg, max_ext)
+        idx = np.asarray(ks, dtype=np.int64)
+        made = set_timings(
+            laid.lengths[idx],
+            functools.partial(_day0, laid, idx),
+            study_ev,
+            mask_ev,
+            msel,
+            sel,
+            cfg,
+            max_ext,
+        )
         timing[key] = dict(zip(ks, made, strict=True))
     return {sym: (grids[k], timing[chosen[sym]][k]) for k, syms in enumerate(keys.values()) for sym in syms}
 
@@ -196,9 +207,9 @@ def _day0(
     return grid_pos(e_full), grid_pos(l_full), d0, d1
 
 
-def _timings(
-    laid: _Laid,
-    sets: np.ndarray,
+def set_timings(
+    n: np.ndarray,
+    day0: Callable[[EventArrays, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
     study_ev: EventArrays,
     mask_ev: EventArrays,
     msel: np.ndarray,
@@ -206,10 +217,13 @@ def _timings(
     cfg: StudyConfig,
     max_ext: int,
 ) -> list[Timing]:
-    """:func:`~eventstudy.daytiming.timing_of` of the date sets ``sets`` for one selection of events."""
-    n = laid.lengths[sets]
+    """:func:`~eventstudy.daytiming.timing_of` of date sets of grid lengths ``n``, for one selection.
+
+    ``day0(events, selection)`` gives :func:`~eventstudy.daytiming.positions`
+    of every set (rows) and selected event (columns).
+    """
     a, b = cfg.mask
-    mp0, mp1, _, _ = _day0(laid, sets, mask_ev, msel)
+    mp0, mp1, _, _ = day0(mask_ev, msel)
     # confounding masks: +1 where a masked run starts, −1 past its end, summed along
     # each set's n + 1 slots laid end to end (every run ends within its set)
     slot = np.concatenate([[0], np.cumsum(n + 1)[:-1]]).astype(np.int64)
@@ -220,7 +234,7 @@ def _timings(
     np.add.at(diff, (slot[:, None] + mlo)[ok], 1)
     np.add.at(diff, (slot[:, None] + mhi)[ok], -1)
     level = np.cumsum(diff)
-    p0, p1, d0, d1 = _day0(laid, sets, study_ev, sel)
+    p0, p1, d0, d1 = day0(study_ev, sel)
     inside = (p0 >= 0) & (p0 < n[:, None])
     ext = np.where(inside, np.clip(np.minimum(p1, n[:, None] - 1) - p0, 0, max_ext), 0)
     (e_lo, e_hi), (w_lo, w_hi) = cfg.estimation, cfg.window

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .calgrids import calendar_layouts
 from .config import StudyConfig
 from .daytiming import (
     EventArrays,
@@ -174,6 +175,9 @@ def build_panel(
     # many series on their own dates (ragged, no calendar): their grids and timings at once
     own_dates = {sym: gkeys[sym][1] for sym in symbols if gkeys[sym][0] is None}
     own = own_date_layouts(closes, own_dates, study_ev, mask_ev, cfg, bench, want, max_ext)
+    # and many series on one exchange calendar with their own dates (stocks with gaps)
+    on_calendars = {sym: (str(gkeys[sym][0]), gkeys[sym][1]) for sym in symbols if gkeys[sym][0] is not None}
+    own.update(calendar_layouts(closes, on_calendars, events, study_ev, mask_ev, cfg, bench, want, max_ext))
     for sym in symbols:
         close = closes[sym]
         hit = own.get(sym)
@@ -191,9 +195,11 @@ def build_panel(
             t = timings[tkey]
         layout.append((g, t))
         if bench is not None and bench_sess is not None:
-            if id(g) not in gaps:
-                gaps[id(g)] = close_gap_hours(g.sessions, bench_sess)
-            syncs.append(Sync(sym, str(cfg.benchmark), g.sessions.code, bench_sess.code, gaps[id(g)]))
+            if id(g.sessions) not in gaps:  # (the clocks of the market's sessions and the benchmark's)
+                gaps[id(g.sessions)] = close_gap_hours(g.sessions, bench_sess)
+            syncs.append(
+                Sync(sym, str(cfg.benchmark), g.sessions.code, bench_sess.code, gaps[id(g.sessions)])
+            )
     # block k = [left padding, data, right padding], laid end to end
     widths = np.asarray([t.left + g.n + t.right for g, t in layout], dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64) if len(widths) else widths

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import eventstudy.calgrids as cg
 import eventstudy.owndates as od
 from eventstudy import EventStudy, events_from_records
 from eventstudy.panel import Panel, build_panel
@@ -64,8 +65,8 @@ def _panels(mp: pytest.MonkeyPatch, prices: pd.DataFrame, **kw: object) -> tuple
         return build_panel(study.events, study.prices, study.symbols, study.config, study.mask_events, need)
 
     calls: list[int] = []
-    real = od._grids
-    mp.setattr(od, "_grids", lambda *a: calls.append(1) or real(*a))
+    for mod in (od, cg):
+        mp.setattr(mod, "_grids", lambda *a, real=mod._grids: calls.append(1) or real(*a))
     at_once = panel()
     mp.setattr(od, "OWN_DATES_MIN", 10**9)
     return at_once, panel(), len(calls)
@@ -78,6 +79,7 @@ def _assert_same(a: Panel, b: Panel) -> None:
         if x is not None:
             np.testing.assert_array_equal(x, y, err_msg=name)
     pd.testing.assert_frame_equal(a.pairs, b.pairs)
+    assert a.syncs == b.syncs  # the market's and the benchmark's clocks
     assert a.day0_pos.keys() == b.day0_pos.keys()
     for sym, parts in a.day0_pos.items():
         for x, y in zip(parts, b.day0_pos[sym], strict=True):
@@ -88,15 +90,20 @@ def _assert_same(a: Panel, b: Panel) -> None:
             np.testing.assert_array_equal(x, y)
 
 
+#: Calendars: none (every series on its own dates), one exchange's, two exchanges' and none mixed.
+CALENDARS = [None, "XNYS", {f"S{j:03d}": ("XNYS" if j % 3 else "XLON") for j in range(0, 48, 2)}]
+
+
+@pytest.mark.parametrize("calendar", CALENDARS, ids=["own-dates", "XNYS", "mixed"])
 @pytest.mark.parametrize("model", ["market", "market-adjusted", "constant-mean"])
 def test_ragged_series_at_once_build_the_series_by_series_panel(
-    model: str, monkeypatch: pytest.MonkeyPatch
+    model: str, calendar: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    prices = _prices(1, 24, 0.02)
-    at_once, one_by_one, used = _panels(monkeypatch, prices, model=model, window=(-3, 3))
-    assert (
-        used == 1 and len(at_once.markets) == 24 and (at_once.pairs["reason"] != "").any()
-    )  # days 0 outside
+    prices = _prices(1, 48 if isinstance(calendar, dict) else 24, 0.02)
+    at_once, one_by_one, used = _panels(monkeypatch, prices, model=model, window=(-3, 3), calendar=calendar)
+    assert used == (2 if isinstance(calendar, dict) else 1)
+    assert len(at_once.markets) == len(prices.columns) - 1
+    assert (at_once.pairs["reason"] != "").any()  # days 0 outside the data
     _assert_same(at_once, one_by_one)
 
 
@@ -115,12 +122,15 @@ def test_the_layout_is_used_only_for_many_date_sets() -> None:
     missing=st.sampled_from([0.005, 0.05, 0.3]),
     window=st.sampled_from([(-1, 1), (-5, 5), (0, 10)]),
     mask=st.sampled_from([(0, 0), (-2, 2), (-5, 10)]),
+    calendar=st.sampled_from([None, "XNYS", "XHKG"]),
 )
 def test_property_at_once_equals_one_by_one(
-    seed: int, missing: float, window: tuple[int, int], mask: tuple[int, int]
+    seed: int, missing: float, window: tuple[int, int], mask: tuple[int, int], calendar: str | None
 ) -> None:
     """Property: any ragged prices, window and confounding mask give the same panel both ways."""
     with pytest.MonkeyPatch.context() as mp:
-        at_once, one_by_one, used = _panels(mp, _prices(seed, 20, missing), window=window, mask=mask)
+        at_once, one_by_one, used = _panels(
+            mp, _prices(seed, 20, missing), window=window, mask=mask, calendar=calendar
+        )
     assert used == 1
     _assert_same(at_once, one_by_one)
