@@ -154,12 +154,15 @@ def _grids(
         ns[kept], first_on, grid_start[k_seg] + k_pos, int(n.sum()), kind, bench, shifts
     )
     grids = []
-    stamps = ns.view("M8[ns]")
+    # the rows off the calendar (set aside), as ISO dates, every set's at once
+    off_rows = np.flatnonzero(~on)
+    off_days = [str(d) for d in np.datetime_as_string(ns[off_rows].view("M8[ns]").astype("M8[D]"), unit="D")]
+    off_at = np.searchsorted(off_rows, np.append(starts, len(ns)))
     for k, s in enumerate(sessions):
         a, m, g0, gl, gn = int(starts[k]), int(lengths[k]), int(grid_start[k]), int(lo[k]), int(n[k])
         on_k = on[a : a + m]
         pos_k = pos_all[a : a + m][on_k]
-        off = [] if on_k.all() else [str(d) for d in pd.DatetimeIndex(stamps[a : a + m][~on_k]).date]
+        off = off_days[off_at[k] : off_at[k + 1]]
         grid = Sessions(s.code, s.dates[gl : gl + gn], None if s.closes is None else s.closes[gl : gl + gn])
         mine = {sh: r[g0 : g0 + gn] for sh, r in shifted.items()}
         al = Alignment(grid, on_k, pos_k, bool(on_k.all()), span_all[g0 : g0 + gn], off, mine.get(0), mine)

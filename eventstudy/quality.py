@@ -57,20 +57,40 @@ def _owner(pos: np.ndarray, ends: np.ndarray) -> np.ndarray:
 
 
 def _multi_session(markets: Sequence[MarketReturns]) -> list[list[dict[str, Any]]]:
+    """Returns spanning several sessions, per market: the dates of every market's at once."""
     out: list[list[dict[str, Any]]] = [[] for _ in markets]
-    hits_of: dict[int, np.ndarray] = {}  # markets with equal dates share their span array
+    first_of: dict[int, int] = {}  # markets with equal dates share their span array
+    owners: list[int] = []  # per distinct span array with hits: its first market
+    ends_ns: list[np.ndarray] = []
+    starts_ns: list[np.ndarray] = []
+    lengths: list[np.ndarray] = []
     for k, m in enumerate(markets):
-        hits = hits_of.get(id(m.span))
-        if hits is None:
-            hits = hits_of[id(m.span)] = np.flatnonzero(np.asarray(m.span) > 1)
-        if len(hits) == 0:
+        if id(m.span) in first_of:
             continue
-        d = m.sessions.dates
+        first_of[id(m.span)] = k
         span = np.asarray(m.span)
-        for i in hits.tolist():
-            n = int(span[i])
-            frm, to = _day(np.asarray([d[i - n].to_datetime64(), d[i].to_datetime64()]))
-            out[k].append({"date": to, "from": frm, "sessions": n})
+        hits = np.flatnonzero(span > 1)
+        if len(hits):
+            d = m.sessions.dates_ns
+            owners.append(k)
+            ends_ns.append(d[hits])
+            starts_ns.append(d[hits - span[hits]])
+            lengths.append(span[hits])
+    if not owners:
+        return out
+    to, frm = (_day(np.concatenate(x).view("M8[ns]")) for x in (ends_ns, starts_ns))
+    at = 0
+    flags: dict[int, list[dict[str, Any]]] = {}
+    for k, n in zip(owners, lengths, strict=True):
+        flags[k] = [
+            {"date": t, "from": f, "sessions": s}
+            for t, f, s in zip(to[at : at + len(n)], frm[at : at + len(n)], n.tolist(), strict=True)
+        ]
+        at += len(n)
+    for k, m in enumerate(markets):
+        first = first_of[id(m.span)]
+        if first in flags:
+            out[k] = flags[first] if first == k else [dict(x) for x in flags[first]]
     return out
 
 
