@@ -14,6 +14,7 @@ companion of :mod:`~eventstudy.owndates` for series with a calendar).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,7 @@ from .calendars import Sessions, day0_bounds, exchange_sessions
 from .config import StudyConfig
 from .daytiming import FAR, EventArrays, Grid, Timing
 from .events import Events
-from .owndates import _Laid, set_timings
+from .owndates import LaidDates, set_timings
 from .returns import Alignment, interval_returns
 
 __all__ = ["calendar_layouts"]
@@ -55,7 +56,7 @@ def calendar_layouts(
     for sym, dkey in dates.items():
         keys.setdefault(dkey, []).append(sym)
     first = [closes[syms[0]].index for syms in keys.values()]
-    laid = _Laid.of(first)
+    laid = LaidDates.of(first)
     if laid is None:
         return {}
     codes = [code for code, _ in keys]
@@ -78,19 +79,16 @@ def calendar_layouts(
     for (_, key), ks in sets.items():
         msel, sel = arrays[key]
         idx = np.asarray(ks, dtype=np.int64)
-        sess = sessions[ks[0]]
         lo = np.array([grids[k].lo for k in ks], dtype=np.int64)
         n = np.array([grids[k].n for k in ks], dtype=np.int64)
 
-        def day0(ev: EventArrays, s: np.ndarray, sess: Sessions = sess, lo: np.ndarray = lo) -> Any:
-            return _day0(sess, lo, ev, s)
-
+        day0 = functools.partial(_day0, sessions[ks[0]], lo)  # day 0 on the calendar, per set
         made = set_timings(n, day0, study_ev, mask_ev, msel, sel, cfg, max_ext)
         timing.setdefault(key, {}).update(zip(idx.tolist(), made, strict=True))
     return {sym: (grids[k], timing[chosen[sym]][k]) for k, syms in enumerate(keys.values()) for sym in syms}
 
 
-def _sessions(codes: list[str], laid: _Laid, events: Events) -> list[Sessions]:
+def _sessions(codes: list[str], laid: LaidDates, events: Events) -> list[Sessions]:
     """Each set's sessions, as :func:`~eventstudy.daytiming.market_sessions` takes them.
 
     The calendar from the earlier of the set's first date and the first event
@@ -113,7 +111,7 @@ def _sessions(codes: list[str], laid: _Laid, events: Events) -> list[Sessions]:
 
 
 def _grids(
-    laid: _Laid, sessions: list[Sessions], kind: Any, bench: pd.Series | None, shifts: tuple[int, ...]
+    laid: LaidDates, sessions: list[Sessions], kind: Any, bench: pd.Series | None, shifts: tuple[int, ...]
 ) -> list[Grid]:
     """Each set's grid on its calendar (:func:`~eventstudy.returns.align_dates`), all sets at once.
 

@@ -29,7 +29,7 @@ from .config import StudyConfig
 from .daytiming import FAR, EventArrays, Grid, Timing
 from .returns import Alignment, interval_returns
 
-__all__ = ["OWN_DATES_MIN", "own_date_layouts", "set_timings"]
+__all__ = ["OWN_DATES_MIN", "LaidDates", "own_date_layouts", "set_timings"]
 
 #: Studies whose series without a calendar have at least this many distinct
 #: sets of dates lay them out at once; fewer go series by series (the same
@@ -40,7 +40,7 @@ _DAY = 86_400 * 10**9
 
 
 @dataclass(frozen=True)
-class _Laid:
+class LaidDates:
     """Date sets laid end to end: int64 nanoseconds, each date's set, each set's start and length."""
 
     ns: np.ndarray
@@ -49,7 +49,7 @@ class _Laid:
     lengths: np.ndarray
 
     @classmethod
-    def of(cls, indexes: Sequence[pd.DatetimeIndex]) -> _Laid | None:
+    def of(cls, indexes: Sequence[pd.DatetimeIndex]) -> LaidDates | None:
         """The sets laid out, or ``None`` unless all are midnight dates in ns, ascending and unique."""
         if any(len(ix) == 0 or ix.dtype != np.dtype("M8[ns]") for ix in indexes):
             return None
@@ -88,7 +88,7 @@ def own_date_layouts(
     for sym, key in dates.items():
         keys.setdefault(key, []).append(sym)
     first = [closes[syms[0]].index for syms in keys.values()]
-    laid = _Laid.of(first)
+    laid = LaidDates.of(first)
     if laid is None:
         return {}
     grids = _grids(first, laid, _bench_returns(laid, cfg.returns, bench, shifts))
@@ -124,7 +124,7 @@ def own_date_layouts(
 
 
 def _bench_returns(
-    laid: _Laid, kind: Any, bench: pd.Series | None, shifts: tuple[int, ...]
+    laid: LaidDates, kind: Any, bench: pd.Series | None, shifts: tuple[int, ...]
 ) -> dict[int, np.ndarray]:
     """The benchmark's returns over every series' intervals (and shifted), laid end to end.
 
@@ -149,7 +149,7 @@ def _bench_returns(
     return out
 
 
-def _grids(first: Sequence[pd.DatetimeIndex], laid: _Laid, shifted: dict[int, np.ndarray]) -> list[Grid]:
+def _grids(first: Sequence[pd.DatetimeIndex], laid: LaidDates, shifted: dict[int, np.ndarray]) -> list[Grid]:
     """Each date set's grid: its own dates, every row on its session (shared read-only arrays)."""
     longest = int(laid.lengths.max())
     on, pos = np.ones(longest, dtype=bool), np.arange(longest)
@@ -166,7 +166,7 @@ def _grids(first: Sequence[pd.DatetimeIndex], laid: _Laid, shifted: dict[int, np
 
 
 def _day0(
-    laid: _Laid, sets: np.ndarray, ev: EventArrays, sel: np.ndarray
+    laid: LaidDates, sets: np.ndarray, ev: EventArrays, sel: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`~eventstudy.daytiming.positions` of the events ``sel`` on every date set ``sets``.
 
