@@ -21,12 +21,12 @@ import numpy as np
 import pandas as pd
 
 from . import owndates
-from .calendars import Sessions, day0_bounds, exchange_sessions
+from .calendars import Sessions, exchange_sessions
 from .config import StudyConfig
-from .daytiming import FAR, EventArrays, Grid, Timing
+from .daytiming import FAR, EventArrays, Grid, Timing, day0_on
 from .events import Events
-from .owndates import LaidDates, set_timings
-from .returns import Alignment, interval_returns
+from .owndates import LaidDates, assemble_layouts, bench_returns
+from .returns import Alignment
 
 __all__ = ["calendar_layouts"]
 
@@ -64,28 +64,17 @@ def calendar_layouts(
     if any(s.closes_ns is None for s in sessions):
         return {}
     grids = _grids(laid, sessions, cfg.returns, bench, shifts)
-    chosen: dict[str, tuple[bytes, bytes]] = {}
-    arrays: dict[tuple[bytes, bytes], tuple[np.ndarray, np.ndarray]] = {}
-    sets: dict[tuple[int, tuple[bytes, bytes]], list[int]] = {}  # per calendar and selection of events
-    for k, syms in enumerate(keys.values()):
-        for sym in syms:
-            msel, sel = mask_ev.applies_to(sym), study_ev.applies_to(sym)
-            key = chosen[sym] = (msel.tobytes(), sel.tobytes())
-            arrays.setdefault(key, (msel, sel))
-            ks = sets.setdefault((id(sessions[k]), key), [])
-            if not ks or ks[-1] != k:
-                ks.append(k)
-    timing: dict[tuple[bytes, bytes], dict[int, Timing]] = {}
-    for (_, key), ks in sets.items():
-        msel, sel = arrays[key]
-        idx = np.asarray(ks, dtype=np.int64)
-        lo = np.array([grids[k].lo for k in ks], dtype=np.int64)
-        n = np.array([grids[k].n for k in ks], dtype=np.int64)
-
-        day0 = functools.partial(_day0, sessions[ks[0]], lo)  # day 0 on the calendar, per set
-        made = set_timings(n, day0, study_ev, mask_ev, msel, sel, cfg, max_ext)
-        timing.setdefault(key, {}).update(zip(idx.tolist(), made, strict=True))
-    return {sym: (grids[k], timing[chosen[sym]][k]) for k, syms in enumerate(keys.values()) for sym in syms}
+    lo = np.array([g.lo for g in grids], dtype=np.int64)
+    return assemble_layouts(
+        list(keys.values()),
+        grids,
+        [id(s) for s in sessions],
+        lambda _, idx: functools.partial(_day0, sessions[int(idx[0])], lo[idx]),  # one calendar per part
+        study_ev,
+        mask_ev,
+        cfg,
+        max_ext,
+    )
 
 
 def _sessions(codes: list[str], laid: LaidDates, events: Events) -> list[Sessions]:
@@ -148,9 +137,10 @@ def _grids(
     span_all[grid_start[k_seg[later]] + k_pos[later]] = k_pos[later] - k_pos[later - 1]
     first_on = np.ones(len(kept), dtype=bool)
     first_on[later] = False
-    shifted = _bench_on_grids(
-        ns[kept], first_on, grid_start[k_seg] + k_pos, int(n.sum()), kind, bench, shifts
-    )
+    shifted = {}
+    for sh, ret in bench_returns(ns[kept], first_on, kind, bench, shifts).items():
+        shifted[sh] = np.full(int(n.sum()), np.nan)  # on each grid, at the rows' sessions
+        shifted[sh][grid_start[k_seg] + k_pos] = ret
     grids = []
     # the rows off the calendar (set aside), as ISO dates, every set's at once
     off_rows = np.flatnonzero(~on)
@@ -168,35 +158,6 @@ def _grids(
     return grids
 
 
-def _bench_on_grids(
-    cns: np.ndarray,
-    first: np.ndarray,
-    at: np.ndarray,
-    size: int,
-    kind: Any,
-    bench: pd.Series | None,
-    shifts: tuple[int, ...],
-) -> dict[int, np.ndarray]:
-    """The benchmark's returns between consecutive on-session rows, placed at their grid positions ``at``."""
-    if bench is None:
-        return {}
-    b = bench.to_numpy(dtype="float64")
-    bns = np.asarray(bench.index.as_unit("ns").asi8)
-    last = np.searchsorted(bns, cns, side="right") - 1
-    stale = cns > bns[-1]
-    out = {}
-    for s in dict.fromkeys((0, *shifts)):
-        bi = last - s
-        lv = np.where((bi >= 0) & (bi < len(b)), b[np.clip(bi, 0, len(b) - 1)], np.nan)
-        lv[stale] = np.nan
-        ret = interval_returns(lv, kind)
-        ret[first] = np.nan  # (each set's first row on a session)
-        placed = np.full(size, np.nan)
-        placed[at] = ret
-        out[s] = placed
-    return out
-
-
 def _day0(
     sess: Sessions, lo: np.ndarray, ev: EventArrays, sel: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -206,20 +167,8 @@ def _day0(
     shifted by the set's first session (−FAR before it, FAR with no session
     on or after the event).
     """
-    e_full, l_full = day0_bounds(
-        sess,
-        ev.start[sel],
-        ev.end[sel],
-        ev.local[sel],
-        ev.date_only[sel],
-        ev.interval[sel],
-        ev.local_end[sel],
-    )
+    e_full, l_full, d0, d1 = day0_on(sess, ev, sel)
     total = len(sess.dates)
-    d_all = sess.dates_ns.view("M8[ns]")
-    nat = np.datetime64("NaT", "ns")
-    d0 = np.where(e_full < total, d_all[np.minimum(e_full, total - 1)], nat)
-    d1 = np.where(l_full < total, d_all[np.minimum(l_full, total - 1)], nat)
 
     def grid_pos(full: np.ndarray) -> np.ndarray:
         p = full[None, :] - lo[:, None]

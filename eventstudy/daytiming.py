@@ -28,6 +28,7 @@ __all__ = [
     "Grid",
     "Timing",
     "date_key",
+    "day0_on",
     "grid_of",
     "market_sessions",
     "max_extension",
@@ -107,13 +108,12 @@ class EventArrays:
 FAR = 10**9  # a position outside any grid
 
 
-def positions(
-    sess: Sessions, lo: int, n: int, ev: EventArrays, sel: np.ndarray
+def day0_on(
+    sess: Sessions, ev: EventArrays, sel: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Grid positions and dates of the earliest and latest day 0 of the events ``sel``.
+    """Positions in ``sess.dates`` and dates of the earliest and latest day 0 of the events ``sel``.
 
-    The grid is ``sess.dates[lo:lo + n]`` (sessions from the first to the last
-    price). Positions before the grid are −FAR, after it +FAR (no session).
+    A position of ``len(sess.dates)`` (date NaT) means no session on or after the event.
     """
     e_full, l_full = day0_bounds(
         sess,
@@ -129,6 +129,19 @@ def positions(
     nat = np.datetime64("NaT", "ns")
     d0 = np.where(e_full < total, d_all[np.minimum(e_full, total - 1)], nat)
     d1 = np.where(l_full < total, d_all[np.minimum(l_full, total - 1)], nat)
+    return e_full, l_full, d0, d1
+
+
+def positions(
+    sess: Sessions, lo: int, n: int, ev: EventArrays, sel: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Grid positions and dates of the earliest and latest day 0 of the events ``sel``.
+
+    The grid is ``sess.dates[lo:lo + n]`` (sessions from the first to the last
+    price). Positions before the grid are −FAR, after it +FAR (no session).
+    """
+    e_full, l_full, d0, d1 = day0_on(sess, ev, sel)
+    total = len(sess.dates)
 
     # without closing times the sessions are the data's own dates, so an event
     # dated before the first price must not be moved onto it

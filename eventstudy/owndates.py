@@ -17,7 +17,7 @@ same benchmark returns bit for bit.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,14 @@ from .config import StudyConfig
 from .daytiming import FAR, EventArrays, Grid, Timing
 from .returns import Alignment, interval_returns
 
-__all__ = ["OWN_DATES_MIN", "LaidDates", "own_date_layouts", "set_timings"]
+__all__ = [
+    "OWN_DATES_MIN",
+    "LaidDates",
+    "assemble_layouts",
+    "bench_returns",
+    "own_date_layouts",
+    "set_timings",
+]
 
 #: Studies whose series without a calendar have at least this many distinct
 #: sets of dates lay them out at once; fewer go series by series (the same
@@ -37,6 +44,10 @@ __all__ = ["OWN_DATES_MIN", "LaidDates", "own_date_layouts", "set_timings"]
 OWN_DATES_MIN = 16
 
 _DAY = 86_400 * 10**9
+
+#: Day-0 positions and dates of every date set (rows) and selected event (columns):
+#: earliest and latest grid positions, their dates.
+Day0 = Callable[[EventArrays, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -91,60 +102,80 @@ def own_date_layouts(
     laid = LaidDates.of(first)
     if laid is None:
         return {}
-    grids = _grids(first, laid, _bench_returns(laid, cfg.returns, bench, shifts))
-    # the events that apply (mask set, study set) differ only for restricted events: per
-    # selection, the date sets of its series, their timings computed together
+    grids = _grids(first, laid, bench_returns(laid.ns, laid.starts, cfg.returns, bench, shifts))
+    return assemble_layouts(
+        list(keys.values()),
+        grids,
+        [0] * len(grids),
+        lambda _, idx: functools.partial(_day0, laid, idx),
+        study_ev,
+        mask_ev,
+        cfg,
+        max_ext,
+    )
+
+
+def assemble_layouts(
+    groups: Sequence[list[str]],
+    grids: Sequence[Grid],
+    parts: Sequence[Hashable],
+    day0_of: Callable[[Hashable, np.ndarray], Day0],
+    study_ev: EventArrays,
+    mask_ev: EventArrays,
+    cfg: StudyConfig,
+    max_ext: int,
+) -> dict[str, tuple[Grid, Timing]]:
+    """Each series' grid and timing, from the grids of the date sets (``groups``: each set's symbols).
+
+    The events that apply (mask set, study set) differ only with restricted
+    events: the timings of the sets of one part (``parts``: a calendar, say)
+    and one selection of events are computed together, with day 0 from
+    ``day0_of(part, sets)``.
+    """
+    n = np.array([g.n for g in grids], dtype=np.int64)
     chosen: dict[str, tuple[bytes, bytes]] = {}
     arrays: dict[tuple[bytes, bytes], tuple[np.ndarray, np.ndarray]] = {}
-    sets: dict[tuple[bytes, bytes], list[int]] = {}
-    for k, syms in enumerate(keys.values()):
+    sets: dict[tuple[Hashable, tuple[bytes, bytes]], list[int]] = {}
+    for k, syms in enumerate(groups):
         for sym in syms:
             msel, sel = mask_ev.applies_to(sym), study_ev.applies_to(sym)
             key = chosen[sym] = (msel.tobytes(), sel.tobytes())
             arrays.setdefault(key, (msel, sel))
-            ks = sets.setdefault(key, [])
+            ks = sets.setdefault((parts[k], key), [])
             if not ks or ks[-1] != k:
                 ks.append(k)
     timing: dict[tuple[bytes, bytes], dict[int, Timing]] = {}
-    for key, ks in sets.items():
+    for (part, key), ks in sets.items():
         msel, sel = arrays[key]
         idx = np.asarray(ks, dtype=np.int64)
-        made = set_timings(
-            laid.lengths[idx],
-            functools.partial(_day0, laid, idx),
-            study_ev,
-            mask_ev,
-            msel,
-            sel,
-            cfg,
-            max_ext,
-        )
-        timing[key] = dict(zip(ks, made, strict=True))
-    return {sym: (grids[k], timing[chosen[sym]][k]) for k, syms in enumerate(keys.values()) for sym in syms}
+        made = set_timings(n[idx], day0_of(part, idx), study_ev, mask_ev, msel, sel, cfg, max_ext)
+        timing.setdefault(key, {}).update(zip(ks, made, strict=True))
+    return {sym: (grids[k], timing[chosen[sym]][k]) for k, syms in enumerate(groups) for sym in syms}
 
 
-def _bench_returns(
-    laid: LaidDates, kind: Any, bench: pd.Series | None, shifts: tuple[int, ...]
+def bench_returns(
+    cns: np.ndarray, firsts: np.ndarray, kind: Any, bench: pd.Series | None, shifts: tuple[int, ...]
 ) -> dict[int, np.ndarray]:
-    """The benchmark's returns over every series' intervals (and shifted), laid end to end.
+    """The benchmark's returns between consecutive dates ``cns`` of series laid end to end (and shifted).
 
     As :func:`~eventstudy.returns.align_dates`: the benchmark level at the
     last benchmark date on or before each date (none past its data), its
-    returns between a series' consecutive dates (the first NaN).
+    returns between a series' consecutive dates; NaN at ``firsts``, each
+    series' first date.
     """
     if bench is None:
         return {}
     b = bench.to_numpy(dtype="float64")
     bns = np.asarray(bench.index.as_unit("ns").asi8)
-    last = np.searchsorted(bns, laid.ns, side="right") - 1
-    stale = laid.ns > bns[-1]
+    last = np.searchsorted(bns, cns, side="right") - 1
+    stale = cns > bns[-1]
     out = {}
     for s in dict.fromkeys((0, *shifts)):
         bi = last - s
         lv = np.where((bi >= 0) & (bi < len(b)), b[np.clip(bi, 0, len(b) - 1)], np.nan)
         lv[stale] = np.nan
         ret = interval_returns(lv, kind)
-        ret[laid.starts] = np.nan  # (each series' first return)
+        ret[firsts] = np.nan
         out[s] = ret
     return out
 
@@ -209,7 +240,7 @@ def _day0(
 
 def set_timings(
     n: np.ndarray,
-    day0: Callable[[EventArrays, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+    day0: Day0,
     study_ev: EventArrays,
     mask_ev: EventArrays,
     msel: np.ndarray,
