@@ -20,12 +20,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import owndates
 from .calendars import Sessions, exchange_sessions
 from .config import StudyConfig
 from .daytiming import FAR, EventArrays, Grid, Timing, day0_on
 from .events import Events
-from .owndates import LaidDates, assemble_layouts, bench_returns
+from .owndates import LaidDates, assemble_layouts, bench_returns, date_set_chunks
 from .returns import Alignment
 
 __all__ = ["calendar_layouts"]
@@ -48,25 +47,40 @@ def calendar_layouts(
 
     Empty unless they hold :data:`~eventstudy.owndates.OWN_DATES_MIN` distinct
     date sets, all midnight dates in nanoseconds, ascending and unique, on
-    calendars with closing times (the other cases go series by series).
+    calendars with closing times (the other cases go series by series), laid
+    out a run of sets at a time (:func:`~eventstudy.owndates.date_set_chunks`).
     """
-    if len(set(dates.values())) < owndates.OWN_DATES_MIN:
-        return {}
-    keys: dict[tuple[str, Any], list[str]] = {}
-    for sym, dkey in dates.items():
-        keys.setdefault(dkey, []).append(sym)
-    first = [closes[syms[0]].index for syms in keys.values()]
+    out: dict[str, tuple[Grid, Timing]] = {}
+    for groups in date_set_chunks(closes, dates):
+        codes = [dates[syms[0]][0] for syms in groups]
+        out.update(_layouts(closes, groups, codes, events, study_ev, mask_ev, cfg, bench, shifts, max_ext))
+    return out
+
+
+def _layouts(
+    closes: dict[str, pd.Series],
+    groups: list[list[str]],
+    codes: list[str],
+    events: Events,
+    study_ev: EventArrays,
+    mask_ev: EventArrays,
+    cfg: StudyConfig,
+    bench: pd.Series | None,
+    shifts: tuple[int, ...],
+    max_ext: int,
+) -> dict[str, tuple[Grid, Timing]]:
+    """:func:`calendar_layouts` of one run of date sets (``groups``: each set's symbols, on ``codes``)."""
+    first = [closes[syms[0]].index for syms in groups]
     laid = LaidDates.of(first)
     if laid is None:
         return {}
-    codes = [code for code, _ in keys]
     sessions = _sessions(codes, laid, events)
     if any(s.closes_ns is None for s in sessions):
         return {}
     grids = _grids(laid, sessions, cfg.returns, bench, shifts)
     lo = np.array([g.lo for g in grids], dtype=np.int64)
     return assemble_layouts(
-        list(keys.values()),
+        groups,
         grids,
         [id(s) for s in sessions],
         lambda _, idx: functools.partial(_day0, sessions[int(idx[0])], lo[idx]),  # one calendar per part

@@ -43,6 +43,10 @@ __all__ = [
 #: grids and timings).
 OWN_DATES_MIN = 16
 
+#: Most dates laid end to end at once (runs of date sets; a universe's layout is
+#: made run by run, each array of its dates 64 MiB at most). Results do not depend on it.
+LAYOUT_DATES = 2**23
+
 _DAY = 86_400 * 10**9
 
 #: Day-0 positions and dates of every date set (rows) and selected event (columns):
@@ -91,20 +95,58 @@ def own_date_layouts(
     Series with equal dates share one grid (as :func:`~eventstudy.panel.build_panel`
     shares them). Empty unless there are :data:`OWN_DATES_MIN` distinct sets
     of dates, all midnight dates in nanoseconds, ascending and unique (the
-    other cases go series by series).
+    other cases go series by series), laid out a run of sets at a time
+    (:func:`date_set_chunks`).
     """
-    if len(set(dates.values())) < OWN_DATES_MIN:
-        return {}
-    keys: dict[tuple[Any, bytes], list[str]] = {}
+    out: dict[str, tuple[Grid, Timing]] = {}
+    for groups in date_set_chunks(closes, dates):
+        out.update(_own_layouts(closes, groups, study_ev, mask_ev, cfg, bench, shifts, max_ext))
+    return out
+
+
+def date_set_chunks(closes: dict[str, pd.Series], dates: dict[str, Any]) -> list[list[list[str]]]:
+    """The symbols of each distinct date set, in runs of sets of at most :data:`LAYOUT_DATES` dates.
+
+    None when there are fewer than :data:`OWN_DATES_MIN` sets (series by
+    series then). A run holds one set at least; runs bound the memory of a
+    universe's layout (a few arrays of its dates each).
+    """
+    groups: dict[Any, list[str]] = {}
     for sym, key in dates.items():
-        keys.setdefault(key, []).append(sym)
-    first = [closes[syms[0]].index for syms in keys.values()]
+        groups.setdefault(key, []).append(sym)
+    if len(groups) < OWN_DATES_MIN:
+        return []
+    runs: list[list[list[str]]] = []
+    held = 0
+    for syms in groups.values():
+        size = len(closes[syms[0]])
+        if runs and held + size <= LAYOUT_DATES:
+            runs[-1].append(syms)
+            held += size
+        else:
+            runs.append([syms])
+            held = size
+    return runs
+
+
+def _own_layouts(
+    closes: dict[str, pd.Series],
+    groups: list[list[str]],
+    study_ev: EventArrays,
+    mask_ev: EventArrays,
+    cfg: StudyConfig,
+    bench: pd.Series | None,
+    shifts: tuple[int, ...],
+    max_ext: int,
+) -> dict[str, tuple[Grid, Timing]]:
+    """:func:`own_date_layouts` of one run of date sets (``groups``: each set's symbols)."""
+    first = [closes[syms[0]].index for syms in groups]
     laid = LaidDates.of(first)
     if laid is None:
         return {}
     grids = _grids(first, laid, bench_returns(laid.ns, laid.starts, cfg.returns, bench, shifts))
     return assemble_layouts(
-        list(keys.values()),
+        groups,
         grids,
         [0] * len(grids),
         lambda _, idx: functools.partial(_day0, laid, idx),

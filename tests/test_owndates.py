@@ -134,3 +134,31 @@ def test_property_at_once_equals_one_by_one(
         )
     assert used == 1
     _assert_same(at_once, one_by_one)
+
+
+@pytest.mark.parametrize("calendar", [None, "XNYS"], ids=["own-dates", "XNYS"])
+def test_runs_of_date_sets_give_the_same_panel(calendar: str | None) -> None:
+    """A universe is laid out a run of date sets at a time (bounded memory): runs of a few sets
+    build the panel of one run, and of series by series."""
+    prices = _prices(3, 30, 0.03)
+    with pytest.MonkeyPatch.context() as mp:
+        one_run, one_by_one, _ = _panels(mp, prices, calendar=calendar)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(od, "LAYOUT_DATES", 1500)  # two or three sets a run
+        runs, _, used = _panels(mp, prices, calendar=calendar)
+    assert used >= 10
+    _assert_same(runs, one_run)
+    _assert_same(runs, one_by_one)
+
+
+@pytest.mark.parametrize("calendar", [None, "XNYS"], ids=["own-dates", "XNYS"])
+def test_a_mask_from_other_events_gives_the_same_panel(calendar: str | None) -> None:
+    """Confounding masks from a separate set of events (``mask_events``) are laid out as series by
+    series lays them, the restricted one included."""
+    others = events_from_records([EVENTS[1], EVENTS[5], {**EVENTS[6], "event_id": "other"}])
+    with pytest.MonkeyPatch.context() as mp:
+        at_once, one_by_one, used = _panels(
+            mp, _prices(4, 24, 0.02), calendar=calendar, mask_events=others, mask=(-2, 3)
+        )
+    assert used == 1 and at_once.masked.any()
+    _assert_same(at_once, one_by_one)
