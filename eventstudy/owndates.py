@@ -28,6 +28,7 @@ from .calendars import Sessions
 from .config import StudyConfig
 from .daytiming import FAR, EventArrays, Grid, Timing
 from .returns import Alignment, interval_returns
+from .runs import bounded_runs
 
 __all__ = [
     "OWN_DATES_MIN",
@@ -116,17 +117,8 @@ def date_set_chunks(closes: dict[str, pd.Series], dates: dict[str, Any]) -> list
         groups.setdefault(key, []).append(sym)
     if len(groups) < OWN_DATES_MIN:
         return []
-    runs: list[list[list[str]]] = []
-    held = 0
-    for syms in groups.values():
-        size = len(closes[syms[0]])
-        if runs and held + size <= LAYOUT_DATES:
-            runs[-1].append(syms)
-            held += size
-        else:
-            runs.append([syms])
-            held = size
-    return runs
+    sets = list(groups.values())
+    return [[sets[k] for k in run] for run in bounded_runs([len(closes[s[0]]) for s in sets], LAYOUT_DATES)]
 
 
 def _own_layouts(

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..heap import trim_heap
+from ..runs import bounded_runs
 from .base import TestInput, TestSpec
 from .grouped import GROUPINGS_KEY, BatchResult, Groups, moments
 
@@ -51,18 +52,8 @@ def window_batches(sizes: Sequence[int], n_groupings: int, bound: int | None = N
     A window's entries are its pairs times ``n_groupings``; a run holds one
     window at least, whatever its size.
     """
-    bound = SWEEP_ENTRIES if bound is None else bound
-    batches: list[list[int]] = []
-    held = 0
-    for w, size in enumerate(sizes):
-        entries = size * max(n_groupings, 1)
-        if batches and held + entries <= bound:
-            batches[-1].append(w)
-            held += entries
-        else:
-            batches.append([w])
-            held = entries
-    return batches
+    entries = [size * max(n_groupings, 1) for size in sizes]
+    return bounded_runs(entries, SWEEP_ENTRIES if bound is None else bound)
 
 
 def run_tests(
