@@ -21,25 +21,16 @@ import numpy as np
 import pandas as pd
 
 from .calendars import Sessions, exchange_sessions
-from .config import StudyConfig
 from .daytiming import FAR, EventArrays, Grid, Timing, day0_on
 from .events import Events
-from .owndates import LaidDates, assemble_layouts, bench_returns, date_set_chunks
+from .owndates import LaidDates, LayoutSpec, assemble_layouts, bench_returns, date_set_chunks
 from .returns import Alignment
 
 __all__ = ["calendar_layouts"]
 
 
 def calendar_layouts(
-    closes: dict[str, pd.Series],
-    dates: dict[str, tuple[str, Any]],
-    events: Events,
-    study_ev: EventArrays,
-    mask_ev: EventArrays,
-    cfg: StudyConfig,
-    bench: pd.Series | None,
-    shifts: tuple[int, ...],
-    max_ext: int,
+    closes: dict[str, pd.Series], dates: dict[str, tuple[str, Any]], events: Events, spec: LayoutSpec
 ) -> dict[str, tuple[Grid, Timing]]:
     """Grid and timing of the series ``dates`` names (symbol → (calendar code, date key)), or none.
 
@@ -53,21 +44,12 @@ def calendar_layouts(
     out: dict[str, tuple[Grid, Timing]] = {}
     for groups in date_set_chunks(closes, dates):
         codes = [dates[syms[0]][0] for syms in groups]
-        out.update(_layouts(closes, groups, codes, events, study_ev, mask_ev, cfg, bench, shifts, max_ext))
+        out.update(_layouts(closes, groups, codes, events, spec))
     return out
 
 
 def _layouts(
-    closes: dict[str, pd.Series],
-    groups: list[list[str]],
-    codes: list[str],
-    events: Events,
-    study_ev: EventArrays,
-    mask_ev: EventArrays,
-    cfg: StudyConfig,
-    bench: pd.Series | None,
-    shifts: tuple[int, ...],
-    max_ext: int,
+    closes: dict[str, pd.Series], groups: list[list[str]], codes: list[str], events: Events, spec: LayoutSpec
 ) -> dict[str, tuple[Grid, Timing]]:
     """:func:`calendar_layouts` of one run of date sets (``groups``: each set's symbols, on ``codes``)."""
     first = [closes[syms[0]].index for syms in groups]
@@ -77,17 +59,14 @@ def _layouts(
     sessions = _sessions(codes, laid, events)
     if any(s.closes_ns is None for s in sessions):
         return {}
-    grids = _grids(laid, sessions, cfg.returns, bench, shifts)
+    grids = _grids(laid, sessions, spec)
     lo = np.array([g.lo for g in grids], dtype=np.int64)
     return assemble_layouts(
         groups,
         grids,
         [id(s) for s in sessions],
         lambda _, idx: functools.partial(_day0, sessions[int(idx[0])], lo[idx]),  # one calendar per part
-        study_ev,
-        mask_ev,
-        cfg,
-        max_ext,
+        spec,
     )
 
 
@@ -113,9 +92,7 @@ def _sessions(codes: list[str], laid: LaidDates, events: Events) -> list[Session
     return out
 
 
-def _grids(
-    laid: LaidDates, sessions: list[Sessions], kind: Any, bench: pd.Series | None, shifts: tuple[int, ...]
-) -> list[Grid]:
+def _grids(laid: LaidDates, sessions: list[Sessions], spec: LayoutSpec) -> list[Grid]:
     """Each set's grid on its calendar (:func:`~eventstudy.returns.align_dates`), all sets at once.
 
     A row is on a session when its date is one; a return spans the sessions
@@ -152,7 +129,7 @@ def _grids(
     first_on = np.ones(len(kept), dtype=bool)
     first_on[later] = False
     shifted = {}
-    for sh, ret in bench_returns(ns[kept], first_on, kind, bench, shifts).items():
+    for sh, ret in bench_returns(ns[kept], first_on, spec).items():
         shifted[sh] = np.full(int(n.sum()), np.nan)  # on each grid, at the rows' sessions
         shifted[sh][grid_start[k_seg] + k_pos] = ret
     grids = []

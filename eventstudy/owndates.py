@@ -78,15 +78,25 @@ class LaidDates:
         return cls(ns, seg, starts, lengths)
 
 
+@dataclass(frozen=True)
+class LayoutSpec:
+    """What the layouts take from the study: its event sets, settings and benchmark.
+
+    ``study_ev`` and ``mask_ev`` are the study's events and the events of the
+    confounding mask; ``shifts`` the benchmark lags wanted; ``max_ext`` as
+    :func:`~eventstudy.daytiming.max_extension`.
+    """
+
+    study_ev: EventArrays
+    mask_ev: EventArrays
+    cfg: StudyConfig
+    bench: pd.Series | None
+    shifts: tuple[int, ...]
+    max_ext: int
+
+
 def own_date_layouts(
-    closes: dict[str, pd.Series],
-    dates: dict[str, tuple[Any, bytes]],
-    study_ev: EventArrays,
-    mask_ev: EventArrays,
-    cfg: StudyConfig,
-    bench: pd.Series | None,
-    shifts: tuple[int, ...],
-    max_ext: int,
+    closes: dict[str, pd.Series], dates: dict[str, tuple[Any, bytes]], spec: LayoutSpec
 ) -> dict[str, tuple[Grid, Timing]]:
     """Grid and timing of the series ``dates`` names (symbols without a calendar), or none.
 
@@ -101,7 +111,7 @@ def own_date_layouts(
     """
     out: dict[str, tuple[Grid, Timing]] = {}
     for groups in date_set_chunks(closes, dates):
-        out.update(_own_layouts(closes, groups, study_ev, mask_ev, cfg, bench, shifts, max_ext))
+        out.update(_own_layouts(closes, groups, spec))
     return out
 
 
@@ -122,30 +132,16 @@ def date_set_chunks(closes: dict[str, pd.Series], dates: dict[str, Any]) -> list
 
 
 def _own_layouts(
-    closes: dict[str, pd.Series],
-    groups: list[list[str]],
-    study_ev: EventArrays,
-    mask_ev: EventArrays,
-    cfg: StudyConfig,
-    bench: pd.Series | None,
-    shifts: tuple[int, ...],
-    max_ext: int,
+    closes: dict[str, pd.Series], groups: list[list[str]], spec: LayoutSpec
 ) -> dict[str, tuple[Grid, Timing]]:
     """:func:`own_date_layouts` of one run of date sets (``groups``: each set's symbols)."""
     first = [closes[syms[0]].index for syms in groups]
     laid = LaidDates.of(first)
     if laid is None:
         return {}
-    grids = _grids(first, laid, bench_returns(laid.ns, laid.starts, cfg.returns, bench, shifts))
+    grids = _grids(first, laid, bench_returns(laid.ns, laid.starts, spec))
     return assemble_layouts(
-        groups,
-        grids,
-        [0] * len(grids),
-        lambda _, idx: functools.partial(_day0, laid, idx),
-        study_ev,
-        mask_ev,
-        cfg,
-        max_ext,
+        groups, grids, [0] * len(grids), lambda _, idx: functools.partial(_day0, laid, idx), spec
     )
 
 
@@ -154,10 +150,7 @@ def assemble_layouts(
     grids: Sequence[Grid],
     parts: Sequence[Hashable],
     day0_of: Callable[[Hashable, np.ndarray], Day0],
-    study_ev: EventArrays,
-    mask_ev: EventArrays,
-    cfg: StudyConfig,
-    max_ext: int,
+    spec: LayoutSpec,
 ) -> dict[str, tuple[Grid, Timing]]:
     """Each series' grid and timing, from the grids of the date sets (``groups``: each set's symbols).
 
@@ -172,7 +165,7 @@ def assemble_layouts(
     sets: dict[tuple[Hashable, tuple[bytes, bytes]], list[int]] = {}
     for k, syms in enumerate(groups):
         for sym in syms:
-            msel, sel = mask_ev.applies_to(sym), study_ev.applies_to(sym)
+            msel, sel = spec.mask_ev.applies_to(sym), spec.study_ev.applies_to(sym)
             key = chosen[sym] = (msel.tobytes(), sel.tobytes())
             arrays.setdefault(key, (msel, sel))
             ks = sets.setdefault((parts[k], key), [])
@@ -182,14 +175,12 @@ def assemble_layouts(
     for (part, key), ks in sets.items():
         msel, sel = arrays[key]
         idx = np.asarray(ks, dtype=np.int64)
-        made = set_timings(n[idx], day0_of(part, idx), study_ev, mask_ev, msel, sel, cfg, max_ext)
+        made = set_timings(n[idx], day0_of(part, idx), msel, sel, spec)
         timing.setdefault(key, {}).update(zip(ks, made, strict=True))
     return {sym: (grids[k], timing[chosen[sym]][k]) for k, syms in enumerate(groups) for sym in syms}
 
 
-def bench_returns(
-    cns: np.ndarray, firsts: np.ndarray, kind: Any, bench: pd.Series | None, shifts: tuple[int, ...]
-) -> dict[int, np.ndarray]:
+def bench_returns(cns: np.ndarray, firsts: np.ndarray, spec: LayoutSpec) -> dict[int, np.ndarray]:
     """The benchmark's returns between consecutive dates ``cns`` of series laid end to end (and shifted).
 
     As :func:`~eventstudy.returns.align_dates`: the benchmark level at the
@@ -197,6 +188,7 @@ def bench_returns(
     returns between a series' consecutive dates; NaN at ``firsts``, each
     series' first date.
     """
+    bench = spec.bench
     if bench is None:
         return {}
     b = bench.to_numpy(dtype="float64")
@@ -204,11 +196,11 @@ def bench_returns(
     last = np.searchsorted(bns, cns, side="right") - 1
     stale = cns > bns[-1]
     out = {}
-    for s in dict.fromkeys((0, *shifts)):
+    for s in dict.fromkeys((0, *spec.shifts)):
         bi = last - s
         lv = np.where((bi >= 0) & (bi < len(b)), b[np.clip(bi, 0, len(b) - 1)], np.nan)
         lv[stale] = np.nan
-        ret = interval_returns(lv, kind)
+        ret = interval_returns(lv, spec.cfg.returns)
         ret[firsts] = np.nan
         out[s] = ret
     return out
@@ -273,22 +265,16 @@ def _day0(
 
 
 def set_timings(
-    n: np.ndarray,
-    day0: Day0,
-    study_ev: EventArrays,
-    mask_ev: EventArrays,
-    msel: np.ndarray,
-    sel: np.ndarray,
-    cfg: StudyConfig,
-    max_ext: int,
+    n: np.ndarray, day0: Day0, msel: np.ndarray, sel: np.ndarray, spec: LayoutSpec
 ) -> list[Timing]:
     """:func:`~eventstudy.daytiming.timing_of` of date sets of grid lengths ``n``, for one selection.
 
     ``day0(events, selection)`` gives :func:`~eventstudy.daytiming.positions`
     of every set (rows) and selected event (columns).
     """
+    cfg, max_ext = spec.cfg, spec.max_ext
     a, b = cfg.mask
-    mp0, mp1, _, _ = day0(mask_ev, msel)
+    mp0, mp1, _, _ = day0(spec.mask_ev, msel)
     # confounding masks: +1 where a masked run starts, −1 past its end, summed along
     # each set's n + 1 slots laid end to end (every run ends within its set)
     slot = np.concatenate([[0], np.cumsum(n + 1)[:-1]]).astype(np.int64)
@@ -299,7 +285,7 @@ def set_timings(
     np.add.at(diff, (slot[:, None] + mlo)[ok], 1)
     np.add.at(diff, (slot[:, None] + mhi)[ok], -1)
     level = np.cumsum(diff)
-    p0, p1, d0, d1 = day0(study_ev, sel)
+    p0, p1, d0, d1 = day0(spec.study_ev, sel)
     inside = (p0 >= 0) & (p0 < n[:, None])
     ext = np.where(inside, np.clip(np.minimum(p1, n[:, None] - 1) - p0, 0, max_ext), 0)
     (e_lo, e_hi), (w_lo, w_hi) = cfg.estimation, cfg.window

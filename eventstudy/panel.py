@@ -37,7 +37,7 @@ from .daytiming import (
 )
 from .events import Events
 from .markets import calendar_for
-from .owndates import own_date_layouts
+from .owndates import LayoutSpec, own_date_layouts
 from .returns import MarketReturns, aligned_returns_into
 from .sources.base import Prices
 from .sync import Sync, close_gap_hours
@@ -174,10 +174,11 @@ def build_panel(
     gkeys = {sym: (calendar_for(sym, cfg.calendar).code, date_key(c.index)) for sym, c in closes.items()}
     # many series on their own dates (ragged, no calendar): their grids and timings at once
     own_dates = {sym: gkeys[sym][1] for sym in symbols if gkeys[sym][0] is None}
-    own = own_date_layouts(closes, own_dates, study_ev, mask_ev, cfg, bench, want, max_ext)
+    spec = LayoutSpec(study_ev, mask_ev, cfg, bench, want, max_ext)
+    own = own_date_layouts(closes, own_dates, spec)
     # and many series on one exchange calendar with their own dates (stocks with gaps)
     on_calendars = {sym: (str(gkeys[sym][0]), gkeys[sym][1]) for sym in symbols if gkeys[sym][0] is not None}
-    own.update(calendar_layouts(closes, on_calendars, events, study_ev, mask_ev, cfg, bench, want, max_ext))
+    own.update(calendar_layouts(closes, on_calendars, events, spec))
     for sym in symbols:
         close = closes[sym]
         hit = own.get(sym)
