@@ -1,10 +1,10 @@
-"""One BLAS thread for the command line (the test runner already runs windows in threads).
+"""One BLAS thread for the command line (the tests make many small products).
 
-The study's tests run their windows on a thread pool (``studytests.TEST_THREADS``),
-each window calling numpy's BLAS on matrices of a few hundred rows. With
-OpenBLAS's own threads on top, a 2-core machine runs four busy threads per two
-cores and OpenBLAS's idle threads spin between calls: on the default study
-about 1 s of the 2 s of CPU of the tests was that spinning, not arithmetic.
+The study's tests call numpy's BLAS on matrices of a few hundred rows, many
+times per window. OpenBLAS's own threads gain nothing on products that small,
+and its idle threads spin between the calls: on the default study they added
+about 0.1 s of CPU to the tests at the same wall time (earlier, with the
+windows on two threads of their own, about 1 s of 2 s).
 
 :func:`limit_blas_threads` sets the thread count of the BLAS libraries already
 loaded in the process (OpenBLAS builds bundled by numpy and scipy, and MKL)

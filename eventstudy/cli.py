@@ -267,8 +267,8 @@ def main() -> None:  # pragma: no cover - console script
     # study allocates its many short-lived pandas objects (0.3 s → 0.1 s of a default run).
     gc.freeze()
     gc.set_threshold(10_000, 20, 20)
-    # the tests run windows in threads: OpenBLAS's own threads on top only spin (unless the
-    # user set OPENBLAS_NUM_THREADS / OMP_NUM_THREADS / MKL_NUM_THREADS)
+    # the tests make many small products: OpenBLAS's idle threads spin between them (unless
+    # the user set OPENBLAS_NUM_THREADS / OMP_NUM_THREADS / MKL_NUM_THREADS)
     limit_blas_threads(1)
     try:
         app()

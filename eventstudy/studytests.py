@@ -2,8 +2,8 @@
 
 :func:`raw_tests` runs every chosen test (:mod:`eventstudy.inference`) on
 the test inputs of the CAR windows and of the single-day windows, by
-grouping, on :data:`TEST_THREADS` threads; :func:`tests_table` adds the notes
-and adjusted p-values of ``tests.csv``
+grouping, window after window (:data:`TEST_THREADS`); :func:`tests_table`
+adds the notes and adjusted p-values of ``tests.csv``
 (:func:`~eventstudy.studytables.finished_tests`). In a ``detail="pairs"`` run
 the tests that read estimation-window data are accumulated chunk by chunk
 (:mod:`eventstudy.streamtests`). :func:`placebo_table` gives the placebo
@@ -12,7 +12,6 @@ CAAR distributions behind the ``placebo`` test (``placebo.csv``).
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -30,8 +29,10 @@ if TYPE_CHECKING:
 __all__ = ["TEST_THREADS", "placebo_table", "raw_tests", "tests_table"]
 
 #: Threads running the tests of different windows at once (results do not
-#: depend on it; the array work releases the GIL).
-TEST_THREADS = min(2, os.cpu_count() or 1)
+#: depend on it). One: a window's tests are many small array operations that
+#: mostly hold the GIL, and on two cores a second thread made every study
+#: measured slower or no faster (4 to 20,000 pairs, ragged or not; bench/README.md).
+TEST_THREADS = 1
 
 
 def tests_table(study: EventStudy, parts: StudyParts) -> pd.DataFrame:
