@@ -81,6 +81,7 @@ def test_windows_sharing_atoms_give_each_window_s_own_numbers(seed, monkeypatch)
     """Windows of one study reuse the atom-pair sums: each window's rows equal it run alone."""
     monkeypatch.setattr(cc, "DENSE_LIMIT", 0)
     monkeypatch.setattr(kd, "DENSE_ATOM_SIZE", 0.0)
+    monkeypatch.setattr(kd, "DENSE_LINK_ATOMS", np.inf)
     rng = np.random.default_rng(seed)
     n = 60
     inp = _kp_input(rng, n, 4)
@@ -189,6 +190,7 @@ def test_group_rbar_batch_memo_is_per_grouping_and_mask(seed, atoms, single):
     with pytest.MonkeyPatch.context() as mp:
         if atoms:
             mp.setattr(kd, "DENSE_ATOM_SIZE", 0.0)
+            mp.setattr(kd, "DENSE_LINK_ATOMS", np.inf)
         for groups in by:
             for mask in masks:
                 first = cg.group_rbar_batch(inp, groups, mask)
@@ -226,6 +228,7 @@ def test_groups_of_one_row_sum_to_their_rows_exactly(seed, shuffled, k):
         by = Groups.from_labels(np.array([f"p{v // size:02d}" for v in labels], dtype=object))
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(kd, "DENSE_ATOM_SIZE", 0.0)
+            mp.setattr(kd, "DENSE_LINK_ATOMS", np.inf)
             rbar, n_corr = cg.group_rbar_batch(replace(inp, cache={}), by, np.ones(n, dtype=bool))
         for g, idx in enumerate(by.members(np.ones(n, dtype=bool))):
             want = cc.group_rbar(replace(inp, cache={}), idx)

@@ -168,6 +168,7 @@ def test_kp_atom_sums_equal_the_pair_by_pair_blocks(
             dense = run_tests({"w": replace(case)}, labels, specs)
         monkeypatch.setattr(cc, "DENSE_LIMIT", 0)
         monkeypatch.setattr(kd, "DENSE_ATOM_SIZE", 0.0)
+        monkeypatch.setattr(kd, "DENSE_LINK_ATOMS", np.inf)
         assert not kd.dense_route(replace(case))
         atoms = run_tests({"w": replace(case)}, labels, specs)
         blocks = run_tests({"w": replace(case)}, labels, specs, batched=False)
@@ -187,6 +188,7 @@ def test_kp_route_follows_the_pairs_per_set_of_estimation_dates(
     DENSE_LIMIT; the atoms otherwise. Both routes give the same KP table."""
     import eventstudy.inference.kpdense as kd
 
+    monkeypatch.setattr(kd, "DENSE_LINK_ATOMS", np.inf)  # the pairs per set alone decide
     n = 60
     rng = np.random.default_rng(per_set)
     inp = _kp_input(rng, n, 4)
@@ -209,6 +211,45 @@ def test_kp_route_follows_the_pairs_per_set_of_estimation_dates(
     monkeypatch.setattr(kd, "DENSE_ATOM_SIZE", np.inf)
     monkeypatch.setattr(kd, "DENSE_LIMIT", n - 1)  # above the limit: the atoms whatever the dates
     assert not kd.dense_route(replace(case))
+
+
+@pytest.mark.parametrize("n_sets", [4, 8, 9, 12])
+def test_kp_route_is_dense_when_a_block_holds_many_atoms(
+    n_sets: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pairs sharing their estimation dates 20 to a set, all with the same window days (one
+    block): the atoms unless the block's pairs of atoms (counted here as sets²) exceed
+    DENSE_LINK_ATOMS (64); with a mask leaving one set out, the block holds one atom fewer.
+    Both routes give the same KP table."""
+    import eventstudy.inference.kpdense as kd
+
+    per_set = 20
+    n = per_set * n_sets
+    rng = np.random.default_rng(n_sets)
+    inp = _kp_input(rng, n, 4)
+    lead = np.arange(n) // per_set * per_set
+    nan_lead = np.isnan(inp.est_resid[lead])
+    case = replace(
+        inp,
+        est_day=inp.est_day[lead],
+        est_resid=np.where(nan_lead, np.nan, np.where(np.isnan(inp.est_resid), 0.01, inp.est_resid)),
+        window_day=np.broadcast_to(inp.window_day[0], inp.window_day.shape).copy(),
+    )
+    sets = {tuple(case.est_day[i][np.isfinite(case.est_resid[i])].tolist()) for i in range(n)}
+    assert len(sets) == n_sets and n >= kd.DENSE_ATOM_SIZE * n_sets
+    everyone = np.ones(n, dtype=bool)
+    assert not kd.dense_route(replace(case))  # no window: the pairs per set decide
+    assert kd.dense_route(replace(case), everyone) == (n_sets * n_sets > 64)
+    but_one = np.arange(n) >= per_set
+    assert kd.dense_route(replace(case), but_one) == ((n_sets - 1) ** 2 > 64)
+    labels = {"all": np.full(n, "all", dtype=object), "g": (np.arange(n) % 3).astype(str).astype(object)}
+    specs = [TESTS["kp_bmp_t"], TESTS["kp_patell_z"]]
+    routed = run_tests({"w": replace(case)}, labels, specs)
+    monkeypatch.setattr(kd, "DENSE_LINK_ATOMS", np.inf)
+    assert not kd.dense_route(replace(case), everyone)
+    atoms = run_tests({"w": replace(case)}, labels, specs)
+    _assert_same(routed, atoms)
+    assert routed["statistic"].notna().all()
 
 
 def test_grank_batch_handles_day0_ties_with_estimation_values() -> None:
@@ -277,6 +318,7 @@ def test_kp_without_memo_room_gives_the_same_numbers(monkeypatch: pytest.MonkeyP
     specs = [TESTS["kp_bmp_t"]]
     monkeypatch.setattr(cc, "DENSE_LIMIT", 0)
     monkeypatch.setattr(kd, "DENSE_ATOM_SIZE", 0.0)
+    monkeypatch.setattr(kd, "DENSE_LINK_ATOMS", np.inf)
     kept = run_tests({"w": replace(base), "v": replace(base)}, labels, specs)
     monkeypatch.setattr(cg, "_KP_CACHE_BYTES", 0)
     bare = run_tests({"w": replace(base), "v": replace(base)}, labels, specs)
@@ -319,6 +361,7 @@ def test_kp_group_sums_of_atoms_in_group_order(seed: int, monkeypatch: pytest.Mo
     specs = [TESTS["kp_bmp_t"], TESTS["kp_patell_z"]]
     monkeypatch.setattr(cc, "DENSE_LIMIT", 0)
     monkeypatch.setattr(kd, "DENSE_ATOM_SIZE", 0.0)
+    monkeypatch.setattr(kd, "DENSE_LINK_ATOMS", np.inf)
     atoms = run_tests({"w": replace(case)}, labels, specs)
     blocks = run_tests({"w": replace(case)}, labels, specs, batched=False)
     _assert_same(atoms, blocks)

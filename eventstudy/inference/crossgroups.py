@@ -147,7 +147,7 @@ def group_rbar_batch(inp: TestInput, groups: Groups, mask: np.ndarray) -> tuple[
     if inp.window_day is None:
         res = [group_rbar(inp, idx) for idx in groups.members(mask)]
         out = (np.array([r.rbar for r in res]), np.array([r.n_corr for r in res], dtype=np.int64))
-    elif dense_route(inp):
+    elif dense_route(inp, mask):
         total, count = dense_rbar(inp, groups, mask)
         with np.errstate(invalid="ignore", divide="ignore"):
             rbar = np.where(n >= 2, total / (n * (n - 1.0)), np.nan)
