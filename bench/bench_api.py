@@ -2,7 +2,8 @@
 
 Usage (from the repository root)::
 
-    python bench/bench_api.py [--size 1000x20] [--reps 3] [--missing F] [--calendar MIC] [--json PATH]
+    python bench/bench_api.py [--size 1000x20] [--reps 3] [--missing F [--gappy G]] [--calendar MIC]
+                              [--json PATH]
 
 The scenario of issue 17: S synthetic securities (``bench/synthetic.py``, seed
 0) written to a wide CSV (``date,S000000,…,MKT``), read back with
@@ -87,11 +88,12 @@ def _timer() -> Any:
     return Timer()
 
 
-def write_csv(S: int, E: int, seed: int, path: Path, missing: float = 0.0) -> None:
+def write_csv(S: int, E: int, seed: int, path: Path, missing: float = 0.0, gappy: float = 1.0) -> None:
     """The synthetic closes as a wide CSV ``date,S000000,…,MKT``.
 
     ``missing``: the fraction of the securities' closes left blank at random
-    (ragged dates: nearly every pair then has its own estimation dates).
+    (ragged dates: nearly every pair then has its own estimation dates), in the
+    first ``gappy`` share of the securities only (the others complete).
     """
     import numpy as np
     import pandas as pd
@@ -103,7 +105,9 @@ def write_csv(S: int, E: int, seed: int, path: Path, missing: float = 0.0) -> No
     if missing > 0:
         cols = [c for c in wide.columns if c != "MKT"]
         values = wide[cols].to_numpy().copy()
-        values[np.random.default_rng(seed + 1).random(values.shape) < missing] = np.nan
+        blank = np.random.default_rng(seed + 1).random(values.shape) < missing
+        blank[:, round(gappy * len(cols)) :] = False
+        values[blank] = np.nan
         wide = pd.concat([pd.DataFrame(values, index=wide.index, columns=cols), wide[["MKT"]]], axis=1)
     wide.index.name = "date"
     wide.to_csv(path)
@@ -210,11 +214,12 @@ def stage_lines(r: dict[str, Any]) -> list[str]:
 def report(res: dict[str, Any]) -> str:
     """The measurements as text (ratios, then stage shares)."""
     loop = res["loop"]
-    S, E = res["S"], res["E"]
+    S, E, gappy = res["S"], res["E"], res.get("gappy", 1.0)
     out = [
         f"## Public API, {S * E:,} pairs ({S:,} securities × {E} events, wide CSV, market model, "
         f"window {WINDOW[0]}…+{WINDOW[1]}, CAR −1…+1"
         + (f"; {res['missing']:.1%} of closes blank" if res.get("missing") else "")
+        + (f" in {gappy:.0%} of the securities" if res.get("missing") and gappy < 1 else "")
         + (f"; calendar {res['calendar']})" if res.get("calendar") else ")"),
         f"load average {res['load_before']:.1f} → {res['load_after']:.1f}; "
         f"best of {res['reps']} fresh processes",
@@ -266,6 +271,12 @@ def main(argv: list[str] | None = None) -> int:
         help="fraction of the securities' closes left blank (ragged dates; the loop runs on the whole panel)",
     )
     ap.add_argument(
+        "--gappy",
+        type=float,
+        default=1.0,
+        help="share of the securities with blank closes (with --missing; default all)",
+    )
+    ap.add_argument(
         "--calendar",
         default="",
         help="exchange calendar (MIC) of every series, e.g. XNYS (default: each series' own dates)",
@@ -280,11 +291,18 @@ def main(argv: list[str] | None = None) -> int:
         print("BENCH_JSON " + json.dumps(child(json.loads(a.child))), flush=True)
         return 0
     S, E = (int(x) for x in a.size.lower().replace("×", "x").split("x"))
-    res: dict[str, Any] = {"S": S, "E": E, "reps": a.reps, "missing": a.missing, "calendar": a.calendar}
+    res: dict[str, Any] = {
+        "S": S,
+        "E": E,
+        "reps": a.reps,
+        "missing": a.missing,
+        "gappy": a.gappy,
+        "calendar": a.calendar,
+    }
     res["load_before"] = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as d:
         csv = Path(d) / "wide.csv"
-        write_csv(S, E, a.seed, csv, a.missing)
+        write_csv(S, E, a.seed, csv, a.missing, a.gappy)
         spec = {
             "S": S,
             "E": E,
