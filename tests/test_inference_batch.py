@@ -252,6 +252,44 @@ def test_kp_route_is_dense_when_a_block_holds_many_atoms(
     assert routed["statistic"].notna().all()
 
 
+@pytest.mark.parametrize("large", [16, 10_000])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_kp_block_of_large_and_small_atoms_equals_the_pair_by_pair_groups(
+    seed: int, large: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One block (the same window days) of two atoms of 20 pairs (same estimation dates) and
+    30 pairs each with its own dates, on the atoms' route: the large atoms by their group
+    sums and the small ones as a matrix (``large`` 16), or the whole block as a matrix
+    (``large`` beyond the block), equal r̄ from every group's own pairwise correlations."""
+    import eventstudy.inference.crosscorr as cc
+    import eventstudy.inference.crossgroups as cg
+    import eventstudy.inference.kpdense as kd
+
+    monkeypatch.setattr(cc, "DENSE_LIMIT", 0)
+    monkeypatch.setattr(kd, "DENSE_ATOM_SIZE", 0.0)
+    monkeypatch.setattr(kd, "DENSE_LINK_ATOMS", np.inf)
+    monkeypatch.setattr(cg, "ATOM_LARGE", large)
+    n = 70
+    rng = np.random.default_rng(seed)
+    inp = _kp_input(rng, n, 4)
+    lead = np.where(np.arange(n) < 40, np.arange(n) // 20 * 20, np.arange(n))
+    nan_lead = np.isnan(inp.est_resid[lead])
+    case = replace(
+        inp,
+        est_day=inp.est_day[lead],
+        est_resid=np.where(nan_lead, np.nan, np.where(np.isnan(inp.est_resid), 0.02, inp.est_resid)),
+        window_day=np.broadcast_to(inp.window_day[0], inp.window_day.shape).copy(),
+    )
+    sets = {tuple(case.est_day[i][np.isfinite(case.est_resid[i])].tolist()) for i in range(n)}
+    assert len(sets) == 32  # two atoms of 20 and 30 of one: 32² pairs of atoms > ATOM_LINKS
+    labels = {"all": np.full(n, "all", dtype=object), "g": rng.choice(["a", "b", "c"], n).astype(object)}
+    specs = [TESTS["kp_bmp_t"], TESTS["kp_patell_z"]]
+    atoms = run_tests({"w": replace(case)}, labels, specs)
+    blocks = run_tests({"w": replace(case)}, labels, specs, batched=False)
+    _assert_same(atoms, blocks)
+    assert atoms["statistic"].notna().all()
+
+
 def test_grank_batch_handles_day0_ties_with_estimation_values() -> None:
     """GRANK's day-0 rank with ties: an estimation SAR equal to the standardized SCAR."""
     inp = make_input(n=12, seed=5)

@@ -41,7 +41,7 @@ from .base import TestInput
 from .crosscorr import MIN_OVERLAP, group_rbar
 from .grouped import Groups, digest
 from .kpatoms import est_atoms, standardized
-from .kpblocks import block_sums
+from .kpblocks import block_rows, block_sums
 from .kpdense import dense_rbar, dense_route
 from .kpwindows import WindowAtoms, window_atoms
 
@@ -164,6 +164,13 @@ def group_rbar_batch(inp: TestInput, groups: Groups, mask: np.ndarray) -> tuple[
 #: pair is its own atom.
 ATOM_LINKS = 64
 
+#: Atoms of at least this many pairs in such blocks keep their group sums with
+#: each other (when at most :data:`ATOM_LINKS` pairs of them), and only the pairs
+#: of the other atoms are correlated as a matrix: the complete series around an
+#: event beside a few gappy ones (each its own atom) correlate the gappy pairs
+#: with the block, not the whole block with itself.
+ATOM_LARGE = 16
+
 
 def _atom_rbar(
     inp: TestInput, groups: Groups, mask: np.ndarray, n: np.ndarray
@@ -183,8 +190,18 @@ def _atom_rbar(
         A, B = int(A), int(B)
         w = float(c) / np.sqrt(atoms.length[A] * atoms.length[B])
         in_a, in_b = atoms.block_atoms[A], atoms.block_atoms[B]
-        if len(in_a) * len(in_b) > ATOM_LINKS:  # ragged data: one matrix for the two blocks
-            block_sums(inp, groups, atoms, A, B, w, total, linked)
+        if len(in_a) * len(in_b) > ATOM_LINKS:  # ragged data: matrices for the small atoms
+            large_a, large_b = _large(atoms, in_a), _large(atoms, in_b)
+            if len(large_a) * len(large_b) > ATOM_LINKS:
+                large_a = large_b = np.zeros(0, dtype=np.int64)
+            for a in large_a:
+                for b in large_b:
+                    _atom_pair(inp, groups, atoms, int(a), int(b), w, dig, total, linked)
+            small_a = block_rows(atoms, in_a[~np.isin(in_a, large_a)])
+            small_b = block_rows(atoms, in_b[~np.isin(in_b, large_b)])
+            # every i, j once: small i with all j, then large i with small j
+            block_sums(inp, groups, small_a, block_rows(atoms, in_b), w, total, linked)
+            block_sums(inp, groups, block_rows(atoms, large_a), small_b, w, total, linked)
             continue
         for a in in_a:
             for b in in_b:
@@ -192,6 +209,12 @@ def _atom_rbar(
     with np.errstate(invalid="ignore", divide="ignore"):
         rbar = np.where(n >= 2, total / (n * (n - 1.0)), np.nan)
     return rbar, (linked // 2).astype(np.int64)
+
+
+def _large(atoms: WindowAtoms, in_block: np.ndarray) -> np.ndarray:
+    """The atoms of ``in_block`` with at least :data:`ATOM_LARGE` pairs."""
+    sizes = np.array([len(atoms.members[a]) for a in in_block], dtype=np.int64)
+    return np.asarray(in_block, dtype=np.int64)[sizes >= ATOM_LARGE]
 
 
 def _atom_pair(

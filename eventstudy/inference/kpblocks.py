@@ -25,31 +25,36 @@ from .crosscorr import cross_correlation
 from .grouped import Groups, digest
 from .kpwindows import WindowAtoms
 
-__all__ = ["block_sums"]
+__all__ = ["block_rows", "block_sums"]
 
 #: Entries of one chunk of a block's correlation matrix (bounds memory).
 _BLOCK_ENTRIES = 4_000_000
 
 
+def block_rows(atoms: WindowAtoms, in_block: np.ndarray | list[int]) -> np.ndarray:
+    """The pairs of the atoms ``in_block`` (in atom order)."""
+    parts = [atoms.members[a] for a in in_block]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
 def block_sums(
     inp: TestInput,
     groups: Groups,
-    atoms: WindowAtoms,
-    A: int,
-    B: int,
+    rows_a: np.ndarray,
+    rows_b: np.ndarray,
     w: float,
     total: np.ndarray,
     linked: np.ndarray,
 ) -> None:
-    """Add Σ ρ_ij w and the count of defined ρ_ij over i, j of one group, for blocks A and B.
+    """Add Σ ρ_ij w and the count of defined ρ_ij over i ∈ ``rows_a``, j ∈ ``rows_b`` of one group.
 
-    The pairs of the two blocks are correlated pairwise-complete as one
-    matrix, rows in chunks. The unweighted group sums do not depend on the
-    window and are memoized in ``inp.cache``; so is the matrix itself while
-    the memoized matrices stay under :data:`_BLOCK_CACHE_BYTES`.
+    The pairs are correlated pairwise-complete as one matrix, rows in chunks
+    (a pair with itself is no correlation). The unweighted group sums do not
+    depend on the window and are memoized in ``inp.cache``; so is the matrix
+    itself while the memoized matrices stay under :data:`_BLOCK_CACHE_BYTES`.
     """
-    rows_a = np.concatenate([atoms.members[a] for a in atoms.block_atoms[A]])
-    rows_b = np.concatenate([atoms.members[b] for b in atoms.block_atoms[B]])
+    if len(rows_a) == 0 or len(rows_b) == 0:
+        return
     da, db = digest(rows_a), digest(rows_b)
     key = ("kp_block_sums", groups.uid, da, db)
     hit = inp.cache.get(key)
