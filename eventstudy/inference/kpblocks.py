@@ -2,9 +2,12 @@
 
 When two blocks of a window (pairs with the same window days, see
 :mod:`~eventstudy.inference.kpwindows`) hold many atoms each — ragged data
-where nearly every pair has its own estimation dates — the atom-by-atom group
-sums of :mod:`~eventstudy.inference.crossgroups` would be one small product
-per atom pair. Here the pairs of the two blocks are instead correlated
+where nearly every pair has its own estimation dates, or gappy series beside
+complete ones — the atom-by-atom group sums of
+:mod:`~eventstudy.inference.crossgroups` would be one small product per atom
+pair. Here two sets of the blocks' pairs (those of the small atoms with the
+whole other block, and those of the large atoms with the other block's small
+atoms) are instead correlated
 pairwise-complete as one matrix (rows in chunks of at most
 :data:`_BLOCK_ENTRIES` entries, :func:`~eventstudy.inference.crosscorr.cross_correlation`),
 and the correlations Σ ρ_ij of each group and their count are one sparse
