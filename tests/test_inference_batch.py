@@ -213,6 +213,21 @@ def test_kp_route_follows_the_pairs_per_set_of_estimation_dates(
     assert not kd.dense_route(replace(case))
 
 
+def _one_block(inp: TestInput, lead: np.ndarray) -> tuple[TestInput, int]:
+    """``inp`` with each pair on the estimation dates and gaps of pair ``lead[i]`` (its own
+    missing values filled) and every pair on the first pair's window days (one block), and
+    its number of distinct sets of available estimation dates (counted with tuples)."""
+    nan_lead = np.isnan(inp.est_resid[lead])
+    case = replace(
+        inp,
+        est_day=inp.est_day[lead],
+        est_resid=np.where(nan_lead, np.nan, np.where(np.isnan(inp.est_resid), 0.01, inp.est_resid)),
+        window_day=np.broadcast_to(inp.window_day[0], inp.window_day.shape).copy(),
+    )
+    days = case.est_day, np.isfinite(case.est_resid)
+    return case, len({tuple(days[0][i][days[1][i]].tolist()) for i in range(len(lead))})
+
+
 @pytest.mark.parametrize("n_sets", [4, 8, 9, 12])
 def test_kp_route_is_dense_when_a_block_holds_many_atoms(
     n_sets: int, monkeypatch: pytest.MonkeyPatch
@@ -227,16 +242,8 @@ def test_kp_route_is_dense_when_a_block_holds_many_atoms(
     n = per_set * n_sets
     rng = np.random.default_rng(n_sets)
     inp = _kp_input(rng, n, 4)
-    lead = np.arange(n) // per_set * per_set
-    nan_lead = np.isnan(inp.est_resid[lead])
-    case = replace(
-        inp,
-        est_day=inp.est_day[lead],
-        est_resid=np.where(nan_lead, np.nan, np.where(np.isnan(inp.est_resid), 0.01, inp.est_resid)),
-        window_day=np.broadcast_to(inp.window_day[0], inp.window_day.shape).copy(),
-    )
-    sets = {tuple(case.est_day[i][np.isfinite(case.est_resid[i])].tolist()) for i in range(n)}
-    assert len(sets) == n_sets and n >= kd.DENSE_ATOM_SIZE * n_sets
+    case, n_found = _one_block(inp, np.arange(n) // per_set * per_set)
+    assert n_found == n_sets and n >= kd.DENSE_ATOM_SIZE * n_sets
     everyone = np.ones(n, dtype=bool)
     assert not kd.dense_route(replace(case))  # no window: the pairs per set decide
     assert kd.dense_route(replace(case), everyone) == (n_sets * n_sets > 64)
@@ -272,16 +279,8 @@ def test_kp_block_of_large_and_small_atoms_equals_the_pair_by_pair_groups(
     n = 70
     rng = np.random.default_rng(seed)
     inp = _kp_input(rng, n, 4)
-    lead = np.where(np.arange(n) < 40, np.arange(n) // 20 * 20, np.arange(n))
-    nan_lead = np.isnan(inp.est_resid[lead])
-    case = replace(
-        inp,
-        est_day=inp.est_day[lead],
-        est_resid=np.where(nan_lead, np.nan, np.where(np.isnan(inp.est_resid), 0.02, inp.est_resid)),
-        window_day=np.broadcast_to(inp.window_day[0], inp.window_day.shape).copy(),
-    )
-    sets = {tuple(case.est_day[i][np.isfinite(case.est_resid[i])].tolist()) for i in range(n)}
-    assert len(sets) == 32  # two atoms of 20 and 30 of one: 32² pairs of atoms > ATOM_LINKS
+    case, n_sets = _one_block(inp, np.where(np.arange(n) < 40, np.arange(n) // 20 * 20, np.arange(n)))
+    assert n_sets == 32  # two atoms of 20 and 30 of one: 32² pairs of atoms > ATOM_LINKS
     labels = {"all": np.full(n, "all", dtype=object), "g": rng.choice(["a", "b", "c"], n).astype(object)}
     specs = [TESTS["kp_bmp_t"], TESTS["kp_patell_z"]]
     atoms = run_tests({"w": replace(case)}, labels, specs)
