@@ -28,8 +28,9 @@ The atoms and blocks of a window are those of
 :mod:`~eventstudy.inference.kpwindows`; in two linked blocks with many atoms
 (ragged data, or gappy series beside complete ones) the atoms of at least
 :data:`ATOM_LARGE` pairs keep their group sums with each other and the other
-pairs are correlated as a matrix (:mod:`~eventstudy.inference.kpblocks`). Kolari, J. W. and Pynnönen, S.
-(2010), Review of Financial Studies 23(11), 3996–4025 (formula sheet §5.5).
+pairs are correlated as a matrix (:mod:`~eventstudy.inference.kpblocks`).
+Kolari, J. W. and Pynnönen, S. (2010), Review of Financial Studies 23(11),
+3996–4025 (formula sheet §5.5).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Kolari–Pynnönen r̄ sums of two linked blocks as one correlation matrix (ragged data).
+"""Kolari–Pynnönen r̄ sums of two linked blocks' pairs as correlation matrices (ragged data).
 
 When two blocks of a window (pairs with the same window days, see
 :mod:`~eventstudy.inference.kpwindows`) hold many atoms each — ragged data
@@ -7,9 +7,9 @@ complete ones — the atom-by-atom group sums of
 :mod:`~eventstudy.inference.crossgroups` would be one small product per atom
 pair. Here two sets of the blocks' pairs (those of the small atoms with the
 whole other block, and those of the large atoms with the other block's small
-atoms) are instead correlated
-pairwise-complete as one matrix (rows in chunks of at most
-:data:`_BLOCK_ENTRIES` entries, :func:`~eventstudy.inference.crosscorr.cross_correlation`),
+atoms) are instead correlated pairwise-complete as one matrix each (rows in
+chunks of at most :data:`_BLOCK_ENTRIES` entries,
+:func:`~eventstudy.inference.crosscorr.cross_correlation`),
 and the correlations Σ ρ_ij of each group and their count are one sparse
 product per chunk, weighted by the blocks' overlap c_AB/√(L_A L_B) (Kolari
 and Pynnönen 2010; formula sheet §5.5).

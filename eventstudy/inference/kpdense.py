@@ -50,9 +50,10 @@ __all__ = [
 #: numpy, so a study where some series have gaps (each gappy series one atom per
 #: event, beside a few large atoms of the complete ones) is far cheaper dense.
 #: Measured (7 Dec 2026, KP CPU of a whole battery, atoms against dense): stocks on
-#: XNYS, a third with 12 closes missing, 1,320 pairs (2.9 pairs a set) 6.0 s against
-#: 0.38 s and 6,000 pairs 46 s against 2.7 s; 20,000 pairs with a tenth of the
-#: stocks 1 % blank (10.8 a set) 93 s against 3.7 s; complete data 2,000 pairs of
+#: XNYS, a third with 12 closes missing, 1,320 pairs (2.9 pairs a set) 6.0 s (3.0 s
+#: once large atoms kept their group sums) against 0.38 s and 6,000 pairs 46 s (24 s)
+#: against 2.7 s; 20,000 pairs with a tenth of the stocks 1 % blank (10.8 a set) 93 s
+#: against 3.7 s; complete data 2,000 pairs of
 #: 10 or 20 events (100–200 a set) 0.03–0.04 s against 0.24–0.29 s, 400 and 290
 #: pairs (20, 29 a set) 0.05/0.03 s against 0.07/0.04 s; 3 % of stocks gappy (29 a
 #: set) about even.
@@ -63,8 +64,8 @@ DENSE_ATOM_SIZE = 16.0
 #: the atoms' route would correlate those blocks' pairs as one matrix in every
 #: window and grouping (a few gappy stocks beside many complete ones around each
 #: event). Measured (7 Dec 2026, KP CPU of a whole battery): 500 stocks × 10
-#: events with 15 stocks 1 % blank (34 pairs a set, 16 atoms an event), 2.4 s by
-#: atoms against 0.75 s dense.
+#: events with 15 stocks 1 % blank (34 pairs a set, 16 atoms an event), 1.5–2.4 s
+#: by atoms (0.77 s once large atoms kept their group sums) against 0.63–0.84 s dense.
 DENSE_LINK_ATOMS = 64
 
 #: Windows whose links hold fewer terms than this on average are summed as one
