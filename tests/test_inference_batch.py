@@ -289,6 +289,43 @@ def test_kp_block_of_large_and_small_atoms_equals_the_pair_by_pair_groups(
     assert atoms["statistic"].notna().all()
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    large=st.lists(st.integers(1, 24), min_size=1, max_size=4),
+    small=st.integers(0, 20),
+    n_groups=st.integers(1, 4),
+    blank=st.floats(0.0, 0.3),
+)
+def test_kp_atoms_route_with_large_atoms_equals_the_pair_by_pair_groups(
+    seed: int, large: list[int], small: int, n_groups: int, blank: float
+) -> None:
+    """Atoms of random sizes (some of at least ATOM_LARGE pairs) and pairs of their own dates
+    in one block, some CARs missing, random groups: the atoms' route (large atoms by group sums
+    beside matrices, or one matrix) equals every group's own pairwise correlations."""
+    import eventstudy.inference.crosscorr as cc
+    import eventstudy.inference.kpdense as kd
+
+    sizes = [*large, *([1] * small)]
+    n = sum(sizes)
+    rng = np.random.default_rng(seed)
+    inp = _kp_input(rng, n, 4)
+    starts = np.repeat(np.cumsum([0, *sizes[:-1]]), sizes)
+    case, _ = _one_block(inp, starts)
+    car = case.car.copy()
+    car[rng.random(n) < blank] = np.nan
+    case = replace(case, car=car)
+    codes = rng.integers(0, n_groups, n).astype(str).astype(object)
+    labels = {"all": np.full(n, "all", dtype=object), "g": codes}
+    specs = [TESTS["kp_bmp_t"], TESTS["kp_patell_z"]]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cc, "DENSE_LIMIT", 0)
+        mp.setattr(kd, "DENSE_ATOM_SIZE", 0.0)
+        mp.setattr(kd, "DENSE_LINK_ATOMS", np.inf)
+        atoms = run_tests({"w": replace(case)}, labels, specs)
+    _assert_same(atoms, run_tests({"w": replace(case)}, labels, specs, batched=False))
+
+
 def test_grank_batch_handles_day0_ties_with_estimation_values() -> None:
     """GRANK's day-0 rank with ties: an estimation SAR equal to the standardized SCAR."""
     inp = make_input(n=12, seed=5)
