@@ -13,12 +13,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import pandas as pd
+
 from .csvsafe import neutralise_frame
 
 if TYPE_CHECKING:
     from .results import StudyResult
 
-__all__ = ["omission_reason", "with_omitted", "write_csv_tables"]
+__all__ = ["FLOAT_FORMAT", "omission_reason", "to_csv", "with_omitted", "write_csv_tables"]
+
+#: How the folder's CSV files write floats: 10 significant digits, NaN blank.
+FLOAT_FORMAT = "%.10g"
+
+#: Rows formatted and written at a time (bounds the text held for a large table).
+CSV_ROWS = 100_000
 
 
 def omission_reason(res: StudyResult, name: str) -> str:
@@ -51,8 +60,29 @@ def write_csv_tables(res: StudyResult, folder: Path) -> dict[str, str]:
         if len(df) == 0:
             omitted[name] = omission_reason(res, name)
             continue
-        neutralise_frame(df).to_csv(folder / name, index=False, lineterminator="\n", float_format="%.10g")
+        to_csv(neutralise_frame(df), folder / name)
     return omitted
+
+
+def to_csv(df: pd.DataFrame, path: Path) -> None:
+    """``df.to_csv(path, index=False, lineterminator="\\n", float_format=FLOAT_FORMAT)``, byte for byte.
+
+    pandas formats each float cell through a Python closure (about 2 µs a
+    cell: 3 of the 12 s of a 6,000-pair run's command line). The float
+    columns are formatted here instead, ``FLOAT_FORMAT % v`` over plain
+    floats and NaN blank (the same text), :data:`CSV_ROWS` rows at a time.
+    """
+    floats = [k for k, dtype in enumerate(df.dtypes) if isinstance(dtype, np.dtype) and dtype.kind == "f"]
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        for start in range(0, max(len(df), 1), CSV_ROWS):
+            part = df.iloc[start : start + CSV_ROWS]
+            if floats:
+                part = part.copy(deep=False)
+                for k in floats:
+                    values = part.iloc[:, k].to_numpy().tolist()
+                    text = [FLOAT_FORMAT % v if v == v else "" for v in values]  # v != v: NaN
+                    part.isetitem(k, pd.Series(text, index=part.index, dtype=object))
+            part.to_csv(fh, index=False, header=start == 0, lineterminator="\n")
 
 
 def with_omitted(manifest: dict[str, Any], omitted: dict[str, str]) -> dict[str, Any]:

@@ -1,0 +1,77 @@
+"""The folder's CSV writer equals pandas' ``to_csv(float_format="%.10g")`` byte for byte."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from eventstudy import csvout
+from eventstudy.csvsafe import neutralise_frame
+
+
+def _pandas(df: pd.DataFrame, path: Path) -> bytes:
+    df.to_csv(path, index=False, lineterminator="\n", float_format="%.10g")
+    return path.read_bytes()
+
+
+def _ours(df: pd.DataFrame, path: Path) -> bytes:
+    csvout.to_csv(df, path)
+    return path.read_bytes()
+
+
+def _mixed(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n) * 10.0 ** rng.integers(-12, 12, n)
+    x[rng.random(n) < 0.2] = np.nan
+    special = np.array([np.inf, -np.inf, -0.0, 0.0, 1e-300, 1e300, 3.0, 1234567890123.0, 0.1 + 0.2])
+    x[: min(n, len(special))] = special[: min(n, len(special))]
+    return pd.DataFrame(
+        {
+            "text": [f'a,b "{i}"\n' if i % 7 == 0 else f"m{i}" for i in range(n)],
+            "x": x,
+            "f32": np.clip(x, -1e38, 1e38).astype(np.float32),
+            "k": np.arange(n, dtype=np.int64),
+            "flag": np.arange(n) % 3 == 0,
+            "nullable": pd.array([None if i % 5 == 0 else i for i in range(n)], dtype="Int64"),
+            "when": pd.date_range("2020-01-01", periods=n, freq="D"),
+            "y": np.where(np.arange(n) % 4 == 0, np.nan, np.arange(n) / 7.0),
+        }
+    )
+
+
+@pytest.mark.parametrize("rows", [1, 2, 9, 250])
+def test_mixed_columns_byte_for_byte(tmp_path: Path, rows: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(csvout, "CSV_ROWS", 7)  # several chunks
+    df = _mixed(rows, rows)
+    assert _ours(df, tmp_path / "a.csv") == _pandas(df, tmp_path / "b.csv")
+
+
+def test_a_column_of_only_blanks_and_one_column_tables(tmp_path: Path) -> None:
+    for df in (
+        pd.DataFrame({"x": [np.nan, np.nan]}),
+        pd.DataFrame({"x": [1.5, np.nan]}),
+        pd.DataFrame({"x": [np.nan, 2.0], "y": [np.nan, np.nan]}),
+    ):
+        assert _ours(df, tmp_path / "a.csv") == _pandas(df, tmp_path / "b.csv")
+    assert (tmp_path / "a.csv").read_text() == "x,y\n,\n2,\n"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=40))
+def test_any_floats_byte_for_byte(tmp_path: Path, values: list[float]) -> None:
+    df = pd.DataFrame({"v": np.array(values, dtype=float), "w": np.array(values[::-1], dtype=float)})
+    assert _ours(df, tmp_path / "a.csv") == _pandas(df, tmp_path / "b.csv")
+
+
+def test_every_table_of_the_default_study(tmp_path: Path, snapshot_study) -> None:  # type: ignore[no-untyped-def]
+    """The study folder's tables (neutralised text, every column type they hold)."""
+    for name, df in snapshot_study.tables().items():
+        if len(df) == 0:
+            continue
+        safe = neutralise_frame(df)
+        assert _ours(safe, tmp_path / name) == _pandas(safe, tmp_path / f"pandas-{name}"), name
