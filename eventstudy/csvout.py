@@ -27,7 +27,7 @@ __all__ = ["FLOAT_FORMAT", "omission_reason", "to_csv", "with_omitted", "write_c
 FLOAT_FORMAT = "%.10g"
 
 #: Rows formatted and written at a time (bounds the text held for a large table).
-CSV_ROWS = 100_000
+CSV_ROWS = 20_000
 
 
 def omission_reason(res: StudyResult, name: str) -> str:
