@@ -450,10 +450,11 @@ def test_failed_run_leaves_earlier_study_untouched(
     real = pd.DataFrame.to_csv
 
     def flaky(self, path_or_buf=None, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if isinstance(path_or_buf, (str, Path)):
+        target = getattr(path_or_buf, "name", path_or_buf)  # a path, or the file the writer opened
+        if isinstance(target, (str, Path)):
             if written:
                 raise OSError(28, "No space left on device")
-            written.append(str(path_or_buf))
+            written.append(str(target))
         return real(self, path_or_buf, *args, **kwargs)
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", flaky)

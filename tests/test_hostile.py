@@ -256,8 +256,9 @@ def test_disk_full_during_save_is_one_line_and_keeps_the_earlier_study(
     real = pd.DataFrame.to_csv
 
     def full(self: pd.DataFrame, path: object = None, *a: object, **k: object) -> object:
-        if path is not None and str(path).endswith("car.csv"):
-            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        name = str(getattr(path, "name", path))  # a path, or the file the folder's writer opened
+        if path is not None and name.endswith("car.csv"):
+            raise OSError(errno.ENOSPC, "No space left on device", name)
         return real(self, path, *a, **k)  # type: ignore[call-overload]
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", full)
@@ -325,7 +326,7 @@ import pandas as pd
 real_to_csv = pd.DataFrame.to_csv
 def slow(self, path=None, *a, **k):
     out = real_to_csv(self, path, *a, **k)
-    if path is not None and str(path).endswith("car.csv"):
+    if path is not None and str(getattr(path, "name", path)).endswith("car.csv"):
         open({str(ready)!r}, "w").write("ready")
         time.sleep(60)
     return out
@@ -410,7 +411,7 @@ def test_signals_during_save_clean_up_and_say_so(
         "real = pd.DataFrame.to_csv\n"
         "def slow(self, path=None, *a, **k):\n"
         "    r = real(self, path, *a, **k)\n"
-        "    if path is not None and str(path).endswith('car.csv'):\n"
+        "    if path is not None and str(getattr(path, 'name', path)).endswith('car.csv'):\n"
         f"        with open({str(ready) + '.part'!r}, 'w') as f:\n"
         "            f.write('x')\n"
         f"        os.replace({str(ready) + '.part'!r}, {str(ready)!r})\n"
