@@ -68,7 +68,7 @@ def to_csv(df: pd.DataFrame, path: Path) -> None:
     """``df.to_csv(path, index=False, lineterminator="\\n", float_format=FLOAT_FORMAT)``, byte for byte.
 
     pandas formats each float cell through a Python closure (about 2 µs a
-    cell: 3 of the 12 s of a 6,000-pair run's command line). The float
+    cell: 2 of the 12 s of a 6,000-pair run's command line). The float
     columns are formatted here instead, ``FLOAT_FORMAT % v`` over plain
     floats and NaN blank (the same text), :data:`CSV_ROWS` rows at a time.
     """
