@@ -43,9 +43,9 @@ from .base import TestInput
 from .crosscorr import MIN_OVERLAP, group_rbar
 from .grouped import Groups, digest
 from .kpatoms import est_atoms, standardized
-from .kpblocks import block_rows, block_sums
+from .kpblocks import block_sums
 from .kpdense import dense_rbar, dense_route
-from .kpwindows import WindowAtoms, window_atoms
+from .kpwindows import WindowAtoms, block_rows, window_atoms
 
 __all__ = ["group_rbar_batch"]
 

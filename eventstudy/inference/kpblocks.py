@@ -26,18 +26,11 @@ from scipy import sparse
 from .base import TestInput
 from .crosscorr import cross_correlation
 from .grouped import Groups, digest
-from .kpwindows import WindowAtoms
 
-__all__ = ["block_rows", "block_sums"]
+__all__ = ["block_sums"]
 
 #: Entries of one chunk of a block's correlation matrix (bounds memory).
 _BLOCK_ENTRIES = 4_000_000
-
-
-def block_rows(atoms: WindowAtoms, in_block: np.ndarray | list[int]) -> np.ndarray:
-    """The pairs of the atoms ``in_block`` (in atom order)."""
-    parts = [atoms.members[a] for a in in_block]
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
 def block_sums(

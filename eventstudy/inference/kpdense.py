@@ -32,7 +32,7 @@ from .base import TestInput
 from .crosscorr import DENSE_LIMIT, study_correlations
 from .grouped import Groups, digest
 from .kpatoms import est_atoms
-from .kpwindows import window_atoms
+from .kpwindows import block_rows, window_atoms
 from .linkedcorr import LinkedCorrelations, linked_correlations
 
 __all__ = [
@@ -143,10 +143,7 @@ def _linked(inp: TestInput, mask: np.ndarray) -> _Terms | _Links:
     store = linked_correlations(inp)
     full = study_correlations(inp) if store is None else None
     atoms = window_atoms(inp, mask)
-    blocks = [
-        np.concatenate([atoms.members[a] for a in block]) if len(block) else np.zeros(0, dtype=np.int64)
-        for block in atoms.block_atoms
-    ]
+    blocks = [block_rows(atoms, block) for block in atoms.block_atoms]
     A, B, c = atoms.links
     weight = c / np.sqrt(atoms.length[A] * atoms.length[B])
     lengths = np.array([len(b) for b in blocks], dtype=np.int64)

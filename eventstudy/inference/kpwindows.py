@@ -24,7 +24,7 @@ from .base import TestInput
 from .grouped import digest
 from .kpatoms import by_columns, est_atoms, first_of, row_codes, split_codes, window_signatures
 
-__all__ = ["WindowAtoms", "window_atoms"]
+__all__ = ["WindowAtoms", "block_rows", "window_atoms"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,13 @@ class WindowAtoms:
     links: tuple[np.ndarray, np.ndarray, np.ndarray]  # (A, B, c_AB) of every overlapping ordered block pair
     length: np.ndarray  # L_A, window days of each block
     digests: dict[int, bytes] = field(default_factory=dict)  # of each atom's members, once per window
+
+
+def block_rows(atoms: WindowAtoms, in_block: np.ndarray | list[int]) -> np.ndarray:
+    """The pairs of the atoms ``in_block`` of ``atoms`` (in atom order; a block's pairs when
+    ``in_block`` is ``atoms.block_atoms[b]``)."""
+    parts = [atoms.members[a] for a in in_block]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
 def window_atoms(inp: TestInput, mask: np.ndarray) -> WindowAtoms:
