@@ -25,6 +25,7 @@ import pytest
 from scipy import stats
 
 from eventstudy import EventStudy, StudyResult
+from eventstudy.config import format_window
 from eventstudy.report import export_png, png_unavailable_reason, render_report, write_reports_index
 from eventstudy.report.assets import plotly_js
 from eventstudy.report.eventfigs import index_levels
@@ -566,6 +567,79 @@ def test_universe_scale_report_caps_markets_and_pair_rows(snapshot_study: StudyR
     assert (shown <= float(f"{cutoff:.6g}")).all()
     html = render_report(snapshot_study)
     assert 'id="pairs-capped"' in html and "every pair is in <code>car.csv</code>" in html
+
+
+def _table_body(html: str, table_id: str) -> str:
+    """The ``<tbody>`` of the table ``table_id`` on the page."""
+    start = html.index(f'<table id="{table_id}"')
+    return html[html.index("<tbody>", start) : html.index("</tbody>", start)]
+
+
+def test_many_markets_show_the_charts_markets_everywhere_market_by_market(  # type: ignore[no-untyped-def]
+    snapshot_study: StudyResult, monkeypatch
+) -> None:
+    """Beyond ``MAX_MARKETS``: market cards, the market table, the tests by market and the
+    event cards hold the markets the charts draw (the first in the study's order), with notes
+    that send the reader to the CSV files; below it nothing is left out and no note shows."""
+    from eventstudy.markets import market_name
+    from eventstudy.report import figures
+
+    res = snapshot_study
+    names = [market_name(s) for s in res.symbols]
+    assert len(names) == 5
+    full = render_report(res)
+    for note in ('id="markets-capped"', 'id="tests-markets-capped"', "event-more"):
+        assert note not in full
+    assert full.count('<div class="card" id="market-') == 5
+    assert _table_body(full, "table-markets").count("<tr>") == 5
+    monkeypatch.setattr(figures, "MAX_MARKETS", 2)
+    html = render_report(res)
+    shown, hidden = names[:2], names[2:]
+    assert "The first 2 of the 5 markets" in html and "By market: the first 2 of the 5 markets" in html
+    assert html.count('<div class="card" id="market-') == 2
+    body = _table_body(html, "table-markets")
+    assert body.count("<tr>") == 2 and all(n in body for n in shown)
+    assert not any(n in body for n in hidden)
+    tests = _table_body(html, "table-tests-market")
+    assert all(n in tests for n in shown) and not any(n in tests for n in hidden)
+    # every event card: rows of the shown markets only, and the count of the others
+    car = res.car_table[res.car_table["window"] == format_window(res.config.car_windows[0])]
+    per_event = car.groupby("event_id")["symbol"].agg(list)
+    cards = re.findall(r'<article class="event-card"[^>]*data-event="([^"]+)"(.*?)</article>', html, re.S)
+    assert len(cards) == len(event_info(res).table)
+    more = 0
+    for eid, body in cards:
+        syms = per_event.get(eid, [])
+        mine = [market_name(s) for s in syms if s in res.symbols[:2]]
+        rows = re.findall(r"<tr><td>([^<]*)</td>", body)
+        assert sorted(rows) == sorted(mine)
+        n_more = len(syms) - len(mine)
+        if n_more:
+            more += 1
+            assert f"And {n_more} more market" in body and "beyond the first 2 shown" in body
+        else:
+            assert "event-more" not in body
+    assert more > 0
+
+
+def test_event_card_of_markets_beyond_those_shown_says_so(snapshot_study: StudyResult) -> None:
+    """An event whose markets are all beyond the ones shown: no table, the count and car.csv."""
+    from eventstudy.report.cards import event_cards
+    from eventstudy.report.render import ENV
+
+    res = snapshot_study
+    info = event_info(res)
+    car = res.car_table[res.car_table["window"] == format_window(res.config.car_windows[0])]
+    per_event = car.groupby("event_id")["symbol"].size()
+    cards = event_cards(res, info, [])
+    assert all(c["rows"] == [] for c in cards)
+    assert {c["event_id"]: c["more"] for c in cards if c["more"]} == per_event.to_dict()
+    card = next(c for c in cards if c["more"] > 1)
+    page = ENV.get_template("event.html.j2").render(
+        cards=[{**card, "shown": True}], markets=["a", "b"], windows=["0:0"]
+    )
+    assert f"{card['more']} markets have this event, none among the first 2 shown" in page
+    assert "<table" not in page and "No market of this study has this event" not in page
 
 
 def test_group_sentences_only_for_groups_significant_after_bh(snapshot_study: StudyResult) -> None:

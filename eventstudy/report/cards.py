@@ -7,6 +7,7 @@ formats them. The picker on the page shows one card at a time.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -57,14 +58,21 @@ def _row(r: dict[str, Any], windows: list[str]) -> dict[str, Any]:
     }
 
 
-def event_cards(res: StudyResult, info: EventInfo) -> list[dict[str, Any]]:
+def event_cards(
+    res: StudyResult, info: EventInfo, markets: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
     """One card per event of the study (oldest first), with a row per studied market.
+
+    With ``markets``, the rows of those markets only (a study of very many
+    markets shows the markets its charts draw; every pair is in ``car.csv``);
+    the other events it overlaps are still read off every market's pairs.
 
     Each card: ``event_id``, ``title``, ``date``, ``announced`` (the time and its
     uncertainty in words), ``category``, ``direction``, ``source``, ``notes``,
     ``rows`` (per market, formatted), ``excluded`` (markets left out, with the
-    reason), ``overlaps`` (other events whose day 0 lies in the main window of
-    some market: ``(event_id, title)``) and ``search`` (lower-case text the
+    reason), ``more`` (its markets not in ``markets``), ``overlaps`` (other
+    events whose day 0 lies in the main window of some market: ``(event_id,
+    title)``) and ``search`` (lower-case text the
     picker matches) and ``shown`` (true for the one card open at first: the
     latest event with a studied market).
     """
@@ -76,11 +84,12 @@ def event_cards(res: StudyResult, info: EventInfo) -> list[dict[str, Any]]:
     excl: dict[str, list[str]] = {}
     for r in records(res.excluded):
         excl.setdefault(str(r["event_id"]), []).append(f"{r['symbol']}: {r['reason']}")
+    keep = None if markets is None else {str(m) for m in markets}
     cards = []
     for eid in info.table.sort_values("date", kind="stable").index:
         eid = str(eid)
         recs = by_event.get(eid, [])
-        rows = [_row(r, windows) for r in recs]
+        rows = [_row(r, windows) for r in recs if keep is None or str(r["symbol"]) in keep]
         ov: list[str] = []
         for r in recs:
             ov += [o for o in str(r["overlaps"]).split() if o not in ov]
@@ -96,6 +105,7 @@ def event_cards(res: StudyResult, info: EventInfo) -> list[dict[str, Any]]:
                 "source": info.get(eid, "source"),
                 "notes": info.get(eid, "notes"),
                 "rows": rows,
+                "more": len(recs) - len(rows),  # markets of the event beyond ``markets``
                 "excluded": excl.get(eid, []),
                 "overlaps": [(o, info.title(o)) for o in ov],
                 "search": f"{info.get(eid, 'date')} {title} {eid} {info.get(eid, 'category')}".lower(),

@@ -157,12 +157,14 @@ def overall_headline(look: Lookup, window: tuple[int, int]) -> Headline:
     return headline(look, "all", "all", window, "Across all event×market pairs, markets")
 
 
-def market_headlines(res: StudyResult, look: Lookup, window: tuple[int, int]) -> list[Headline]:
-    """One headline per studied market (in the study's order)."""
+def market_headlines(
+    res: StudyResult, look: Lookup, window: tuple[int, int], symbols: Sequence[str] | None = None
+) -> list[Headline]:
+    """One headline per studied market (in the study's order), of ``symbols`` only when given."""
     present = set(look.groups.get("market", []))
     return [
         headline(look, "market", s, window, f"Across its events, the {market_name(s)}")
-        for s in res.symbols
+        for s in (res.symbols if symbols is None else symbols)
         if s in present
     ]
 

@@ -30,6 +30,7 @@ from . import blocks, fmt, headlines, studymeta, tablerows, views
 from .assets import plotly_js
 from .cards import event_cards
 from .figspecs import figure_specs, per_pair_only
+from .figures import shown_markets
 from .plotdiv import plain_div
 
 if TYPE_CHECKING:
@@ -119,19 +120,22 @@ def render_report(res: StudyResult) -> str:
     placebo = views.placebo_table(extras)
     overall = headlines.overall_headline(look, main)
     notable, chance = headlines.notable_pairs(res, info, main)
-    studied = set(look.groups.get("market", []))
+    # market by market (cards, table, tests, event cards), the markets the charts draw
+    studied = look.groups.get("market", [])
+    shown = shown_markets(res, studied)
     market_table = [
         {
             "label": market_name(s),
             "cells": [headlines.headline(look, "market", s, w) for w in cfg.car_windows],
         }
-        for s in res.symbols
-        if s in studied
+        for s in shown
     ]
     days = [lab for _, lab in tablerows.day_windows(look, cfg.window)]
     days = days if len(days) > 1 else []  # a day-by-day view needs the single-day windows
     groupings = [
-        tablerows.tests_matrix(look, by, info, windows, order=res.symbols if by == "market" else ())
+        tablerows.tests_matrix(
+            look, by, info, windows, order=shown if by == "market" else (), only=by == "market"
+        )
         for by in ("market", "direction", "category")  # by event: the event cards and tests.csv
         if (tests["group_by"] == by).any()
     ]
@@ -158,7 +162,8 @@ def render_report(res: StudyResult) -> str:
         overall=overall,
         group_sentences=headlines.group_sentences(look, main),
         answers=blocks.answer_sentences(extras, mw),
-        markets=headlines.market_headlines(res, look, main),
+        markets=headlines.market_headlines(res, look, main, shown),
+        markets_total=len(set(studied) & set(res.symbols)),
         market_table=market_table,
         notable=notable,
         chance=chance,
@@ -167,7 +172,7 @@ def render_report(res: StudyResult) -> str:
         day_tests=day_tests,
         rbar=tablerows.rbar_rows(tests, windows),
         pairs=tablerows.pair_rows(res, info, windows, mw),
-        cards=event_cards(res, info),
+        cards=event_cards(res, info, shown),
         pairs_total=int((res.car_table["window"] == mw).sum()),
         pairs_bh=bool(len(res.car_table)) and "p_bh" in res.car_table.columns,
         excluded=tablerows.excluded_rows(res, info),

@@ -82,13 +82,17 @@ def tests_matrix(
     windows: Sequence[str],
     name: str | None = None,
     order: Sequence[str] = (),
+    only: bool = False,
 ) -> dict[str, Any]:
     """One grouping's tests as a matrix: rows group × window (of ``windows``), columns tests.
 
     Rows are grouped by group (``order`` first, then the table's order), windows
-    in the order of ``windows``.
+    in the order of ``windows``; with ``only``, the groups of ``order`` alone.
     """
-    t = look.tests[(look.tests["group_by"] == by) & look.tests["window"].isin(list(windows))]
+    keep = (look.tests["group_by"] == by) & look.tests["window"].isin(list(windows))
+    if only:
+        keep &= look.tests["group"].astype(str).isin([str(g) for g in order])
+    t = look.tests[keep]
     names = unique(t["test"].astype(str))
     rank = {nm: i for i, nm in enumerate(dict.fromkeys((*PRIMARY_TESTS, *CLUSTER_TESTS)))}
     names.sort(key=lambda nm: rank.get(nm, len(rank)))
@@ -179,8 +183,10 @@ def rbar_rows(tests: pd.DataFrame, windows: Sequence[str]) -> list[dict[str, Any
 
 
 #: Most rows of the report's pair table; a larger study lists the pairs with
-#: the smallest main-window p (every pair is in ``car.csv``).
-MAX_PAIR_ROWS = 5000
+#: the smallest main-window p (every pair is in ``car.csv``). About 0.75 kB a
+#: row: 1,000 rows keep the table near 0.75 MB (5,000 made 3.7 MB of a
+#: 14.7 MB report at 6,000 pairs; bench/README.md).
+MAX_PAIR_ROWS = 1000
 
 
 def pair_rows(res: StudyResult, info: EventInfo, windows: Sequence[str], main: str) -> list[dict[str, Any]]:
