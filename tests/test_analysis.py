@@ -732,6 +732,48 @@ def test_event_dummy_regressions_stacks_markets():
         event_dummy_regressions({"X": y1}, windows)
 
 
+@pytest.mark.parametrize("cov_type", ["hac", "nonrobust"])
+@pytest.mark.parametrize("per_market_benchmark", [False, True])
+def test_event_dummy_panel_equals_each_market_regression_stacked(cov_type, per_market_benchmark):
+    """The stacked tables are each market's own regression with its symbol, concatenated:
+    the same values and column types, with shared days, dates outside the sample and NaNs."""
+    y1, b, dates = _series(seed=3)
+    y2, b2, _ = _series(seed=4)
+    y3, _, _ = _series(seed=5)
+    y2 = y2.copy()
+    y2.iloc[50] = np.nan
+    holiday = pd.Timestamp("2030-01-01")
+    events = {
+        "X": [("a", list(dates[[40, 41, 42]])), ("b", list(dates[[42, 43]])), ("c", [holiday])],
+        "Y": [("a", list(dates[[40, 41]])), ("d", [dates[100], holiday])],
+        "Z": [("b", list(dates[[42, 43, 44]]))],
+    }
+    returns = {"X": y1, "Y": y2, "Z": y3}
+    bench = {"X": b, "Y": b2, "Z": b} if per_market_benchmark else b
+    windows = pd.DataFrame(
+        [(eid, sym, d) for sym, evs in events.items() for eid, ds in evs for d in ds],
+        columns=["event_id", "symbol", "date"],
+    )
+    out = event_dummy_regressions(returns, windows, benchmark=bench, cov_type=cov_type)
+    days, cars, rows = [], [], []
+    for sym, evs in events.items():
+        one = event_dummy_regression(
+            returns[sym], evs, bench[sym] if isinstance(bench, dict) else bench, cov_type=cov_type
+        )
+        d, c = one.days, one.cars
+        d.insert(0, "symbol", sym)
+        c.insert(0, "symbol", sym)
+        days.append(d)
+        cars.append(c)
+        rows.append([sym, one.alpha, one.beta, one.n_obs, one.n_estimation, one.n_dummies])
+        rows[-1] += [one.maxlags, one.df, one.sigma, one.cov_type, one.note]
+    pd.testing.assert_frame_equal(out.days, pd.concat(days, ignore_index=True), check_exact=True)
+    pd.testing.assert_frame_equal(out.cars, pd.concat(cars, ignore_index=True), check_exact=True)
+    markets = pd.DataFrame(rows, columns=list(out.markets.columns))
+    pd.testing.assert_frame_equal(out.markets, markets, check_exact=True)
+    assert (out.days["shared_with"] != "").any() and (out.cars["missing_days"] > 0).any()
+
+
 def test_cross_section_overlap_clusters():
     car, ev = _panel(n_events=12, seed=13)
     # e01 overlaps e02 in one market, e02 overlaps e03 in another: {e01, e02, e03} is one cluster

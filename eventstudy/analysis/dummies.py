@@ -66,7 +66,6 @@ design, so a market with a thousand event days costs milliseconds.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -74,6 +73,7 @@ import pandas as pd
 from scipy import special
 
 from ..errors import InputError
+from .dummyfit import CAR_COLUMNS, DAY_COLUMNS, MARKET_COLUMNS, DummyFit, EventDummyResult
 from .linfit import hac_cov, ols
 
 __all__ = [
@@ -85,87 +85,12 @@ __all__ = [
     "newey_west_maxlags",
 ]
 
-DAY_COLUMNS = ["event_id", "date", "ar", "se", "t_stat", "p_value", "shared_with"]
-CAR_COLUMNS = ["event_id", "car", "se", "t_stat", "p_value", "days", "missing_days", "note"]
-MARKET_COLUMNS = [
-    "symbol",
-    "alpha",
-    "beta",
-    "n_obs",
-    "n_estimation",
-    "n_dummies",
-    "maxlags",
-    "df",
-    "sigma",
-    "cov_type",
-    "note",
-]
-
 CovType = Literal["hac", "nonrobust"]
 
 
 def newey_west_maxlags(n: int) -> int:
     """Newey and West (1994) rule of thumb for the Bartlett lag truncation: ⌊4 (n/100)^{2/9}⌋."""
     return int(np.floor(4.0 * (max(n, 0) / 100.0) ** (2.0 / 9.0)))
-
-
-@dataclass(frozen=True, eq=False)
-class EventDummyResult:
-    """Result of :func:`event_dummy_regression` for one market (immutable).
-
-    Attributes
-    ----------
-    day_table : DataFrame
-        Per event × event-window date: ``event_id, date, ar, se, t_stat,
-        p_value, shared_with`` (``ar`` is the dummy coefficient).
-    car_table : DataFrame
-        Per event: ``event_id, car, se, t_stat, p_value, days, missing_days,
-        note`` (``car`` = sum of the event's dummy coefficients).
-    alpha, beta : float
-        Normal-return parameters (``beta`` NaN without a benchmark).
-    alpha_se, beta_se : float
-        Their standard errors (HAC or classical).
-    n_obs : int
-        Sample size T.
-    n_estimation : int
-        Non-event days M (the observations that identify α, β).
-    n_dummies : int
-        Distinct event-window dates (dummies).
-    maxlags : int
-        Bartlett truncation lag (0 for ``nonrobust``).
-    df : int
-        Residual degrees of freedom M − k (t distribution of the p-values).
-    sigma : float
-        Residual standard deviation √γ̂(0).
-    cov_type : {"hac", "nonrobust"}
-    note : str
-        Market-level remarks (shared dates), empty when none.
-    """
-
-    day_table: pd.DataFrame = field(repr=False)
-    car_table: pd.DataFrame = field(repr=False)
-    alpha: float
-    beta: float
-    alpha_se: float
-    beta_se: float
-    n_obs: int
-    n_estimation: int
-    n_dummies: int
-    maxlags: int
-    df: int
-    sigma: float
-    cov_type: str
-    note: str
-
-    @property
-    def days(self) -> pd.DataFrame:
-        """Dummy coefficients per event and date (a copy; columns ``DAY_COLUMNS``)."""
-        return self.day_table.loc[:, DAY_COLUMNS].copy()
-
-    @property
-    def cars(self) -> pd.DataFrame:
-        """CAR per event (a copy; columns ``CAR_COLUMNS``)."""
-        return self.car_table.loc[:, CAR_COLUMNS].copy()
 
 
 def _as_series(x: Any, name: str) -> pd.Series:
@@ -230,32 +155,56 @@ def event_dummy_regression(
         raise InputError(f"cov_type: '{cov_type}' is not 'hac' or 'nonrobust'")
     if maxlags is not None and maxlags < 0:
         raise InputError("maxlags: must be a non-negative integer")
-    y_s = _as_series(returns, "returns")
-    if benchmark is not None:
-        b_s = _as_series(benchmark, "benchmark")
-        frame = pd.concat([y_s.rename("y"), b_s.rename("b")], axis=1, join="inner").dropna()
-    else:
-        frame = y_s.to_frame("y").dropna()
-    dates = pd.DatetimeIndex(frame.index)
-    T = len(frame)
-    y = frame["y"].to_numpy(dtype=float)
-    X = (
-        np.ones((T, 1))
-        if benchmark is None
-        else np.column_stack([np.ones(T), frame["b"].to_numpy(dtype=float)])
-    )
-    k = X.shape[1]
-
     ids = [str(e[0]) for e in events]
+    flat = [d for _, ds in events for d in ds]
+    bounds = np.cumsum([0] + [len(ds) for _, ds in events])
+    return fit_dummies(*sample(returns, benchmark), ids, _to_dates(flat), bounds, maxlags, cov_type).result()
+
+
+def sample(returns: Any, benchmark: Any = None) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray | None]:
+    """The regression sample of :func:`event_dummy_regression`: dates, returns, benchmark.
+
+    The dates (sorted) where the returns, and the benchmark when given, are
+    both present: the inner join of the two series, rows with a NaN dropped.
+    """
+    y_s = _as_series(returns, "returns")
+    y = y_s.to_numpy(dtype=float)
+    if benchmark is None:
+        ok = ~np.isnan(y)
+        return pd.DatetimeIndex(y_s.index[ok]), y[ok], None
+    b_s = _as_series(benchmark, "benchmark")
+    common = y_s.index.intersection(b_s.index)
+    y = y[y_s.index.get_indexer(common)]
+    b = b_s.to_numpy(dtype=float)[b_s.index.get_indexer(common)]
+    ok = ~(np.isnan(y) | np.isnan(b))
+    return pd.DatetimeIndex(common[ok]), y[ok], b[ok]
+
+
+def fit_dummies(
+    dates: pd.DatetimeIndex,
+    y: np.ndarray,
+    b: np.ndarray | None,
+    ids: list[str],
+    flat: pd.DatetimeIndex,
+    bounds: np.ndarray,
+    maxlags: int | None,
+    cov_type: str,
+) -> DummyFit:
+    """The regression of :func:`event_dummy_regression` on its :func:`sample` (arrays).
+
+    ``flat``: every event's window dates laid end to end, event ``j``'s at
+    ``bounds[j]:bounds[j + 1]`` (normalized, tz-naive).
+    """
+    T = len(y)
+    X = np.ones((T, 1)) if b is None else np.column_stack([np.ones(T), b])
+    k = X.shape[1]
     if len(set(ids)) != len(ids):
         dup = sorted({i for i in ids if ids.count(i) > 1})
         raise InputError(f"events: duplicate event id(s) {', '.join(dup[:5])}")
     positions: list[np.ndarray] = []
     missing_days = np.zeros(len(ids), dtype=np.int64)
-    # every event's dates converted and looked up at once, then split by event
-    bounds = np.cumsum([0] + [len(ds) for _, ds in events])
-    flat = [d for _, ds in events for d in ds]
-    loc_all = dates.get_indexer(_to_dates(flat)) if flat else np.empty(0, dtype=np.int64)
+    # every event's dates looked up at once, then split by event
+    loc_all = dates.get_indexer(flat) if len(flat) else np.empty(0, dtype=np.int64)
     for j in range(len(ids)):
         loc = loc_all[bounds[j] : bounds[j + 1]]
         missing_days[j] = int((loc < 0).sum())
@@ -312,68 +261,29 @@ def event_dummy_regression(
         t_car = car / se_car
     p_car = 2.0 * special.stdtr(dof, -np.abs(t_car))
 
-    # tables
     ev_idx, d_idx = np.nonzero(C)
-    owners = [np.flatnonzero(C[:, d]) for d in range(nd)]
-    shared_with = [
-        " ".join(ids[o] for o in owners[d] if o != ev) for ev, d in zip(ev_idx, d_idx, strict=True)
-    ]
-    days = pd.DataFrame(
-        {
-            "event_id": np.asarray(ids, dtype=object)[ev_idx] if len(ev_idx) else np.empty(0, dtype=object),
-            "date": dates[U[d_idx]],
-            "ar": delta[d_idx],
-            "se": se_d[d_idx],
-            "t_stat": t_d[d_idx],
-            "p_value": p_d[d_idx],
-            "shared_with": shared_with,
-        }
-    )
-    shared_counts = C @ (C.sum(axis=0) > 1).astype(float)
-    notes = []
-    for j in range(len(ids)):
-        parts = []
-        if n_days[j] == 0:
-            parts.append("no event-window date in the return sample")
-        if missing_days[j]:
-            parts.append(f"{missing_days[j]} date(s) not in the return sample")
-        if shared_counts[j]:
-            others = sorted({ids[o] for d in np.flatnonzero(C[j]) for o in owners[d] if o != j})
-            parts.append(f"shares {int(shared_counts[j])} day(s) with {' '.join(others)}")
-        notes.append("; ".join(parts))
-    cars = pd.DataFrame(
-        {
-            "event_id": pd.Series(ids, dtype=object),
-            "car": car,
-            "se": se_car,
-            "t_stat": t_car,
-            "p_value": p_car,
-            "days": n_days,
-            "missing_days": missing_days,
-            "note": notes,
-        }
-    )
-    n_shared = int((C.sum(axis=0) > 1).sum())
-    note = (
-        f"{n_shared} date(s) fall in the windows of several events: one dummy per date, "
-        "counted in each of those events' CARs"
-        if n_shared
-        else ""
-    )
-    bse = np.sqrt(np.clip(np.diag(V_theta), 0.0, None))
-    return EventDummyResult(
-        day_table=days,
-        car_table=cars,
-        alpha=float(theta[0]),
-        beta=float(theta[1]) if k > 1 else np.nan,
-        alpha_se=float(bse[0]),
-        beta_se=float(bse[1]) if k > 1 else np.nan,
-        n_obs=T,
-        n_estimation=M,
-        n_dummies=nd,
-        maxlags=L,
-        df=dof,
-        sigma=float(np.sqrt(gamma[0])),
-        cov_type=cov_type,
-        note=note,
+    return DummyFit(
+        ids,
+        dates[U[d_idx]],
+        ev_idx,
+        d_idx,
+        C,
+        delta,
+        se_d,
+        t_d,
+        p_d,
+        car,
+        se_car,
+        t_car,
+        p_car,
+        n_days,
+        missing_days,
+        theta,
+        V_theta,
+        T,
+        M,
+        L,
+        dof,
+        float(np.sqrt(gamma[0])),
+        cov_type,
     )

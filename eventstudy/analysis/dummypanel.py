@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .dummies import CAR_COLUMNS, DAY_COLUMNS, MARKET_COLUMNS, CovType, event_dummy_regression
+from .dummies import CAR_COLUMNS, DAY_COLUMNS, MARKET_COLUMNS, CovType, _to_dates, fit_dummies, sample
+from .dummyfit import DummyFit
 
 __all__ = ["EventDummyPanel", "event_dummy_regressions"]
 
@@ -66,40 +68,52 @@ def event_dummy_regressions(
     unknown = sorted(set(windows["symbol"]) - set(returns))
     if unknown:
         raise InputError(f"returns: no series for symbol(s) {', '.join(map(str, unknown))}")
-    days, cars, markets = [], [], []
+    if cov_type not in ("hac", "nonrobust"):
+        raise InputError(f"cov_type: '{cov_type}' is not 'hac' or 'nonrobust'")
+    if maxlags is not None and maxlags < 0:
+        raise InputError("maxlags: must be a non-negative integer")
+    fits: list[tuple[object, DummyFit]] = []
     for sym, g in windows.groupby("symbol", sort=False):
         # each event's dates, in order of first appearance (one factorize, not a groupby per event)
         codes, names = pd.factorize(g["event_id"], sort=False)
         dates_of = g["date"].to_numpy()[codes >= 0]  # a missing event id is no event (as groupby)
         codes = codes[codes >= 0]
         by_event = dates_of[np.argsort(codes, kind="stable")]
-        parts = np.split(by_event, np.cumsum(np.bincount(codes, minlength=len(names)))[:-1])
-        evs = [(str(eid), list(ds)) for eid, ds in zip(names, parts, strict=True)]
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(names)))])
         bench = benchmark.get(str(sym)) if isinstance(benchmark, Mapping) else benchmark
-        r = event_dummy_regression(returns[str(sym)], evs, bench, maxlags, cov_type)
-        d = r.days
-        d.insert(0, "symbol", sym)
-        c = r.cars
-        c.insert(0, "symbol", sym)
-        days.append(d)
-        cars.append(c)
-        markets.append(
-            [
-                sym,
-                r.alpha,
-                r.beta,
-                r.n_obs,
-                r.n_estimation,
-                r.n_dummies,
-                r.maxlags,
-                r.df,
-                r.sigma,
-                r.cov_type,
-                r.note,
-            ]
-        )
+        flat = _to_dates(by_event)
+        ids = [str(eid) for eid in names]
+        fit = fit_dummies(*sample(returns[str(sym)], bench), ids, flat, bounds, maxlags, cov_type)
+        fits.append((sym, fit))
     return EventDummyPanel(
-        days=pd.concat(days, ignore_index=True) if days else pd.DataFrame(columns=["symbol", *DAY_COLUMNS]),
-        cars=pd.concat(cars, ignore_index=True) if cars else pd.DataFrame(columns=["symbol", *CAR_COLUMNS]),
-        markets=pd.DataFrame(markets, columns=MARKET_COLUMNS),
+        days=_stacked([(s, f.day_columns()) for s, f in fits], DAY_COLUMNS, object_ids=False),
+        cars=_stacked([(s, f.car_columns()) for s, f in fits], CAR_COLUMNS, object_ids=True),
+        markets=pd.DataFrame([f.market_row(s) for s, f in fits], columns=MARKET_COLUMNS),
     )
+
+
+def _stacked(
+    parts: list[tuple[object, dict[str, Any]]], columns: list[str], object_ids: bool
+) -> pd.DataFrame:
+    """One table of every market's columns laid end to end, ``symbol`` first.
+
+    The same table as a frame per market with its symbol inserted, then
+    concatenated (its text columns inferred once): ``event_id`` of dtype
+    object with ``object_ids`` (the CAR table's), else inferred.
+    """
+    if not parts:
+        return pd.DataFrame(columns=["symbol", *columns])
+    sizes = [len(cols["event_id"]) for _, cols in parts]
+    out: dict[str, Any] = {"symbol": [s for (s, _), n in zip(parts, sizes, strict=True) for _ in range(n)]}
+    for c in columns:
+        vals = [cols[c] for _, cols in parts]
+        if c == "event_id":
+            ids = [v for part in vals for v in part]
+            out[c] = pd.Series(ids, dtype=object) if object_ids else np.array(ids, dtype=object)
+        elif c in ("shared_with", "note"):
+            out[c] = [v for part in vals for v in part]
+        elif c == "date":
+            out[c] = pd.DatetimeIndex(np.concatenate([np.asarray(v) for v in vals])) if vals else vals
+        else:
+            out[c] = np.concatenate(vals)
+    return pd.DataFrame(out)
