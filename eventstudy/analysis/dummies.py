@@ -93,6 +93,12 @@ def newey_west_maxlags(n: int) -> int:
     return int(np.floor(4.0 * (max(n, 0) / 100.0) ** (2.0 / 9.0)))
 
 
+def _days(idx: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """``idx.normalize()`` of a tz-naive index (midnight of each date) without inferring a frequency."""
+    v = idx.to_numpy()
+    return pd.DatetimeIndex(v.astype("datetime64[D]").astype(v.dtype))
+
+
 def _as_series(x: Any, name: str) -> pd.Series:
     if not isinstance(x, pd.Series):
         raise InputError(f"{name}: pass a pandas Series of returns indexed by date")
@@ -102,17 +108,18 @@ def _as_series(x: Any, name: str) -> pd.Series:
         raise InputError(f"{name}: the index must hold dates") from None
     if idx.tz is not None:
         idx = idx.tz_localize(None)
-    s = pd.Series(pd.to_numeric(x, errors="coerce").to_numpy(dtype=float), index=idx.normalize())
+    s = pd.Series(pd.to_numeric(x, errors="coerce").to_numpy(dtype=float), index=_days(idx))
     if s.index.has_duplicates:
         raise InputError(f"{name}: duplicate dates in the index")
-    return s.sort_index()
+    return s if s.index.is_monotonic_increasing else s.sort_index()
 
 
-def _to_dates(values: Sequence[Any]) -> pd.DatetimeIndex:
-    idx = pd.DatetimeIndex(pd.to_datetime(list(values)))
+def _to_dates(values: Sequence[Any] | np.ndarray) -> pd.DatetimeIndex:
+    is_dates = isinstance(values, np.ndarray) and values.dtype.kind == "M"
+    idx = pd.DatetimeIndex(values if is_dates else pd.to_datetime(list(values)))
     if idx.tz is not None:
         idx = idx.tz_localize(None)
-    return idx.normalize()
+    return _days(idx)
 
 
 def event_dummy_regression(

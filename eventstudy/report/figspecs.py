@@ -33,7 +33,14 @@ def per_pair_only(res: StudyResult) -> bool:
 
 
 #: Charts drawn market by market (at most figures.MAX_MARKETS markets).
-_MARKET_FIGURES = {"fig-caar-market", "fig-caar-windows", "fig-car-heatmap", "fig-ar-event", "fig-levels"}
+_MARKET_FIGURES = {
+    "fig-aar-day",  # its menu of markets
+    "fig-caar-market",
+    "fig-caar-windows",
+    "fig-car-heatmap",
+    "fig-ar-event",
+    "fig-levels",
+}
 
 
 def figure_specs(

@@ -136,7 +136,8 @@ def caar_by_group(res: StudyResult) -> Figure:
 
 
 def aar_by_day(res: StudyResult, look: Lookup) -> Figure:
-    """Average abnormal return of each event-window day with its 95% interval; a menu picks the group.
+    """Average abnormal return of each event-window day with its 95% interval; a menu picks the group
+    (all pairs, the markets of :func:`shown_markets`, each direction).
 
     Reads the single-day windows ``d:d`` of the headlines table: bars are the
     AAR (exact duplicates once), whiskers the 95% interval and the label the
@@ -145,7 +146,7 @@ def aar_by_day(res: StudyResult, look: Lookup) -> Figure:
     """
     days = day_windows(look, res.config.window)
     groups = [("all", "all")]
-    groups += [("market", g) for g in look.groups.get("market", [])]
+    groups += [("market", g) for g in shown_markets(res, look.groups.get("market", []))]
     groups += [("direction", g) for g in look.groups.get("direction", [])]
     series: list[dict[str, Any]] = []
     for by, g in groups:
