@@ -10,6 +10,7 @@ reason, so every CSV of the folder reads back with :func:`pandas.read_csv`.
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,21 +69,61 @@ def to_csv(df: pd.DataFrame, path: Path) -> None:
     """``df.to_csv(path, index=False, lineterminator="\\n", float_format=FLOAT_FORMAT)``, byte for byte.
 
     pandas formats each float cell through a Python closure (about 2 µs a
-    cell: 2 of the 12 s of a 6,000-pair run's command line). The float
-    columns are formatted here instead, ``FLOAT_FORMAT % v`` over plain
-    floats and NaN blank (the same text), :data:`CSV_ROWS` rows at a time.
+    cell: 2 of the 12 s of a 6,000-pair run's command line). The cells are
+    formatted here instead, column by column (:func:`_cells`): floats as
+    ``FLOAT_FORMAT % v`` over plain floats and NaN blank, integers and
+    booleans as ``str``, text as it is and missing text blank; the rows go
+    to the csv module's writer with pandas' dialect, :data:`CSV_ROWS` rows at a
+    time. A chunk holding another column type (dates, nullable integers, …)
+    is written by pandas, its float columns formatted here.
     """
     floats = [k for k, dtype in enumerate(df.dtypes) if isinstance(dtype, np.dtype) and dtype.kind == "f"]
+    names = [str(c) for c in df.columns]
+    plain = len(names) > 0 and all(type(c) is str for c in df.columns)  # a header the csv module writes
     with open(path, "w", encoding="utf-8", newline="") as fh:
+        # pandas' dialect: minimal quoting, quotes doubled, "\n" ends a row
+        writer = csv.writer(fh, lineterminator="\n", quoting=csv.QUOTE_MINIMAL, doublequote=True)
         for start in range(0, max(len(df), 1), CSV_ROWS):
             part = df.iloc[start : start + CSV_ROWS]
+            cells = [_cells(part.iloc[:, k]) for k in range(part.shape[1])]
+            if plain and all(c is not None for c in cells):
+                if start == 0:
+                    writer.writerow(names)
+                writer.writerows(zip(*cells, strict=True))
+                continue
             if floats:
                 part = part.copy(deep=False)
                 for k in floats:
-                    values = part.iloc[:, k].to_numpy().tolist()
-                    text = [FLOAT_FORMAT % v if v == v else "" for v in values]  # v != v: NaN
-                    part.isetitem(k, pd.Series(text, index=part.index, dtype=object))
+                    part.isetitem(k, pd.Series(_float_cells(part.iloc[:, k]), index=part.index, dtype=object))
             part.to_csv(fh, index=False, header=start == 0, lineterminator="\n")
+
+
+def _float_cells(col: pd.Series) -> list[str]:
+    """A float column as ``FLOAT_FORMAT`` text, NaN blank."""
+    return [FLOAT_FORMAT % v if v == v else "" for v in col.to_numpy().tolist()]  # v != v: NaN
+
+
+def _cells(col: pd.Series) -> list[str] | None:
+    """The text pandas writes for each cell of ``col``, or ``None`` for a type left to pandas.
+
+    Float columns (:func:`_float_cells`), integer and boolean numpy columns
+    (``str``), text columns (``str`` dtype, or objects that are all text or
+    missing: missing blank).
+    """
+    dtype = col.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        return _float_cells(col)
+    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+        return list(map(str, col.to_numpy().tolist()))
+    if isinstance(dtype, pd.StringDtype) or (isinstance(dtype, np.dtype) and dtype.kind == "O"):
+        values = col.to_numpy(dtype=object)
+        missing = pd.isna(values)
+        if missing.any():
+            values = values.copy()
+            values[missing] = ""
+        out = values.tolist()
+        return out if all(type(v) is str for v in out) else None
+    return None
 
 
 def with_omitted(manifest: dict[str, Any], omitted: dict[str, str]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ import pytest
 from scipy import stats
 from typer.testing import CliRunner
 
+from eventstudy import csvout
 from eventstudy.cli import app
 
 REPO = Path(__file__).resolve().parents[1]
@@ -447,17 +448,15 @@ def test_failed_run_leaves_earlier_study_untouched(
 
     # 2. writing fails half-way through the folder (after one table file was written)
     written: list[str] = []
-    real = pd.DataFrame.to_csv
+    real = csvout.to_csv
 
-    def flaky(self, path_or_buf=None, *args, **kwargs):  # type: ignore[no-untyped-def]
-        target = getattr(path_or_buf, "name", path_or_buf)  # a path, or the file the writer opened
-        if isinstance(target, (str, Path)):
-            if written:
-                raise OSError(28, "No space left on device")
-            written.append(str(target))
-        return real(self, path_or_buf, *args, **kwargs)
+    def flaky(df: pd.DataFrame, path: Path) -> None:  # the folder's CSV writer, file by file
+        if written:
+            raise OSError(28, "No space left on device")
+        written.append(str(path))
+        real(df, path)
 
-    monkeypatch.setattr(pd.DataFrame, "to_csv", flaky)
+    monkeypatch.setattr(csvout, "to_csv", flaky)
     r = _invoke(["run", "--car=0:0", *FILTER, "--out", "out/a"])
     monkeypatch.undo()
     assert written, "the run never reached the writing stage"

@@ -75,3 +75,48 @@ def test_every_table_of_the_default_study(tmp_path: Path, snapshot_study) -> Non
             continue
         safe = neutralise_frame(df)
         assert _ours(safe, tmp_path / name) == _pandas(safe, tmp_path / f"pandas-{name}"), name
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    texts=st.lists(
+        st.one_of(st.none(), st.text(alphabet=st.sampled_from(list("ab ,;\"'\n\r\t=+-@é€")), max_size=6)),
+        min_size=1,
+        max_size=30,
+    ),
+    ints=st.lists(st.integers(min_value=-(2**62), max_value=2**62), min_size=30, max_size=30),
+)
+def test_text_integer_and_boolean_columns_byte_for_byte(
+    tmp_path: Path, texts: list[str | None], ints: list[int]
+) -> None:
+    """Text with quotes, separators, line breaks and blanks (object and ``str`` columns, missing
+    as None or NaN), integers and booleans: written by the csv module as pandas writes them."""
+    n = len(texts)
+    obj = np.array(texts, dtype=object)
+    df = pd.DataFrame(
+        {
+            "obj": pd.Series(obj, dtype=object),
+            "nan_text": pd.Series([np.nan if t is None else t for t in texts], dtype=object),
+            "str": pd.Series(texts, dtype="str"),
+            "k": np.array(ints[:n], dtype=np.int64),
+            "flag": np.array([i % 2 == 0 for i in range(n)]),
+            "x": np.linspace(-1.0, 1.0, n),
+        }
+    )
+    assert [csvout._cells(df[c]) is not None for c in df.columns] == [True] * 6
+    assert _ours(df, tmp_path / "a.csv") == _pandas(df, tmp_path / "b.csv")
+
+
+def test_other_objects_and_dates_are_written_by_pandas(tmp_path: Path) -> None:
+    """Cells that are not text (dates, numbers in an object column) leave the chunk to pandas."""
+    import datetime
+
+    df = pd.DataFrame(
+        {
+            "d": pd.Series([datetime.date(2020, 1, 2), None, "x"], dtype=object),
+            "t": pd.date_range("2020-01-01 12:00", periods=3, freq="h"),
+            "x": [0.5, np.nan, 1e-7],
+        }
+    )
+    assert csvout._cells(df["d"]) is None and csvout._cells(df["t"]) is None
+    assert _ours(df, tmp_path / "a.csv") == _pandas(df, tmp_path / "b.csv")

@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from eventstudy import csvout
 from eventstudy.cli import app
 from eventstudy.output import MARKER, atomic_folder, check_target, is_study_folder, sweep
 
@@ -253,15 +254,14 @@ def test_disk_full_during_save_is_one_line_and_keeps_the_earlier_study(
     out = inputs / "o"
     shutil.copytree(earlier_study, out)
     before = _snapshot(out)
-    real = pd.DataFrame.to_csv
+    real = csvout.to_csv
 
-    def full(self: pd.DataFrame, path: object = None, *a: object, **k: object) -> object:
-        name = str(getattr(path, "name", path))  # a path, or the file the folder's writer opened
-        if path is not None and name.endswith("car.csv"):
-            raise OSError(errno.ENOSPC, "No space left on device", name)
-        return real(self, path, *a, **k)  # type: ignore[call-overload]
+    def full(df: pd.DataFrame, path: Path) -> None:  # the folder's CSV writer, file by file
+        if str(path).endswith("car.csv"):
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        real(df, path)
 
-    monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+    monkeypatch.setattr(csvout, "to_csv", full)
     code, err = _invoke(*_args(inputs, "--out", str(out), "--car", "0:+1"))
     assert code == 1
     _one_line(err)
@@ -322,15 +322,14 @@ import eventstudy as es
 import eventstudy.results as results
 res = es.EventStudy(es.read_events({str(events)!r}),
                     es.load_prices(source="csv", path={str(prices)!r})).run()
-import pandas as pd
-real_to_csv = pd.DataFrame.to_csv
-def slow(self, path=None, *a, **k):
-    out = real_to_csv(self, path, *a, **k)
-    if path is not None and str(getattr(path, "name", path)).endswith("car.csv"):
+import eventstudy.csvout as csvout
+real_to_csv = csvout.to_csv
+def slow(df, path):  # the folder's CSV writer, file by file
+    real_to_csv(df, path)
+    if str(path).endswith("car.csv"):
         open({str(ready)!r}, "w").write("ready")
         time.sleep(60)
-    return out
-pd.DataFrame.to_csv = slow
+csvout.to_csv = slow
 res.save({str(target)!r})
 """
 
@@ -406,18 +405,19 @@ def test_signals_during_save_clean_up_and_say_so(
     # a run started in the background by a non-interactive shell inherits SIGINT ignored, and
     # Python then keeps it ignored: the study is given the interactive default, as a user has it
     hook.write_text(
-        "import os, signal, time, pandas as pd\n"
+        "import os, signal, time\n"
+        "import eventstudy.csvout as csvout\n"
         "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
-        "real = pd.DataFrame.to_csv\n"
-        "def slow(self, path=None, *a, **k):\n"
-        "    r = real(self, path, *a, **k)\n"
-        "    if path is not None and str(getattr(path, 'name', path)).endswith('car.csv'):\n"
+        "real = csvout.to_csv\n"
+        "def slow(df, path):\n"
+        "    r = real(df, path)\n"
+        "    if str(path).endswith('car.csv'):\n"
         f"        with open({str(ready) + '.part'!r}, 'w') as f:\n"
         "            f.write('x')\n"
         f"        os.replace({str(ready) + '.part'!r}, {str(ready)!r})\n"
         "        time.sleep(60)\n"
         "    return r\n"
-        "pd.DataFrame.to_csv = slow\n"
+        "csvout.to_csv = slow\n"
     )
     env = dict(os.environ, PYTHONPATH=f"{inputs}{os.pathsep}{REPO}")
     proc = subprocess.Popen(
