@@ -26,6 +26,7 @@ from .events import Events
 from .frames import as_events, as_prices
 from .inference import TestInput, get_tests
 from .models import beta_shifts, configured_model
+from .pages import small_pages
 from .pairclusters import pair_clusters
 from .panel import Panel, build_panel
 from .results import StudyResult
@@ -236,6 +237,11 @@ class EventStudy:
         """
         if detail not in DETAILS:
             raise InputError(f"detail: expected one of {', '.join(map(repr, DETAILS))}, got {detail!r}")
+        with small_pages():  # numpy's huge-page advice off while the study runs (eventstudy.pages)
+            return self._run(executor, chunk_size, detail)
+
+    def _run(self, executor: Executor | None, chunk_size: int, detail: Detail) -> StudyResult:
+        """:meth:`run` once its arguments are checked."""
         cfg = self.config
         panel = self._bound_panel()
         if len(panel.pairs) == 0:
