@@ -100,6 +100,7 @@ def _days(idx: pd.DatetimeIndex) -> pd.DatetimeIndex:
 
 
 def _as_series(x: Any, name: str) -> pd.Series:
+    """``x`` as float returns on a sorted, unique, tz-naive index of dates at midnight."""
     if not isinstance(x, pd.Series):
         raise InputError(f"{name}: pass a pandas Series of returns indexed by date")
     try:
@@ -114,7 +115,8 @@ def _as_series(x: Any, name: str) -> pd.Series:
     return s if s.index.is_monotonic_increasing else s.sort_index()
 
 
-def _to_dates(values: Sequence[Any] | np.ndarray) -> pd.DatetimeIndex:
+def as_dates(values: Sequence[Any] | np.ndarray) -> pd.DatetimeIndex:
+    """Dates of an event's window (any values pandas reads as dates) at midnight, tz-naive."""
     is_dates = isinstance(values, np.ndarray) and values.dtype.kind == "M"
     idx = pd.DatetimeIndex(values if is_dates else pd.to_datetime(list(values)))
     if idx.tz is not None:
@@ -165,7 +167,7 @@ def event_dummy_regression(
     ids = [str(e[0]) for e in events]
     flat = [d for _, ds in events for d in ds]
     bounds = np.cumsum([0] + [len(ds) for _, ds in events])
-    return fit_dummies(*sample(returns, benchmark), ids, _to_dates(flat), bounds, maxlags, cov_type).result()
+    return fit_dummies(*sample(returns, benchmark), ids, as_dates(flat), bounds, maxlags, cov_type).result()
 
 
 def sample(returns: Any, benchmark: Any = None) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray | None]:
@@ -270,27 +272,27 @@ def fit_dummies(
 
     ev_idx, d_idx = np.nonzero(C)
     return DummyFit(
-        ids,
-        dates[U[d_idx]],
-        ev_idx,
-        d_idx,
-        C,
-        delta,
-        se_d,
-        t_d,
-        p_d,
-        car,
-        se_car,
-        t_car,
-        p_car,
-        n_days,
-        missing_days,
-        theta,
-        V_theta,
-        T,
-        M,
-        L,
-        dof,
-        float(np.sqrt(gamma[0])),
-        cov_type,
+        ids=ids,
+        dates=dates[U[d_idx]],
+        ev_idx=ev_idx,
+        d_idx=d_idx,
+        C=C,
+        delta=delta,
+        se_d=se_d,
+        t_d=t_d,
+        p_d=p_d,
+        car=car,
+        se_car=se_car,
+        t_car=t_car,
+        p_car=p_car,
+        n_days=n_days,
+        missing_days=missing_days,
+        theta=theta,
+        V_theta=V_theta,
+        n_obs=T,
+        n_estimation=M,
+        maxlags=L,
+        df=dof,
+        sigma=float(np.sqrt(gamma[0])),
+        cov_type=cov_type,
     )

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .dummies import CAR_COLUMNS, DAY_COLUMNS, MARKET_COLUMNS, CovType, _to_dates, fit_dummies, sample
+from .dummies import CAR_COLUMNS, DAY_COLUMNS, MARKET_COLUMNS, CovType, as_dates, fit_dummies, sample
 from .dummyfit import DummyFit
 
 __all__ = ["EventDummyPanel", "event_dummy_regressions"]
@@ -81,7 +81,7 @@ def event_dummy_regressions(
         by_event = dates_of[np.argsort(codes, kind="stable")]
         bounds = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(names)))])
         bench = benchmark.get(str(sym)) if isinstance(benchmark, Mapping) else benchmark
-        flat = _to_dates(by_event)
+        flat = as_dates(by_event)
         ids = [str(eid) for eid in names]
         fit = fit_dummies(*sample(returns[str(sym)], bench), ids, flat, bounds, maxlags, cov_type)
         fits.append((sym, fit))
