@@ -10,7 +10,10 @@ from .calendars import data_sessions, day0_bounds, exchange_sessions
 from .events import Events
 from .markets import CalendarSpec, calendar_for, parse_calendars
 
-__all__ = ["align_table", "calendar_notes"]
+__all__ = ["NAMED_SYMBOLS", "align_table", "calendar_notes"]
+
+#: Symbols without a calendar warned about one by one; more are named in one warning.
+NAMED_SYMBOLS = 5
 
 
 def calendar_notes(
@@ -25,9 +28,11 @@ def calendar_notes(
     warnings : list of str
         One per symbol without a calendar that has events with a time (an
         instant or an interval): without closing times their hour is ignored.
+        Beyond :data:`NAMED_SYMBOLS` such symbols, one warning for all of them
+        (their number, the first few, and how to give them a calendar).
     """
     notes: list[str] = []
-    warnings: list[str] = []
+    missing: list[tuple[str, int]] = []  # symbols without a calendar, and their timed events
     timed = (events.table["timing"] != "date").to_numpy()
     for sym in symbols:
         choice = calendar_for(sym, calendar)
@@ -36,11 +41,22 @@ def calendar_notes(
         if choice.code is None and timed.any():
             n = int((events.applies_to(sym) & timed).sum())
             if n:
-                warnings.append(
-                    f"{sym} has no exchange calendar, so the hour of its {n} event(s) with a time is "
-                    "ignored: day 0 is the first date of its own data on or after the event's date; "
-                    f"pass --calendar {sym}=MIC (e.g. XHKG, XETR, XNYS) to align it on closing times"
-                )
+                missing.append((sym, n))
+    if len(missing) > NAMED_SYMBOLS:  # a universe of stocks: one warning, not one per stock
+        names = ", ".join(s for s, _ in missing[:NAMED_SYMBOLS])
+        total = sum(n for _, n in missing)
+        return notes, [
+            f"{len(missing)} symbols have no exchange calendar ({names} and {len(missing) - NAMED_SYMBOLS} "
+            f"more), so the hour of their {total} event(s) with a time is ignored: day 0 is the first "
+            "date of each one's own data on or after the event's date; pass --calendar MIC (e.g. XNYS) "
+            "for all of them, or --calendar SYMBOL=MIC for each, to align them on closing times"
+        ]
+    warnings = [
+        f"{sym} has no exchange calendar, so the hour of its {n} event(s) with a time is "
+        "ignored: day 0 is the first date of its own data on or after the event's date; "
+        f"pass --calendar {sym}=MIC (e.g. XHKG, XETR, XNYS) to align it on closing times"
+        for sym, n in missing
+    ]
     return notes, warnings
 
 

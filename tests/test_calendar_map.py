@@ -195,3 +195,26 @@ def test_calendar_from_study_toml(wide_csv: Path, tmp_path: Path) -> None:
     assert "warning:" not in r.stderr
     assert json.loads((out / "study.json").read_text())["parameters"]["calendars"] == {"MYHK": "XHKG"}
     assert pd.read_csv(out / "car.csv").set_index("symbol").loc["MYHK", "day0"] == "2025-06-11"
+
+
+def test_many_symbols_without_a_calendar_get_one_warning() -> None:
+    """A universe of stocks without calendars: one warning with their number, the first few
+    and both ways to give them one; up to NAMED_SYMBOLS, one warning each (as above)."""
+    from eventstudy.align import NAMED_SYMBOLS, calendar_notes
+
+    recs = [
+        dict(LONDON, event_id="a"),
+        dict(LONDON, event_id="b", timestamp="2025-06-12"),  # a date only: no hour to lose
+    ]
+    events = events_from_records(recs)
+    syms = [f"STK{i:02d}" for i in range(NAMED_SYMBOLS + 3)]
+    notes, warnings = calendar_notes(events, syms, None)
+    assert notes == []
+    (w,) = warnings
+    assert w.startswith(f"{NAMED_SYMBOLS + 3} symbols have no exchange calendar (STK00, STK01")
+    assert f"STK{NAMED_SYMBOLS - 1:02d} and 3 more)" in w and f"STK{NAMED_SYMBOLS:02d}" not in w
+    assert f"the hour of their {NAMED_SYMBOLS + 3} event(s) with a time is ignored" in w
+    assert "--calendar MIC" in w and "--calendar SYMBOL=MIC" in w
+    few = calendar_notes(events, syms[:NAMED_SYMBOLS], None)[1]
+    assert [x.split(" ")[0] for x in few] == syms[:NAMED_SYMBOLS]
+    assert all("the hour of its 1 event(s)" in x for x in few)
