@@ -160,14 +160,19 @@ def event_dummy_regression(
         estimate the normal-return model, a benchmark without variation on the
         non-event days, unknown ``cov_type`` or negative ``maxlags``.
     """
-    if cov_type not in ("hac", "nonrobust"):
-        raise InputError(f"cov_type: '{cov_type}' is not 'hac' or 'nonrobust'")
-    if maxlags is not None and maxlags < 0:
-        raise InputError("maxlags: must be a non-negative integer")
+    check_options(cov_type, maxlags)
     ids = [str(e[0]) for e in events]
     flat = [d for _, ds in events for d in ds]
     bounds = np.cumsum([0] + [len(ds) for _, ds in events])
     return fit_dummies(*sample(returns, benchmark), ids, as_dates(flat), bounds, maxlags, cov_type).result()
+
+
+def check_options(cov_type: str, maxlags: int | None) -> None:
+    """Check ``cov_type`` and ``maxlags`` of :func:`event_dummy_regression` (InputError naming them)."""
+    if cov_type not in ("hac", "nonrobust"):
+        raise InputError(f"cov_type: '{cov_type}' is not 'hac' or 'nonrobust'")
+    if maxlags is not None and maxlags < 0:
+        raise InputError("maxlags: must be a non-negative integer")
 
 
 def sample(returns: Any, benchmark: Any = None) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray | None]:

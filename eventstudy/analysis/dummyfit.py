@@ -10,6 +10,7 @@ without a frame per market.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,14 +129,20 @@ class DummyFit:
     sigma: float
     cov_type: str
 
+    @functools.cached_property
     def _owners(self) -> list[np.ndarray]:
         """The events of each dummy date."""
         return [np.flatnonzero(self.C[:, d]) for d in range(self.C.shape[1])]
 
+    @functools.cached_property
+    def _shared(self) -> np.ndarray:
+        """Whether each dummy date lies in the windows of several events."""
+        return np.asarray(self.C.sum(axis=0) > 1)
+
     def day_columns(self) -> dict[str, Any]:
         """The columns of the day table (:data:`DAY_COLUMNS`)."""
         ids, ev_idx, d_idx = self.ids, self.ev_idx, self.d_idx
-        owners = self._owners()
+        owners = self._owners
         shared_with = [
             " ".join(ids[o] for o in owners[d] if o != ev) for ev, d in zip(ev_idx, d_idx, strict=True)
         ]
@@ -152,8 +159,8 @@ class DummyFit:
     def car_columns(self) -> dict[str, Any]:
         """The columns of the CAR table (:data:`CAR_COLUMNS`), the event ids as a list."""
         ids, C, n_days, missing_days = self.ids, self.C, self.n_days, self.missing_days
-        owners = self._owners()
-        shared_counts = C @ (C.sum(axis=0) > 1).astype(float)
+        owners = self._owners
+        shared_counts = C @ self._shared.astype(float)
         notes = []
         for j in range(len(ids)):
             parts = []
@@ -178,7 +185,7 @@ class DummyFit:
 
     def note(self) -> str:
         """Market-level remarks: dates shared by several events' windows."""
-        n_shared = int((self.C.sum(axis=0) > 1).sum())
+        n_shared = int(self._shared.sum())
         if not n_shared:
             return ""
         return (

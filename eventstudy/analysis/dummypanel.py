@@ -10,7 +10,16 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .dummies import CAR_COLUMNS, DAY_COLUMNS, MARKET_COLUMNS, CovType, as_dates, fit_dummies, sample
+from .dummies import (
+    CAR_COLUMNS,
+    DAY_COLUMNS,
+    MARKET_COLUMNS,
+    CovType,
+    as_dates,
+    check_options,
+    fit_dummies,
+    sample,
+)
 from .dummyfit import DummyFit
 
 __all__ = ["EventDummyPanel", "event_dummy_regressions"]
@@ -68,10 +77,7 @@ def event_dummy_regressions(
     unknown = sorted(set(windows["symbol"]) - set(returns))
     if unknown:
         raise InputError(f"returns: no series for symbol(s) {', '.join(map(str, unknown))}")
-    if cov_type not in ("hac", "nonrobust"):
-        raise InputError(f"cov_type: '{cov_type}' is not 'hac' or 'nonrobust'")
-    if maxlags is not None and maxlags < 0:
-        raise InputError("maxlags: must be a non-negative integer")
+    check_options(cov_type, maxlags)
     fits: list[tuple[object, DummyFit]] = []
     for sym, g in windows.groupby("symbol", sort=False):
         # each event's dates, in order of first appearance (one factorize, not a groupby per event)
