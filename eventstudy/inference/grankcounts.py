@@ -34,7 +34,7 @@ from scipy import sparse
 
 from . import rowblocks
 from .base import TestInput
-from .grouped import GROUPINGS_KEY, Groups, digest
+from .grouped import GROUPINGS_KEY, Groups, digest, onehot_columns
 
 __all__ = ["SCRATCH_KEY", "Runs", "above_counts", "above_sums", "segment_counts", "weight_runs"]
 
@@ -90,10 +90,8 @@ def weight_runs(inp: TestInput, groups: Groups, mask: np.ndarray, a: np.ndarray)
     run_of = np.empty(len(rows), dtype=np.int64)
     run_of[by] = np.cumsum(new) - 1
     n_runs = int(new.sum())
-    runs = sparse.csc_matrix(
-        (np.ones(len(rows), dtype=np.float32), (run_of, np.arange(len(rows)))), shape=(n_runs, len(rows))
-    )
-    weight = sparse.csc_matrix((w[by][new], (codes[by][new], np.arange(n_runs))), shape=(groups.size, n_runs))
+    runs = onehot_columns(run_of, (n_runs, len(rows)), dtype=np.float32)
+    weight = onehot_columns(codes[by][new], (groups.size, n_runs), w[by][new])
     members = np.bincount(run_of, minlength=n_runs)
     out = Runs(runs, weight, run_of, by[new], members, codes[by][new], w[by][new], by)
     inp.cache[key] = out
@@ -164,8 +162,7 @@ def _atoms(
         return hit
     uids, atom_of = _refine(announced, rows, a)
     n_atoms = int(atom_of.max()) + 1 if len(atom_of) else 0
-    ones = np.ones(len(rows), dtype=np.float32)
-    onehot = sparse.csc_matrix((ones, (atom_of, np.arange(len(rows)))), shape=(n_atoms, len(rows)))
+    onehot = onehot_columns(atom_of, (n_atoms, len(rows)), dtype=np.float32)
     out = (uids, atom_of, onehot)
     inp.cache[key] = out
     return out
@@ -299,10 +296,7 @@ def _group_blocks(
             counts = above.astype(np.float64)
         else:  # each run's pairs are consecutive: a block-diagonal 0/1 product sums them
             member_of = np.repeat(np.arange(r1 - r0), size)
-            onehot = sparse.csc_matrix(
-                (np.ones(p1 - p0, dtype=np.float32), (member_of, np.arange(p1 - p0))),
-                shape=(r1 - r0, p1 - p0),
-            )
+            onehot = onehot_columns(member_of, (r1 - r0, p1 - p0), dtype=np.float32)
             counts = np.asarray(onehot @ above, dtype=np.float64)
         weight = sparse.csr_matrix(
             (runs.scale[r0:r1], np.arange(r1 - r0), first_run[g0 : g1 + 1] - r0), shape=(g1 - g0, r1 - r0)

@@ -33,6 +33,7 @@ __all__ = [
     "mean_t_batch",
     "moments",
     "normal_p_array",
+    "onehot_columns",
     "t_p_array",
 ]
 
@@ -45,6 +46,34 @@ _UID = itertools.count()
 #: of :class:`Groups`, every grouping it is about to ask a test for: a test
 #: whose groupings share work may compute them all on the first call.
 GROUPINGS_KEY = "announced_groupings"
+
+
+def onehot_columns(
+    rows: np.ndarray,
+    shape: tuple[int, int],
+    data: np.ndarray | None = None,
+    columns: np.ndarray | None = None,
+    dtype: type = np.float64,
+) -> sparse.csc_matrix:
+    """The ``shape`` matrix (compressed columns): column ``columns[k]`` holds ``data[k]`` in row ``rows[k]``.
+
+    One entry per listed column (``columns`` ascending and distinct; default
+    ``0 … len(rows) − 1``), the other columns empty: a one-hot matrix of
+    group codes. Built from its compressed arrays directly, so it is the
+    matrix ``csc_matrix((data, (rows, columns)), shape)`` gives, without the
+    coordinate form's conversion and sort (a tenth of the cost on small
+    studies, where these matrices are made per window and grouping).
+    ``data`` defaults to ones of ``dtype``.
+    """
+    n = len(rows)
+    if columns is None:
+        indptr = np.arange(n + 1)
+    else:
+        indptr = np.zeros(shape[1] + 1, dtype=np.int64)
+        indptr[np.asarray(columns, dtype=np.int64) + 1] = 1
+        np.cumsum(indptr, out=indptr)
+    vals = np.ones(n, dtype=dtype) if data is None else np.asarray(data)
+    return sparse.csc_matrix((vals, np.asarray(rows), indptr), shape=shape)
 
 
 def groupings_together(memo: dict[object, object], groups: Groups) -> list[Groups]:
@@ -209,8 +238,8 @@ class Groups:
         rows in order (2–3× faster than row-compressed when groups interleave).
         """
         rows = np.flatnonzero(mask)
-        vals = np.ones(len(rows)) if weights is None else np.asarray(weights, dtype="float64")[rows]
-        return sparse.csc_matrix((vals, (self.codes[rows], rows)), shape=(self.size, len(mask)))
+        vals = None if weights is None else np.asarray(weights, dtype="float64")[rows]
+        return onehot_columns(self.codes[rows], (self.size, len(mask)), vals, rows)
 
     def sorted_within(self, values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pairs with ``mask`` ordered by group, then by ``values``, and each group's start.

@@ -94,9 +94,16 @@ def _stacked(
     rows = np.flatnonzero(mask)
     vals = np.ones(len(rows)) if weights is None else np.asarray(weights, dtype="float64")[rows]
     offsets = np.cumsum([0] + [g.size for g in todo])
-    codes = np.concatenate([g.codes[rows] + off for g, off in zip(todo, offsets[:-1], strict=True)])
+    k = len(todo)
+    # compressed columns directly: each masked pair's column holds its group in every grouping
+    codes = np.empty((len(rows), k), dtype=np.int64)
+    for j, (g, off) in enumerate(zip(todo, offsets[:-1], strict=True)):
+        np.add(g.codes[rows], off, out=codes[:, j])
+    indptr = np.zeros(len(mask) + 1, dtype=np.int64)
+    indptr[rows + 1] = k
+    np.cumsum(indptr, out=indptr)
     stacked = sparse.csc_matrix(
-        (np.tile(vals, len(todo)), (codes, np.tile(rows, len(todo)))), shape=(int(offsets[-1]), len(mask))
+        (np.repeat(vals, k), codes.ravel(), indptr), shape=(int(offsets[-1]), len(mask))
     )
     if isinstance(array, BlockRows):
         sums = carried_product(stacked, array)

@@ -21,11 +21,10 @@ Kolari, J. W. and Pynnönen, S. (2010), Review of Financial Studies 23(11),
 from __future__ import annotations
 
 import numpy as np
-from scipy import sparse
 
 from .base import TestInput
 from .crosscorr import cross_correlation
-from .grouped import Groups, digest
+from .grouped import Groups, digest, onehot_columns
 
 __all__ = ["block_sums"]
 
@@ -70,9 +69,7 @@ def _block_group_sums(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Σ_{i∈a, j∈b, same group, i≠j} ρ_ij and the count of defined ρ_ij, per group."""
     codes_b = groups.codes[rows_b]
-    onehot_b = sparse.csc_matrix(
-        (np.ones(len(rows_b)), (codes_b, np.arange(len(rows_b)))), shape=(groups.size, len(rows_b))
-    )
+    onehot_b = onehot_columns(codes_b, (groups.size, len(rows_b)))
     total = np.zeros(groups.size)
     count = np.zeros(groups.size)
     step = max(1, _BLOCK_ENTRIES // max(len(rows_b), 1))
