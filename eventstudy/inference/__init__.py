@@ -70,6 +70,7 @@ def register_test(
     uses_estimation: bool = True,
     batch: BatchFunc | None = None,
     batch_windows: Callable[..., Any] | None = None,
+    stacks: bool = False,
 ) -> Callable[[TestFunc], TestFunc]:
     """Decorator adding a test function to :data:`TESTS` under ``name``.
 
@@ -79,12 +80,15 @@ def register_test(
     estimation-window arrays. ``batch`` is the optional group-vectorized form,
     ``batch(inp, groups) -> BatchResult``, giving the same numbers as ``func``
     on every group at once; ``batch_windows(inputs, groups) -> list[BatchResult]``
-    does the same for several windows at once.
+    does the same for several windows at once. ``stacks=True`` declares that
+    ``batch`` reads only the per-pair arrays and the seed
+    (:attr:`TestSpec.stacks`), so the runner may hand it several windows side by
+    side (:mod:`~eventstudy.inference.sidebyside`).
     """
 
     def deco(func: TestFunc) -> TestFunc:
         TESTS[name] = TestSpec(
-            name, func, distribution, citation, description, uses_estimation, batch, batch_windows
+            name, func, distribution, citation, description, uses_estimation, batch, batch_windows, stacks
         )
         return func
 
@@ -232,6 +236,11 @@ _PER_PAIR = {
     "wild_bootstrap",
 }
 
+#: Tests whose batch forms read only the per-pair arrays and the seed: the runner hands them
+#: several windows side by side (the wild cluster bootstrap draws its weights by each
+#: window's number of clusters, and the wild bootstrap sweeps its windows itself).
+_STACKS = {"csect_t", "patell_z", "bmp_t", "sign_z", "wilcoxon_z", "skew_adj_t", "cluster_t", "cluster_cr2_t"}
+
 #: Group-vectorized forms of the battery's tests.
 _BATCH: dict[str, BatchFunc] = {
     "csect_t": csect_batch,
@@ -265,6 +274,7 @@ for _name, _func, _dist, _cite, _desc in _BATTERY:
         uses_estimation=_name not in _PER_PAIR,
         batch=_BATCH[_name],
         batch_windows=_WINDOWS.get(_name),
+        stacks=_name in _STACKS,
     )(_func)
 
 

@@ -216,6 +216,11 @@ class TestSpec:
     #: ``batch_windows(inputs, groups) -> list[BatchResult]``, for tests whose
     #: windows share expensive work (the bootstrap's flip matrix).
     batch_windows: Callable[..., Any] | None = None
+    #: Whether ``batch`` reads only the per-pair arrays (``car``, ``se``, ``days``,
+    #: ``dof``, ``n_est``, ``cluster``, ``dup``) and the seed, so that several windows
+    #: side by side, each window's groups apart, give every window's result in one
+    #: call (:mod:`~eventstudy.inference.sidebyside`).
+    stacks: bool = False
 
 
 def not_applicable(n: int, why: str) -> TestResult:

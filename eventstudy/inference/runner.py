@@ -12,6 +12,7 @@ from ..heap import trim_heap
 from ..runs import bounded_runs
 from .base import TestInput, TestSpec
 from .grouped import GROUPINGS_KEY, BatchResult, Groups, moments
+from .sidebyside import repeated, side_by_side, window_part
 
 __all__ = ["run_tests", "caar_table", "GROUPINGS", "window_batches"]
 
@@ -44,6 +45,12 @@ TRIM_PAIRS = 100_000
 #: every window goes at once (any study up to about 100,000 pairs); results do
 #: not depend on it.
 SWEEP_ENTRIES = 2**23
+
+
+#: Most pair × window entries of the windows that the tests reading only per-pair arrays
+#: take side by side (:mod:`~eventstudy.inference.sidebyside`; about 100 bytes an entry
+#: while they run); larger studies give them a window at a time. Results do not depend on it.
+STACK_ENTRIES = 2**20
 
 
 def window_batches(sizes: Sequence[int], n_groupings: int, bound: int | None = None) -> list[list[int]]:
@@ -107,6 +114,20 @@ def run_tests(
                     results[(k, w)][s] = res
                 if large:
                     trim_heap()
+    # tests that read only per-pair arrays: several windows side by side, one call per grouping
+    stack = [s for s, spec in enumerate(specs) if batched and spec.stacks and s not in multi]
+    if stack and len(windows) > 1:
+        for batch in window_batches([len(inp.car) for _, inp in windows], 1, STACK_ENTRIES):
+            if len(batch) < 2:
+                continue
+            joined = side_by_side([windows[w][1] for w in batch])
+            for k, (_, groups) in enumerate(grouped):
+                wide = repeated(groups, len(batch))
+                for s in stack:
+                    res = specs[s].batch(joined, wide)  # type: ignore[misc]
+                    for j, w in enumerate(batch):
+                        results[(k, w)][s] = window_part(res, j, groups.size)
+            del joined
 
     # the others window by window, so that each window's memo is built once
     # for all groupings and freed before the next window
@@ -115,7 +136,7 @@ def run_tests(
         inp.memo.setdefault(GROUPINGS_KEY, tuple(groups for _, groups in grouped))
         for k, (_, groups) in enumerate(grouped):
             for s, spec in enumerate(specs):
-                if s in multi:
+                if s in multi or results[(k, w)][s] is not None:  # (computed side by side)
                     continue
                 results[(k, w)][s] = (
                     spec.batch(inp, groups)

@@ -1,0 +1,145 @@
+"""Tests given several windows side by side equal the same tests window by window, bit for bit.
+
+The runner hands the tests that read only per-pair arrays
+(``TestSpec.stacks``) all of a study's windows at once
+(:mod:`eventstudy.inference.sidebyside`); window by window (the runner with
+``STACK_ENTRIES`` = 0) is the reference. The tables must be identical, not
+close: same statistics, p-values, counts and notes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace as dc_replace
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_inference_synth import make_input, replace
+
+from eventstudy.inference import TESTS, Groups
+from eventstudy.inference import runner as runner_mod
+from eventstudy.inference.grouped import BatchResult
+from eventstudy.inference.runner import run_tests
+from eventstudy.inference.sidebyside import repeated, side_by_side, window_part
+
+STACKED = [spec for spec in TESTS.values() if spec.stacks]
+
+
+def _window_by_window(inputs, labels, specs, monkeypatch):  # type: ignore[no-untyped-def]
+    with monkeypatch.context() as mp:
+        mp.setattr(runner_mod, "STACK_ENTRIES", 0)
+        return run_tests({k: replace(v) for k, v in inputs.items()}, labels, specs)
+
+
+def test_the_tests_that_stack_are_those_that_read_only_per_pair_arrays() -> None:
+    names = {spec.name for spec in STACKED}
+    assert names == {
+        "csect_t",
+        "patell_z",
+        "bmp_t",
+        "sign_z",
+        "wilcoxon_z",
+        "skew_adj_t",
+        "cluster_t",
+        "cluster_cr2_t",
+    }
+    assert all(not spec.uses_estimation and spec.batch is not None for spec in STACKED)
+    # the wild cluster bootstrap draws by each window's number of clusters: window by window
+    assert not TESTS["cluster_bootstrap"].stacks and not TESTS["wild_bootstrap"].stacks
+
+
+def test_default_study_side_by_side_equals_window_by_window(default_inputs, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    inputs, labels = default_inputs
+    windows = {k: replace(v) for k, v in inputs.items()}
+    assert len(windows) > 10
+    specs = list(TESTS.values())
+    together = run_tests(windows, labels, specs)
+    alone = _window_by_window(windows, labels, specs, monkeypatch)
+    pd.testing.assert_frame_equal(together, alone, check_exact=True)
+    stacked = together[together["test"].isin([s.name for s in STACKED])]
+    assert stacked["statistic"].notna().sum() > 1000  # the stacked tests ran and mostly apply
+
+
+@pytest.fixture(scope="module")
+def default_inputs(snapshot_events, snapshot_prices):  # type: ignore[no-untyped-def]
+    from test_inference_batch import _study_inputs
+
+    from eventstudy.markets import DEFAULT_SYMBOLS
+
+    return _study_inputs(snapshot_events, snapshot_prices.select(list(DEFAULT_SYMBOLS)))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    n=st.integers(1, 30),
+    n_windows=st.integers(2, 5),
+    n_groups=st.integers(1, 5),
+    ties=st.booleans(),
+)
+def test_random_windows_side_by_side_equal_window_by_window(
+    seed: int, n: int, n_windows: int, n_groups: int, ties: bool
+) -> None:
+    rng = np.random.default_rng(seed)
+    windows = {}
+    for w in range(n_windows):
+        inp = make_input(n=n, seed=(seed + w) % 10_000, missing=0.15)
+        car = np.round(inp.car, 0) if ties else inp.car.copy()  # ties, zeros, constant groups
+        car[rng.random(n) < 0.15] = np.nan
+        cluster = rng.integers(-1, max(n // 2, 1), n)  # shared clusters, some pairs without one
+        dup = rng.integers(0, max(n - 2, 1), n)  # exact duplicates
+        windows[f"w{w}"] = replace(inp, car=car, cluster=cluster, dup=dup)
+    labels = {
+        "all": np.full(n, "all", dtype=object),
+        "g": np.array([f"g{k}" for k in rng.integers(0, n_groups, n)], dtype=object),
+    }
+    together = run_tests(windows, labels, STACKED)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(runner_mod, "STACK_ENTRIES", 0)
+        alone = run_tests({k: replace(v) for k, v in windows.items()}, labels, STACKED)
+    pd.testing.assert_frame_equal(together, alone, check_exact=True)
+
+
+def test_windows_side_by_side_keep_each_windows_pairs_and_groups_apart() -> None:
+    a = make_input(n=5, seed=1)
+    b = make_input(n=5, seed=2)
+    both = side_by_side([a, b])
+    np.testing.assert_array_equal(both.car, np.r_[a.car, b.car])
+    np.testing.assert_array_equal(both.cluster, np.r_[a.cluster, b.cluster])  # type: ignore[arg-type]
+    assert both.est_resid.shape == (10, 0) and both.cache is not a.cache
+    groups = Groups(np.array([0, 1, 1, 0, 2]), ("x", "y", "z"))
+    wide = repeated(groups, 2)
+    np.testing.assert_array_equal(wide.codes, [0, 1, 1, 0, 2, 3, 4, 4, 3, 5])
+    assert wide.size == 6 and wide.uid != groups.uid
+    res = BatchResult(np.arange(6.0), np.arange(6.0) / 10, np.arange(6), [f"n{i}" for i in range(6)])
+    second = window_part(res, 1, 3)
+    np.testing.assert_array_equal(second.statistic, [3.0, 4.0, 5.0])
+    assert second.note == ["n3", "n4", "n5"] and list(second.n) == [3, 4, 5]
+
+
+def test_large_studies_run_window_by_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond ``STACK_ENTRIES`` pair × window entries the windows go one at a time (bounded memory)."""
+    calls: list[int] = []
+    spec = TESTS["csect_t"]
+    assert spec.batch is not None
+    batch = spec.batch
+
+    def counted(inp, groups):  # type: ignore[no-untyped-def]
+        calls.append(len(inp.car))
+        return batch(inp, groups)
+
+    windows = {f"w{w}": make_input(n=8, seed=w) for w in range(3)}
+    labels = {"all": np.full(8, "all", dtype=object)}
+    one = [dc_replace(spec, batch=counted)]
+    run_tests(windows, labels, one)
+    assert calls == [24]  # all three windows in one call
+    calls.clear()
+    monkeypatch.setattr(runner_mod, "STACK_ENTRIES", 16)
+    run_tests({k: replace(v) for k, v in windows.items()}, labels, one)
+    assert calls == [16, 8]  # two windows within the bound, then the third alone
+    calls.clear()
+    monkeypatch.setattr(runner_mod, "STACK_ENTRIES", 8)
+    run_tests({k: replace(v) for k, v in windows.items()}, labels, one)
+    assert calls == [8, 8, 8]  # one window at a time
