@@ -15,6 +15,15 @@ from eventstudy.inference.grouped import GROUPINGS_KEY
 from eventstudy.inference.rowsort import sort_rows
 
 
+@pytest.fixture(autouse=True)
+def _shared_route(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The panels here are small: without this they would take the direct compare
+    (:data:`~eventstudy.inference.grankcounts.DIRECT_CELLS`), and these tests are of the shared
+    passes of large studies (the direct route is compared with them below)."""
+    monkeypatch.setattr(gc, "DIRECT_CELLS", -1)
+    monkeypatch.setattr(gk, "DIRECT_CELLS", -1)
+
+
 @settings(max_examples=80, deadline=None)
 @given(seed=st.integers(0, 2**31 - 1), n=st.integers(1, 8), t=st.integers(1, 15), bins=st.integers(1, 4))
 def test_segment_counts_match_a_loop(seed: int, n: int, t: int, bins: int) -> None:
@@ -203,3 +212,51 @@ def _check_above_sums(seed: int, ties: bool, announce: bool) -> None:
         np.testing.assert_array_equal(sums, ref)
         _, counts = gc.above_counts(replace(inp), groups, mask, a, n_le, first, order)
         np.testing.assert_array_equal(sums, np.asarray(runs.weight @ counts))
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    n=st.integers(2, 60),
+    ties=st.booleans(),
+    day0_ties=st.booleans(),
+    n_windows=st.integers(1, 3),
+)
+def test_small_study_direct_route_equals_the_shared_passes_bitwise(
+    seed: int, n: int, ties: bool, day0_ties: bool, n_windows: int
+) -> None:
+    """Below ``DIRECT_CELLS`` GRANK compares the whole panel once per grouping, keeps the
+    estimation ranks whole and counts below day 0 by a compare: its statistics, p-values and
+    notes equal those of the shared passes (atoms, blocks of groups, binary searches) bit for bit,
+    for every grouping of every window."""
+    rng = np.random.default_rng(seed)
+    base = make_input(n=n, seed=seed % 1000, missing=0.15, effect=0.3)
+    est = np.round(base.est_sar * 2) / 2 if ties else base.est_sar.copy()
+    windows = []
+    for w in range(n_windows):
+        car = base.car + w * 0.1
+        car[rng.random(n) < 0.1] = np.nan  # a different mask per window
+        if day0_ties:  # day 0 of the whole sample equal to an estimation day
+            scar = car / base.se
+            spread = np.nanstd(scar, ddof=1) if np.isfinite(scar).sum() > 1 else 1.0
+            est[:, 2] = scar / spread
+        windows.append({"car": car})
+    labels = [np.zeros(n, dtype=int), np.arange(n) % 2, rng.integers(0, 4, n), np.arange(n)]
+    groupings = [Groups.from_labels(lab.astype(str)) for lab in labels]
+
+    def run(direct: int) -> list[np.ndarray]:
+        old = gc.DIRECT_CELLS
+        gc.DIRECT_CELLS, gk.DIRECT_CELLS = direct, direct
+        try:
+            shared = replace(base, est_sar=est.copy())  # the windows of one study share its cache
+            out = []
+            for w, kw in enumerate(windows):
+                inp = replace(shared, cache=shared.cache, **kw)
+                out += _grank_all(inp, groupings, announce=w == 0)
+            return out
+        finally:
+            gc.DIRECT_CELLS, gk.DIRECT_CELLS = old, old
+
+    direct, passes = run(2**30), run(-1)
+    for x, y in zip(direct, passes, strict=True):
+        np.testing.assert_array_equal(x, y)

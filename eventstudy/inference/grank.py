@@ -18,7 +18,7 @@ import numpy as np
 
 from .availcounts import Cells, available_counts, missing_cells, rare_cells
 from .base import TestInput, TestResult, finite_subset, not_applicable, t_p
-from .grankcounts import SCRATCH_KEY, above_sums, segment_counts, weight_runs
+from .grankcounts import DIRECT_CELLS, SCRATCH_KEY, above_sums, segment_counts, weight_runs
 from .grouped import (
     BatchResult,
     GroupMoments,
@@ -89,6 +89,9 @@ def _est_ranks(inp: TestInput) -> tuple[np.ndarray | BlockRows, np.ndarray]:
     in ``inp.cache`` (depends on ``est_sar`` only; see :func:`_est_parts`).
     """
     r, m = cast(tuple[np.ndarray | None, np.ndarray], _est_part(inp, "est_sar_ranks"))
+    if r is None and inp.est_sar.size <= DIRECT_CELLS:  # a small study: the ranks kept whole
+        r = _rank_rows(inp, slice(0, inp.est_sar.shape[0]))
+        inp.cache["est_sar_ranks"] = (r, m)
     if r is None:
         return BlockRows(inp.est_sar.shape, lambda lo, hi, out: _rank_rows(inp, slice(lo, hi), out)), m
     return r, m
@@ -193,8 +196,14 @@ def _count_below(inp: TestInput, rows: np.ndarray, x: np.ndarray, *, or_equal: b
     grouping's counts (``inp.memo``) are tried first and only the pairs they
     miss are searched.
     """
-    srt = _sorted_est(inp)
     _, m = _est_ranks(inp)
+    if len(rows) * inp.est_sar.shape[1] <= DIRECT_CELLS and _est_first(inp) is not None:
+        # a small study without infinities: one compare of the rows (NaN counts nowhere)
+        est = inp.est_sar[rows]
+        with np.errstate(invalid="ignore"):
+            hit = np.less_equal(est, x[:, None]) if or_equal else np.less(est, x[:, None])
+        return np.count_nonzero(hit, axis=1).astype("float64")
+    srt = _sorted_est(inp)
     key = ("grank_below", or_equal)
     last = inp.memo.get(key)
     hint = last[1] if isinstance(last, tuple) and np.array_equal(last[0], rows) else None

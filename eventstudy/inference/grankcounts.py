@@ -36,7 +36,15 @@ from . import rowblocks
 from .base import TestInput
 from .grouped import GROUPINGS_KEY, Groups, digest, onehot_columns
 
-__all__ = ["SCRATCH_KEY", "Runs", "above_counts", "above_sums", "segment_counts", "weight_runs"]
+__all__ = [
+    "DIRECT_CELLS",
+    "SCRATCH_KEY",
+    "Runs",
+    "above_counts",
+    "above_sums",
+    "segment_counts",
+    "weight_runs",
+]
 
 #: Memo key of a dict that windows computed one after the other share for their
 #: scratch array (:func:`~eventstudy.inference.grank.grank_windows`); without
@@ -45,6 +53,11 @@ SCRATCH_KEY = "grank_scratch"
 
 #: Atoms of a window at most this fraction of its pairs (else the grouping counts on its own).
 ATOM_SHARE = 4
+
+#: Pairs × estimation days up to which a grouping's counts are one compare of the whole
+#: panel and one product by its runs (:func:`above_sums`): on small studies the shared
+#: passes cost more in calls than they save in arithmetic. The same counts either way.
+DIRECT_CELLS = 2**18
 
 
 @dataclass(frozen=True, eq=False)
@@ -249,8 +262,13 @@ def above_sums(
     two) is counted a block of whole groups at a time (:func:`_group_blocks`)
     instead of into a fresh runs × T array.
     """
-    uids = _window_atoms(inp, mask, a)[0]
     rows = np.flatnonzero(mask)
+    if len(rows) * first.shape[1] <= DIRECT_CELLS:  # a small study: one compare, two products
+        runs = weight_runs(inp, groups, mask, a)
+        above = np.greater(first[rows], n_le.astype(np.int64).astype(first.dtype)[:, None])
+        counts = np.asarray(runs.matrix @ above.astype(np.float32), dtype=np.float64)  # exact integers
+        return runs, np.asarray(runs.weight @ counts)
+    uids = _window_atoms(inp, mask, a)[0]
     if groups.uid in uids or len(rows) == 0:
         runs, counts = above_counts(inp, groups, mask, a, n_le, first, order)
         return runs, np.asarray(runs.weight @ counts)
