@@ -105,3 +105,38 @@ def test_blockwise_path_equals_dense_path(monkeypatch: pytest.MonkeyPatch) -> No
     blocky = group_rbar(dataclasses.replace(inp, window_day=inp.window_day.copy()), idx).rbar
     assert blocky == pytest.approx(dense, abs=1e-12)
     assert blocky == pytest.approx(_reference_rbar(inp), abs=1e-12)
+
+
+@pytest.mark.parametrize("days", [1, 3])
+def test_window_blocks_and_their_common_days_match_a_plain_count(days: int) -> None:
+    """The blocks of a window (pairs with the same window days) and, for every two blocks, their
+    common calendar days c_AB and lengths L_A, against sets counted in Python; single-day windows
+    (each block linked with itself only) and windows of several days."""
+    from test_inference_synth import make_input, replace
+
+    from eventstudy.inference.kpwindows import block_rows, window_atoms
+
+    rng = np.random.default_rng(days)
+    base = make_input(n=30, seed=days)
+    w = base.ar.shape[1]
+    start = rng.integers(0, 6, 30)  # calendar day of each pair's first window day
+    day = np.full((30, w), -1, dtype=np.int64)
+    for i, s0 in enumerate(start):
+        day[i, :days] = 100 + s0 + np.arange(days)
+    day[3] = -1  # a pair without a window day
+    inp = replace(base, window_day=day)
+    mask = np.ones(30, dtype=bool)
+    mask[5] = False
+    atoms = window_atoms(inp, mask)
+    blocks = [block_rows(atoms, b) for b in atoms.block_atoms]
+    used = sorted(np.concatenate(blocks).tolist())
+    assert used == [i for i in range(30) if i not in (3, 5)]
+    sets = [frozenset(day[b[0]][day[b[0]] >= 0].tolist()) for b in blocks]
+    for b, s in zip(blocks, sets, strict=True):  # a block's pairs share their days
+        assert all(frozenset(day[i][day[i] >= 0].tolist()) == s for i in b)
+    assert len(set(sets)) == len(sets)
+    A, B, c = atoms.links
+    got = {(int(a), int(b)): float(v) for a, b, v in zip(A, B, c, strict=True)}
+    want = {(a, b): float(len(sa & sb)) for a, sa in enumerate(sets) for b, sb in enumerate(sets) if sa & sb}
+    assert got == want
+    np.testing.assert_array_equal(atoms.length, [float(len(s)) for s in sets])

@@ -66,31 +66,28 @@ def window_atoms(inp: TestInput, mask: np.ndarray) -> WindowAtoms:
         out = WindowAtoms([], empty, [], (empty, empty, np.zeros(0)), np.zeros(0))
         inp.memo[key] = out
         return out
-    if wd.shape[1] > 1 and (by_columns(np.add, wd >= 0, np.int32)[rows] <= 1).all():
-        signature = last[rows, None]  # single days: window_signatures' one column, its day
-    else:
-        signature = window_signatures(wd[rows])
+    single = bool((by_columns(np.add, wd >= 0, np.int32)[rows] <= 1).all())  # a day per pair
+    # single days: window_signatures' one column, its day
+    signature = last[rows, None] if single and wd.shape[1] > 1 else window_signatures(wd[rows])
     bcodes = row_codes(signature)
     acodes = row_codes(np.concatenate([est.codes[rows, None], bcodes[:, None]], axis=1))
     members = [rows[at] for at in split_codes(acodes)]
     first = first_of(acodes)
     block_atoms = split_codes(bcodes[first])
     n_blocks = len(block_atoms)
-    # block × calendar-day incidence of the window days → common days c_AB and L_A
-    sig = signature[first_of(bcodes)]
-    day_rows, day_cols = np.nonzero(sig >= 0)
-    _, day_idx = np.unique(sig[day_rows, day_cols], return_inverse=True)
-    day_idx = np.asarray(day_idx).ravel()
-    inc = sparse.csr_matrix(
-        (np.ones(len(day_rows)), (day_rows, day_idx)), shape=(n_blocks, int(day_idx.max()) + 1)
-    )
-    common = (inc @ inc.T).tocoo()
-    out = WindowAtoms(
-        members,
-        est.codes[rows[first]],
-        block_atoms,
-        (common.row, common.col, common.data),
-        np.asarray(inc.sum(axis=1)).ravel(),
-    )
+    if single:  # a block per day: each block shares its one day with itself only
+        own = np.arange(n_blocks, dtype=np.int32)
+        links, length = (own, own.copy(), np.ones(n_blocks)), np.ones(n_blocks)
+    else:  # block × calendar-day incidence of the window days → common days c_AB and L_A
+        sig = signature[first_of(bcodes)]
+        day_rows, day_cols = np.nonzero(sig >= 0)
+        _, day_idx = np.unique(sig[day_rows, day_cols], return_inverse=True)
+        day_idx = np.asarray(day_idx).ravel()
+        inc = sparse.csr_matrix(
+            (np.ones(len(day_rows)), (day_rows, day_idx)), shape=(n_blocks, int(day_idx.max()) + 1)
+        )
+        common = (inc @ inc.T).tocoo()
+        links, length = (common.row, common.col, common.data), np.asarray(inc.sum(axis=1)).ravel()
+    out = WindowAtoms(members, est.codes[rows[first]], block_atoms, links, length)
     inp.memo[key] = out
     return out
