@@ -12,7 +12,7 @@ from ..heap import trim_heap
 from ..runs import bounded_runs
 from .base import TestInput, TestSpec
 from .grouped import GROUPINGS_KEY, BatchResult, Groups, moments
-from .sidebyside import repeated, side_by_side, window_part
+from .sidebyside import repeated, share_down, share_up, side_by_side, window_part
 
 __all__ = ["run_tests", "caar_table", "GROUPINGS", "window_batches"]
 
@@ -120,13 +120,16 @@ def run_tests(
         for batch in window_batches([len(inp.car) for _, inp in windows], 1, STACK_ENTRIES):
             if len(batch) < 2:
                 continue
-            joined = side_by_side([windows[w][1] for w in batch])
+            parts = [windows[w][1] for w in batch]
+            joined = side_by_side(parts)
             for k, (_, groups) in enumerate(grouped):
                 wide = repeated(groups, len(batch))
+                share_up(parts, joined, groups, wide)
                 for s in stack:
                     res = specs[s].batch(joined, wide)  # type: ignore[misc]
                     for j, w in enumerate(batch):
                         results[(k, w)][s] = window_part(res, j, groups.size)
+                share_down(parts, joined, groups, wide)
             del joined
 
     # the others window by window, so that each window's memo is built once

@@ -13,18 +13,33 @@ see the same values in the same order. So the numbers are the same bitwise,
 with one call per grouping for the windows instead of one per window: on
 small studies (the default has 24 windows) most of a test's time is the
 Python of a call, not its arithmetic.
+
+The per-group quantities that the tests of a window share through its memo
+(the group moments of the CARs and SCARs, the pairs with a CAR, the cluster
+cells; :mod:`~eventstudy.inference.groupmemo`,
+:func:`~eventstudy.inference.clustercells.cells`) are the same numbers
+either way, so they are handed over: what the windows already hold (the wild
+bootstrap's CAR moments) to the joined input before its calls
+(:func:`share_up`), and what the joined calls computed to each window after
+them (:func:`share_down`), for the tests that still run window by window.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 
 from .base import TestInput
+from .clustercells import Cells
 from .grouped import BatchResult, Groups
 
-__all__ = ["repeated", "side_by_side", "window_part"]
+__all__ = ["repeated", "share_down", "share_up", "side_by_side", "window_part"]
+
+#: Memo entries of per-group arrays (by grouping) that the tests of a window share:
+#: ``(key prefix, entry is a tuple of arrays)``.
+_SHARED = ((("group_stats", "car"), True), (("group_stats", "scar"), True), (("car_count",), False))
 
 
 def side_by_side(inputs: Sequence[TestInput]) -> TestInput:
@@ -45,6 +60,9 @@ def side_by_side(inputs: Sequence[TestInput]) -> TestInput:
 
     n = sum(len(inp.car) for inp in inputs)
     none = np.empty((n, 0))
+    dup = None
+    if all(inp.dup is not None for inp in inputs):
+        dup = _apart([np.asarray(inp.dup, dtype=np.int64) for inp in inputs])
     return TestInput(
         car=joined("car"),
         se=joined("se"),
@@ -60,9 +78,21 @@ def side_by_side(inputs: Sequence[TestInput]) -> TestInput:
         draws=first.draws,
         window_len=optional("window_len"),
         cluster=optional("cluster"),
-        dup=optional("dup"),
+        dup=dup,
         cache={},
     )
+
+
+def _apart(keys: Sequence[np.ndarray]) -> np.ndarray:
+    """The windows' duplicate keys joined, each window's moved past the others' (equal keys stay
+    equal within a window and never match another window's: no key repeats across windows, as
+    none could within a group)."""
+    out, base = [], 0
+    for k in keys:
+        lo = int(k.min()) if len(k) else 0
+        out.append(k - lo + base)
+        base += (int(k.max()) - lo + 1) if len(k) else 0
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
 def repeated(groups: Groups, times: int) -> Groups:
@@ -76,3 +106,48 @@ def window_part(res: BatchResult, j: int, size: int) -> BatchResult:
     """Window ``j``'s rows (``size`` groups) of a result on :func:`repeated` groups."""
     at = slice(j * size, (j + 1) * size)
     return BatchResult(res.statistic[at], res.p_value[at], res.n[at], res.note[at])
+
+
+def share_up(inputs: Sequence[TestInput], joined: TestInput, groups: Groups, wide: Groups) -> None:
+    """Give ``joined`` (the windows side by side, :func:`repeated` groups ``wide``) the shared
+    per-group entries that every window of ``inputs`` holds for ``groups``, joined window after window."""
+    for prefix, several in _SHARED:
+        found = [inp.memo.get((*prefix, groups.uid)) for inp in inputs]
+        if all(isinstance(f, tuple if several else np.ndarray) for f in found):
+            key = (*prefix, wide.uid)
+            if several:
+                joined.memo.setdefault(key, tuple(np.concatenate(p) for p in zip(*found, strict=True)))
+            else:
+                joined.memo.setdefault(key, np.concatenate(found))  # type: ignore[arg-type]
+
+
+def share_down(inputs: Sequence[TestInput], joined: TestInput, groups: Groups, wide: Groups) -> None:
+    """Give each window of ``inputs`` its part of the shared per-group entries (and cluster cells)
+    that the calls on ``joined`` computed for ``wide``."""
+    size = groups.size
+    for prefix, several in _SHARED:
+        hit = joined.memo.get((*prefix, wide.uid))
+        if not isinstance(hit, tuple if several else np.ndarray):
+            continue
+        for j, inp in enumerate(inputs):
+            at = slice(j * size, (j + 1) * size)
+            part = tuple(a[at] for a in cast(tuple, hit)) if several else cast(np.ndarray, hit)[at]
+            inp.memo.setdefault((*prefix, groups.uid), part)
+    cells = joined.memo.get(("cluster_cells", wide.uid))
+    if isinstance(cells, Cells):
+        bounds = np.searchsorted(cells.group, np.arange(len(inputs) + 1) * size)  # cells by group
+        for j, inp in enumerate(inputs):
+            a, b = int(bounds[j]), int(bounds[j + 1])
+            at = slice(j * size, (j + 1) * size)
+            inp.memo.setdefault(
+                ("cluster_cells", groups.uid),
+                Cells(
+                    group=cells.group[a:b] - j * size,
+                    cluster=cells.cluster[a:b],
+                    n=cells.n[a:b],
+                    s=cells.s[a:b],
+                    g=cells.g[at],
+                    pairs=cells.pairs[at],
+                    dups=cells.dups[at],
+                ),
+            )
