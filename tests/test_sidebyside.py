@@ -52,14 +52,16 @@ def test_the_tests_that_stack_are_those_that_read_only_per_pair_arrays() -> None
 
 def test_default_study_side_by_side_equals_window_by_window(default_inputs, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     inputs, labels = default_inputs
-    windows = {k: replace(v) for k, v in inputs.items()}
-    assert len(windows) > 10
+    names = list(inputs)
+    assert len(names) > 10
+    # the CAR windows and every third single day (each window of the study the same way)
+    windows = {k: replace(inputs[k]) for k in names[:4] + names[4::3]}
     specs = list(TESTS.values())
     together = run_tests(windows, labels, specs)
     alone = _window_by_window(windows, labels, specs, monkeypatch)
     pd.testing.assert_frame_equal(together, alone, check_exact=True)
     stacked = together[together["test"].isin([s.name for s in STACKED])]
-    assert stacked["statistic"].notna().sum() > 1000  # the stacked tests ran and mostly apply
+    assert stacked["statistic"].notna().sum() > 400  # the stacked tests ran and mostly apply
 
 
 @pytest.fixture(scope="module")
