@@ -11,7 +11,9 @@ so that it cannot close the element.
 
 The charts and their captions come from
 :func:`~eventstudy.report.figspecs.figure_specs`, the header and the
-provenance section from :mod:`eventstudy.report.studymeta`.
+provenance section from :mod:`eventstudy.report.studymeta`. The templates'
+compiled code is kept in the toolkit's disk cache between runs
+(:mod:`~eventstudy.report.templatecache`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from .cards import event_cards
 from .figspecs import figure_specs, per_pair_only
 from .figures import shown_markets
 from .plotdiv import plain_div
+from .templatecache import TemplateCache
 
 if TYPE_CHECKING:
     from ..results import StudyResult
@@ -44,6 +47,7 @@ ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     undefined=jinja2.StrictUndefined,
+    bytecode_cache=TemplateCache(),  # compiled once per machine, not once per run
 )
 
 #: plotly config of every chart: no logo, no LaTeX typesetting (event titles
