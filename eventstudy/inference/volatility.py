@@ -260,7 +260,7 @@ def volatility_table(inputs: Mapping[str, TestInput], labels: Mapping[str, np.nd
         clusters or no variation. Windows without daily SARs (a study run
         with ``detail="pairs"``) have no rows.
     """
-    frames = []
+    cols: dict[str, list[np.ndarray]] = {c: [] for c in VOLATILITY_COLUMNS}
     groupings = {gb: Groups.from_labels(lab) for gb, lab in labels.items()}
     for w, inp in inputs.items():
         if inp.sar.shape[1] == 0:  # per-pair results only (``detail="pairs"``): no daily SARs
@@ -286,24 +286,23 @@ def volatility_table(inputs: Mapping[str, TestInput], labels: Mapping[str, np.nd
                 [f"needs at least 2 clusters (has {int(g)})" for g in cy.g],
                 np.where(ok, "" if calibrated else _NORMAL_NOTE, "no variation across clusters"),
             )
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "group_by": gb,
-                        "group": np.array(groups.names, dtype=object),
-                        "window": w,
-                        "mean_ratio": mean_r,
-                        "expected_ratio": mean_e,
-                        "mean_log_ratio": est,
-                        "statistic": t,
-                        "p_value": p,
-                        "df": np.where(ok, df, np.nan),
-                        "n_clusters": cy.g,
-                        "n_pairs": cy.pairs,
-                        "note": note.astype(object),
-                    }
-                )
-            )
-    if not frames:
+            k = groups.size
+            for column, values in (
+                ("group_by", np.full(k, gb, dtype=object)),
+                ("group", np.array(groups.names, dtype=object)),
+                ("window", np.full(k, w, dtype=object)),
+                ("mean_ratio", mean_r),
+                ("expected_ratio", mean_e),
+                ("mean_log_ratio", est),
+                ("statistic", t),
+                ("p_value", p),
+                ("df", np.where(ok, df, np.nan)),
+                ("n_clusters", cy.g),
+                ("n_pairs", cy.pairs),
+                ("note", note.astype(object)),
+            ):
+                cols[column].append(np.asarray(values))
+    if not cols["group"]:
         return pd.DataFrame(columns=VOLATILITY_COLUMNS)
-    return pd.concat(frames, ignore_index=True).loc[:, VOLATILITY_COLUMNS]
+    # one frame from whole columns (not one small frame per window and grouping)
+    return pd.DataFrame({c: np.concatenate(v) for c, v in cols.items()})
