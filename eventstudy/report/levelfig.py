@@ -23,7 +23,7 @@ from .views import EventInfo
 if TYPE_CHECKING:
     from ..results import StudyResult
 
-__all__ = ["index_levels"]
+__all__ = ["index_levels", "weekly_last"]
 
 
 def _source_lines(src: Any, width: int = 60, max_lines: int = 3) -> str:
@@ -42,6 +42,36 @@ def _source_lines(src: Any, width: int = 60, max_lines: int = 3) -> str:
     if len(parts) > max_lines:
         out.append(f"(+{len(parts) - max_lines} more)")
     return "<br>".join(out) if out else "n/a"
+
+
+def weekly_last(closes: pd.Series, rule: str = "W-FRI") -> tuple[list[str], np.ndarray]:
+    """The dates (``YYYY-MM-DD``) and values of ``closes.resample(rule).last().dropna()``.
+
+    For ``W-FRI`` on dates without a time of day (daily closes, sorted), counted
+    directly: a week runs Saturday to Friday, is labelled by its Friday and takes
+    its last available close (weeks without one are left out), without pandas'
+    resampler (a few milliseconds a market). Other rules and indexes go through
+    pandas.
+    """
+    idx = closes.index
+    plain = (
+        rule == "W-FRI"
+        and isinstance(idx, pd.DatetimeIndex)
+        and idx.tz is None
+        and idx.is_monotonic_increasing
+        and bool((idx == idx.normalize()).all())
+    )
+    if not plain:
+        wk = closes.resample(rule).last().dropna()
+        return wk.index.strftime("%Y-%m-%d").tolist(), wk.to_numpy()
+    values = closes.to_numpy(dtype=float)
+    ok = ~np.isnan(values)
+    days = idx.to_numpy().astype("datetime64[D]")[ok]
+    # 1970-01-01 was a Thursday: Monday = 0 … Friday = 4; each day's week ends on its Friday
+    weekday = (days.astype(np.int64) + 3) % 7
+    friday = days + ((4 - weekday) % 7).astype("timedelta64[D]")
+    last = np.r_[friday[1:] != friday[:-1], True] if len(friday) else np.zeros(0, dtype=bool)
+    return np.datetime_as_string(friday[last], unit="D").tolist(), values[ok][last]
 
 
 def index_levels(res: StudyResult, info: EventInfo, rule: str = "W-FRI") -> Figure:
@@ -78,12 +108,12 @@ def index_levels(res: StudyResult, info: EventInfo, rule: str = "W-FRI") -> Figu
             }
         )
         closes = res.prices.closes[s].sort_index()
-        wk = closes.resample(rule).last().dropna()
+        week_x, week_y = weekly_last(closes, rule)
         data.append(
             {
                 "type": "scatter",
-                "x": wk.index.strftime("%Y-%m-%d").tolist(),
-                "y": rounded(wk.to_numpy(), 2),
+                "x": week_x,
+                "y": rounded(week_y, 2),
                 "xaxis": "x",
                 "yaxis": f"y{ax}",
                 "mode": "lines",
