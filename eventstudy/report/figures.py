@@ -150,7 +150,7 @@ def aar_by_day(res: StudyResult, look: Lookup) -> Figure:
     groups += [("direction", g) for g in look.groups.get("direction", [])]
     series: list[dict[str, Any]] = []
     for by, g in groups:
-        hs = [headline(look, by, g, (d, d)) for d, _ in days]
+        hs = [headline(look, by, g, (d, d), brief=True) for d, _ in days]
         y = np.array([h.caar_value for h in hs], dtype=float)
         up = np.array([h.ci_high for h in hs], dtype=float) - y
         series.append(

@@ -91,12 +91,16 @@ class Headline:
     ci_high: float = float("nan")
 
 
-def headline(look: Lookup, by: str, group: str, window: tuple[int, int], subject: str = "") -> Headline:
+def headline(
+    look: Lookup, by: str, group: str, window: tuple[int, int], subject: str = "", *, brief: bool = False
+) -> Headline:
     """CAAR of ``window`` for one group with its 95% interval and headline test.
 
     Estimate, interval, p-value and minimum detectable CAAR come from the
     dependence-robust row of ``headlines.csv``; without one (an older saved
     study) the CAAR and its cross-sectional interval are shown with no p-value.
+    ``brief`` leaves out the sentence and the other tests (a chart's bars need
+    neither: the AAR chart reads a headline per group and day).
     """
     key = (by, group, format_window(window))
     caar, sd, n = look.caar.get(key, (float("nan"), float("nan"), 0))
@@ -124,7 +128,7 @@ def headline(look: Lookup, by: str, group: str, window: tuple[int, int], subject
             "stars": test_stars(str(r["test"]), r["p_value"]),
             "note": test_note(r),
         }
-        for r in rows
+        for r in ([] if brief else rows)
     ]
     return Headline(
         key=group,
@@ -135,7 +139,9 @@ def headline(look: Lookup, by: str, group: str, window: tuple[int, int], subject
         test=tname,
         stars=stars(p),
         n=n_pairs,
-        sentence=_sentence_group(subject, caar, fmt.window_phrase(window), p, tname, n_text, mde),
+        sentence=Markup("")
+        if brief
+        else _sentence_group(subject, caar, fmt.window_phrase(window), p, tname, n_text, mde),
         others=others,
         caar_value=caar,
         p_value=p,
