@@ -158,3 +158,41 @@ def test_large_studies_run_window_by_window(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(runner_mod, "STACK_ENTRIES", 8)
     run_tests({k: replace(v) for k, v in windows.items()}, labels, one)
     assert calls == [8, 8, 8]  # one window at a time
+
+
+def test_shared_entries_go_to_each_window_under_the_keys_the_tests_read() -> None:
+    """The groups' moments and cluster cells computed on the joined windows reach each window's
+    memo where ``group_stats`` and ``cells`` look for them (the window's own computation is then
+    skipped), and equal what the window computes alone."""
+    from eventstudy.inference.clustercells import cells, cells_key
+    from eventstudy.inference.groupmemo import car_count, count_key, group_stats, stats_key
+    from eventstudy.inference.sidebyside import share_down, share_up
+
+    windows = [make_input(n=9, seed=w) for w in range(3)]
+    groups = Groups(np.array([0, 1, 1, 0, 2, 2, 1, 0, 2]), ("x", "y", "z"))
+    joined = side_by_side(windows)
+    wide = repeated(groups, 3)
+    group_stats(joined, wide, "car")
+    group_stats(joined, wide, "scar")
+    car_count(joined, wide)
+    cells(joined, wide)
+    share_down(windows, joined, groups, wide)
+    for inp in windows:
+        alone = replace(inp)
+        for key, ref in (
+            (stats_key("car", groups.uid), group_stats(alone, groups, "car")),
+            (stats_key("scar", groups.uid), group_stats(alone, groups, "scar")),
+            (count_key(groups.uid), (car_count(alone, groups),)),
+        ):
+            held = inp.memo[key]
+            for a, b in zip(held if isinstance(held, tuple) else (held,), ref, strict=True):
+                np.testing.assert_array_equal(a, b)
+        c, ref_c = inp.memo[cells_key(groups.uid)], cells(alone, groups)
+        for field in ("group", "cluster", "n", "s", "g", "pairs", "dups"):
+            np.testing.assert_array_equal(getattr(c, field), getattr(ref_c, field))
+    # and up: the windows' moments joined for the next joined input
+    again = side_by_side(windows)
+    share_up(windows, again, groups, wide)
+    np.testing.assert_array_equal(
+        again.memo[stats_key("car", wide.uid)][1], joined.memo[stats_key("car", wide.uid)][1]
+    )

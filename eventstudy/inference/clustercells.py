@@ -38,7 +38,7 @@ from .base import TestInput
 from .clusters import first_of_duplicates, repeated_keys
 from .grouped import Groups
 
-__all__ = ["Cells", "cells", "estimates", "mde"]
+__all__ = ["Cells", "cells", "cells_key", "estimates", "mde"]
 
 
 @dataclass(frozen=True)
@@ -59,11 +59,16 @@ class Cells:
     dups: np.ndarray
 
 
+def cells_key(uid: int) -> tuple[str, int]:
+    """Memo key of :func:`cells` for the grouping ``uid``."""
+    return ("cluster_cells", uid)
+
+
 def cells(inp: TestInput, groups: Groups) -> Cells | None:
     """The cells of ``inp`` for ``groups`` (memoized in ``inp.memo``); None without clusters."""
     if inp.cluster is None:
         return None
-    key = ("cluster_cells", groups.uid)
+    key = cells_key(groups.uid)
     hit = inp.memo.get(key)
     if isinstance(hit, Cells):
         return hit

@@ -20,7 +20,26 @@ import numpy as np
 from .base import TestInput
 from .grouped import Groups, Reason, moments
 
-__all__ = ["car_count", "group_stats", "mean_t_shared", "sorted_by_group", "stable_argsort", "value_order"]
+__all__ = [
+    "car_count",
+    "count_key",
+    "group_stats",
+    "mean_t_shared",
+    "sorted_by_group",
+    "stable_argsort",
+    "stats_key",
+    "value_order",
+]
+
+
+def stats_key(name: str, uid: int) -> tuple[str, str, int]:
+    """Memo key of :func:`group_stats` of ``name`` (``"car"`` or ``"scar"``) for the grouping ``uid``."""
+    return ("group_stats", name, uid)
+
+
+def count_key(uid: int) -> tuple[str, int]:
+    """Memo key of :func:`car_count` for the grouping ``uid``."""
+    return ("car_count", uid)
 
 
 def group_stats(
@@ -32,7 +51,7 @@ def group_stats(
     Arrays of one value per group only (not the pairs' deviations), so that
     windows computed together keep little; not to be changed.
     """
-    key = ("group_stats", name, groups.uid)
+    key = stats_key(name, groups.uid)
     hit = inp.memo.get(key)
     if isinstance(hit, tuple):
         return hit
@@ -41,7 +60,7 @@ def group_stats(
     out = (m.n, m.mean, m.sd, m.constant)
     inp.memo[key] = out
     if name == "car":
-        inp.memo.setdefault(("car_count", groups.uid), m.n)
+        inp.memo.setdefault(count_key(groups.uid), m.n)
     return out
 
 
@@ -64,7 +83,7 @@ def mean_t_shared(
 
 def car_count(inp: TestInput, groups: Groups) -> np.ndarray:
     """Per group, the pairs with a finite CAR (int64; memoized, not to be changed)."""
-    key = ("car_count", groups.uid)
+    key = count_key(groups.uid)
     hit = inp.memo.get(key)
     if isinstance(hit, np.ndarray):
         return hit

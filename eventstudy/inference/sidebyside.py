@@ -26,20 +26,26 @@ them (:func:`share_down`), for the tests that still run window by window.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from typing import cast
 
 import numpy as np
 
 from .base import TestInput
-from .clustercells import Cells
+from .clustercells import Cells, cells_key
 from .grouped import BatchResult, Groups
+from .groupmemo import count_key, stats_key
 
 __all__ = ["repeated", "share_down", "share_up", "side_by_side", "window_part"]
 
-#: Memo entries of per-group arrays (by grouping) that the tests of a window share:
-#: ``(key prefix, entry is a tuple of arrays)``.
-_SHARED = ((("group_stats", "car"), True), (("group_stats", "scar"), True), (("car_count",), False))
+#: Memo entries of per-group arrays that the tests of a window share: the key of a grouping
+#: (by its uid) and whether the entry is a tuple of arrays (else one array).
+_SHARED: tuple[tuple[Callable[[int], object], bool], ...] = (
+    (functools.partial(stats_key, "car"), True),
+    (functools.partial(stats_key, "scar"), True),
+    (count_key, False),
+)
 
 
 def side_by_side(inputs: Sequence[TestInput]) -> TestInput:
@@ -111,10 +117,10 @@ def window_part(res: BatchResult, j: int, size: int) -> BatchResult:
 def share_up(inputs: Sequence[TestInput], joined: TestInput, groups: Groups, wide: Groups) -> None:
     """Give ``joined`` (the windows side by side, :func:`repeated` groups ``wide``) the shared
     per-group entries that every window of ``inputs`` holds for ``groups``, joined window after window."""
-    for prefix, several in _SHARED:
-        found = [inp.memo.get((*prefix, groups.uid)) for inp in inputs]
+    for key_of, several in _SHARED:
+        found = [inp.memo.get(key_of(groups.uid)) for inp in inputs]
         if all(isinstance(f, tuple if several else np.ndarray) for f in found):
-            key = (*prefix, wide.uid)
+            key = key_of(wide.uid)
             if several:
                 joined.memo.setdefault(key, tuple(np.concatenate(p) for p in zip(*found, strict=True)))
             else:
@@ -125,22 +131,22 @@ def share_down(inputs: Sequence[TestInput], joined: TestInput, groups: Groups, w
     """Give each window of ``inputs`` its part of the shared per-group entries (and cluster cells)
     that the calls on ``joined`` computed for ``wide``."""
     size = groups.size
-    for prefix, several in _SHARED:
-        hit = joined.memo.get((*prefix, wide.uid))
+    for key_of, several in _SHARED:
+        hit = joined.memo.get(key_of(wide.uid))
         if not isinstance(hit, tuple if several else np.ndarray):
             continue
         for j, inp in enumerate(inputs):
             at = slice(j * size, (j + 1) * size)
             part = tuple(a[at] for a in cast(tuple, hit)) if several else cast(np.ndarray, hit)[at]
-            inp.memo.setdefault((*prefix, groups.uid), part)
-    cells = joined.memo.get(("cluster_cells", wide.uid))
+            inp.memo.setdefault(key_of(groups.uid), part)
+    cells = joined.memo.get(cells_key(wide.uid))
     if isinstance(cells, Cells):
         bounds = np.searchsorted(cells.group, np.arange(len(inputs) + 1) * size)  # cells by group
         for j, inp in enumerate(inputs):
             a, b = int(bounds[j]), int(bounds[j + 1])
             at = slice(j * size, (j + 1) * size)
             inp.memo.setdefault(
-                ("cluster_cells", groups.uid),
+                cells_key(groups.uid),
                 Cells(
                     group=cells.group[a:b] - j * size,
                     cluster=cells.cluster[a:b],
