@@ -196,7 +196,6 @@ def _count_below(inp: TestInput, rows: np.ndarray, x: np.ndarray, *, or_equal: b
     grouping's counts (``inp.memo``) are tried first and only the pairs they
     miss are searched.
     """
-    _, m = _est_ranks(inp)
     if len(rows) * inp.est_sar.shape[1] <= DIRECT_CELLS and _est_first(inp) is not None:
         # a small study without infinities: one compare of the rows (NaN counts nowhere)
         est = inp.est_sar[rows]
@@ -204,6 +203,7 @@ def _count_below(inp: TestInput, rows: np.ndarray, x: np.ndarray, *, or_equal: b
             hit = np.less_equal(est, x[:, None]) if or_equal else np.less(est, x[:, None])
         return np.count_nonzero(hit, axis=1).astype("float64")
     srt = _sorted_est(inp)
+    _, m = _est_ranks(inp)
     key = ("grank_below", or_equal)
     last = inp.memo.get(key)
     hint = last[1] if isinstance(last, tuple) and np.array_equal(last[0], rows) else None
