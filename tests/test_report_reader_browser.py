@@ -118,3 +118,57 @@ def test_picker_finds_london_and_shows_its_card(chromium: Any, default_report: P
         context.close()
     assert seen["errors"] == []
     assert len(seen["requests"]) == 1
+
+
+def _open_waiting(browser: Any, page_file: Path, width: int) -> tuple[Any, Any]:
+    """The page once the parser is done, with its timers stopped (Chromium's virtual time paused):
+    its text is laid out and its script has run, and the charts wait in their queue."""
+    url = page_file.resolve().as_uri()
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    context.route("**/*", lambda r: r.continue_() if r.request.url == url else r.abort())
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    page.goto(url, wait_until="domcontentloaded")
+    cdp.send("Emulation.setVirtualTimePolicy", {"policy": "pause"})
+    return context, page
+
+
+_DRAWN = "[...document.querySelectorAll('.plotly-graph-div')].filter(d => d.querySelector('svg')).length"
+_SHOW_ALL = "[...document.querySelectorAll('button')].find(b => b.textContent.startsWith('Show all')).click()"
+_SHOWN = "document.querySelectorAll('#table-pairs tbody tr:not([hidden])').length"
+_PRINT = f"() => {{ window.dispatchEvent(new Event('beforeprint')); return {_DRAWN}; }}"
+_PICK = (
+    "() => { const i = document.getElementById('event-search');"
+    " i.value = 'London framework negotiators'; i.dispatchEvent(new Event('input')); }"
+)
+
+
+def test_text_answers_before_the_charts_and_printing_draws_them_all(
+    chromium: Any, default_report: Path
+) -> None:
+    context, page = _open_waiting(chromium, default_report, 1400)
+    try:
+        charts = page.evaluate("document.querySelectorAll('.plotly-graph-div').length")
+        # plotly.js and each chart come in tasks of their own, after the text
+        assert charts == 8 and page.evaluate(_DRAWN) < charts
+        assert page.locator("h1").is_visible()
+        # the tables already answer: "Show all" shows every row of the pair table
+        total = page.evaluate("document.querySelectorAll('#table-pairs tbody tr').length")
+        page.evaluate(_SHOW_ALL)
+        assert page.evaluate(_SHOWN) == total
+        # printing cannot wait: every chart is drawn before the page is laid out for paper
+        assert page.evaluate(_PRINT) == charts
+    finally:
+        context.close()
+
+
+def test_picker_draws_the_event_chart_it_needs_before_its_turn(chromium: Any, default_report: Path) -> None:
+    context, page = _open_waiting(chromium, default_report, 1400)
+    try:
+        assert page.evaluate("!document.querySelector('#fig-ar-event svg')")
+        page.evaluate(_PICK)
+        title = page.evaluate("document.getElementById('fig-ar-event').layout.title.text")
+        assert title.startswith("Abnormal returns: London negotiators agree framework")
+        assert page.evaluate("!!document.querySelector('#fig-ar-event svg')")
+    finally:
+        context.close()

@@ -193,8 +193,23 @@ def test_plotly_js_inlined_exactly_once(html: str, page: Page) -> None:
     assert html.count(banner) == js.count(banner) == 1
     assert not any(a.get("src") for t, a in page.tags if t in ("script", "img", "iframe", "link"))
     assert not any(t == "link" for t, _ in page.tags)
-    # scripts: plotly.js, one per chart, the manifest (JSON) and the table sorter
-    assert len(page.scripts) == 1 + len(CHARTS) + 2
+    # scripts: the charts' queue, one per chart, the manifest (JSON), plotly.js and the table sorter
+    assert len(page.scripts) == 1 + len(CHARTS) + 3
+
+
+def test_text_comes_first_and_plotly_js_waits_as_text_at_the_end(html: str, page: Page) -> None:
+    """The head holds only a small queue for the charts; plotly.js is inert text after the content."""
+    head = html[: html.index("</head>")]
+    assert plotly_js() not in head and len(head) < 20_000
+    kinds = [(a.get("type", ""), a.get("id", "")) for a, _ in page.scripts]
+    queue = page.scripts[0][1]
+    assert kinds[0] == ("text/javascript", "") and "eventstudyCharts" in queue and len(queue) < 300
+    bundle = [k for k, (a, body) in enumerate(page.scripts) if body == plotly_js()]
+    assert len(bundle) == 1 and kinds[bundle[0]] == ("text/plain", "plotly-js")  # not run by the parser
+    charts = [k for k, (a, body) in enumerate(page.scripts) if "Plotly.newPlot" in body]
+    assert max(charts) < bundle[0] < len(page.scripts) - 1  # after every chart, before the page's own script
+    assert html.index("</main>") < html.index('id="plotly-js"')
+    assert 'getElementById("plotly-js")' in page.scripts[-1][1]
 
 
 def test_page_has_print_stylesheet_sorter_and_okabe_ito_palette(html: str, page: Page) -> None:
@@ -215,7 +230,7 @@ def test_hostile_event_text_is_never_unescaped(html: str, page: Page) -> None:
     assert HOSTILE_SYMBOL not in rest
     # no element was injected: the only scripts and images are ours
     assert not [a for t, a in page.tags if t == "img"]
-    assert len(page.scripts) == 1 + len(CHARTS) + 2
+    assert len(page.scripts) == 1 + len(CHARTS) + 3
     # …and the hostile title is shown as text (decoded by the parser)
     assert HOSTILE in page.body_text()
     assert HOSTILE_SYMBOL in page.body_text()

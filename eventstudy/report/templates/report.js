@@ -100,17 +100,50 @@
       if (table.pageApply) { table.pageApply(true); }
     });
   });
+  // Charts: each chart's script queued its figure (the stub in the page's head) while the
+  // text loaded; plotly.js waits as text at the end of the page. Once the page is ready it
+  // runs, and the charts are drawn one at a time, each in a task of its own, so that the
+  // page shows and answers meanwhile; printing and the event picker draw the rest at once.
+  var queued = window.eventstudyCharts || [];
+  var plotly = null;  // null: not run yet; false: not available
+  function loadPlotly() {
+    if (plotly === null) {
+      plotly = false;
+      var src = document.getElementById("plotly-js");
+      if (src) {
+        var s = document.createElement("script");
+        s.text = src.textContent;  // runs on insertion, no request
+        document.head.appendChild(s);
+      }
+      plotly = window.Plotly && window.Plotly.Plots ? window.Plotly : false;
+    }
+    return plotly;
+  }
+  function drawOne() {
+    var args = queued.shift();
+    if (!args || !loadPlotly()) { return; }
+    var gd = document.getElementById(args[0]);
+    if (gd && args[2] && window.innerWidth < 700) { narrow(gd, args[2]); }
+    plotly.newPlot.apply(plotly, args);
+  }
+  function drawAll() { while (queued.length && loadPlotly()) { drawOne(); } }
+  function drawLater() {
+    drawOne();
+    if (queued.length && plotly) { setTimeout(drawLater, 0); }
+  }
   // Print: charts are drawn for the screen's width; fit them to the page before
   // printing (colour scales and legends stay on the page) and back afterwards.
   function fitCharts() {
-    if (!window.Plotly || !window.Plotly.Plots) { return; }
+    drawAll();
+    if (!loadPlotly()) { return; }
     Array.prototype.forEach.call(document.querySelectorAll(".plotly-graph-div"), function (d) {
-      window.Plotly.Plots.resize(d);
+      if (d.layout) { plotly.Plots.resize(d); }
     });
   }
   window.addEventListener("beforeprint", fitCharts);
+  window.addEventListener("afterprint", fitCharts);
   // Narrow screens: chart titles wrap at word boundaries and long axis titles lose their
-  // note in parentheses, instead of being cut.
+  // note in parentheses, instead of being cut (set in the figure before it is drawn).
   function wrap(text, width) {
     if (typeof text !== "string" || text.length <= width || text.indexOf("<br>") !== -1) { return text; }
     var lines = [""];
@@ -121,28 +154,20 @@
     });
     return lines.join("<br>");
   }
-  function wrapTitles() {
-    if (!window.Plotly) { return; }
-    Array.prototype.forEach.call(document.querySelectorAll(".plotly-graph-div"), function (gd) {
-      var width = Math.floor((gd.clientWidth || 400) / 8.5);
-      var lay = gd.layout || {};
-      if (gd.clientWidth >= 700) { return; }
-      var upd = {};
-      if (lay.title && lay.title.text) { upd["title.text"] = wrap(lay.title.text, width); }
-      if (lay.xaxis && lay.xaxis.title && lay.xaxis.title.text) {
-        var x = lay.xaxis.title.text;  // the axis title's note in parentheses goes; the caption has it
-        upd["xaxis.title.text"] = x.length > width && x.indexOf(" (") > 0 ? x.slice(0, x.indexOf(" (")) : x;
-      }
-      if (gd.id === "fig-car-heatmap" && lay.yaxis && lay.yaxis.ticktext) {
-        // rows labelled by date only (hover shows the title), so the cells keep their room
-        upd["yaxis.ticktext"] = lay.yaxis.ticktext.map(function (t) { return String(t).slice(0, 10); });
-        upd["margin.l"] = 80;
-      }
-      window.Plotly.relayout(gd, upd);
-    });
+  function narrow(gd, lay) {
+    if (gd.clientWidth >= 700) { return; }
+    var width = Math.floor((gd.clientWidth || 400) / 8.5);
+    if (lay.title && lay.title.text) { lay.title.text = wrap(lay.title.text, width); }
+    if (lay.xaxis && lay.xaxis.title && lay.xaxis.title.text) {
+      var x = lay.xaxis.title.text;  // the axis title's note in parentheses goes; the caption has it
+      lay.xaxis.title.text = x.length > width && x.indexOf(" (") > 0 ? x.slice(0, x.indexOf(" (")) : x;
+    }
+    if (gd.id === "fig-car-heatmap" && lay.yaxis && lay.yaxis.ticktext) {
+      // rows labelled by date only (hover shows the title), so the cells keep their room
+      lay.yaxis.ticktext = lay.yaxis.ticktext.map(function (t) { return String(t).slice(0, 10); });
+      lay.margin = Object.assign({}, lay.margin, { l: 80 });
+    }
   }
-  if (window.innerWidth < 700) { wrapTitles(); }
-  window.addEventListener("afterprint", fitCharts);
   // Event picker: typing lists matching events (every word must match) and opens the first.
   (function () {
     var input = document.getElementById("event-search");
@@ -153,12 +178,13 @@
     // the chart of one event's daily abnormal returns follows the picker
     function showInChart(eid) {
       var gd = document.getElementById("fig-ar-event");
+      drawAll();  // (the chart may still wait in the queue)
       var menus = gd && gd.layout && gd.layout.updatemenus;
-      if (!window.Plotly || !menus || !menus.length) { return; }
+      if (!plotly || !menus || !menus.length) { return; }
       var buttons = menus[0].buttons || [];
       for (var i = 0; i < buttons.length; i += 1) {
         if (buttons[i].name === eid) {
-          window.Plotly.update(gd, buttons[i].args[0], Object.assign({}, buttons[i].args[1], { "updatemenus[0].active": i }));
+          plotly.update(gd, buttons[i].args[0], Object.assign({}, buttons[i].args[1], { "updatemenus[0].active": i }));
           return;
         }
       }
@@ -198,4 +224,7 @@
       if (e.key === "Enter") { e.preventDefault(); update(); }
     });
   }());
+  // once the page has loaded: plotly.js, then the charts, top first (each after a chance to paint)
+  function start() { setTimeout(function () { if (loadPlotly()) { setTimeout(drawLater, 0); } }, 0); }
+  if (document.readyState === "complete") { start(); } else { window.addEventListener("load", start); }
 }());
