@@ -172,3 +172,36 @@ def test_picker_draws_the_event_chart_it_needs_before_its_turn(chromium: Any, de
         assert page.evaluate("!!document.querySelector('#fig-ar-event svg')")
     finally:
         context.close()
+
+
+_BOXES = """() => {
+  const gd = document.getElementById('fig-car-heatmap');
+  const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+  return {
+    title: box(gd.querySelector('.g-gtitle')),
+    menu: box(gd.querySelector('.updatemenu-header')),
+    names: [...gd.querySelectorAll('.xtick text')].map(box),
+  };
+}"""
+
+
+def _overlap(a: list[float], b: list[float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+@pytest.mark.parametrize("width", [400, 1400])
+def test_heatmap_title_menu_and_market_names_do_not_overlap(
+    chromium: Any, default_report: Path, width: int
+) -> None:
+    context, page, seen = _open(chromium, default_report, width)
+    try:
+        boxes = page.evaluate(_BOXES)
+        assert len(boxes["names"]) == 5
+        parts = [boxes["title"], boxes["menu"], *boxes["names"]]
+        for i, a in enumerate(parts):
+            for b in parts[i + 1 :]:
+                assert not _overlap(a, b), (a, b)
+        assert all(0 <= x <= width for part in parts for x in (part[0], part[2]))  # on the screen
+    finally:
+        context.close()
+    assert seen["errors"] == []

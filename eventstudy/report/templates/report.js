@@ -123,7 +123,7 @@
     var args = queued.shift();
     if (!args || !loadPlotly()) { return; }
     var gd = document.getElementById(args[0]);
-    if (gd && args[2] && window.innerWidth < 700) { narrow(gd, args[2]); }
+    if (gd && args[2] && window.innerWidth < 700) { narrow(gd, args[2], args[1]); }
     plotly.newPlot.apply(plotly, args);
   }
   function drawAll() { while (queued.length && loadPlotly()) { drawOne(); } }
@@ -154,7 +154,7 @@
     });
     return lines.join("<br>");
   }
-  function narrow(gd, lay) {
+  function narrow(gd, lay, data) {
     if (gd.clientWidth >= 700) { return; }
     var width = Math.floor((gd.clientWidth || 400) / 8.5);
     if (lay.title && lay.title.text) { lay.title.text = wrap(lay.title.text, width); }
@@ -165,7 +165,25 @@
     if (gd.id === "fig-car-heatmap" && lay.yaxis && lay.yaxis.ticktext) {
       // rows labelled by date only (hover shows the title), so the cells keep their room
       lay.yaxis.ticktext = lay.yaxis.ticktext.map(function (t) { return String(t).slice(0, 10); });
-      lay.margin = Object.assign({}, lay.margin, { l: 80 });
+      // the title on top, the window menu under it on the left, then the markets' names,
+      // each word on a line of its own where every word fits its column: none overlaps
+      lay.margin = Object.assign({}, lay.margin, { l: 80, t: 160 });
+      lay.title = Object.assign({}, lay.title, { yref: "container", y: 1, yanchor: "top", pad: { t: 8 } });
+      if (lay.updatemenus && lay.updatemenus.length) {
+        lay.updatemenus = [Object.assign({}, lay.updatemenus[0], { x: 0, xanchor: "left", pad: { b: 56 } })]
+          .concat(lay.updatemenus.slice(1));
+      }
+      var names = (data && data[0] && data[0].x) || [];
+      var column = (gd.clientWidth - 180) / Math.max(names.length, 1);  // less the margins and colour scale
+      var longest = Math.max.apply(null, names.map(function (n) {
+        return Math.max.apply(null, String(n).split(" ").map(function (w) { return w.length; }));
+      }).concat([0]));
+      if (names.length && longest * 7.5 <= column) {
+        lay.xaxis = Object.assign({}, lay.xaxis, {
+          tickangle: 0, tickmode: "array", tickvals: names,
+          ticktext: names.map(function (n) { return String(n).split(" ").join("<br>"); })
+        });
+      }
     }
   }
   // Event picker: typing lists matching events (every word must match) and opens the first.
