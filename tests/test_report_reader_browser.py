@@ -174,13 +174,15 @@ def test_picker_draws_the_event_chart_it_needs_before_its_turn(chromium: Any, de
         context.close()
 
 
-_BOXES = """() => {
-  const gd = document.getElementById('fig-car-heatmap');
+_BOXES = """id => {
+  const gd = document.getElementById(id);
   const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+  const all = sel => [...gd.querySelectorAll(sel)].filter(e => e.getBoundingClientRect().width > 0).map(box);
   return {
-    title: box(gd.querySelector('.g-gtitle')),
-    menu: box(gd.querySelector('.updatemenu-header')),
-    names: [...gd.querySelectorAll('.xtick text')].map(box),
+    width: gd.getBoundingClientRect().width, left: gd.getBoundingClientRect().left,
+    top: gd.getBoundingClientRect().top,
+    blocks: [...all('.g-gtitle'), ...all('.updatemenu-header'), ...all('.legend .bg')],
+    labels: [...all('.xtick text'), ...all('.annotation')],
   };
 }"""
 
@@ -189,19 +191,29 @@ def _overlap(a: list[float], b: list[float]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
+CHART_IDS = [
+    "fig-aar-day", "fig-caar-market", "fig-caar-group", "fig-caar-windows",
+    "fig-car-heatmap", "fig-ar-event", "fig-levels", "fig-placebo",
+]  # fmt: skip
+
+
 @pytest.mark.parametrize("width", [400, 1400])
-def test_heatmap_title_menu_and_market_names_do_not_overlap(
+def test_titles_menus_legends_and_labels_of_every_chart_do_not_overlap(
     chromium: Any, default_report: Path, width: int
 ) -> None:
+    """On a phone and a desktop: each chart's title, menu, legend, axis labels and subplot titles
+    each keep a place of their own, inside the chart."""
     context, page, seen = _open(chromium, default_report, width)
     try:
-        boxes = page.evaluate(_BOXES)
-        assert len(boxes["names"]) == 5
-        parts = [boxes["title"], boxes["menu"], *boxes["names"]]
-        for i, a in enumerate(parts):
-            for b in parts[i + 1 :]:
-                assert not _overlap(a, b), (a, b)
-        assert all(0 <= x <= width for part in parts for x in (part[0], part[2]))  # on the screen
+        for cid in CHART_IDS:
+            b = page.evaluate(_BOXES, cid)
+            assert b["blocks"] and b["labels"], cid
+            for i, one in enumerate(b["blocks"]):
+                for other in b["blocks"][i + 1 :] + b["labels"]:
+                    assert not _overlap(one, other), (cid, one, other)
+            for part in b["blocks"]:  # inside the chart (a pixel of rounding)
+                assert b["left"] - 1 <= part[0] and part[2] <= b["left"] + b["width"] + 1, (cid, part)
+                assert b["top"] - 1 <= part[1], (cid, part)
     finally:
         context.close()
     assert seen["errors"] == []

@@ -125,8 +125,9 @@ def ar_by_event(res: StudyResult, info: EventInfo) -> Figure:
                 "active": e0,
                 "x": 0.0,
                 "xanchor": "left",
-                "y": 1.2,
-                "yanchor": "top",
+                "y": 1.0,  # just above the plot, under the title
+                "yanchor": "bottom",
+                "pad": {"b": 6},
                 "showactive": True,
             }
         ],

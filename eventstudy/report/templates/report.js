@@ -154,36 +154,102 @@
     });
     return lines.join("<br>");
   }
+  // Each word of categorical labels (e.g. markets) on a line of its own, level, where every
+  // word fits its column; otherwise plotly tilts them.
+  function stacked(axis, names, column) {
+    var longest = Math.max.apply(null, names.map(function (n) {
+      return Math.max.apply(null, String(n).split(" ").map(function (w) { return w.length; }));
+    }).concat([0]));
+    if (!names.length || longest * 7.5 > column) { return null; }
+    return Object.assign({}, axis, {
+      tickangle: 0, tickmode: "array", tickvals: names,
+      ticktext: names.map(function (n) { return String(n).split(" ").join("<br>"); })
+    });
+  }
+  // From the top down: the title (wrapped), a menu under it on the left (its labels cut to
+  // the screen), a legend that sat above the plot, the labels of an axis on top; the top
+  // margin makes room for them all, so that none overlaps another.
   function narrow(gd, lay, data) {
     if (gd.clientWidth >= 700) { return; }
-    var width = Math.floor((gd.clientWidth || 400) / 8.5);
-    if (lay.title && lay.title.text) { lay.title.text = wrap(lay.title.text, width); }
+    var px = gd.clientWidth || 400;
+    var width = Math.floor(px / 8.5);
+    var titleH = 16;
+    if (lay.title && lay.title.text) {
+      var text = wrap(lay.title.text, width);
+      var lines = text.split("<br>").length;
+      // (plotly sets a title of several lines about 14 px higher than one of a single line)
+      lay.title = Object.assign({}, lay.title, {
+        text: text, yref: "container", y: 1, yanchor: "top", pad: { t: lines > 1 ? 22 : 8 }
+      });
+      titleH += 19 * lines;
+    }
     if (lay.xaxis && lay.xaxis.title && lay.xaxis.title.text) {
       var x = lay.xaxis.title.text;  // the axis title's note in parentheses goes; the caption has it
-      lay.xaxis.title.text = x.length > width && x.indexOf(" (") > 0 ? x.slice(0, x.indexOf(" (")) : x;
+      lay.xaxis = Object.assign({}, lay.xaxis, {
+        title: Object.assign({}, lay.xaxis.title, {
+          text: x.length > width && x.indexOf(" (") > 0 ? x.slice(0, x.indexOf(" (")) : x
+        })
+      });
     }
-    if (gd.id === "fig-car-heatmap" && lay.yaxis && lay.yaxis.ticktext) {
+    var heat = gd.id === "fig-car-heatmap" && lay.yaxis && lay.yaxis.ticktext;
+    if (heat) {
       // rows labelled by date only (hover shows the title), so the cells keep their room
-      lay.yaxis.ticktext = lay.yaxis.ticktext.map(function (t) { return String(t).slice(0, 10); });
-      // the title on top, the window menu under it on the left, then the markets' names,
-      // each word on a line of its own where every word fits its column: none overlaps
-      lay.margin = Object.assign({}, lay.margin, { l: 80, t: 160 });
-      lay.title = Object.assign({}, lay.title, { yref: "container", y: 1, yanchor: "top", pad: { t: 8 } });
-      if (lay.updatemenus && lay.updatemenus.length) {
-        lay.updatemenus = [Object.assign({}, lay.updatemenus[0], { x: 0, xanchor: "left", pad: { b: 56 } })]
-          .concat(lay.updatemenus.slice(1));
+      lay.yaxis = Object.assign({}, lay.yaxis, {
+        ticktext: lay.yaxis.ticktext.map(function (t) { return String(t).slice(0, 10); })
+      });
+    }
+    var margin = Object.assign({}, lay.margin, heat ? { l: 80 } : {});
+    var names = (data && data[0] && Array.isArray(data[0].x) && data[0].x.every(function (v) {
+      return typeof v === "string" && !/^\d{4}-\d\d-\d\d/.test(v);
+    })) ? data[0].x : [];
+    var side = (lay.xaxis && lay.xaxis.side) || "bottom";
+    var axisTop = 0;
+    if (names.length) {
+      var room = px - (margin.l || 64) - (heat ? 100 : margin.r || 24);  // (the colour scale's width)
+      var level = stacked(lay.xaxis || {}, names, room / names.length);
+      if (level) {
+        lay.xaxis = level;
+        if (side === "top") {
+          axisTop = 8 + 16 * Math.max.apply(null, names.map(function (n) { return String(n).split(" ").length; }));
+        }
+      } else if (side === "top") {
+        axisTop = 90;  // tilted names: about their length
       }
-      var names = (data && data[0] && data[0].x) || [];
-      var column = (gd.clientWidth - 180) / Math.max(names.length, 1);  // less the margins and colour scale
-      var longest = Math.max.apply(null, names.map(function (n) {
-        return Math.max.apply(null, String(n).split(" ").map(function (w) { return w.length; }));
-      }).concat([0]));
-      if (names.length && longest * 7.5 <= column) {
-        lay.xaxis = Object.assign({}, lay.xaxis, {
-          tickangle: 0, tickmode: "array", tickvals: names,
-          ticktext: names.map(function (n) { return String(n).split(" ").join("<br>"); })
+    }
+    // titles of subplots above the plot (annotations at its top edge)
+    var noteTop = (lay.annotations || []).some(function (a) {
+      return a.yref === "paper" && a.y >= 1 && a.yanchor === "bottom";
+    }) ? 22 : 0;
+    var legendH = 0;
+    var onTop = lay.legend && lay.legend.y >= 1 && lay.showlegend !== false;
+    if (onTop) {
+      var items = data.filter(function (t) { return t.showlegend !== false && t.name; });
+      var run = items.reduce(function (w, t) { return w + 40 + 7 * String(t.name).length; }, 0);
+      legendH = 22 * Math.max(1, Math.ceil(run / (px - 40)));
+    }
+    var menuH = 0;
+    if (lay.updatemenus && lay.updatemenus.length) {
+      var cut = Math.max(12, width - 6);
+      lay.updatemenus = lay.updatemenus.map(function (m) {
+        if (!(m.y >= 1)) { return m; }
+        menuH = 40;
+        return Object.assign({}, m, {
+          x: 0, xanchor: "left", y: 1, yanchor: "bottom", pad: { b: legendH + noteTop + axisTop + 4 },
+          buttons: (m.buttons || []).map(function (bt) {
+            var l = String(bt.label || "");
+            return l.length > cut ? Object.assign({}, bt, { label: l.slice(0, cut - 1) + "…" }) : bt;
+          })
         });
-      }
+      });
+    }
+    var above = menuH || legendH || noteTop || axisTop;
+    margin.t = Math.max(titleH + menuH + legendH + noteTop + axisTop + 8, above ? 0 : margin.t || 0);
+    lay.margin = margin;
+    if (onTop) {  // over the subplots' titles and an axis on top
+      var plotH = (lay.height || gd.clientHeight || 440) - margin.t - (margin.b || 0);
+      lay.legend = Object.assign({}, lay.legend, {
+        x: 0, xanchor: "left", y: 1 + (noteTop + axisTop) / Math.max(plotH, 1), yanchor: "bottom"
+      });
     }
   }
   // Event picker: typing lists matching events (every word must match) and opens the first.
