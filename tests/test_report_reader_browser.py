@@ -4,9 +4,11 @@ The report (``default_report``) and the browser (``chromium``) come from conftes
 built once per session.
 
 Weight and length (file size, page height at 1400 px, print pages), no sideways
-scrolling at 400 px, the event picker (type "London", see that event's card
-with each market's actual return), paged tables, no console errors and no
-requests beyond the page itself.
+scrolling at 400 px, no chart whose title, menu, legend or labels overlap (400 and
+1400 px), the event picker (type "London", see that event's card with each market's
+actual return), paged tables, no console errors and no requests beyond the page
+itself; and the text first: the page answers before its charts are drawn, and
+printing or the picker draw what they need at once.
 """
 
 from __future__ import annotations
@@ -41,14 +43,52 @@ def _open(browser: Any, page_file: Path, width: int) -> tuple[Any, Any, dict[str
     return context, page, seen
 
 
+_BOXES = """id => {
+  const gd = document.getElementById(id);
+  const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+  const all = sel => [...gd.querySelectorAll(sel)].filter(e => e.getBoundingClientRect().width > 0).map(box);
+  return {
+    width: gd.getBoundingClientRect().width, left: gd.getBoundingClientRect().left,
+    top: gd.getBoundingClientRect().top,
+    blocks: [...all('.g-gtitle'), ...all('.updatemenu-header'), ...all('.legend .bg')],
+    labels: [...all('.xtick text'), ...all('.annotation')],
+  };
+}"""
+
+
+def _overlap(a: list[float], b: list[float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+CHART_IDS = [
+    "fig-aar-day", "fig-caar-market", "fig-caar-group", "fig-caar-windows",
+    "fig-car-heatmap", "fig-ar-event", "fig-levels", "fig-placebo",
+]  # fmt: skip
+
+
+def _assert_chart_parts_apart(page: Any) -> None:
+    """Each chart's title, menu, legend, axis labels and subplot titles keep a place of their own,
+    inside the chart (a pixel of rounding)."""
+    for cid in CHART_IDS:
+        b = page.evaluate(_BOXES, cid)
+        assert b["blocks"] and b["labels"], cid
+        for i, one in enumerate(b["blocks"]):
+            for other in b["blocks"][i + 1 :] + b["labels"]:
+                assert not _overlap(one, other), (cid, one, other)
+        for part in b["blocks"]:
+            assert b["left"] - 1 <= part[0] and part[2] <= b["left"] + b["width"] + 1, (cid, part)
+            assert b["top"] - 1 <= part[1], (cid, part)
+
+
 def test_default_report_file_is_under_3_mib(default_report: Path) -> None:
     size = default_report.stat().st_size
     assert size < MAX_BYTES, f"{size / 2**20:.2f} MiB"
 
 
-def test_default_report_height_print_and_requests(chromium: Any, default_report: Path) -> None:
+def test_default_report_height_chart_layout_print_and_requests(chromium: Any, default_report: Path) -> None:
     context, page, seen = _open(chromium, default_report, 1400)
     try:
+        _assert_chart_parts_apart(page)
         tops = page.evaluate("[...document.querySelectorAll('#markets .card')].map(c => c.offsetTop)")
         assert len(tops) == 5 and len(set(tops)) == 1  # five market cards in one row
         height = page.evaluate("document.documentElement.scrollHeight")
@@ -77,9 +117,10 @@ def test_default_report_height_print_and_requests(chromium: Any, default_report:
     assert seen["requests"] == [default_report.resolve().as_uri()], seen["requests"]
 
 
-def test_no_sideways_scrolling_at_400px(chromium: Any, default_report: Path) -> None:
+def test_no_sideways_scrolling_and_chart_parts_apart_at_400px(chromium: Any, default_report: Path) -> None:
     context, page, seen = _open(chromium, default_report, 400)
     try:
+        _assert_chart_parts_apart(page)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 400, width
         lefts = page.evaluate("[...document.querySelectorAll('#markets .card')].map(c => c.offsetLeft)")
@@ -172,48 +213,3 @@ def test_picker_draws_the_event_chart_it_needs_before_its_turn(chromium: Any, de
         assert page.evaluate("!!document.querySelector('#fig-ar-event svg')")
     finally:
         context.close()
-
-
-_BOXES = """id => {
-  const gd = document.getElementById(id);
-  const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
-  const all = sel => [...gd.querySelectorAll(sel)].filter(e => e.getBoundingClientRect().width > 0).map(box);
-  return {
-    width: gd.getBoundingClientRect().width, left: gd.getBoundingClientRect().left,
-    top: gd.getBoundingClientRect().top,
-    blocks: [...all('.g-gtitle'), ...all('.updatemenu-header'), ...all('.legend .bg')],
-    labels: [...all('.xtick text'), ...all('.annotation')],
-  };
-}"""
-
-
-def _overlap(a: list[float], b: list[float]) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-
-
-CHART_IDS = [
-    "fig-aar-day", "fig-caar-market", "fig-caar-group", "fig-caar-windows",
-    "fig-car-heatmap", "fig-ar-event", "fig-levels", "fig-placebo",
-]  # fmt: skip
-
-
-@pytest.mark.parametrize("width", [400, 1400])
-def test_titles_menus_legends_and_labels_of_every_chart_do_not_overlap(
-    chromium: Any, default_report: Path, width: int
-) -> None:
-    """On a phone and a desktop: each chart's title, menu, legend, axis labels and subplot titles
-    each keep a place of their own, inside the chart."""
-    context, page, seen = _open(chromium, default_report, width)
-    try:
-        for cid in CHART_IDS:
-            b = page.evaluate(_BOXES, cid)
-            assert b["blocks"] and b["labels"], cid
-            for i, one in enumerate(b["blocks"]):
-                for other in b["blocks"][i + 1 :] + b["labels"]:
-                    assert not _overlap(one, other), (cid, one, other)
-            for part in b["blocks"]:  # inside the chart (a pixel of rounding)
-                assert b["left"] - 1 <= part[0] and part[2] <= b["left"] + b["width"] + 1, (cid, part)
-                assert b["top"] - 1 <= part[1], (cid, part)
-    finally:
-        context.close()
-    assert seen["errors"] == []
