@@ -37,7 +37,8 @@ import pandas as pd
 from .errors import EventsFileError, InputError, PricesError, show
 from .events import Events, _parse
 from .sources.base import Prices
-from .sources.csvfile import _NA_NAMES, MAX_PRICE, MIN_PRICE
+from .sources.cells import MAX_PRICE, MIN_PRICE
+from .sources.csvfile import _NA_NAMES
 
 __all__ = ["as_events", "as_prices", "events_from_frame", "prices_from_frame"]
 
@@ -182,6 +183,41 @@ def _closes(values: pd.Series, dates: pd.DatetimeIndex, symbol: str, column: str
     return s
 
 
+def _wide_closes(data: pd.DataFrame, dates: pd.DatetimeIndex) -> dict[str, pd.Series]:
+    """Each column of a wide frame as :func:`_closes` gives it, errors in the same order.
+
+    A frame of numpy numbers (floats, integers) on unique dates is checked as one array
+    and its dates are sorted once for all columns (a thousand columns: a tenth of the
+    time); a column with a problem, and any other frame, go through :func:`_closes`,
+    which raises the column's first error. Columns come in order, each with its name
+    checked first, as a column-by-column pass meets them.
+    """
+    closes: dict[str, pd.Series] = {}
+    fast = all(isinstance(d, np.dtype) and d.kind in "fiu" for d in data.dtypes) and not dates.has_duplicates
+    if fast:
+        v = data.to_numpy(dtype="float64")
+        keep = ~np.isnan(v)
+        with np.errstate(invalid="ignore"):
+            odd = (v <= 0) | (v < MIN_PRICE) | (v > MAX_PRICE)  # (infinities too)
+        problem = odd.any(axis=0) | ~keep.any(axis=0)
+        index, rows, kept = dates, v, keep  # (an index in order keeps its freq, as before)
+        if not dates.is_monotonic_increasing:
+            order = np.argsort(dates.asi8, kind="stable")
+            index, rows, kept = dates[order], v[order], keep[order]
+    for j, c in enumerate(data.columns):
+        sym = str(c).strip()
+        _check_symbol(sym, None, str(c))
+        if sym in closes:
+            raise _fail(f"column {show(sym)} appears twice; keep one column per symbol", column=str(c))
+        if not fast or problem[j]:
+            closes[sym] = _closes(data[c], dates, sym, str(c))
+            continue
+        s = pd.Series(rows[kept[:, j], j], index=index[kept[:, j]], name=sym)
+        s.index.name = "date"
+        closes[sym] = s
+    return closes
+
+
 def _check_symbol(sym: str, row: object, column: str) -> None:
     """A symbol (column name or ``symbol`` cell) as a price file would accept it."""
     if not sym or sym.lower() in _NA_NAMES or not sym.isprintable():
@@ -228,12 +264,7 @@ def prices_from_frame(df: pd.DataFrame) -> Prices:
             )
         if data.shape[1] == 0:
             raise _fail("no price columns; one column of closes per symbol")
-        for c in data.columns:
-            sym = str(c).strip()
-            _check_symbol(sym, None, str(c))
-            if sym in closes:
-                raise _fail(f"column {show(sym)} appears twice; keep one column per symbol", column=str(c))
-            closes[sym] = _closes(data[c], dates, sym, str(c))
+        closes = _wide_closes(data, dates)
         layout = "wide"
     prov: dict[str, object] = {"layout": layout}
     prices = Prices(closes, "dataframe", PRICES_NAME, prov)

@@ -31,25 +31,17 @@ import pandas as pd
 from ..errors import PricesError, show
 from ..safety import MAX_PRICE_BYTES, check_input, read_input_bytes
 from .base import Prices, clip
+from .cells import blank_rows, drop, numbers
+from .cells import dates as _dates
+from .cells import fail as _fail
 from .vendor import single_series_column, symbol_from_path
 
 __all__ = ["CsvSource", "read_price_file"]
 
 
-def _fail(path: str, msg: str, line: int | None = None, col: str | None = None) -> PricesError:
-    where = path + (f", line {line}" if line is not None else "")
-    where += f", column {show(col)}" if col is not None else ""
-    return PricesError(f"{where}: {msg}")
-
-
 def _err(path: str, msg: str) -> PricesError:
     return _fail(path, msg)
 
-
-MIN_PRICE = 1e-8
-MAX_PRICE = 1e12
-"""Plausible closes: outside this range a value is a unit or data error, and ratios of
-such values would overflow to infinite returns."""
 
 _NA_NAMES = {"nan", "na", "n/a", "null", "none", "nat", "<na>"}
 
@@ -125,73 +117,7 @@ def _read_frame(path: Path) -> pd.DataFrame:
     # file line of each row (header = line 1); blank lines are kept above so
     # that the numbering holds, then dropped
     df.index = np.arange(len(df)) + 2
-    blank = (df.apply(lambda c: c.str.strip()) == "").all(axis=1)
-    return df.loc[~blank.to_numpy()]
-
-
-def _drop(dropped: list[dict[str, object]], mask: np.ndarray, lines: np.ndarray, col: str, why: str) -> None:
-    for ln in lines[mask]:
-        dropped.append({"line": int(ln), "column": col, "problem": why})
-
-
-def _numbers(
-    values: pd.Series, name: str, col: str, lines: np.ndarray, dropped: list[dict[str, object]] | None = None
-) -> np.ndarray:
-    s = values.str.strip()
-    num = pd.to_numeric(s.where(s != "", None), errors="coerce").to_numpy(dtype="float64")
-    bad = np.isnan(num) & (s != "").to_numpy()
-    if dropped is not None:  # lenient: set bad cells aside instead of failing
-        _drop(dropped, bad, lines, col, "not a number")
-        _drop(dropped, np.isinf(num), lines, col, "not finite")
-        _drop(dropped, num <= 0, lines, col, "not positive")
-        odd = np.isfinite(num) & (num > 0) & ((num < MIN_PRICE) | (num > MAX_PRICE))
-        _drop(dropped, odd, lines, col, f"outside {MIN_PRICE:g} … {MAX_PRICE:g}")
-        return np.where(np.isfinite(num) & (num >= MIN_PRICE) & (num <= MAX_PRICE), num, np.nan)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise _fail(name, f"{show(s.iloc[i])} is not a number", int(lines[i]), col)
-    inf = np.isinf(num)
-    if inf.any():
-        i = int(np.argmax(inf))
-        raise _fail(name, f"{show(s.iloc[i])} is not a finite number", int(lines[i]), col)
-    nonpos = num <= 0
-    if nonpos.any():
-        i = int(np.argmax(nonpos))
-        raise _fail(name, f"price {s.iloc[i]} is not positive; prices must be > 0", int(lines[i]), col)
-    odd = (num < MIN_PRICE) | (num > MAX_PRICE)
-    if odd.any():
-        i = int(np.argmax(odd))
-        raise _fail(
-            name,
-            f"price {show(s.iloc[i])} is outside the plausible range {MIN_PRICE:g} … {MAX_PRICE:g}; "
-            "check the units of the column",
-            int(lines[i]),
-            col,
-        )
-    return num
-
-
-def _dates(
-    values: pd.Series, name: str, lines: np.ndarray, dropped: list[dict[str, object]] | None = None
-) -> pd.DatetimeIndex:
-    """Dates from the leading ``YYYY-MM-DD`` of each cell (a time or offset after it is ignored:
-    the written date is the session's local date)."""
-    text = values.str.strip()
-    iso = text.str.match(r"^\d{4}-\d{2}-\d{2}($|[T ])")
-    d = pd.to_datetime(text.str.slice(0, 10).where(iso, ""), format="%Y-%m-%d", errors="coerce")
-    bad = (d.isna() | (d < pd.Timestamp("1900-01-01")) | (d > pd.Timestamp("2200-12-31"))).to_numpy()
-    if dropped is not None:
-        _drop(dropped, bad, lines, "date", "not a date")
-        return pd.DatetimeIndex(d.where(~bad)).as_unit("ns")
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise _fail(
-            name,
-            f"{show(values.iloc[i])} is not a date between 1900 and 2200; write YYYY-MM-DD",
-            int(lines[i]),
-            "date",
-        )
-    return pd.DatetimeIndex(d).as_unit("ns")
+    return df.loc[~blank_rows(df)]
 
 
 def _series(
@@ -208,7 +134,7 @@ def _series(
     d, v, ln = d[order], v[order], ln[order]
     dup = d.duplicated()
     if dropped is not None and dup.any():  # lenient: keep the first row of a date
-        _drop(dropped, np.asarray(dup), ln, sym, "duplicate date")
+        drop(dropped, np.asarray(dup), ln, sym, "duplicate date")
         d, v, ln = d[~dup], v[~dup], ln[~dup]
         dup = d.duplicated()
     if dup.any():
@@ -222,6 +148,21 @@ def _series(
     s = pd.Series(v, index=d, name=sym)
     s.index.name = "date"
     return s
+
+
+def _wide_series(dates: pd.DatetimeIndex, block: np.ndarray, symbols: list[str]) -> dict[str, pd.Series]:
+    """Each column of ``block`` (rows × symbols) as :func:`_series` gives it, the dates (unique, or
+    NaT where a lenient read set the row aside) sorted once for all of them."""
+    keep = np.flatnonzero(~dates.isna())
+    order = keep[np.argsort(dates.asi8[keep], kind="stable")]
+    index, rows = dates[order], block[order]
+    out = {}
+    for j, sym in enumerate(symbols):
+        has = ~np.isnan(rows[:, j])
+        s = pd.Series(rows[has, j], index=index[has], name=sym)
+        s.index.name = "date"
+        out[sym] = s
+    return out
 
 
 def read_price_file(path: str | Path, lenient: bool = False) -> Prices:
@@ -254,7 +195,7 @@ def read_price_file(path: str | Path, lenient: bool = False) -> Prices:
                 f"a single-series file is named by its symbol, and {show(sym)} is not a symbol name; "
                 "rename the file (e.g. ^HSI.csv)",
             )
-        vals = _numbers(df[single].replace("null", ""), name, single, lines, dropped)
+        vals = numbers([df[single].replace("null", "")], [single], name, lines, dropped)[:, 0]
         closes[sym] = _series(dates, vals, lines, name, sym, dropped)
         layout = "single"
         notes.append(
@@ -274,7 +215,7 @@ def read_price_file(path: str | Path, lenient: bool = False) -> Prices:
         if odd_sym.any():
             i = int(np.argmax(odd_sym.to_numpy()))
             raise _fail(name, f"symbol {show(syms.iloc[i])} is not a symbol name", int(lines[i]), "symbol")
-        vals = _numbers(df[cols["close"]], name, "close", lines, dropped)
+        vals = numbers([df[cols["close"]]], ["close"], name, lines, dropped)[:, 0]
         for sym in pd.unique(syms):
             m = (syms == sym).to_numpy()
             closes[str(sym)] = _series(dates[m], vals[m], lines[m], name, str(sym), dropped)
@@ -285,7 +226,7 @@ def read_price_file(path: str | Path, lenient: bool = False) -> Prices:
             raise _fail(name, "no price columns; add one column per symbol (wide) or symbol,close (long)", 1)
         dup = dates.duplicated() & ~dates.isna()
         if dropped is not None and dup.any():
-            _drop(dropped, np.asarray(dup), lines, "date", "duplicate date")
+            drop(dropped, np.asarray(dup), lines, "date", "duplicate date")
             keep_rows = ~np.asarray(dup)
             df, dates, lines = df.loc[df.index[keep_rows]], dates[keep_rows], lines[keep_rows]
             dup = dates.duplicated() & ~dates.isna()
@@ -294,9 +235,9 @@ def read_price_file(path: str | Path, lenient: bool = False) -> Prices:
             raise _fail(
                 name, f"duplicate date {dates[i].date()}; keep one row per date", int(lines[i]), "date"
             )
-        for c in others:
-            vals = _numbers(df[c], name, c, lines, dropped)
-            closes[c.strip()] = _series(dates, vals, lines, name, c.strip(), dropped)
+        # every column's cells at once; then each column's series (the dates are shared and unique)
+        block = numbers([df[c] for c in others], others, name, lines, dropped)
+        closes.update(_wide_series(dates, block, [c.strip() for c in others]))
         layout = "wide"
     empty = [s for s, c in closes.items() if len(c) == 0]
     if empty:
