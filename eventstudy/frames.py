@@ -37,7 +37,7 @@ import pandas as pd
 from .errors import EventsFileError, InputError, PricesError, show
 from .events import Events, _parse
 from .sources.base import Prices
-from .sources.cells import MAX_PRICE, MIN_PRICE
+from .sources.cells import MAX_PRICE, MIN_PRICE, symbol_rows
 from .sources.csvfile import _NA_NAMES
 
 __all__ = ["as_events", "as_prices", "events_from_frame", "prices_from_frame"]
@@ -218,6 +218,46 @@ def _wide_closes(data: pd.DataFrame, dates: pd.DatetimeIndex) -> dict[str, pd.Se
     return closes
 
 
+def _long_closes(
+    values: pd.Series, dates: pd.DatetimeIndex, groups: list[tuple[str, np.ndarray]]
+) -> dict[str, pd.Series]:
+    """Each symbol's closes of a long frame (``groups``: its rows) as :func:`_closes` gives them.
+
+    A column of numpy numbers is checked whole: the problems of :func:`_closes` (not
+    finite, not positive, implausible, a date twice among a symbol's closes, no close)
+    are found for every symbol at once, and only a symbol with one goes through
+    :func:`_closes`, which raises its first error; symbols come in order of first
+    appearance, as a symbol-by-symbol pass meets them. Any other column goes symbol by
+    symbol.
+    """
+    if not (isinstance(values.dtype, np.dtype) and values.dtype.kind in "fiu"):
+        return {str(sym): _closes(values.iloc[rows], dates[rows], str(sym), "close") for sym, rows in groups}
+    v = values.to_numpy(dtype="float64")
+    keep = ~np.isnan(v)
+    with np.errstate(invalid="ignore"):
+        odd = (v <= 0) | (v < MIN_PRICE) | (v > MAX_PRICE)  # (infinities too)
+    code = np.empty(len(v), dtype=np.int64)
+    for g, (_, rows) in enumerate(groups):
+        code[rows] = g
+    kept = np.flatnonzero(keep)
+    by = kept[np.lexsort((dates.asi8[kept], code[kept]))]  # a symbol's kept closes by date
+    twice = by[1:][(code[by[1:]] == code[by[:-1]]) & (dates.asi8[by[1:]] == dates.asi8[by[:-1]])]
+    problem = np.zeros(len(groups), dtype=bool)
+    problem[code[odd]] = True
+    problem[code[twice]] = True
+    problem[np.bincount(code[kept], minlength=len(groups)) == 0] = True
+    closes: dict[str, pd.Series] = {}
+    for g, (sym, rows) in enumerate(groups):
+        if problem[g]:
+            closes[str(sym)] = _closes(values.iloc[rows], dates[rows], str(sym), "close")
+            continue
+        mine = rows[keep[rows]]
+        s = pd.Series(v[mine], index=dates[mine], name=str(sym)).sort_index(kind="stable")
+        s.index.name = "date"
+        closes[str(sym)] = s
+    return closes
+
+
 def _check_symbol(sym: str, row: object, column: str) -> None:
     """A symbol (column name or ``symbol`` cell) as a price file would accept it."""
     if not sym or sym.lower() in _NA_NAMES or not sym.isprintable():
@@ -245,11 +285,10 @@ def prices_from_frame(df: pd.DataFrame) -> Prices:
         if empty.any():
             raise _fail("symbol is empty", df.index[int(np.argmax(empty.to_numpy()))], "symbol")
         syms = syms.astype(str).str.strip()
-        for label, sym in syms.items():
-            _check_symbol(sym, label, "symbol")
-        for sym in pd.unique(syms):
-            m = (syms == sym).to_numpy()
-            closes[str(sym)] = _closes(df[cols["close"]].iloc[m], dates[m], str(sym), "close")
+        groups = symbol_rows(syms)
+        for sym, rows in groups:  # (the first row of the first odd symbol is the first odd row)
+            _check_symbol(sym, syms.index[rows[0]], "symbol")
+        closes = _long_closes(df[cols["close"]], dates, groups)
         layout = "long"
     else:
         if "date" in cols:

@@ -1,7 +1,9 @@
 """Price cells checked all columns at once equal a plain column-by-column pass, errors included.
 
 ``eventstudy.sources.cells.numbers`` strips and parses every value cell of a file
-in one pass; ``frames._wide_closes`` checks a numeric wide DataFrame as one array.
+in one pass; ``frames._wide_closes`` checks a numeric wide DataFrame as one array,
+``frames._long_closes`` a long one's close column; ``cells.symbol_rows`` groups a long
+file's rows by symbol with one factorization.
 The references here go column by column with pandas, as a reader of one column at
 a time would: the same closes (bit for bit), the same first error (message, line
 or row, column) and, in a lenient read, the same rows set aside in the same order.
@@ -18,8 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eventstudy.errors import PricesError, show
-from eventstudy.frames import _check_symbol, _closes, _fail, _wide_closes
-from eventstudy.sources.cells import MAX_PRICE, MIN_PRICE, blank_rows, numbers
+from eventstudy.frames import _check_symbol, _closes, _fail, _long_closes, _wide_closes
+from eventstudy.sources.cells import MAX_PRICE, MIN_PRICE, blank_rows, numbers, symbol_rows
 from eventstudy.sources.csvfile import read_price_file
 
 CELLS = [
@@ -174,6 +176,52 @@ def test_a_numeric_wide_frame_at_once_equals_column_by_column(
         data["S0"] = data["S0"].fillna(1.0).clip(1, 1e6).round().astype("int64")
     got = _outcome(lambda: _wide_closes(data, data.index))
     want = _outcome(lambda: _frame_reference(data, data.index))
+    assert got[0] == want[0], (got, want)
+    if got[0] == "error":
+        assert got[1] == want[1]
+        return
+    assert list(got[1]) == list(want[1])
+    for sym in want[1]:
+        pd.testing.assert_series_equal(got[1][sym], want[1][sym], check_exact=True, check_freq=True)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["A", "B", "C", "é", "A "]), max_size=30))
+def test_symbol_rows_are_each_symbols_rows_in_order(symbols: list[str]) -> None:
+    s = pd.Series(symbols, dtype="str")
+    got = symbol_rows(s)
+    want = [(u, np.flatnonzero((s == u).to_numpy())) for u in pd.unique(s)]
+    assert [g for g, _ in got] == [w for w, _ in want]
+    for (_, a), (_, b) in zip(got, want, strict=True):
+        assert np.array_equal(a, b)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.integers(1, 6),
+    st.integers(1, 40),
+    st.lists(st.sampled_from([np.nan, 0.0, -2.0, np.inf, 1e-9, 5e12]), max_size=3),
+    st.booleans(),
+    st.integers(0, 2**16),
+)
+def test_a_numeric_long_frame_at_once_equals_symbol_by_symbol(
+    k: int, n: int, odd: list[float], ints: bool, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    syms = pd.Series(rng.choice([f"S{j}" for j in range(k)], n), dtype="str")
+    dates = pd.DatetimeIndex(pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 12, n), "D"))
+    v = rng.uniform(1, 300, n).round(2)
+    v[rng.random(n) < 0.2] = np.nan
+    for x in odd:
+        v[rng.integers(n)] = x
+    values = pd.Series(v, index=np.arange(n) * 2 + 5)
+    if ints and np.isfinite(v).all():
+        values = values.astype("int64")
+    groups = symbol_rows(syms)
+    got = _outcome(lambda: _long_closes(values, dates, groups))
+    want = _outcome(
+        lambda: {str(s): _closes(values.iloc[rows], dates[rows], str(s), "close") for s, rows in groups}
+    )
     assert got[0] == want[0], (got, want)
     if got[0] == "error":
         assert got[1] == want[1]

@@ -19,7 +19,17 @@ import pandas as pd
 
 from ..errors import PricesError, show
 
-__all__ = ["MAX_PRICE", "MIN_PRICE", "blank_rows", "dates", "drop", "fail", "numbers", "stripped"]
+__all__ = [
+    "MAX_PRICE",
+    "MIN_PRICE",
+    "blank_rows",
+    "dates",
+    "drop",
+    "fail",
+    "numbers",
+    "stripped",
+    "symbol_rows",
+]
 
 MIN_PRICE = 1e-8
 MAX_PRICE = 1e12
@@ -56,7 +66,9 @@ def stripped(columns: Sequence[pd.Series]) -> pd.Series:
     ):
         import pyarrow as pa
 
-        joined = pa.chunked_array([pa.array(c.array) for c in columns])
+        parts = [pa.array(c.array) for c in columns]  # (an array, or the chunks of one)
+        chunks = [ch for a in parts for ch in (a.chunks if isinstance(a, pa.ChunkedArray) else [a])]
+        joined = pa.chunked_array(chunks, type=parts[0].type)
         return pd.Series(pd.array(joined, dtype=dtype)).str.strip()
     return pd.concat(list(columns), ignore_index=True).str.strip()
 
@@ -162,3 +174,13 @@ def dates(
             "date",
         )
     return pd.DatetimeIndex(d).as_unit("ns")
+
+
+def symbol_rows(symbols: pd.Series) -> list[tuple[str, np.ndarray]]:
+    """Each distinct symbol of a long file or frame, in order of first appearance (as
+    ``pd.unique``), with its rows in ascending order (as a mask ``symbols == sym`` selects
+    them): one factorization and one stable sort, not a pass over the column per symbol."""
+    codes, uniques = pd.factorize(symbols)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    return [(uniques[g], order[bounds[g] : bounds[g + 1]]) for g in range(len(uniques))]

@@ -31,7 +31,7 @@ import pandas as pd
 from ..errors import PricesError, show
 from ..safety import MAX_PRICE_BYTES, check_input, read_input_bytes
 from .base import Prices, clip
-from .cells import blank_rows, drop, numbers
+from .cells import blank_rows, drop, numbers, symbol_rows
 from .cells import dates as _dates
 from .cells import fail as _fail
 from .vendor import single_series_column, symbol_from_path
@@ -211,14 +211,14 @@ def read_price_file(path: str | Path, lenient: bool = False) -> Prices:
         if (syms == "").any():
             i = int(np.argmax((syms == "").to_numpy()))
             raise _fail(name, "symbol is empty", int(lines[i]), "symbol")
-        odd_sym = syms.str.lower().isin(_NA_NAMES) | ~syms.map(str.isprintable)
-        if odd_sym.any():
-            i = int(np.argmax(odd_sym.to_numpy()))
-            raise _fail(name, f"symbol {show(syms.iloc[i])} is not a symbol name", int(lines[i]), "symbol")
+        groups = symbol_rows(syms)
+        # (a symbol's first row is the first row of that name: the first odd one is the first odd row)
+        for sym, rows in groups:
+            if sym.lower() in _NA_NAMES or not sym.isprintable():
+                raise _fail(name, f"symbol {show(sym)} is not a symbol name", int(lines[rows[0]]), "symbol")
         vals = numbers([df[cols["close"]]], ["close"], name, lines, dropped)[:, 0]
-        for sym in pd.unique(syms):
-            m = (syms == sym).to_numpy()
-            closes[str(sym)] = _series(dates[m], vals[m], lines[m], name, str(sym), dropped)
+        for sym, rows in groups:
+            closes[str(sym)] = _series(dates[rows], vals[rows], lines[rows], name, str(sym), dropped)
         layout = "long"
     else:
         others = [c for c in df.columns if c != cols["date"]]
