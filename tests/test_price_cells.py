@@ -66,6 +66,17 @@ def _outcome(fn):  # type: ignore[no-untyped-def]
         return "error", str(exc)
 
 
+def _assert_same_closes(got: tuple, want: tuple) -> None:
+    """Both the same error, or the same symbols in the same order with the same series."""
+    assert got[0] == want[0], (got, want)
+    if got[0] == "error":
+        assert got[1] == want[1]
+        return
+    assert list(got[1]) == list(want[1])
+    for sym in want[1]:
+        pd.testing.assert_series_equal(got[1][sym], want[1][sym], check_exact=True, check_freq=True)
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     st.integers(1, 6).flatmap(
@@ -176,13 +187,7 @@ def test_a_numeric_wide_frame_at_once_equals_column_by_column(
         data["S0"] = data["S0"].fillna(1.0).clip(1, 1e6).round().astype("int64")
     got = _outcome(lambda: _wide_closes(data, data.index))
     want = _outcome(lambda: _frame_reference(data, data.index))
-    assert got[0] == want[0], (got, want)
-    if got[0] == "error":
-        assert got[1] == want[1]
-        return
-    assert list(got[1]) == list(want[1])
-    for sym in want[1]:
-        pd.testing.assert_series_equal(got[1][sym], want[1][sym], check_exact=True, check_freq=True)
+    _assert_same_closes(got, want)
 
 
 @settings(max_examples=100, deadline=None)
@@ -222,10 +227,4 @@ def test_a_numeric_long_frame_at_once_equals_symbol_by_symbol(
     want = _outcome(
         lambda: {str(s): _closes(values.iloc[rows], dates[rows], str(s), "close") for s, rows in groups}
     )
-    assert got[0] == want[0], (got, want)
-    if got[0] == "error":
-        assert got[1] == want[1]
-        return
-    assert list(got[1]) == list(want[1])
-    for sym in want[1]:
-        pd.testing.assert_series_equal(got[1][sym], want[1][sym], check_exact=True, check_freq=True)
+    _assert_same_closes(got, want)
