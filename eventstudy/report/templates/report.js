@@ -309,6 +309,6 @@
     });
   }());
   // once the page has loaded: plotly.js, then the charts, top first (each after a chance to paint)
-  function start() { setTimeout(function () { if (loadPlotly()) { setTimeout(drawLater, 0); } }, 0); }
+  function start() { setTimeout(function () { if (queued.length && loadPlotly()) { setTimeout(drawLater, 0); } }, 0); }
   if (document.readyState === "complete") { start(); } else { window.addEventListener("load", start); }
 }());
