@@ -99,10 +99,22 @@ def _days(idx: pd.DatetimeIndex) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(v.astype("datetime64[D]").astype(v.dtype))
 
 
+def _plain(x: pd.Series) -> bool:
+    """Whether ``x`` is float64 on a sorted, unique, tz-naive DatetimeIndex of midnights already
+    (what :func:`_as_series` makes of any input)."""
+    idx = x.index
+    if not (isinstance(idx, pd.DatetimeIndex) and idx.tz is None and x.dtype == np.float64):
+        return False
+    v = idx.to_numpy()
+    return bool(idx.is_monotonic_increasing and idx.is_unique and (v.astype("datetime64[D]") == v).all())
+
+
 def _as_series(x: Any, name: str) -> pd.Series:
     """``x`` as float returns on a sorted, unique, tz-naive index of dates at midnight."""
     if not isinstance(x, pd.Series):
         raise InputError(f"{name}: pass a pandas Series of returns indexed by date")
+    if _plain(x):  # (a study's own return series: only a fresh Series of its values on its dates)
+        return pd.Series(x.to_numpy(), index=pd.DatetimeIndex(x.index.to_numpy()))
     try:
         idx = pd.DatetimeIndex(x.index)
     except (TypeError, ValueError):
@@ -187,9 +199,12 @@ def sample(returns: Any, benchmark: Any = None) -> tuple[pd.DatetimeIndex, np.nd
         ok = ~np.isnan(y)
         return pd.DatetimeIndex(y_s.index[ok]), y[ok], None
     b_s = _as_series(benchmark, "benchmark")
-    common = y_s.index.intersection(b_s.index)
-    y = y[y_s.index.get_indexer(common)]
-    b = b_s.to_numpy(dtype=float)[b_s.index.get_indexer(common)]
+    if y_s.index.equals(b_s.index):  # (the same dates: the join is every row)
+        common, b = y_s.index, b_s.to_numpy(dtype=float)
+    else:
+        common = y_s.index.intersection(b_s.index)
+        y = y[y_s.index.get_indexer(common)]
+        b = b_s.to_numpy(dtype=float)[b_s.index.get_indexer(common)]
     ok = ~(np.isnan(y) | np.isnan(b))
     return pd.DatetimeIndex(common[ok]), y[ok], b[ok]
 
@@ -215,20 +230,18 @@ def fit_dummies(
     if len(set(ids)) != len(ids):
         dup = sorted({i for i in ids if ids.count(i) > 1})
         raise InputError(f"events: duplicate event id(s) {', '.join(dup[:5])}")
-    positions: list[np.ndarray] = []
-    missing_days = np.zeros(len(ids), dtype=np.int64)
-    # every event's dates looked up at once, then split by event
+    # every event's dates looked up at once; each (event, date) once, by event then date
     loc_all = dates.get_indexer(flat) if len(flat) else np.empty(0, dtype=np.int64)
-    for j in range(len(ids)):
-        loc = loc_all[bounds[j] : bounds[j + 1]]
-        missing_days[j] = int((loc < 0).sum())
-        positions.append(np.unique(loc[loc >= 0]))
-    U = np.unique(np.concatenate(positions)) if positions else np.empty(0, dtype=np.int64)
-    U = U.astype(np.int64)
+    sizes = np.diff(np.asarray(bounds, dtype=np.int64)).astype(np.int64)
+    owner = np.repeat(np.arange(len(ids), dtype=np.int64), sizes)
+    found = loc_all >= 0
+    missing_days = np.bincount(owner[~found], minlength=len(ids)).astype(np.int64)
+    cells = np.unique(owner[found] * max(T, 1) + loc_all[found].astype(np.int64))
+    cell_ev, cell_loc = np.divmod(cells, max(T, 1))
+    U = np.unique(cell_loc).astype(np.int64)
     nd = len(U)
     C = np.zeros((len(ids), nd))  # event × distinct date membership
-    for j, pos in enumerate(positions):
-        C[j, np.searchsorted(U, pos)] = 1.0
+    C[cell_ev, np.searchsorted(U, cell_loc)] = 1.0
 
     is_event = np.zeros(T, dtype=bool)
     is_event[U] = True

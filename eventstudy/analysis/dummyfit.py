@@ -132,7 +132,8 @@ class DummyFit:
     @functools.cached_property
     def _owners(self) -> list[np.ndarray]:
         """The events of each dummy date."""
-        return [np.flatnonzero(self.C[:, d]) for d in range(self.C.shape[1])]
+        d, ev = np.nonzero(self.C.T)  # by date, then event: each date's events ascending
+        return np.split(ev, np.searchsorted(d, np.arange(1, self.C.shape[1])))
 
     @functools.cached_property
     def _shared(self) -> np.ndarray:

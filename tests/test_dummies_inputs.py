@@ -1,0 +1,86 @@
+"""The event-dummy regression's inputs: a study's own return series take a short route.
+
+``analysis.dummies._as_series`` turns any returns into float values on sorted, unique
+midnight dates; a Series that is so already (what a study hands over, one per market)
+is only copied. Both routes give the same Series, checked against the general recipe
+written out here; and the event × date membership of ``fit_dummies`` (one ``np.unique``
+of all cells) against a loop over events.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from eventstudy.analysis import event_dummy_regression
+from eventstudy.analysis.dummies import _as_series, _plain
+
+
+def _general(x: pd.Series) -> pd.Series:
+    idx = pd.DatetimeIndex(x.index)
+    if idx.tz is not None:
+        idx = idx.tz_localize(None)
+    v = idx.to_numpy()
+    days = pd.DatetimeIndex(v.astype("datetime64[D]").astype(v.dtype))
+    s = pd.Series(pd.to_numeric(x, errors="coerce").to_numpy(dtype=float), index=days)
+    return s if s.index.is_monotonic_increasing else s.sort_index()
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.integers(1, 30),
+    st.sampled_from(["plain", "shuffled", "tz", "noon", "int", "named", "freq"]),
+    st.integers(0, 2**16),
+)
+def test_a_plain_series_takes_the_short_route_to_the_same_series(n: int, kind: str, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    dates = pd.bdate_range("2024-01-01", periods=n)
+    x = pd.Series(rng.normal(0, 0.01, n), index=pd.DatetimeIndex(dates.to_numpy()))
+    if kind == "shuffled" and n > 1:
+        x = x.iloc[rng.permutation(n)]
+    elif kind == "tz":
+        x.index = x.index.tz_localize("Asia/Hong_Kong")
+    elif kind == "noon":
+        x.index = x.index + pd.Timedelta(hours=12)
+    elif kind == "int":
+        x = (x * 1000).round().astype("int64")
+    elif kind == "named":
+        x.index.name = "date"
+    elif kind == "freq":
+        x = pd.Series(x.to_numpy(), index=dates)
+    got, want = _as_series(x, "returns"), _general(x)
+    pd.testing.assert_series_equal(got, want, check_exact=True, check_freq=True, check_index_type=True)
+    assert got.index.name is None
+    in_order = kind == "shuffled" and x.index.is_monotonic_increasing  # (a permutation may keep the order)
+    assert _plain(x) == (kind in ("plain", "named", "freq") or in_order)
+
+
+def test_dummies_of_events_sharing_and_missing_dates_against_a_loop() -> None:
+    """Each event's dummy dates (duplicates, shared and missing dates among them) as a loop over events
+    finds them: the CAR of an event is the sum of its distinct sample dates' coefficients."""
+    rng = np.random.default_rng(7)
+    dates = pd.bdate_range("2023-01-02", periods=200)
+    y = pd.Series(rng.normal(0, 0.01, 200), index=dates)
+    b = pd.Series(rng.normal(0, 0.01, 200), index=dates)
+    off = pd.Timestamp("2023-01-07")  # a Saturday: not in the sample
+    events = [
+        ("a", [dates[50], dates[51], dates[51], off]),
+        ("b", [dates[51], dates[52]]),
+        ("c", [off]),
+        ("d", [dates[120], dates[119]]),
+    ]
+    res = event_dummy_regression(y, events, benchmark=b)
+    days = res.days.groupby("event_id")["ar"].sum()
+    for eid, ds in events:
+        distinct = sorted({d for d in ds if d in set(dates)})
+        row = res.cars.set_index("event_id").loc[eid]
+        assert int(row["days"]) == len(distinct)
+        assert int(row["missing_days"]) == sum(d not in set(dates) for d in ds)
+        if distinct:
+            on = res.days[(res.days["event_id"] == eid)]
+            assert sorted(on["date"]) == distinct
+            assert np.isclose(row["car"], days[eid], rtol=0, atol=1e-15)
+        else:
+            assert np.isnan(row["car"])
