@@ -211,5 +211,6 @@ def test_picker_draws_the_event_chart_it_needs_before_its_turn(chromium: Any, de
         title = page.evaluate("document.getElementById('fig-ar-event').layout.title.text")
         assert title.startswith("Abnormal returns: London negotiators agree framework")
         assert page.evaluate("!!document.querySelector('#fig-ar-event svg')")
+        assert page.evaluate(_DRAWN) < 8  # the others keep their turn
     finally:
         context.close()

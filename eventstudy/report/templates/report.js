@@ -119,14 +119,19 @@
     }
     return plotly;
   }
-  function drawOne() {
-    var args = queued.shift();
+  function drawOne(at) {
+    var args = queued.splice(at || 0, 1)[0];
     if (!args || !loadPlotly()) { return; }
     var gd = document.getElementById(args[0]);
     if (gd && args[2] && window.innerWidth < 700) { narrow(gd, args[2], args[1]); }
     plotly.newPlot.apply(plotly, args);
   }
   function drawAll() { while (queued.length && loadPlotly()) { drawOne(); } }
+  function drawNow(id) {  // one chart ahead of its turn
+    for (var i = 0; i < queued.length; i += 1) {
+      if (queued[i][0] === id) { drawOne(i); return; }
+    }
+  }
   function drawLater() {
     drawOne();
     if (queued.length && plotly) { setTimeout(drawLater, 0); }
@@ -223,7 +228,7 @@
     var legendH = 0;
     var onTop = lay.legend && lay.legend.y >= 1 && lay.showlegend !== false;
     if (onTop) {
-      var items = data.filter(function (t) { return t.showlegend !== false && t.name; });
+      var items = (data || []).filter(function (t) { return t.showlegend !== false && t.name; });
       var run = items.reduce(function (w, t) { return w + 40 + 7 * String(t.name).length; }, 0);
       legendH = 22 * Math.max(1, Math.ceil(run / (px - 40)));
     }
@@ -262,7 +267,8 @@
     // the chart of one event's daily abnormal returns follows the picker
     function showInChart(eid) {
       var gd = document.getElementById("fig-ar-event");
-      drawAll();  // (the chart may still wait in the queue)
+      drawNow("fig-ar-event");  // (it may still wait in the queue)
+      loadPlotly();
       var menus = gd && gd.layout && gd.layout.updatemenus;
       if (!plotly || !menus || !menus.length) { return; }
       var buttons = menus[0].buttons || [];
