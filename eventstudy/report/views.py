@@ -182,8 +182,10 @@ def caar_path(res: StudyResult, by: str = "market") -> pd.DataFrame:
     else:
         ev = res.events.table.set_index("event_id")
         vals = ev.loc[ar["event_id"].to_numpy(), by].to_numpy()
-        if by == "direction":
-            vals = np.array([{1: "+1", -1: "-1", 0: "0"}.get(int(v), str(v)) for v in vals], dtype=object)
+        if by == "direction":  # each distinct value spelled once, then by position
+            codes, kinds = pd.factorize(vals, use_na_sentinel=False)
+            spelled = [{1: "+1", -1: "-1", 0: "0"}.get(int(v), str(v)) for v in kinds]
+            vals = np.array(spelled, dtype=object)[codes] if len(vals) else np.array([], dtype=object)
         ar = ar.assign(group=vals.astype(str))
     order = unique(ar["group"])
     g = ar.groupby(["group", "rel_day"], sort=False)["car"]
