@@ -3,8 +3,9 @@
 ``analysis.dummies._as_series`` turns any returns into float values on sorted, unique
 midnight dates; a Series that is so already (what a study hands over, one per market)
 is only copied. Both routes give the same Series, checked against the general recipe
-written out here; and the event × date membership of ``fit_dummies`` (one ``np.unique``
-of all cells) against a loop over events.
+written out here; the event × date membership of ``fit_dummies`` (one ``np.unique``
+of all cells) against a loop over events; and markets that share a design (the same dates,
+benchmark and events) against each market's regression alone.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eventstudy.analysis import event_dummy_regression
-from eventstudy.analysis.dummies import _as_series, _plain
+from eventstudy.analysis import event_dummy_regression, event_dummy_regressions
+from eventstudy.analysis.dummies import _as_series, _plain, design_key
 
 
 def _general(x: pd.Series) -> pd.Series:
@@ -84,3 +85,48 @@ def test_dummies_of_events_sharing_and_missing_dates_against_a_loop() -> None:
             assert np.isclose(row["car"], days[eid], rtol=0, atol=1e-15)
         else:
             assert np.isnan(row["car"])
+
+
+def test_markets_sharing_a_design_fit_exactly_as_each_alone() -> None:
+    """A panel of markets on the same dates and benchmark (one shared design) and two on dates
+    of their own: every market's rows equal its regression run alone, bit for bit."""
+    rng = np.random.default_rng(11)
+    dates = pd.bdate_range("2022-01-03", periods=160)
+    bench = pd.Series(rng.normal(0, 0.01, 160), index=dates)
+    rets = {f"M{j}": pd.Series(rng.normal(0, 0.012, 160), index=dates) for j in range(6)}
+    rets["G1"] = rets["M0"].drop(dates[[10, 11, 70]])  # other dates: a design of its own
+    rets["G2"] = rets["M1"].iloc[5:]
+    events = {"e1": list(dates[60:63]), "e2": list(dates[62:65]), "e3": list(dates[120:122])}
+    rows = [(e, s, d) for s in rets for e, ds in events.items() for d in ds]
+    windows = pd.DataFrame(rows, columns=["event_id", "symbol", "date"])
+    panel = event_dummy_regressions(rets, windows, {s: bench for s in rets})
+    for sym, r in rets.items():
+        alone = event_dummy_regression(r, list(events.items()), benchmark=bench)
+        cars = panel.cars[panel.cars["symbol"] == sym].drop(columns="symbol").reset_index(drop=True)
+        days = panel.days[panel.days["symbol"] == sym].drop(columns="symbol").reset_index(drop=True)
+        pd.testing.assert_frame_equal(
+            cars, alone.cars.reset_index(drop=True), check_exact=True, check_dtype=False
+        )
+        pd.testing.assert_frame_equal(
+            days, alone.days.reset_index(drop=True), check_exact=True, check_dtype=False
+        )
+
+
+def test_a_design_key_is_the_inputs_values() -> None:
+    dates = pd.bdate_range("2022-01-03", periods=20)
+    flat = dates[[3, 4, 9]]
+    b = np.linspace(-0.01, 0.01, 20)
+    key = design_key(dates, b, ["a", "b"], flat, np.array([0, 2, 3]), None, "hac")
+    assert key == design_key(
+        dates.copy(), b.copy(), ["a", "b"], flat.copy(), np.array([0, 2, 3]), None, "hac"
+    )
+    others = [
+        design_key(dates, b + 1e-12, ["a", "b"], flat, np.array([0, 2, 3]), None, "hac"),
+        design_key(dates, None, ["a", "b"], flat, np.array([0, 2, 3]), None, "hac"),
+        design_key(dates, b, ["a", "c"], flat, np.array([0, 2, 3]), None, "hac"),
+        design_key(dates, b, ["a", "b"], flat, np.array([0, 1, 3]), None, "hac"),
+        design_key(dates, b, ["a", "b"], flat, np.array([0, 2, 3]), 3, "hac"),
+        design_key(dates, b, ["a", "b"], flat, np.array([0, 2, 3]), None, "nonrobust"),
+        design_key(dates[1:].append(dates[:1]), b, ["a", "b"], flat, np.array([0, 2, 3]), None, "hac"),
+    ]
+    assert all(o != key for o in others)

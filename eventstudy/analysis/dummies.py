@@ -66,6 +66,7 @@ design, so a market with a thousand event days costs milliseconds.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -209,22 +210,70 @@ def sample(returns: Any, benchmark: Any = None) -> tuple[pd.DatetimeIndex, np.nd
     return pd.DatetimeIndex(common[ok]), y[ok], b[ok]
 
 
-def fit_dummies(
+@dataclass(frozen=True, eq=False)
+class DummyDesign:
+    """What a market's event-dummy regression needs besides its returns (:func:`dummy_design`).
+
+    Markets with the same sample dates, benchmark returns, events and options share it
+    (a universe's stocks on one exchange and benchmark): the dates looked up, the
+    event × date membership ``C``, the zeroed design and its pseudo-inverse, the
+    rank check and the lag weights are then found once (:func:`event_dummy_regressions`).
+    Its arrays are read-only.
+    """
+
+    X: np.ndarray
+    U: np.ndarray  # the dummy dates' rows
+    C: np.ndarray  # event × dummy date membership
+    missing_days: np.ndarray
+    n_days: np.ndarray
+    keep: np.ndarray  # 1.0 on the non-event rows
+    Xz: np.ndarray
+    pinv: np.ndarray
+    XE: np.ndarray
+    lag: np.ndarray  # min(|U_i − U_j|, L)
+    w: np.ndarray  # Bartlett weights of the dummy dates' pairs
+    ev_idx: np.ndarray
+    d_idx: np.ndarray
+    day_dates: pd.DatetimeIndex
+    n_estimation: int
+    dof: int
+    maxlags: int
+
+
+def design_key(
     dates: pd.DatetimeIndex,
-    y: np.ndarray,
     b: np.ndarray | None,
     ids: list[str],
     flat: pd.DatetimeIndex,
     bounds: np.ndarray,
     maxlags: int | None,
     cov_type: str,
-) -> DummyFit:
-    """The regression of :func:`event_dummy_regression` on its :func:`sample` (arrays).
+) -> tuple[Any, ...]:
+    """The inputs of :func:`dummy_design` as a dictionary key (their values, not their identity)."""
+    return (
+        str(dates.dtype),
+        dates.asi8.tobytes(),
+        None if b is None else np.asarray(b, dtype=float).tobytes(),
+        tuple(ids),
+        str(flat.dtype),
+        flat.asi8.tobytes(),
+        np.asarray(bounds, dtype=np.int64).tobytes(),
+        maxlags,
+        cov_type,
+    )
 
-    ``flat``: every event's window dates laid end to end, event ``j``'s at
-    ``bounds[j]:bounds[j + 1]`` (normalized, tz-naive).
-    """
-    T = len(y)
+
+def dummy_design(
+    dates: pd.DatetimeIndex,
+    b: np.ndarray | None,
+    ids: list[str],
+    flat: pd.DatetimeIndex,
+    bounds: np.ndarray,
+    maxlags: int | None,
+    cov_type: str,
+) -> DummyDesign:
+    """The returns-free part of :func:`fit_dummies` (raises its input errors)."""
+    T = len(dates)
     X = np.ones((T, 1)) if b is None else np.column_stack([np.ones(T), b])
     k = X.shape[1]
     if len(set(ids)) != len(ids):
@@ -255,24 +304,67 @@ def fit_dummies(
     if np.linalg.matrix_rank(X[~is_event]) < k:
         raise InputError("benchmark: no variation on the non-event days; the market model is not identified")
     L = (newey_west_maxlags(T) if maxlags is None else int(maxlags)) if cov_type == "hac" else 0
-
-    # θ̂, residuals and V̂(θ̂): OLS on the sample with event rows zeroed (same as the dummy model)
     keep = (~is_event).astype(float)
     Xz = X * keep[:, None]
-    yz = y * keep
-    res = ols(yz, Xz)  # statsmodels' OLS (pinv) and HAC covariance, in numpy (.linfit)
+    lag = np.abs(U[:, None] - U[None, :])
+    ev_idx, d_idx = np.nonzero(C)
+    design = DummyDesign(
+        X=X,
+        U=U,
+        C=C,
+        missing_days=missing_days,
+        n_days=C.sum(axis=1).astype(np.int64),
+        keep=keep,
+        Xz=Xz,
+        pinv=np.linalg.pinv(Xz, rcond=1e-15),  # as ols() takes it
+        XE=X[U],
+        lag=np.minimum(lag, L),
+        w=np.where(lag <= L, 1.0 - lag / (L + 1.0), 0.0),
+        ev_idx=ev_idx,
+        d_idx=d_idx,
+        day_dates=dates[U[d_idx]],
+        n_estimation=M,
+        dof=dof,
+        maxlags=L,
+    )
+    for v in vars(design).values():
+        if isinstance(v, np.ndarray):
+            v.flags.writeable = False
+    return design
+
+
+def fit_dummies(
+    dates: pd.DatetimeIndex,
+    y: np.ndarray,
+    b: np.ndarray | None,
+    ids: list[str],
+    flat: pd.DatetimeIndex,
+    bounds: np.ndarray,
+    maxlags: int | None,
+    cov_type: str,
+    design: DummyDesign | None = None,
+) -> DummyFit:
+    """The regression of :func:`event_dummy_regression` on its :func:`sample` (arrays).
+
+    ``flat``: every event's window dates laid end to end, event ``j``'s at
+    ``bounds[j]:bounds[j + 1]`` (normalized, tz-naive). ``design``: the
+    :func:`dummy_design` of these inputs when known (markets that share it).
+    """
+    d = dummy_design(dates, b, ids, flat, bounds, maxlags, cov_type) if design is None else design
+    T, L, dof, C = len(y), d.maxlags, d.dof, d.C
+
+    # θ̂, residuals and V̂(θ̂): OLS on the sample with event rows zeroed (same as the dummy model)
+    yz = y * d.keep
+    res = ols(yz, d.Xz, d.pinv)  # statsmodels' OLS (pinv) and HAC covariance, in numpy (.linfit)
     theta = res.params
-    e = yz - Xz @ theta  # zero on event days
+    e = yz - d.Xz @ theta  # zero on event days
     gamma = np.array([e[j:] @ e[: T - j] for j in range(L + 1)]) / dof
-    V_theta = hac_cov(res, Xz, L) if cov_type == "hac" else gamma[0] * res.bread
+    V_theta = hac_cov(res, d.Xz, L) if cov_type == "hac" else gamma[0] * res.bread
 
     # dummy coefficients and their covariance
-    XE = X[U]
-    delta = y[U] - XE @ theta
-    lag = np.abs(U[:, None] - U[None, :])
-    w = np.where(lag <= L, 1.0 - lag / (L + 1.0), 0.0)
-    omega = w * gamma[np.minimum(lag, L)]
-    V_delta = XE @ V_theta @ XE.T + omega
+    delta = y[d.U] - d.XE @ theta
+    omega = d.w * gamma[d.lag]
+    V_delta = d.XE @ V_theta @ d.XE.T + omega
     se_d = np.sqrt(np.clip(np.diag(V_delta), 0.0, None))
     with np.errstate(divide="ignore", invalid="ignore"):
         t_d = delta / se_d
@@ -281,19 +373,18 @@ def fit_dummies(
     # CAR contrasts: c_e'δ̂ and c_e'V c_e
     car = C @ delta
     var_car = np.einsum("ij,jk,ik->i", C, V_delta, C)
-    n_days = C.sum(axis=1).astype(np.int64)
+    n_days = d.n_days
     with np.errstate(divide="ignore", invalid="ignore"):
         se_car = np.where(n_days > 0, np.sqrt(np.clip(var_car, 0.0, None)), np.nan)
         car = np.where(n_days > 0, car, np.nan)
         t_car = car / se_car
     p_car = 2.0 * special.stdtr(dof, -np.abs(t_car))
 
-    ev_idx, d_idx = np.nonzero(C)
     return DummyFit(
         ids=ids,
-        dates=dates[U[d_idx]],
-        ev_idx=ev_idx,
-        d_idx=d_idx,
+        dates=d.day_dates.copy(deep=False),
+        ev_idx=d.ev_idx,
+        d_idx=d.d_idx,
         C=C,
         delta=delta,
         se_d=se_d,
@@ -304,11 +395,11 @@ def fit_dummies(
         t_car=t_car,
         p_car=p_car,
         n_days=n_days,
-        missing_days=missing_days,
+        missing_days=d.missing_days,
         theta=theta,
         V_theta=V_theta,
         n_obs=T,
-        n_estimation=M,
+        n_estimation=d.n_estimation,
         maxlags=L,
         df=dof,
         sigma=float(np.sqrt(gamma[0])),

@@ -15,8 +15,11 @@ from .dummies import (
     DAY_COLUMNS,
     MARKET_COLUMNS,
     CovType,
+    DummyDesign,
     as_dates,
     check_options,
+    design_key,
+    dummy_design,
     fit_dummies,
     sample,
 )
@@ -79,6 +82,7 @@ def event_dummy_regressions(
         raise InputError(f"returns: no series for symbol(s) {', '.join(map(str, unknown))}")
     check_options(cov_type, maxlags)
     fits: list[tuple[object, DummyFit]] = []
+    designs: dict[tuple[Any, ...], DummyDesign] = {}  # markets on the same dates and benchmark share one
     for sym, g in windows.groupby("symbol", sort=False):
         # each event's dates, in order of first appearance (one factorize, not a groupby per event)
         codes, names = pd.factorize(g["event_id"], sort=False)
@@ -89,7 +93,12 @@ def event_dummy_regressions(
         bench = benchmark.get(str(sym)) if isinstance(benchmark, Mapping) else benchmark
         flat = as_dates(by_event)
         ids = [str(eid) for eid in names]
-        fit = fit_dummies(*sample(returns[str(sym)], bench), ids, flat, bounds, maxlags, cov_type)
+        dates, y, b = sample(returns[str(sym)], bench)
+        key = design_key(dates, b, ids, flat, bounds, maxlags, cov_type)
+        design = designs.get(key)
+        if design is None:
+            design = designs[key] = dummy_design(dates, b, ids, flat, bounds, maxlags, cov_type)
+        fit = fit_dummies(dates, y, b, ids, flat, bounds, maxlags, cov_type, design)
         fits.append((sym, fit))
     return EventDummyPanel(
         days=_stacked([(s, f.day_columns()) for s, f in fits], DAY_COLUMNS, object_ids=False),

@@ -57,7 +57,7 @@ class OLSFit:
     rsquared: float
 
 
-def ols(y: np.ndarray, X: np.ndarray) -> OLSFit:
+def ols(y: np.ndarray, X: np.ndarray, pinv: np.ndarray | None = None) -> OLSFit:
     """Fit y on X by least squares through the pseudo-inverse.
 
     Parameters
@@ -66,6 +66,8 @@ def ols(y: np.ndarray, X: np.ndarray) -> OLSFit:
         Dependent variable (finite).
     X : ndarray, shape (N, K)
         Design matrix (finite).
+    pinv : ndarray, shape (K, N), optional
+        ``np.linalg.pinv(X, rcond=1e-15)`` when already at hand (fits of one design).
 
     Returns
     -------
@@ -74,7 +76,8 @@ def ols(y: np.ndarray, X: np.ndarray) -> OLSFit:
     """
     y = np.asarray(y, dtype=float)
     X = np.asarray(X, dtype=float)
-    pinv = np.linalg.pinv(X, rcond=1e-15)
+    if pinv is None:
+        pinv = np.linalg.pinv(X, rcond=1e-15)
     params = pinv @ y
     resid = y - X @ params
     ssr = float(resid @ resid)
