@@ -16,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eventstudy.analysis import event_dummy_regression, event_dummy_regressions
-from eventstudy.analysis.dummies import _as_series, _plain, design_key
+from eventstudy.analysis.dummies import _as_series, _plain
+from eventstudy.analysis.dummydesign import design_key
 
 
 def _general(x: pd.Series) -> pd.Series:

@@ -66,7 +66,6 @@ design, so a market with a thousand event days costs milliseconds.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -74,6 +73,7 @@ import pandas as pd
 from scipy import special
 
 from ..errors import InputError
+from .dummydesign import DummyDesign, dummy_design, newey_west_maxlags
 from .dummyfit import CAR_COLUMNS, DAY_COLUMNS, MARKET_COLUMNS, DummyFit, EventDummyResult
 from .linfit import hac_cov, ols
 
@@ -87,11 +87,6 @@ __all__ = [
 ]
 
 CovType = Literal["hac", "nonrobust"]
-
-
-def newey_west_maxlags(n: int) -> int:
-    """Newey and West (1994) rule of thumb for the Bartlett lag truncation: ⌊4 (n/100)^{2/9}⌋."""
-    return int(np.floor(4.0 * (max(n, 0) / 100.0) ** (2.0 / 9.0)))
 
 
 def _days(idx: pd.DatetimeIndex) -> pd.DatetimeIndex:
@@ -208,129 +203,6 @@ def sample(returns: Any, benchmark: Any = None) -> tuple[pd.DatetimeIndex, np.nd
         b = b_s.to_numpy(dtype=float)[b_s.index.get_indexer(common)]
     ok = ~(np.isnan(y) | np.isnan(b))
     return pd.DatetimeIndex(common[ok]), y[ok], b[ok]
-
-
-@dataclass(frozen=True, eq=False)
-class DummyDesign:
-    """What a market's event-dummy regression needs besides its returns (:func:`dummy_design`).
-
-    Markets with the same sample dates, benchmark returns, events and options share it
-    (a universe's stocks on one exchange and benchmark): the dates looked up, the
-    event × date membership ``C``, the zeroed design and its pseudo-inverse, the
-    rank check and the lag weights are then found once (:func:`event_dummy_regressions`).
-    Its arrays are read-only.
-    """
-
-    X: np.ndarray
-    U: np.ndarray  # the dummy dates' rows
-    C: np.ndarray  # event × dummy date membership
-    missing_days: np.ndarray
-    n_days: np.ndarray
-    keep: np.ndarray  # 1.0 on the non-event rows
-    Xz: np.ndarray
-    pinv: np.ndarray
-    XE: np.ndarray
-    lag: np.ndarray  # min(|U_i − U_j|, L)
-    w: np.ndarray  # Bartlett weights of the dummy dates' pairs
-    ev_idx: np.ndarray
-    d_idx: np.ndarray
-    day_dates: pd.DatetimeIndex
-    n_estimation: int
-    dof: int
-    maxlags: int
-
-
-def design_key(
-    dates: pd.DatetimeIndex,
-    b: np.ndarray | None,
-    ids: list[str],
-    flat: pd.DatetimeIndex,
-    bounds: np.ndarray,
-    maxlags: int | None,
-    cov_type: str,
-) -> tuple[Any, ...]:
-    """The inputs of :func:`dummy_design` as a dictionary key (their values, not their identity)."""
-    return (
-        str(dates.dtype),
-        dates.asi8.tobytes(),
-        None if b is None else np.asarray(b, dtype=float).tobytes(),
-        tuple(ids),
-        str(flat.dtype),
-        flat.asi8.tobytes(),
-        np.asarray(bounds, dtype=np.int64).tobytes(),
-        maxlags,
-        cov_type,
-    )
-
-
-def dummy_design(
-    dates: pd.DatetimeIndex,
-    b: np.ndarray | None,
-    ids: list[str],
-    flat: pd.DatetimeIndex,
-    bounds: np.ndarray,
-    maxlags: int | None,
-    cov_type: str,
-) -> DummyDesign:
-    """The returns-free part of :func:`fit_dummies` (raises its input errors)."""
-    T = len(dates)
-    X = np.ones((T, 1)) if b is None else np.column_stack([np.ones(T), b])
-    k = X.shape[1]
-    if len(set(ids)) != len(ids):
-        dup = sorted({i for i in ids if ids.count(i) > 1})
-        raise InputError(f"events: duplicate event id(s) {', '.join(dup[:5])}")
-    # every event's dates looked up at once; each (event, date) once, by event then date
-    loc_all = dates.get_indexer(flat) if len(flat) else np.empty(0, dtype=np.int64)
-    sizes = np.diff(np.asarray(bounds, dtype=np.int64)).astype(np.int64)
-    owner = np.repeat(np.arange(len(ids), dtype=np.int64), sizes)
-    found = loc_all >= 0
-    missing_days = np.bincount(owner[~found], minlength=len(ids)).astype(np.int64)
-    cells = np.unique(owner[found] * max(T, 1) + loc_all[found].astype(np.int64))
-    cell_ev, cell_loc = np.divmod(cells, max(T, 1))
-    U = np.unique(cell_loc).astype(np.int64)
-    nd = len(U)
-    C = np.zeros((len(ids), nd))  # event × distinct date membership
-    C[cell_ev, np.searchsorted(U, cell_loc)] = 1.0
-
-    is_event = np.zeros(T, dtype=bool)
-    is_event[U] = True
-    M = T - nd
-    dof = M - k
-    if dof < 1:
-        raise InputError(
-            f"returns: {M} non-event day(s) cannot estimate a model with {k} parameter(s); "
-            "pass a longer return series"
-        )
-    if np.linalg.matrix_rank(X[~is_event]) < k:
-        raise InputError("benchmark: no variation on the non-event days; the market model is not identified")
-    L = (newey_west_maxlags(T) if maxlags is None else int(maxlags)) if cov_type == "hac" else 0
-    keep = (~is_event).astype(float)
-    Xz = X * keep[:, None]
-    lag = np.abs(U[:, None] - U[None, :])
-    ev_idx, d_idx = np.nonzero(C)
-    design = DummyDesign(
-        X=X,
-        U=U,
-        C=C,
-        missing_days=missing_days,
-        n_days=C.sum(axis=1).astype(np.int64),
-        keep=keep,
-        Xz=Xz,
-        pinv=np.linalg.pinv(Xz, rcond=1e-15),  # as ols() takes it
-        XE=X[U],
-        lag=np.minimum(lag, L),
-        w=np.where(lag <= L, 1.0 - lag / (L + 1.0), 0.0),
-        ev_idx=ev_idx,
-        d_idx=d_idx,
-        day_dates=dates[U[d_idx]],
-        n_estimation=M,
-        dof=dof,
-        maxlags=L,
-    )
-    for v in vars(design).values():
-        if isinstance(v, np.ndarray):
-            v.flags.writeable = False
-    return design
 
 
 def fit_dummies(

@@ -15,14 +15,12 @@ from .dummies import (
     DAY_COLUMNS,
     MARKET_COLUMNS,
     CovType,
-    DummyDesign,
     as_dates,
     check_options,
-    design_key,
-    dummy_design,
     fit_dummies,
     sample,
 )
+from .dummydesign import DummyDesign, design_key, dummy_design
 from .dummyfit import DummyFit
 
 __all__ = ["EventDummyPanel", "event_dummy_regressions"]
