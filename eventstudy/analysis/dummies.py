@@ -172,7 +172,8 @@ def event_dummy_regression(
     ids = [str(e[0]) for e in events]
     flat = [d for _, ds in events for d in ds]
     bounds = np.cumsum([0] + [len(ds) for _, ds in events])
-    return fit_dummies(*sample(returns, benchmark), ids, as_dates(flat), bounds, maxlags, cov_type).result()
+    dates, y, b = sample(returns, benchmark)
+    return fit_dummies(y, dummy_design(dates, b, ids, as_dates(flat), bounds, maxlags, cov_type)).result()
 
 
 def check_options(cov_type: str, maxlags: int | None) -> None:
@@ -205,24 +206,9 @@ def sample(returns: Any, benchmark: Any = None) -> tuple[pd.DatetimeIndex, np.nd
     return pd.DatetimeIndex(common[ok]), y[ok], b[ok]
 
 
-def fit_dummies(
-    dates: pd.DatetimeIndex,
-    y: np.ndarray,
-    b: np.ndarray | None,
-    ids: list[str],
-    flat: pd.DatetimeIndex,
-    bounds: np.ndarray,
-    maxlags: int | None,
-    cov_type: str,
-    design: DummyDesign | None = None,
-) -> DummyFit:
-    """The regression of :func:`event_dummy_regression` on its :func:`sample` (arrays).
-
-    ``flat``: every event's window dates laid end to end, event ``j``'s at
-    ``bounds[j]:bounds[j + 1]`` (normalized, tz-naive). ``design``: the
-    :func:`dummy_design` of these inputs when known (markets that share it).
-    """
-    d = dummy_design(dates, b, ids, flat, bounds, maxlags, cov_type) if design is None else design
+def fit_dummies(y: np.ndarray, d: DummyDesign) -> DummyFit:
+    """The regression of :func:`event_dummy_regression` of the returns ``y`` (on the dates of
+    the :func:`~eventstudy.analysis.dummydesign.dummy_design` ``d``, which holds the rest)."""
     T, L, dof, C = len(y), d.maxlags, d.dof, d.C
 
     # θ̂, residuals and V̂(θ̂): OLS on the sample with event rows zeroed (same as the dummy model)
@@ -231,7 +217,7 @@ def fit_dummies(
     theta = res.params
     e = yz - d.Xz @ theta  # zero on event days
     gamma = np.array([e[j:] @ e[: T - j] for j in range(L + 1)]) / dof
-    V_theta = hac_cov(res, d.Xz, L) if cov_type == "hac" else gamma[0] * res.bread
+    V_theta = hac_cov(res, d.Xz, L) if d.cov_type == "hac" else gamma[0] * res.bread
 
     # dummy coefficients and their covariance
     delta = y[d.U] - d.XE @ theta
@@ -253,7 +239,7 @@ def fit_dummies(
     p_car = 2.0 * special.stdtr(dof, -np.abs(t_car))
 
     return DummyFit(
-        ids=ids,
+        ids=d.ids,
         dates=d.day_dates.copy(deep=False),
         ev_idx=d.ev_idx,
         d_idx=d.d_idx,
@@ -275,5 +261,5 @@ def fit_dummies(
         maxlags=L,
         df=dof,
         sigma=float(np.sqrt(gamma[0])),
-        cov_type=cov_type,
+        cov_type=d.cov_type,
     )

@@ -3,7 +3,7 @@
 A universe's markets usually share their sample dates, their benchmark and their
 events (stocks on one exchange against one index): :func:`dummy_design` is then
 found once for all of them (:func:`~eventstudy.analysis.dummypanel.event_dummy_regressions`
-keys it by :func:`design_key`), and each market's fit
+keys it by :func:`design_key` in :func:`shared_design`), and each market's fit
 (:func:`~eventstudy.analysis.dummies.fit_dummies`) only reads its returns.
 """
 
@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..errors import InputError
 
-__all__ = ["DummyDesign", "design_key", "dummy_design", "newey_west_maxlags"]
+__all__ = ["DummyDesign", "design_key", "dummy_design", "newey_west_maxlags", "shared_design"]
 
 
 def newey_west_maxlags(n: int) -> int:
@@ -53,6 +53,8 @@ class DummyDesign:
     n_estimation: int
     dof: int
     maxlags: int
+    ids: list[str]
+    cov_type: str
 
 
 def design_key(
@@ -141,8 +143,29 @@ def dummy_design(
         n_estimation=M,
         dof=dof,
         maxlags=L,
+        ids=list(ids),
+        cov_type=cov_type,
     )
     for v in vars(design).values():
         if isinstance(v, np.ndarray):
             v.flags.writeable = False
     return design
+
+
+def shared_design(
+    cache: dict[tuple[Any, ...], DummyDesign],
+    dates: pd.DatetimeIndex,
+    b: np.ndarray | None,
+    ids: list[str],
+    flat: pd.DatetimeIndex,
+    bounds: np.ndarray,
+    maxlags: int | None,
+    cov_type: str,
+) -> DummyDesign:
+    """:func:`dummy_design` of these inputs, found once per :func:`design_key` in ``cache``
+    (a design that raises is not kept: each market with it meets the error)."""
+    key = design_key(dates, b, ids, flat, bounds, maxlags, cov_type)
+    hit = cache.get(key)
+    if hit is None:
+        hit = cache[key] = dummy_design(dates, b, ids, flat, bounds, maxlags, cov_type)
+    return hit

@@ -20,7 +20,7 @@ from .dummies import (
     fit_dummies,
     sample,
 )
-from .dummydesign import DummyDesign, design_key, dummy_design
+from .dummydesign import DummyDesign, shared_design
 from .dummyfit import DummyFit
 
 __all__ = ["EventDummyPanel", "event_dummy_regressions"]
@@ -92,11 +92,7 @@ def event_dummy_regressions(
         flat = as_dates(by_event)
         ids = [str(eid) for eid in names]
         dates, y, b = sample(returns[str(sym)], bench)
-        key = design_key(dates, b, ids, flat, bounds, maxlags, cov_type)
-        design = designs.get(key)
-        if design is None:
-            design = designs[key] = dummy_design(dates, b, ids, flat, bounds, maxlags, cov_type)
-        fit = fit_dummies(dates, y, b, ids, flat, bounds, maxlags, cov_type, design)
+        fit = fit_dummies(y, shared_design(designs, dates, b, ids, flat, bounds, maxlags, cov_type))
         fits.append((sym, fit))
     return EventDummyPanel(
         days=_stacked([(s, f.day_columns()) for s, f in fits], DAY_COLUMNS, object_ids=False),
