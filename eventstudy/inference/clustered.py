@@ -197,13 +197,14 @@ def _group_cells(inp: TestInput, idx: np.ndarray) -> Cells | None:
     if df is None:
         return None
     n_all = int((np.isfinite(inp.car[idx]) & (inp.cluster[idx] >= 0)).sum())  # type: ignore[index]
-    agg = df.groupby("cluster", sort=True)["car"].agg(["size", "sum"])
+    by = df.groupby("cluster", sort=True)["car"]
+    size, total = by.size(), by.sum()
     return Cells(
-        group=np.zeros(len(agg), dtype=np.int64),
-        cluster=agg.index.to_numpy(dtype=np.int64),
-        n=agg["size"].to_numpy(dtype="float64"),
-        s=agg["sum"].to_numpy(dtype="float64"),
-        g=np.array([len(agg)]),
+        group=np.zeros(len(size), dtype=np.int64),
+        cluster=size.index.to_numpy(dtype=np.int64),
+        n=size.to_numpy(dtype="float64"),
+        s=total.to_numpy(dtype="float64"),
+        g=np.array([len(size)]),
         pairs=np.array([len(df)]),
         dups=np.array([n_all - len(df)]),
     )
@@ -284,7 +285,13 @@ def cluster_bootstrap(inp: TestInput, idx: np.ndarray) -> TestResult:
 
 
 def _bootstrap_loop(inp: TestInput, c: Cells) -> BatchResult:
-    """A slow draw-by-draw reference of the bootstrap on one group's cells."""
+    """A plain reference of the bootstrap on one group's cells: every draw as a group of its own.
+
+    Draw b's cells are the group's cells with sums w_bg · S_g, stacked as B
+    groups of one :class:`Cells`, so :func:`estimates` gives each draw's CAAR
+    and CR1 SE with the arithmetic of a loop over draws (each draw's sums are
+    taken over its own clusters, in the same order).
+    """
     est, se, _ = estimates("cr1", c)
     t_obs = est / se if se[0] > 0 else np.array([np.nan])
     b = int(inp.draws)
@@ -296,12 +303,19 @@ def _bootstrap_loop(inp: TestInput, c: Cells) -> BatchResult:
         return BatchResult.build(t_obs, t_obs, c.g, [note], reasons)
     n_clusters = int(inp.cluster.max()) + 1  # type: ignore[union-attr]
     rad, wb = _weights(replace(inp, cache={}), n_clusters)
-    weights = wb if kind == "Webb" else rad
-    extreme = 0
-    for j in range(b):
-        star = Cells(c.group, c.cluster, c.n, weights[j, c.cluster] * c.s, c.g, c.pairs, c.dups)
-        e, s, _ = estimates("cr1", star)
-        # a draw without spread has |t*| = ∞ (0/0 counts as 0), as in the batch form
-        tb = abs(e[0] / s[0]) if s[0] > 0 else (np.inf if e[0] != 0 else 0.0)
-        extreme += int(tb >= abs(t_obs[0]) * (1.0 - _RTOL))
+    weights = (wb if kind == "Webb" else rad)[:b, c.cluster]  # draw × cluster
+    star = Cells(
+        np.repeat(np.arange(b, dtype=np.int64), g),
+        np.tile(c.cluster, b),
+        np.tile(c.n, b),
+        (weights * c.s).ravel(),
+        np.full(b, g),
+        np.full(b, c.pairs[0]),
+        np.full(b, c.dups[0]),
+    )
+    e, s, _ = estimates("cr1", star)
+    # a draw without spread has |t*| = ∞ (0/0 counts as 0), as in the batch form
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tb = np.where(s > 0, np.abs(e / np.where(s > 0, s, 1.0)), np.where(e != 0, np.inf, 0.0))
+    extreme = int(np.count_nonzero(tb >= abs(t_obs[0]) * (1.0 - _RTOL)))
     return BatchResult.build(t_obs, np.array([(1.0 + extreme) / (1.0 + b)]), c.g, [note], reasons)
