@@ -131,3 +131,49 @@ def test_a_design_key_is_the_inputs_values() -> None:
         design_key(dates[1:].append(dates[:1]), b, ["a", "b"], flat, np.array([0, 2, 3]), None, "hac"),
     ]
     assert all(o != key for o in others)
+
+
+def _events_by_groupby(windows: pd.DataFrame) -> list[tuple[object, list[str], pd.DatetimeIndex, np.ndarray]]:
+    """Each market's events the plain way: a groupby, then each event's rows by first appearance."""
+    out = []
+    for sym, g in windows.groupby("symbol", sort=False):
+        ids: list[str] = []
+        dates: list[pd.Timestamp] = []
+        bounds = [0]
+        for eid in pd.unique(g["event_id"].dropna()):
+            days = pd.DatetimeIndex(g.loc[g["event_id"] == eid, "date"]).normalize()
+            ids.append(str(eid))
+            dates.extend(days)
+            bounds.append(bounds[-1] + len(days))
+        out.append((sym, ids, pd.DatetimeIndex(dates, dtype=windows["date"].dtype), np.array(bounds)))
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 2**16), st.integers(0, 60), st.booleans(), st.booleans())
+def test_each_markets_events_from_one_pass_equal_a_groupby(seed: int, n: int, int_ids: bool, unit_s: bool) -> None:
+    """Interleaved rows, missing ids and symbols, a market whose ids are all missing, repeated
+    (event, date) rows, dates out of order and not at midnight; ids as text or integers."""
+    from eventstudy.analysis.dummypanel import _market_events
+
+    rng = np.random.default_rng(seed)
+    syms = rng.choice(np.array(["A", "B", "C", None], dtype=object), n, p=[0.4, 0.3, 0.2, 0.1])
+    ids = rng.integers(0, 6, n).astype(object)
+    ids[rng.random(n) < 0.1] = None
+    ids[syms == "C"] = None if rng.random() < 0.3 else ids[syms == "C"]
+    if not int_ids:
+        ids = np.array([None if i is None else f"e{i}" for i in ids], dtype=object)
+    dates = pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 40 * 24, n), unit="h")
+    frame = pd.DataFrame({"event_id": ids, "symbol": syms, "date": dates.as_unit("s" if unit_s else "ns")})
+    got = list(_market_events(frame))
+    want = _events_by_groupby(frame)
+    assert [g[0] for g in got] == [w[0] for w in want]
+    for (_, ids_g, d_g, b_g), (_, ids_w, d_w, b_w) in zip(got, want, strict=True):
+        assert ids_g == ids_w
+        assert d_g.dtype == d_w.dtype and d_g.equals(d_w) and d_g.freq is None
+        np.testing.assert_array_equal(b_g, b_w)
+        assert b_g.dtype == np.int64
+    # a date column that is not numpy dates goes market by market, to the same lists
+    obj = frame.assign(date=frame["date"].astype(object))
+    for (s1, i1, d1, b1), (s2, i2, d2, b2) in zip(_market_events(obj), got, strict=True):
+        assert s1 == s2 and i1 == i2 and d1.equals(d2) and (b1 == b2).all()

@@ -66,7 +66,7 @@ design, so a market with a thousand event days costs milliseconds.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -190,20 +190,29 @@ def sample(returns: Any, benchmark: Any = None) -> tuple[pd.DatetimeIndex, np.nd
     The dates (sorted) where the returns, and the benchmark when given, are
     both present: the inner join of the two series, rows with a NaN dropped.
     """
-    y_s = _as_series(returns, "returns")
-    y = y_s.to_numpy(dtype=float)
+    y_idx, y = _dated_values(returns, "returns")
     if benchmark is None:
         ok = ~np.isnan(y)
-        return pd.DatetimeIndex(y_s.index[ok]), y[ok], None
-    b_s = _as_series(benchmark, "benchmark")
-    if y_s.index.equals(b_s.index):  # (the same dates: the join is every row)
-        common, b = y_s.index, b_s.to_numpy(dtype=float)
-    else:
-        common = y_s.index.intersection(b_s.index)
-        y = y[y_s.index.get_indexer(common)]
-        b = b_s.to_numpy(dtype=float)[b_s.index.get_indexer(common)]
+        return _kept(y_idx, ok), y[ok], None
+    b_idx, b = _dated_values(benchmark, "benchmark")
+    if not y_idx.equals(b_idx):  # (the same dates: the join is every row)
+        common = y_idx.intersection(b_idx)
+        y, b, y_idx = y[y_idx.get_indexer(common)], b[b_idx.get_indexer(common)], common
     ok = ~(np.isnan(y) | np.isnan(b))
-    return pd.DatetimeIndex(common[ok]), y[ok], b[ok]
+    return _kept(y_idx, ok), y[ok], b[ok]
+
+
+def _dated_values(x: Any, name: str) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """The dates and values of :func:`_as_series` (a plain series' own index and a copy of its values)."""
+    if isinstance(x, pd.Series) and _plain(x):
+        return cast(pd.DatetimeIndex, x.index), x.to_numpy(dtype=float, copy=True)
+    s = _as_series(x, name)
+    return cast(pd.DatetimeIndex, s.index), s.to_numpy(dtype=float)
+
+
+def _kept(idx: pd.DatetimeIndex, ok: np.ndarray) -> pd.DatetimeIndex:
+    """``idx[ok]`` as a fresh DatetimeIndex (without a frequency)."""
+    return pd.DatetimeIndex(idx.to_numpy()[ok])
 
 
 def fit_dummies(y: np.ndarray, d: DummyDesign) -> DummyFit:

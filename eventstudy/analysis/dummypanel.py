@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,16 +81,8 @@ def event_dummy_regressions(
     check_options(cov_type, maxlags)
     fits: list[tuple[object, DummyFit]] = []
     designs: dict[tuple[Any, ...], DummyDesign] = {}  # markets on the same dates and benchmark share one
-    for sym, g in windows.groupby("symbol", sort=False):
-        # each event's dates, in order of first appearance (one factorize, not a groupby per event)
-        codes, names = pd.factorize(g["event_id"], sort=False)
-        dates_of = g["date"].to_numpy()[codes >= 0]  # a missing event id is no event (as groupby)
-        codes = codes[codes >= 0]
-        by_event = dates_of[np.argsort(codes, kind="stable")]
-        bounds = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(names)))])
+    for sym, ids, flat, bounds in _market_events(windows):
         bench = benchmark.get(str(sym)) if isinstance(benchmark, Mapping) else benchmark
-        flat = as_dates(by_event)
-        ids = [str(eid) for eid in names]
         dates, y, b = sample(returns[str(sym)], bench)
         fit = fit_dummies(y, shared_design(designs, dates, b, ids, flat, bounds, maxlags, cov_type))
         fits.append((sym, fit))
@@ -99,6 +91,48 @@ def event_dummy_regressions(
         cars=_stacked([(s, f.car_columns()) for s, f in fits], CAR_COLUMNS, object_ids=True),
         markets=pd.DataFrame([f.market_row(s) for s, f in fits], columns=MARKET_COLUMNS),
     )
+
+
+def _market_events(windows: pd.DataFrame) -> Iterator[tuple[Any, list[str], pd.DatetimeIndex, np.ndarray]]:
+    """``(symbol, ids, dates, bounds)`` of each market of ``windows``, as ``groupby("symbol")`` meets them.
+
+    ``ids``: the market's event ids in order of first appearance among its
+    rows (a missing id is no event); ``dates``: their window dates
+    (:func:`~eventstudy.analysis.dummies.as_dates`), event after event, each
+    event's in row order; ``bounds``: where each event's dates start, and
+    their end. A date column of numpy dates is read once for all markets
+    (one factorize of the symbols and of the ids, one stable sort of the
+    rows); any other goes market by market.
+    """
+    if not (isinstance(windows["date"].dtype, np.dtype) and windows["date"].dtype.kind == "M"):
+        for sym, g in windows.groupby("symbol", sort=False):
+            codes, names = pd.factorize(g["event_id"], sort=False)
+            dates_of = g["date"].to_numpy()[codes >= 0]  # a missing event id is no event (as groupby)
+            codes = codes[codes >= 0]
+            by_event = dates_of[np.argsort(codes, kind="stable")]
+            bounds = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(names)))])
+            yield sym, [str(eid) for eid in names], as_dates(by_event), bounds
+        return
+    sym, syms = pd.factorize(windows["symbol"], sort=False)  # groupby's order; a missing symbol is none
+    ev, evs = pd.factorize(windows["event_id"], sort=False)
+    rows = np.flatnonzero((sym >= 0) & (ev >= 0))
+    rows = rows[np.argsort(sym[rows], kind="stable")]  # market after market, each in row order
+    pair = sym[rows].astype(np.int64) * max(len(evs), 1) + ev[rows]
+    uniq, first = np.unique(pair, return_index=True)
+    at = first[np.searchsorted(uniq, pair)]  # where each row's (market, event) first appears
+    order = np.argsort(at, kind="stable")  # market, then event by first appearance, then row order
+    rows, at = rows[order], at[order]
+    starts = np.flatnonzero(np.r_[True, at[1:] != at[:-1]]) if len(rows) else np.empty(0, np.int64)
+    ends = np.r_[starts[1:], len(rows)]
+    pair_sym = sym[rows[starts]]
+    ids = [str(eid) for eid in evs[ev[rows[starts]]]]
+    dates = as_dates(windows["date"].to_numpy()[rows])
+    lo = np.searchsorted(pair_sym, np.arange(len(syms)))
+    hi = np.searchsorted(pair_sym, np.arange(len(syms)), side="right")
+    for k, name in enumerate(syms):
+        d0 = int(starts[lo[k]]) if hi[k] > lo[k] else 0
+        bounds = np.r_[0, ends[lo[k] : hi[k]] - d0].astype(np.int64)
+        yield name, ids[lo[k] : hi[k]], dates[d0 : d0 + int(bounds[-1])], bounds
 
 
 def _stacked(
