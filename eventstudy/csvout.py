@@ -11,6 +11,7 @@ reason, so every CSV of the folder reads back with :func:`pandas.read_csv`.
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -74,8 +75,11 @@ def to_csv(df: pd.DataFrame, path: Path) -> None:
     ``FLOAT_FORMAT % v`` over plain floats and NaN blank, integers and
     booleans as ``str``, text as it is and missing text blank; the rows go
     to the csv module's writer with pandas' dialect, :data:`CSV_ROWS` rows at a
-    time. A chunk holding another column type (dates, nullable integers, …)
-    is written by pandas, its float columns formatted here.
+    time, or, when no cell holds a separator, quote or line break and there
+    are two columns or more (the csv module quotes nothing then), are joined
+    with commas (a fifth of the writer's time). A chunk holding another
+    column type (dates, nullable integers, …) is written by pandas, its float
+    columns formatted here.
     """
     floats = [k for k, dtype in enumerate(df.dtypes) if isinstance(dtype, np.dtype) and dtype.kind == "f"]
     names = [str(c) for c in df.columns]
@@ -85,11 +89,15 @@ def to_csv(df: pd.DataFrame, path: Path) -> None:
         writer = csv.writer(fh, lineterminator="\n", quoting=csv.QUOTE_MINIMAL, doublequote=True)
         for start in range(0, max(len(df), 1), CSV_ROWS):
             part = df.iloc[start : start + CSV_ROWS]
-            cells = [_cells(part.iloc[:, k]) for k in range(part.shape[1])]
+            columns = [_column(part.iloc[:, k]) for k in range(part.shape[1])]
+            cells = [c for c, _ in columns]
             if plain and all(c is not None for c in cells):
                 if start == 0:
                     writer.writerow(names)
-                writer.writerows(zip(*cells, strict=True))
+                if len(cells) > 1 and all(bare for _, bare in columns):  # nothing to quote: rows joined
+                    fh.write("\n".join(map(",".join, zip(*cells, strict=True))) + "\n")
+                else:
+                    writer.writerows(zip(*cells, strict=True))
                 continue
             if floats:
                 part = part.copy(deep=False)
@@ -104,26 +112,42 @@ def _float_cells(col: pd.Series) -> list[str]:
 
 
 def _cells(col: pd.Series) -> list[str] | None:
-    """The text pandas writes for each cell of ``col``, or ``None`` for a type left to pandas.
+    """The text pandas writes for each cell of ``col``, or ``None`` for a type left to pandas."""
+    return _column(col)[0]
+
+
+def _column(col: pd.Series) -> tuple[list[str] | None, bool]:
+    """:func:`_cells` of ``col``, and whether none of them needs quotes (no separator, quote or
+    line break in any text).
 
     Float columns (:func:`_float_cells`), integer and boolean numpy columns
     (``str``), text columns (``str`` dtype, or objects that are all text or
-    missing: missing blank).
+    missing: missing blank). Integers, booleans and text are spelled once per
+    distinct value (one ``pd.factorize``) and laid out by their codes: a
+    column of a study's tables repeats a few ids, dates or labels many times.
     """
     dtype = col.dtype
     if isinstance(dtype, np.dtype) and dtype.kind == "f":
-        return _float_cells(col)
+        return _float_cells(col), True  # digits, '.', 'e', signs, "inf", "nan"
     if isinstance(dtype, np.dtype) and dtype.kind in "iub":
-        return list(map(str, col.to_numpy().tolist()))
+        codes, uniques = pd.factorize(col.to_numpy())
+        return _spelled(codes, list(map(str, uniques.tolist()))), True
     if isinstance(dtype, pd.StringDtype) or (isinstance(dtype, np.dtype) and dtype.kind == "O"):
-        values = col.to_numpy(dtype=object)
-        missing = pd.isna(values)
-        if missing.any():
-            values = values.copy()
-            values[missing] = ""
-        out = values.tolist()
-        return out if all(type(v) is str for v in out) else None
-    return None
+        codes, uniques = pd.factorize(col, use_na_sentinel=True)  # missing: code −1, written blank
+        texts = list(uniques)
+        if not all(type(v) is str for v in texts):
+            return None, False
+        return _spelled(codes, texts), _QUOTED.search("".join(texts)) is None
+    return None, False
+
+
+#: Characters that make the csv module (pandas' dialect) quote a field.
+_QUOTED = re.compile(r'[,"\r\n]')
+
+
+def _spelled(codes: np.ndarray, texts: list[str]) -> list[str]:
+    """``texts[code]`` of every cell, ``""`` for code −1 (a missing value)."""
+    return np.array([*texts, ""], dtype=object)[codes].tolist()
 
 
 def with_omitted(manifest: dict[str, Any], omitted: dict[str, str]) -> dict[str, Any]:

@@ -151,7 +151,9 @@ def _events_by_groupby(windows: pd.DataFrame) -> list[tuple[object, list[str], p
 
 @settings(max_examples=150, deadline=None)
 @given(st.integers(0, 2**16), st.integers(0, 60), st.booleans(), st.booleans())
-def test_each_markets_events_from_one_pass_equal_a_groupby(seed: int, n: int, int_ids: bool, unit_s: bool) -> None:
+def test_each_markets_events_from_one_pass_equal_a_groupby(
+    seed: int, n: int, int_ids: bool, unit_s: bool
+) -> None:
     """Interleaved rows, missing ids and symbols, a market whose ids are all missing, repeated
     (event, date) rows, dates out of order and not at midnight; ids as text or integers."""
     from eventstudy.analysis.dummypanel import _market_events
