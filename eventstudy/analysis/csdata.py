@@ -16,7 +16,7 @@ __all__ = ["assign_clusters", "pairs_data"]
 
 def _overlap_components(car: pd.DataFrame, window: str, data: pd.DataFrame) -> pd.Series:
     """Event → representative of its group of events linked by overlapping windows (union–find)."""
-    events = list(dict.fromkeys(data["event_id"].astype(str)))
+    events = list(pd.unique(data["event_id"].astype(str)))
     parent = {e: e for e in events}
 
     def find(e: str) -> str:
@@ -27,7 +27,8 @@ def _overlap_components(car: pd.DataFrame, window: str, data: pd.DataFrame) -> p
 
     if "overlaps" in car.columns:
         rows = car.loc[car["window"].astype(str) == window, ["event_id", "overlaps"]]
-        for eid, ov in zip(rows["event_id"].astype(str), rows["overlaps"], strict=True):
+        rows = rows.assign(event_id=rows["event_id"].astype(str)).drop_duplicates()  # each link once
+        for eid, ov in zip(rows["event_id"], rows["overlaps"], strict=True):
             if eid not in parent or not isinstance(ov, str):
                 continue
             for other in ov.split():
@@ -84,7 +85,7 @@ def pairs_data(
     missing = [c for c in ("event_id", "symbol", "window", "car") if c not in car.columns]
     if missing:
         raise InputError(f"car: missing column(s) {', '.join(missing)}")
-    windows = list(dict.fromkeys(car["window"].astype(str)))
+    windows = list(pd.unique(car["window"].astype(str)))
     if window is None:
         if len(windows) != 1:
             raise InputError(f"window: choose one of {', '.join(windows)}")
@@ -102,7 +103,7 @@ def pairs_data(
     rows = car.loc[car["window"].astype(str) == window, cols]
     if cluster == "dependence":
         rows = rows.rename(columns={"cluster": "dep_cluster"})
-    unknown = sorted(set(rows["event_id"]) - set(ev["event_id"]))
+    unknown = sorted(set(pd.unique(rows["event_id"])) - set(pd.unique(ev["event_id"])))
     if unknown:
         raise InputError(f"events: no attributes for event(s) {', '.join(map(str, unknown[:5]))}")
     data = rows.merge(ev, on="event_id", how="left", validate="many_to_one")
