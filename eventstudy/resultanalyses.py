@@ -12,12 +12,14 @@ imported only when one of them runs.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from .config import WindowLike, parse_window
+from .returns import ReturnFrames
 
 if TYPE_CHECKING:
     from .analysis.compare import Comparison
@@ -101,13 +103,23 @@ def event_dummies_of(res: StudyResult, window: WindowLike | None = None, cov_typ
     hi = t2 + np.where(t2 >= 0, np.nan_to_num(ext_row), 0)
     rows = ar[(ar["rel_day"] >= t1) & (ar["rel_day"] <= hi) & ar["return"].notna()]
     model = res.config.model
-    rets = {s: df["ret"] for s, df in res.market_returns.items()}
+    rets = _return_columns(res.market_returns, "ret")
     bench = None
     if model == "market":
-        bench = {s: df["bench"] for s, df in res.market_returns.items()}
+        bench = _return_columns(res.market_returns, "bench")
     elif model == "market-adjusted":
-        rets = {s: df["ret"] - df["bench"] for s, df in res.market_returns.items()}
+        bench_of = _return_columns(res.market_returns, "bench")
+        rets = {s: r - bench_of[s] for s, r in rets.items()}
     return event_dummy_regressions(rets, rows[["event_id", "symbol", "date"]], bench, cov_type=cov_type)  # type: ignore[arg-type]
+
+
+def _return_columns(
+    frames: Mapping[str, pd.DataFrame], name: Literal["ret", "bench"]
+) -> dict[str, pd.Series]:
+    """Each market's column ``name`` of ``res.market_returns`` (a study's own mapping builds no frame)."""
+    if isinstance(frames, ReturnFrames):
+        return frames.series(name)
+    return {s: df[name] for s, df in frames.items()}
 
 
 def main_window_dummies(res: StudyResult) -> pd.DataFrame:

@@ -115,6 +115,20 @@ class ReturnFrames(Mapping[str, pd.DataFrame]):
             self._frames[symbol] = hit
         return hit
 
+    def series(self, name: Literal["ret", "bench"]) -> dict[str, pd.Series]:
+        """Every market's column ``name`` as a Series, without building the frames not yet built."""
+        out: dict[str, pd.Series] = {}
+        for symbol, m in self._markets.items():
+            hit = self._frames.get(symbol)
+            if hit is not None:
+                out[symbol] = hit[name]
+                continue
+            values = m.ret if name == "ret" else m.bench
+            if values is None:
+                values = np.full(len(m.ret), np.nan)
+            out[symbol] = pd.Series(values, index=m.sessions.dates, name=name)
+        return out
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._markets)
 

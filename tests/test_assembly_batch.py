@@ -119,3 +119,22 @@ def test_market_returns_and_tables_are_built_once_and_handed_out_safely() -> Non
     t2 = res.tables()
     assert not (t2["car.csv"]["car"] == 0.0).all()
     pd.testing.assert_frame_equal(t2["car.csv"].drop(columns=[]), res.tables()["car.csv"])
+
+
+@pytest.mark.parametrize("model", ["market", "constant-mean"])
+def test_market_return_columns_equal_the_frames_whether_built_or_not(model: str) -> None:
+    """``ReturnFrames.series``: each market's column as its frame holds it (a built frame's own
+    column; an unbuilt one's values on the same dates), the benchmark NaN without one."""
+    wide, ev = _study(gap=12)
+    bench = {"benchmark": "MKT"} if model == "market" else {}
+    frames = EventStudy(ev, wide, model=model, tests=["csect_t"], **bench).run().market_returns
+    built = frames["B"]  # one frame built first, the others not
+    for name in ("ret", "bench"):
+        cols = frames.series(name)  # type: ignore[attr-defined]
+        assert list(cols) == list(frames)
+        assert cols["B"] is not None and cols["B"].equals(built[name])
+        for sym in frames:
+            pd.testing.assert_series_equal(cols[sym], frames[sym][name])
+            assert cols[sym].index is frames[sym].index or cols[sym].index.equals(frames[sym].index)
+    if model == "constant-mean":
+        assert all(s.isna().all() for s in frames.series("bench").values())  # type: ignore[attr-defined]
