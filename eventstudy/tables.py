@@ -235,9 +235,18 @@ def _styler_tabular(cells: pd.DataFrame, caption: str, label: str, column_format
     )
 
 
+def _latex_cell(v: str) -> str:
+    """A cell of :func:`frame_latex`: escaped, a leading minus (after any parenthesis) in math mode."""
+    return _MINUS.sub(r"\1$-$", _latex_escape(v))
+
+
+_MINUS = re.compile(r"^(\(?)-")
+
+
 def frame_latex(frame: pd.DataFrame, caption: str, label: str) -> str:
     """A :func:`caar_frame` as a LaTeX ``table`` float (booktabs rules), the note below the tabular."""
-    cells = frame.map(lambda v: re.sub(r"^(\(?)-", r"\1$-$", _latex_escape(v)))
+    escaped = np.frompyfunc(_latex_cell, 1, 1)(frame.to_numpy(dtype=object))  # not a map per column
+    cells = pd.DataFrame(escaped, index=frame.index, columns=frame.columns)
     tex = _tabular(cells, _latex_escape(caption), label, "ll" + "r" * frame.shape[1])
     note = _NOTE.format(
         test=_latex_escape(HEADLINE_TEST),
