@@ -181,7 +181,11 @@ def caar_path(res: StudyResult, by: str = "market") -> pd.DataFrame:
         ar = ar.assign(group=ar["symbol"].astype(str))
     else:
         ev = res.events.table.set_index("event_id")
-        vals = ev.loc[ar["event_id"].to_numpy(), by].to_numpy()
+        pos = ev.index.get_indexer(ar["event_id"]) if ev.index.is_unique else np.array([-1])
+        if len(pos) and (pos < 0).any():  # (an unknown or repeated id: .loc says which)
+            vals = ev.loc[ar["event_id"].to_numpy(), by].to_numpy()
+        else:  # each row's event by position, not by label
+            vals = ev[by].to_numpy()[pos]
         if by == "direction":  # each distinct value spelled once, then by position
             codes, kinds = pd.factorize(vals, use_na_sentinel=False)
             spelled = [{1: "+1", -1: "-1", 0: "0"}.get(int(v), str(v)) for v in kinds]
