@@ -53,7 +53,8 @@ def test_frames_of_every_kind(n: int, dtypes: list[str], repeat: bool, seed: int
         elif dt in ("int64", "Int64", "bool"):
             cols[f"c{i}"] = pd.Series((x > 0) if dt == "bool" else np.arange(n), dtype=dt)
         elif dt == "datetime64[ns]":
-            cols[f"c{i}"] = pd.Series(pd.date_range("2020-01-01", periods=n), dtype=dt)
+            days = pd.Series(pd.date_range("2020-01-01", periods=n), dtype=dt)
+            cols[f"c{i}"] = days.where(~np.isnan(x))  # NaT where missing
         else:
             text = [None if np.isnan(v) else f"v{v:.2f}" for v in x]
             cols[f"c{i}"] = pd.Series(text, dtype=dt)
@@ -61,3 +62,48 @@ def test_frames_of_every_kind(n: int, dtypes: list[str], repeat: bool, seed: int
     if repeat and len(frame.columns) > 1:
         frame.columns = ["a"] * len(frame.columns)
     _same(records(frame), frame.to_dict("records"))
+
+
+def _by_event_plainly(
+    react: pd.DataFrame, keep: set[str] | None
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, int], dict[str, list[str]]]:
+    """The cards' grouping written out row by row: every pair's record, kept or not."""
+    recs: dict[str, list[dict[str, Any]]] = {}
+    for r in react.to_dict("records"):
+        recs.setdefault(str(r["event_id"]), []).append(r)
+    shown = {e: [r for r in rs if keep is None or str(r["symbol"]) in keep] for e, rs in recs.items()}
+    overlaps: dict[str, list[str]] = {}
+    for e, rs in recs.items():
+        ov: list[str] = []
+        for r in rs:
+            ov += [o for o in str(r["overlaps"]).split() if o not in ov]
+        overlaps[e] = ov
+    return {e: rs for e, rs in shown.items() if rs}, {e: len(rs) for e, rs in recs.items()}, overlaps
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**16), n=st.integers(0, 40), keep_some=st.booleans())
+def test_the_cards_pairs_overlaps_and_shown_rows_equal_a_row_by_row_reading(
+    seed: int, n: int, keep_some: bool
+) -> None:
+    """Events repeated over markets, overlap texts repeated, blank and missing, a subset of markets shown."""
+    from eventstudy.report.cards import _reactions_by_event
+
+    rng = np.random.default_rng(seed)
+    texts = np.array(["", "e1", "e2 e3", "e3 e1", None], dtype=object)
+    react = pd.DataFrame(
+        {
+            "event_id": pd.Series(rng.choice(["e1", "e2", "e3", "e4"], n), dtype="str"),
+            "symbol": pd.Series(rng.choice(["A", "B", "C"], n), dtype="str"),
+            "overlaps": pd.Series(rng.choice(texts, n), dtype="str"),
+            "car": rng.normal(size=n),
+            "day0": pd.Series(pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 9, n), unit="D")),
+        }
+    )
+    keep = {"A", "C"} if keep_some else None
+    got = _reactions_by_event(react, keep)
+    want = _by_event_plainly(react, keep)
+    assert got[1] == want[1] and got[2] == {e: v for e, v in want[2].items()}
+    assert set(got[0]) == set(want[0])  # (looked up by event; each event's rows in row order)
+    for e in want[0]:
+        _same(got[0][e], want[0][e])

@@ -58,6 +58,38 @@ def _row(r: dict[str, Any], windows: list[str]) -> dict[str, Any]:
     }
 
 
+def _reactions_by_event(
+    react: pd.DataFrame, keep: set[str] | None
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, int], dict[str, list[str]]]:
+    """Per event: the records of its pairs in the markets ``keep`` (all without it), its number
+    of pairs, and the events its pairs overlap (in order of first mention, read off every pair).
+
+    Only the shown pairs become records; the overlaps are read from each distinct
+    ``(event, overlaps)`` text once (a universe's events repeat them across markets).
+    """
+    if not len(react):
+        return {}, {}, {}
+    eids = [str(e) for e in react["event_id"].tolist()]
+    pairs: dict[str, int] = {}
+    for e in eids:
+        pairs[e] = pairs.get(e, 0) + 1
+    shown = react
+    if keep is not None:
+        symbols = react["symbol"]
+        shown = react[symbols.isin([s for s in pd.unique(symbols) if str(s) in keep])]
+    by_event: dict[str, list[dict[str, Any]]] = {}
+    for r in records(shown):  # one conversion, not one per event
+        by_event.setdefault(str(r["event_id"]), []).append(r)
+    overlaps: dict[str, list[str]] = {}
+    seen: set[tuple[str, str]] = set()
+    for e, text in zip(eids, map(str, react["overlaps"].tolist()), strict=True):
+        if (e, text) not in seen:
+            seen.add((e, text))
+            ov = overlaps.setdefault(e, [])
+            ov += [o for o in text.split() if o not in ov]
+    return by_event, pairs, overlaps
+
+
 def event_cards(
     res: StudyResult, info: EventInfo, markets: Sequence[str] | None = None
 ) -> list[dict[str, Any]]:
@@ -78,21 +110,16 @@ def event_cards(
     """
     windows = [format_window(w) for w in res.config.car_windows]
     react = event_reactions(res)
-    by_event: dict[str, list[dict[str, Any]]] = {}
-    for r in records(react) if len(react) else []:  # one conversion, not one per event
-        by_event.setdefault(str(r["event_id"]), []).append(r)
+    keep = None if markets is None else {str(m) for m in markets}
+    by_event, pairs, overlaps = _reactions_by_event(react, keep)
     excl: dict[str, list[str]] = {}
     for r in records(res.excluded):
         excl.setdefault(str(r["event_id"]), []).append(f"{r['symbol']}: {r['reason']}")
-    keep = None if markets is None else {str(m) for m in markets}
     cards = []
     for eid in info.table.sort_values("date", kind="stable").index:
         eid = str(eid)
-        recs = by_event.get(eid, [])
-        rows = [_row(r, windows) for r in recs if keep is None or str(r["symbol"]) in keep]
-        ov: list[str] = []
-        for r in recs:
-            ov += [o for o in str(r["overlaps"]).split() if o not in ov]
+        rows = [_row(r, windows) for r in by_event.get(eid, [])]
+        ov = overlaps.get(eid, [])
         title = info.title(eid)
         cards.append(
             {
@@ -105,7 +132,7 @@ def event_cards(
                 "source": info.get(eid, "source"),
                 "notes": info.get(eid, "notes"),
                 "rows": rows,
-                "more": len(recs) - len(rows),  # markets of the event beyond ``markets``
+                "more": pairs.get(eid, 0) - len(rows),  # markets of the event beyond ``markets``
                 "excluded": excl.get(eid, []),
                 "overlaps": [(o, info.title(o)) for o in ov],
                 "search": f"{info.get(eid, 'date')} {title} {eid} {info.get(eid, 'category')}".lower(),

@@ -301,7 +301,7 @@ class Lookup:
 def _plain_dtype(dtype: Any) -> bool:
     """Whether ``Series.tolist`` gives a column's values as ``to_dict("records")`` does."""
     if isinstance(dtype, np.dtype):
-        return dtype.kind in "biuf"
+        return dtype.kind in "biufM"  # (dates: Timestamps and NaT both ways)
     return isinstance(dtype, pd.StringDtype) and isinstance(dtype.na_value, float)  # NaN, not pd.NA
 
 
@@ -309,8 +309,8 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """``frame.to_dict("records")``: the same keys, values and types, column by column.
 
     pandas builds the records row by row (about 0.1 s for the default study's tests
-    table); numeric, boolean and text columns are read whole with ``tolist`` (which
-    boxes to Python scalars the same way). Any other column, or repeated column names,
+    table); numeric, boolean, date and text columns are read whole with ``tolist``
+    (which boxes to Python scalars and Timestamps the same way). Any other column, or repeated column names,
     take pandas' own route.
     """
     names = frame.columns.tolist()
