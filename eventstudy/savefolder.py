@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from .csvout import with_omitted, write_csv_tables
@@ -31,10 +32,14 @@ __all__ = ["folder_tables", "save_result"]
 
 
 def _iso(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its date columns as ``YYYY-MM-DD`` text (blank where missing), each distinct date
+    formatted once (a study's tables repeat a few hundred dates over many rows)."""
     out = df.copy()
     for c in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[c]):
-            out[c] = out[c].dt.strftime("%Y-%m-%d").astype(object).where(out[c].notna(), "")
+            codes, days = pd.factorize(out[c])  # a missing date: code −1
+            text = np.array([*pd.DatetimeIndex(days).strftime("%Y-%m-%d"), ""], dtype=object)
+            out[c] = pd.Series(text[codes], index=out.index, dtype=object)
     return out
 
 

@@ -159,3 +159,24 @@ def test_rows_without_anything_to_quote_are_joined_byte_for_byte(
     assert _ours(df, tmp_path / "a.csv") == _pandas(df, tmp_path / "b.csv")
     bare = csvout._column(df["label"])[1]
     assert bare == (not quoted and not any(t is not None and any(c in t for c in ',"\r\n') for t in texts))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**16), n=st.integers(0, 300), zone=st.sampled_from([None, "Asia/Shanghai", "UTC"])
+)
+def test_date_columns_are_the_text_of_each_cell(seed: int, n: int, zone: str | None) -> None:
+    """The folder's date columns (each distinct date formatted once) equal ``strftime`` cell by cell,
+    blank where a date is missing; other columns untouched."""
+    from eventstudy.savefolder import _iso
+
+    rng = np.random.default_rng(seed)
+    days = pd.Series(pd.Timestamp("2019-12-30") + pd.to_timedelta(rng.integers(0, 40, n), unit="D"))
+    days[rng.random(n) < 0.2] = pd.NaT
+    if zone:
+        days = days.dt.tz_localize(zone)
+    df = pd.DataFrame({"date": days, "x": rng.normal(size=n)})
+    got = _iso(df)
+    want = [d.strftime("%Y-%m-%d") if d is not pd.NaT else "" for d in df["date"]]
+    assert got["date"].dtype == object and got["date"].tolist() == want
+    pd.testing.assert_series_equal(got["x"], df["x"])
