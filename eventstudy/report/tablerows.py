@@ -177,24 +177,33 @@ def rbar_rows(tests: pd.DataFrame, windows: Sequence[str]) -> list[dict[str, Any
     kp = tests[tests["test"].astype(str).str.startswith("kp_")]
     if kp.empty:
         return []
-    kp = kp.assign(rbar=[fmt.parse_rbar(n) for n in kp["note"]])
+    notes = kp["note"]
+    codes, distinct = pd.factorize(notes, use_na_sentinel=False)  # each distinct note parsed once
+    rbar = np.array([fmt.parse_rbar(n) for n in distinct], dtype=float)[codes] if len(kp) else np.empty(0)
+    kp = kp.assign(rbar=rbar)
     kp = kp[np.isfinite(kp["rbar"].to_numpy(dtype=float))]
     if kp.empty:
         return []
     first = kp.drop_duplicates(["group_by", "group", "window"])
-    rows = []
-    for (gb, g), sub in first.groupby(["group_by", "group"], sort=False):
-        if gb == "event":
-            continue
-        vals = dict(zip(sub["window"].astype(str), sub["rbar"], strict=True))
-        rows.append(
-            {
-                "grouping": str(gb),
-                "group": group_label(str(gb), str(g)),
-                "values": [fmt.fmt_num(vals.get(w, np.nan), 3) for w in windows],
-            }
-        )
-    return rows
+    first = first[first["group_by"].notna() & first["group"].notna()]  # (as a groupby drops them)
+    by_group: dict[tuple[Any, Any], dict[str, float]] = {}  # in order of first appearance
+    for gb, g, w, r in zip(
+        first["group_by"].tolist(),
+        first["group"].tolist(),
+        first["window"].astype(str).tolist(),
+        first["rbar"].tolist(),
+        strict=True,
+    ):
+        by_group.setdefault((gb, g), {})[w] = r
+    return [
+        {
+            "grouping": str(gb),
+            "group": group_label(str(gb), str(g)),
+            "values": [fmt.fmt_num(vals.get(w, np.nan), 3) for w in windows],
+        }
+        for (gb, g), vals in by_group.items()
+        if gb != "event"
+    ]
 
 
 #: Most rows of the report's pair table; a larger study lists the pairs with
