@@ -107,3 +107,42 @@ def test_the_cards_pairs_overlaps_and_shown_rows_equal_a_row_by_row_reading(
     assert set(got[0]) == set(want[0])  # (looked up by event; each event's rows in row order)
     for e in want[0]:
         _same(got[0][e], want[0][e])
+
+
+def _rbar_rows_by_groupby(tests: pd.DataFrame, windows: list[str]) -> list[dict[str, Any]]:
+    """The r̄ rows the plain way: each note parsed, a groupby of the first row per window."""
+    from eventstudy.report import fmt
+    from eventstudy.report.views import group_label
+
+    kp = tests[tests["test"].astype(str).str.startswith("kp_")]
+    kp = kp.assign(rbar=[fmt.parse_rbar(n) for n in kp["note"]])
+    kp = kp[np.isfinite(kp["rbar"].to_numpy(dtype=float))]
+    first = kp.drop_duplicates(["group_by", "group", "window"])
+    rows = []
+    for (gb, g), sub in first.groupby(["group_by", "group"], sort=False):
+        if gb != "event":
+            vals = dict(zip(sub["window"].astype(str), sub["rbar"], strict=True))
+            values = [fmt.fmt_num(vals.get(w, np.nan), 3) for w in windows]
+            rows.append({"grouping": str(gb), "group": group_label(str(gb), str(g)), "values": values})
+    return rows
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**16), n=st.integers(0, 60))
+def test_rbar_rows_equal_a_groupby_of_the_kp_rows(seed: int, n: int) -> None:
+    """KP and other tests, notes with and without r̄ (repeated, missing), groupings in any order."""
+    from eventstudy.report.tablerows import rbar_rows
+
+    rng = np.random.default_rng(seed)
+    notes = np.array(["r̄=0.125; x", "r̄=-0.031", "no r", None, "r̄=0.125; x"], dtype=object)
+    tests = pd.DataFrame(
+        {
+            "group_by": rng.choice(["all", "market", "event", "category"], n),
+            "group": rng.choice(["all", "^HSI", "^GDAXI", "talks"], n),
+            "window": rng.choice(["0:0", "-1:+1", "-5:+5"], n),
+            "test": rng.choice(["kp_bmp_t", "kp_patell_z", "bmp_t"], n),
+            "note": pd.Series(rng.choice(notes, n), dtype="str"),
+        }
+    )
+    windows = ["0:0", "-1:+1", "-5:+5"]
+    assert rbar_rows(tests, windows) == _rbar_rows_by_groupby(tests, windows)
