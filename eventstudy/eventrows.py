@@ -94,10 +94,7 @@ def scan_events(
                 if out is not None:
                     rows.append(out)
                     if not row.get("tz") and has_naive_time(row.get("timestamp", "")):
-                        warnings.append(
-                            f"{name}, line {line}, column 'timestamp': {show(row['timestamp'])} has no "
-                            "offset and the row no tz: read as UTC; add an offset (Z, +08:00) or a tz"
-                        )
+                        warnings.append(_naive_warning(name, line, row["timestamp"]))
             if len(errors) >= limit:
                 break
     except csv.Error as exc:
@@ -162,7 +159,7 @@ def _columns_at_once(text: str, header: list[str], delimiter: str, name: str, sh
     table.update({h: v for h, v in cols.items() if h not in table})  # extra columns, as text
     table["category"] = category
     table["direction"] = np.array([_DIRECTIONS[d] for d in direction], dtype=np.int64)
-    table["symbols"] = [" ".join(s.replace(",", " ").split()) for s in cols.get("symbols", blank)]
+    table["symbols"] = [_symbols(s) for s in cols.get("symbols", blank)]
     table.update(
         start_utc=timing.start,
         end_utc=timing.end,
@@ -173,15 +170,28 @@ def _columns_at_once(text: str, header: list[str], delimiter: str, name: str, sh
         line=np.array(lines, dtype=np.int64),
     )
     warnings = [
-        f"{name}, line {line}, column 'timestamp': {show(raw)} has no "
-        "offset and the row no tz: read as UTC; add an offset (Z, +08:00) or a tz"
+        _naive_warning(name, line, raw)
         for line, raw, zone in zip(lines, cols["timestamp"], tz, strict=True)
         if not zone and has_naive_time(raw)
     ]
     return Events(pd.DataFrame(table), name, sha, tuple(warnings))
 
 
+def _naive_warning(name: str, line: int, raw: str) -> str:
+    """The warning on a time without an offset in a row without ``tz`` (read as UTC)."""
+    return (
+        f"{name}, line {line}, column 'timestamp': {show(raw)} has no "
+        "offset and the row no tz: read as UTC; add an offset (Z, +08:00) or a tz"
+    )
+
+
+def _symbols(text: str) -> str:
+    """A ``symbols`` cell as symbols separated by single spaces (commas read as spaces)."""
+    return " ".join(text.replace(",", " ").split())
+
+
 def _known_zone(tzname: str) -> bool:
+    """Whether ``tzname`` is an IANA time zone :mod:`zoneinfo` knows."""
     try:
         ZoneInfo(tzname)
     except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder
@@ -237,12 +247,9 @@ def _validate_row(
     if not row.get("title"):
         bad("title is empty; describe the event", "title")
     tzname = row.get("tz", "")
-    if tzname:
-        try:
-            ZoneInfo(tzname)
-        except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder
-            bad(f"unknown time zone {show(tzname)}; use an IANA name such as Asia/Shanghai", "tz")
-            tzname = ""
+    if tzname and not _known_zone(tzname):
+        bad(f"unknown time zone {show(tzname)}; use an IANA name such as Asia/Shanghai", "tz")
+        tzname = ""
     raw = row.get("timestamp", "")
     timing = None
     if not raw:
@@ -264,7 +271,7 @@ def _validate_row(
     out.update({c: v for c, v in row.items() if c not in out})  # extra columns, as text
     out["category"] = category
     out["direction"] = _DIRECTIONS[d]
-    out["symbols"] = " ".join(row.get("symbols", "").replace(",", " ").split())
+    out["symbols"] = _symbols(row.get("symbols", ""))
     out.update(
         start_utc=timing.start,
         end_utc=timing.end,
