@@ -149,7 +149,7 @@ def _events_by_groupby(windows: pd.DataFrame) -> list[tuple[object, list[str], p
     return out
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(st.integers(0, 2**16), st.integers(0, 60), st.booleans(), st.booleans())
 def test_each_markets_events_from_one_pass_equal_a_groupby(
     seed: int, n: int, int_ids: bool, unit_s: bool

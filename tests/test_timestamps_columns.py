@@ -138,7 +138,7 @@ def _files(draw: st.DrawFn) -> str:
     return buf.getvalue()
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(_files())
 def test_a_file_read_a_column_at_a_time_equals_the_row_by_row_scan(text: str) -> None:
     got = eventrows.scan_events(text, "f.csv", "sha", limit=5)
@@ -153,7 +153,7 @@ def test_a_file_read_a_column_at_a_time_equals_the_row_by_row_scan(text: str) ->
     assert got[0].warnings == want[0].warnings  # type: ignore[attr-defined]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(GOOD + BAD), st.sampled_from(ZONES)), min_size=1, max_size=25))
 def test_timing_columns_equal_parse_timestamp_row_by_row(rows: list[tuple[str, str]]) -> None:
     raws, zones = [r for r, _ in rows], [z for _, z in rows]

@@ -85,7 +85,7 @@ def _naive_times() -> st.SearchStrategy[tuple[str, pd.Timestamp]]:
     return st.sampled_from(ZONES).flatmap(lambda z: near(z).map(lambda t: (z, t)))
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(_naive_times())
 def test_localize_equals_pandas_scalar_localize(case: tuple[str, pd.Timestamp]) -> None:
     zone, local = case
@@ -97,7 +97,7 @@ def test_localize_equals_pandas_scalar_localize(case: tuple[str, pd.Timestamp]) 
         assert _localize(t, ZoneInfo(zone)) == _pandas_utc(t, zone), (zone, t)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(_naive_times())
 def test_local_date_equals_pandas_tz_convert(case: tuple[str, pd.Timestamp]) -> None:
     zone, t = case
