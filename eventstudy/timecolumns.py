@@ -92,6 +92,7 @@ def timing_columns(raws: Sequence[str], tznames: Sequence[str]) -> TimingColumns
         lo = np.where(np.isnat(a_dur), a_at, b_at - a_dur)
         hi = np.where(np.isnat(b_dur), b_at, a_at + b_dur)
         ok = ~(np.isnat(lo) | np.isnat(hi) | (~np.isnat(a_dur) & ~np.isnat(b_dur))) & (hi > lo)
+        ok &= _in_years(lo) & _in_years(hi)  # (an end outside them: parse_timestamp says so)
         rows, lo, hi = rows[ok], lo[ok], hi[ok]
         start[rows], end[rows] = lo, hi
         local_date[rows] = _utc_to_local_day(lo, zones[rows])
@@ -138,6 +139,10 @@ def _instants(texts: list[str], zones: np.ndarray, pattern: re.Pattern[str] = _I
 _DURATION_RE = re.compile(r"^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 _UNITS_S = (7 * 86_400, 86_400, 3_600, 60, 1)
 
+#: Longest duration converted here (50 years): an end in 1900–2200 shifted by it stays within
+#: numpy's nanosecond dates (1677–2262), so the sums below cannot overflow.
+_LONGEST_S = 50 * 366 * 86_400
+
 
 def _durations(texts: list[str]) -> np.ndarray:
     """Whole-unit ISO 8601 durations (``P1W``, ``P2D``, ``PT8H``, ``P1DT6H30M``, ``PT45S``) as
@@ -147,11 +152,16 @@ def _durations(texts: list[str]) -> np.ndarray:
         whole = t.startswith("P") and t not in ("P", "PT") and not t.endswith("T")
         m = _DURATION_RE.match(t) if whole else None
         if m is not None:
-            parts = [int(v) if v else 0 for v in m.groups()]
-            if max(parts) < 10**6:  # (far beyond any interval a file means)
-                seconds = sum(p * u for p, u in zip(parts, _UNITS_S, strict=True))
+            seconds = sum(int(v or 0) * u for v, u in zip(m.groups(), _UNITS_S, strict=True))
+            if seconds <= _LONGEST_S:  # (longer ones: parse_timestamp, which checks the years)
                 out[i] = np.timedelta64(seconds * 10**9, "ns")
     return out
+
+
+def _in_years(at: np.ndarray) -> np.ndarray:
+    """Whether each date lies in the years of ``parse_timestamp`` (NaT: false)."""
+    year = at.astype("datetime64[Y]").astype(np.int64) + 1970  # (NaT: a huge negative number)
+    return (year >= _FIRST_YEAR) & (year <= _LAST_YEAR) & ~np.isnat(at)
 
 
 def _local_to_utc(local: np.ndarray, zones: np.ndarray) -> np.ndarray:

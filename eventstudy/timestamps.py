@@ -155,7 +155,24 @@ def _duration(text: str, raw: str) -> pd.Timedelta:
             f"{show(raw)}: {show(text)} is not an ISO 8601 duration; write e.g. PT8H, PT30M or P1DT6H"
         )
     g = {k: float((v or "0").replace(",", ".")) for k, v in m.groupdict().items()}
-    return pd.Timedelta(weeks=g["w"], days=g["d"], hours=g["h"], minutes=g["m"], seconds=g["s"])
+    try:
+        return pd.Timedelta(weeks=g["w"], days=g["d"], hours=g["h"], minutes=g["m"], seconds=g["s"])
+    except (OverflowError, ValueError):  # (pandas' OutOfBoundsTimedelta is a ValueError)
+        why = f"the duration {show(text)} is longer than any interval can be"
+        raise InputError(f"{show(raw)}: {why}") from None
+
+
+def _end(start: pd.Timestamp, delta: pd.Timedelta, raw: str) -> pd.Timestamp:
+    """``start + delta`` (an interval's other end), within the years of :func:`_check_year`."""
+    try:
+        end = start + delta
+    except (OverflowError, ValueError):  # (pandas' OutOfBoundsDatetime is a ValueError)
+        end = None
+    if end is None or not _FIRST_YEAR <= end.year <= _LAST_YEAR:
+        raise InputError(
+            f"{show(raw)}: the interval reaches outside the years {_FIRST_YEAR}–{_LAST_YEAR}; {_EXAMPLES}"
+        )
+    return end
 
 
 def _local_date(ts_utc: pd.Timestamp, zone: ZoneInfo) -> pd.Timestamp:
@@ -178,10 +195,10 @@ def _interval(raw: str, zone: ZoneInfo) -> Timing:
         raise InputError(f"{show(raw)}: an interval needs at least one instant; write START/PT8H")
     if b.startswith("P"):
         start = _instant(a, zone, raw)
-        end = start + _duration(b, raw)
+        end = _end(start, _duration(b, raw), raw)
     elif a.startswith("P"):
         end = _instant(b, zone, raw)
-        start = end - _duration(a, raw)
+        start = _end(end, -_duration(a, raw), raw)
     else:
         if _DATE_RE.match(a) or _DATE_RE.match(b):
             raise InputError(
@@ -220,7 +237,8 @@ def parse_timestamp(raw: str, tzname: str = "") -> Timing:
     ------
     InputError
         When the text is not one of the three ISO 8601 forms, a date or time
-        does not exist, the year is outside 1900–2200, or an interval is
+        does not exist, a year (or an interval's end) is outside 1900–2200, a
+        duration is beyond any date, or an interval is
         reversed or empty. The message quotes the text and shows the forms.
     """
     text = raw.strip()

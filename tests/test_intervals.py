@@ -177,6 +177,11 @@ def _write(tmp_path: Path, stamp: str) -> Path:
         ("2025-06-10T20:00Z/PT", "not an ISO 8601 duration"),
         ("2025-06-10/2025-06-11", "must be instants"),
         ("2025-02-30T10:00Z", "not a valid date"),
+        ("2025-06-10T00:00Z/P999999W", "longer than any interval"),
+        ("P99999999999999999999W/2025-06-10T00:00Z", "longer than any interval"),
+        ("2200-01-01T00:00Z/P5000W", "outside the years 1900–2200"),
+        ("2200-12-31T00:00Z/P2D", "outside the years 1900–2200"),
+        ("PT999999H/1900-01-01T00:00Z", "outside the years 1900–2200"),
     ],
 )
 def test_bad_timestamps_name_file_line_and_column(tmp_path: Path, stamp: str, words: str) -> None:

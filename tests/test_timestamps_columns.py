@@ -51,6 +51,8 @@ GOOD = [
     "2025-06-10T20:00/PT8H",
     "2025-06-10T20:00Z/P1DT6H30M",
     "2025-06-10T20:00Z/P1W",
+    "2150-01-01T00:00Z/P2500W",  # 48 years: converted a column at a time
+    "2100-01-01T00:00Z/P3000W",  # 57 years: left to parse_timestamp
     "2025-06-10T20:00Z/PT1.5S",
     "PT8H/2025-06-11T04:00Z",
     "P2D/2025-06-11T04:00",
@@ -80,6 +82,10 @@ BAD = [
     "2025-06-10T10:00Z/P",
     "2025-06-10T10:00Z/PT",
     "a/b/c",
+    "2025-06-10T00:00Z/P999999W",  # beyond pandas' and numpy's nanosecond range
+    "2200-01-01T00:00Z/P5000W",
+    "2200-12-31T00:00Z/P2D",  # one end past 2200
+    "PT999999H/1900-01-01T00:00Z",
 ]
 ZONES = ["", "", "UTC", "Etc/UTC", "America/New_York", "Europe/London", "Asia/Shanghai", "Pacific/Apia"]
 BAD_ZONES = ["Mars/Base", "America"]
