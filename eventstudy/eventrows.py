@@ -55,8 +55,8 @@ def scan_events(
     """
     if not text.strip():
         return None, [EventsFileError(name, "the file is empty; it needs a header and one row per event")], []
-    first = text.splitlines()[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first))
+    delimiter = _sniff_delimiter(text.splitlines()[0])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = [h.strip() for h in next(reader)]
     except csv.Error as exc:
@@ -64,10 +64,10 @@ def scan_events(
     problem = _header_problem(header, name)
     if problem is not None:
         return None, [problem], []
-    fast = _columns_at_once(text, header, _sniff_delimiter(first), name, sha)
+    fast = _columns_at_once(text, header, delimiter, name, sha)
     if fast is not None:
         return fast, [], list(fast.warnings)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     next(reader)
     rows: list[dict[str, object]] = []
     errors: list[EventsFileError] = []

@@ -60,12 +60,9 @@ def timing_columns(raws: Sequence[str], tznames: Sequence[str]) -> TimingColumns
     local_date, local_end = np.full(n, nat), np.full(n, nat)
     kind = np.full(n, "instant", dtype=object)
 
-    # instants: the UTC date is the local date
-    instant = np.array([bool(_INSTANT_RE.match(t)) for t in texts], dtype=bool)
-    rows = np.flatnonzero(instant)
-    utc = _instants([texts[i] for i in rows], zones[rows])
-    start[rows] = end[rows] = utc
-    local_date[rows] = local_end[rows] = utc.astype("datetime64[D]").astype("datetime64[ns]")
+    # instants (NaT for any other text): the UTC date is the local date
+    start[:] = end[:] = _instants(texts, zones)
+    local_date[:] = local_end[:] = start.astype("datetime64[D]").astype("datetime64[ns]")
 
     # dates: the zone's day, from its midnight to the next
     rows = np.flatnonzero(np.array([bool(_DATE_RE.match(t)) for t in texts], dtype=bool))
@@ -87,8 +84,7 @@ def timing_columns(raws: Sequence[str], tznames: Sequence[str]) -> TimingColumns
         ends = [texts[i].split("/") for i in rows]
         a_txt, b_txt = [a.strip() for a, _ in ends], [b.strip() for _, b in ends]
         a_dur, b_dur = _durations(a_txt), _durations(b_txt)
-        a_at = _instants(a_txt, zones[rows], _INSTANT_RE)
-        b_at = _instants(b_txt, zones[rows], _INSTANT_RE)
+        a_at, b_at = _instants(a_txt, zones[rows]), _instants(b_txt, zones[rows])
         lo = np.where(np.isnat(a_dur), a_at, b_at - a_dur)
         hi = np.where(np.isnat(b_dur), b_at, a_at + b_dur)
         ok = ~(np.isnat(lo) | np.isnat(hi) | (~np.isnat(a_dur) & ~np.isnat(b_dur))) & (hi > lo)
@@ -114,12 +110,12 @@ def timing_columns(raws: Sequence[str], tznames: Sequence[str]) -> TimingColumns
     )
 
 
-def _instants(texts: list[str], zones: np.ndarray, pattern: re.Pattern[str] = _INSTANT_RE) -> np.ndarray:
+def _instants(texts: list[str], zones: np.ndarray) -> np.ndarray:
     """UTC instants (tz-naive nanoseconds) of ISO 8601 date-times; NaT where a text is not one of
     the common spellings, its year is out of range, it does not parse, or (without an offset) its
     local time has not exactly one reading in its zone."""
     out = np.full(len(texts), np.datetime64("NaT", "ns"))
-    matched = [pattern.match(t) for t in texts]
+    matched = [_INSTANT_RE.match(t) for t in texts]
     years = np.array([int(t[:4]) if m else 0 for t, m in zip(texts, matched, strict=True)])
     good = (years >= _FIRST_YEAR) & (years <= _LAST_YEAR)
     offset = np.array([m is not None and m.group(1) is not None for m in matched], dtype=bool)
