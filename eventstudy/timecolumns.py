@@ -9,11 +9,14 @@ The common forms are converted a column at a time:
   pandas' ``tz_localize`` over all the zone's rows;
 * an instant ``2025-06-10T22:55Z`` (seconds and decimals optional; ``Z`` or
   ``±hh:mm``) by one ``to_datetime(format="ISO8601", utc=True)``; without an
-  offset, read in its row's zone like a date.
+  offset, read in its row's zone like a date;
+* an interval ``START/END``, ``START/DURATION`` or ``DURATION/END`` of such
+  instants and a duration in whole weeks, days, hours, minutes or seconds of
+  at most 50 years, its ends within 1900–2200.
 
-A local time in a daylight-saving gap or overlap, an interval, any other
-spelling and anything that does not parse go through ``parse_timestamp`` row by
-row, which also raises the row's error. The result is the same either way,
+A local time in a daylight-saving gap or overlap, any other spelling and
+anything that does not parse go through ``parse_timestamp`` row by row, which
+also raises the row's error. The result is the same either way,
 value for value (``tests/test_timestamps_columns.py``).
 """
 
