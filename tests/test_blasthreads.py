@@ -28,6 +28,7 @@ def _probe(env: dict[str, str]) -> list[int]:
     return [int(x) for x in out.stdout.split()]
 
 
+@pytest.mark.slow  # two more interpreters
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/maps")
 def test_limit_sets_loaded_openblas_and_respects_the_user() -> None:
     import numpy  # noqa: F401  (loads numpy's OpenBLAS in this process for _loaded_blas)

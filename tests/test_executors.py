@@ -37,11 +37,13 @@ def test_chunk_size_does_not_matter(study: es.EventStudy, serial: es.StudyResult
     _same(serial, study.run(chunk_size=chunk, executor=ThreadPoolExecutor(2)))
 
 
+@pytest.mark.slow  # a process pool
 def test_process_pool(study: es.EventStudy, serial: es.StudyResult) -> None:
     with ProcessPoolExecutor(2) as pool:
         _same(serial, study.run(executor=pool, chunk_size=40))
 
 
+@pytest.mark.slow  # a Dask cluster of worker processes
 def test_dask_local_cluster(study: es.EventStudy, serial: es.StudyResult) -> None:
     distributed = pytest.importorskip(
         "distributed", reason="Dask is an optional extra: pip install '.[dask]'"

@@ -141,11 +141,13 @@ def _same(a: es.StudyResult, b: es.StudyResult) -> None:
     pd.testing.assert_frame_equal(a.tests(), b.tests())
 
 
+@pytest.mark.slow  # a process pool
 def test_process_pool_gives_the_serial_tables(study: es.EventStudy, serial: es.StudyResult) -> None:
     with ProcessPoolExecutor(2) as pool:
         _same(serial, study.run(executor=pool, chunk_size=5))
 
 
+@pytest.mark.slow  # a Dask cluster of worker processes
 def test_dask_gives_the_serial_tables(study: es.EventStudy, serial: es.StudyResult) -> None:
     distributed = pytest.importorskip("distributed", reason="Dask is an optional extra")
     with (

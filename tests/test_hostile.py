@@ -342,6 +342,7 @@ def _wait_for(path: Path, seconds: float = 60) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.slow  # a study saved in another process, killed
 def test_kill_9_during_save_leaves_nothing_listed_and_is_swept(inputs: Path) -> None:
     reports = inputs / "reports"
     ready = inputs / "ready"
@@ -391,6 +392,7 @@ def earlier_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return base / "o"
 
 
+@pytest.mark.slow  # the CLI in another process, sent a signal
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
 def test_signals_during_save_clean_up_and_say_so(
     inputs: Path, earlier_study: Path, sig: signal.Signals
@@ -440,6 +442,7 @@ def test_signals_during_save_clean_up_and_say_so(
     assert sorted(p.name for p in inputs.iterdir() if p.name.startswith(".")) == []
 
 
+@pytest.mark.slow  # three CLI processes at once
 def test_concurrent_saves_to_one_folder_never_fail(inputs: Path) -> None:
     out = inputs / "reports" / "s"
     procs = [_cli(*_args(inputs, "--out", str(out)), cwd=inputs) for _ in range(3)]

@@ -61,6 +61,7 @@ def default_inputs(snapshot_events, snapshot_prices):  # type: ignore[no-untyped
     return _study_inputs(snapshot_events, snapshot_prices.select(list(DEFAULT_SYMBOLS)))
 
 
+@pytest.mark.slow  # every test group by group on the default study; random inputs below run by default
 def test_batch_equals_per_group_on_the_default_study(default_inputs) -> None:  # type: ignore[no-untyped-def]
     inputs, labels = default_inputs
     specs = list(TESTS.values())

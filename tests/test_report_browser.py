@@ -211,6 +211,7 @@ def _inspect(browser: Any, page_file: Path) -> dict[str, Any]:
     return seen
 
 
+@pytest.mark.slow  # a browser, on a page made to fail
 @pytest.mark.browser
 def test_browser_harness_detects_a_bad_page(chromium: Any, tmp_path: Path) -> None:
     """The checks below are not vacuous: a page that runs injected code, fetches and logs errors is caught."""

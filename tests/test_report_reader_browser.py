@@ -85,6 +85,7 @@ def test_default_report_file_is_under_3_mib(default_report: Path) -> None:
     assert size < MAX_BYTES, f"{size / 2**20:.2f} MiB"
 
 
+@pytest.mark.slow  # a browser: layout at 1400 and 720 px, then printed to PDF
 def test_default_report_height_chart_layout_print_and_requests(chromium: Any, default_report: Path) -> None:
     context, page, seen = _open(chromium, default_report, 1400)
     try:
@@ -117,6 +118,7 @@ def test_default_report_height_chart_layout_print_and_requests(chromium: Any, de
     assert seen["requests"] == [default_report.resolve().as_uri()], seen["requests"]
 
 
+@pytest.mark.slow  # a browser
 def test_no_sideways_scrolling_and_chart_parts_apart_at_400px(chromium: Any, default_report: Path) -> None:
     context, page, seen = _open(chromium, default_report, 400)
     try:
@@ -130,6 +132,7 @@ def test_no_sideways_scrolling_and_chart_parts_apart_at_400px(chromium: Any, def
     assert seen["errors"] == []
 
 
+@pytest.mark.slow  # a browser
 def test_picker_finds_london_and_shows_its_card(chromium: Any, default_report: Path) -> None:
     context, page, seen = _open(chromium, default_report, 1400)
     try:
@@ -184,6 +187,7 @@ _PICK = (
 )
 
 
+@pytest.mark.slow  # a browser
 def test_text_answers_before_the_charts_and_printing_draws_them_all(
     chromium: Any, default_report: Path
 ) -> None:
@@ -203,6 +207,7 @@ def test_text_answers_before_the_charts_and_printing_draws_them_all(
         context.close()
 
 
+@pytest.mark.slow  # a browser
 def test_picker_draws_the_event_chart_it_needs_before_its_turn(chromium: Any, default_report: Path) -> None:
     context, page = _open_waiting(chromium, default_report, 1400)
     try:

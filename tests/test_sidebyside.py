@@ -50,6 +50,7 @@ def test_the_tests_that_stack_are_those_that_read_only_per_pair_arrays() -> None
     assert not TESTS["cluster_bootstrap"].stacks and not TESTS["wild_bootstrap"].stacks
 
 
+@pytest.mark.slow  # the default study both ways; random windows below run by default
 def test_default_study_side_by_side_equals_window_by_window(default_inputs, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     inputs, labels = default_inputs
     names = list(inputs)

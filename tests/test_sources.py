@@ -231,6 +231,7 @@ def test_snapshot_works_from_another_folder(tmp_path: Path, monkeypatch: pytest.
     assert len(load_prices(["^GDAXI"])["^GDAXI"]) == PROVENANCE_FILES["^GDAXI"][0]
 
 
+@pytest.mark.slow  # another interpreter importing from a zip
 def test_snapshot_loads_from_a_zipped_package(tmp_path: Path) -> None:
     """importlib.resources, not file paths: the snapshot loads when the package is imported from a zip."""
     archive = tmp_path / "eventstudy.zip"

@@ -86,6 +86,7 @@ def test_chunk_size_does_not_matter(study: EventStudy, streamed: StudyResult) ->
     _agree(streamed.tests(), study.run(chunk_size=97, detail="pairs").tests())
 
 
+@pytest.mark.slow  # a Dask cluster of worker processes
 def test_dask_local_cluster_gives_the_same_tables(study: EventStudy, streamed: StudyResult) -> None:
     distributed = pytest.importorskip(
         "distributed", reason="Dask is an optional extra: pip install '.[dask]'"
@@ -102,6 +103,7 @@ def test_dask_local_cluster_gives_the_same_tables(study: EventStudy, streamed: S
     pd.testing.assert_frame_equal(streamed.fits, res.fits, check_exact=True)
 
 
+@pytest.mark.slow  # the CLI on a study run twice
 def test_cli_chunk_size(tmp_path: Path) -> None:
     """``--chunk-size`` changes the chunks, not the tables; a bad value is a usage error (exit 2)."""
     runner = CliRunner()

@@ -23,6 +23,7 @@ def _no_compile(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(jinja2.Environment, "compile", refuse)
 
 
+@pytest.mark.slow  # another interpreter
 def test_a_second_process_reads_the_compiled_report_template(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snapshot_study
 ) -> None:  # type: ignore[no-untyped-def]
