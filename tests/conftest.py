@@ -184,34 +184,38 @@ def build_synthetic(
     return Synthetic(prices, events, list(recs), params, benchmark, tuple(symbols), dates, rets)
 
 
-#: Test modules that take longest, longest first (CPU of each module's tests plus the processes
-#: they start, summed per module over one ``CI=true`` run, 6 Dec 2026): under ``-n`` with
+#: Test modules that take longest, longest first (the summed durations of each module's tests in
+#: one ``CI=true`` run of the default selection from a fresh clone, 7 Dec 2026): under ``-n`` with
 #: ``--dist loadfile`` each worker takes whole modules in this order, so a long module does not
 #: start last and leave the other worker idle (the longest-first rule of scheduling). Other
 #: modules follow in their usual order.
-HEAVY_FIRST = (  # by their measured time, longest first (fresh clone, 6 Dec 2026 21:58 UTC)
-    "test_hostile.py",
+HEAVY_FIRST = (
     "test_garch_study.py",
-    "test_report_reader_browser.py",
-    "test_inference_batch.py",
-    "test_streamtests.py",
-    "test_cli.py",
-    "test_streaming.py",
     "test_report_structure.py",
-    "test_report_browser.py",
+    "test_streaming.py",
     "test_engine_reference.py",
+    "test_cli.py",
+    "test_inference_batch.py",
+    "test_hostile.py",
+    "test_linkedcorr.py",
     "test_volatility.py",
-    "test_cli_reader.py",
-    "test_library.py",
-    "test_executors.py",
+    "test_report_browser.py",
     "test_covariates.py",
-    "test_properties_invariance.py",
-    "test_calendar_map.py",
-    "test_factor_cli.py",
-    "test_properties.py",
+    "test_streamtests.py",
+    "test_library.py",
     "test_hostile_inputs.py",
-    "test_yahoo.py",
-    "test_day0.py",
+    "test_cli_reader.py",
+    "test_factor_cli.py",
+    "test_properties_invariance.py",
+    "test_factor.py",
+    "test_properties.py",
+    "test_calendar_map.py",
+    "test_intervals.py",
+    "test_executors.py",
+    "test_crossgroups_kernels.py",
+    # the longest of the slow selection (pytest -m slow): a notebook, and a browser's pages
+    "test_docs.py",
+    "test_report_reader_browser.py",
 )
 
 
