@@ -103,7 +103,6 @@ def test_dask_local_cluster_gives_the_same_tables(study: EventStudy, streamed: S
     pd.testing.assert_frame_equal(streamed.fits, res.fits, check_exact=True)
 
 
-@pytest.mark.slow  # the CLI on a study run twice
 def test_cli_chunk_size(tmp_path: Path) -> None:
     """``--chunk-size`` changes the chunks, not the tables; a bad value is a usage error (exit 2)."""
     runner = CliRunner()
