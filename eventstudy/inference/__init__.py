@@ -27,6 +27,7 @@ from .clustered import (
     cluster_t,
     cluster_t_batch,
 )
+from .clusterwindows import cluster_bootstrap_windows
 from .crosscorr import average_correlation, group_rbar
 from .grouped import BatchResult, Groups
 from .parametric import bmp_batch, bmp_t, cda_batch, cda_t, csect_batch, csect_t
@@ -263,7 +264,11 @@ _BATCH: dict[str, BatchFunc] = {
 }
 
 #: Forms of the tests whose windows share work, computed several windows at a time.
-_WINDOWS: dict[str, Callable[..., Any]] = {"wild_bootstrap": wild_bootstrap_windows, "grank_t": grank_windows}
+_WINDOWS: dict[str, Callable[..., Any]] = {
+    "wild_bootstrap": wild_bootstrap_windows,
+    "grank_t": grank_windows,
+    "cluster_bootstrap": cluster_bootstrap_windows,
+}
 
 for _name, _func, _dist, _cite, _desc in _BATTERY:
     register_test(

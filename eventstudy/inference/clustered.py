@@ -28,7 +28,9 @@ reference loops over the same definitions.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -40,6 +42,7 @@ from .grouped import BatchResult, Groups, Reason, t_p_array
 
 __all__ = [
     "WEBB_BELOW",
+    "bootstrap_sets",
     "Cells",
     "cells",
     "cluster_bootstrap",
@@ -143,9 +146,55 @@ def cluster_bootstrap_batch(inp: TestInput, groups: Groups) -> BatchResult:
     cluster sums over each group's cells, for blocks of draws at once (no loop
     over groups or draws within a block; :mod:`~eventstudy.inference.clusterdraws`).
     """
+    return bootstrap_sets([(inp, groups)])[0]
+
+
+def bootstrap_sets(sets: Sequence[tuple[TestInput, Groups]]) -> list[BatchResult]:
+    """:func:`cluster_bootstrap_batch` of each (input, grouping) of ``sets``, with one count of the
+    draws for all the sets that draw from the same weights.
+
+    A set's weights depend only on the seed, the draws and the number of
+    cluster ids of its input (:func:`_weights`), so the sets that share them
+    (the windows and groupings of one study) have their live cells side by
+    side, each set's groups numbered after the previous set's, in one call of
+    :func:`~eventstudy.inference.clusterdraws.extreme_counts`: each group's
+    count reads only its own cells and its own weights, as in a call of its own.
+    """
+    heads = [_head(inp, groups) for inp, groups in sets]
+    extreme: list[np.ndarray | None] = [None] * len(sets)
+    draw_sets: dict[tuple[int, int, int], list[int]] = {}  # (seed, draws, clusters) → sets
+    for k, ((inp, _), head) in enumerate(zip(sets, heads, strict=True)):
+        if isinstance(head, _Head) and head.live.any() and int(inp.draws) >= 1:
+            clusters = int(inp.cluster.max()) + 1  # type: ignore[union-attr]
+            draw_sets.setdefault((int(inp.seed), int(inp.draws), clusters), []).append(k)
+    for (_, _, clusters), members in draw_sets.items():
+        parts = [cast(_Head, heads[k]) for k in members]
+        starts = np.cumsum([0] + [int(h.live.sum()) for h in parts])
+        counts = extreme_counts(_weights(sets[members[0]][0], clusters), *_live_cells(parts), _RTOL)
+        for j, k in enumerate(members):
+            extreme[k] = counts[starts[j] : starts[j + 1]]
+    return [
+        _finish(inp, groups, head, hit) for (inp, groups), head, hit in zip(sets, heads, extreme, strict=True)
+    ]
+
+
+@dataclass(frozen=True)
+class _Head:
+    """What the bootstrap of one (input, grouping) needs before its draws."""
+
+    c: Cells
+    t_obs: np.ndarray
+    reasons: list[Reason]
+    notes: list[str]
+    webb: np.ndarray
+    live: np.ndarray
+
+
+def _head(inp: TestInput, groups: Groups) -> _Head | None:
+    """The cells, observed t, reasons and notes of one (input, grouping); None without clusters."""
     c = cells(inp, groups)
     if c is None:
-        return _no_clusters(groups, inp)
+        return None
     est, se, _ = estimates("cr1", c)
     with np.errstate(invalid="ignore", divide="ignore"):
         t_obs = est / se
@@ -156,28 +205,51 @@ def cluster_bootstrap_batch(inp: TestInput, groups: Groups) -> BatchResult:
     notes = [f"{n}; B={b} {w} draws, seed={inp.seed}" for n, w in zip(_notes(c), kinds, strict=True)]
     if b < 1:
         reasons.append((c.g >= 0, f"draws must be at least 1 (got {b})"))
-        return BatchResult.build(t_obs, t_obs, c.g, notes, reasons)
+    return _Head(c, t_obs, reasons, notes, webb, (c.g >= 2) & (se > 0.0))
+
+
+_Arrays8 = tuple[
+    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
+]
+
+
+def _live_cells(parts: Sequence[_Head]) -> _Arrays8:
+    """The live groups' cells of ``parts`` side by side, for :func:`extreme_counts` (its arguments
+    from ``grp`` to ``t_abs``): each part's live groups numbered after the previous part's."""
+    gids = [np.flatnonzero(h.live) for h in parts]
+    on = [h.live[h.c.group] for h in parts]  # the live groups' cells, still sorted by group
+    starts = np.cumsum([0] + [len(g) for g in gids])
+    grp = [
+        np.searchsorted(g, h.c.group[m]) + lo
+        for g, h, m, lo in zip(gids, parts, on, starts[:-1], strict=True)
+    ]
+    cell = [(h.c.cluster[m], h.c.s[m], h.c.n[m]) for h, m in zip(parts, on, strict=True)]
+    group = [(h.c.pairs[g], h.c.g[g], h.webb[g], h.t_obs[g]) for h, g in zip(parts, gids, strict=True)]
+    cl, s_c, n_c = (np.concatenate(x) for x in zip(*cell, strict=True))
+    big_n, g_, webb, t_obs = (np.concatenate(x) for x in zip(*group, strict=True))
+    return (
+        np.concatenate(grp),
+        cl,
+        s_c,
+        n_c,
+        big_n.astype("float64"),
+        g_.astype("float64"),
+        webb,
+        np.abs(t_obs),
+    )
+
+
+def _finish(inp: TestInput, groups: Groups, head: _Head | None, extreme: np.ndarray | None) -> BatchResult:
+    """The result of one (input, grouping) from its head and its groups' extreme draws."""
+    if head is None:
+        return _no_clusters(groups, inp)
+    b = int(inp.draws)
+    if b < 1:
+        return BatchResult.build(head.t_obs, head.t_obs, head.c.g, head.notes, head.reasons)
     p = np.full(groups.size, np.nan)
-    live = (c.g >= 2) & (se > 0.0)
-    cell_live = live[c.group]
-    if cell_live.any():
-        grp = c.group[cell_live]
-        gid = np.unique(grp)
-        local = np.searchsorted(gid, grp)
-        extreme = extreme_counts(
-            _weights(inp, int(inp.cluster.max()) + 1),  # type: ignore[union-attr]
-            local,
-            c.cluster[cell_live],
-            c.s[cell_live],
-            c.n[cell_live],
-            c.pairs[gid].astype("float64"),
-            c.g[gid].astype("float64"),
-            webb[gid],
-            np.abs(t_obs[gid]),
-            _RTOL,
-        )
-        p[gid] = (1.0 + extreme) / (1.0 + b)
-    return BatchResult.build(t_obs, p, c.g, notes, reasons)
+    if extreme is not None:
+        p[np.flatnonzero(head.live)] = (1.0 + extreme) / (1.0 + b)
+    return BatchResult.build(head.t_obs, p, head.c.g, head.notes, head.reasons)
 
 
 # ------------------------------------------------------ per-group reference forms
