@@ -79,10 +79,6 @@ def test_windows_and_groupings_at_once_equal_one_set_at_a_time_and_the_loop(
         for w, inp in enumerate(windows):
             res = together[groups.uid][w]
             _same(res, alone[groups.uid][w])
-            if draws < 1:  # no p-value (the reference loop has no such reason)
-                assert np.isnan(res.p_value).all()
-                assert "draws must be at least 1 (got 0)" in res.note
-                continue
             for g, members in enumerate(groups.members(np.ones(n, dtype=bool))):
                 one = spec.func(replace(inp), members)
                 assert res.p_value[g] == pytest.approx(one.p_value, abs=1e-12, nan_ok=True)
@@ -117,3 +113,14 @@ def test_runner_gives_the_tests_table_of_one_window_at_a_time(monkeypatch: pytes
     )
     assert together.equals(alone)
     assert together["p_value"].notna().sum() > 10
+
+
+def test_no_draws_give_no_p_value_in_the_reference_too() -> None:
+    """With draws = 0 (refused by a study, possible in a direct call) no group gets a p-value."""
+    inp = replace(_windows(5, 40, 1, 0)[0])
+    groups = Groups.from_labels(np.array([f"g{k % 2}" for k in range(40)], dtype=object))
+    batch = cluster_bootstrap_batch(inp, groups)
+    for g, members in enumerate(groups.members(np.ones(40, dtype=bool))):
+        one = TESTS["cluster_bootstrap"].func(replace(inp), members)
+        assert np.isnan(one.p_value) and np.isnan(batch.p_value[g])
+        assert one.note == batch.note[g] == "draws must be at least 1 (got 0)"

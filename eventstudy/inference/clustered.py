@@ -371,6 +371,8 @@ def _bootstrap_loop(inp: TestInput, c: Cells) -> BatchResult:
     kind = "Webb" if g < WEBB_BELOW else "Rademacher"
     note = _notes(c)[0] + f"; B={b} {kind} draws, seed={inp.seed}"
     reasons = _reasons(c, se)
+    if b < 1:
+        reasons.append((c.g >= 0, f"draws must be at least 1 (got {b})"))
     if g < 2 or not se[0] > 0 or b < 1:
         return BatchResult.build(t_obs, t_obs, c.g, [note], reasons)
     n_clusters = int(inp.cluster.max()) + 1  # type: ignore[union-attr]
