@@ -46,8 +46,9 @@ def test_the_tests_that_stack_are_those_that_read_only_per_pair_arrays() -> None
         "cluster_cr2_t",
     }
     assert all(not spec.uses_estimation and spec.batch is not None for spec in STACKED)
-    # the wild cluster bootstrap draws by each window's number of clusters: window by window
+    # the bootstraps take their windows together themselves (batch_windows), not side by side
     assert not TESTS["cluster_bootstrap"].stacks and not TESTS["wild_bootstrap"].stacks
+    assert TESTS["cluster_bootstrap"].batch_windows and TESTS["wild_bootstrap"].batch_windows
 
 
 @pytest.mark.slow  # the default study both ways; random windows below run by default

@@ -238,8 +238,8 @@ _PER_PAIR = {
 }
 
 #: Tests whose batch forms read only the per-pair arrays and the seed: the runner hands them
-#: several windows side by side (the wild cluster bootstrap draws its weights by each
-#: window's number of clusters, and the wild bootstrap sweeps its windows itself).
+#: several windows side by side (the two bootstraps take their windows together themselves:
+#: the wild cluster bootstrap's weights depend on each window's number of clusters).
 _STACKS = {"csect_t", "patell_z", "bmp_t", "sign_z", "wilcoxon_z", "skew_adj_t", "cluster_t", "cluster_cr2_t"}
 
 #: Group-vectorized forms of the battery's tests.

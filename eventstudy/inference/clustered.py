@@ -42,8 +42,8 @@ from .grouped import BatchResult, Groups, Reason, t_p_array
 
 __all__ = [
     "WEBB_BELOW",
-    "bootstrap_sets",
     "Cells",
+    "bootstrap_sets",
     "cells",
     "cluster_bootstrap",
     "cluster_bootstrap_batch",
