@@ -20,7 +20,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .base import TestInput, TestResult, finite_subset, not_applicable
 from .flips import FLIP_BLOCK, Signs, add_product, flip_products, rademacher
-from .grouped import BatchResult, Groups, groupings_together
+from .grouped import BatchResult, Groups, windows_together
 from .groupmemo import mean_t_shared, sorted_by_group
 from .parametric import mean_t
 
@@ -242,15 +242,9 @@ def wild_bootstrap_windows(inputs: Sequence[TestInput], groups: Groups) -> list[
     first = inputs[0]
     if any(i.seed != first.seed or i.draws != first.draws or i.cache is not first.cache for i in inputs):
         return [wild_bootstrap_windows([i], groups)[0] for i in inputs]
-    key = ("wild_bootstrap", tuple(id(i) for i in inputs), groups.uid)
-    hit = first.memo.pop(key, None)
-    if isinstance(hit, list):
-        return hit
-    together = groupings_together(first.memo, groups)
-    results = _wild_groupings(inputs, together)
-    for gr, res in zip(together[1:], results[1:], strict=True):
-        first.memo[("wild_bootstrap", key[1], gr.uid)] = res
-    return results[0]
+    return windows_together(
+        "wild_bootstrap", inputs, groups, lambda together: _wild_groupings(inputs, together)
+    )
 
 
 def _wild_groupings(inputs: Sequence[TestInput], groupings: Sequence[Groups]) -> list[list[BatchResult]]:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from .base import TestInput
 from .clustered import bootstrap_sets
-from .grouped import BatchResult, Groups, groupings_together
+from .grouped import BatchResult, Groups, windows_together
 
 __all__ = ["cluster_bootstrap_windows"]
 
@@ -31,15 +31,10 @@ def cluster_bootstrap_windows(inputs: Sequence[TestInput], groups: Groups) -> li
     """
     if not inputs:
         return []
-    first = inputs[0]
-    ids = tuple(id(inp) for inp in inputs)
-    hit = first.memo.pop(("cluster_bootstrap", ids, groups.uid), None)
-    if isinstance(hit, list):
-        return hit
-    together = groupings_together(first.memo, groups)
-    flat = bootstrap_sets([(inp, g) for inp in inputs for g in together])
-    k = len(together)
-    results = [[flat[w * k + j] for w in range(len(inputs))] for j in range(k)]
-    for g, res in zip(together[1:], results[1:], strict=True):
-        first.memo[("cluster_bootstrap", ids, g.uid)] = res
-    return results[0]
+
+    def compute(together: list[Groups]) -> list[list[BatchResult]]:
+        flat = bootstrap_sets([(inp, g) for inp in inputs for g in together])
+        k = len(together)
+        return [[flat[w * k + j] for w in range(len(inputs))] for j in range(k)]
+
+    return windows_together("cluster_bootstrap", inputs, groups, compute)

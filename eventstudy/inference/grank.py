@@ -24,9 +24,9 @@ from .grouped import (
     GroupMoments,
     Groups,
     digest,
-    groupings_together,
     moments,
     t_p_array,
+    windows_together,
 )
 from .groupsums import BlockRows, products_together
 from .rowblocks import block_ranks, sorted_rank_parts, sorted_ranks
@@ -248,25 +248,21 @@ def grank_windows(inputs: Sequence[TestInput], groups: Groups) -> list[BatchResu
     """
     if not inputs:
         return []
-    first = inputs[0]
-    ids = tuple(id(inp) for inp in inputs)
-    hit = first.memo.pop(("grank_windows", ids, groups.uid), None)
-    if isinstance(hit, list):
-        return hit
-    together = groupings_together(first.memo, groups)
-    scratch: dict[str, object] = {}
-    results: list[list[BatchResult]] = [[] for _ in together]
-    for inp in inputs:
-        inp.memo[SCRATCH_KEY] = scratch
-        try:
-            for out, g in zip(results, together, strict=True):
-                out.append(grank_batch(inp, g))
-        finally:
-            for key in [k for k in inp.memo if k == SCRATCH_KEY or _window_part(k)]:
-                del inp.memo[key]
-    for g, out in zip(together[1:], results[1:], strict=True):
-        first.memo[("grank_windows", ids, g.uid)] = out
-    return results[0]
+
+    def compute(together: list[Groups]) -> list[list[BatchResult]]:
+        scratch: dict[str, object] = {}
+        results: list[list[BatchResult]] = [[] for _ in together]
+        for inp in inputs:
+            inp.memo[SCRATCH_KEY] = scratch
+            try:
+                for out, g in zip(results, together, strict=True):
+                    out.append(grank_batch(inp, g))
+            finally:
+                for key in [k for k in inp.memo if k == SCRATCH_KEY or _window_part(k)]:
+                    del inp.memo[key]
+        return results
+
+    return windows_together("grank_windows", inputs, groups, compute)
 
 
 def _window_part(key: object) -> bool:

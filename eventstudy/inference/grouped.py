@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ from scipy import sparse, special
 __all__ = [
     "GROUPINGS_KEY",
     "groupings_together",
+    "windows_together",
     "BatchResult",
     "GroupMoments",
     "Groups",
@@ -87,6 +88,30 @@ def groupings_together(memo: dict[object, object], groups: Groups) -> list[Group
     if isinstance(announced, tuple) and any(g is groups for g in announced):
         together += [g for g in announced if g is not groups]
     return together
+
+
+def windows_together(
+    name: str,
+    inputs: Sequence[Any],
+    groups: Groups,
+    compute: Callable[[list[Groups]], list[list[BatchResult]]],
+) -> list[BatchResult]:
+    """A test's results for ``groups`` in every window of ``inputs``, the announced groupings at once.
+
+    ``compute(together)`` gives every window's results for each grouping of
+    :func:`groupings_together` (``groups`` first); the others are kept in the
+    first input's memo under ``name`` until the runner asks for them.
+    """
+    first = inputs[0]
+    ids = tuple(id(inp) for inp in inputs)
+    hit = first.memo.pop((name, ids, groups.uid), None)
+    if isinstance(hit, list):
+        return hit
+    together = groupings_together(first.memo, groups)
+    results = compute(together)
+    for g, res in zip(together[1:], results[1:], strict=True):
+        first.memo[(name, ids, g.uid)] = res
+    return results[0]
 
 
 def digest(a: np.ndarray) -> bytes:
