@@ -161,21 +161,21 @@ def test_row_ranks_match_scipy(a: np.ndarray) -> None:
 def test_one_sort_gives_the_combined_and_the_estimation_only_ranks(
     seed: int, n: int, t: int, w: int, ties: bool
 ) -> None:
-    """The ranks of the first columns among themselves, from the combined sort, equal scipy's."""
+    """Row ranks of the combined days, and of the first columns alone (with their sorting
+    order, as GRANK keeps it), equal scipy's."""
     from scipy.stats import rankdata
 
-    from eventstudy.inference.ranks import _ranks
+    from eventstudy.inference.rowsort import sort_rows
 
     rng = np.random.default_rng(seed)
     a = rng.standard_normal((n, t + w))
     if ties:
         a = np.round(a)
     a[rng.random(a.shape) < 0.2] = np.nan
-    full, first, order = _ranks(a, t)
-    assert first is not None and order is not None
-    np.testing.assert_allclose(full, rankdata(a, axis=1, nan_policy="omit"), equal_nan=True)
-    np.testing.assert_allclose(first, rankdata(a[:, :t], axis=1, nan_policy="omit"), equal_nan=True)
-    srt = np.take_along_axis(a[:, :t], order, axis=1)
+    first = sort_rows(a[:, :t])
+    np.testing.assert_allclose(row_ranks(a), rankdata(a, axis=1, nan_policy="omit"), equal_nan=True)
+    np.testing.assert_allclose(first.ranks(), rankdata(a[:, :t], axis=1, nan_policy="omit"), equal_nan=True)
+    srt = np.take_along_axis(a[:, :t], first.order, axis=1)
     np.testing.assert_array_equal(srt, np.sort(a[:, :t], axis=1))
 
 

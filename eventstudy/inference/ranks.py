@@ -36,23 +36,6 @@ __all__ = [
 ]
 
 
-def _ranks(a: np.ndarray, split: int | None) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """:func:`row_ranks` of ``a`` and, with ``split``, of its first ``split`` columns alone.
-
-    Returns ``(ranks, first_ranks, first_order)``, ``first_order`` the column
-    order that sorts each row's first ``split`` columns (NaN last); the last
-    two are ``None`` without ``split``.
-    """
-    a = np.asarray(a, dtype="float64")
-    if split is None:
-        return row_ranks(a), None, None
-    if a.size == 0:
-        empty = np.empty((a.shape[0], split))
-        return a.copy(), empty, empty.astype(np.intp)
-    first = sort_rows(a[:, :split])
-    return row_ranks(a), first.ranks(), first.order
-
-
 def _corrado_base(inp: TestInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`_corrado_arrays` of the input, looked up once per window (``inp.memo``)."""
     hit = inp.memo.get("corrado_found")
